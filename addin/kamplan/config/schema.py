@@ -1,0 +1,201 @@
+"""The shape of a company's planning configuration.
+
+One YAML file describes a company's planning year.  It is validated with
+pydantic so that every error names the key path (``staff[3].region``), the bad
+value and what is allowed.  Cross-references (a salesperson's region, an
+account's salesperson) are checked here too, so later stages can trust them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Language = Literal["en", "zh-CN"]
+ClassId = Literal["key", "develop", "watch", "drop"]
+SupportKind = Literal["executive", "technical", "advisor"]
+CLASS_IDS: tuple[str, ...] = ("key", "develop", "watch", "drop")
+SUPPORT_KINDS: tuple[str, ...] = ("executive", "technical", "advisor")
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Names(Strict):
+    """A name in both languages the workbooks speak."""
+    en: str = Field(min_length=1, max_length=120)
+    zh: str = Field(min_length=1, max_length=120, alias="zh-CN")
+
+    def get(self, language: str) -> str:
+        return self.zh if language == "zh-CN" else self.en
+
+
+class Company(Strict):
+    name: Names
+    industry: str = ""
+
+
+class Calendar(Strict):
+    """Fiscal calendar: four quarters starting at ``first_month``."""
+    first_month: int = Field(1, ge=1, le=12)
+
+    def quarter_months(self, quarter: int) -> list[int]:
+        start = (self.first_month - 1 + 3 * (quarter - 1)) % 12
+        return [(start + i) % 12 + 1 for i in range(3)]
+
+
+class Product(Strict):
+    id: str = Field(pattern=_ID)
+    name: Names
+    unit: str = Field("t", min_length=1, max_length=12)
+    list_price: float = Field(gt=0, description="list price per unit, in the plan currency")
+    standard_margin: float = Field(ge=-1, le=1, description="standard gross margin as a fraction of revenue")
+
+
+class Region(Strict):
+    id: str = Field(pattern=_ID)
+    name: Names
+
+
+class Staff(Strict):
+    id: str = Field(pattern=_ID)
+    name: Names
+    region: str
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Account(Strict):
+    id: str = Field(pattern=_ID)
+    name: Names
+    region: str
+    rep: str = Field(description="id of the responsible salesperson")
+    cls: ClassId = Field("develop", alias="class")
+    city: str = ""
+
+
+class SupportPerson(Strict):
+    id: str = Field(pattern=_ID)
+    name: Names
+    capacity: dict[Literal["Q1", "Q2", "Q3", "Q4"], float] = Field(
+        description="capacity per quarter, in the pool's unit")
+    skills: list[str] = []
+    regions: list[str] = Field([], description="regions served; empty = all")
+    cost_per_day: float = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _capacity_non_negative(self):
+        for q, v in self.capacity.items():
+            if v < 0:
+                raise ValueError(f"capacity {q} is {v}; capacities are days or visits >= 0")
+        return self
+
+
+class SupportPool(Strict):
+    kind: SupportKind
+    name: Names
+    unit: Literal["days", "visits"]
+    budget: float | None = Field(None, ge=0, description="money budget for the year (advisors)")
+    people: list[SupportPerson] = Field(min_length=1)
+
+
+class ClassRule(Strict):
+    name: Names
+    visits_per_quarter: int = Field(ge=0, le=90, description="default salesperson visit cycle")
+    executive_visits_per_year: int = Field(0, ge=0, le=52)
+    support_eligible: bool = True
+
+
+class TargetRules(Strict):
+    """Thresholds the collect step warns about (warnings are stored, not rejected)."""
+    price_below_list_warning: float = Field(0.40, ge=0, le=1,
+                                            description="warn when a price is this fraction or more under list")
+    price_above_list_warning: float = Field(0.50, ge=0, description="warn when a price is this fraction over list")
+    growth_warning: float = Field(0.50, ge=0, description="warn when an account grows more than this vs last year")
+    decline_warning: float = Field(0.30, ge=0, le=1,
+                                   description="warn when an account falls more than this vs last year")
+    max_volume_per_line: float = Field(1e6, gt=0, description="a quarter volume above this is refused as a typo")
+
+
+class WorkbookRules(Strict):
+    sheet_password: str = Field("kamplan", max_length=64,
+                                description="guards the layout against accidents; not security")
+    deadline: dt.date | None = Field(None, description="when the December workbooks are due back")
+    blank_rows: int = Field(40, ge=5, le=500, description="empty input rows in list sheets (trainings, requests)")
+
+
+class PlanConfig(Strict):
+    """A company's planning configuration for one plan year."""
+    schema_version: Literal[1] = 1
+    company: Company
+    plan_year: int = Field(ge=2000, le=2100)
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    language: Language = "zh-CN"
+    calendar: Calendar = Calendar()
+    products: list[Product] = Field(min_length=1)
+    regions: list[Region] = Field(min_length=1)
+    staff: list[Staff] = Field(min_length=1)
+    accounts: list[Account] = Field([], description="key accounts; or give accounts_file")
+    accounts_file: str | None = Field(None, description="CSV/XLSX with columns id,name_en,name_zh,region,rep,class")
+    support_pools: list[SupportPool] = []
+    classes: dict[ClassId, ClassRule]
+    targets: TargetRules = TargetRules()
+    workbook: WorkbookRules = WorkbookRules()
+
+    @model_validator(mode="after")
+    def _cross_references(self):
+        problems: list[str] = []
+        for field, items in (("products", self.products), ("regions", self.regions),
+                             ("staff", self.staff), ("accounts", self.accounts)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.id in seen:
+                    problems.append(f"{field}[{i}].id: {item.id!r} is used twice; ids must be unique")
+                seen.add(item.id)
+        regions = {r.id for r in self.regions}
+        staff = {s.id for s in self.staff}
+        for i, s in enumerate(self.staff):
+            if s.region not in regions:
+                problems.append(f"staff[{i}].region: {s.region!r} is not a region; allowed: {sorted(regions)}")
+        for i, a in enumerate(self.accounts):
+            if a.region not in regions:
+                problems.append(f"accounts[{i}].region: {a.region!r} is not a region; allowed: {sorted(regions)}")
+            if a.rep not in staff:
+                problems.append(f"accounts[{i}].rep: {a.rep!r} is not a salesperson; allowed: {sorted(staff)}")
+        missing = [c for c in CLASS_IDS if c not in self.classes]
+        if missing:
+            problems.append(f"classes: missing {missing}; all of {list(CLASS_IDS)} must be described")
+        for p, pool in enumerate(self.support_pools):
+            for q, person in enumerate(pool.people):
+                for r in person.regions:
+                    if r not in regions:
+                        problems.append(f"support_pools[{p}].people[{q}].regions: {r!r} is not a region; "
+                                        f"allowed: {sorted(regions)}")
+        kinds = [p.kind for p in self.support_pools]
+        if len(kinds) != len(set(kinds)):
+            problems.append("support_pools: each kind (executive, technical, advisor) may appear once")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # -- convenience lookups used by every layer -------------------------------------------
+    def product(self, product_id: str) -> Product:
+        return next(p for p in self.products if p.id == product_id)
+
+    def staff_member(self, rep_id: str) -> Staff:
+        return next(s for s in self.staff if s.id == rep_id)
+
+    def accounts_of(self, rep_id: str) -> list[Account]:
+        return [a for a in self.accounts if a.rep == rep_id]
+
+    def pool(self, kind: str) -> SupportPool | None:
+        return next((p for p in self.support_pools if p.kind == kind), None)
+
+    def unit_of_kind(self, kind: str) -> str:
+        pool = self.pool(kind)
+        if pool is not None:
+            return pool.unit
+        return "visits" if kind == "executive" else "days"

@@ -1,0 +1,113 @@
+"""Target arithmetic: last year's base, line and account totals, growth, warnings.
+
+Pure functions on frames (columns from ``kamplan.model``).  The workbook's live
+formulas compute the same numbers; tests compare LibreOffice's results with
+these functions, so the two cannot silently disagree.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from kamplan.problems import Problem, warning
+
+LINE_KEYS = ["account_id", "product_id"]
+
+
+def last_year_lines(history: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Per account x product: last year's volume, revenue and average price (NaN without volume)."""
+    h = history[history["year"] == year]
+    g = h.groupby(LINE_KEYS, as_index=False)[["volume", "revenue"]].sum()
+    g = g.rename(columns={"volume": "ly_volume", "revenue": "ly_revenue"})
+    g["ly_price"] = [r / v if v > 0 else math.nan for v, r in zip(g["ly_volume"], g["ly_revenue"])]
+    return g
+
+
+def default_price(ly_price: float, list_price: float) -> float:
+    """The price a target line starts with: last year's average, rounded to a whole unit, else list."""
+    if ly_price is None or (isinstance(ly_price, float) and math.isnan(ly_price)) or ly_price <= 0:
+        return float(list_price)
+    return float(round(ly_price))
+
+
+def line_revenue(volume: float, price: float) -> float:
+    return (volume or 0.0) * (price or 0.0)
+
+
+def growth(current: float, base: float) -> float | None:
+    """Growth against a base; None when there is no positive base (the sheet shows an empty cell)."""
+    if base is None or not base > 0:
+        return None
+    return current / base - 1
+
+
+def line_totals(targets: pd.DataFrame) -> pd.DataFrame:
+    """Per account x product: annual target volume and revenue."""
+    t = targets.assign(revenue=[line_revenue(v, p) for v, p in zip(targets["volume"], targets["price"])])
+    return t.groupby(LINE_KEYS, as_index=False, sort=False)[["volume", "revenue"]].sum()
+
+
+def account_totals(targets: pd.DataFrame, last_year: pd.DataFrame) -> pd.DataFrame:
+    """Per account: last year's and target volume and revenue, with growth."""
+    lines = line_totals(targets)
+    acc = lines.groupby("account_id", as_index=False, sort=False)[["volume", "revenue"]].sum()
+    ly = last_year.groupby("account_id", as_index=False)[["ly_volume", "ly_revenue"]].sum()
+    out = acc.merge(ly, on="account_id", how="left").fillna({"ly_volume": 0.0, "ly_revenue": 0.0})
+    out["growth_volume"] = [growth(c, b) for c, b in zip(out["volume"], out["ly_volume"])]
+    out["growth_revenue"] = [growth(c, b) for c, b in zip(out["revenue"], out["ly_revenue"])]
+    return out
+
+
+def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame, list_prices: dict[str, float],
+                    rules, file: str | None = None, sheet: str | None = None) -> list[Problem]:
+    """Plausibility warnings a VP wants to see next to a submission (never a rejection).
+
+    ``rules`` is the config's ``TargetRules``; ``src`` cells of the target lines
+    ("Sheet!H14") give each warning its place.
+    """
+    out: list[Problem] = []
+    for row in targets.itertuples(index=False):
+        if not row.volume or row.volume <= 0:
+            continue
+        lp = list_prices.get(row.product_id)
+        if not lp:
+            continue
+        src_sheet, src_cell = _split_src(row.src)
+        if row.price < lp * (1 - rules.price_below_list_warning):
+            out.append(warning(
+                "price-far-below-list",
+                f"price {row.price:,.0f} for {row.product_id} at {row.account_id} in Q{row.quarter} is "
+                f"{1 - row.price / lp:.0%} under the list price {lp:,.0f}",
+                "check the price, or explain the discount in the comment", file=file,
+                sheet=src_sheet or sheet, cell=src_cell))
+        elif row.price > lp * (1 + rules.price_above_list_warning):
+            out.append(warning(
+                "price-far-above-list",
+                f"price {row.price:,.0f} for {row.product_id} at {row.account_id} in Q{row.quarter} is "
+                f"{row.price / lp - 1:.0%} over the list price {lp:,.0f}",
+                "check the price for a typo (an extra digit?)", file=file, sheet=src_sheet or sheet,
+                cell=src_cell))
+    for acc in account_totals(targets, last_year).itertuples(index=False):
+        g = acc.growth_revenue
+        if g is None or (isinstance(g, float) and math.isnan(g)):
+            continue
+        if g > rules.growth_warning:
+            out.append(warning("growth-high",
+                               f"account {acc.account_id}: target revenue {acc.revenue:,.0f} is {g:+.0%} "
+                               f"against last year's {acc.ly_revenue:,.0f}",
+                               "say in a comment what drives the growth", file=file, sheet=sheet))
+        elif g < -rules.decline_warning:
+            out.append(warning("decline-high",
+                               f"account {acc.account_id}: target revenue {acc.revenue:,.0f} is {g:+.0%} "
+                               f"against last year's {acc.ly_revenue:,.0f}",
+                               "say in a comment why the account falls (risk of losing it?)",
+                               file=file, sheet=sheet))
+    return out
+
+
+def _split_src(src) -> tuple[str | None, str | None]:
+    if not src or not isinstance(src, str) or "!" not in src:
+        return None, None
+    s, c = src.rsplit("!", 1)
+    return s, c
