@@ -1,0 +1,467 @@
+"""Read a returned target workbook back with the layout that wrote it.
+
+Returns ``(Submission | None, problems)``.  Every fault is a Problem naming
+file, sheet and cell with what to do; a file with any error gives no
+Submission, so nothing of it is stored.  Nothing here raises on bad input.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from kamplan.config import PlanConfig
+from kamplan.engine.targets import target_warnings
+from kamplan.model import (
+    QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
+    WorkbookIdentity,
+)
+from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.workbooks import cells
+from kamplan.workbooks.i18n import LANGS, T, t
+from kamplan.workbooks.layout import Column, SheetValues, Table
+from kamplan.workbooks.target_layout import (
+    ACCOUNT_LABEL_SEP, IDENTITY_SHEET, KIND, SCHEMA_VERSION, AccountRow, ProductRow, TargetLayout,
+)
+from kamplan.workbooks.target_content import rep_from_file_name
+from kamplan.workbooks.xlsxio import read_sheets
+
+MAX_PROBLEMS_PER_TABLE = 200  # a wholly wrong sheet should not print 10,000 lines
+
+
+@dataclass
+class ReadContext:
+    """What the reader checks a workbook against."""
+    config: PlanConfig
+    last_year: pd.DataFrame | None = None  # engine.targets.last_year_lines of plan_year - 1, for warnings
+    current_round: int | None = None  # the open round in the store; None: not checked
+    issued: Mapping[str, dict] | None = None  # workbook_id -> issue record (rep_id, round); None: not checked
+
+
+def read_identity(sheet: SheetValues | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if sheet is None:
+        return out
+    for row in sheet.rows:
+        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
+            out[row[0].strip()] = str(row[1]).strip()
+    return out
+
+
+def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -> tuple[Submission | None,
+                                                                                          list[Problem]]:
+    path = Path(path)
+    try:
+        return _Reader(path, ctx, content_hash).read()
+    except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
+        return None, [error("internal-error", f"kamplan could not read this file ({type(exc).__name__}: {exc})",
+                            "send the file to the kamplan maintainers; the other files were collected",
+                            file=path.name)]
+
+
+class _Reader:
+    def __init__(self, path: Path, ctx: ReadContext, content_hash: str):
+        self.path, self.ctx, self.hash = path, ctx, content_hash
+        self.file = path.name
+        self.problems: list[Problem] = []
+
+    def err(self, code, message, fix, sheet=None, cell=None):
+        self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
+
+    def warn(self, code, message, fix, sheet=None, cell=None):
+        self.problems.append(warning(code, message, fix, file=self.file, sheet=sheet, cell=cell))
+
+    # -- top level -----------------------------------------------------------------------------------
+    def read(self):
+        try:
+            ident_sheets, all_names = read_sheets(self.path, [IDENTITY_SHEET])
+        except Exception as exc:  # calamine: password, broken XML, ...
+            name = type(exc).__name__
+            if "Password" in name:
+                self.err("password-protected", "the workbook is protected with a password to open",
+                         "remove the password (File › Info › Protect Workbook) and send it again")
+            else:
+                self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
+                         "open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again")
+            return None, self.problems
+        identity, layout = self._identity(read_identity(ident_sheets.get(IDENTITY_SHEET)), all_names)
+        if identity is None:
+            return None, self.problems
+        sheets, _ = read_sheets(self.path, [tb.sheet for tb in layout.tables])
+        missing = [tb.sheet for tb in layout.tables if tb.sheet not in sheets]
+        if missing:
+            ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
+            extra = [n for n in all_names if n not in ours]
+            hint = f" (found {', '.join(repr(n) for n in extra)} instead)" if extra else ""
+            for name in missing:
+                self.err("sheet-missing", f"sheet {name!r} is missing{hint}",
+                         f"rename the sheet back to {name!r}, or copy your entries into a fresh copy of the "
+                         "workbook", sheet=name)
+        frames = {}
+        for tb in layout.tables:
+            if tb.sheet in sheets:
+                frames[tb.key] = self._table(tb, sheets[tb.sheet], layout)
+        # Line checks run even after cell errors, so the salesperson sees every problem at once.
+        sub = self._submission(identity, frames, layout)
+        if has_errors(self.problems):
+            return None, self.problems
+        return sub, self.problems
+
+    # -- identity ------------------------------------------------------------------------------------
+    def _identity(self, ident: dict[str, str], all_names: list[str]):
+        cfg = self.ctx.config
+        if not ident:
+            self.err("not-a-target-workbook",
+                     "this is not a kamplan target workbook (its hidden identity block is missing)",
+                     "send the workbook you were issued, filled in; entries copied into another file cannot "
+                     "be collected")
+            return None, None
+        if ident.get("kind") != KIND:
+            self.err("wrong-kind", f"this is a kamplan {ident.get('kind', '?')!r} workbook, not a target workbook",
+                     "collect it with the command for its kind")
+            return None, None
+        try:
+            version = int(ident.get("schema_version", "0"))
+            year = int(ident["year"])
+            round_no = int(ident["round"])
+            generated = dt.datetime.fromisoformat(ident["generated_at"])
+        except (KeyError, ValueError):
+            self.err("identity-damaged", "the workbook's identity block is damaged",
+                     "ask for a fresh workbook and copy your entries into it")
+            return None, None
+        if version != SCHEMA_VERSION:
+            self.err("schema-version", f"the workbook was made by a kamplan with layout version {version}; "
+                     f"this one reads version {SCHEMA_VERSION}",
+                     "issue the workbooks again with this kamplan version")
+            return None, None
+        rep_id = ident.get("rep_id", "")
+        language = ident.get("language", "en")
+        if language not in LANGS:
+            language = "en"
+        accounts = [AccountRow(a, "", "") for a in ident.get("accounts", "").split(",") if a]
+        products = [ProductRow(p, "", "") for p in ident.get("products", "").split(",") if p]
+        try:
+            blank_rows = int(ident.get("blank_rows", cfg.workbook.blank_rows))
+        except ValueError:
+            blank_rows = cfg.workbook.blank_rows
+        layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency)
+        if layout.signature() != ident.get("layout_hash"):
+            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
+                     "issue the workbooks again with this kamplan version")
+            return None, None
+        if year != cfg.plan_year:
+            self.err("wrong-year", f"this workbook is for {year}; the plan being collected is {cfg.plan_year}",
+                     f"send the {cfg.plan_year} workbook (last year's file was probably attached by mistake)")
+        staff = {s.id for s in cfg.staff}
+        if rep_id not in staff:
+            self.err("unknown-rep", f"the workbook belongs to salesperson {rep_id!r}, who is not in the plan",
+                     "check the config's staff list, or send the workbook issued to you")
+        name_rep = rep_from_file_name(self.file, staff)
+        if name_rep and name_rep != rep_id:
+            self.err("other-reps-workbook",
+                     f"the file is named for {name_rep!r} but the workbook inside was issued to {rep_id!r}",
+                     f"fill in your own workbook ({name_rep}_...), or rename the file if it really is "
+                     f"{rep_id}'s")
+        if self.ctx.current_round is not None and round_no != self.ctx.current_round:
+            if round_no < self.ctx.current_round:
+                self.err("stale-round", f"this is the round {round_no} workbook, but round "
+                         f"{self.ctx.current_round} is open",
+                         f"fill in the round {self.ctx.current_round} workbook you were sent")
+            else:
+                self.err("future-round", f"this is a round {round_no} workbook, but only round "
+                         f"{self.ctx.current_round} is open", "check the workspace: was it issued elsewhere?")
+        wid = ident.get("workbook_id", "")
+        if self.ctx.issued is not None:
+            rec = self.ctx.issued.get(wid)
+            if rec is None:
+                self.err("not-issued-here", "this workbook was not issued from this planning workspace",
+                         "collect it in the workspace that issued it, or issue a fresh one here")
+            elif rec.get("rep_id") not in (None, rep_id):
+                self.err("identity-mismatch", "the identity block does not match the issued workbook",
+                         "ask for a fresh workbook")
+        if has_errors(self.problems):
+            return None, None
+        identity = WorkbookIdentity(KIND, version, year, round_no, rep_id, generated, wid, layout.signature())
+        return identity, layout
+
+    # -- tables --------------------------------------------------------------------------------------
+    def _table(self, tb: Table, sheet: SheetValues, layout: TargetLayout) -> list[dict] | None:
+        if not self._headers_ok(tb, sheet):
+            return None
+        if tb.row_keys and not self._keys_ok(tb, sheet):
+            return None
+        if not tb.row_keys:
+            self._stray_rows(tb, sheet)
+        out = []
+        budget = [MAX_PROBLEMS_PER_TABLE]
+        for i in range(tb.n_rows):
+            r = tb.first_row + i
+            if not tb.row_keys and all(cells.is_blank(sheet.get(r, tb.col(c.key))) and
+                                       tb.ref(r, c.key) not in sheet.errors for c in tb.input_columns()):
+                continue
+            row = {"_row": r}
+            for c in tb.columns:
+                if c.role == "key":
+                    row[c.key] = tb.row_keys[i][[k.key for k in tb.key_columns()].index(c.key)]
+                elif c.role == "input":
+                    row[c.key] = self._cell(tb, sheet, r, c, layout, budget)
+            if not tb.row_keys:
+                for c in tb.input_columns():
+                    if c.required and row.get(c.key) is None and tb.ref(r, c.key) not in sheet.errors and \
+                            not any(p.cell == tb.ref(r, c.key) for p in self.problems[-10:]):
+                        self._complain(budget, "missing-value",
+                                       f"{c.header!r} is empty but the row is used",
+                                       f"fill in {c.header!r}, or clear the whole row", tb.sheet, tb.ref(r, c.key))
+            out.append(row)
+        return out
+
+    def _complain(self, budget, code, message, fix, sheet, cell):
+        budget[0] -= 1
+        if budget[0] == 0:
+            self.err("too-many-problems", "more problems in this sheet were not listed",
+                     "fix the ones above and collect again", sheet=sheet)
+        elif budget[0] > 0:
+            self.err(code, message, fix, sheet=sheet, cell=cell)
+
+    def _headers_ok(self, tb: Table, sheet: SheetValues) -> bool:
+        got = [str(sheet.get(tb.header_row, i)).strip() for i in range(len(tb.columns) + 3)]
+        want = [c.header for c in tb.columns]
+        if got[:len(want)] == want:
+            if any(not cells.is_blank(v) for v in got[len(want):]):
+                self.err("column-inserted", f"there is an extra column after {want[-1]!r}",
+                         "delete the extra column (the layout must stay as issued)", sheet=tb.sheet,
+                         cell=tb.ref(tb.header_row, tb.columns[-1].key).rstrip("0123456789"))
+                return False
+            return True
+        i = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
+        from xlsxwriter.utility import xl_col_to_name
+        col = xl_col_to_name(i)
+        if i + 1 < len(got) and got[i + 1] == want[i]:
+            what, fix = (f"a column was inserted at {col} (found {got[i]!r} where {want[i]!r} belongs)",
+                         f"delete column {col}; the layout must stay as issued")
+        elif i + 1 < len(want) and got[i] == want[i + 1]:
+            what, fix = (f"column {want[i]!r} was deleted (at {col})",
+                         "undo the deletion, or copy your entries into a fresh copy of the workbook")
+        else:
+            what, fix = (f"header {col}{tb.header_row + 1} reads {got[i]!r}, expected {want[i]!r}",
+                         "restore the header, or copy your entries into a fresh copy of the workbook")
+        self.err("layout-changed", what, fix, sheet=tb.sheet, cell=f"{col}{tb.header_row + 1}")
+        return False
+
+    def _keys_ok(self, tb: Table, sheet: SheetValues) -> bool:
+        key_idx = [tb.col(c.key) for c in tb.key_columns()]
+        n = len(tb.row_keys)
+        actual = []
+        for r in range(tb.first_row, max(len(sheet.rows), tb.first_row + n)):
+            key = tuple(_key_text(sheet.get(r, i)) for i in key_idx)
+            actual.append(key)
+        while actual and all(k == "" for k in actual[-1]) and len(actual) > 0:
+            actual.pop()
+        expected = list(tb.row_keys)
+        if actual == expected:
+            return True
+        sm = difflib.SequenceMatcher(a=expected, b=actual, autojunk=False)
+        reported = 0
+        for op, a1, a2, b1, b2 in sm.get_opcodes():
+            if op == "equal" or reported >= 10:
+                continue
+            reported += 1
+            row1 = tb.first_row + b1 + 1
+            if op == "insert":
+                self.err("row-inserted", f"{b2 - b1} row(s) were inserted at row {row1}",
+                         "delete the inserted row(s); every account and product already has its row",
+                         sheet=tb.sheet, cell=f"A{row1}")
+            elif op == "delete":
+                lines = ", ".join("/".join(k) for k in expected[a1:a2][:5])
+                self.err("row-deleted", f"the row(s) for {lines} were deleted (before row {row1})",
+                         "undo the deletion, or copy your entries into a fresh copy of the workbook",
+                         sheet=tb.sheet, cell=f"A{row1}")
+            else:
+                got = "/".join(actual[b1]) or "empty"
+                want = "/".join(expected[a1])
+                self.err("row-keys-changed", f"row {row1} should be {want} but reads {got}",
+                         "restore the row (rows must not be moved, sorted or overwritten)", sheet=tb.sheet,
+                         cell=f"A{row1}")
+        return False
+
+    def _stray_rows(self, tb: Table, sheet: SheetValues):
+        for r in range(tb.last_row + 1, len(sheet.rows)):
+            for i in range(len(tb.columns)):
+                if not cells.is_blank(sheet.get(r, i)):
+                    self.err("entry-outside-table", f"row {r + 1} is below the table and would be ignored",
+                             f"move it into an empty row between {tb.first_row + 1} and {tb.last_row + 1}",
+                             sheet=tb.sheet, cell=tb.ref(r, tb.columns[i].key))
+                    return
+
+    def _cell(self, tb: Table, sheet: SheetValues, r: int, c: Column, layout: TargetLayout, budget):
+        ref = tb.ref(r, c.key)
+        if ref in sheet.errors:
+            self._complain(budget, "error-value", f"{sheet.errors[ref]} is an error value, not an entry",
+                           f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
+            return None
+        raw = sheet.get(r, tb.col(c.key))
+        value, why = _parse(c, raw, layout)
+        if why:
+            self._complain(budget, "bad-value", why, _fix(c, layout), tb.sheet, ref)
+            return None
+        if value is None:
+            return None
+        if c.dtype in ("number", "integer"):
+            if c.minimum is not None and value < c.minimum:
+                self._complain(budget, "negative", f"{cells.show(raw)} is below {c.minimum:g}",
+                               _fix(c, layout), tb.sheet, ref)
+                return None
+            top = c.maximum
+            if c.key.startswith("volume_q"):
+                top = self.ctx.config.targets.max_volume_per_line
+            if top is not None and value > top:
+                self._complain(budget, "too-large", f"{cells.show(raw)} is above the limit {top:,.0f}",
+                               _fix(c, layout) + " (a typo?)", tb.sheet, ref)
+                return None
+        if c.dtype == "date" and value.year != layout.year:
+            self._complain(budget, "date-outside-year", f"{value.isoformat()} is not in {layout.year}",
+                           _fix(c, layout), tb.sheet, ref)
+            return None
+        return value
+
+    # -- assemble --------------------------------------------------------------------------------------
+    def _submission(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> Submission | None:
+        cfg = self.ctx.config
+        product_ids = {p.id for p in cfg.products}
+        plan_accounts = {a.id: a for a in cfg.accounts}
+        tg = layout.targets
+        target_rows = []
+        for row in frames.get("targets") or []:
+            r = row["_row"]
+            acc, prod = row["account_id"], row["product_id"]
+            used = any(row.get(f"volume_q{q}") for q in QUARTERS)
+            if acc not in plan_accounts or prod not in product_ids:
+                what = f"account {acc!r}" if acc not in plan_accounts else f"product {prod!r}"
+                if used:
+                    self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
+                             "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+                continue
+            if plan_accounts[acc].rep != identity.rep_id:
+                self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc].rep}",
+                          "the VP should re-issue or reassign", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+            for q in QUARTERS:
+                vol = row.get(f"volume_q{q}") or 0.0
+                price = row.get(f"price_q{q}")
+                if vol > 0 and not price:
+                    self.err("price-missing", f"volume {vol:g} in Q{q} has no price", "enter the Q"
+                             f"{q} price", sheet=tg.sheet, cell=tg.ref(r, f"price_q{q}"))
+                    continue
+                price = price or 0.0
+                target_rows.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
+                                    "price": price, "revenue": vol * price, "comment": row.get("comment"),
+                                    "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}"})
+        vi = layout.visits
+        visit_rows = []
+        for row in frames.get("visits") or []:
+            for q in QUARTERS:
+                visit_rows.append({"account_id": row["account_id"], "quarter": q,
+                                   "rep_visits": row.get(f"rep_visits_q{q}") or 0,
+                                   "exec_visits": row.get(f"exec_visits_q{q}") or 0,
+                                   "src": f"{vi.sheet}!{vi.ref(row['_row'], f'rep_visits_q{q}')}"})
+        trainings = [{"account_id": r["account"], "quarter": r["quarter"], "topic": r["topic"],
+                      "audience": r.get("audience"), "src": self._src(layout.trainings, r)}
+                     for r in frames.get("trainings") or []]
+        services = [{"account_id": r["account"], "commitment": r["commitment"], "measure": r["measure"],
+                     "due": r["due"], "src": self._src(layout.services, r)} for r in frames.get("services") or []]
+        requests = []
+        for r in frames.get("requests") or []:
+            kind = r["kind"]
+            divisible = r.get("divisible")
+            requests.append({"account_id": r["account"], "kind": kind, "purpose": r["purpose"], "task": r["task"],
+                             "amount": r["amount"], "unit": cfg.unit_of_kind(kind) if kind else None,
+                             "deadline": r["deadline"], "priority": r["priority"],
+                             "divisible": (kind == "executive") if divisible is None else divisible,
+                             "src": self._src(layout.requests, r)})
+        targets = pd.DataFrame(target_rows, columns=TARGET_COLUMNS)
+        sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
+                         visits=pd.DataFrame(visit_rows, columns=VISIT_COLUMNS),
+                         trainings=pd.DataFrame(trainings, columns=TRAINING_COLUMNS),
+                         services=pd.DataFrame(services, columns=SERVICE_COLUMNS),
+                         requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
+        if self.ctx.last_year is not None and not has_errors(self.problems):
+            self.problems += target_warnings(targets, self.ctx.last_year,
+                                             {p.id: p.list_price for p in cfg.products}, cfg.targets,
+                                             file=self.file, sheet=tg.sheet)
+        sub.warnings = [p for p in self.problems if not p.is_error]
+        return sub
+
+    @staticmethod
+    def _src(tb: Table, row: dict) -> str:
+        return f"{tb.sheet}!A{row['_row'] + 1}"
+
+
+# -- parsing helpers -------------------------------------------------------------------------------------
+def _key_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() if value is not None else ""
+
+
+def _choices(name: str, layout: TargetLayout) -> dict[str, object]:
+    """Accepted spellings (casefolded) of a closed choice -> its value."""
+    out: dict[str, object] = {}
+
+    def add(value, *spellings):
+        for s in spellings:
+            out[cells.normalise_label(s)] = value
+    if name == "accounts":
+        for a in layout.accounts:
+            add(a.id, a.id)
+    elif name == "kinds":
+        for k in ("executive", "technical", "advisor"):
+            add(k, k, *T[f"kind.{k}"])
+    elif name == "priorities":
+        for p in ("high", "medium", "low"):
+            add(p, p, *T[f"priority.{p}"])
+    elif name == "yesno":
+        add(True, "yes", "y", "true", "1", *T["yes"])
+        add(False, "no", "n", "false", "0", *T["no"])
+    elif name == "quarters":
+        for q in QUARTERS:
+            add(q, f"Q{q}", str(q), f"{q}.0")
+    return out
+
+
+def _parse(c: Column, raw, layout: TargetLayout):
+    if c.dtype == "number":
+        return cells.parse_number(raw)
+    if c.dtype == "integer":
+        return cells.parse_integer(raw)
+    if c.dtype == "date":
+        return cells.parse_date(raw)
+    if c.dtype == "choice":
+        if cells.is_blank(raw):
+            return None, None
+        text = cells.normalise_label(raw if not isinstance(raw, float) else _key_text(raw))
+        if c.choices == "accounts" and ACCOUNT_LABEL_SEP.strip() in text:
+            text = text.split(ACCOUNT_LABEL_SEP.strip(), 1)[0].strip()
+        value = _choices(c.choices, layout).get(text)
+        if value is None:
+            return None, f"{cells.show(raw)} is not one of the choices"
+        return value, None
+    return cells.parse_text(raw)
+
+
+def _fix(c: Column, layout: TargetLayout) -> str:
+    if c.dtype == "choice":
+        return f"pick {c.header!r} from the cell's dropdown list"
+    if c.key.startswith("volume_q"):
+        return f"enter the Q{c.key[-1]} volume in {layout.unit or 'the product unit'} as a number"
+    if c.key.startswith("price_q"):
+        return f"enter the Q{c.key[-1]} price per {layout.unit or 'unit'} as a number"
+    if c.dtype == "integer":
+        return f"enter {c.header!r} as a whole number from {c.minimum:g} to {c.maximum:g}"
+    if c.dtype == "date":
+        return f"enter {c.header!r} as a date in {layout.year}, e.g. {layout.year}-06-30"
+    if c.dtype == "number":
+        return f"enter {c.header!r} as a number above 0"
+    return f"shorten {c.header!r}"
