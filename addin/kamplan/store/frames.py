@@ -1,0 +1,173 @@
+"""Model frames to database rows and back, with one fixed dtype per column kind.
+
+Going in, every value becomes a plain Python value of its column's kind (numpy
+scalars, ``pd.NA``, ``NaT`` and ``Timestamp`` are normalised), so the rows can be
+written with one ``executemany``.  Coming out, frames get the canonical dtypes:
+
+==========  ====================================================
+kind        frame dtype
+==========  ====================================================
+``str``     ``object``, missing values are ``None``
+``int``     ``int64`` (such columns are required, never empty)
+``float``   ``float64``, missing values are ``NaN``
+``date``    ``object`` holding ``datetime.date``, missing ``None``
+``bool``    ``bool`` (required)
+==========  ====================================================
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamplan.model import QUARTERS
+from kamplan.store.schema import LineSpec
+
+
+class FrameError(ValueError):
+    """A frame handed to the store does not fit its table; the message names frame, row and column."""
+
+
+class _Bad(ValueError):
+    """A value that cannot be of its column's kind; the text completes "<column> = <value> ..."."""
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    return False
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an id typed as a number in a sheet: 1001.0 -> "1001"
+    return str(value)
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool | np.bool_):
+        raise _Bad("is a yes/no value, not a whole number")
+    if isinstance(value, int | np.integer):
+        return int(value)
+    number = float(value)
+    if not number.is_integer():
+        raise _Bad("is not a whole number")
+    return int(number)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool | np.bool_):
+        raise _Bad("is a yes/no value, not a number")
+    return float(value)
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value.strip()[:10])
+    raise _Bad("is not a date")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer) and value in (0, 1):
+        return bool(value)
+    raise _Bad("is not yes/no (True/False)")
+
+
+_KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "date": "a date",
+               "bool": "yes/no (True/False)"}
+_CONVERT = {"str": _to_str, "int": _to_int, "float": _to_float, "date": _to_date, "bool": _to_bool}
+
+
+def check_columns(frame: pd.DataFrame, spec: LineSpec, what: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise FrameError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")
+    have = [str(c) for c in frame.columns]
+    missing = [c for c in spec.columns if c not in have]
+    extra = [c for c in have if c not in spec.columns]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"lacks columns {missing}")
+        if extra:
+            parts.append(f"has columns the store does not keep {extra}")
+        raise FrameError(f"{what} {' and '.join(parts)}; the columns must be exactly {spec.columns}")
+
+
+def to_rows(frame: pd.DataFrame, spec: LineSpec, what: str, **fixed: Any) -> list[dict[str, Any]]:
+    """The frame's rows as dicts of plain values, numbered ``line_no`` 0.. in frame order, plus ``fixed``."""
+    check_columns(frame, spec, what)
+    columns = spec.columns
+    records = frame[columns].astype(object).to_numpy().tolist() if len(frame) else []
+    rows = []
+    for line_no, values in enumerate(records):
+        row: dict[str, Any] = dict(fixed)
+        row["line_no"] = line_no
+        for column, value in zip(columns, values):
+            kind = spec.kinds[column]
+            if _is_missing(value):
+                if column in spec.required:
+                    raise FrameError(f"{_where(what, line_no, values, columns)}{column} is empty; "
+                                     "every line needs one")
+                row[column] = None
+                continue
+            try:
+                row[column] = _CONVERT[kind](value)
+                if column == "quarter" and row[column] not in QUARTERS:
+                    raise _Bad("is not a quarter; quarters are 1 to 4")
+            except _Bad as exc:
+                raise FrameError(f"{_where(what, line_no, values, columns)}{column} = {value!r} {exc}") from None
+            except (TypeError, ValueError, OverflowError):
+                raise FrameError(f"{_where(what, line_no, values, columns)}{column} = {value!r} "
+                                 f"is not {_KIND_WORDS[kind]}") from None
+        rows.append(row)
+    return rows
+
+
+def _where(what: str, line_no: int, values: list, columns: list[str]) -> str:
+    src = values[columns.index("src")] if "src" in columns else None
+    at = f" (cell {src})" if isinstance(src, str) and src else ""
+    return f"{what}, line {line_no + 1}{at}: "
+
+
+def to_frame(rows: Iterable[Mapping[str, Any]], spec: LineSpec, leading: Mapping[str, str] | None = None
+             ) -> pd.DataFrame:
+    """Rows (mappings) to a frame with ``leading`` extra columns first, then the spec's columns.
+
+    ``leading`` maps a column name to its kind, e.g. ``{"rep_id": "str"}``.
+    """
+    kinds = dict(leading or {})
+    kinds.update(spec.kinds)
+    rows = list(rows)
+    return pd.DataFrame({c: series([r[c] for r in rows], k) for c, k in kinds.items()})
+
+
+def series(values: list[Any], kind: str) -> pd.Series:
+    if kind == "int":
+        return pd.Series(values, dtype="int64")
+    if kind == "Int64":  # a whole number that may be missing (pd.NA)
+        return pd.Series(values, dtype="Int64")
+    if kind == "float":
+        return pd.Series([math.nan if v is None else v for v in values], dtype="float64")
+    if kind == "bool":
+        return pd.Series(values, dtype="bool")
+    return pd.Series(values, dtype="object")  # str, date, datetime, json: Python objects, None when empty

@@ -1,0 +1,274 @@
+"""The store's tables (SQLAlchemy Core) and the ordered schema migrations.
+
+Only portable column types are used (text, integer, double, boolean, date), so
+the same ``METADATA`` creates the schema in a SQLite file or in PostgreSQL.
+Datetimes are kept as ISO-8601 text (``IsoDateTime``): that round-trips exactly,
+time zone included, on every backend.
+
+Line tables (the lines of a submission, the rows of a history import) are built
+from the model's column lists, so a column added to ``kamplan.model`` without a
+storage kind here fails at import time instead of being silently dropped.
+
+Versioning: ``METADATA`` always describes the newest schema.  A new file gets it
+whole and ``schema_version = SCHEMA_VERSION``.  An older file is brought up to
+date by running ``MIGRATIONS`` in order: ``MIGRATIONS[0]`` takes version 1 to 2,
+``MIGRATIONS[1]`` 2 to 3, and so on.  To change the schema, change the tables
+below *and* append a function ``(connection) -> None`` that does the same to an
+existing file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from kamplan.model import (
+    HISTORY_COLUMNS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS,
+)
+
+
+class IsoDateTime(sa.types.TypeDecorator):
+    """A ``datetime`` stored as ISO-8601 text; naive stays naive, aware keeps its offset."""
+    impl = sa.String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {value!r}")
+        return value.isoformat()
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else dt.datetime.fromisoformat(value)
+
+
+# Storage kind of every column of the model's frames: "str", "int", "float", "date" or "bool".
+KINDS: dict[str, str] = {
+    "account_id": "str", "product_id": "str", "year": "int", "quarter": "int",
+    "volume": "float", "price": "float", "revenue": "float", "gross_margin": "float",
+    "cost_to_serve": "float", "visits": "float", "comment": "str", "src": "str",
+    "rep_visits": "float", "exec_visits": "float", "topic": "str", "audience": "str",
+    "commitment": "str", "measure": "str", "due": "date", "kind": "str", "purpose": "str",
+    "task": "str", "amount": "float", "unit": "str", "deadline": "date", "priority": "str",
+    "divisible": "bool",
+}
+_SA_TYPES = {"str": sa.Text, "int": sa.Integer, "float": sa.Double, "date": sa.Date, "bool": sa.Boolean}
+
+
+class LineSpec:
+    """One model frame stored as rows: its columns, their kinds and which may be empty."""
+
+    def __init__(self, name: str, columns: list[str], required: set[str]):
+        missing = [c for c in columns if c not in KINDS]
+        if missing:
+            raise RuntimeError(f"kamplan.store: no storage kind for model columns {missing}; add them to KINDS")
+        self.name = name
+        self.columns = list(columns)
+        self.kinds = {c: KINDS[c] for c in columns}
+        self.required = set(required)
+
+    def sa_columns(self) -> list[sa.Column]:
+        return [sa.Column(c, _SA_TYPES[self.kinds[c]](), nullable=c not in self.required) for c in self.columns]
+
+
+# The lines of a submission, one table each; ``name`` is the Submission attribute.
+SUBMISSION_LINES: dict[str, LineSpec] = {
+    "targets": LineSpec("targets", TARGET_COLUMNS, {"account_id", "product_id", "quarter"}),
+    "visits": LineSpec("visits", VISIT_COLUMNS, {"account_id", "quarter"}),
+    "trainings": LineSpec("trainings", TRAINING_COLUMNS, {"account_id", "quarter"}),
+    "services": LineSpec("services", SERVICE_COLUMNS, {"account_id"}),
+    "requests": LineSpec("requests", REQUEST_COLUMNS, {"account_id", "divisible"}),
+}
+HISTORY = LineSpec("history", HISTORY_COLUMNS, {"year", "quarter", "account_id"})
+
+METADATA = sa.MetaData()
+_ID = sa.String  # identifiers (account, rep, product ...): VARCHAR without a length, portable
+
+
+meta = sa.Table(
+    "meta", METADATA,
+    sa.Column("key", _ID(), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+events = sa.Table(
+    "events", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),  # JSON
+)
+
+# -- master data: the current state of each entity, never deleted; changes are logged ---------------
+regions = sa.Table(
+    "regions", METADATA,
+    sa.Column("id", _ID(), primary_key=True),
+    sa.Column("name_en", sa.Text, nullable=False),
+    sa.Column("name_zh", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", IsoDateTime(), nullable=False),
+)
+staff = sa.Table(
+    "staff", METADATA,
+    sa.Column("id", _ID(), primary_key=True),
+    sa.Column("name_en", sa.Text, nullable=False),
+    sa.Column("name_zh", sa.Text, nullable=False),
+    sa.Column("region_id", _ID(), sa.ForeignKey("regions.id"), nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", IsoDateTime(), nullable=False),
+)
+products = sa.Table(
+    "products", METADATA,
+    sa.Column("id", _ID(), primary_key=True),
+    sa.Column("name_en", sa.Text, nullable=False),
+    sa.Column("name_zh", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("list_price", sa.Double, nullable=False),
+    sa.Column("standard_margin", sa.Double, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", IsoDateTime(), nullable=False),
+)
+accounts = sa.Table(
+    "accounts", METADATA,
+    sa.Column("id", _ID(), primary_key=True),
+    sa.Column("name_en", sa.Text, nullable=False),
+    sa.Column("name_zh", sa.Text, nullable=False),
+    sa.Column("region_id", _ID(), sa.ForeignKey("regions.id"), nullable=False),
+    sa.Column("rep_id", _ID(), sa.ForeignKey("staff.id"), nullable=False),
+    sa.Column("cls", _ID(), nullable=False),
+    sa.Column("city", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", IsoDateTime(), nullable=False),
+)
+MASTER_TABLES: dict[str, sa.Table] = {"regions": regions, "staff": staff, "products": products,
+                                      "accounts": accounts}  # in foreign-key order
+master_changes = sa.Table(
+    "master_changes", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("entity", _ID(), nullable=False),  # a key of MASTER_TABLES
+    sa.Column("entity_id", _ID(), nullable=False),
+    sa.Column("plan_year", sa.Integer, nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("change", _ID(), nullable=False),  # added / changed / inactivated / reactivated
+    sa.Column("data", sa.Text, nullable=False),  # JSON of the row after the change
+    sa.Index("ix_master_changes_entity", "entity", "entity_id"),
+)
+
+# -- history: every import kept; a period shows the rows of its latest import ------------------------
+history_imports = sa.Table(
+    "history_imports", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", IsoDateTime(), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("total_volume", sa.Double, nullable=False),
+    sa.Column("total_revenue", sa.Double, nullable=False),
+    sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
+)
+history_rows = sa.Table(
+    "history_rows", METADATA,
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("history_imports.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    *HISTORY.sa_columns(),
+    sa.Index("ix_history_rows_period", "year", "quarter", "import_id"),
+)
+history_periods = sa.Table(
+    "history_periods", METADATA,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("quarter", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("history_imports.id"), nullable=False),
+)
+
+# -- rounds and issued workbooks --------------------------------------------------------------------
+rounds = sa.Table(
+    "rounds", METADATA,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("round", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("deadline", sa.Date, nullable=True),
+    sa.Column("opened_at", IsoDateTime(), nullable=False),
+)
+issued_workbooks = sa.Table(
+    "issued_workbooks", METADATA,
+    sa.Column("workbook_id", _ID(), primary_key=True),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("rep_id", _ID(), nullable=False),
+    sa.Column("generated_at", IsoDateTime(), nullable=False),
+    sa.Column("layout_hash", _ID(), nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("issued_at", IsoDateTime(), nullable=False),
+    sa.Index("ix_issued_rep", "year", "round", "rep_id"),
+)
+
+# -- collection: every file that changed the store is an attempt; good ones are submissions ----------
+attempts = sa.Table(
+    "attempts", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),  # global order of attempts
+    sa.Column("outcome", _ID(), nullable=False),  # "stored" or "rejected"
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("content_hash", _ID(), nullable=True),
+    sa.Column("year", sa.Integer, nullable=True),
+    sa.Column("round", sa.Integer, nullable=True),
+    sa.Column("rep_id", _ID(), nullable=True),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Index("ix_attempts_rep", "year", "round", "rep_id"),
+)
+submissions = sa.Table(
+    "submissions", METADATA,
+    sa.Column("id", sa.Integer, sa.ForeignKey("attempts.id"), primary_key=True, autoincrement=False),
+    sa.Column("rep_id", _ID(), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("content_hash", _ID(), nullable=False),
+    sa.Column("workbook_id", _ID(), nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("generated_at", IsoDateTime(), nullable=False),
+    sa.Column("layout_hash", _ID(), nullable=False),
+    sa.Column("superseded_by", sa.Integer, sa.ForeignKey("submissions.id"), nullable=True),
+    sa.Column("superseded_at", IsoDateTime(), nullable=True),
+    sa.UniqueConstraint("rep_id", "year", "round", "content_hash", name="uq_submission_content"),
+    sa.Index("ix_submissions_rep", "year", "round", "rep_id"),
+)
+# Problems of an attempt: the warnings stored with a submission, or why a file was rejected.
+problems = sa.Table(
+    "problems", METADATA,
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("severity", _ID(), nullable=False),
+    sa.Column("code", _ID(), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("fix", sa.Text, nullable=False),
+    sa.Column("file", sa.Text, nullable=True),
+    sa.Column("sheet", sa.Text, nullable=True),
+    sa.Column("cell", sa.Text, nullable=True),
+)
+
+
+def _line_table(spec: LineSpec) -> sa.Table:
+    return sa.Table(
+        f"submission_{spec.name}", METADATA,
+        sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), primary_key=True),
+        sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+        *spec.sa_columns(),
+    )
+
+
+LINE_TABLES: dict[str, sa.Table] = {name: _line_table(spec) for name, spec in SUBMISSION_LINES.items()}
+
+# -- versions -----------------------------------------------------------------------------------------
+Migration = Callable[[sa.Connection], None]
+
+# MIGRATIONS[i] takes a file from version i + 1 to version i + 2.  Append, never reorder or edit.
+MIGRATIONS: list[Migration] = []
+
+
+def schema_version() -> int:
+    """The version this code writes: 1 plus the number of migrations."""
+    return 1 + len(MIGRATIONS)
