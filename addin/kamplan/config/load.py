@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def _read_accounts_file(path: Path) -> list[dict]:
 def _path(loc: tuple) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic marks a bad dict key with this pseudo-segment
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -87,16 +90,22 @@ def _path(loc: tuple) -> str:
     return out
 
 
+_KEY_PATH = re.compile(r"^[A-Za-z_][\w.\[\]-]*$")
+
+
 def _problems_from(exc: ValidationError, data: dict, name: str) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if p not in ("function-after",))
         msg = err["msg"]
-        if err["type"] == "value_error" and "\n" in msg or msg.startswith("Value error, "):
-            # our cross-reference check: one line per problem, each with its own key path
+        if err["type"] == "value_error":
+            # our own validators: one line per problem, "key.path: what" (relative to loc) or plain text
             for line in msg.removeprefix("Value error, ").splitlines():
                 key, _, what = line.partition(": ")
-                full = _path(loc + (key,)) if loc else key
+                if what and _KEY_PATH.match(key):
+                    full = _path(loc) + "." + key if loc else key
+                else:
+                    full, what = _path(loc) or "(top level)", line
                 problems.append(error("config-invalid", what, "correct the value, then run the command again",
                                       file=name, cell=full))
             continue

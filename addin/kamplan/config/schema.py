@@ -90,7 +90,7 @@ class SupportPerson(Strict):
     def _capacity_non_negative(self):
         for q, v in self.capacity.items():
             if v < 0:
-                raise ValueError(f"capacity {q} is {v}; capacities are days or visits >= 0")
+                raise ValueError(f"capacity.{q}: {v} is negative; capacities are days or visits >= 0")
         return self
 
 

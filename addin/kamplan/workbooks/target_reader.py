@@ -143,7 +143,8 @@ class _Reader:
         if language not in LANGS:
             language = "en"
         accounts = [AccountRow(a, "", "") for a in ident.get("accounts", "").split(",") if a]
-        products = [ProductRow(p, "", "") for p in ident.get("products", "").split(",") if p]
+        units = {p.id: p.unit for p in cfg.products}
+        products = [ProductRow(p, "", units.get(p, "")) for p in ident.get("products", "").split(",") if p]
         try:
             blank_rows = int(ident.get("blank_rows", cfg.workbook.blank_rows))
         except ValueError:
