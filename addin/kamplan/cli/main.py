@@ -1,0 +1,186 @@
+"""The ``kamplan`` command line: a thin layer over the stages."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kamplan import __version__
+from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
+from kamplan.config import ConfigError
+from kamplan.store import StoreError
+from kamplan.workspace import Workspace, WorkspaceError
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None):
+    """A progress bar on the terminal; silent when output is not a terminal (scripts, CI logs)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[item]}"), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(label, total=total, item="")
+        yield lambda item: bar.update(task, advance=1, item=item)
+
+
+def open_workspace(ctx: click.Context) -> Workspace:
+    return Workspace.open(ctx.obj["workspace"])
+
+
+class KamplanGroup(click.Group):
+    """Turns known failures into a message and exit code 2 instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            err_console.print("[red]The config has problems:[/red]")
+            for p in exc.problems:
+                err_console.print(problem_line(p))
+            sys.exit(2)
+        except (WorkspaceError, StoreError, ValueError) as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            sys.exit(2)
+
+
+@click.group(cls=KamplanGroup)
+@click.version_option(__version__, prog_name="kamplan")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="The planning workspace (a folder made by `kamplan init`).")
+@click.pass_context
+def cli(ctx, workspace):
+    """Key-account planning: December targets, consolidation, resources and evaluation."""
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Start from this config instead of the commented default.")
+def init(directory, config_file):
+    """Create a planning workspace in DIRECTORY (config, store, inbox, outbox, reports)."""
+    text = config_file.read_text(encoding="utf-8") if config_file else None
+    with Workspace.init(directory, text) as ws:
+        console.print(f"Created workspace [bold]{escape(str(ws.root))}[/bold]")
+        console.print(f"  config: {escape(str(ws.config_path))}  (edit it: products, staff, accounts)")
+        console.print(f"  store:  {escape(str(ws.store_target()))}")
+        console.print(f"  next:   kamplan -w {escape(str(directory))} targets issue")
+
+
+@cli.group()
+def targets():
+    """December target workbooks: issue, collect, status."""
+
+
+@targets.command("issue")
+@click.option("--round", "round_no", type=click.IntRange(1, 99), help="Round number (default: the open one, or 1).")
+@click.option("--rep", "reps", multiple=True, help="Only these salespeople (repeatable).")
+@click.option("--force", is_flag=True, help="Replace existing workbooks (the old ones move to replaced/).")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the workbooks (default: config).")
+@click.pass_context
+def targets_issue(ctx, round_no, reps, force, lang):
+    """Write one target workbook per salesperson into outbox/round-N."""
+    from kamplan.stages.targets import issue_targets
+    with open_workspace(ctx) as ws:
+        n = len([s for s in ws.config.staff if not reps or s.id in reps])
+        with progress_bar("Writing workbooks", n) as step:
+            res = issue_targets(ws, round_no, list(reps) or None, force, lang, progress=step)
+        console.print(f"Round {res.round}: wrote {len(res.written)} workbook(s) to "
+                      f"[bold]{escape(str(res.folder))}[/bold]")
+        for p in res.kept:
+            console.print(f"  kept existing {escape(p.name)} (use --force to replace it)")
+
+
+@targets.command("collect")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def targets_collect(ctx, paths, as_json):
+    """Read returned workbooks (files or folders; default: the workspace's inbox) into the store.
+
+    Exit status 1 when any file was rejected, 0 otherwise.
+    """
+    from kamplan.stages.targets import collect_targets, expand_inputs
+    with open_workspace(ctx) as ws:
+        inputs = list(paths) or [ws.inbox]
+        n = len(expand_inputs(inputs)[0])
+        with progress_bar("Collecting", n) as step:
+            res = collect_targets(ws, inputs, progress=step)
+        if as_json:
+            print_json({"year": res.year, "round": res.round,
+                        "files": [{"file": str(f.path), "outcome": f.outcome, "rep_id": f.rep_id,
+                                   "problems": f.problems} for f in res.files],
+                        "status": res.status})
+        else:
+            _print_collect(res)
+        sys.exit(1 if res.rejected else 0)
+
+
+def _print_collect(res):
+    for f in res.files:
+        colour = {"stored": "green", "unchanged": "cyan", "rejected": "red"}[f.outcome]
+        console.print(f"[{colour}]{f.outcome:>9}[/{colour}] {escape(f.path.name)}"
+                      + (f"  ({len(f.warnings)} warning(s))" if f.warnings and f.outcome != "rejected" else ""))
+        for p in f.problems:
+            console.print(problem_line(p))
+    console.print(frame_table(res.status, title=f"Round {res.round} · {res.year}"))
+    stored = sum(f.outcome == "stored" for f in res.files)
+    console.print(f"{stored} stored, {sum(f.outcome == 'unchanged' for f in res.files)} unchanged, "
+                  f"{len(res.rejected)} rejected.")
+
+
+@targets.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def targets_status(ctx, as_json):
+    """Who has submitted, who is missing, who was rejected (and why)."""
+    with open_workspace(ctx) as ws:
+        cfg = ws.config
+        rnd = ws.store.current_round(cfg.plan_year) or 1
+        status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if cfg.accounts_of(s.id)])
+        if as_json:
+            print_json(status)
+        else:
+            console.print(frame_table(status, title=f"Round {rnd} · {cfg.plan_year}"))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kamplan-demo"),
+              show_default=True, help="Folder for the demo workspace.")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="zh-CN", show_default=True)
+def demo(out, lang):
+    """Run the annual cycle on the embedded demo company (93 customers, 8 salespeople)."""
+    from kamplan.demo.run import DemoError, run_demo
+    try:
+        with progress_bar("Demo", None) as step:
+            summary = run_demo(out, lang, progress=step)
+    except DemoError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    console.print(summary.render())
+
+
+@cli.group()
+def templates():
+    """Blank workbook templates kept in workbook_templates/."""
+
+
+@templates.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("workbook_templates"),
+              show_default=True)
+def templates_build(out):
+    """Regenerate the blank templates from the default config."""
+    from kamplan.stages.templates import build_templates
+    for p in build_templates(out):
+        console.print(f"wrote {escape(str(p))}")
+
+
+def main():
+    cli(prog_name="kamplan")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""A simulated sales force: fills target workbooks the way a person would.
+
+It opens the issued file, types only into unlocked input cells (and refuses
+to write a locked one), and saves it under a new name, as a salesperson
+returns a copy.  Used by the demo and by round-trip tests.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+
+from kamplan.model import QUARTERS
+from kamplan.workbooks.target_layout import IDENTITY_SHEET, AccountRow, ProductRow, TargetLayout
+
+
+class LockedCellError(Exception):
+    """The simulated person tried to type into a protected cell."""
+
+
+@dataclass
+class Filled:
+    """What was typed, keyed like the reader's output, for round-trip checks."""
+    volumes: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    prices: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    visits: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    trainings: list[dict] = field(default_factory=list)
+    services: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    cells: set[tuple[str, str]] = field(default_factory=set)  # (sheet, ref) typed into
+
+
+class _Person:
+    def __init__(self, wb):
+        self.wb = wb
+        self.typed: set[tuple[str, str]] = set()
+
+    def type(self, sheet: str, ref: str, value):
+        cell = self.wb[sheet][ref]
+        if cell.protection.locked:
+            raise LockedCellError(f"{sheet}!{ref} is locked")
+        cell.value = value
+        self.typed.add((sheet, ref))
+
+
+def layout_of(wb) -> TargetLayout:
+    ident = {r[0].value: r[1].value for r in wb[IDENTITY_SHEET].iter_rows(max_col=2) if r[0].value}
+    accounts = [AccountRow(a, "", "") for a in ident["accounts"].split(",") if a]
+    products = [ProductRow(p, "", "") for p in ident["products"].split(",") if p]
+    return TargetLayout(ident["language"], int(ident["year"]), accounts, products,
+                        blank_rows=int(ident["blank_rows"]))
+
+
+PURPOSES = [
+    ("technical", "Roll failure analysis", "Analyse spalling on stand F3 rolls and propose a grade change", 3),
+    ("technical", "Commissioning support", "On-site support for the new finishing-mill rolls", 4),
+    ("executive", "Annual strategic review", "Meet the customer's general manager on next year's supply", 1),
+    ("advisor", "Metallurgy seminar", "Professor's talk on high-speed-steel roll wear for the mill's engineers", 1),
+    ("executive", "Defend the account", "Visit the purchasing director after the competitor's offer", 1),
+]
+
+
+def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambition: float = 0.05,
+                         fill_lists: bool = True) -> Filled:
+    """Fill ``src`` like a salesperson and save the copy as ``dst``.
+
+    Volumes follow last year's per line with a random growth around ``ambition``;
+    some prices move a little; visits are adjusted; a few trainings, service
+    commitments and support requests are added for the biggest accounts.
+    """
+    wb = openpyxl.load_workbook(src)
+    lay = layout_of(wb)
+    person = _Person(wb)
+    out = Filled()
+    tg = lay.targets
+    ws = wb[tg.sheet]
+    year = lay.year
+    big: list[tuple[float, str]] = []
+    for i, (acc, prod) in enumerate(tg.row_keys):
+        r = tg.first_row + i
+        ly = ws[tg.ref(r, "ly_volume")].value or 0.0
+        if isinstance(ly, str):
+            ly = 0.0
+        growth = rng.normal(ambition, 0.08)
+        new_product = ly == 0 and rng.random() < 0.04
+        if ly <= 0 and not new_product:
+            continue
+        base = ly if ly > 0 else float(rng.integers(5, 30))
+        shares = rng.dirichlet(np.full(4, 8.0))
+        for q in QUARTERS:
+            vol = float(round(base * (1 + growth) * shares[q - 1], 1))
+            if vol <= 0:
+                continue
+            person.type(tg.sheet, tg.ref(r, f"volume_q{q}"), vol)
+            out.volumes[(acc, prod, q)] = vol
+            price = ws[tg.ref(r, f"price_q{q}")].value
+            if rng.random() < 0.15:
+                price = float(round(price * (1 + rng.normal(0.0, 0.03))))
+                person.type(tg.sheet, tg.ref(r, f"price_q{q}"), price)
+            out.prices[(acc, prod, q)] = float(price)
+        big.append((ly, acc))
+        if growth > 0.15 and rng.random() < 0.5:
+            person.type(tg.sheet, tg.ref(r, "comment"), "New line at the customer's hot strip mill")
+    vi = lay.visits
+    wv = wb[vi.sheet]
+    for i, (acc,) in enumerate(vi.row_keys):
+        r = vi.first_row + i
+        for q in QUARTERS:
+            rep = int(wv[vi.ref(r, f"rep_visits_q{q}")].value or 0)
+            exe = int(wv[vi.ref(r, f"exec_visits_q{q}")].value or 0)
+            if rng.random() < 0.2:
+                rep = max(0, rep + int(rng.integers(-1, 3)))
+                person.type(vi.sheet, vi.ref(r, f"rep_visits_q{q}"), rep)
+            out.visits[(acc, q)] = (rep, exe)
+    if fill_lists:
+        top = [a for _, a in sorted(set(big), reverse=True)[:4]]
+        label = {a.id: a.id for a in lay.accounts}
+        _lists(person, lay, wb, top, label, rng, year, out)
+    out.cells = set(person.typed)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    return out
+
+
+def _lists(person, lay, wb, top, label, rng, year, out: Filled):
+    trn, svc, req = lay.trainings, lay.services, lay.requests
+    for n, acc in enumerate(top[:3]):
+        r = trn.first_row + n
+        q = int(rng.integers(1, 5))
+        row = {"account_id": acc, "quarter": q, "topic": "Roll handling and grinding practice",
+               "audience": "Roll shop engineers"}
+        person.type(trn.sheet, trn.ref(r, "account"), label[acc])
+        person.type(trn.sheet, trn.ref(r, "quarter"), f"Q{q}")
+        person.type(trn.sheet, trn.ref(r, "topic"), row["topic"])
+        person.type(trn.sheet, trn.ref(r, "audience"), row["audience"])
+        out.trainings.append(row)
+    for n, acc in enumerate(top[:2]):
+        r = svc.first_row + n
+        due = dt.date(year, int(rng.integers(3, 12)), 28)
+        row = {"account_id": acc, "commitment": "Roll consumption report every month",
+               "measure": "Report delivered by the 5th working day", "due": due}
+        person.type(svc.sheet, svc.ref(r, "account"), label[acc])
+        person.type(svc.sheet, svc.ref(r, "commitment"), row["commitment"])
+        person.type(svc.sheet, svc.ref(r, "measure"), row["measure"])
+        person.type(svc.sheet, svc.ref(r, "due"), dt.datetime.combine(due, dt.time()))
+        out.services.append(row)
+    kinds = {"executive": "Executive", "technical": "Technical staff", "advisor": "Outside advisor"}
+    if lay.language == "zh-CN":
+        kinds = {"executive": "公司高层", "technical": "技术部", "advisor": "外聘教授"}
+    for n, acc in enumerate(top[:3]):
+        kind, purpose, task, amount = PURPOSES[int(rng.integers(0, len(PURPOSES)))]
+        r = req.first_row + n
+        deadline = dt.date(year, int(rng.integers(2, 12)), 15)
+        prio = ["high", "medium", "low"][int(rng.integers(0, 3))]
+        prio_label = {"high": "High", "medium": "Medium", "low": "Low"}[prio]
+        if lay.language == "zh-CN":
+            prio_label = {"high": "高", "medium": "中", "low": "低"}[prio]
+        person.type(req.sheet, req.ref(r, "account"), label[acc])
+        person.type(req.sheet, req.ref(r, "kind"), kinds[kind])
+        person.type(req.sheet, req.ref(r, "purpose"), purpose)
+        person.type(req.sheet, req.ref(r, "task"), task)
+        person.type(req.sheet, req.ref(r, "amount"), float(amount))
+        person.type(req.sheet, req.ref(r, "deadline"), dt.datetime.combine(deadline, dt.time()))
+        person.type(req.sheet, req.ref(r, "priority"), prio_label)
+        out.requests.append({"account_id": acc, "kind": kind, "purpose": purpose, "task": task,
+                             "amount": float(amount), "deadline": deadline, "priority": prio,
+                             "divisible": kind == "executive"})
+
+
+def make_mistake(path: Path, sheet_key: str, ref_key: str, value, row_index: int = 0) -> str:
+    """Type a wrong value into one input cell (for the demo's 'bad workbook'); returns the A1 ref."""
+    wb = openpyxl.load_workbook(path)
+    lay = layout_of(wb)
+    tb = getattr(lay, sheet_key)
+    ref = tb.ref(tb.first_row + row_index, ref_key)
+    _Person(wb).type(tb.sheet, ref, value)
+    wb.save(path)
+    return ref
+
+
+def _isnan(x) -> bool:
+    return isinstance(x, float) and math.isnan(x)

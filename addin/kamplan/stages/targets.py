@@ -1,0 +1,210 @@
+"""December targets: issue workbooks to salespeople, collect them back into the store.
+
+Stage functions are what every front end calls (CLI, xlwings macros).  They
+print nothing: they report progress through a callback and return results.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from kamplan.engine.targets import last_year_lines
+from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.workbooks.safety import check_workbook_file, content_hash
+from kamplan.workbooks.target_content import rep_from_file_name, target_content, target_file_name
+from kamplan.workbooks.target_reader import ReadContext, read_target_workbook
+from kamplan.workbooks.target_writer import write_target_workbook
+from kamplan.workspace import Workspace
+
+Progress = Callable[[str], None]  # called once per unit of work with a short description
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+# -- issue ---------------------------------------------------------------------------------------------
+@dataclass
+class IssueResult:
+    round: int
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # existing files left alone (no --force)
+
+
+def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | None = None,
+                  force: bool = False, language: str | None = None, now: dt.datetime | None = None,
+                  progress: Progress = _noop) -> IssueResult:
+    """Write one target workbook per salesperson into ``outbox/round-N``.
+
+    Round 1 is the bottom-up draft; it is opened in the store if no round is
+    open yet.  An existing workbook is never overwritten unless ``force``;
+    then the old one moves to ``outbox/round-N/replaced/``.
+    """
+    cfg, store = ws.config, ws.store
+    current = store.current_round(cfg.plan_year)
+    if round_no is None:
+        round_no = current or 1
+    if current is None or round_no > current:
+        store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
+                         cfg.workbook.deadline)
+    folder = ws.round_outbox(round_no)
+    folder.mkdir(parents=True, exist_ok=True)
+    history = store.history([cfg.plan_year - 1])
+    staff = [s for s in cfg.staff if reps is None or s.id in reps]
+    unknown = sorted(set(reps or []) - {s.id for s in cfg.staff})
+    if unknown:
+        raise ValueError(f"unknown salesperson id(s): {', '.join(unknown)}; "
+                         f"known: {', '.join(s.id for s in cfg.staff)}")
+    result = IssueResult(round_no, folder)
+    stamp = (now or dt.datetime.now()).replace(microsecond=0)
+    for s in staff:
+        progress(s.id)
+        if not cfg.accounts_of(s.id):
+            continue
+        path = folder / target_file_name(s.id, cfg.plan_year, round_no)
+        if path.exists():
+            if not force:
+                result.kept.append(path)
+                continue
+            replaced = folder / "replaced" / stamp.strftime("%Y%m%d-%H%M%S")
+            replaced.mkdir(parents=True, exist_ok=True)
+            path.rename(replaced / path.name)
+        content = target_content(cfg, history, s.id, round_no, generated_at=stamp, language=language)
+        write_target_workbook(path, content)
+        store.record_issued(content.identity, path.name)
+        result.written.append(path)
+    store.log_event("targets.issue", {"round": round_no, "written": [p.name for p in result.written],
+                                      "kept": [p.name for p in result.kept]})
+    return result
+
+
+# -- collect -------------------------------------------------------------------------------------------
+@dataclass
+class FileOutcome:
+    path: Path
+    outcome: str  # "stored", "unchanged", "rejected"
+    rep_id: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+@dataclass
+class CollectResult:
+    year: int
+    round: int | None
+    files: list[FileOutcome]
+    status: pd.DataFrame  # per salesperson: state, file, at, reasons
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.outcome == "rejected"]
+
+
+IGNORED_PREFIXES = ("~$", ".~lock", ".")  # Excel / LibreOffice lock files, hidden files
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named directly, and every file inside named folders (recursively), in a stable order."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not f.name.startswith(IGNORED_PREFIXES) and \
+                        not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]):
+                    files.append(f)
+        elif p.exists():
+            files.append(p)
+        else:
+            problems.append(error("not-found", f"{p} does not exist", "check the path", file=str(p)))
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, problems
+
+
+def _read_one(args) -> tuple[str, str | None, object, list[Problem]]:
+    """Check and read one file; runs in a worker process for big batches."""
+    path, ctx = args
+    path = Path(path)
+    problems = check_workbook_file(path)
+    if problems:
+        return str(path), None, None, problems
+    digest = content_hash(path)
+    sub, problems = read_target_workbook(path, ctx, content_hash=digest)
+    return str(path), digest, sub, problems
+
+
+def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progress = _noop,
+                    workers: int | None = None, now: dt.datetime | None = None) -> CollectResult:
+    cfg, store = ws.config, ws.store
+    files, missing = expand_inputs(inputs)
+    current = store.current_round(cfg.plan_year)
+    history = store.history([cfg.plan_year - 1])
+    ctx = ReadContext(config=cfg, last_year=last_year_lines(history, cfg.plan_year - 1),
+                      current_round=current, issued=store.issued_map(cfg.plan_year))
+    outcomes: list[FileOutcome] = [FileOutcome(Path(p.file or ""), "rejected", problems=[p]) for p in missing]
+    stamp = now or dt.datetime.now()
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(files) >= 24 else 1
+    jobs = [(str(f), ctx) for f in files]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_read_one, jobs, chunksize=8))
+    else:
+        results = [_read_one(j) for j in jobs]
+    # Store in file-modification order so that, of two files for one salesperson, the newer wins.
+    results.sort(key=lambda r: (_mtime(r[0]), r[0]))
+    batch_reps: dict[tuple, str] = {}
+    for path_s, digest, sub, problems in results:
+        path = Path(path_s)
+        progress(path.name)
+        if sub is None or has_errors(problems):
+            ident_rep = getattr(getattr(sub, "identity", None), "rep_id", None) or \
+                rep_from_file_name(path.name, {s.id for s in cfg.staff})
+            store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
+            outcomes.append(FileOutcome(path, "rejected", ident_rep, problems))
+            continue
+        key = (sub.identity.rep_id, sub.identity.round)
+        if key in batch_reps and batch_reps[key] != digest:
+            dup = warning("two-files-one-rep",
+                          f"this batch holds another workbook for {key[0]}, round {key[1]} ({batch_reps[key]})",
+                          "the newer file (by modification time) was kept as current; check which one is final",
+                          file=path.name)
+            problems = problems + [dup]
+            sub.warnings.append(dup)
+        batch_reps[key] = path.name
+        rec = store.record_submission(sub, stamp)
+        outcome = "unchanged" if rec.outcome == "unchanged" else "stored"
+        outcomes.append(FileOutcome(path, outcome, sub.identity.rep_id, problems))
+    status = store.status(cfg.plan_year, current or 1, [s.id for s in cfg.staff if cfg.accounts_of(s.id)])
+    store.log_event("targets.collect", {"files": len(outcomes),
+                                        "stored": sum(o.outcome == "stored" for o in outcomes),
+                                        "rejected": sum(o.outcome == "rejected" for o in outcomes)})
+    return CollectResult(cfg.plan_year, current, outcomes, status)
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
