@@ -1,0 +1,91 @@
+"""The command line as a VP uses it: init, issue, collect (exit codes, JSON), status, demo."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kamplan.cli.main import cli
+from kamplan.demo.salesforce import fill_target_workbook, make_mistake
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "demo"
+    res = run("demo", "--out", out, "--lang", "en")
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_demo_summary_says_what_it_wrote_where(demo_dir):
+    res = run("-w", demo_dir, "targets", "status", "--json")
+    status = {r["rep_id"]: r["state"] for r in json.loads(res.output)}
+    assert list(status.values()).count("submitted") == 7 and list(status.values()).count("missing") == 1
+    assert len(list((demo_dir / "outbox" / "round-1").glob("*.xlsx"))) == 8
+    assert (demo_dir / "kamplan.db").exists()
+
+
+def test_demo_output_names_paths_and_rejection(tmp_path):
+    res = run("demo", "--out", tmp_path / "d", "--lang", "zh-CN")
+    assert res.exit_code == 0
+    assert str(tmp_path / "d") in res.output.replace("\n", "")
+    assert "is not a number" in res.output
+    again = run("demo", "--out", tmp_path / "d", "--lang", "zh-CN")  # an earlier demo is replaced
+    assert again.exit_code == 0
+
+
+def test_demo_never_touches_a_users_folder(tmp_path):
+    (tmp_path / "mine.txt").write_text("precious")
+    res = run("demo", "--out", tmp_path)
+    assert res.exit_code == 2 and "nothing was touched" in res.output
+    assert (tmp_path / "mine.txt").read_text() == "precious"
+
+
+def test_init_issue_collect_with_exit_codes_and_json(tmp_path, demo_dir):
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_dir, ws)
+    assert run("init", ws).exit_code == 2  # already a workspace: refused, nothing changed
+    res = run("-w", ws, "targets", "issue")
+    assert res.exit_code == 0 and "kept existing" in res.output  # never overwrites without --force
+    issued = sorted((ws / "outbox" / "round-1").glob("*.xlsx"))
+    late = [p for p in issued if p.name.startswith("zhouting")][0]
+    fill_target_workbook(late, ws / "inbox" / late.name, np.random.default_rng(9))
+    res = run("-w", ws, "targets", "collect", "--json")
+    data = json.loads(res.output)
+    assert res.exit_code == 0
+    outcome = {f["file"].split("/")[-1]: f["outcome"] for f in data["files"]}
+    assert outcome[late.name] == "stored" and list(outcome.values()).count("unchanged") == 7
+    make_mistake(ws / "inbox" / late.name, "targets", "price_q1", "n/a", row_index=2)
+    res = run("-w", ws, "targets", "collect", ws / "inbox" / late.name)
+    assert res.exit_code == 1
+    assert f"{late.name} › Targets ›" in res.output and '"n/a" is not a number' in res.output
+
+
+def test_fresh_init_uses_the_commented_default(tmp_path):
+    res = run("init", tmp_path / "new")
+    assert res.exit_code == 0
+    assert (tmp_path / "new" / "kamplan.yaml").read_text(encoding="utf-8").startswith("# ====")
+    res = run("-w", tmp_path / "new", "targets", "issue", "--lang", "en")
+    assert res.exit_code == 0 and "wrote 2 workbook(s)" in res.output
+
+
+def test_bad_config_gives_key_path_not_traceback(tmp_path):
+    run("init", tmp_path / "w")
+    cfg = tmp_path / "w" / "kamplan.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("language: zh-CN", "language: fr"), encoding="utf-8")
+    res = run("-w", tmp_path / "w", "targets", "status")
+    assert res.exit_code == 2
+    assert "language" in res.output and "zh-CN" in res.output and "Traceback" not in res.output
+
+
+def test_not_a_workspace(tmp_path):
+    res = run("-w", tmp_path, "targets", "status")
+    assert res.exit_code == 2 and "kamplan init" in res.output
