@@ -89,3 +89,18 @@ def test_bad_config_gives_key_path_not_traceback(tmp_path):
 def test_not_a_workspace(tmp_path):
     res = run("-w", tmp_path, "targets", "status")
     assert res.exit_code == 2 and "kamplan init" in res.output
+
+
+def test_history_import_reports_bad_rows_and_imports_good_files(tmp_path):
+    run("init", tmp_path / "w")
+    bad = tmp_path / "hist.csv"
+    bad.write_text("year,quarter,account_id,product_id,volume,price\n2026,1,C001,CCR,12.5,16000\n"
+                   "2026,5,C001,CCR,abc,16000\n", encoding="utf-8")
+    res = run("-w", tmp_path / "w", "history", "import", bad)
+    assert res.exit_code == 1
+    assert "row 3 › quarter: quarter 5 is not 1-4" in res.output and '"abc" is not a number' in res.output
+    good = tmp_path / "good.csv"
+    good.write_text("year,quarter,account_id,product_id,volume,price\n2026,1,C001,CCR,12.5,16000\n", encoding="utf-8")
+    res = run("-w", tmp_path / "w", "history", "import", good)
+    assert res.exit_code == 0 and "Imported 1 history lines" in res.output
+    assert run("-w", tmp_path / "w", "check").exit_code == 0

@@ -147,6 +147,42 @@ def targets_status(ctx, as_json):
             console.print(frame_table(status, title=f"Round {rnd} · {cfg.plan_year}"))
 
 
+@cli.group()
+def history():
+    """Sales history per account x product x quarter (the base for targets)."""
+
+
+@history.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def history_import(ctx, file):
+    """Import FILE (CSV or xlsx) into the store; the periods it holds replace earlier imports of them.
+
+    Columns: year, quarter, account_id, product_id, volume, price, revenue,
+    gross_margin, cost_to_serve, visits.
+    """
+    from kamplan.stages.history import import_history
+    with open_workspace(ctx) as ws:
+        n, problems = import_history(ws, file)
+        for p in problems:
+            console.print(problem_line(p))
+        if any(p.is_error for p in problems):
+            console.print(f"[red]Nothing imported[/red] from {escape(str(file))}.")
+            sys.exit(1)
+        console.print(f"Imported {n:,} history lines from {escape(str(file))} into {escape(str(ws.store_target()))}")
+
+
+@cli.command()
+@click.pass_context
+def check(ctx):
+    """Check the workspace's config and say what it holds."""
+    with open_workspace(ctx) as ws:
+        cfg = ws.config
+        console.print(f"{escape(str(ws.config_path))}: OK — plan year {cfg.plan_year}, {len(cfg.products)} products, "
+                      f"{len(cfg.staff)} salespeople, {len(cfg.accounts)} accounts, "
+                      f"{len(cfg.support_pools)} support pools")
+
+
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kamplan-demo"),
               show_default=True, help="Folder for the demo workspace.")
