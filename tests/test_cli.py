@@ -104,3 +104,11 @@ def test_history_import_reports_bad_rows_and_imports_good_files(tmp_path):
     res = run("-w", tmp_path / "w", "history", "import", good)
     assert res.exit_code == 0 and "Imported 1 history lines" in res.output
     assert run("-w", tmp_path / "w", "check").exit_code == 0
+
+
+def test_issuing_a_closed_round_is_refused(tmp_path, demo_dir):
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_dir, ws)
+    assert run("-w", ws, "targets", "issue", "--round", "2").exit_code == 0
+    res = run("-w", ws, "targets", "issue", "--round", "1")
+    assert res.exit_code == 2 and "round 1 is closed" in res.output

@@ -58,8 +58,18 @@ def test_every_formula_matches_the_engine_and_none_is_an_error(libreoffice, lang
                 f"expected but absent: {sorted(set(expected) - formula_cells)[:5]}")
             wrong = [(k, rec.cells[k].value, v) for k, v in expected.items() if not _close(rec.cells[k].value, v)]
             assert wrong == [], wrong[:10]
-        blank = libreoffice.recalculate(issued[1])
-        assert blank.errors() == []
+        # every issued (blank) workbook too: no errors, and every value as the engine says
+        from kamplan.workbooks.target_reader import ReadContext, read_target_workbook
+        for p in issued:
+            blank, problems = read_target_workbook(p, ReadContext(cfg))
+            assert blank is not None, problems
+            lay = layout_of(openpyxl.load_workbook(p))
+            expected = expected_formula_values(lay, blank, ly[ly.account_id.isin([a.id for a in lay.accounts])],
+                                               units)
+            rec = libreoffice.recalculate(p)
+            assert rec.errors() == []
+            assert set(rec.cells) == set(expected)
+            assert [k for k, v in expected.items() if not _close(rec.cells[k].value, v)] == []
 
 
 def test_a_workbook_saved_by_libreoffice_is_collected(libreoffice, cache_root, tmp_path):

@@ -51,6 +51,9 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     current = store.current_round(cfg.plan_year)
     if round_no is None:
         round_no = current or 1
+    if current is not None and round_no < current:
+        raise ValueError(f"round {round_no} is closed: round {current} is open for {cfg.plan_year}; "
+                         f"issue round {current} (or the next one)")
     if current is None or round_no > current:
         store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
                          cfg.workbook.deadline)
