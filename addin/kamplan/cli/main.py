@@ -140,7 +140,8 @@ def targets_status(ctx, as_json):
     with open_workspace(ctx) as ws:
         cfg = ws.config
         rnd = ws.store.current_round(cfg.plan_year) or 1
-        status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if cfg.accounts_of(s.id)])
+        reps = {a.rep for a in cfg.accounts}
+        status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if s.id in reps])
         if as_json:
             print_json(status)
         else:

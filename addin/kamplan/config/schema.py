@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kamplan.config.segmentation import SegmentationRules
+
 Language = Literal["en", "zh-CN"]
 ClassId = Literal["key", "develop", "watch", "drop"]
 SupportKind = Literal["executive", "technical", "advisor"]
@@ -144,6 +146,7 @@ class PlanConfig(Strict):
     classes: dict[ClassId, ClassRule]
     targets: TargetRules = TargetRules()
     workbook: WorkbookRules = WorkbookRules()
+    segmentation: SegmentationRules = SegmentationRules()
 
     @model_validator(mode="after")
     def _cross_references(self):

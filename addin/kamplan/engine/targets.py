@@ -59,50 +59,65 @@ def account_totals(targets: pd.DataFrame, last_year: pd.DataFrame) -> pd.DataFra
     return out
 
 
-def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame, list_prices: dict[str, float],
+def revenue_by_account(last_year: pd.DataFrame) -> pd.Series:
+    """Last year's revenue per account, from ``last_year_lines``."""
+    if not len(last_year):
+        return pd.Series(dtype=float)
+    return last_year.groupby("account_id")["ly_revenue"].sum()
+
+
+def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame | pd.Series, list_prices: dict[str, float],
                     rules, file: str | None = None, sheet: str | None = None) -> list[Problem]:
     """Plausibility warnings a VP wants to see next to a submission (never a rejection).
 
-    ``rules`` is the config's ``TargetRules``; ``src`` cells of the target lines
-    ("Sheet!H14") give each warning its place.
+    ``last_year`` is ``last_year_lines`` or, when checking many files, its
+    ``revenue_by_account``.  ``rules`` is the config's ``TargetRules``; ``src``
+    cells of the target lines ("Sheet!H14") give each warning its place.  It
+    runs on every collected file, so it loops over plain values: on ~1,000
+    lines that is faster than pandas' per-call overhead.
     """
     out: list[Problem] = []
-    for row in targets.itertuples(index=False):
-        if not row.volume or row.volume <= 0:
+    low_f, high_f = 1 - rules.price_below_list_warning, 1 + rules.price_above_list_warning
+    revenue: dict[str, float] = {}
+    cols = [targets[c].tolist() for c in ("account_id", "product_id", "quarter", "volume", "price", "src")]
+    for acc, prod, q, vol, price, src in zip(*cols):
+        vol = vol or 0.0
+        price = price or 0.0
+        revenue[acc] = revenue.get(acc, 0.0) + vol * price
+        if vol <= 0:
             continue
-        lp = list_prices.get(row.product_id)
+        lp = list_prices.get(prod)
         if not lp:
             continue
-        src_sheet, src_cell = _split_src(row.src)
-        if row.price < lp * (1 - rules.price_below_list_warning):
+        if price < lp * low_f:
+            s, c = _split_src(src)
             out.append(warning(
                 "price-far-below-list",
-                f"price {row.price:,.0f} for {row.product_id} at {row.account_id} in Q{row.quarter} is "
-                f"{1 - row.price / lp:.0%} under the list price {lp:,.0f}",
-                "check the price, or explain the discount in the comment", file=file,
-                sheet=src_sheet or sheet, cell=src_cell))
-        elif row.price > lp * (1 + rules.price_above_list_warning):
+                f"price {price:,.0f} for {prod} at {acc} in Q{q} is {1 - price / lp:.0%} under the list price "
+                f"{lp:,.0f}", "check the price, or explain the discount in the comment", file=file,
+                sheet=s or sheet, cell=c))
+        elif price > lp * high_f:
+            s, c = _split_src(src)
             out.append(warning(
                 "price-far-above-list",
-                f"price {row.price:,.0f} for {row.product_id} at {row.account_id} in Q{row.quarter} is "
-                f"{row.price / lp - 1:.0%} over the list price {lp:,.0f}",
-                "check the price for a typo (an extra digit?)", file=file, sheet=src_sheet or sheet,
-                cell=src_cell))
-    for acc in account_totals(targets, last_year).itertuples(index=False):
-        g = acc.growth_revenue
-        if g is None or (isinstance(g, float) and math.isnan(g)):
+                f"price {price:,.0f} for {prod} at {acc} in Q{q} is {price / lp - 1:.0%} over the list price "
+                f"{lp:,.0f}", "check the price for a typo (an extra digit?)", file=file, sheet=s or sheet,
+                cell=c))
+    base_all = last_year if isinstance(last_year, pd.Series) else revenue_by_account(last_year)
+    for acc, rev in revenue.items():
+        base = float(base_all.get(acc, 0.0))
+        if not base > 0:
             continue
+        g = rev / base - 1
         if g > rules.growth_warning:
-            out.append(warning("growth-high",
-                               f"account {acc.account_id}: target revenue {acc.revenue:,.0f} is {g:+.0%} "
-                               f"against last year's {acc.ly_revenue:,.0f}",
-                               "say in a comment what drives the growth", file=file, sheet=sheet))
-        elif g < -rules.decline_warning:
-            out.append(warning("decline-high",
-                               f"account {acc.account_id}: target revenue {acc.revenue:,.0f} is {g:+.0%} "
-                               f"against last year's {acc.ly_revenue:,.0f}",
-                               "say in a comment why the account falls (risk of losing it?)",
+            out.append(warning("growth-high", f"account {acc}: target revenue {rev:,.0f} is {g:+.0%} against "
+                               f"last year's {base:,.0f}", "say in a comment what drives the growth",
                                file=file, sheet=sheet))
+        elif g < -rules.decline_warning:
+            out.append(warning("decline-high", f"account {acc}: target revenue {rev:,.0f} is {g:+.0%} against "
+                               f"last year's {base:,.0f}",
+                               "say in a comment why the account falls (risk of losing it?)", file=file,
+                               sheet=sheet))
     return out
 
 

@@ -17,7 +17,9 @@ import pandas as pd
 from kamplan.engine.targets import last_year_lines
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks.safety import check_workbook_file, content_hash
-from kamplan.workbooks.target_content import rep_from_file_name, target_content, target_file_name
+from kamplan.workbooks.target_content import (
+    last_year_map, rep_from_file_name, target_content, target_file_name,
+)
 from kamplan.workbooks.target_reader import ReadContext, read_target_workbook
 from kamplan.workbooks.target_writer import write_target_workbook
 from kamplan.workspace import Workspace
@@ -59,7 +61,8 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
                          cfg.workbook.deadline)
     folder = ws.round_outbox(round_no)
     folder.mkdir(parents=True, exist_ok=True)
-    history = store.history([cfg.plan_year - 1])
+    last_year = last_year_map(cfg, store.history([cfg.plan_year - 1]))
+    by_rep = accounts_by_rep(cfg)
     staff = [s for s in cfg.staff if reps is None or s.id in reps]
     unknown = sorted(set(reps or []) - {s.id for s in cfg.staff})
     if unknown:
@@ -69,7 +72,7 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     stamp = (now or dt.datetime.now()).replace(microsecond=0)
     for s in staff:
         progress(s.id)
-        if not cfg.accounts_of(s.id):
+        if not by_rep.get(s.id):
             continue
         path = folder / target_file_name(s.id, cfg.plan_year, round_no)
         if path.exists():
@@ -79,7 +82,8 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
             replaced = folder / "replaced" / stamp.strftime("%Y%m%d-%H%M%S")
             replaced.mkdir(parents=True, exist_ok=True)
             path.rename(replaced / path.name)
-        content = target_content(cfg, history, s.id, round_no, generated_at=stamp, language=language)
+        content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
+                                 accounts_of_rep=by_rep[s.id])
         write_target_workbook(path, content)
         store.record_issued(content.identity, path.name)
         result.written.append(path)
@@ -145,6 +149,26 @@ def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
     return unique, problems
 
 
+def accounts_by_rep(cfg) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for a in cfg.accounts:
+        out.setdefault(a.rep, []).append(a)
+    return out
+
+
+_WORKER_CTX: ReadContext | None = None
+
+
+def _init_worker(ctx: ReadContext) -> None:
+    """Each worker process receives the (large) read context once, not with every file."""
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+def _read_in_worker(path: str):
+    return _read_one((path, _WORKER_CTX))
+
+
 def _read_one(args) -> tuple[str, str | None, object, list[Problem]]:
     """Check and read one file; runs in a worker process for big batches."""
     path, ctx = args
@@ -167,43 +191,61 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
                       current_round=current, issued=store.issued_map(cfg.plan_year))
     outcomes: list[FileOutcome] = [FileOutcome(Path(p.file or ""), "rejected", problems=[p]) for p in missing]
     stamp = now or dt.datetime.now()
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if len(files) >= 24 else 1
-    jobs = [(str(f), ctx) for f in files]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_read_one, jobs, chunksize=8))
-    else:
-        results = [_read_one(j) for j in jobs]
     # Store in file-modification order so that, of two files for one salesperson, the newer wins.
-    results.sort(key=lambda r: (_mtime(r[0]), r[0]))
+    files.sort(key=lambda f: (_mtime(str(f)), str(f)))
+    # A file whose exact bytes are already stored for the open round is unchanged: no need to read it.
+    known: dict[str, str] = {}
+    if current is not None:
+        subs = store.submissions(cfg.plan_year, current, include_superseded=True)
+        known = dict(zip(subs["content_hash"], subs["rep_id"]))
+    to_read = []
+    for f in files:
+        digest = content_hash(f) if known and f.is_file() else None
+        if digest in known:
+            outcomes.append(FileOutcome(f, "unchanged", known[digest]))
+            progress(f.name)
+        else:
+            to_read.append(f)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(to_read) >= 24 else 1
     batch_reps: dict[tuple, str] = {}
-    for path_s, digest, sub, problems in results:
-        path = Path(path_s)
-        progress(path.name)
-        if sub is None or has_errors(problems):
-            ident_rep = getattr(getattr(sub, "identity", None), "rep_id", None) or \
-                rep_from_file_name(path.name, {s.id for s in cfg.staff})
-            store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
-            outcomes.append(FileOutcome(path, "rejected", ident_rep, problems))
-            continue
-        key = (sub.identity.rep_id, sub.identity.round)
-        if key in batch_reps and batch_reps[key] != digest:
-            dup = warning("two-files-one-rep",
-                          f"this batch holds another workbook for {key[0]}, round {key[1]} ({batch_reps[key]})",
-                          "the newer file (by modification time) was kept as current; check which one is final",
-                          file=path.name)
-            problems = problems + [dup]
-            sub.warnings.append(dup)
-        batch_reps[key] = path.name
-        rec = store.record_submission(sub, stamp)
-        outcome = "unchanged" if rec.outcome == "unchanged" else "stored"
-        outcomes.append(FileOutcome(path, outcome, sub.identity.rep_id, problems))
-    status = store.status(cfg.plan_year, current or 1, [s.id for s in cfg.staff if cfg.accounts_of(s.id)])
+    if workers > 1:
+        # Workers read and check while this process stores what they return, in order.
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as pool:
+            for result in pool.map(_read_in_worker, [str(f) for f in to_read], chunksize=2):
+                outcomes.append(_store_one(store, cfg, current, stamp, result, batch_reps, progress))
+    else:
+        for f in to_read:
+            outcomes.append(_store_one(store, cfg, current, stamp, _read_one((str(f), ctx)), batch_reps, progress))
+    by_rep = accounts_by_rep(cfg)
+    status = store.status(cfg.plan_year, current or 1, [s.id for s in cfg.staff if by_rep.get(s.id)])
     store.log_event("targets.collect", {"files": len(outcomes),
                                         "stored": sum(o.outcome == "stored" for o in outcomes),
                                         "rejected": sum(o.outcome == "rejected" for o in outcomes)})
     return CollectResult(cfg.plan_year, current, outcomes, status)
+
+
+def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: Progress) -> FileOutcome:
+    path_s, digest, sub, problems = result
+    path = Path(path_s)
+    progress(path.name)
+    if sub is None or has_errors(problems):
+        ident_rep = getattr(getattr(sub, "identity", None), "rep_id", None) or \
+            rep_from_file_name(path.name, {s.id for s in cfg.staff})
+        store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
+        return FileOutcome(path, "rejected", ident_rep, problems)
+    key = (sub.identity.rep_id, sub.identity.round)
+    if key in batch_reps and batch_reps[key] != path.name:
+        dup = warning("two-files-one-rep",
+                      f"this batch holds another workbook for {key[0]}, round {key[1]} ({batch_reps[key]})",
+                      "the newer file (by modification time) was kept as current; check which one is final",
+                      file=path.name)
+        problems = problems + [dup]
+        sub.warnings.append(dup)
+    batch_reps[key] = path.name
+    rec = store.record_submission(sub, stamp)
+    outcome = "unchanged" if rec.outcome == "unchanged" else "stored"
+    return FileOutcome(path, outcome, sub.identity.rep_id, problems)
 
 
 def _mtime(path: str) -> float:

@@ -569,6 +569,181 @@ class Store:
         """rep_id + TARGET_COLUMNS of every current submission of the round, for consolidation."""
         return self.lines_frame(year, round, "targets")
 
+    # -- account segmentation ---------------------------------------------------------------------
+    # Classification runs, the VP's class overrides and judgement scores (kamplan accounts ...).
+    # Overrides and judgements are only ever added: the newest row is in force, older ones stay.
+    _CLASS_IDS = ("key", "develop", "watch", "drop")
+
+    def _segmentation_tables(self) -> None:
+        """Create the segmentation tables in a plan file made before they existed (same schema version)."""
+        if getattr(self, "_segmentation_ready", False):
+            return
+        with self._write() as conn:
+            s.METADATA.create_all(conn, tables=list(s.SEGMENTATION_TABLES), checkfirst=True)
+        self._segmentation_ready = True
+
+    def record_classification(self, plan_year: int, basis: str, period: tuple[str, str], measure: str,
+                              rules: Mapping[str, Any], summary: Mapping[str, Any], rows: pd.DataFrame,
+                              at: dt.datetime | None = None) -> int:
+        """Keep one classification run and its rows; returns the run id.
+
+        ``rows``: one per account with account_id, cls, rule, reason, rule_values (dict), rank,
+        measure, share, cum_share, profit, growth, score_hard, score_strength, score_capability,
+        score, flags (list of codes).  Empty numbers (NaN) are stored as NULL.
+        """
+        plan_year = _whole(plan_year, "plan_year")
+        self._segmentation_tables()
+        bad = sorted({c for c in rows["cls"] if c not in self._CLASS_IDS}) if len(rows) else []
+        if bad:
+            raise StoreError(f"classes {bad} are not classes; a classification row needs one of {self._CLASS_IDS}")
+        if len(rows) and rows["account_id"].duplicated().any():
+            dup = rows.loc[rows["account_id"].duplicated(), "account_id"].iloc[0]
+            raise StoreError(f"account {dup!r} appears twice in the classification")
+        nullable = ("share", "cum_share", "growth", "score_hard", "score_strength", "score_capability", "score")
+        records = []
+        for r in rows.to_dict("records"):
+            rec = {"account_id": str(r["account_id"]), "cls": r["cls"], "rule": str(r.get("rule") or ""),
+                   "reason": str(r.get("reason") or ""),
+                   "rule_values": _json(r.get("rule_values") or {}), "rank": _whole(int(r["rank"]), "rank"),
+                   "measure": float(r["measure"]), "profit": float(r["profit"]),
+                   "flags": _json(list(r.get("flags") or []))}
+            for c in nullable:
+                v = r.get(c)
+                rec[c] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+            records.append(rec)
+        with self._write() as conn:
+            run_id = conn.execute(s.classification_runs.insert().values(
+                plan_year=plan_year, basis=str(basis), period_start=period[0], period_end=period[1],
+                measure=str(measure), created_at=at or _now(), rules=_json(rules),
+                summary=_json(summary))).inserted_primary_key[0]
+            if records:
+                _insert(conn, s.classifications, [{**r, "run_id": run_id} for r in records])
+            _insert_event(conn, "accounts.segment", {"run_id": run_id, "plan_year": plan_year,
+                                                     "period": list(period), "accounts": len(records)})
+        return run_id
+
+    def classification_runs(self, plan_year: int | None = None) -> pd.DataFrame:
+        """id, plan_year, basis, period_start, period_end, measure, created_at, rules, summary (dicts); oldest first."""
+        self._segmentation_tables()
+        t = s.classification_runs
+        stmt = sa.select(t).order_by(t.c.id)
+        if plan_year is not None:
+            stmt = stmt.where(t.c.plan_year == _whole(plan_year, "plan_year"))
+        with self._read() as conn:
+            frame = _frame(conn.execute(stmt), {c.name: _kind_of(c) for c in t.columns})
+        for c in ("rules", "summary"):
+            frame[c] = series([json.loads(v) for v in frame[c]], "json")
+        return frame
+
+    def classification(self, plan_year: int, run_id: int | None = None) -> tuple[dict | None, pd.DataFrame]:
+        """The newest classification run for ``plan_year`` (or run ``run_id``): (run, rows by rank).
+
+        Returns (None, empty frame) when there is none.  ``rule_values`` and ``flags`` come back parsed.
+        """
+        self._segmentation_tables()
+        t, c = s.classification_runs, s.classifications
+        stmt = sa.select(t).where(t.c.plan_year == _whole(plan_year, "plan_year"))
+        stmt = stmt.where(t.c.id == _whole(run_id, "run_id")) if run_id is not None else \
+            stmt.order_by(t.c.id.desc()).limit(1)
+        kinds = {col.name: _kind_of(col) for col in c.columns}
+        with self._read() as conn:
+            run = conn.execute(stmt).mappings().first()
+            if run is None:
+                return None, _frame_from_dicts([], kinds)
+            rows = _frame(conn.execute(sa.select(c).where(c.c.run_id == run["id"]).order_by(c.c.rank)), kinds)
+        run = dict(run)
+        run["rules"], run["summary"] = json.loads(run["rules"]), json.loads(run["summary"])
+        for col in ("rule_values", "flags"):
+            rows[col] = series([json.loads(v) for v in rows[col]], "json")
+        return run, rows
+
+    def record_review(self, plan_year: int, overrides: list[Mapping[str, Any]] = (),
+                      judgements: list[Mapping[str, Any]] = ()) -> tuple[int, int]:
+        """Add class overrides and judgement scores in one transaction; returns how many of each.
+
+        Override: account_id, cls (a class, or None to lift the override), reason, by, at, source.
+        Judgement: account_id, indicator, score, judge, at, source.
+        """
+        plan_year = _whole(plan_year, "plan_year")
+        self._segmentation_tables()
+        o_rows, j_rows = [], []
+        for o in overrides:
+            cls = o.get("cls")
+            if cls is not None and cls not in self._CLASS_IDS:
+                raise StoreError(f"override for {o.get('account_id')!r}: {cls!r} is not a class; "
+                                 f"use one of {self._CLASS_IDS} (or None to lift the override)")
+            if cls is not None and not str(o.get("reason") or "").strip():
+                raise StoreError(f"override for {o.get('account_id')!r} has no reason; every override needs one")
+            if not isinstance(o.get("at"), dt.datetime):
+                raise StoreError(f"override for {o.get('account_id')!r}: at must be a datetime, got {o.get('at')!r}")
+            o_rows.append({"plan_year": plan_year, "account_id": str(o["account_id"]), "cls": cls,
+                           "reason": str(o.get("reason") or ""), "by": str(o.get("by") or ""), "at": o["at"],
+                           "source": str(o.get("source") or "")})
+        for j in judgements:
+            try:
+                score = float(j["score"])
+            except (TypeError, ValueError):
+                raise StoreError(f"judgement {j.get('account_id')}/{j.get('indicator')}: "
+                                 f"{j.get('score')!r} is not a number") from None
+            if not math.isfinite(score):
+                raise StoreError(f"judgement {j.get('account_id')}/{j.get('indicator')}: the score must be finite")
+            if not isinstance(j.get("at"), dt.datetime):
+                raise StoreError(f"judgement {j.get('account_id')}: at must be a datetime, got {j.get('at')!r}")
+            j_rows.append({"plan_year": plan_year, "account_id": str(j["account_id"]),
+                           "indicator": str(j["indicator"]), "score": score, "judge": str(j.get("judge") or ""),
+                           "at": j["at"], "source": str(j.get("source") or "")})
+        with self._write() as conn:
+            if o_rows:
+                _insert(conn, s.class_overrides, o_rows)
+            if j_rows:
+                _insert(conn, s.judgements, j_rows)
+            if o_rows or j_rows:
+                _insert_event(conn, "accounts.review", {"plan_year": plan_year, "overrides": len(o_rows),
+                                                        "judgements": len(j_rows)})
+        return len(o_rows), len(j_rows)
+
+    def overrides(self, plan_year: int, include_history: bool = False) -> pd.DataFrame:
+        """The VP's class overrides for ``plan_year``: id, account_id, cls, reason, by, at, source.
+
+        By default only those in force (the newest per account, unless it lifted the override);
+        ``include_history`` gives every row, oldest first.
+        """
+        plan_year = _whole(plan_year, "plan_year")
+        self._segmentation_tables()
+        t = s.class_overrides
+        kinds = {c.name: _kind_of(c) for c in t.columns if c.name != "plan_year"}
+        stmt = sa.select(*[t.c[c] for c in kinds]).where(t.c.plan_year == plan_year).order_by(t.c.id)
+        with self._read() as conn:
+            rows = [r._asdict() for r in conn.execute(stmt)]
+        if not include_history:
+            newest: dict[str, dict] = {}
+            for r in rows:
+                newest[r["account_id"]] = r
+            rows = sorted((r for r in newest.values() if r["cls"] is not None), key=lambda r: r["account_id"])
+        return _frame_from_dicts(rows, kinds)
+
+    def judgements(self, plan_year: int, include_history: bool = False) -> pd.DataFrame:
+        """Judgement scores in force for ``plan_year``: id, plan_year, account_id, indicator, score, judge,
+        at, source -- the newest per account and indicator made for ``plan_year`` or an earlier year
+        (a judgement carries over until it is judged again).  ``include_history``: every row of
+        ``plan_year``, oldest first."""
+        plan_year = _whole(plan_year, "plan_year")
+        self._segmentation_tables()
+        t = s.judgements
+        kinds = {c.name: _kind_of(c) for c in t.columns}
+        if include_history:
+            stmt = sa.select(t).where(t.c.plan_year == plan_year).order_by(t.c.id)
+        else:
+            stmt = sa.select(t).where(t.c.plan_year <= plan_year).order_by(t.c.plan_year, t.c.id)
+        with self._read() as conn:
+            rows = [r._asdict() for r in conn.execute(stmt)]
+        if not include_history:
+            newest: dict[tuple[str, str], dict] = {}
+            for r in rows:
+                newest[(r["account_id"], r["indicator"])] = r
+            rows = sorted(newest.values(), key=lambda r: (r["account_id"], r["indicator"]))
+        return _frame_from_dicts(rows, kinds)
+
     # -- audit log ----------------------------------------------------------------------------------
     def log_event(self, kind: str, detail: dict) -> None:
         with self._write() as conn:
@@ -598,6 +773,9 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL still never corrupts the file; a power cut may lose the last commit, which a
+        # re-run of collect restores (collecting is idempotent). FULL costs ~10 ms per collected file.
+        cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -613,6 +791,10 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) ->
 def _insert_event(conn: sa.Connection, kind: str, detail: Mapping[str, Any]) -> None:
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=_json_default)
     conn.execute(s.events.insert().values(at=_now(), kind=str(kind), detail=text))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:

@@ -262,6 +262,72 @@ def _line_table(spec: LineSpec) -> sa.Table:
 
 LINE_TABLES: dict[str, sa.Table] = {name: _line_table(spec) for name, spec in SUBMISSION_LINES.items()}
 
+# -- account segmentation: every classification run kept; overrides and judgements never deleted --------
+# A run is one `kamplan accounts segment` (or collect): the period, the rules as they were, the headline.
+classification_runs = sa.Table(
+    "classification_runs", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_year", sa.Integer, nullable=False),  # the year the classes are for
+    sa.Column("basis", _ID(), nullable=False),  # "year" or "rolling"
+    sa.Column("period_start", _ID(), nullable=False),  # "2026Q1"
+    sa.Column("period_end", _ID(), nullable=False),  # "2026Q4"
+    sa.Column("measure", _ID(), nullable=False),  # volume, revenue or gross_margin
+    sa.Column("created_at", IsoDateTime(), nullable=False),
+    sa.Column("rules", sa.Text, nullable=False),  # JSON of the config's segmentation section
+    sa.Column("summary", sa.Text, nullable=False),  # JSON: headline numbers, counts per class
+    sa.Index("ix_classification_runs_year", "plan_year"),
+)
+# One row per account and run: the class the rules gave, why, and the numbers behind it.
+classifications = sa.Table(
+    "classifications", METADATA,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("classification_runs.id"), primary_key=True),
+    sa.Column("account_id", _ID(), primary_key=True),
+    sa.Column("cls", _ID(), nullable=False),  # computed by the rules
+    sa.Column("rule", _ID(), nullable=False),  # id of the rule that matched; "" = default class
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("rule_values", sa.Text, nullable=False),  # JSON {metric: value} of the matched rule
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("measure", sa.Double, nullable=False),
+    sa.Column("share", sa.Double, nullable=True),
+    sa.Column("cum_share", sa.Double, nullable=True),
+    sa.Column("profit", sa.Double, nullable=False),
+    sa.Column("growth", sa.Double, nullable=True),
+    sa.Column("score_hard", sa.Double, nullable=True),
+    sa.Column("score_strength", sa.Double, nullable=True),
+    sa.Column("score_capability", sa.Double, nullable=True),
+    sa.Column("score", sa.Double, nullable=True),
+    sa.Column("flags", sa.Text, nullable=False),  # JSON list of flag codes
+)
+# The VP's overrides, oldest first; the newest per plan year and account is in force.  A row with
+# cls NULL lifts the override (the computed class applies again).  Rows are never changed or deleted.
+class_overrides = sa.Table(
+    "class_overrides", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_year", sa.Integer, nullable=False),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("cls", _ID(), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("by", sa.Text, nullable=False),  # who
+    sa.Column("at", IsoDateTime(), nullable=False),  # when
+    sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell, or the command
+    sa.Index("ix_class_overrides_account", "plan_year", "account_id"),
+)
+# Judgement scores of strength and capability indicators, oldest first; the newest per account and
+# indicator with plan_year <= the year in question is in force.
+judgements = sa.Table(
+    "judgements", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_year", sa.Integer, nullable=False),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("indicator", _ID(), nullable=False),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("judge", sa.Text, nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Index("ix_judgements_account", "account_id", "indicator"),
+)
+SEGMENTATION_TABLES = (classification_runs, classifications, class_overrides, judgements)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name
 
 Role = Literal["key", "info", "input", "formula"]
 DType = Literal["text", "number", "integer", "date", "choice"]
@@ -57,20 +57,22 @@ class Table:
     def last_row(self) -> int:
         return self.first_row + self.n_rows - 1
 
+    def __post_init__(self):
+        # The reader asks for positions ~100,000 times per file: look them up, don't search.
+        object.__setattr__(self, "_index", {c.key: i for i, c in enumerate(self.columns)})
+        object.__setattr__(self, "_letters", [xl_col_to_name(i) for i in range(len(self.columns))])
+
     def col(self, key: str) -> int:
-        for i, c in enumerate(self.columns):
-            if c.key == key:
-                return i
-        raise KeyError(key)
+        return self._index[key]
 
     def column(self, key: str) -> Column:
         return self.columns[self.col(key)]
 
     def letter(self, key: str) -> str:
-        return xl_col_to_name(self.col(key))
+        return self._letters[self._index[key]]
 
     def ref(self, row: int, key: str) -> str:
-        return xl_rowcol_to_cell(row, self.col(key))
+        return f"{self._letters[self._index[key]]}{row + 1}"
 
     def span(self, key: str, absolute: bool = True) -> str:
         """The data range of one column, e.g. ``$J$8:$J$207``."""

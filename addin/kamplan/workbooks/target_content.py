@@ -21,20 +21,28 @@ def kinds_for(config: PlanConfig, language: str) -> list[tuple[str, str, str]]:
     return [(k, t(f"kind.{k}", language), t(f"unit.{config.unit_of_kind(k)}", language)) for k in KIND_IDS]
 
 
-def target_content(config: PlanConfig, history: pd.DataFrame, rep_id: str, round_no: int,
+def last_year_map(config: PlanConfig, history: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(account, product) -> last year's volume, average price, revenue; computed once per issue run."""
+    out: dict = {}
+    if len(history):
+        ly = last_year_lines(history, config.plan_year - 1)
+        for row in ly.itertuples(index=False):
+            out[(row.account_id, row.product_id)] = (float(row.ly_volume), float(row.ly_price),
+                                                     float(row.ly_revenue))
+    return out
+
+
+def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str, round_no: int,
                    generated_at: dt.datetime | None = None, workbook_id: str | None = None,
-                   language: str | None = None) -> TargetWorkbookContent:
+                   language: str | None = None, accounts_of_rep: list | None = None) -> TargetWorkbookContent:
+    """``history`` is the history frame or, when issuing many workbooks, ``last_year_map()`` of it."""
     lang = language or config.language
     rep = config.staff_member(rep_id)
     region = next((r for r in config.regions if r.id == rep.region), None)
-    accounts = [AccountRow(a.id, a.name.get(lang), a.cls) for a in config.accounts_of(rep_id)]
+    mine = accounts_of_rep if accounts_of_rep is not None else config.accounts_of(rep_id)
+    accounts = [AccountRow(a.id, a.name.get(lang), a.cls) for a in mine]
     products = [ProductRow(p.id, p.name.get(lang), p.unit) for p in config.products]
-    ly = last_year_lines(history, config.plan_year - 1) if len(history) else None
-    last_year: dict = {}
-    if ly is not None:
-        for row in ly.itertuples(index=False):
-            last_year[(row.account_id, row.product_id)] = (float(row.ly_volume), float(row.ly_price),
-                                                           float(row.ly_revenue))
+    last_year = history if isinstance(history, dict) else last_year_map(config, history)
     prices = {}
     for a in accounts:
         for p in config.products:

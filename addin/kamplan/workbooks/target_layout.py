@@ -7,7 +7,7 @@ reader checks and parses the returned file with the very same objects.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kamplan.model import QUARTERS
 from kamplan.workbooks.i18n import t
@@ -276,9 +276,8 @@ def _col_letter(i: int) -> str:
 
 
 def _with_formulas(table: Table, formulas: dict) -> Table:
-    cols = tuple(Column(**{**c.__dict__, "formula": formulas[c.key]}) if c.key in formulas else c
-                 for c in table.columns)
-    return Table(**{**table.__dict__, "columns": cols})
+    cols = tuple(replace(c, formula=formulas[c.key]) if c.key in formulas else c for c in table.columns)
+    return replace(table, columns=cols)
 
 
 def _targets_formulas(tb: Table) -> dict:

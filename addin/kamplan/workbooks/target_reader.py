@@ -15,7 +15,7 @@ from typing import Mapping
 import pandas as pd
 
 from kamplan.config import PlanConfig
-from kamplan.engine.targets import target_warnings
+from kamplan.engine.targets import revenue_by_account, target_warnings
 from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
@@ -40,6 +40,15 @@ class ReadContext:
     last_year: pd.DataFrame | None = None  # engine.targets.last_year_lines of plan_year - 1, for warnings
     current_round: int | None = None  # the open round in the store; None: not checked
     issued: Mapping[str, dict] | None = None  # workbook_id -> issue record (rep_id, round); None: not checked
+
+    def __post_init__(self):
+        # built once per collect run, not once per file (a company may have 20,000 accounts)
+        cfg = self.config
+        self.account_rep = {a.id: a.rep for a in cfg.accounts}
+        self.product_ids = {p.id for p in cfg.products}
+        self.staff_ids = {s.id for s in cfg.staff}
+        self.list_prices = {p.id: p.list_price for p in cfg.products}
+        self.ly_revenue = revenue_by_account(self.last_year) if self.last_year is not None else None
 
 
 def read_identity(sheet: SheetValues | None) -> dict[str, str]:
@@ -77,8 +86,11 @@ class _Reader:
 
     # -- top level -----------------------------------------------------------------------------------
     def read(self):
+        # One pass over the file: the identity block and the table sheets under either language's names.
+        wanted = [IDENTITY_SHEET] + [t(f"sheet.{k}", lang) for lang in LANGS
+                                     for k in ("targets", "summary", "visits", "trainings", "services", "requests")]
         try:
-            ident_sheets, all_names = read_sheets(self.path, [IDENTITY_SHEET])
+            ident_sheets, all_names = read_sheets(self.path, wanted)
         except Exception as exc:  # calamine: password, broken XML, ...
             name = type(exc).__name__
             if "Password" in name:
@@ -91,7 +103,7 @@ class _Reader:
         identity, layout = self._identity(read_identity(ident_sheets.get(IDENTITY_SHEET)), all_names)
         if identity is None:
             return None, self.problems
-        sheets, _ = read_sheets(self.path, [tb.sheet for tb in layout.tables])
+        sheets = {tb.sheet: ident_sheets[tb.sheet] for tb in layout.tables if tb.sheet in ident_sheets}
         missing = [tb.sheet for tb in layout.tables if tb.sheet not in sheets]
         if missing:
             ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
@@ -157,7 +169,7 @@ class _Reader:
         if year != cfg.plan_year:
             self.err("wrong-year", f"this workbook is for {year}; the plan being collected is {cfg.plan_year}",
                      f"send the {cfg.plan_year} workbook (last year's file was probably attached by mistake)")
-        staff = {s.id for s in cfg.staff}
+        staff = self.ctx.staff_ids
         if rep_id not in staff:
             self.err("unknown-rep", f"the workbook belongs to salesperson {rep_id!r}, who is not in the plan",
                      "check the config's staff list, or send the workbook issued to you")
@@ -199,24 +211,27 @@ class _Reader:
             self._stray_rows(tb, sheet)
         out = []
         budget = [MAX_PROBLEMS_PER_TABLE]
+        key_pos = {c.key: j for j, c in enumerate(tb.key_columns())}
+        inputs = tb.input_columns()
+        input_idx = [tb.col(c.key) for c in inputs]
         for i in range(tb.n_rows):
             r = tb.first_row + i
-            if not tb.row_keys and all(cells.is_blank(sheet.get(r, tb.col(c.key))) and
-                                       tb.ref(r, c.key) not in sheet.errors for c in tb.input_columns()):
+            if not tb.row_keys and all(cells.is_blank(sheet.get(r, j)) for j in input_idx) and \
+                    not (sheet.errors and any(tb.ref(r, c.key) in sheet.errors for c in inputs)):
                 continue
             row = {"_row": r}
             for c in tb.columns:
                 if c.role == "key":
-                    row[c.key] = tb.row_keys[i][[k.key for k in tb.key_columns()].index(c.key)]
+                    row[c.key] = tb.row_keys[i][key_pos[c.key]]
                 elif c.role == "input":
                     row[c.key] = self._cell(tb, sheet, r, c, layout, budget)
             if not tb.row_keys:
-                for c in tb.input_columns():
-                    if c.required and row.get(c.key) is None and tb.ref(r, c.key) not in sheet.errors and \
-                            not any(p.cell == tb.ref(r, c.key) for p in self.problems[-10:]):
-                        self._complain(budget, "missing-value",
-                                       f"{c.header!r} is empty but the row is used",
-                                       f"fill in {c.header!r}, or clear the whole row", tb.sheet, tb.ref(r, c.key))
+                for c in inputs:
+                    if c.required and row.get(c.key) is None:
+                        ref = tb.ref(r, c.key)
+                        if ref not in sheet.errors and not any(p.cell == ref for p in self.problems[-10:]):
+                            self._complain(budget, "missing-value", f"{c.header!r} is empty but the row is used",
+                                           f"fill in {c.header!r}, or clear the whole row", tb.sheet, ref)
             out.append(row)
         return out
 
@@ -299,12 +314,19 @@ class _Reader:
                     return
 
     def _cell(self, tb: Table, sheet: SheetValues, r: int, c: Column, layout: TargetLayout, budget):
+        raw = sheet.get(r, tb.col(c.key))
+        if not sheet.errors:
+            # fast path for the usual cell: empty, or a plain number inside its bounds
+            if raw == "" or raw is None:
+                return None
+            if type(raw) is float and c.dtype == "number" and raw >= (c.minimum or 0) and \
+                    raw <= (c.maximum or self.ctx.config.targets.max_volume_per_line):
+                return raw
         ref = tb.ref(r, c.key)
         if ref in sheet.errors:
             self._complain(budget, "error-value", f"{sheet.errors[ref]} is an error value, not an entry",
                            f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
             return None
-        raw = sheet.get(r, tb.col(c.key))
         value, why = _parse(c, raw, layout)
         if why:
             self._complain(budget, "bad-value", why, _fix(c, layout), tb.sheet, ref)
@@ -332,8 +354,8 @@ class _Reader:
     # -- assemble --------------------------------------------------------------------------------------
     def _submission(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> Submission | None:
         cfg = self.ctx.config
-        product_ids = {p.id for p in cfg.products}
-        plan_accounts = {a.id: a for a in cfg.accounts}
+        product_ids = self.ctx.product_ids
+        plan_accounts = self.ctx.account_rep
         tg = layout.targets
         target_rows = []
         for row in frames.get("targets") or []:
@@ -346,8 +368,8 @@ class _Reader:
                     self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
                              "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
                 continue
-            if plan_accounts[acc].rep != identity.rep_id:
-                self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc].rep}",
+            if plan_accounts[acc] != identity.rep_id:
+                self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc]}",
                           "the VP should re-issue or reassign", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
             for q in QUARTERS:
                 vol = row.get(f"volume_q{q}") or 0.0
@@ -389,8 +411,7 @@ class _Reader:
                          services=pd.DataFrame(services, columns=SERVICE_COLUMNS),
                          requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
         if self.ctx.last_year is not None and not has_errors(self.problems):
-            self.problems += target_warnings(targets, self.ctx.last_year,
-                                             {p.id: p.list_price for p in cfg.products}, cfg.targets,
+            self.problems += target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
                                              file=self.file, sheet=tg.sheet)
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub

@@ -1,0 +1,151 @@
+"""``kamplan accounts``: find, classify and price key accounts (segment) and read the VP's review (collect).
+
+Register on the main command with ``cli.add_command(accounts)``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from kamplan.cli.output import console, err_console, escape, print_json, problem_line
+
+SHOW = 10  # lines of each list printed before "... and N more"
+
+
+def _open(ctx):
+    from kamplan.cli.main import open_workspace
+    return open_workspace(ctx)
+
+
+def _bar(label, total):
+    from kamplan.cli.main import progress_bar
+    return progress_bar(label, total)
+
+
+@click.group()
+def accounts():
+    """Key accounts: Pareto, profitability, scores and classes (segment), the VP's review (collect)."""
+
+
+@accounts.command("segment")
+@click.option("--year", type=click.IntRange(2000, 2100), help="History year to rank (default: the year before the "
+              "plan year, or the latest in the history).")
+@click.option("--rolling", is_flag=True, help="Use the last four quarters in the history instead of a year.")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the workbook (default: config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def accounts_segment(ctx, year, rolling, lang, as_json):
+    """Rank and classify every account; write reports/account_review_PLANYEAR.xlsx for the VP.
+
+    Exit status 2 when the history cannot give a period (nothing written).
+    """
+    from kamplan.stages.accounts import segment_accounts
+    with _open(ctx) as ws:
+        with _bar("Segmenting", 5) as step:
+            res = segment_accounts(ws, year=year, rolling=rolling, progress=step, language=lang)
+        language = lang or ws.config.language
+        if as_json:
+            print_json(res.to_dict(language))
+        else:
+            _print_segment(res, ws.config, language)
+        sys.exit(0 if res.ok else 2)
+
+
+def _print_segment(res, cfg, language: str):
+    if not res.ok:
+        err_console.print("[red]Nothing segmented:[/red]")
+        for p in res.problems:
+            err_console.print(problem_line(p))
+        return
+    s = res.segmentation
+    a = s.accounts
+    console.print(f"[bold]Account review {res.plan_year}[/bold] · based on {escape(s.period.label)} "
+                  f"· ranked by {s.measure.replace('_', ' ')} · run {res.run_id}")
+    console.print("  " + escape(s.headline.sentence(language)))
+    if s.headline.by == "threshold":
+        console.print("  " + escape(s.core_headline.sentence(language)))
+    console.print("  " + escape(s.whale_summary.sentence(language, cfg.currency)))
+    table = Table(title="Classes", header_style="bold")
+    for c in ("Class", "By rules", "Applies", "Visits / quarter", "Executive visits / year", "Support"):
+        table.add_column(c)
+    rules, applies = s.counts("computed_class"), s.counts()
+    for c in ("key", "develop", "watch", "drop"):
+        cr = cfg.classes[c]
+        table.add_row(escape(cr.name.get(language)), str(rules[c]), str(applies[c]), str(cr.visits_per_quarter),
+                      str(cr.executive_visits_per_year), "yes" if cr.support_eligible else "no")
+    console.print(table)
+    losers = a[[("big-unprofitable" in f) for f in a["flags"]]]
+    if len(losers):
+        console.print(f"[red]Big but unprofitable ({len(losers)}):[/red]")
+        for acc, r in losers.head(SHOW).iterrows():
+            console.print(f"  {escape(str(acc))} {escape(str(r['name']))}: profit {r['profit']:,.0f} "
+                          f"on revenue {r['revenue']:,.0f}")
+    mv = s.movement
+    if len(mv):
+        up, down = int((mv["change"] == "up").sum()), int((mv["change"] == "down").sum())
+        console.print(f"Moved class since last year: {len(mv)} ({up} up, {down} down, "
+                      f"{len(mv) - up - down} new or gone)")
+        for r in mv.head(SHOW).to_dict("records"):
+            name = a.at[r["account_id"], "name"] if r["account_id"] in a.index else ""
+            console.print(f"  {escape(str(r['account_id']))} {escape(str(name))}: {r['previous_class'] or '—'} → "
+                          f"{r['class'] or '—'}  ({escape(str(r['reason'] or ''))})")
+        if len(mv) > SHOW:
+            console.print(f"  ... and {len(mv) - SHOW} more (sheet Movement)")
+    cand = s.candidates
+    if len(cand):
+        console.print(f"Candidates to develop (small, growing): {len(cand)}")
+        for r in cand.head(SHOW).to_dict("records"):
+            name = a.at[r["account_id"], "name"] if r["account_id"] in a.index else ""
+            growth = "new customer" if r["growth"] != r["growth"] else f"growth {r['growth']:+.0%}"
+            years = r["years_to_big"]
+            when = f", key size in about {years:.1f} years at this pace" if years == years else ""
+            console.print(f"  {escape(str(r['account_id']))} {escape(str(name))}: {growth}{when}")
+    for p in res.problems:
+        console.print(problem_line(p))
+    if res.path:
+        console.print(f"Wrote [bold]{escape(str(res.path))}[/bold]" +
+                      (f" (the previous one moved to {escape(str(res.replaced))})" if res.replaced else ""))
+        console.print("  Next: enter overrides and judgements in its Review sheet, then: kamplan accounts collect")
+
+
+@accounts.command("collect")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.option("--no-resegment", is_flag=True, help="Only store; do not redo the classification.")
+@click.pass_context
+def accounts_collect(ctx, paths, as_json, no_resegment):
+    """Read the VP's review workbooks (default: reports/account_review_PLANYEAR.xlsx) into the store.
+
+    Overrides and judgements that changed are stored (nothing is ever deleted); then the
+    classification is redone and the review workbook written again.  Exit status 1 when any
+    file was rejected, 0 otherwise.
+    """
+    from kamplan.stages.accounts import collect_reviews, review_file_name
+    from kamplan.stages.targets import expand_inputs
+    with _open(ctx) as ws:
+        inputs = list(paths) or [ws.reports / review_file_name(ws.config.plan_year)]
+        n = len(expand_inputs(inputs)[0])
+        with _bar("Collecting", n) as step:
+            res = collect_reviews(ws, inputs, progress=step, resegment=not no_resegment)
+        language = ws.config.language
+        if as_json:
+            print_json({"plan_year": res.plan_year,
+                        "files": [{"file": str(f.path), "outcome": f.outcome, "overrides": f.overrides,
+                                   "judgements": f.judgements, "problems": f.problems} for f in res.files],
+                        "segment": res.segment.to_dict(language) if res.segment else None})
+        else:
+            for f in res.files:
+                colour = {"stored": "green", "unchanged": "cyan", "rejected": "red"}[f.outcome]
+                extra = f"  ({f.overrides} override(s), {f.judgements} judgement(s))" if f.outcome == "stored" else ""
+                console.print(f"[{colour}]{f.outcome:>9}[/{colour}] {escape(f.path.name)}{extra}")
+                for p in f.problems:
+                    console.print(problem_line(p))
+            if res.segment is not None:
+                _print_segment(res.segment, ws.config, language)
+            console.print(f"{sum(f.outcome == 'stored' for f in res.files)} stored, "
+                          f"{sum(f.outcome == 'unchanged' for f in res.files)} unchanged, "
+                          f"{len(res.rejected)} rejected.")
+        sys.exit(1 if res.rejected else 0)
