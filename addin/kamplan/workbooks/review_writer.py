@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from kamplan.engine.segmentation import FLAGS
 from kamplan.workbooks.layout import Column, Table, quote_sheet
 from kamplan.workbooks.review_layout import (
     FMT_INT, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules, rt,
@@ -101,6 +103,7 @@ class _Styles:
                                      "text_wrap": True, "align": "center", "border": 1})
         self.group = wb.add_format({**base, "bold": True, "bg_color": GROUP_FILL, "align": "center", "border": 1})
         self.label = wb.add_format({**base, "bold": True})
+        self.label_top = wb.add_format({**base, "bold": True, "valign": "top"})
         self.wrap = wb.add_format({**base, "text_wrap": True, "valign": "top"})
         self.sentence = wb.add_format({**base, "text_wrap": True, "valign": "top", "font_size": 11, "bold": True})
         self.input = wb.add_format({**base, "bg_color": INPUT_FILL, "border": 1, "locked": False})
@@ -477,7 +480,7 @@ class _Writer:
             ws.write_string(row, 1, v)
             row += 1
         row += 1
-        ws.write_string(row, 0, "How to use" if L != "zh-CN" else "使用方法", st.label)
+        ws.write_string(row, 0, "How to use" if L != "zh-CN" else "使用方法", st.label_top)
         ws.merge_range(row, 1, row, 5, _how_to(L, lay), st.wrap)
         ws.set_row(row, 170)
         row += 2
@@ -601,7 +604,6 @@ class _Writer:
 
 
 def _flags_text(flags, language: str) -> str:
-    from kamplan.engine.segmentation import FLAGS
     if not isinstance(flags, (list, tuple)):
         return ""
     i = 1 if language == "zh-CN" else 0
@@ -674,8 +676,6 @@ def build_review_content(config, seg, run_id: int, overrides: pd.DataFrame | Non
     ``overrides`` (account_id, cls, reason, by, at) and ``judgements`` (account_id, indicator,
     score) are those in force, pre-filled in the Review sheet.
     """
-    import uuid
-
     lang = language or config.language
     rules = config.segmentation
     max_rows = rules.review.max_rows
