@@ -215,6 +215,14 @@ def templates_build(out):
         console.print(f"wrote {escape(str(p))}")
 
 
+def _register_groups():
+    from kamplan.cli.accounts import accounts
+    cli.add_command(accounts)
+
+
+_register_groups()
+
+
 def main():
     cli(prog_name="kamplan")
 

@@ -438,6 +438,8 @@ def demo_config_dict(plan_year: int = 2027, language: str = "zh-CN", seed: int =
                      "support_eligible": False},
         },
         "workbook": {"deadline": f"{plan_year - 1}-12-20"},
+        # The seed measures key accounts by size: "over 100 t a year" (000).
+        "segmentation": {"pareto": {"size_threshold": 100}},
     }
 
 

@@ -1,8 +1,10 @@
 """``kamplan demo``: the annual cycle on the embedded demo company, end to end.
 
-Stages so far: set up the workspace, load three years of history, issue the
-December target workbooks, let a simulated sales force fill them (one makes
-a mistake and resends, one never answers), and collect them.
+Stages so far: set up the workspace, load three years of history, find and
+classify the key accounts (Pareto, profitability, scores, classes) into the
+account review workbook, issue the December target workbooks (classes and
+visit cycles from the review), let a simulated sales force fill them (one
+makes a mistake and resends, one never answers), and collect them.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from rich.text import Text
 from kamplan.demo.company import DEMO_SEED, demo_config_dict, demo_history
 from kamplan.demo.salesforce import fill_target_workbook, make_mistake
 from kamplan.config import config_from_dict
+from kamplan.stages.accounts import segment_accounts
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.workspace import Workspace
 
@@ -88,6 +91,10 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
         years = sorted(history["year"].unique())
         summary.lines.append(("History loaded", f"{len(history):,} lines, {years[0]}–{years[-1]}, "
                                                 f"{history['account_id'].nunique()} customers"))
+        seg = segment_accounts(ws, progress=progress)
+        summary.lines.append(("Account review (Pareto, profit, classes)", str(seg.path)))
+        summary.notes.append(seg.segmentation.headline.sentence(language))
+        summary.notes.append(seg.segmentation.whale_summary.sentence(language, config.currency))
         issued = issue_targets(ws, round_no=1, progress=progress)
         summary.lines.append((f"Target workbooks issued ({len(issued.written)})", str(issued.folder)))
         rng = np.random.default_rng(seed)

@@ -61,6 +61,8 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
                          cfg.workbook.deadline)
     folder = ws.round_outbox(round_no)
     folder.mkdir(parents=True, exist_ok=True)
+    from kamplan.stages.accounts import effective_classes  # accounts imports this module
+    classes = {a: c for a, (c, _) in effective_classes(ws).items()}
     last_year = last_year_map(cfg, store.history([cfg.plan_year - 1]))
     by_rep = accounts_by_rep(cfg)
     staff = [s for s in cfg.staff if reps is None or s.id in reps]
@@ -83,7 +85,7 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
             replaced.mkdir(parents=True, exist_ok=True)
             path.rename(replaced / path.name)
         content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
-                                 accounts_of_rep=by_rep[s.id])
+                                 accounts_of_rep=by_rep[s.id], classes=classes)
         write_target_workbook(path, content)
         store.record_issued(content.identity, path.name)
         result.written.append(path)

@@ -34,13 +34,18 @@ def last_year_map(config: PlanConfig, history: pd.DataFrame) -> dict[tuple[str, 
 
 def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str, round_no: int,
                    generated_at: dt.datetime | None = None, workbook_id: str | None = None,
-                   language: str | None = None, accounts_of_rep: list | None = None) -> TargetWorkbookContent:
-    """``history`` is the history frame or, when issuing many workbooks, ``last_year_map()`` of it."""
+                   language: str | None = None, accounts_of_rep: list | None = None,
+                   classes: dict[str, str] | None = None) -> TargetWorkbookContent:
+    """``history`` is the history frame or, when issuing many workbooks, ``last_year_map()`` of it.
+
+    ``classes`` gives each account's class for the plan year (override > computed > config); the
+    visit cycle pre-filled in the workbook follows it.
+    """
     lang = language or config.language
     rep = config.staff_member(rep_id)
     region = next((r for r in config.regions if r.id == rep.region), None)
     mine = accounts_of_rep if accounts_of_rep is not None else config.accounts_of(rep_id)
-    accounts = [AccountRow(a.id, a.name.get(lang), a.cls) for a in mine]
+    accounts = [AccountRow(a.id, a.name.get(lang), (classes or {}).get(a.id, a.cls)) for a in mine]
     products = [ProductRow(p.id, p.name.get(lang), p.unit) for p in config.products]
     last_year = history if isinstance(history, dict) else last_year_map(config, history)
     prices = {}
