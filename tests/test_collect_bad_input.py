@@ -211,3 +211,21 @@ def test_formula_like_text_stays_text(ws):
     assert f.outcome == "stored"
     sub = ws.store.current_submission(path.name.split("_")[0], ws.config.plan_year, 1)
     assert sub.targets.comment.iloc[0] == "=HYPERLINK(\"http://x\")"
+
+
+def test_two_files_for_one_salesperson_in_one_batch_newer_wins(ws, tmp_path):
+    import os
+    src = sorted(ws.round_outbox(1).glob("*.xlsx"))[0]
+    older, newer = ws.inbox / src.name, ws.inbox / (src.stem + " final.xlsx")
+    fill_target_workbook(src, older, np.random.default_rng(1))
+    fill_target_workbook(src, newer, np.random.default_rng(2))
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    os.utime(newer, (1_700_000_100, 1_700_000_100))
+    res = collect_targets(ws, [ws.inbox])
+    assert [f.outcome for f in res.files] == ["stored", "stored"]
+    assert any(p.code == "two-files-one-rep" for p in res.files[1].warnings)
+    rep = src.name.split("_")[0]
+    current = ws.store.current_submission(rep, ws.config.plan_year, 1)
+    assert current.file_name == newer.name
+    history = ws.store.submissions(ws.config.plan_year, include_superseded=True)
+    assert sorted(history.status) == ["current", "superseded"]
