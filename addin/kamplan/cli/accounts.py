@@ -126,7 +126,12 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
     from kamplan.stages.accounts import collect_reviews, review_file_name
     from kamplan.stages.targets import expand_inputs
     with _open(ctx) as ws:
-        inputs = list(paths) or [ws.reports / review_file_name(ws.config.plan_year)]
+        default = ws.reports / review_file_name(ws.config.plan_year)
+        if not paths and not default.exists():
+            err_console.print(f"[red]error:[/red] there is no review workbook yet ({escape(str(default))}); "
+                              "write it with: kamplan accounts segment")
+            sys.exit(2)
+        inputs = list(paths) or [default]
         n = len(expand_inputs(inputs)[0])
         with _bar("Collecting", n) as step:
             res = collect_reviews(ws, inputs, progress=step, resegment=not no_resegment)

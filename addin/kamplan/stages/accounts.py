@@ -72,7 +72,7 @@ class SegmentResult:
                 "override": ({"class": r["override_class"], "reason": r["override_reason"], "by": r["override_by"],
                               "at": r["override_at"]} if r["class_source"] == "override" else None),
                 "previous_class": r["previous_class"], "change": r["change"], "flags": list(r["flags"])})
-        hl = s.headline
+        hl, w = s.headline, s.whale_summary
         return {
             "plan_year": self.plan_year, "ok": True, "run_id": self.run_id,
             "period": {"label": s.period.label, "basis": s.period.basis, "start": s.period.key()[0],
@@ -83,10 +83,9 @@ class SegmentResult:
                          "value": hl.top_value, "total": hl.total, "by": hl.by, "threshold": hl.threshold},
             "core": {"text": s.core_headline.sentence(language), "accounts": s.core_headline.n_top,
                      "share": _f(s.core_headline.top_share), "cutoff": s.core_headline.cutoff},
-            "profit_curve": {"text": s.whale_summary.sentence(language), "total_profit": s.whale_summary.total_profit,
-                             "peak_share": _f(s.whale_summary.peak_share),
-                             "peak_accounts": s.whale_summary.peak_accounts, "losing_accounts": s.whale_summary.n_losing,
-                             "loss": s.whale_summary.loss},
+            "profit_curve": {"text": w.sentence(language), "total_profit": w.total_profit,
+                             "peak_share": _f(w.peak_share), "peak_accounts": w.peak_accounts,
+                             "losing_accounts": w.n_losing, "loss": w.loss},
             "classes": s.counts(), "classes_by_rules": s.counts("computed_class"),
             "big_unprofitable": [x for x, f in zip(a.index, a["flags"]) if "big-unprofitable" in f],
             "moved": s.movement.to_dict("records"),
