@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from kamplan.config.base import Names, Strict
 
 from kamplan.config.segmentation import SegmentationRules
 
@@ -21,19 +23,6 @@ CLASS_IDS: tuple[str, ...] = ("key", "develop", "watch", "drop")
 SUPPORT_KINDS: tuple[str, ...] = ("executive", "technical", "advisor")
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-
-class Names(Strict):
-    """A name in both languages the workbooks speak."""
-    en: str = Field(min_length=1, max_length=120)
-    zh: str = Field(min_length=1, max_length=120, alias="zh-CN")
-
-    def get(self, language: str) -> str:
-        return self.zh if language == "zh-CN" else self.en
 
 
 class Company(Strict):

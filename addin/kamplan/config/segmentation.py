@@ -27,7 +27,9 @@ import math
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from kamplan.config.base import Names, Strict
 
 ClassId = Literal["key", "develop", "watch", "drop"]
 Group = Literal["hard", "strength", "capability"]
@@ -75,18 +77,6 @@ INDICATOR_METRICS: tuple[str, ...] = (
 OPERATORS: tuple[str, ...] = ("<=", ">=", "==", "!=", "<", ">")
 _CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|!=|<|>|=)\s*(\S.*?)\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-
-class Names(Strict):
-    en: str = Field(min_length=1, max_length=120)
-    zh: str = Field(min_length=1, max_length=120, alias="zh-CN")
-
-    def get(self, language: str) -> str:
-        return self.zh if language == "zh-CN" else self.en
 
 
 def _names(en: str, zh: str) -> Names:
