@@ -8,15 +8,14 @@ is stored.  Nothing here raises on bad input.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsxwriter.utility import xl_col_to_name
 
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks import cells
 from kamplan.workbooks.i18n import T
+from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.layout import Column, SheetValues, Table
 from kamplan.workbooks.review_layout import (
     IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules,
@@ -75,17 +74,17 @@ def read_identity(sheet: SheetValues | None) -> dict:
             out[get(0).strip()] = str(get(1)).strip()
         if r == 0:
             continue
-        a = _key_text(get(3))
+        a = key_text(get(3))
         if a:
             out["accounts"].append(a)
             ov = str(get(4)).strip()
             if ov:
                 out["overrides"][a] = ov
-        if _key_text(get(6)):
+        if key_text(get(6)):
             out["indicators"].append(tuple(str(get(c)).strip() for c in range(6, 12)))
-        if _key_text(get(13)):
+        if key_text(get(13)):
             out["group_weights"].append((str(get(13)).strip(), str(get(14)).strip()))
-        if r == 1 and _key_text(get(16)):
+        if r == 1 and key_text(get(16)):
             out["min_coverage"] = str(get(16)).strip()
     return out
 
@@ -215,71 +214,17 @@ class _Reader:
 
     # -- structure ---------------------------------------------------------------------------------------
     def _headers_ok(self, tb: Table, sheet: SheetValues) -> bool:
-        got = [str(sheet.get(tb.header_row, i)).strip() for i in range(len(tb.columns) + 3)]
-        want = [c.header for c in tb.columns]
-        if got[:len(want)] == want:
-            if any(not cells.is_blank(v) for v in got[len(want):]):
-                col = xl_col_to_name(len(want))
-                self.err("column-inserted", f"there is an extra column after {want[-1]!r} (at {col})",
-                         f"delete column {col} (the layout must stay as written)", sheet=tb.sheet,
-                         cell=f"{col}{tb.header_row + 1}")
-                return False
-            return True
-        i = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
-        col = xl_col_to_name(i)
-        if i + 1 < len(got) and got[i + 1] == want[i]:
-            what, fix = (f"a column was inserted at {col} (found {got[i]!r} where {want[i]!r} belongs)",
-                         f"delete column {col}; the layout must stay as written")
-        elif i + 1 < len(want) and got[i] == want[i + 1]:
-            what, fix = (f"column {want[i]!r} was deleted (at {col})",
-                         "undo the deletion, or enter the review in a fresh workbook")
-        else:
-            what, fix = (f"header {col}{tb.header_row + 1} reads {got[i]!r}, expected {want[i]!r}",
-                         "restore the header, or enter the review in a fresh workbook")
-        self.err("layout-changed", what, fix, sheet=tb.sheet, cell=f"{col}{tb.header_row + 1}")
-        return False
+        found = header_problems(tb, sheet, self.file, fresh="enter the review in a fresh workbook")
+        self.problems += found
+        return not found
 
     def _keys_ok(self, tb: Table, sheet: SheetValues) -> bool:
-        key_idx = tb.col("account_id")
-        n = len(tb.row_keys)
-        actual = [(_key_text(sheet.get(r, key_idx)),) for r in range(tb.first_row, max(len(sheet.rows),
-                                                                                         tb.first_row + n))]
-        while actual and actual[-1] == ("",):
-            actual.pop()
-        expected = list(tb.row_keys)
-        if actual == expected:
-            return True
-        sm = difflib.SequenceMatcher(a=expected, b=actual, autojunk=False)
-        reported = 0
-        for op, a1, a2, b1, b2 in sm.get_opcodes():
-            if op == "equal" or reported >= 10:
-                continue
-            reported += 1
-            row1 = tb.first_row + b1 + 1
-            if op == "insert":
-                self.err("row-inserted", f"{b2 - b1} row(s) were inserted at row {row1}",
-                         "delete the inserted row(s); every account already has its row", sheet=tb.sheet,
-                         cell=f"A{row1}")
-            elif op == "delete":
-                lines = ", ".join(k[0] for k in expected[a1:a2][:5])
-                self.err("row-deleted", f"the row(s) for {lines} were deleted (before row {row1})",
-                         "undo the deletion, or enter the review in a fresh workbook", sheet=tb.sheet,
-                         cell=f"A{row1}")
-            else:
-                self.err("row-keys-changed", f"row {row1} should be account {expected[a1][0]} but reads "
-                         f"{actual[b1][0] or 'empty'}",
-                         "restore the row (rows must not be moved, sorted or overwritten)", sheet=tb.sheet,
-                         cell=f"A{row1}")
-        return False
+        found = row_key_problems(tb, sheet, self.file, fresh="enter the review in a fresh workbook")
+        self.problems += found
+        return not found
 
     def _stray(self, tb: Table, sheet: SheetValues):
-        for r in range(tb.last_row + 1, len(sheet.rows)):
-            for i in range(len(tb.columns)):
-                if not cells.is_blank(sheet.get(r, i)):
-                    self.err("entry-outside-table", f"row {r + 1} is below the table and would be ignored",
-                             f"move it into the account's row (rows {tb.first_row + 1}-{tb.last_row + 1})",
-                             sheet=tb.sheet, cell=tb.ref(r, tb.columns[i].key))
-                    return
+        self.problems += stray_entry_problems(tb, sheet, self.file, f"the account's row (rows {tb.first_row + 1}-{tb.last_row + 1})")
 
     # -- values ---------------------------------------------------------------------------------------
     def _reviewer(self, layout: ReviewLayout, sheet: SheetValues) -> str | None:
@@ -380,7 +325,3 @@ def _judgement_fix(name: str, lo: int, hi: int) -> str:
     return f"enter {name!r} as a whole number from {lo} (weak) to {hi} (strong), or leave it empty"
 
 
-def _key_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip() if value is not None else ""

@@ -7,7 +7,6 @@ Submission, so nothing of it is stored.  Nothing here raises on bad input.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -23,6 +22,7 @@ from kamplan.model import (
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks import cells
 from kamplan.workbooks.i18n import LANGS, T, t
+from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.layout import Column, SheetValues, Table
 from kamplan.workbooks.target_layout import (
     ACCOUNT_LABEL_SEP, IDENTITY_SHEET, KIND, SCHEMA_VERSION, AccountRow, ProductRow, TargetLayout,
@@ -244,74 +244,17 @@ class _Reader:
             self.err(code, message, fix, sheet=sheet, cell=cell)
 
     def _headers_ok(self, tb: Table, sheet: SheetValues) -> bool:
-        got = [str(sheet.get(tb.header_row, i)).strip() for i in range(len(tb.columns) + 3)]
-        want = [c.header for c in tb.columns]
-        if got[:len(want)] == want:
-            if any(not cells.is_blank(v) for v in got[len(want):]):
-                self.err("column-inserted", f"there is an extra column after {want[-1]!r}",
-                         "delete the extra column (the layout must stay as issued)", sheet=tb.sheet,
-                         cell=tb.ref(tb.header_row, tb.columns[-1].key).rstrip("0123456789"))
-                return False
-            return True
-        i = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
-        from xlsxwriter.utility import xl_col_to_name
-        col = xl_col_to_name(i)
-        if i + 1 < len(got) and got[i + 1] == want[i]:
-            what, fix = (f"a column was inserted at {col} (found {got[i]!r} where {want[i]!r} belongs)",
-                         f"delete column {col}; the layout must stay as issued")
-        elif i + 1 < len(want) and got[i] == want[i + 1]:
-            what, fix = (f"column {want[i]!r} was deleted (at {col})",
-                         "undo the deletion, or copy your entries into a fresh copy of the workbook")
-        else:
-            what, fix = (f"header {col}{tb.header_row + 1} reads {got[i]!r}, expected {want[i]!r}",
-                         "restore the header, or copy your entries into a fresh copy of the workbook")
-        self.err("layout-changed", what, fix, sheet=tb.sheet, cell=f"{col}{tb.header_row + 1}")
-        return False
+        found = header_problems(tb, sheet, self.file)
+        self.problems += found
+        return not found
 
     def _keys_ok(self, tb: Table, sheet: SheetValues) -> bool:
-        key_idx = [tb.col(c.key) for c in tb.key_columns()]
-        n = len(tb.row_keys)
-        actual = []
-        for r in range(tb.first_row, max(len(sheet.rows), tb.first_row + n)):
-            key = tuple(_key_text(sheet.get(r, i)) for i in key_idx)
-            actual.append(key)
-        while actual and all(k == "" for k in actual[-1]) and len(actual) > 0:
-            actual.pop()
-        expected = list(tb.row_keys)
-        if actual == expected:
-            return True
-        sm = difflib.SequenceMatcher(a=expected, b=actual, autojunk=False)
-        reported = 0
-        for op, a1, a2, b1, b2 in sm.get_opcodes():
-            if op == "equal" or reported >= 10:
-                continue
-            reported += 1
-            row1 = tb.first_row + b1 + 1
-            if op == "insert":
-                self.err("row-inserted", f"{b2 - b1} row(s) were inserted at row {row1}",
-                         "delete the inserted row(s); every account and product already has its row",
-                         sheet=tb.sheet, cell=f"A{row1}")
-            elif op == "delete":
-                lines = ", ".join("/".join(k) for k in expected[a1:a2][:5])
-                self.err("row-deleted", f"the row(s) for {lines} were deleted (before row {row1})",
-                         "undo the deletion, or copy your entries into a fresh copy of the workbook",
-                         sheet=tb.sheet, cell=f"A{row1}")
-            else:
-                got = "/".join(actual[b1]) or "empty"
-                want = "/".join(expected[a1])
-                self.err("row-keys-changed", f"row {row1} should be {want} but reads {got}",
-                         "restore the row (rows must not be moved, sorted or overwritten)", sheet=tb.sheet,
-                         cell=f"A{row1}")
-        return False
+        found = row_key_problems(tb, sheet, self.file)
+        self.problems += found
+        return not found
 
     def _stray_rows(self, tb: Table, sheet: SheetValues):
-        for r in range(tb.last_row + 1, len(sheet.rows)):
-            for i in range(len(tb.columns)):
-                if not cells.is_blank(sheet.get(r, i)):
-                    self.err("entry-outside-table", f"row {r + 1} is below the table and would be ignored",
-                             f"move it into an empty row between {tb.first_row + 1} and {tb.last_row + 1}",
-                             sheet=tb.sheet, cell=tb.ref(r, tb.columns[i].key))
-                    return
+        self.problems += stray_entry_problems(tb, sheet, self.file, f"an empty row between {tb.first_row + 1} and {tb.last_row + 1}")
 
     def _cell(self, tb: Table, sheet: SheetValues, r: int, c: Column, layout: TargetLayout, budget):
         raw = sheet.get(r, tb.col(c.key))
@@ -422,12 +365,6 @@ class _Reader:
 
 
 # -- parsing helpers -------------------------------------------------------------------------------------
-def _key_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip() if value is not None else ""
-
-
 def _choices(name: str, layout: TargetLayout) -> dict[str, object]:
     """Accepted spellings (casefolded) of a closed choice -> its value."""
     out: dict[str, object] = {}
@@ -463,7 +400,7 @@ def _parse(c: Column, raw, layout: TargetLayout):
     if c.dtype == "choice":
         if cells.is_blank(raw):
             return None, None
-        text = cells.normalise_label(raw if not isinstance(raw, float) else _key_text(raw))
+        text = cells.normalise_label(raw if not isinstance(raw, float) else key_text(raw))
         if c.choices == "accounts" and ACCOUNT_LABEL_SEP.strip() in text:
             text = text.split(ACCOUNT_LABEL_SEP.strip(), 1)[0].strip()
         value = _choices(c.choices, layout).get(text)
