@@ -257,11 +257,11 @@ def test_failure_in_the_middle_of_record_submission_leaves_nothing(store, path, 
     real_insert = store_db._insert
     calls = []
 
-    def failing_insert(conn, table, rows):
+    def failing_insert(conn, table, rows, extra=None):
         calls.append(table.name)
         if table.name == "submission_requests":
             raise RuntimeError("disk full (simulated)")
-        real_insert(conn, table, rows)
+        real_insert(conn, table, rows, extra)
 
     monkeypatch.setattr(store_db, "_insert", failing_insert)
     newer = make_submission(content_hash="n" * 64, file_name="r1 (2).xlsx")

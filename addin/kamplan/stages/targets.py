@@ -63,7 +63,7 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     folder.mkdir(parents=True, exist_ok=True)
     from kamplan.stages.accounts import effective_classes  # accounts imports this module
     classes = {a: c for a, (c, _) in effective_classes(ws).items()}
-    last_year = last_year_map(cfg, store.history([cfg.plan_year - 1]))
+    last_year = last_year_map(cfg, store.history_totals(cfg.plan_year - 1))
     by_rep = accounts_by_rep(cfg)
     staff = [s for s in cfg.staff if reps is None or s.id in reps]
     unknown = sorted(set(reps or []) - {s.id for s in cfg.staff})
@@ -72,26 +72,46 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
                          f"known: {', '.join(s.id for s in cfg.staff)}")
     result = IssueResult(round_no, folder)
     stamp = (now or dt.datetime.now()).replace(microsecond=0)
+    jobs: list[tuple[Path, object]] = []
     for s in staff:
-        progress(s.id)
         if not by_rep.get(s.id):
+            progress(s.id)
             continue
         path = folder / target_file_name(s.id, cfg.plan_year, round_no)
         if path.exists():
             if not force:
                 result.kept.append(path)
+                progress(s.id)
                 continue
             replaced = folder / "replaced" / stamp.strftime("%Y%m%d-%H%M%S")
             replaced.mkdir(parents=True, exist_ok=True)
             path.rename(replaced / path.name)
         content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
                                  accounts_of_rep=by_rep[s.id], classes=classes)
-        write_target_workbook(path, content)
-        store.record_issued(content.identity, path.name)
-        result.written.append(path)
+        jobs.append((path, content))
+    # Workbooks are independent: write them in parallel; record each one as it is done.
+    workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            done = pool.map(_write_one, jobs, chunksize=2)
+            for (path, content), _ in zip(jobs, done):
+                store.record_issued(content.identity, path.name)
+                result.written.append(path)
+                progress(content.identity.rep_id)
+    else:
+        for job in jobs:
+            _write_one(job)
+            store.record_issued(job[1].identity, job[0].name)
+            result.written.append(job[0])
+            progress(job[1].identity.rep_id)
     store.log_event("targets.issue", {"round": round_no, "written": [p.name for p in result.written],
                                       "kept": [p.name for p in result.kept]})
     return result
+
+
+def _write_one(job) -> Path:
+    path, content = job
+    return write_target_workbook(path, content)
 
 
 # -- collect -------------------------------------------------------------------------------------------
@@ -188,8 +208,8 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     cfg, store = ws.config, ws.store
     files, missing = expand_inputs(inputs)
     current = store.current_round(cfg.plan_year)
-    history = store.history([cfg.plan_year - 1])
-    ctx = ReadContext(config=cfg, last_year=last_year_lines(history, cfg.plan_year - 1),
+    ctx = ReadContext(config=cfg, last_year=last_year_lines(store.history_totals(cfg.plan_year - 1),
+                                                            cfg.plan_year - 1),
                       current_round=current, issued=store.issued_map(cfg.plan_year))
     outcomes: list[FileOutcome] = [FileOutcome(Path(p.file or ""), "rejected", problems=[p]) for p in missing]
     stamp = now or dt.datetime.now()
