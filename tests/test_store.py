@@ -254,16 +254,16 @@ def test_rejecting_the_same_file_again_changes_nothing(store, path):
 def test_failure_in_the_middle_of_record_submission_leaves_nothing(store, path, monkeypatch):
     store.record_submission(make_submission(), collected_at=T0)
     before = row_counts(path)
-    real_insert = store_db._insert
+    real_insert = store_db._insert_tuples
     calls = []
 
-    def failing_insert(conn, table, rows, extra=None):
+    def failing_insert(conn, table, names, tuples, extra):
         calls.append(table.name)
         if table.name == "submission_requests":
             raise RuntimeError("disk full (simulated)")
-        real_insert(conn, table, rows, extra)
+        real_insert(conn, table, names, tuples, extra)
 
-    monkeypatch.setattr(store_db, "_insert", failing_insert)
+    monkeypatch.setattr(store_db, "_insert_tuples", failing_insert)
     newer = make_submission(content_hash="n" * 64, file_name="r1 (2).xlsx")
     with pytest.raises(RuntimeError, match="simulated"):
         store.record_submission(newer, collected_at=T0 + dt.timedelta(days=1))

@@ -22,6 +22,7 @@ from kamplan.workbooks.target_content import (
 )
 from kamplan.workbooks.target_reader import ReadContext, read_target_workbook
 from kamplan.workbooks.target_writer import write_target_workbook
+from kamplan.store import StoreError, prepare_submission
 from kamplan.workspace import Workspace
 
 Progress = Callable[[str], None]  # called once per unit of work with a short description
@@ -200,7 +201,15 @@ def _read_one(args) -> tuple[str, str | None, object, list[Problem]]:
         return str(path), None, None, problems
     digest = content_hash(path)
     sub, problems = read_target_workbook(path, ctx, content_hash=digest)
-    return str(path), digest, sub, problems
+    if sub is None or has_errors(problems):
+        return str(path), digest, sub, problems
+    try:
+        # Turning frames into row tuples here takes that work off the process that writes the store.
+        return str(path), digest, prepare_submission(sub), problems
+    except StoreError as exc:
+        return str(path), digest, None, problems + [error(
+            "internal-error", f"kamplan could not store this file's lines ({exc})",
+            "send the file to the kamplan maintainers; the other files were collected", file=path.name)]
 
 
 def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progress = _noop,

@@ -30,7 +30,7 @@ from kamplan import __version__
 from kamplan.model import Submission, WorkbookIdentity
 from kamplan.problems import Problem, Severity
 from kamplan.store import schema as s
-from kamplan.store.frames import FrameError, series, to_frame, to_rows
+from kamplan.store.frames import FrameError, series, to_frame, to_rows, to_tuples
 
 DEFAULT_FILE_NAME = "kamplan.db"
 _WRITE = "kamplan_write"  # execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
@@ -53,6 +53,26 @@ class SubmissionRecord:
     collected_at: dt.datetime
     outcome: str  # "stored", "superseded-previous" or "unchanged"
     superseded_id: int | None = None  # the submission this one replaced ("superseded-previous")
+
+
+@dataclasses.dataclass
+class PreparedSubmission:
+    """A submission with its lines already turned into row tuples (done in collect's worker processes)."""
+    identity: WorkbookIdentity
+    file_name: str
+    content_hash: str
+    warnings: list[Problem]
+    lines: dict[str, tuple[list[str], list[tuple]]]
+
+
+def prepare_submission(sub: Submission) -> PreparedSubmission:
+    """Check and convert a submission's frames for the store; a value that does not fit is a StoreError."""
+    try:
+        lines = {name: to_tuples(getattr(sub, name), spec, f"{sub.file_name}: {name}")
+                 for name, spec in s.SUBMISSION_LINES.items()}
+    except FrameError as exc:
+        raise StoreError(str(exc)) from None
+    return PreparedSubmission(sub.identity, sub.file_name, sub.content_hash, sub.warnings, lines)
 
 
 class Store:
@@ -402,7 +422,7 @@ class Store:
             return {row["workbook_id"]: dict(row) for row in conn.execute(stmt).mappings()}
 
     # -- submissions --------------------------------------------------------------------------------
-    def record_submission(self, sub: Submission, collected_at: dt.datetime) -> SubmissionRecord:
+    def record_submission(self, sub: Submission | PreparedSubmission, collected_at: dt.datetime) -> SubmissionRecord:
         """Store a checked submission with all its lines and warnings, in one transaction.
 
         The same file (content hash) again for the same rep, year and round writes nothing
@@ -414,11 +434,7 @@ class Store:
             raise StoreError(f"collected_at must be a datetime, got {collected_at!r}")
         if not sub.content_hash:
             raise StoreError(f"{sub.file_name}: the submission has no content hash; hash the file bytes first")
-        try:
-            lines = {name: to_rows(getattr(sub, name), spec, f"{sub.file_name}: {name}")
-                     for name, spec in s.SUBMISSION_LINES.items()}
-        except FrameError as exc:
-            raise StoreError(str(exc)) from None
+        lines = (sub if isinstance(sub, PreparedSubmission) else prepare_submission(sub)).lines
         problem_rows = _problem_rows(sub.warnings)
         t, a = s.submissions, s.attempts
         key = (t.c.rep_id == ident.rep_id) & (t.c.year == ident.year) & (t.c.round == ident.round)
@@ -436,8 +452,8 @@ class Store:
                 id=new_id, rep_id=ident.rep_id, year=ident.year, round=ident.round, content_hash=sub.content_hash,
                 workbook_id=ident.workbook_id, kind=ident.kind, schema_version=ident.schema_version,
                 generated_at=ident.generated_at, layout_hash=ident.layout_hash))
-            for name, rows in lines.items():
-                _insert(conn, s.LINE_TABLES[name], rows, {"submission_id": new_id})
+            for name, (names, tuples) in lines.items():
+                _insert_tuples(conn, s.LINE_TABLES[name], names, tuples, {"submission_id": new_id})
             _insert(conn, s.problems, problem_rows, {"attempt_id": new_id})
             if previous:
                 conn.execute(t.update().where(t.c.id.in_(previous))
@@ -795,6 +811,36 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def _insert_tuples(conn: sa.Connection, table: sa.Table, names: list[str], tuples: list[tuple],
+                   extra: dict[str, Any]) -> None:
+    """Insert rows given as tuples (in ``names`` order) plus ``extra`` columns, through the DBAPI."""
+    if not tuples:
+        return
+    dialect = conn.dialect
+    marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if marks is None:
+        _insert(conn, table, [dict(zip(names, t)) for t in tuples], extra)
+        return
+    all_names = list(extra) + list(names)
+    procs = [table.c[n].type._cached_bind_processor(dialect) for n in all_names]
+    fixed = tuple(extra[n] if p is None else p(extra[n]) for n, p in zip(extra, procs))
+    todo = [(i, p) for i, p in enumerate(procs[len(extra):]) if p is not None]
+    if todo:
+        rows = []
+        for t in tuples:
+            t = list(t)
+            for i, p in todo:
+                if t[i] is not None:
+                    t[i] = p(t[i])
+            rows.append(fixed + tuple(t))
+    else:
+        rows = [fixed + t for t in tuples]
+    prep = dialect.identifier_preparer
+    sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(n) for n in all_names)}) "
+           f"VALUES ({', '.join([marks] * len(all_names))})")
+    conn.exec_driver_sql(sql, rows)
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],

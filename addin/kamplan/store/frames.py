@@ -113,16 +113,16 @@ def check_columns(frame: pd.DataFrame, spec: LineSpec, what: str) -> None:
         raise FrameError(f"{what} {' and '.join(parts)}; the columns must be exactly {spec.columns}")
 
 
-def to_rows(frame: pd.DataFrame, spec: LineSpec, what: str, **fixed: Any) -> list[dict[str, Any]]:
-    """The frame's rows as dicts of plain values, numbered ``line_no`` 0.. in frame order, plus ``fixed``.
+def to_tuples(frame: pd.DataFrame, spec: LineSpec, what: str) -> tuple[list[str], list[tuple]]:
+    """The frame's rows as tuples of plain values, led by ``line_no`` 0.. in frame order.
 
     Columns whose dtype already fits are converted in one vectorised step (a
     collect stores ~1,000 lines per file); anything else goes value by value,
-    which also words the error for a value that does not fit.
+    which also words the error for a value that does not fit.  Tuples pickle
+    small, so collect's worker processes can prepare them.
     """
     check_columns(frame, spec, what)
-    columns = spec.columns
-    n = len(frame)
+    columns = list(spec.columns)
     converted = {c: _column_fast(frame[c], spec.kinds[c], c in spec.required) for c in columns}
     slow = [c for c in columns if converted[c] is None]
     if slow:
@@ -131,16 +131,13 @@ def to_rows(frame: pd.DataFrame, spec: LineSpec, what: str, **fixed: Any) -> lis
             i = columns.index(column)
             converted[column] = [_convert_one(values[i], column, spec, what, line_no, values, columns)
                                  for line_no, values in enumerate(records)]
-    lists = [converted[c] for c in columns]
-    fixed_items = list(fixed.items())
-    rows = []
-    for line_no in range(n):
-        row = dict(fixed_items)
-        row["line_no"] = line_no
-        for column, values in zip(columns, lists):
-            row[column] = values[line_no]
-        rows.append(row)
-    return rows
+    return ["line_no"] + columns, list(zip(range(len(frame)), *(converted[c] for c in columns)))
+
+
+def to_rows(frame: pd.DataFrame, spec: LineSpec, what: str, **fixed: Any) -> list[dict[str, Any]]:
+    """The frame's rows as dicts (``line_no`` and the spec's columns) plus ``fixed``."""
+    names, tuples = to_tuples(frame, spec, what)
+    return [{**fixed, **dict(zip(names, t))} for t in tuples]
 
 
 def _column_fast(col: pd.Series, kind: str, required: bool) -> list | None:
