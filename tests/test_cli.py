@@ -112,3 +112,15 @@ def test_issuing_a_closed_round_is_refused(tmp_path, demo_dir):
     assert run("-w", ws, "targets", "issue", "--round", "2").exit_code == 0
     res = run("-w", ws, "targets", "issue", "--round", "1")
     assert res.exit_code == 2 and "round 1 is closed" in res.output
+
+
+def test_history_import_counts_lines_as_the_file_does(tmp_path):
+    run("init", tmp_path / "w")
+    f = tmp_path / "h.csv"
+    f.write_text("year,quarter,account_id,product_id,volume,price\n2026,1,C001,CCR,12.5,16000\n\n"
+                 "2026,2,C001,CCR,x,16000\n2026,3,C001,CCR,10,\n", encoding="utf-8")
+    res = run("-w", tmp_path / "w", "history", "import", f)
+    assert res.exit_code == 1
+    out = res.output.replace("\n", " ")
+    assert "row 4 › volume" in out and "volume is empty" not in out
+    assert "row 5 › revenue: volume 10 has neither a price nor a revenue" in out

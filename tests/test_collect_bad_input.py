@@ -229,3 +229,34 @@ def test_two_files_for_one_salesperson_in_one_batch_newer_wins(ws, tmp_path):
     assert current.file_name == newer.name
     history = ws.store.submissions(ws.config.plan_year, include_superseded=True)
     assert sorted(history.status) == ["current", "superseded"]
+
+
+def test_comma_decimal_is_ambiguous_not_multiplied(ws):
+    path = _filled(ws)
+    ref = make_mistake(path, "targets", "volume_q1", "1,5", row_index=0)
+    ok = make_mistake(path, "targets", "volume_q2", "1,200.5", row_index=0)
+    f = _collect_one(ws, path)
+    assert [(p.cell, p.code) for p in f.errors] == [(ref, "bad-value")]
+    assert "ambiguous" in f.errors[0].message
+    assert ok != ref
+
+
+def test_last_years_workbook_is_refused(ws):
+    import yaml
+    path = _filled(ws)
+    cfg = ws.config_path
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    data["plan_year"] += 1
+    cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    from kamplan.workspace import Workspace
+    with Workspace.open(ws.root) as next_year:
+        f = collect_targets(next_year, [path]).files[0]
+    assert f.outcome == "rejected" and [p.code for p in f.errors] == ["wrong-year"]
+    assert "for 2027" in f.errors[0].message and "2028" in f.errors[0].fix
+
+
+def test_mistyped_rep_opens_no_round(ws):
+    from kamplan.stages.targets import issue_targets
+    with pytest.raises(ValueError, match="unknown salesperson"):
+        issue_targets(ws, round_no=2, reps=["nobody"])
+    assert ws.store.current_round(ws.config.plan_year) == 1

@@ -24,7 +24,9 @@ def expected_formula_values(layout: TargetLayout, sub: Submission, last_year: pd
     tg, sm, vi, rq = layout.targets, layout.summary, layout.visits, layout.requests
     t = sub.targets
     by_line = {(r.account_id, r.product_id, r.quarter): r for r in t.itertuples(index=False)}
-    ly = {(r.account_id, r.product_id): r for r in last_year.itertuples(index=False)}
+    rows = set(tg.row_keys)  # the workbook's account x product lines: all the SUMIFS can see
+    ly = {(r.account_id, r.product_id): r for r in last_year.itertuples(index=False)
+          if (r.account_id, r.product_id) in rows}
     lines = line_totals(t).set_index(["account_id", "product_id"])
     col_sums: dict[str, float] = {}
 

@@ -34,9 +34,11 @@ class Calendar(Strict):
     """Fiscal calendar: four quarters starting at ``first_month``."""
     first_month: int = Field(1, ge=1, le=12)
 
-    def quarter_months(self, quarter: int) -> list[int]:
-        start = (self.first_month - 1 + 3 * (quarter - 1)) % 12
-        return [(start + i) % 12 + 1 for i in range(3)]
+    def year_span(self, plan_year: int) -> tuple[dt.date, dt.date]:
+        """First and last day of the fiscal year named ``plan_year`` (the calendar year it starts in)."""
+        start = dt.date(plan_year, self.first_month, 1)
+        end = dt.date(plan_year + 1, self.first_month, 1) - dt.timedelta(days=1)
+        return start, end
 
 
 class Product(Strict):

@@ -34,7 +34,9 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
         first_row = 2
     else:
         try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # blank lines are kept (and skipped below) so that row numbers match the file's lines
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                              skip_blank_lines=False)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             return None, [error("history-unreadable", f"cannot read the file as UTF-8 CSV: {exc}",
                                 "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=name)]
@@ -48,6 +50,8 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
     rows = []
     for i, rec in enumerate(raw.to_dict("records")):
         line = i + first_row
+        if all(cells.is_blank(v) for v in rec.values()):
+            continue
         row: dict = {}
         for col in ("year", "quarter"):
             v, why = cells.parse_integer(rec.get(col))
@@ -74,10 +78,15 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
                 problems.append(error("history-value", why, f"enter {col} as a number", file=name,
                                       sheet=f"row {line}", cell=col))
             row[col] = v
-        if row["volume"] is None:
+        bad_cells = {p.cell for p in problems if p.sheet == f"row {line}"}
+        if row["volume"] is None and "volume" not in bad_cells:
             problems.append(error("history-value", "volume is empty", "enter the volume (0 if none)", file=name,
                                   sheet=f"row {line}", cell="volume"))
         vol = row["volume"] or 0.0
+        if vol and row["price"] is None and row["revenue"] is None and not bad_cells & {"price", "revenue"}:
+            problems.append(error("history-value", f"volume {vol:g} has neither a price nor a revenue",
+                                  "enter the price or the revenue (one is enough)", file=name,
+                                  sheet=f"row {line}", cell="revenue"))
         if row["revenue"] is None and row["price"] is not None:
             row["revenue"] = vol * row["price"]
         if row["price"] is None:

@@ -57,6 +57,10 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     if current is not None and round_no < current:
         raise ValueError(f"round {round_no} is closed: round {current} is open for {cfg.plan_year}; "
                          f"issue round {current} (or the next one)")
+    unknown = sorted(set(reps or []) - {s.id for s in cfg.staff})
+    if unknown:  # checked before anything is written: a typo must not open a round
+        raise ValueError(f"unknown salesperson id(s): {', '.join(unknown)}; "
+                         f"known: {', '.join(s.id for s in cfg.staff)}")
     if current is None or round_no > current:
         store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
                          cfg.workbook.deadline)
@@ -67,10 +71,6 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     last_year = last_year_map(cfg, store.history_totals(cfg.plan_year - 1))
     by_rep = accounts_by_rep(cfg)
     staff = [s for s in cfg.staff if reps is None or s.id in reps]
-    unknown = sorted(set(reps or []) - {s.id for s in cfg.staff})
-    if unknown:
-        raise ValueError(f"unknown salesperson id(s): {', '.join(unknown)}; "
-                         f"known: {', '.join(s.id for s in cfg.staff)}")
     result = IssueResult(round_no, folder)
     stamp = (now or dt.datetime.now()).replace(microsecond=0)
     jobs: list[tuple[Path, object]] = []
@@ -92,17 +92,18 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
         jobs.append((path, content))
     # Workbooks are independent: write them in parallel; record each one as it is done.
     workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
+    # Each workbook is recorded before it is written: if the run is interrupted, every file on disk
+    # is one the store knows, so a later collect accepts it.
+    for path, content in jobs:
+        store.record_issued(content.identity, path.name)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = pool.map(_write_one, jobs, chunksize=2)
-            for (path, content), _ in zip(jobs, done):
-                store.record_issued(content.identity, path.name)
+            for (path, content), _ in zip(jobs, pool.map(_write_one, jobs, chunksize=2)):
                 result.written.append(path)
                 progress(content.identity.rep_id)
     else:
         for job in jobs:
             _write_one(job)
-            store.record_issued(job[1].identity, job[0].name)
             result.written.append(job[0])
             progress(job[1].identity.rep_id)
     store.log_event("targets.issue", {"round": round_no, "written": [p.name for p in result.written],
@@ -145,6 +146,8 @@ class CollectResult:
 
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # Excel / LibreOffice lock files, hidden files
+IGNORED_FOLDERS = ("replaced",)  # where kamplan moves files it replaced: never collected again
+MAX_HASH_BYTES = 50 * 2**20
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
@@ -155,8 +158,9 @@ def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
+                folders = f.relative_to(p).parts[:-1]
                 if f.is_file() and not f.name.startswith(IGNORED_PREFIXES) and \
-                        not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]):
+                        not any(part.startswith(".") or part in IGNORED_FOLDERS for part in folders):
                     files.append(f)
         elif p.exists():
             files.append(p)
@@ -231,7 +235,10 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
         known = dict(zip(subs["content_hash"], subs["rep_id"]))
     to_read = []
     for f in files:
-        digest = content_hash(f) if known and f.is_file() else None
+        try:
+            digest = content_hash(f) if known and f.is_file() and f.stat().st_size <= MAX_HASH_BYTES else None
+        except OSError:  # unreadable: the safety check in the read step words the problem
+            digest = None
         if digest in known:
             outcomes.append(FileOutcome(f, "unchanged", known[digest]))
             progress(f.name)

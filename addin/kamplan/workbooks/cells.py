@@ -14,6 +14,7 @@ import unicodedata
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
@@ -47,9 +48,17 @@ def parse_number(value) -> tuple[float | None, str | None]:
     if isinstance(value, (dt.date, dt.datetime, dt.time, dt.timedelta)):
         return None, f"{value} is a date or time, not a number"
     text = unicodedata.normalize("NFKC", str(value)).strip()  # full-width digits → ASCII
-    cleaned = text.replace(",", "").replace(" ", "").replace("\u00a0", "").replace("'", "")
+    cleaned = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
+    if "," in cleaned:
+        # "1,200" is a thousands separator; "1,5" may be a decimal comma: too ambiguous to guess
+        if not _GROUPED.match(cleaned):
+            return None, f"{show(value)} is ambiguous (is the comma a decimal point?)"
+        cleaned = cleaned.replace(",", "")
     if _NUM.match(cleaned):
-        return float(cleaned), None
+        number = float(cleaned)
+        if math.isinf(number):
+            return None, f"{show(value)} is too large to be a number"
+        return number, None
     return None, f"{show(value)} is not a number"
 
 

@@ -112,7 +112,7 @@ T: dict[str, tuple[str, str]] = {
     "val.price": ("Enter the price per {unit} as a positive number.", "请输入单价(每{unit}),须为正数。"),
     "val.visits": ("Enter a whole number of visits from 0 to 90.", "请输入 0 到 90 之间的整数拜访次数。"),
     "val.amount": ("Enter the days or visits needed, a number above 0.", "请输入所需天数或次数,须大于 0。"),
-    "val.date": ("Enter a date in {year} (e.g. {year}-06-30).", "请输入 {year} 年内的日期(如 {year}-06-30)。"),
+    "val.date": ("Enter a date from {start} to {end}.", "请输入 {start} 至 {end} 之间的日期。"),
     "val.pick": ("Pick a value from the list.", "请从下拉列表中选择。"),
     "val.title": ("kamplan", "kamplan"),
 }

@@ -53,7 +53,8 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         for p in config.products:
             lyp = last_year.get((a.id, p.id), (0.0, float("nan"), 0.0))[1]
             prices[(a.id, p.id)] = default_price(lyp, p.list_price)
-    layout = TargetLayout(lang, config.plan_year, accounts, products, config.workbook.blank_rows, config.currency)
+    layout = TargetLayout(lang, config.plan_year, accounts, products, config.workbook.blank_rows, config.currency,
+                          config.calendar.first_month)
     identity = WorkbookIdentity(
         kind=KIND, schema_version=SCHEMA_VERSION, year=config.plan_year, round=round_no, rep_id=rep_id,
         generated_at=(generated_at or dt.datetime.now()).replace(microsecond=0),
@@ -67,7 +68,8 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         exec_visits_per_year={c: r.executive_visits_per_year for c, r in config.classes.items()},
         kinds=kinds_for(config, lang), max_volume=config.targets.max_volume_per_line,
         growth_warning=config.targets.growth_warning, decline_warning=config.targets.decline_warning,
-        sheet_password=config.workbook.sheet_password, blank_rows=config.workbook.blank_rows)
+        sheet_password=config.workbook.sheet_password, blank_rows=config.workbook.blank_rows,
+        first_month=config.calendar.first_month)
 
 
 def target_file_name(rep_id: str, year: int, round_no: int) -> str:

@@ -6,6 +6,7 @@ reader checks and parses the returned file with the very same objects.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, replace
 
@@ -51,9 +52,12 @@ class TargetLayout:
     LIST_HEADER_ROW = 3
 
     def __init__(self, language: str, year: int, accounts: list[AccountRow], products: list[ProductRow],
-                 blank_rows: int = 40, currency: str = "CNY"):
+                 blank_rows: int = 40, currency: str = "CNY", first_month: int = 1):
         self.language = language
         self.year = year
+        # dates (deadlines, due dates) must fall in the plan's fiscal year
+        self.span = (dt.date(year, first_month, 1),
+                     dt.date(year + 1, first_month, 1) - dt.timedelta(days=1))
         self.accounts = accounts
         self.products = products
         self.blank_rows = blank_rows
@@ -236,7 +240,7 @@ class TargetLayout:
             Column("commitment", self._t("col.commitment"), "input", "text", 44, required=True),
             Column("measure", self._t("col.measure"), "input", "text", 36, required=True),
             Column("due", self._t("col.due"), "input", "date", 12, FMT_DATE, required=True,
-                   help=t("val.date", L, year=self.year)),
+                   help=t("val.date", L, start=self.span[0].isoformat(), end=self.span[1].isoformat())),
         )
         return Table("services", self.sheet_names["services"], cols, self.LIST_HEADER_ROW,
                      free_rows=self.blank_rows)
@@ -253,7 +257,7 @@ class TargetLayout:
             Column("amount", self._t("col.amount"), "input", "number", 9, "0.0", required=True, minimum=0,
                    help=t("val.amount", L)),
             Column("deadline", self._t("col.deadline"), "input", "date", 12, FMT_DATE, required=True,
-                   help=t("val.date", L, year=self.year)),
+                   help=t("val.date", L, start=self.span[0].isoformat(), end=self.span[1].isoformat())),
             Column("priority", self._t("col.priority"), "input", "choice", 9, choices="priorities", required=True,
                    help=t("val.pick", L)),
             Column("divisible", self._t("col.divisible"), "input", "choice", 9, choices="yesno",

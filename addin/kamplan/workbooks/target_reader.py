@@ -48,7 +48,9 @@ class ReadContext:
         self.product_ids = {p.id for p in cfg.products}
         self.staff_ids = {s.id for s in cfg.staff}
         self.list_prices = {p.id: p.list_price for p in cfg.products}
-        self.ly_revenue = revenue_by_account(self.last_year) if self.last_year is not None else None
+        # the same base as the workbook's Account totals sheet: last year's rows of the plan's products only
+        self.ly_revenue = (revenue_by_account(self.last_year[self.last_year["product_id"].isin(self.product_ids)])
+                           if self.last_year is not None else None)
 
 
 def read_identity(sheet: SheetValues | None) -> dict[str, str]:
@@ -161,7 +163,8 @@ class _Reader:
             blank_rows = int(ident.get("blank_rows", cfg.workbook.blank_rows))
         except ValueError:
             blank_rows = cfg.workbook.blank_rows
-        layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency)
+        layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency,
+                              first_month=cfg.calendar.first_month)
         if layout.signature() != ident.get("layout_hash"):
             self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
                      "issue the workbooks again with this kamplan version")
@@ -188,7 +191,7 @@ class _Reader:
                 self.err("future-round", f"this is a round {round_no} workbook, but only round "
                          f"{self.ctx.current_round} is open", "check the workspace: was it issued elsewhere?")
         wid = ident.get("workbook_id", "")
-        if self.ctx.issued is not None:
+        if self.ctx.issued is not None and year == cfg.plan_year:  # another year's file: said above
             rec = self.ctx.issued.get(wid)
             if rec is None:
                 self.err("not-issued-here", "this workbook was not issued from this planning workspace",
@@ -288,8 +291,9 @@ class _Reader:
                 self._complain(budget, "too-large", f"{cells.show(raw)} is above the limit {top:,.0f}",
                                _fix(c, layout) + " (a typo?)", tb.sheet, ref)
                 return None
-        if c.dtype == "date" and value.year != layout.year:
-            self._complain(budget, "date-outside-year", f"{value.isoformat()} is not in {layout.year}",
+        if c.dtype == "date" and not layout.span[0] <= value <= layout.span[1]:
+            self._complain(budget, "date-outside-year", f"{value.isoformat()} is not in the plan year "
+                           f"({layout.span[0].isoformat()} to {layout.span[1].isoformat()})",
                            _fix(c, layout), tb.sheet, ref)
             return None
         return value
@@ -420,7 +424,7 @@ def _fix(c: Column, layout: TargetLayout) -> str:
     if c.dtype == "integer":
         return f"enter {c.header!r} as a whole number from {c.minimum:g} to {c.maximum:g}"
     if c.dtype == "date":
-        return f"enter {c.header!r} as a date in {layout.year}, e.g. {layout.year}-06-30"
+        return f"enter {c.header!r} as a date from {layout.span[0]} to {layout.span[1]}"
     if c.dtype == "number":
         return f"enter {c.header!r} as a number above 0"
     return f"shorten {c.header!r}"

@@ -46,11 +46,12 @@ class TargetWorkbookContent:
     decline_warning: float = 0.3
     sheet_password: str = "kamplan"
     blank_rows: int = 40
+    first_month: int = 1  # fiscal year start (config calendar.first_month)
     prefill: dict[str, list[dict]] = field(default_factory=dict)  # later rounds: trainings/services/requests
 
     def layout(self) -> TargetLayout:
         return TargetLayout(self.language, self.identity.year, self.accounts, self.products,
-                            blank_rows=self.blank_rows, currency=self.currency)
+                            blank_rows=self.blank_rows, currency=self.currency, first_month=self.first_month)
 
 
 def spread_evenly(total: int, parts: int = 4) -> list[int]:
@@ -282,9 +283,8 @@ class _Writer:
             opts.update(validate="integer", criteria="between", minimum=int(col.minimum or 0),
                         maximum=int(col.maximum or 10**6))
         elif col.dtype == "date":
-            y = self.c.identity.year
-            opts.update(validate="date", criteria="between", minimum=dt.date(y, 1, 1),
-                        maximum=dt.date(y, 12, 31))
+            start, end = self.layout.span
+            opts.update(validate="date", criteria="between", minimum=start, maximum=end)
         elif col.dtype == "choice":
             opts.update(validate="list", source="=" + self.layout.list_name(col.choices))
         else:

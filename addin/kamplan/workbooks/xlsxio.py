@@ -33,6 +33,13 @@ def atomic_path(path: Path):
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file private (0600); give it the mode any new file would get, so colleagues
+        # and sync tools on a shared folder can read what was issued
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -69,6 +76,8 @@ def lock_structure(path: Path, password: str) -> None:
         for info, data in items:
             if info.filename == "xl/workbook.xml":
                 # CT_Workbook order: fileVersion, fileSharing, workbookPr, workbookProtection, bookViews ...
+                if b"<bookViews>" not in data:
+                    raise ValueError("xl/workbook.xml has no <bookViews>: cannot lock the workbook structure")
                 data = data.replace(b"<bookViews>", element + b"<bookViews>", 1)
             zout.writestr(info, data)
     os.replace(tmp, path)
