@@ -260,3 +260,34 @@ def test_mistyped_rep_opens_no_round(ws):
     with pytest.raises(ValueError, match="unknown salesperson"):
         issue_targets(ws, round_no=2, reps=["nobody"])
     assert ws.store.current_round(ws.config.plan_year) == 1
+
+
+def test_a_rejected_file_with_any_name_shows_as_its_salespersons_rejection(ws):
+    src = _filled(ws)
+    renamed = ws.inbox / "my targets.xlsx"
+    src.rename(renamed)
+    make_mistake(renamed, "targets", "volume_q1", "?", row_index=0)
+    res = collect_targets(ws, [renamed])
+    rep = src.name.split("_")[0]
+    assert res.files[0].rep_id == rep
+    assert res.status.set_index("rep_id").loc[rep, "state"] == "rejected"
+
+
+def test_lines_of_an_account_moved_to_another_rep_are_not_counted_twice(ws):
+    import yaml
+    path = _filled(ws)
+    rep = path.name.split("_")[0]
+    sub_accounts = [a for a in ws.config.accounts if a.rep == rep]
+    other = next(s.id for s in ws.config.staff if s.id != rep)
+    data = yaml.safe_load(ws.config_path.read_text(encoding="utf-8"))
+    moved = sub_accounts[0].id
+    for a in data["accounts"]:
+        if a["id"] == moved:
+            a["rep"] = other
+    ws.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    from kamplan.workspace import Workspace
+    with Workspace.open(ws.root) as w2:
+        f = collect_targets(w2, [path]).files[0]
+        assert f.outcome == "stored"
+        sub = w2.store.current_submission(rep, w2.config.plan_year, 1)
+    assert moved not in set(sub.targets.account_id) and moved not in set(sub.visits.account_id)

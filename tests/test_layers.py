@@ -40,3 +40,14 @@ def test_no_non_open_source_xlwings_parts():
         text = f.read_text(encoding="utf-8")
         for bad in ("xlwings.pro", "xlwings.server", "xlwings.reports", "from xlwings import pro"):
             assert bad not in text, f"{f} uses {bad}"
+
+
+def test_engine_pulls_in_no_file_or_spreadsheet_library_even_indirectly():
+    import subprocess
+    import sys
+    mods = sorted(f"kamplan.engine.{f.stem}" for f in ENGINE.glob("*.py") if f.stem != "__init__")
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in mods) +
+            "bad = {'yaml', 'openpyxl', 'xlsxwriter', 'python_calamine', 'sqlalchemy', 'xlwings', 'click', 'rich'}\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", f"importing the engine loads {out}"

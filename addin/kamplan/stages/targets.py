@@ -20,7 +20,7 @@ from kamplan.workbooks.safety import check_workbook_file, content_hash
 from kamplan.workbooks.target_content import (
     last_year_map, rep_from_file_name, target_content, target_file_name,
 )
-from kamplan.workbooks.target_reader import ReadContext, read_target_workbook
+from kamplan.workbooks.target_reader import ReadContext, identity_rep, read_target_workbook
 from kamplan.workbooks.target_writer import write_target_workbook
 from kamplan.store import StoreError, prepare_submission
 from kamplan.workspace import Workspace
@@ -268,8 +268,10 @@ def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: P
     path = Path(path_s)
     progress(path.name)
     if sub is None or has_errors(problems):
-        ident_rep = getattr(getattr(sub, "identity", None), "rep_id", None) or \
-            rep_from_file_name(path.name, {s.id for s in cfg.staff})
+        staff = {s.id for s in cfg.staff}
+        ident_rep = identity_rep(path) if digest else None  # digest: the file passed the safety gate
+        if ident_rep not in staff:
+            ident_rep = rep_from_file_name(path.name, staff)
         store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
         return FileOutcome(path, "rejected", ident_rep, problems)
     key = (sub.identity.rep_id, sub.identity.round)

@@ -63,6 +63,16 @@ def read_identity(sheet: SheetValues | None) -> dict[str, str]:
     return out
 
 
+def identity_rep(path: Path) -> str | None:
+    """The salesperson a target workbook was issued to, from its identity block; None if unreadable."""
+    try:
+        sheets, _ = read_sheets(Path(path), [IDENTITY_SHEET])
+    except Exception:  # unreadable files are reported by the reader itself
+        return None
+    ident = read_identity(sheets.get(IDENTITY_SHEET))
+    return ident.get("rep_id") if ident.get("kind") == KIND else None
+
+
 def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -> tuple[Submission | None,
                                                                                           list[Problem]]:
     path = Path(path)
@@ -305,6 +315,7 @@ class _Reader:
         plan_accounts = self.ctx.account_rep
         tg = layout.targets
         target_rows = []
+        moved: set[str] = set()
         for row in frames.get("targets") or []:
             r = row["_row"]
             acc, prod = row["account_id"], row["product_id"]
@@ -316,8 +327,13 @@ class _Reader:
                              "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
                 continue
             if plan_accounts[acc] != identity.rep_id:
-                self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc]}",
-                          "the VP should re-issue or reassign", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+                # storing them here too would count the account twice (the new owner plans it)
+                if used and acc not in moved:
+                    self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc]}; its lines "
+                              "here were not stored", f"give the figures to {plan_accounts[acc]}, or ask the VP "
+                              "to move the account back", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+                moved.add(acc)
+                continue
             for q in QUARTERS:
                 vol = row.get(f"volume_q{q}") or 0.0
                 price = row.get(f"price_q{q}")
@@ -332,6 +348,8 @@ class _Reader:
         vi = layout.visits
         visit_rows = []
         for row in frames.get("visits") or []:
+            if plan_accounts.get(row["account_id"], identity.rep_id) != identity.rep_id:
+                continue  # the account moved to another salesperson (see above)
             for q in QUARTERS:
                 visit_rows.append({"account_id": row["account_id"], "quarter": q,
                                    "rep_visits": row.get(f"rep_visits_q{q}") or 0,
