@@ -406,3 +406,21 @@ def test_cli_segment_json_and_collect_exit_codes(ws):
     assert files[0]["outcome"] == "rejected" and files[0]["problems"][0]["cell"].startswith("K")
     r = run("accounts", "segment", "--year", "2019")
     assert r.exit_code == 2 and "no rows for 2019" in r.output
+
+
+def test_an_older_review_workbook_does_not_undo_newer_decisions(ws):
+    res = segment_accounts(ws, now=dt.datetime.now() - dt.timedelta(hours=1))  # written an hour ago
+    first = res.segmentation.accounts.index[0]
+    v1 = ws.inbox / "v1.xlsx"
+    fill_review(res.path, v1, overrides={first: ("Watch", "first look")}, judgements={(first, "capital"): 2})
+    out = collect_reviews(ws, [v1])
+    v2 = ws.inbox / "v2.xlsx"
+    fill_review(out.segment.path, v2, overrides={first: ("Drop", "second look")}, judgements={(first, "capital"): 5})
+    assert collect_reviews(ws, [v2]).files[0].outcome == "stored"
+    again = collect_reviews(ws, [v1])  # the old file, collected again by mistake
+    f = again.files[0]
+    assert f.outcome == "unchanged"
+    assert {p.code for p in f.problems} >= {"override-changed-meanwhile", "judgement-changed-meanwhile"}
+    assert effective_classes(ws)[first] == ("drop", "override")
+    j = ws.store.judgements(2027)
+    assert float(j[(j.account_id == first) & (j.indicator == "capital")].score.iloc[0]) == 5.0

@@ -301,13 +301,25 @@ def collect_reviews(ws: Workspace, paths: Iterable[str | Path], progress: Progre
 def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dict], list[dict], list[Problem]]:
     """What the workbook changes against the store: new override rows, new judgement rows, problems."""
     cfg, store = ws.config, ws.store
-    in_force = {r.account_id: (r.cls, r.reason) for r in store.overrides(cfg.plan_year).itertuples(index=False)}
+    ov = store.overrides(cfg.plan_year)
+    in_force = {r.account_id: (r.cls, r.reason) for r in ov.itertuples(index=False)}
+    override_at = {r.account_id: r.at for r in ov.itertuples(index=False)}
     judged = {(r.account_id, r.indicator): r for r in store.judgements(cfg.plan_year).itertuples(index=False)}
+    written = _aware(sub.identity.generated_at)
     who = sub.reviewer or ""
     o_rows, j_rows, problems = [], [], []
     for row in sub.rows:
         now = in_force.get(row.account_id)
-        if row.override_class is not None:
+        newer = row.account_id in override_at and _aware(override_at[row.account_id]) > written
+        if newer and now is not None and row.override_class != now[0]:
+            # An older workbook must not undo what was decided after it was written.
+            problems.append(warning(
+                "override-changed-meanwhile",
+                f"account {row.account_id}: the override in force ({now[0]}) was set after this workbook was "
+                f"written; this file's {row.override_class or 'empty'} cell was not applied",
+                "enter the change in the newest review workbook (reports/)", file=sub.file_name, sheet=sub.sheet,
+                cell=sub.cell(row, "override_class")))
+        elif row.override_class is not None:
             if now is None or now != (row.override_class, row.override_reason):
                 o_rows.append({"account_id": row.account_id, "cls": row.override_class,
                                "reason": row.override_reason, "by": who, "at": at,
@@ -324,6 +336,13 @@ def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dic
                     file=sub.file_name, sheet=sub.sheet, cell=sub.cell(row, "override_class")))
         for ind, value in row.judgements.items():
             old = judged.get((row.account_id, ind))
+            if old is not None and value is not None and float(old.score) != value and _aware(old.at) > written:
+                problems.append(warning(
+                    "judgement-changed-meanwhile",
+                    f"account {row.account_id}: {ind} was judged {old.score:g} after this workbook was written; "
+                    f"this file's {value:g} was not applied", "enter the change in the newest review workbook "
+                    "(reports/)", file=sub.file_name, sheet=sub.sheet, cell=sub.cell(row, f"j_{ind}")))
+                continue
             if value is not None:
                 if old is None or float(old.score) != value:
                     j_rows.append({"account_id": row.account_id, "indicator": ind, "score": value, "judge": who,
@@ -340,6 +359,12 @@ def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dic
                               "type your name in 'Reviewed by' so the entries say who made them, then collect again",
                               file=sub.file_name, sheet=sub.sheet, cell=sub.reviewer_cell))
     return o_rows, j_rows, problems
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """Comparable times: naive ones are local time; whole seconds, as workbook identities keep them."""
+    moment = moment if moment.tzinfo is not None else moment.astimezone()
+    return moment.replace(microsecond=0)
 
 
 def _mtime(path: Path) -> float:
