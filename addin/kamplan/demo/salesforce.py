@@ -52,7 +52,7 @@ def layout_of(wb) -> TargetLayout:
     accounts = [AccountRow(a, "", "") for a in ident["accounts"].split(",") if a]
     products = [ProductRow(p, "", "") for p in ident["products"].split(",") if p]
     return TargetLayout(ident["language"], int(ident["year"]), accounts, products,
-                        blank_rows=int(ident["blank_rows"]))
+                        blank_rows=int(ident["blank_rows"]), first_month=int(ident.get("first_month", 1)))
 
 
 PURPOSES = [
@@ -140,7 +140,7 @@ def _lists(person, lay, wb, top, label, rng, year, out: Filled):
         out.trainings.append(row)
     for n, acc in enumerate(top[:2]):
         r = svc.first_row + n
-        due = dt.date(year, int(rng.integers(3, 12)), 28)
+        due = _date_in(lay, rng, 28)
         row = {"account_id": acc, "commitment": "Roll consumption report every month",
                "measure": "Report delivered by the 5th working day", "due": due}
         person.type(svc.sheet, svc.ref(r, "account"), label[acc])
@@ -154,7 +154,7 @@ def _lists(person, lay, wb, top, label, rng, year, out: Filled):
     for n, acc in enumerate(top[:3]):
         kind, purpose, task, amount = PURPOSES[int(rng.integers(0, len(PURPOSES)))]
         r = req.first_row + n
-        deadline = dt.date(year, int(rng.integers(2, 12)), 15)
+        deadline = _date_in(lay, rng, 15)
         prio = ["high", "medium", "low"][int(rng.integers(0, 3))]
         prio_label = {"high": "High", "medium": "Medium", "low": "Low"}[prio]
         if lay.language == "zh-CN":
@@ -169,6 +169,13 @@ def _lists(person, lay, wb, top, label, rng, year, out: Filled):
         out.requests.append({"account_id": acc, "kind": kind, "purpose": purpose, "task": task,
                              "amount": float(amount), "deadline": deadline, "priority": prio,
                              "divisible": kind == "executive"})
+
+
+def _date_in(lay: TargetLayout, rng: np.random.Generator, day: int) -> dt.date:
+    """A day of a random month of the plan's fiscal year (not its first month)."""
+    start = lay.span[0]
+    month0 = start.month - 1 + int(rng.integers(1, 12))
+    return dt.date(start.year + month0 // 12, month0 % 12 + 1, day)
 
 
 def make_mistake(path: Path, sheet_key: str, ref_key: str, value, row_index: int = 0) -> str:

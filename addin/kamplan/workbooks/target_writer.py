@@ -329,7 +329,7 @@ class _Writer:
         rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)), ("year", str(ident.year)),
                 ("round", str(ident.round)), ("rep_id", ident.rep_id),
                 ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language), ("blank_rows", str(c.blank_rows)),
+                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language), ("blank_rows", str(c.blank_rows)), ("first_month", str(c.first_month)),
                 ("accounts", ",".join(a.id for a in c.accounts)),
                 ("products", ",".join(p.id for p in c.products))]
         for r, (k, v) in enumerate(rows):
