@@ -43,8 +43,12 @@ def render(out_dir: Path = HERE, language: str = "en") -> list[Path]:
         with LibreOffice() as lo:
             png = lo.render_png(excerpt, sheet, out_dir / f"targets-sheet-{language}.png", dpi=150,
                                 fit_to_page=True)
+            review = sorted((tmp / "demo" / "reports").glob("account_review_*.xlsx"))[0]
+            charts = lo.render_png(review, "Charts" if language == "en" else "图表",
+                                   out_dir / f"review-charts-{language}.png", dpi=90)
     crop_whitespace(png)
-    return [png]
+    crop_whitespace(charts)
+    return [png, charts]
 
 
 def crop_whitespace(png: Path, margin: int = 12) -> None:
