@@ -64,3 +64,16 @@ def _name(file: str | Path | None) -> str | None:
 
 def has_errors(problems: list[Problem]) -> bool:
     return any(p.is_error for p in problems)
+
+
+class WithProblems:
+    """For results that carry ``problems``: their errors and warnings apart."""
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from kamplan.engine.periods import Period, choose_period
 from kamplan.engine.segmentation import Segmentation, effective_classes as _effective, override_text, segment
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.targets import expand_inputs
 from kamplan.workbooks.review_reader import ReviewInput, read_review_workbook
 from kamplan.workbooks.review_writer import build_review_content, write_review_workbook
@@ -222,20 +222,12 @@ def effective_classes(ws: Workspace) -> dict[str, tuple[str, str]]:
 
 # -- collect ---------------------------------------------------------------------------------------------
 @dataclass
-class ReviewFileOutcome:
+class ReviewFileOutcome(WithProblems):
     path: Path
     outcome: str  # "stored", "unchanged", "rejected"
     overrides: int = 0
     judgements: int = 0
     problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
 
 @dataclass

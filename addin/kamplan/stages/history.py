@@ -69,7 +69,7 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
                                       file=name, sheet=f"row {line}", cell=col))
             elif v not in known:
                 problems.append(warning("history-unknown", f"{what} {v!r} is not in the plan's config",
-                                        f"add it to the config, or ignore: the row is kept in history",
+                                        "add it to the config, or ignore: the row is kept in history",
                                         file=name, sheet=f"row {line}", cell=col))
             row[col] = v
         for col in NUMBERS:

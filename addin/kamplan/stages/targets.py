@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from kamplan.engine.targets import last_year_lines
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.workbooks.safety import check_workbook_file, content_hash
 from kamplan.workbooks.target_content import (
     last_year_map, rep_from_file_name, target_content, target_file_name,
@@ -118,19 +118,11 @@ def _write_one(job) -> Path:
 
 # -- collect -------------------------------------------------------------------------------------------
 @dataclass
-class FileOutcome:
+class FileOutcome(WithProblems):
     path: Path
     outcome: str  # "stored", "unchanged", "rejected"
     rep_id: str | None = None
     problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
 
 @dataclass
