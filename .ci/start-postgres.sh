@@ -8,6 +8,7 @@ as_postgres() {
 }
 export DEBIAN_FRONTEND=noninteractive
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 $SUDO service postgresql start >/dev/null
