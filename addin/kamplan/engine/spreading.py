@@ -1,0 +1,597 @@
+"""Top-down spreading: move the bottom-up plan to the VP's figure, line by line, in whole units.
+
+The VP sets a figure (revenue or volume; for the company, or one per product / region / any
+group); the gap between it and the bottom-up total goes down to the account x product x quarter
+lines.  Pure functions on numpy arrays (pandas Series accepted and returned); no files, no Excel.
+
+API
+---
+``spread(target, current, method="proportional", *, weights=None, reference=None, growth=None,
+held=None, floors=None, caps=None, unit=0.01, hierarchy=None, by=None, zero_weights="equal")``
+returns a ``SpreadResult``: ``values`` (aligned with ``current``; a Series if it was one), ``units``
+(int64 whole units), ``target_total``, ``achieved_total``, ``shortfall``, ``at_floor`` / ``at_cap`` /
+``binding`` (line positions), ``groups`` (one row per figure), ``notes`` / ``method_note`` (what was
+done, in words) and ``problems`` (kamplan ``Problem`` warnings: unreachable figure, fallback, ...).
+
+``round_to_unit_exact(values, total=None, unit=0.01, groups=None)``: the rounding alone.
+``hold_mask(pairs)``: lines held because their account / salesperson / region is held.
+
+The rules, explicitly:
+
+* **gap semantics.**  Every method spreads the *gap* (figure - current total of the group) over
+  the free lines by a key: ``new = current + rate * key``, one ``rate`` per figure.  Keys:
+  ``proportional`` (TM1 "P", Jedox "#"): the current value (the bottom-up target), so every free
+  line moves by the same percentage, ``rate``; ``reference``: ``reference`` (last year's actual or
+  another version); ``weights``: ``weights`` (potential, score); ``equal``: 1, the same amount on
+  every free line.  Negative or missing (NaN) keys count as 0 and are said in the notes.  A zero
+  gap changes nothing (idempotent).
+* **growth**: free lines first go to ``base x (1 + growth)`` (``growth`` a number or one per line;
+  ``base`` is ``reference`` when given, else ``current``; lines with no base keep their value); with
+  a figure, what is still missing is then spread proportionally to those values.  ``target=None``
+  (growth only): the figure is whatever the rates give.
+* **holds**: ``held`` lines never change (``hold_mask`` builds it from held accounts, salespeople,
+  regions).  With ``by``, groups that have no figure are held too.
+* **bounds**: ``floors`` / ``caps`` (a number or one per line, NaN = none) are kept on free lines.
+  With a unit they are first moved inward to whole units, so rounding cannot cross them.  A free
+  line that starts outside its bounds is first put on the bound (a problem says how many).  Then
+  iterative water-filling: the rest of the gap goes to the lines that still have room,
+  proportionally to their key; lines that reach a bound stop; a few passes (each pass is exact
+  for the lines it does not stop), and after ``MAX_PASSES`` an exact breakpoint solve.
+* **unreachable**: when holds and bounds leave too little room, the lines go as far as they can;
+  ``shortfall`` = figure - achieved (> 0: figure above what can be reached, < 0: below), the lines
+  on the bound in the direction of the gap are ``binding``, and a problem says both.
+* **all keys zero**: when the free lines with room all have key 0 (or the rest of the gap is left
+  after every keyed line is at a bound) the rest is split equally among the free lines with room
+  (``zero_weights="equal"``, the default; a note says so), or not spread at all (``"none"``: the
+  figure is then unreachable and reported so).
+* **zero and negative figures** are spread like any other; nothing stops lines going below zero
+  except a floor: pass ``floors=0`` for volumes and revenue.
+* **exact rounding**: with ``unit`` (0.01 for money, 1 or 0.1 for volume; ``None``: no rounding)
+  the figure is rounded to the unit, and values are rounded in integer units so that they add up
+  *exactly* to the figure (or, unreachable, to the achieved total rounded), and at every level of
+  ``hierarchy`` (e.g. ``[region, rep, account]``, top down; levels are made nested by combining
+  them with the levels above, and with ``by``) each group's total is its exact total rounded down
+  or up, never further: largest remainder, top down.  Every line moves by less than one unit.
+  Ties (remainders within about 1e-9 of a unit) go to the group with the smaller key, and among
+  lines to the earlier line.  Held lines keep
+  their value even when it is not a whole number of units (a problem says so: sums are then exact
+  up to those fractions).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kamplan.problems import Problem, warning
+
+METHODS = ("proportional", "reference", "weights", "equal", "growth")
+ALIASES = {"P": "proportional", "#": "proportional"}
+MAX_PASSES = 12  # water-filling passes before the exact breakpoint solve
+SNAP = 1e-6  # a value within this many units of a whole unit is that whole unit
+MAX_NOTES = 8  # per kind of note, then "... and N more"
+
+
+@dataclass(frozen=True)
+class SpreadResult:
+    values: np.ndarray | pd.Series  # the new lines, aligned with ``current``
+    units: np.ndarray | None  # int64 whole units (None when unit is None)
+    target_total: float  # the figure(s), rounded to the unit (sum over groups with ``by``)
+    achieved_total: float
+    shortfall: float  # target_total - achieved_total; 0 when reachable
+    at_floor: np.ndarray  # positions of free lines ending on their floor
+    at_cap: np.ndarray  # positions of free lines ending on their cap
+    binding: np.ndarray  # positions of the bounds that stop an unreachable figure
+    groups: pd.DataFrame  # per figure: group, target, achieved, shortfall, rate, n_lines, n_held, ...
+    notes: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    rounding_unit: float | None
+    method: str
+    initial: np.ndarray = field(repr=False, default=None)  # the free lines' start (after growth, clamped)
+
+    @property
+    def reachable(self) -> bool:
+        return bool((self.groups["shortfall"] == 0).all())
+
+    @property
+    def method_note(self) -> str:
+        return "; ".join(self.notes)
+
+    @property
+    def n_at_floor(self) -> int:
+        return int(self.at_floor.size)
+
+    @property
+    def n_at_cap(self) -> int:
+        return int(self.at_cap.size)
+
+
+# -- inputs -------------------------------------------------------------------------------------------
+def _array(x, n: int, name: str, index, fill: float | None = None) -> np.ndarray | None:
+    """Broadcast a number, list, array or Series to n floats; Series must share ``index``."""
+    if x is None:
+        return None if fill is None else np.full(n, fill)
+    if isinstance(x, pd.Series):
+        if index is not None and not x.index.equals(index):
+            raise ValueError(f"{name} is a Series whose index is not current's: align it first "
+                             f"({name}.reindex(current.index))")
+        x = x.to_numpy()
+    a = np.asarray(x, dtype="float64")
+    if a.ndim == 0:
+        return np.full(n, float(a))
+    if a.shape != (n,):
+        raise ValueError(f"{name} has {a.size} values for {n} lines: pass one per line, or a single number")
+    return a.copy()
+
+
+def _mask(x, n: int, index) -> np.ndarray:
+    if x is None:
+        return np.zeros(n, dtype=bool)
+    if isinstance(x, pd.Series):
+        if index is not None and not x.index.equals(index):
+            raise ValueError("held is a Series whose index is not current's: align it first")
+        x = x.to_numpy()
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return np.full(n, bool(a))
+    if a.shape != (n,):
+        raise ValueError(f"held has {a.size} values for {n} lines: pass one per line")
+    return a.astype(bool)
+
+
+def _codes(keys, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes in sorted key order (so they do not depend on the order of the lines) and the keys."""
+    if isinstance(keys, pd.Series):
+        keys = keys.to_numpy()
+    k = np.asarray(keys)
+    if k.shape != (n,):
+        raise ValueError(f"{name} has {k.size} keys for {n} lines: pass one key per line")
+    codes, uniques = pd.factorize(k, sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"{name} has missing keys (NaN/None) at lines {np.flatnonzero(codes < 0)[:5].tolist()}")
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
+def _combine(parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Codes of the (parent, child) pairs, dense, in sorted pair order."""
+    m = int(child.max()) + 1 if child.size else 1
+    codes, _ = pd.factorize(parent * m + child, sort=True)
+    return codes.astype(np.int64)
+
+
+def hold_mask(pairs: Sequence[tuple[object, object]], n: int | None = None) -> np.ndarray:
+    """Lines held because a group they belong to is held.
+
+    ``pairs``: ``[(region_of_each_line, {"North"}), (rep_of_each_line, ["R07", "R12"]), ...]``;
+    a line is held when any of its keys is in the held set of that level.
+    """
+    out = None
+    for keys, held in pairs:
+        k = keys.to_numpy() if isinstance(keys, pd.Series) else np.asarray(keys)
+        m = np.isin(k, np.asarray(list(held), dtype=k.dtype if k.dtype != object else object))
+        out = m if out is None else out | m
+    if out is None:
+        return np.zeros(n or 0, dtype=bool)
+    return out
+
+
+# -- rounding -----------------------------------------------------------------------------------------
+def _snap(u: np.ndarray) -> np.ndarray:
+    r = np.rint(u)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(u - r) <= SNAP, r, u)
+
+
+def _largest_remainder(exact: np.ndarray, parent: np.ndarray, alloc: np.ndarray) -> np.ndarray:
+    """Integers, one per child, adding up to ``alloc[parent]`` within every parent: each child gets its
+    exact value rounded down, and the units still missing go to the largest remainders (remainders
+    equal to about 1e-9 of a unit are ties: the earlier child wins).  If a parent's allocation is more
+    than one unit per child away from its children's sum (it never is when allocations come from this
+    function), the difference is shared evenly first, so the sums are exact whatever the input."""
+    n = exact.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    e = _snap(exact)
+    base = np.floor(e)
+    frac = e - base
+    base = base.astype(np.int64)
+    n_par = alloc.size
+    short = alloc - np.bincount(parent, weights=base, minlength=n_par).round().astype(np.int64)
+    count = np.bincount(parent, minlength=n_par)
+    q, r = np.divmod(short, np.maximum(count, 1))
+    bp, bi = max(n_par - 1, 1).bit_length(), max(n - 1, 1).bit_length()
+    bf = min(30, 62 - bp - bi)  # bits for the remainder; the key has bp + bf + bi <= 62 bits
+    if bf >= 16:  # one packed integer key: parent, then remainder (largest first), then position
+        fq = (1 << bf) - 1 - np.minimum(np.rint(frac * (1 << bf)).astype(np.int64), (1 << bf) - 1)
+        order = np.argsort((parent << (bf + bi)) | (fq << bi) | np.arange(n, dtype=np.int64))
+    else:
+        order = np.lexsort((np.arange(n), -np.round(frac, 9), parent))
+    start = np.concatenate(([0], np.cumsum(count)[:-1]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - start[parent[order]]
+    return base + q[parent] + (rank < r[parent])
+
+
+def _round_levels(u: np.ndarray, levels: list[np.ndarray], top: np.ndarray) -> np.ndarray:
+    """Round line values ``u`` (in units) so that every group of every level gets its exact total
+    rounded by largest remainder within its parent.  ``levels[0]`` are the groups whose totals are
+    given (``top``, integers); later levels must refine it (see ``_combine``)."""
+    alloc = top.astype(np.int64)
+    parent_of_line = levels[0]
+    for lv in levels[1:]:
+        n_g = int(lv.max()) + 1 if lv.size else 0
+        exact = np.bincount(lv, weights=u, minlength=n_g)
+        par = np.zeros(n_g, dtype=np.int64)
+        par[lv] = parent_of_line
+        alloc = _largest_remainder(exact, par, alloc)
+        parent_of_line = lv
+    return _largest_remainder(u, parent_of_line, alloc)
+
+
+def _unit_scale(unit: float) -> tuple[float, int | None]:
+    inv = 1.0 / unit
+    k = round(inv)
+    return unit, (k if k >= 1 and abs(inv - k) < 1e-9 * inv else None)
+
+
+def _from_units(units: np.ndarray, unit: float) -> np.ndarray:
+    _, k = _unit_scale(unit)
+    return units / k if k is not None else units * unit
+
+
+def round_to_unit_exact(values, total: float | None = None, unit: float = 0.01,
+                        groups: Sequence | None = None) -> np.ndarray:
+    """Round ``values`` to ``unit`` so that they add up exactly to ``total`` (rounded to the unit; None:
+    their own sum, rounded) and, at every level of ``groups`` (top down, e.g. ``[region, rep]``),
+    each group's total is its exact total rounded down or up.  Returns floats on the unit grid;
+    their sum in units is exact (``np.rint(result / unit)`` gives the integers)."""
+    v = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values, dtype="float64")
+    n = v.size
+    u = v / unit
+    tot = float(np.sum(u)) if total is None else total / unit
+    top = np.array([int(np.rint(_snap(np.array([tot]))[0]))], dtype=np.int64)
+    levels = [np.zeros(n, dtype=np.int64)]
+    for i, g in enumerate(groups or []):
+        c, _ = _codes(g, n, f"groups[{i}]")
+        levels.append(_combine(levels[-1], c))
+    out = _from_units(_round_levels(u, levels, top), unit)
+    return pd.Series(out, index=values.index, name=values.name) if isinstance(values, pd.Series) else out
+
+
+# -- water-filling ------------------------------------------------------------------------------------
+def _exact_solve(x, idx, g, k, room, up, rem, G):
+    """The rest of the gap onto lines ``idx`` in one go: sort the lines by the rate at which each
+    reaches its bound; per group, the lines that saturate before the rate that closes the gap go to
+    their bound, the rest move by rate x key.  Returns the per-group rate added."""
+    a = np.abs(rem)
+    t = room / k
+    order = np.lexsort((t, g))
+    gs, ts, rs, ks = g[order], t[order], room[order], k[order]
+    finite = np.isfinite(rs)  # lines without a bound never stop
+    cr = np.cumsum(np.where(finite, rs, 0.0))
+    ck = np.cumsum(ks)
+    cnt = np.bincount(gs, minlength=G)
+    first = np.concatenate(([0], np.cumsum(cnt)[:-1]))
+    cr_before = np.where(first > 0, cr[np.maximum(first - 1, 0)], 0.0)
+    ck_before = np.where(first > 0, ck[np.maximum(first - 1, 0)], 0.0)
+    k_tot = np.bincount(gs, weights=ks, minlength=G)
+    c_sat = cr - cr_before[gs]  # room used by the lines up to this one
+    k_rest = k_tot[gs] - (ck - ck_before[gs])  # key of the lines after this one
+    with np.errstate(invalid="ignore"):
+        sat = finite & (c_sat + np.where(finite, ts, 0.0) * k_rest <= a[gs])  # a prefix in each group
+    used = np.bincount(gs[sat], weights=rs[sat], minlength=G)
+    k_un = np.bincount(gs[~sat], weights=ks[~sat], minlength=G)
+    rate = np.divide(a - used, k_un, out=np.zeros(G), where=k_un > 0)
+    step = np.where(sat, rs, np.minimum(rate[gs] * ks, rs))
+    sign = np.where(up[order], 1.0, -1.0)
+    x[idx[order]] += sign * step
+    return np.where(rem >= 0, rate, -rate)
+
+
+def _waterfill(x, key, lo, hi, free, grp, G, target, zero_weights, max_passes=MAX_PASSES):
+    """Move free lines of each group towards ``target[g]`` by ``rate[g] * key`` within [lo, hi].
+    Returns x, rate per group, the groups that fell back to equal keys, how many lines each, passes."""
+    key = key.copy()
+    rem = target - np.bincount(grp, weights=x, minlength=G)
+    tol = 1e-12 * (np.abs(target) + np.bincount(grp, weights=np.abs(x), minlength=G)) + 1e-300
+    rate = np.zeros(G)
+    fell = np.zeros(G, dtype=bool)
+    n_fell = np.zeros(G, dtype=np.int64)
+    idx = np.flatnonzero(free)
+    passes = 0
+    while True:
+        todo = np.abs(rem) > tol
+        if not todo.any() or idx.size == 0:
+            break
+        g = grp[idx]
+        up = rem[g] > 0
+        room = np.where(up, hi[idx] - x[idx], x[idx] - lo[idx])
+        live = todo[g] & (room > 0)
+        idx, g, up, room = idx[live], g[live], up[live], room[live]
+        k = key[idx]
+        s = np.bincount(g, weights=k, minlength=G)
+        nlive = np.bincount(g, minlength=G)
+        zero = todo & (s <= 0) & (nlive > 0)
+        if zero.any() and zero_weights == "equal":
+            sel = zero[g]
+            key[idx[sel]] = 1.0
+            k = key[idx]
+            fell |= zero
+            n_fell += np.bincount(g[sel], minlength=G)
+            s = np.bincount(g, weights=k, minlength=G)
+        mv = k > 0
+        if not mv.any():
+            break
+        midx, g, up, room, k = idx[mv], g[mv], up[mv], room[mv], k[mv]
+        if passes >= max_passes:
+            rate += _exact_solve(x, midx, g, k, room, up, rem, G)
+            rem = target - np.bincount(grp, weights=x, minlength=G)
+            passes += 1
+            break
+        step = np.divide(rem, s, out=np.zeros(G), where=s > 0)
+        d = step[g] * k
+        hit = np.abs(d) >= room
+        d = np.where(hit, np.where(up, room, -room), d)
+        x[midx] += d
+        rate += step
+        rem = rem - np.bincount(g, weights=d, minlength=G)
+        passes += 1
+        if not hit.any():
+            break
+    return x, rate, fell, n_fell, passes
+
+
+# -- spread -------------------------------------------------------------------------------------------
+def _fmt(x: float, unit: float | None) -> str:
+    if unit is not None and unit < 1:
+        dec = max(0, int(round(-np.log10(unit))))
+        return f"{x:,.{dec}f}"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def _limit(items: list[str]) -> list[str]:
+    if len(items) <= MAX_NOTES:
+        return items
+    return items[:MAX_NOTES] + [f"... and {len(items) - MAX_NOTES} more groups"]
+
+
+def spread(target, current, method: str = "proportional", *, weights=None, reference=None, growth=None,
+           held=None, floors=None, caps=None, unit: float | None = 0.01, hierarchy: Sequence | None = None,
+           by=None, zero_weights: str = "equal") -> SpreadResult:
+    """Spread the gap between ``target`` and ``current`` onto the lines (see the module's rules).
+
+    ``target``: a number; with ``by`` (one group key per line, e.g. product or region) a mapping or
+    Series group -> figure; ``None`` only for ``growth``.  ``hierarchy``: group keys per line, top
+    down, at whose every level the rounded totals stay exact.
+    """
+    method = ALIASES.get(method, method)
+    if method not in METHODS:
+        raise ValueError(f"unknown spreading method {method!r}: use one of {', '.join(METHODS)}")
+    if zero_weights not in ("equal", "none"):
+        raise ValueError(f"zero_weights={zero_weights!r}: use 'equal' or 'none'")
+    if unit is not None and not unit > 0:
+        raise ValueError(f"unit={unit!r}: use a positive unit such as 0.01 (cents) or 1 (tonnes), or None")
+    index = current.index if isinstance(current, pd.Series) else None
+    name = current.name if isinstance(current, pd.Series) else None
+    cur = np.asarray(current.to_numpy() if index is not None else current, dtype="float64")
+    if cur.ndim != 1:
+        raise ValueError("current must be one value per line (1-d)")
+    n = cur.size
+    if np.isnan(cur).any():
+        bad = np.flatnonzero(np.isnan(cur))
+        raise ValueError(f"current is missing (NaN) at {bad.size} lines, e.g. {bad[:5].tolist()}: use 0 for "
+                         "lines without a target")
+    notes: list[str] = []
+    problems: list[Problem] = []
+    hold = _mask(held, n, index)
+    lo = _array(floors, n, "floors", index, fill=-np.inf)
+    hi = _array(caps, n, "caps", index, fill=np.inf)
+    lo = np.where(np.isnan(lo), -np.inf, lo)
+    hi = np.where(np.isnan(hi), np.inf, hi)
+    if unit is not None:
+        lo = np.ceil(_snap(lo / unit)) * unit
+        hi = np.floor(_snap(hi / unit)) * unit
+    bad = np.flatnonzero(lo > hi)
+    if bad.size:
+        what = "floor above its cap" if unit is None else "floor above its cap (or no whole unit between them)"
+        raise ValueError(f"{bad.size} lines have a {what}, e.g. line {int(bad[0])}: floor "
+                         f"{lo[bad[0]]} cap {hi[bad[0]]}; lower the floor or raise the cap")
+
+    # groups (one figure each)
+    if by is None:
+        grp = np.zeros(n, dtype=np.int64)
+        glabels = np.array([None], dtype=object)
+        if isinstance(target, Mapping | pd.Series):
+            raise ValueError("a figure per group needs by=: the group key of every line")
+        tgt = np.array([np.nan if target is None else float(target)])
+    else:
+        grp, glabels = _codes(by, n, "by")
+        figs = dict(target.items()) if isinstance(target, Mapping | pd.Series) else None
+        if figs is None and target is not None:
+            raise ValueError("with by=, give the figures as a mapping {group: figure}")
+        figs = figs or {}
+        extra = [k for k in figs if k not in set(glabels.tolist())]
+        if extra:
+            glabels = np.concatenate([glabels.astype(object), np.array(extra, dtype=object)])
+        tgt = np.array([float(figs[k]) if k in figs else np.nan for k in glabels.tolist()])
+        if target is None:
+            tgt[:] = np.nan
+    G = glabels.size
+    no_fig = np.isnan(tgt)
+    if target is None and method != "growth":
+        raise ValueError("target=None is only for method='growth' (the figure follows from the rates)")
+    if target is not None and no_fig.any() and by is not None:
+        missing = glabels[no_fig[:len(glabels)]].tolist()
+        k_lines = int(np.isin(grp, np.flatnonzero(no_fig)).sum())
+        if k_lines:
+            notes.append(f"no figure for {len(missing)} groups ({', '.join(map(str, missing[:5]))}"
+                         f"{', ...' if len(missing) > 5 else ''}): their {k_lines:,} lines are held")
+            hold = hold | no_fig[grp]
+
+    free = ~hold
+    # keys and start
+    start = cur.copy()
+    if method == "proportional":
+        key = cur.copy()
+        what = "proportional to the bottom-up target"
+    elif method == "equal":
+        key = np.ones(n)
+        what = "equal amounts"
+    elif method in ("reference", "weights"):
+        src = reference if method == "reference" else weights
+        if src is None:
+            raise ValueError(f"method={method!r} needs {method}=: one value per line")
+        key = _array(src, n, method, index)
+        what = f"proportional to the {method}"
+    else:  # growth
+        if growth is None:
+            raise ValueError("method='growth' needs growth=: a rate such as 0.05, or one per line")
+        gr = _array(growth, n, "growth", index)
+        if np.isnan(gr).any():
+            raise ValueError("growth has missing (NaN) rates: give every line a rate (0 for none)")
+        base = cur if reference is None else _array(reference, n, "reference", index)
+        nobase = np.isnan(base) & free
+        start = np.where(free & ~np.isnan(base), base * (1 + gr), cur)
+        key = start.copy()
+        if nobase.any():
+            notes.append(f"{int(nobase.sum()):,} lines without a base keep their value before the figure is spread")
+        rates = np.unique(gr[free]) if free.any() else np.array([])
+        what = (f"growth {rates[0]:+.1%} on {'last year' if reference is not None else 'the bottom-up target'}"
+                if rates.size == 1 else "growth rates per line")
+    nan_key = np.isnan(key) & free
+    neg_key = (key < 0) & free
+    if nan_key.any():
+        notes.append(f"{int(nan_key.sum()):,} free lines have no {method} value: they count as 0")
+    if neg_key.any():
+        notes.append(f"{int(neg_key.sum()):,} free lines have a negative {method} value: they count as 0")
+    key = np.where(np.isnan(key) | (key < 0), 0.0, key)
+    key[hold] = 0.0
+
+    # start: free lines put inside their bounds
+    x = np.where(hold, cur, np.clip(start, lo, hi))
+    outside = free & (x != start)
+    if outside.any():
+        below = int((outside & (start < lo)).sum())
+        above = int(outside.sum()) - below
+        msg = (f"{int(outside.sum()):,} free lines start outside their bounds and were put on them "
+               f"({below:,} raised to their floor, {above:,} lowered to their cap)")
+        notes.append(msg)
+        problems.append(warning("spread-line-outside-bounds", msg,
+                                "check the floors and caps, or hold these lines if they must not move"))
+
+    # figures in units
+    if unit is not None:
+        t_units = np.rint(_snap(tgt / unit))
+        off = ~no_fig & (np.abs(tgt / unit - t_units) > SNAP)
+        if off.any():
+            notes.append(f"figure rounded to the unit {unit:g}")
+        tgt = np.where(no_fig, tgt, t_units * unit)
+    if method == "growth" and target is None:
+        tgt = np.bincount(grp, weights=x, minlength=G)
+        if unit is not None:
+            # the figure the rates give, in whole units
+            tgt = np.rint(_snap(tgt / unit)) * unit
+        no_fig = np.zeros(G, dtype=bool)
+    eff_tgt = np.where(no_fig, np.bincount(grp, weights=x, minlength=G), tgt)
+
+    x, rate, fell, n_fell, passes = _waterfill(x, key, lo, hi, free, grp, G, eff_tgt, zero_weights, MAX_PASSES)
+    exact_sum = np.bincount(grp, weights=x, minlength=G)
+    rem = eff_tgt - exact_sum
+    tol = 1e-9 * (np.abs(eff_tgt) + np.bincount(grp, weights=np.abs(x), minlength=G)) + 1e-12
+    if unit is not None:
+        tol = np.maximum(tol, 0.5 * unit * 1e-3)
+    short_g = np.where(np.abs(rem) > tol, rem, 0.0)
+    short_g[no_fig] = 0.0
+
+    # rounding
+    units = None
+    if unit is not None:
+        u = x / unit
+        hu = np.rint(cur / unit)
+        off_held = hold & (np.abs(cur / unit - hu) > SNAP)
+        if off_held.any():
+            msg = (f"{int(off_held.sum()):,} held lines are not whole units of {unit:g} (e.g. line "
+                   f"{int(np.flatnonzero(off_held)[0])} = {cur[off_held][0]}): they keep their value and the sums "
+                   "are exact up to their fractions")
+            notes.append(msg)
+            problems.append(warning("spread-held-not-whole-units", msg, f"round the held lines to {unit:g} first"))
+        held_units = np.bincount(grp, weights=np.where(hold, hu, 0.0), minlength=G)
+        free_exact = np.bincount(grp, weights=np.where(hold, 0.0, u), minlength=G)
+        reach = short_g == 0
+        top = np.where(reach & ~no_fig, np.rint(tgt / unit) - held_units, np.rint(_snap(free_exact)))
+        fidx = np.flatnonzero(free)
+        levels = [grp[fidx]]
+        for i, h in enumerate(hierarchy or []):
+            c, _ = _codes(h, n, f"hierarchy[{i}]")
+            levels.append(_combine(levels[-1], c[fidx]))
+        units = np.where(hold, hu, 0).astype(np.int64)
+        units[fidx] = _round_levels(u[fidx], levels, top.astype(np.int64))
+        vals = np.where(hold, cur, _from_units(units, unit))
+        got = np.bincount(grp, weights=units, minlength=G)  # exact: integers below 2**53
+        t_units = np.where(no_fig, got, np.rint(tgt / unit))
+        short_units = np.where(no_fig, 0, t_units - got)
+        short_g = _from_units(short_units, unit)
+        achieved_g = _from_units(got, unit)
+        tgt_g = _from_units(t_units, unit)
+        lo_u = np.where(np.isfinite(lo), np.rint(lo / unit), -np.inf)
+        hi_u = np.where(np.isfinite(hi), np.rint(hi / unit), np.inf)
+        on_lo = free & (units == lo_u)
+        on_hi = free & (units == hi_u)
+    else:
+        vals = np.where(hold, cur, x)
+        achieved_g = np.bincount(grp, weights=vals, minlength=G)
+        tgt_g = np.where(no_fig, achieved_g, eff_tgt)
+        on_lo = free & (vals <= lo)
+        on_hi = free & (vals >= hi)
+    direction = np.sign(short_g)[grp]
+    bind = (on_hi & (direction > 0)) | (on_lo & (direction < 0))
+
+    # per-group table and words
+    n_lines = np.bincount(grp, minlength=G)
+    n_held = np.bincount(grp, weights=hold, minlength=G).astype(np.int64)
+    groups = pd.DataFrame({
+        "group": glabels, "target": tgt_g, "achieved": achieved_g, "shortfall": short_g,
+        "rate": np.where(fell, np.nan, rate), "n_lines": n_lines, "n_held": n_held, "n_free": n_lines - n_held,
+        "n_at_floor": np.bincount(grp, weights=on_lo, minlength=G).astype(np.int64),
+        "n_at_cap": np.bincount(grp, weights=on_hi, minlength=G).astype(np.int64),
+        "fallback_equal": fell,
+    })
+    label = (lambda g: "") if by is None else (lambda g: f"{glabels[g]}: ")
+    fb, un = [], []
+    for g in np.flatnonzero(fell):
+        keyname = {"proportional": "bottom-up targets", "reference": "reference values", "weights": "weights",
+                   "growth": "grown values"}.get(method, "keys")
+        fb.append(f"{label(g)}all {keyname} of the free lines with room are zero: equal split among "
+                  f"{int(n_fell[g]):,} free lines")
+    for g in np.flatnonzero(short_g != 0):
+        s = short_g[g]
+        side = "above" if s > 0 else "below"
+        bound = "cap" if s > 0 else "floor"
+        nb = int((bind & (grp == g)).sum())
+        un.append(f"{label(g)}figure {_fmt(tgt_g[g], unit)} is {_fmt(abs(s), unit)} {side} what can be reached "
+                  f"({_fmt(achieved_g[g], unit)}): {int(n_held[g]):,} lines held, {nb:,} free lines at their {bound}")
+    if len(fb):
+        notes.extend(_limit(fb))
+    if len(un):
+        notes.extend(_limit(un))
+        for m in _limit(un):
+            problems.append(warning("spread-figure-unreachable", m,
+                                    "lower the figure, release held lines, or loosen the binding bounds"))
+    reached = ~no_fig & (short_g == 0)
+    if G == 1 and not no_fig[0]:
+        if method == "proportional" and not fell[0]:
+            what = f"free lines {rate[0]:+.2%} each ({what})"
+        notes.insert(0, f"figure {_fmt(tgt_g[0], unit)} {'reached' if reached[0] else 'not reached'}: {what}")
+    else:
+        notes.insert(0, f"{what}: {int(reached.sum()):,} of {int((~no_fig).sum()):,} figures reached")
+    if passes > MAX_PASSES:
+        notes.append("bounds solved exactly after the water-filling passes")
+
+    values = pd.Series(vals, index=index, name=name) if index is not None else vals
+    return SpreadResult(
+        values=values, units=units, target_total=float(np.sum(tgt_g)), achieved_total=float(np.sum(achieved_g)),
+        shortfall=float(np.sum(short_g)), at_floor=np.flatnonzero(on_lo), at_cap=np.flatnonzero(on_hi),
+        binding=np.flatnonzero(bind), groups=groups, notes=tuple(notes), problems=tuple(problems),
+        rounding_unit=unit, method=method, initial=np.where(hold, cur, np.clip(start, lo, hi)))
