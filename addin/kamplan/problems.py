@@ -77,3 +77,9 @@ class WithProblems:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if not p.is_error]
+
+
+def unexpected(file: str | Path, exc: Exception) -> Problem:
+    """A bug met while reading one file: reported as that file's problem so the other files go on."""
+    return error("internal-error", f"kamplan could not read this file ({type(exc).__name__}: {exc})",
+                 "send the file to the kamplan maintainers; the other files were collected", file=file)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.problems import Problem, error, has_errors, unexpected, warning
 from kamplan.workbooks import cells
 from kamplan.workbooks.i18n import T
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -95,9 +95,7 @@ def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[Re
     try:
         return _Reader(path, config, content_hash).read()
     except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
-        return None, [error("internal-error", f"kamplan could not read this file ({type(exc).__name__}: {exc})",
-                            "send the file to the kamplan maintainers; the other files were collected",
-                            file=path.name)]
+        return None, [unexpected(path, exc)]
 
 
 class _Reader:

@@ -19,7 +19,7 @@ from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
 )
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.problems import Problem, error, has_errors, unexpected, warning
 from kamplan.workbooks import cells
 from kamplan.workbooks.i18n import LANGS, T, t
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -79,9 +79,7 @@ def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -
     try:
         return _Reader(path, ctx, content_hash).read()
     except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
-        return None, [error("internal-error", f"kamplan could not read this file ({type(exc).__name__}: {exc})",
-                            "send the file to the kamplan maintainers; the other files were collected",
-                            file=path.name)]
+        return None, [unexpected(path, exc)]
 
 
 class _Reader:

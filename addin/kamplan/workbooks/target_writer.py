@@ -155,16 +155,9 @@ class _Writer:
             ws.set_column(i, i, col.width)
 
     def _fixed_table(self, ws, table: Table, rows: list[dict]):
-        st = self.st
         self._header(ws, table)
         for r_off, values in enumerate(rows):
-            r = table.first_row + r_off
-            for i, col in enumerate(table.columns):
-                fmt = st.cell(col.num_format, input=col.role == "input", text=col.dtype == "text")
-                if col.role == "formula":
-                    ws.write_formula(r, i, col.formula(r), fmt)
-                else:
-                    _write_value(ws, r, i, values.get(col.key), fmt)
+            self._row(ws, table, table.first_row + r_off, values)
         if table.total_row is not None:
             self._totals(ws, table)
         for i, col in enumerate(table.columns):
@@ -174,6 +167,15 @@ class _Writer:
         ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
         self._protect(ws, autofilter=True)
         self._page(ws, table)
+
+    def _row(self, ws, table: Table, r: int, values: dict):
+        """One table row: formulas from the layout, values (or blank input cells) from ``values``."""
+        for i, col in enumerate(table.columns):
+            fmt = self.st.cell(col.num_format, input=col.role == "input", text=col.dtype == "text")
+            if col.role == "formula":
+                ws.write_formula(r, i, col.formula(r), fmt)
+            else:
+                _write_value(ws, r, i, values.get(col.key), fmt)
 
     def _totals(self, ws, table: Table):
         st = self.st
@@ -205,17 +207,9 @@ class _Writer:
                 ws.write_blank(r, i, None, fmt)
 
     def _free_table(self, ws, table: Table, prefill: list[dict]):
-        st = self.st
         self._header(ws, table, subtitle=self._free_hint(table))
         for r_off in range(table.n_rows):
-            r = table.first_row + r_off
-            values = prefill[r_off] if r_off < len(prefill) else {}
-            for i, col in enumerate(table.columns):
-                fmt = st.cell(col.num_format, input=col.role == "input", text=col.dtype == "text")
-                if col.role == "formula":
-                    ws.write_formula(r, i, col.formula(r), fmt)
-                else:
-                    _write_value(ws, r, i, values.get(col.key), fmt)
+            self._row(ws, table, table.first_row + r_off, prefill[r_off] if r_off < len(prefill) else {})
         for i, col in enumerate(table.columns):
             if col.role == "input":
                 self._validate(ws, table, i, col)
