@@ -604,14 +604,6 @@ class Store:
     # Overrides and judgements are only ever added: the newest row is in force, older ones stay.
     _CLASS_IDS = ("key", "develop", "watch", "drop")
 
-    def _segmentation_tables(self) -> None:
-        """Create the segmentation tables in a plan file made before they existed (same schema version)."""
-        if getattr(self, "_segmentation_ready", False):
-            return
-        with self._write() as conn:
-            s.METADATA.create_all(conn, tables=list(s.SEGMENTATION_TABLES), checkfirst=True)
-        self._segmentation_ready = True
-
     def record_classification(self, plan_year: int, basis: str, period: tuple[str, str], measure: str,
                               rules: Mapping[str, Any], summary: Mapping[str, Any], rows: pd.DataFrame,
                               at: dt.datetime | None = None) -> int:
@@ -622,7 +614,6 @@ class Store:
         score, flags (list of codes).  Empty numbers (NaN) are stored as NULL.
         """
         plan_year = _whole(plan_year, "plan_year")
-        self._segmentation_tables()
         bad = sorted({c for c in rows["cls"] if c not in self._CLASS_IDS}) if len(rows) else []
         if bad:
             raise StoreError(f"classes {bad} are not classes; a classification row needs one of {self._CLASS_IDS}")
@@ -654,7 +645,6 @@ class Store:
 
     def classification_runs(self, plan_year: int | None = None) -> pd.DataFrame:
         """id, plan_year, basis, period_start, period_end, measure, created_at, rules, summary (dicts); oldest first."""
-        self._segmentation_tables()
         t = s.classification_runs
         stmt = sa.select(t).order_by(t.c.id)
         if plan_year is not None:
@@ -670,7 +660,6 @@ class Store:
 
         Returns (None, empty frame) when there is none.  ``rule_values`` and ``flags`` come back parsed.
         """
-        self._segmentation_tables()
         t, c = s.classification_runs, s.classifications
         stmt = sa.select(t).where(t.c.plan_year == _whole(plan_year, "plan_year"))
         stmt = stmt.where(t.c.id == _whole(run_id, "run_id")) if run_id is not None else \
@@ -695,7 +684,6 @@ class Store:
         Judgement: account_id, indicator, score, judge, at, source.
         """
         plan_year = _whole(plan_year, "plan_year")
-        self._segmentation_tables()
         o_rows, j_rows = [], []
         for o in overrides:
             cls = o.get("cls")
@@ -739,7 +727,6 @@ class Store:
         ``include_history`` gives every row, oldest first.
         """
         plan_year = _whole(plan_year, "plan_year")
-        self._segmentation_tables()
         t = s.class_overrides
         kinds = {c.name: _kind_of(c) for c in t.columns if c.name != "plan_year"}
         stmt = sa.select(*[t.c[c] for c in kinds]).where(t.c.plan_year == plan_year).order_by(t.c.id)
@@ -758,7 +745,6 @@ class Store:
         (a judgement carries over until it is judged again).  ``include_history``: every row of
         ``plan_year``, oldest first."""
         plan_year = _whole(plan_year, "plan_year")
-        self._segmentation_tables()
         t = s.judgements
         kinds = {c.name: _kind_of(c) for c in t.columns}
         if include_history:

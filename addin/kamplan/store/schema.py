@@ -331,8 +331,21 @@ SEGMENTATION_TABLES = (classification_runs, classifications, class_overrides, ju
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
+
+
+def add_tables(*tables: sa.Table) -> Migration:
+    """A migration that creates ``tables`` (new tables only; a changed column needs its own ALTER)."""
+    def migrate(conn: sa.Connection) -> None:
+        METADATA.create_all(conn, tables=list(tables), checkfirst=True)
+    migrate.__name__ = "add_" + "_".join(t.name for t in tables)
+    return migrate
+
+
 # MIGRATIONS[i] takes a file from version i + 1 to version i + 2.  Append, never reorder or edit.
-MIGRATIONS: list[Migration] = []
+# A feature that adds tables defines them above in its own section and appends add_tables(...) here.
+MIGRATIONS: list[Migration] = [
+    add_tables(*SEGMENTATION_TABLES),  # 1 -> 2: account segmentation (issue 3)
+]
 
 
 def schema_version() -> int:
