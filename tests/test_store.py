@@ -43,9 +43,9 @@ def make_submission(rep: str = "r1", round_no: int = 1, content_hash: str = "h" 
                 # values that are not exact in decimal, to prove floats round-trip bit for bit
                 targets.append((account, product, q, 10.1 * q + 0.3 + volume_shift, 1234.567 + 0.1 * q,
                                 (10.1 * q + 0.3 + volume_shift) * (1234.567 + 0.1 * q), comment,
-                                f"Targets!H{line}"))
+                                f"Targets!H{line}", None))
                 line += 1
-    targets.append(("A1", "P1", 1, float("nan"), float("nan"), float("nan"), "left empty", None))
+    targets.append(("A1", "P1", 1, float("nan"), float("nan"), float("nan"), "left empty", None, "counter"))
     num = {"volume": "float64", "price": "float64", "revenue": "float64", "quarter": "int64"}
     visits = [("A1", q, 3.0, 0.5 * (q % 2), f"Visits!C{q + 4}") for q in (1, 2, 3, 4)] + \
              [("A2", 1, 2.0, float("nan"), None)]
@@ -302,7 +302,7 @@ def test_storing_a_thousand_lines_takes_milliseconds(store):
     n = 1000
     sub = make_submission()
     sub.targets = frame(TARGET_COLUMNS, [(f"A{i // 8}", f"P{i % 2}", i % 4 + 1, float(i), 1000.0 + i, 1000.0 * i,
-                                          None, f"Targets!H{14 + i}") for i in range(n)],
+                                          None, f"Targets!H{14 + i}", None) for i in range(n)],
                         quarter="int64", volume="float64", price="float64", revenue="float64")
     start = time.perf_counter()
     store.record_submission(sub, collected_at=T0)
@@ -522,3 +522,19 @@ def test_events_are_an_append_only_log(store):
     assert events["kind"].tolist() == ["collect", "consolidate"]
     assert events["detail"].iloc[0] == {"stored": 3, "files": ["a.xlsx", "b.xlsx"], "名": "李"}
     assert events["at"].iloc[0] <= events["at"].iloc[1]
+
+
+def test_a_version_2_file_gets_the_response_column(path, monkeypatch):
+    full = list(store_schema.MIGRATIONS)
+    monkeypatch.setattr(store_schema, "MIGRATIONS", full[:1])  # as the segmentation release wrote it
+    old_targets = store_schema.LINE_TABLES["targets"]
+    with Store.open(path):
+        pass
+    with sqlite3.connect(path) as con:  # that release had no response column
+        con.execute("ALTER TABLE submission_targets DROP COLUMN response")
+    monkeypatch.setattr(store_schema, "MIGRATIONS", full)
+    with Store.open(path) as st:
+        assert st.schema_version() == store_schema.schema_version()
+        with st._read() as conn:
+            names = {c["name"] for c in sa.inspect(conn).get_columns(old_targets.name)}
+        assert "response" in names

@@ -18,7 +18,10 @@ QUARTERS = (1, 2, 3, 4)
 # Columns of the frames below; the store and the engine rely on these names.
 HISTORY_COLUMNS = ["year", "quarter", "account_id", "product_id", "volume", "price", "revenue",
                    "gross_margin", "cost_to_serve", "visits"]
-TARGET_COLUMNS = ["account_id", "product_id", "quarter", "volume", "price", "revenue", "comment", "src"]
+# ``response``: in a top-down round, what the salesperson said to the proposal ("accept" or "counter";
+# None in round 1).  The reason of a counter is the line's ``comment``.
+TARGET_COLUMNS = ["account_id", "product_id", "quarter", "volume", "price", "revenue", "comment", "src",
+                  "response"]
 VISIT_COLUMNS = ["account_id", "quarter", "rep_visits", "exec_visits", "src"]
 TRAINING_COLUMNS = ["account_id", "quarter", "topic", "audience", "src"]
 SERVICE_COLUMNS = ["account_id", "commitment", "measure", "due", "src"]

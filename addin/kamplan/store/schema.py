@@ -52,7 +52,7 @@ KINDS: dict[str, str] = {
     "rep_visits": "float", "exec_visits": "float", "topic": "str", "audience": "str",
     "commitment": "str", "measure": "str", "due": "date", "kind": "str", "purpose": "str",
     "task": "str", "amount": "float", "unit": "str", "deadline": "date", "priority": "str",
-    "divisible": "bool",
+    "divisible": "bool", "response": "str",
 }
 _SA_TYPES = {"str": sa.Text, "int": sa.Integer, "float": sa.Double, "date": sa.Date, "bool": sa.Boolean}
 
@@ -341,10 +341,25 @@ def add_tables(*tables: sa.Table) -> Migration:
     return migrate
 
 
+def add_column(table: sa.Table, name: str) -> Migration:
+    """A migration that adds the (nullable) column ``name`` of ``table`` as declared above."""
+    column = table.c[name]
+    if not column.nullable:
+        raise RuntimeError(f"{table.name}.{name}: an added column must be nullable (old rows have no value)")
+
+    def migrate(conn: sa.Connection) -> None:
+        if name not in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}')
+    migrate.__name__ = f"add_{table.name}_{name}"
+    return migrate
+
+
 # MIGRATIONS[i] takes a file from version i + 1 to version i + 2.  Append, never reorder or edit.
 # A feature that adds tables defines them above in its own section and appends add_tables(...) here.
 MIGRATIONS: list[Migration] = [
     add_tables(*SEGMENTATION_TABLES),  # 1 -> 2: account segmentation (issue 3)
+    add_column(LINE_TABLES["targets"], "response"),  # 2 -> 3: answers to a top-down proposal (issue 4)
 ]
 
 

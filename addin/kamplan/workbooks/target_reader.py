@@ -342,7 +342,7 @@ class _Reader:
                 price = price or 0.0
                 target_rows.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
                                     "price": price, "revenue": vol * price, "comment": row.get("comment"),
-                                    "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}"})
+                                    "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}", "response": None})
         vi = layout.visits
         visit_rows = []
         for row in frames.get("visits") or []:
