@@ -213,6 +213,15 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
             notes.append(f"{int(newly.sum()):,} lines without a price are held: revenue cannot become volume there")
         held = held | no_price
     lo, hi = bound_arrays(lines, spec.bounds, measure)
+    clash = ~held & (lo > hi)
+    if clash.any():
+        # Two rules disagree on these lines (e.g. "not below last year" and "at most +30% over the
+        # salesperson's figure" when last year was far higher).  The floor wins: it is the commitment.
+        first = lines.loc[np.flatnonzero(clash)[0]]
+        notes.append(f"{int(clash.sum()):,} lines have a floor above their cap (e.g. {first['account_id']}/"
+                     f"{first['product_id']}/Q{first['quarter']}: floor {lo[clash][0]:,.2f}, cap "
+                     f"{hi[clash][0]:,.2f}); there the floor wins and the cap is raised to it")
+        hi = np.where(clash, lo, hi)
     kwargs: dict = {}
     method = spec.method
     if method in ("last_year", "growth"):
