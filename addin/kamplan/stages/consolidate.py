@@ -245,11 +245,13 @@ def compare(ws: Workspace, a: int, b: int, by: str = "rep_id") -> pd.DataFrame:
     quarter) with the change in volume and revenue."""
     if by not in ("rep_id", "region_id", "cls", "account_id", "product_id", "quarter"):
         raise ValueError(f"compare by {by!r}: use rep_id, region_id, cls, account_id, product_id or quarter")
+    if a == b:
+        raise ValueError(f"compare two different versions (both are {a})")
     frames = []
     for vid in (a, b):
         _, lines = enriched_lines(ws, vid)
         frames.append(lines.groupby(by)[["volume", "revenue"]].sum())
-    out = frames[0].join(frames[1], lsuffix=f"_v{a}", rsuffix=f"_v{b}", how="outer").fillna(0.0)
+    out = frames[0].add_suffix(f"_v{a}").join(frames[1].add_suffix(f"_v{b}"), how="outer").fillna(0.0)
     out["volume_change"] = out[f"volume_v{b}"] - out[f"volume_v{a}"]
     out["revenue_change"] = out[f"revenue_v{b}"] - out[f"revenue_v{a}"]
     return out.reset_index()
