@@ -257,6 +257,40 @@ def compare(ws: Workspace, a: int, b: int, by: str = "rep_id") -> pd.DataFrame:
     return out.reset_index()
 
 
+# -- back to the salespeople ---------------------------------------------------------------------------
+def proposals(ws: Workspace) -> tuple[int, dict[str, pd.DataFrame]]:
+    """Per salesperson the current version's lines as a proposal (account_id, product_id, quarter,
+    volume, price, revenue, own_volume, own_price, own_revenue), and the version they come from."""
+    store, year = ws.store, ws.config.plan_year
+    if store.agreement(year) is not None:
+        raise StoreError(f"the {year} plan is agreed: no more proposal rounds (reopen it to change it)")
+    vid = store.current_plan_version(year)
+    if vid is None:
+        raise StoreError(f"there is no {year} plan to propose yet: collect round 1, then run "
+                         "kamplan targets consolidate (and targets spread)")
+    _, lines = enriched_lines(ws, vid)
+    cols = ["volume", "revenue", "own_volume", "own_revenue"]
+    lines[cols] = lines[cols].astype("float64")
+    out = {}
+    for rep, mine in lines.groupby("rep_id", sort=True):
+        prop = mine.groupby(KEY, as_index=False)[cols].sum(min_count=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prop["price"] = np.where(prop["volume"] > 0, prop["revenue"] / prop["volume"], np.nan)
+            prop["own_price"] = np.where(prop["own_volume"] > 0, prop["own_revenue"] / prop["own_volume"], np.nan)
+        out[rep] = prop[KEY + ["volume", "price", "revenue", "own_volume", "own_price", "own_revenue"]]
+    return vid, out
+
+
+def latest_submission(ws: Workspace, rep_id: str):
+    """The salesperson's newest current submission in any round (or None), to pre-fill the next round."""
+    store, year = ws.store, ws.config.plan_year
+    subs = store.submissions(year)
+    mine = subs[subs["rep_id"] == rep_id]
+    if not len(mine):
+        return None
+    return store.submission(int(mine.sort_values(["round", "id"])["id"].iloc[-1]))
+
+
 # -- agreement ----------------------------------------------------------------------------------------
 def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "") -> int:
     cfg, store = ws.config, ws.store
