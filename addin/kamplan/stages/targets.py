@@ -227,10 +227,11 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     stamp = now or dt.datetime.now()
     # Store in file-modification order so that, of two files for one salesperson, the newer wins.
     files.sort(key=lambda f: (_mtime(str(f)), str(f)))
-    # A file whose exact bytes are already stored for the open round is unchanged: no need to read it.
+    # A file whose exact bytes are already stored (this round or an earlier one, e.g. last round's file
+    # still in the inbox) is unchanged: no need to read it, and no reason to reject it as stale.
     known: dict[str, str] = {}
     if current is not None:
-        subs = store.submissions(cfg.plan_year, current, include_superseded=True)
+        subs = store.submissions(cfg.plan_year, None, include_superseded=True)
         known = dict(zip(subs["content_hash"], subs["rep_id"]))
     to_read = []
     for f in files:
