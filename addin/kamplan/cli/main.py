@@ -218,6 +218,7 @@ def templates_build(out):
 def _register_groups():
     from kamplan.cli.accounts import accounts
     cli.add_command(accounts)
+    from kamplan.cli.resources import resources; cli.add_command(resources)  # noqa: E702
 
 
 _register_groups()
