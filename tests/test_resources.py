@@ -187,3 +187,46 @@ def test_bad_entries_are_problems_with_sheet_and_cell_and_nothing_is_stored(cach
         assert got is None and [p.code for p in problems] == ["row-deleted"]
         got, problems = read_resource_workbook(first.path, 2028)
         assert got is None and [p.code for p in problems] == ["wrong-year"]
+
+
+# -- value of support and the command line ---------------------------------------------------------------
+def test_account_value_is_stake_times_margin_times_class_weight():
+    from kamplan.config.resources import ResourceRules
+    from kamplan.engine.support_value import account_values, fiscal_quarter
+    rules = ResourceRules(margin_floor=0.05, classes={"key": {"weight": 1.0}, "watch": {"weight": 1.5}})
+    acc = pd.DataFrame([["A", "key", "n", 2_000_000, 1_000_000, 300_000, 100_000],
+                        ["B", "watch", "n", 0, 400_000, 20_000, 30_000],  # no target; loses money
+                        ["C", "key", "n", 0, 0, 0, 0]],
+                       columns=["account_id", "cls", "region", "target_revenue", "last_revenue", "gross_margin",
+                                "cost_to_serve"])
+    v = account_values(acc, rules).set_index("account_id")
+    assert v.loc["A", "stake"] == 2_000_000 and v.loc["A", "margin"] == pytest.approx(0.2)
+    assert v.loc["A", "value"] == pytest.approx(400_000)
+    assert v.loc["B", "stake_source"] == "last year's revenue" and v.loc["B", "margin"] == 0.05
+    assert v.loc["B", "value"] == pytest.approx(400_000 * 0.05 * 1.5) and v.loc["C", "value"] == 0
+    plain = account_values(acc, ResourceRules(use_profitability=False, stake="last_year_revenue"))
+    assert plain.set_index("account_id").loc["A", "value"] == 1_000_000
+    q = fiscal_quarter(4, 2027)  # fiscal year April 2027 - March 2028
+    assert [q(dt.date(2027, 3, 31)), q(dt.date(2027, 4, 1)), q(dt.date(2027, 12, 5)), q(dt.date(2028, 3, 1)),
+            q(dt.date(2029, 1, 1))] == [0, 1, 3, 4, 4]
+
+
+def test_cli_allocate_prints_the_figures_and_json(cache_root, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from kamplan.cli.main import cli
+    with collected_workspace(cache_root, tmp_path / "ws") as ws:
+        root = ws.root
+    out = CliRunner().invoke(cli, ["-w", str(root), "resources", "allocate", "--time-limit", "5"])
+    assert out.exit_code == 0, out.output
+    text = out.output.replace("\n", "")  # rich wraps long paths
+    assert "gap" in text and "bound" in text and "resource_plan_2027_" in text
+    out = CliRunner().invoke(cli, ["-w", str(root), "resources", "allocate", "--json", "--no-choices"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["ok"] and data["status"] == "optimal" and data["workbook"].endswith(".xlsx")
+    assert data["gap"] is not None and data["bound"] >= data["objective"] - 1e-6 and data["run_id"] == 2
+    bad = CliRunner().invoke(cli, ["-w", str(root), "resources", "allocate", "--choices", str(root / "nope.xlsx")])
+    assert bad.exit_code == 1 and "does not exist" in " ".join(bad.output.split())
