@@ -220,6 +220,8 @@ def _register_groups():
     from kamplan.cli.plan import register as register_plan_commands
     cli.add_command(accounts)
     register_plan_commands(targets)
+    from kamplan.cli.resources import resources
+    cli.add_command(resources)
 
 
 _register_groups()

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from kamplan.config.base import Names, Strict
 
+from kamplan.config.resources import ResourceRules
 from kamplan.config.segmentation import SegmentationRules
 
 Language = Literal["en", "zh-CN"]
@@ -140,6 +141,7 @@ class PlanConfig(Strict):
     targets: TargetRules = TargetRules()
     workbook: WorkbookRules = WorkbookRules()
     segmentation: SegmentationRules = SegmentationRules()
+    resources: ResourceRules = ResourceRules()
 
     @model_validator(mode="after")
     def _cross_references(self):

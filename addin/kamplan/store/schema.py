@@ -368,6 +368,111 @@ plan_agreements = sa.Table(
 )
 PLAN_TABLES = (plan_versions, plan_lines, plan_agreements)
 
+# -- resource allocation: every allocation run kept with what it gave; the VP's choices never deleted ----
+# A run is one `kamplan resources allocate`: when, who, the settings, the solver's figures.
+allocation_runs = sa.Table(
+    "allocation_runs", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_year", sa.Integer, nullable=False),
+    sa.Column("created_at", IsoDateTime(), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),  # who ran it
+    sa.Column("settings", sa.Text, nullable=False),  # JSON: time limit, rules, forced choices, plan source
+    sa.Column("method", _ID(), nullable=False),  # milp | greedy | lp
+    sa.Column("status", _ID(), nullable=False),  # optimal | feasible | time-limit | greedy | infeasible
+    sa.Column("objective", sa.Double, nullable=True),
+    sa.Column("bound", sa.Double, nullable=True),
+    sa.Column("gap", sa.Double, nullable=True),
+    sa.Column("greedy_objective", sa.Double, nullable=True),
+    sa.Column("seconds", sa.Double, nullable=False),
+    sa.Column("workbook", sa.Text, nullable=True),  # file name of the resource plan workbook written
+    sa.Index("ix_allocation_runs_year", "plan_year"),
+)
+# The requests as the run saw them (the plan's, plus generated coverage requests) and what each got.
+allocation_requests = sa.Table(
+    "allocation_requests", METADATA,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
+    sa.Column("request_id", _ID(), primary_key=True),
+    sa.Column("rep_id", _ID(), nullable=True),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=True),
+    sa.Column("task", sa.Text, nullable=True),
+    sa.Column("amount", sa.Double, nullable=False),
+    sa.Column("unit", sa.Text, nullable=True),
+    sa.Column("deadline", sa.Date, nullable=True),
+    sa.Column("deadline_quarter", sa.Integer, nullable=False),
+    sa.Column("priority", _ID(), nullable=True),
+    sa.Column("divisible", sa.Boolean, nullable=False),
+    sa.Column("src", sa.Text, nullable=True),
+    sa.Column("given", sa.Double, nullable=False),
+)
+allocation_assignments = sa.Table(
+    "allocation_assignments", METADATA,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("request_id", _ID(), nullable=False),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("person_id", _ID(), nullable=False),
+    sa.Column("quarter", sa.Integer, nullable=False),
+    sa.Column("amount", sa.Double, nullable=False),
+    sa.Column("cost", sa.Double, nullable=False),
+)
+allocation_unmet = sa.Table(
+    "allocation_unmet", METADATA,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
+    sa.Column("request_id", _ID(), primary_key=True),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("asked", sa.Double, nullable=False),
+    sa.Column("given", sa.Double, nullable=False),
+    sa.Column("code", _ID(), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("fix", sa.Text, nullable=False),
+)
+# Value of one more unit: per person x quarter, per pool x quarter (person_id "*"), per budget (quarter 0).
+allocation_marginals = sa.Table(
+    "allocation_marginals", METADATA,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("pool", _ID(), nullable=False),
+    sa.Column("person_id", _ID(), nullable=False),
+    sa.Column("quarter", sa.Integer, nullable=False),
+    sa.Column("capacity", sa.Double, nullable=False),
+    sa.Column("used", sa.Double, nullable=False),
+    sa.Column("value_per_unit", sa.Double, nullable=True),
+    sa.Column("resolve_gain", sa.Double, nullable=True),
+)
+# The VP's forced in / out choices, oldest first; the newest per plan year and request is in force.
+# choice NULL lifts it.  Capacity changes likewise per person and quarter (capacity NULL: the config's).
+allocation_choices = sa.Table(
+    "allocation_choices", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_year", sa.Integer, nullable=False),
+    sa.Column("request_id", _ID(), nullable=False),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("choice", _ID(), nullable=True),  # "in", "out" or NULL
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell
+    sa.Index("ix_allocation_choices_year", "plan_year", "request_id"),
+)
+allocation_capacity = sa.Table(
+    "allocation_capacity", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_year", sa.Integer, nullable=False),
+    sa.Column("person_id", _ID(), nullable=False),
+    sa.Column("quarter", sa.Integer, nullable=False),
+    sa.Column("capacity", sa.Double, nullable=True),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Index("ix_allocation_capacity_year", "plan_year", "person_id"),
+)
+RESOURCE_TABLES = (allocation_runs, allocation_requests, allocation_assignments, allocation_unmet,
+                   allocation_marginals, allocation_choices, allocation_capacity)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
@@ -401,6 +506,7 @@ MIGRATIONS: list[Migration] = [
     add_tables(*SEGMENTATION_TABLES),  # 1 -> 2: account segmentation (issue 3)
     add_column(LINE_TABLES["targets"], "response"),  # 2 -> 3: answers to a top-down proposal (issue 4)
     add_tables(*PLAN_TABLES),  # 3 -> 4: plan versions and the agreed plan (issue 4)
+    add_tables(*RESOURCE_TABLES),  # 4 -> 5: resource allocation (issue 5)
 ]
 
 

@@ -1,0 +1,85 @@
+"""``kamplan resources``: allocate executives, technical staff and outside advisors across key accounts.
+
+Register on the main command with ``cli.add_command(resources)``.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from kamplan.cli.output import console, err_console, escape, print_json, problem_line
+
+SHOW = 10
+
+
+@click.group()
+def resources():
+    """Support from executives, technical staff and outside advisors: allocate it across the accounts."""
+
+
+@resources.command("allocate")
+@click.option("--time-limit", type=click.FloatRange(0.1, 3600), help="Seconds the optimiser may take "
+              "(default: resources.time_limit in the config).")
+@click.option("--choices", "choices", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the VP's forced choices and capacity changes from this resource plan workbook "
+                   "(default: the newest reports/resource_plan_YEAR_*.xlsx).")
+@click.option("--no-choices", is_flag=True, help="Do not read any workbook; use the choices already stored.")
+@click.option("--resolve", is_flag=True, help="Also re-solve with one more unit per pool and quarter (slower).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def resources_allocate(ctx, time_limit, choices, no_choices, resolve, as_json):
+    """Allocate the support pools to the plan's requests; write reports/resource_plan_YEAR_STAMP.xlsx.
+
+    Exit status 1 when the choices workbook has errors or the rules cannot all hold (infeasible),
+    0 otherwise.
+    """
+    from kamplan.cli.main import open_workspace, progress_bar
+    from kamplan.stages.resources import allocate
+    with open_workspace(ctx) as ws:
+        with progress_bar("Allocating", 7) as step:
+            res = allocate(ws, time_limit=time_limit, force_from=choices, progress=step, read_choices=not no_choices,
+                           resolve=resolve)
+        if as_json:
+            print_json(res.to_dict())
+        else:
+            _print(res, ws.config)
+        sys.exit(0 if res.ok else 1)
+
+
+def _money(x, currency) -> str:
+    return "—" if x is None or not math.isfinite(x) else f"{x:,.0f} {currency}"
+
+
+def _print(res, cfg):
+    cur = cfg.currency
+    if res.choices_file is not None:
+        n, m = res.choices_stored
+        console.print(f"Read the VP's choices from [bold]{escape(str(res.choices_file))}[/bold]: "
+                      f"{n} forced choice(s) and {m} capacity change(s) stored")
+    a = res.allocation
+    if a is None:
+        err_console.print("[red]Nothing allocated:[/red]")
+        for p in res.problems:
+            err_console.print(problem_line(p))
+        return
+    console.print(f"[bold]Resource plan {res.plan_year}[/bold] · run {res.run_id} · {escape(res.source)}")
+    gap = "—" if a.gap is None or not math.isfinite(a.gap) else f"{a.gap:.3%}"
+    console.print(f"  value {_money(a.objective, cur)} · bound {_money(a.bound, cur)} · gap {gap} · "
+                  f"{a.status} ({a.method}, {a.seconds:.1f} s; greedy {_money(a.greedy_objective, cur)})")
+    console.print(f"  {len(res.requests)} request(s), {len(a.assignments)} assignment(s), "
+                  f"{len(a.unmet)} not (fully) met; forced in {len(res.forced_in)}, out {len(res.forced_out)}, "
+                  f"{len(res.capacity_changes)} capacity change(s)")
+    for u in a.unmet[:SHOW]:
+        console.print(f"  [yellow]{escape(u.request_id)}[/yellow] {escape(u.account_id)} {u.kind} "
+                      f"{u.given:g}/{u.asked:g}: {escape(u.reason)} — {escape(u.fix)}")
+    if len(a.unmet) > SHOW:
+        console.print(f"  ... and {len(a.unmet) - SHOW} more (sheet Unmet)")
+    for p in res.problems:
+        console.print(problem_line(p))
+    if res.path:
+        console.print(f"Wrote [bold]{escape(str(res.path))}[/bold]")
+        console.print("  Next: force requests in or out in its Choices sheet (capacity changes in Capacity), "
+                      "then run: kamplan resources allocate")
