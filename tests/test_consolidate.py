@@ -230,3 +230,30 @@ def test_cli_runs_the_loop_and_says_where_things_went(collected):
     assert "agreed" in r.output and "agreed-" in r.output
     r = run(cli, ["-w", root, "targets", "spread", "1"])
     assert r.exit_code == 2 and "reopen" in r.output
+
+
+def test_agreed_salesperson_workbooks_show_the_support_allocated(collected):
+    from python_calamine import CalamineWorkbook
+
+    from kamplan.stages.resources import allocate
+    from kamplan.store.resources import support_by_account
+    ws = collected
+    c.consolidate(ws, write_workbook=False)
+    allocate(ws, write=False, time_limit=5)
+    support = support_by_account(ws.store, ws.config.plan_year)
+    assert len(support)
+    c.agree(ws, by="vp")
+    res = export_agreed(ws)
+    owner = {a.id: a.rep for a in ws.config.accounts}
+    shown = 0
+    for path in res.rep_files:
+        rep = path.name.split("_")[0]
+        wb = CalamineWorkbook.from_path(str(path))
+        mine = support[support["account_id"].map(owner) == rep]
+        if len(mine):
+            rows = wb.get_sheet_by_name("Support").to_python()[4:]
+            assert sum(r[4] for r in rows if r and r[4] != "") == pytest.approx(mine["amount"].sum())
+            shown += 1
+        else:
+            assert "Support" not in wb.sheet_names or wb.get_sheet_by_name("Support").to_python()[4][0] == "None planned."
+    assert shown

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kamplan.stages.plan import plan_view
 from kamplan.store import StoreError
+from kamplan.store.resources import support_by_account
 from kamplan.workbooks.agreed_writer import AgreedContent, write_management, write_rep_targets
 from kamplan.workspace import Workspace
 
@@ -23,12 +24,9 @@ class AgreedExport:
 
 
 def _support(ws: Workspace):
-    """Support allocated per account by the resource plan, when one exists (issue 5's store)."""
-    getter = getattr(ws.store, "support_by_account", None)
-    if getter is None:
-        return None
-    frame = getter(ws.config.plan_year)
-    return frame if frame is not None and len(frame) else None
+    """Support allocated per account by the newest resource plan (None when there is none yet)."""
+    frame = support_by_account(ws.store, ws.config.plan_year)
+    return frame if len(frame) else None
 
 
 def export_agreed(ws: Workspace, language: str | None = None) -> AgreedExport:
