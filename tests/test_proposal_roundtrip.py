@@ -240,3 +240,17 @@ def test_collect_stores_the_responses_of_round_two(round_one, tmp_path):
     assert countered == set(answered.counters)
     assert set(stored.targets.response) <= {"accept", "counter"}
     assert not math.isnan(stored.targets.volume.sum())
+
+
+def test_the_simulated_salesperson_always_returns_a_collectable_answer(round_one, tmp_path):
+    """Whatever the dice say, every counter it makes changes a figure and gives a reason."""
+    ws, reps = round_one
+    path, _, _ = _issue(ws, reps[0], tmp_path)
+    for seed in range(6):
+        back = tmp_path / f"back{seed}.xlsx"
+        answered = respond_to_proposal(path, back, seed, counter_share=0.5)
+        sub, problems = _read(ws, back)
+        assert sub is not None, [str(p) for p in problems]
+        assert [p.code for p in problems if p.code.startswith(("counter", "changed"))] == []
+        got = {(r.account_id, r.product_id) for r in sub.targets.itertuples() if r.response == "counter"}
+        assert got == set(answered.counters) and got

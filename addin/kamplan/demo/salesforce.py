@@ -182,19 +182,23 @@ def respond_to_proposal(src: Path, dst: Path, rng: np.random.Generator | int, *,
         own, proposed = number(tg.ref(r, "own_volume")), sum(vols)
         if proposed > 0 and rng.random() < counter_share:
             if rng.random() < 0.25:  # a price the customer will not pay
-                prices = [float(round(p * 0.97)) for p in prices]
                 for q in QUARTERS:
                     if vols[q - 1] > 0:
+                        prices[q - 1] = float(round(prices[q - 1] * 0.97))
                         person.type(tg.sheet, tg.ref(r, f"price_q{q}"), prices[q - 1])
             else:
                 factor = own / proposed if own > 0 else 0.9
                 factor = 1 + (factor - 1) * 0.8
                 if abs(factor - 1) < 0.01:
                     factor = 0.95
+                new = [float(round(v * factor, 1)) for v in vols]
+                if new == vols:  # small volumes: rounding ate the change
+                    top = int(np.argmax(vols))
+                    new[top] = float(round(max(vols[top] - 1.0, 0.0), 1))
                 for q in QUARTERS:
-                    if vols[q - 1] > 0:
-                        vols[q - 1] = float(round(vols[q - 1] * factor, 1))
-                        person.type(tg.sheet, tg.ref(r, f"volume_q{q}"), vols[q - 1] or None)
+                    if new[q - 1] != vols[q - 1]:
+                        person.type(tg.sheet, tg.ref(r, f"volume_q{q}"), new[q - 1] or None)
+                vols = new
             reason = REASONS[lang][int(rng.integers(0, len(REASONS[lang])))]
             person.type(tg.sheet, tg.ref(r, "response"), label["counter"])
             person.type(tg.sheet, tg.ref(r, "comment"), reason)
