@@ -109,7 +109,11 @@ def test_history_import_reports_bad_rows_and_imports_good_files(tmp_path):
 def test_issuing_a_closed_round_is_refused(tmp_path, demo_dir):
     ws = tmp_path / "ws"
     shutil.copytree(demo_dir, ws)
-    assert run("-w", ws, "targets", "issue", "--round", "2").exit_code == 0
+    res = run("-w", ws, "targets", "issue", "--round", "2")
+    assert res.exit_code == 2 and "no 2027 plan to propose yet" in res.output  # round 2 proposes a plan
+    from kamplan.workspace import Workspace
+    with Workspace.open(ws) as w:  # as if the VP had run round 2
+        w.store.open_round(w.config.plan_year, 2, "top-down")
     res = run("-w", ws, "targets", "issue", "--round", "1")
     assert res.exit_code == 2 and "round 1 is closed" in res.output
 

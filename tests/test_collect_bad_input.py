@@ -163,6 +163,14 @@ def test_stale_round(ws):
     assert [p.code for p in f.errors] == ["stale-round"]
 
 
+def test_last_rounds_file_already_collected_is_unchanged_not_stale(ws):
+    path = _filled(ws)
+    assert _collect_one(ws, path).outcome == "stored"
+    ws.store.open_round(ws.config.plan_year, 2, "top-down", None)
+    f = _collect_one(ws, path)  # still in the inbox when round 2 answers are collected
+    assert f.outcome == "unchanged" and f.problems == []
+
+
 @pytest.mark.parametrize("maker,code", [
     (lambda p: p.write_bytes(b""), "empty-file"),
     (lambda p: p.write_text("account,volume\nA1,10\n"), "not-xlsx-text"),

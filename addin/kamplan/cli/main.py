@@ -217,7 +217,9 @@ def templates_build(out):
 
 def _register_groups():
     from kamplan.cli.accounts import accounts
+    from kamplan.cli.plan import register as register_plan_commands
     cli.add_command(accounts)
+    register_plan_commands(targets)
 
 
 _register_groups()

@@ -111,6 +111,8 @@ class TargetRules(Strict):
     decline_warning: float = Field(0.30, ge=0, le=1,
                                    description="warn when an account falls more than this vs last year")
     max_volume_per_line: float = Field(1e6, gt=0, description="a quarter volume above this is refused as a typo")
+    money_unit: float = Field(0.01, gt=0, description="top-down spreading rounds revenue to this unit")
+    volume_unit: float = Field(1.0, gt=0, description="top-down spreading rounds volume to this unit")
 
 
 class WorkbookRules(Strict):

@@ -61,6 +61,10 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     if unknown:  # checked before anything is written: a typo must not open a round
         raise ValueError(f"unknown salesperson id(s): {', '.join(unknown)}; "
                          f"known: {', '.join(s.id for s in cfg.staff)}")
+    proposal_of: dict[str, pd.DataFrame] = {}
+    if round_no > 1:  # a top-down round: each salesperson gets the current plan version as a proposal
+        from kamplan.stages.consolidate import latest_submission, proposals
+        _, proposal_of = proposals(ws)
     if current is None or round_no > current:
         store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
                          cfg.workbook.deadline)
@@ -87,8 +91,11 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
             replaced = folder / "replaced" / stamp.strftime("%Y%m%d-%H%M%S")
             replaced.mkdir(parents=True, exist_ok=True)
             path.rename(replaced / path.name)
+        extra = {}
+        if round_no > 1:
+            extra = {"proposal": proposal_of.get(s.id), "prefill": latest_submission(ws, s.id)}
         content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
-                                 accounts_of_rep=by_rep[s.id], classes=classes)
+                                 accounts_of_rep=by_rep[s.id], classes=classes, **extra)
         jobs.append((path, content))
     # Workbooks are independent: write them in parallel; record each one as it is done.
     workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
@@ -220,10 +227,11 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     stamp = now or dt.datetime.now()
     # Store in file-modification order so that, of two files for one salesperson, the newer wins.
     files.sort(key=lambda f: (_mtime(str(f)), str(f)))
-    # A file whose exact bytes are already stored for the open round is unchanged: no need to read it.
+    # A file whose exact bytes are already stored (this round or an earlier one, e.g. last round's file
+    # still in the inbox) is unchanged: no need to read it, and no reason to reject it as stale.
     known: dict[str, str] = {}
     if current is not None:
-        subs = store.submissions(cfg.plan_year, current, include_superseded=True)
+        subs = store.submissions(cfg.plan_year, None, include_superseded=True)
         known = dict(zip(subs["content_hash"], subs["rep_id"]))
     to_read = []
     for f in files:

@@ -761,6 +761,133 @@ class Store:
         return _frame_from_dicts(rows, kinds)
 
     # -- audit log ----------------------------------------------------------------------------------
+    # -- plan versions (issue 4) ------------------------------------------------------------------
+    # Bottom-up consolidations, top-down adjustments and undos are versions with all their lines; the
+    # newest version of a year is current.  Agreement locks a version; reopening lifts the lock.
+    def record_plan_version(self, year: int, kind: str, lines: pd.DataFrame, by: str, description: str,
+                            round: int | None = None, parent_id: int | None = None,
+                            instruction: Mapping[str, Any] | None = None,
+                            summary: Mapping[str, Any] | None = None) -> int:
+        """Store a new version of ``year``'s plan (``lines``: PLAN_LINE_COLUMNS) and return its id."""
+        year = _whole(year, "year")
+        if kind not in ("bottom-up", "top-down", "undo"):
+            raise StoreError(f"a plan version is bottom-up, top-down or undo, not {kind!r}")
+        try:
+            names, tuples = to_tuples(lines[s.PLAN_LINES.columns], s.PLAN_LINES, f"plan version of {year}")
+        except KeyError as exc:
+            raise StoreError(f"plan lines lack the column(s) {exc}; give {s.PLAN_LINES.columns}") from None
+        except FrameError as exc:
+            raise StoreError(str(exc)) from None
+        with self._write() as conn:
+            agreed = self._agreement(conn, year)
+            if agreed is not None:
+                raise StoreError(f"the {year} plan is agreed (version {agreed['version_id']}, "
+                                 f"{agreed['at']:%Y-%m-%d} by {agreed['by']}): it cannot change; "
+                                 "reopen it first (kamplan targets reopen --reason ...)")
+            vid = conn.execute(s.plan_versions.insert().values(
+                year=year, kind=kind, round=_whole(round, "round", missing_ok=True),
+                parent_id=_whole(parent_id, "parent_id", missing_ok=True), created_at=_now(), by=str(by),
+                description=str(description), instruction=None if instruction is None else _json(instruction),
+                summary=_json(dict(summary or {})))).inserted_primary_key[0]
+            _insert_tuples(conn, s.plan_lines, names, tuples, extra={"version_id": vid})
+            _insert_event(conn, "plan.version", {"year": year, "version": vid, "kind": kind, "by": by,
+                                                 "description": description})
+        return vid
+
+    def plan_versions(self, year: int) -> pd.DataFrame:
+        """Every version of ``year``, oldest first, with its volume and revenue totals."""
+        v, ln = s.plan_versions, s.plan_lines
+        totals = (sa.select(ln.c.version_id, sa.func.sum(ln.c.volume).label("volume"),
+                            sa.func.sum(ln.c.revenue).label("revenue"), sa.func.count().label("n_lines"))
+                  .group_by(ln.c.version_id).subquery())
+        stmt = (sa.select(v.c.id, v.c.kind, v.c.round, v.c.parent_id, v.c.created_at, v.c.by, v.c.description,
+                          v.c.instruction, v.c.summary, totals.c.volume, totals.c.revenue, totals.c.n_lines)
+                .outerjoin(totals, totals.c.version_id == v.c.id)
+                .where(v.c.year == _whole(year, "year")).order_by(v.c.id))
+        with self._read() as conn:
+            rows = [r._asdict() for r in conn.execute(stmt)]
+        for r in rows:
+            r["instruction"] = None if r["instruction"] is None else json.loads(r["instruction"])
+            r["summary"] = json.loads(r["summary"])
+            r["volume"], r["revenue"] = r["volume"] or 0.0, r["revenue"] or 0.0
+            r["n_lines"] = r["n_lines"] or 0
+        kinds = {"id": "int", "kind": "str", "round": "Int64", "parent_id": "Int64", "created_at": "datetime",
+                 "by": "str", "description": "str", "instruction": "json", "summary": "json",
+                 "volume": "float", "revenue": "float", "n_lines": "int"}
+        return _frame_from_dicts(rows, kinds)
+
+    def plan_version(self, version_id: int) -> tuple[dict, pd.DataFrame]:
+        """A version's record and its lines (PLAN_LINE_COLUMNS, in stored order)."""
+        vid = _whole(version_id, "version")
+        v, ln = s.plan_versions, s.plan_lines
+        with self._read() as conn:
+            row = conn.execute(sa.select(v).where(v.c.id == vid)).first()
+            if row is None:
+                raise StoreError(f"there is no plan version {vid}; kamplan targets versions lists them")
+            lines = conn.execute(sa.select(*[ln.c[c] for c in s.PLAN_LINES.columns])
+                                 .where(ln.c.version_id == vid).order_by(ln.c.line_no)).mappings()
+            frame = to_frame(lines, s.PLAN_LINES)
+        info = row._asdict()
+        info["instruction"] = None if info["instruction"] is None else json.loads(info["instruction"])
+        info["summary"] = json.loads(info["summary"])
+        return info, frame
+
+    def current_plan_version(self, year: int) -> int | None:
+        v = s.plan_versions
+        with self._read() as conn:
+            return conn.execute(sa.select(sa.func.max(v.c.id)).where(v.c.year == _whole(year, "year"))).scalar()
+
+    def agree_plan(self, year: int, version_id: int, by: str, note: str = "") -> None:
+        """Lock ``version_id`` (the current version of ``year``) as the agreed plan."""
+        year, vid = _whole(year, "year"), _whole(version_id, "version")
+        with self._write() as conn:
+            current = conn.execute(sa.select(sa.func.max(s.plan_versions.c.id))
+                                   .where(s.plan_versions.c.year == year)).scalar()
+            if current is None:
+                raise StoreError(f"there is no plan for {year} yet: collect and consolidate first")
+            if vid != current:
+                raise StoreError(f"version {vid} is not the current {year} plan (version {current} is): "
+                                 f"agree the current version, or undo to version {vid} first")
+            agreed = self._agreement(conn, year)
+            if agreed is not None:
+                raise StoreError(f"the {year} plan is already agreed (version {agreed['version_id']})")
+            conn.execute(s.plan_agreements.insert().values(year=year, action="agreed", version_id=vid, at=_now(),
+                                                           by=str(by), note=str(note)))
+            _insert_event(conn, "plan.agreed", {"year": year, "version": vid, "by": by, "note": note})
+
+    def reopen_plan(self, year: int, by: str, note: str) -> int:
+        """Lift the agreement of ``year`` (the reason is kept); returns the version that was agreed."""
+        year = _whole(year, "year")
+        if not str(note).strip():
+            raise StoreError("say why the agreed plan is reopened (--reason); it is kept with the plan")
+        with self._write() as conn:
+            agreed = self._agreement(conn, year)
+            if agreed is None:
+                raise StoreError(f"the {year} plan is not agreed; nothing to reopen")
+            conn.execute(s.plan_agreements.insert().values(year=year, action="reopened",
+                                                           version_id=agreed["version_id"], at=_now(),
+                                                           by=str(by), note=str(note)))
+            _insert_event(conn, "plan.reopened", {"year": year, "version": agreed["version_id"], "by": by,
+                                                  "note": note})
+        return agreed["version_id"]
+
+    def agreement(self, year: int) -> dict | None:
+        """The agreement in force for ``year`` (version_id, at, by, note) or None."""
+        with self._read() as conn:
+            return self._agreement(conn, _whole(year, "year"))
+
+    def agreements(self, year: int) -> pd.DataFrame:
+        a = s.plan_agreements
+        with self._read() as conn:
+            return _frame(conn.execute(sa.select(a).where(a.c.year == _whole(year, "year")).order_by(a.c.id)),
+                          {c.name: _kind_of(c) for c in a.columns})
+
+    @staticmethod
+    def _agreement(conn: sa.Connection, year: int) -> dict | None:
+        a = s.plan_agreements
+        row = conn.execute(sa.select(a).where(a.c.year == year).order_by(a.c.id.desc()).limit(1)).first()
+        return row._asdict() if row is not None and row.action == "agreed" else None
+
     def log_event(self, kind: str, detail: dict) -> None:
         with self._write() as conn:
             _insert_event(conn, kind, detail)

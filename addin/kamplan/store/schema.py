@@ -52,7 +52,7 @@ KINDS: dict[str, str] = {
     "rep_visits": "float", "exec_visits": "float", "topic": "str", "audience": "str",
     "commitment": "str", "measure": "str", "due": "date", "kind": "str", "purpose": "str",
     "task": "str", "amount": "float", "unit": "str", "deadline": "date", "priority": "str",
-    "divisible": "bool", "response": "str",
+    "divisible": "bool", "response": "str", "rep_id": "str", "basis": "str",
 }
 _SA_TYPES = {"str": sa.Text, "int": sa.Integer, "float": sa.Double, "date": sa.Date, "bool": sa.Boolean}
 
@@ -328,6 +328,46 @@ judgements = sa.Table(
 )
 SEGMENTATION_TABLES = (classification_runs, classifications, class_overrides, judgements)
 
+# -- plan versions: consolidation, top-down adjustments, undo, the agreed plan (issue 4) -------------------
+# Every version keeps all its lines, so any two can be compared and any one restored; nothing is deleted.
+# kind: "bottom-up" (from the salespeople's submissions), "top-down" (a VP instruction applied to the
+# parent), "undo" (a copy of an earlier version).  The newest version of a year is the current one.
+PLAN_LINE_COLUMNS = ["rep_id", "account_id", "product_id", "quarter", "volume", "price", "revenue", "basis"]
+PLAN_LINES = LineSpec("plan_lines", PLAN_LINE_COLUMNS, {"rep_id", "account_id", "product_id", "quarter", "basis"})
+plan_versions = sa.Table(
+    "plan_versions", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("kind", _ID(), nullable=False),
+    sa.Column("round", sa.Integer, nullable=True),  # the collection round a bottom-up version was built from
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("plan_versions.id"), nullable=True),
+    sa.Column("created_at", IsoDateTime(), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("instruction", sa.Text, nullable=True),  # JSON of the top-down instruction
+    sa.Column("summary", sa.Text, nullable=False),  # JSON: totals, shortfall, notes, submissions used ...
+    sa.Index("ix_plan_versions_year", "year"),
+)
+plan_lines = sa.Table(
+    "plan_lines", METADATA,
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    *PLAN_LINES.sa_columns(),  # basis: "submitted", or "run-rate" (no usable submission: last year stands in)
+)
+# The VP's agreement: "agreed" locks a version as the year's plan; "reopened" lifts the lock.  The newest
+# row of a year is in force.
+plan_agreements = sa.Table(
+    "plan_agreements", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("action", _ID(), nullable=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+PLAN_TABLES = (plan_versions, plan_lines, plan_agreements)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
@@ -360,6 +400,7 @@ def add_column(table: sa.Table, name: str) -> Migration:
 MIGRATIONS: list[Migration] = [
     add_tables(*SEGMENTATION_TABLES),  # 1 -> 2: account segmentation (issue 3)
     add_column(LINE_TABLES["targets"], "response"),  # 2 -> 3: answers to a top-down proposal (issue 4)
+    add_tables(*PLAN_TABLES),  # 3 -> 4: plan versions and the agreed plan (issue 4)
 ]
 
 

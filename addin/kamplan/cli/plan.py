@@ -1,0 +1,229 @@
+"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen | export``: the VP's
+side of the target loop.  Added to the ``targets`` group by ``register(targets)``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
+from kamplan.engine.topdown import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS, TopDownError, TopDownSpec, \
+    parse_bound
+
+
+def _open(ctx):
+    from kamplan.cli.main import open_workspace
+    return open_workspace(ctx)
+
+
+def _number(text: str, what: str) -> float:
+    cleaned = str(text).strip().replace(",", "").replace("_", "").replace(" ", "")
+    try:
+        return float(cleaned[:-1]) / 100 if cleaned.endswith("%") else float(cleaned)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a number", param_hint=what) from None
+
+
+def parse_figures(values: tuple[str, ...], by: str) -> dict[str, float]:
+    """``12000000`` (company) or ``P1=5000 P2=3000`` (per product / region)."""
+    figures: dict[str, float] = {}
+    for v in values:
+        if "=" in v:
+            key, _, num = v.partition("=")
+            if by == "company":
+                raise click.BadParameter(f"{v!r} names a {key.strip()}: add --by product or --by region",
+                                         param_hint="FIGURE")
+            figures[key.strip()] = _number(num, "FIGURE")
+        else:
+            if by != "company":
+                raise click.BadParameter(f"{v!r}: by {by}, write ID=FIGURE (e.g. P1=5000)", param_hint="FIGURE")
+            figures["*"] = _number(v, "FIGURE")
+    return figures
+
+
+def register(targets: click.Group) -> None:
+    for command in (consolidate, spread, versions, compare, undo, agree, reopen):
+        targets.add_command(command)
+
+
+@click.command("consolidate")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def consolidate(ctx, as_json):
+    """Consolidate the collected targets bottom-up and write the VP consolidation workbook.
+
+    Salespeople who have not submitted (or whose file was rejected) count with last year's
+    run-rate, clearly marked.  A new bottom-up version is stored only when submissions changed.
+    """
+    from kamplan.stages.consolidate import consolidate as run
+    with _open(ctx) as ws:
+        res = run(ws)
+        if as_json:
+            print_json({"year": res.year, "version": res.version_id, "new_version": res.new_version,
+                        "workbook": res.workbook, "run_rate_reps": res.bottom_up.run_rate_reps})
+            return
+        if res.version_id is None:
+            console.print(f"No {res.year} targets collected yet: nothing to consolidate.")
+            sys.exit(1)
+        what = "new bottom-up version" if res.new_version else "current version (submissions unchanged)"
+        console.print(f"{res.year} plan: {what} [bold]{res.version_id}[/bold], "
+                      f"{len(res.bottom_up.submissions)} salespeople submitted")
+        if res.bottom_up.run_rate_reps:
+            console.print(f"  [yellow]missing[/yellow] (last year's run-rate stands in): "
+                          f"{', '.join(res.bottom_up.run_rate_reps)}")
+        console.print(f"Consolidation workbook: [bold]{escape(str(res.workbook))}[/bold]")
+
+
+@click.command("spread")
+@click.argument("figures", nargs=-1)
+@click.option("--measure", type=click.Choice(MEASURES), default="revenue", show_default=True)
+@click.option("--by", "by", type=click.Choice(BY), default="company", show_default=True,
+              help="One company figure, or one per product / region (ID=FIGURE).")
+@click.option("--method", type=click.Choice(list(METHODS)), default="proportional", show_default=True)
+@click.option("--growth", help="For --method growth: e.g. 5% (or 0.05) over last year.")
+@click.option("--reference", "reference", type=int, help="For --method reference: the version to spread like.")
+@click.option("--hold", "holds", multiple=True, metavar="KIND:ID",
+              help=f"Lines that must not change; KIND is one of {', '.join(HOLD_KINDS)} (repeatable).")
+@click.option("--floor", "floors", multiple=True, metavar="RULE", help=f"Floor rule: {BOUND_SYNTAX}.")
+@click.option("--cap", "caps", multiple=True, metavar="RULE", help="Cap rule, same syntax (e.g. all=own*1.3).")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Read the instruction from the Top-down sheet of a consolidation workbook.")
+@click.option("--note", default="", help="Why; kept with the version.")
+@click.option("--dry-run", is_flag=True, help="Show the effect without storing a version.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, caps, from_file, note, dry_run,
+           as_json):
+    """Adjust the plan top-down to FIGURES (the company figure, or ID=FIGURE per product / region).
+
+    The gap to the current version is spread to account x product x quarter lines by METHOD;
+    held lines do not move; floors and caps hold; sums are exact to the configured unit.
+    Example: kamplan targets spread 250,000,000 --hold rep:R07 --floor class:key=last_year --cap all=own*1.3
+    """
+    from kamplan.stages.consolidate import spread as run
+    with _open(ctx) as ws:
+        if from_file:
+            from kamplan.workbooks.consolidation_reader import read_topdown_instruction
+            spec, problems = read_topdown_instruction(from_file, ws.config)
+            for p in problems:
+                err_console.print(problem_line(p))
+            if spec is None or any(p.is_error for p in problems):
+                err_console.print(f"[red]Nothing changed:[/red] fix the Top-down sheet of {escape(str(from_file))}")
+                sys.exit(1)
+        else:
+            try:
+                hold_pairs = []
+                for h in holds:
+                    kind, sep, ident = h.partition(":")
+                    if not sep or not ident:
+                        raise click.BadParameter(f"{h!r}: write KIND:ID, e.g. rep:R07", param_hint="--hold")
+                    hold_pairs.append((kind.strip(), ident.strip()))
+                bounds = [parse_bound("floor", f) for f in floors] + [parse_bound("cap", c) for c in caps]
+                spec = TopDownSpec(measure=measure, by=by, figures=parse_figures(figures, by), method=method,
+                                   growth=_number(growth, "--growth") if growth else None,
+                                   reference_version=reference, holds=tuple(hold_pairs), bounds=tuple(bounds),
+                                   note=note)
+            except TopDownError as exc:
+                raise click.BadParameter(str(exc)) from None
+        out = run(ws, spec, dry_run=dry_run)
+        res, sp = out.result, out.result.spread
+        if as_json:
+            print_json({"base_version": out.base_version, "version": out.version_id, "target": sp.target_total,
+                        "achieved": sp.achieved_total, "shortfall": sp.shortfall, "notes": res.notes,
+                        "changed_lines": int((res.effect["delta"] != 0).sum())})
+            return
+        console.print(f"{spec.describe()}")
+        console.print(f"  figure {sp.target_total:,.2f}  reached {sp.achieved_total:,.2f}"
+                      + (f"  [red]short by {sp.shortfall:,.2f}[/red]" if sp.shortfall else ""))
+        for n in res.notes:
+            console.print(f"  · {escape(n)}")
+        changed = res.effect[res.effect["delta"] != 0]
+        by_rep = changed.groupby("rep_id")[["revenue_before", "revenue_after", "delta"]].sum().reset_index()
+        if len(by_rep):
+            console.print(frame_table(by_rep, title="Change per salesperson"))
+        if dry_run:
+            console.print("[cyan]Dry run:[/cyan] nothing stored.")
+        else:
+            console.print(f"Stored as version [bold]{out.version_id}[/bold] (from version {out.base_version}). "
+                          f"Next: kamplan targets consolidate (workbook), targets issue --round N (proposals), "
+                          f"or targets undo --to {out.base_version}")
+
+
+@click.command("versions")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def versions(ctx, as_json):
+    """Every version of the plan year: bottom-up, top-down, undo; which one is agreed."""
+    with _open(ctx) as ws:
+        year = ws.config.plan_year
+        frame = ws.store.plan_versions(year)
+        agreed = ws.store.agreement(year)
+        if as_json:
+            print_json({"year": year, "agreed_version": agreed and agreed["version_id"],
+                        "versions": frame.drop(columns=["instruction", "summary"])})
+            return
+        console.print(frame_table(frame, title=f"Plan versions · {year}",
+                                  columns=["id", "kind", "created_at", "by", "description", "volume", "revenue"]))
+        if agreed:
+            console.print(f"Agreed: version {agreed['version_id']} on {agreed['at']:%Y-%m-%d} by {escape(agreed['by'])}")
+
+
+@click.command("compare")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+@click.option("--by", "by", type=click.Choice(["rep", "region", "class", "account", "product", "quarter"]),
+              default="rep", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def compare(ctx, a, b, by, as_json):
+    """Compare versions A and B: totals and change per salesperson (or region, class, ...)."""
+    from kamplan.stages.consolidate import compare as run
+    column = {"rep": "rep_id", "region": "region_id", "class": "cls", "account": "account_id",
+              "product": "product_id", "quarter": "quarter"}[by]
+    with _open(ctx) as ws:
+        frame = run(ws, a, b, column)
+        if as_json:
+            print_json(frame)
+        else:
+            console.print(frame_table(frame, title=f"Version {a} → {b} by {by}"))
+
+
+@click.command("undo")
+@click.option("--to", "to_version", type=int, required=True, help="The version to return to.")
+@click.pass_context
+def undo(ctx, to_version):
+    """Return to an earlier version (stored as a new version; nothing is deleted)."""
+    from kamplan.stages.consolidate import undo as run
+    with _open(ctx) as ws:
+        vid = run(ws, to_version)
+        console.print(f"Version {to_version} is current again, stored as version [bold]{vid}[/bold].")
+
+
+@click.command("agree")
+@click.option("--version", "version_id", type=int, help="Default: the current version.")
+@click.option("--note", default="")
+@click.option("--no-export", is_flag=True, help="Lock only; do not write the salespeople's annual targets.")
+@click.pass_context
+def agree(ctx, version_id, note, no_export):
+    """Lock the plan as agreed and write each salesperson's annual targets and the management summary."""
+    from kamplan.stages.consolidate import agree as run
+    with _open(ctx) as ws:
+        vid = run(ws, version_id, note=note)
+        console.print(f"The {ws.config.plan_year} plan is [bold]agreed[/bold]: version {vid}.")
+        if not no_export:
+            from kamplan.stages.agreed import export_agreed
+            res = export_agreed(ws)
+            console.print(f"Annual targets: {len(res.rep_files)} salesperson workbook(s) in "
+                          f"[bold]{escape(str(res.folder))}[/bold]; management: {escape(str(res.management))}")
+
+
+@click.command("reopen")
+@click.option("--reason", required=True, help="Why the agreed plan must change (kept with the plan).")
+@click.pass_context
+def reopen(ctx, reason):
+    """Lift the agreement so the plan can be adjusted again."""
+    from kamplan.stages.consolidate import reopen as run
+    with _open(ctx) as ws:
+        vid = run(ws, reason)
+        console.print(f"Version {vid} is no longer locked; adjust, then agree again.")

@@ -1,0 +1,282 @@
+"""A top-down adjustment as the VP states it, and its effect on the plan's lines.
+
+``spreading.spread`` does the arithmetic on arrays; this module says what a VP's instruction
+means for the plan's account x product x quarter lines: which figure (revenue or volume; for the
+company, per product or per region), which method, which lines are held, which floors and caps
+apply, and what happens to the other measure (revenue follows volume at the line's price, volume
+follows revenue at the line's price).  Pure: frames in, frames out.
+
+Lines frame (one row per rep x account x product x quarter) needs ``rep_id, region_id, cls,
+account_id, product_id, quarter, volume, price, revenue``; methods and bounds may need
+``ly_volume, ly_revenue`` (last year's actual), ``own_volume, own_revenue`` (the salesperson's own
+figure), ``ref_volume, ref_revenue`` (a reference version) and ``weight`` (potential or score).
+
+Bounds are written ``SCOPE=BASIS[*FACTOR]``: ``class:key=last_year`` (key accounts not below last
+year, as a floor), ``all=own*1.3`` (at most +30% over the salesperson's own figure, as a cap),
+``rep:R01=current*0.9``.  SCOPE is ``all`` or ``account|rep|region|product|class:ID``; BASIS is
+``last_year``, ``own`` or ``current`` (the line before this adjustment).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kamplan.engine.spreading import SpreadResult, spread
+
+MEASURES = ("revenue", "volume")
+BY = ("company", "product", "region")
+METHODS = {
+    "proportional": "proportional to the bottom-up target (TM1 \"P\", Jedox \"#\")",
+    "last_year": "proportional to last year's actual",
+    "reference": "proportional to a reference version",
+    "potential": "proportional to the account's potential / score",
+    "equal": "equal split over the free lines",
+    "growth": "growth percentage over last year, the rest proportional",
+}
+HOLD_KINDS = ("account", "rep", "region", "product", "class", "line")
+SCOPES = ("account", "rep", "region", "product", "class")
+BASES = {"last_year": "ly", "own": "own", "current": ""}
+_SCOPE_COLUMN = {"account": "account_id", "rep": "rep_id", "region": "region_id", "product": "product_id",
+                 "class": "cls"}
+BOUND_SYNTAX = "SCOPE=BASIS[*FACTOR], e.g. class:key=last_year, all=own*1.3, rep:R01=current*0.9"
+_BOUND = re.compile(r"^\s*(all|(account|rep|region|product|class):([^=\s]+))\s*=\s*(last_year|own|current)"
+                    r"\s*(?:\*\s*([0-9]*\.?[0-9]+)\s*)?$")
+
+
+class TopDownError(ValueError):
+    """The instruction cannot be carried out as stated; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    side: str  # "floor" or "cap"
+    scope: str  # "all" or one of SCOPES
+    scope_id: str | None
+    basis: str  # one of BASES
+    factor: float = 1.0
+
+    @property
+    def text(self) -> str:
+        scope = "all" if self.scope == "all" else f"{self.scope}:{self.scope_id}"
+        factor = "" if self.factor == 1 else f"*{self.factor:g}"
+        return f"{scope}={self.basis}{factor}"
+
+
+def parse_bound(side: str, text: str) -> Bound:
+    """``parse_bound("floor", "class:key=last_year")``; a TopDownError says the syntax when it is wrong."""
+    if side not in ("floor", "cap"):
+        raise TopDownError(f"a bound is a floor or a cap, not {side!r}")
+    m = _BOUND.match(str(text))
+    if not m:
+        raise TopDownError(f"{side} {text!r} is not understood: write {BOUND_SYNTAX}")
+    factor = float(m.group(5)) if m.group(5) else 1.0
+    if m.group(1) == "all":
+        return Bound(side, "all", None, m.group(4), factor)
+    return Bound(side, m.group(2), m.group(3), m.group(4), factor)
+
+
+@dataclass(frozen=True)
+class TopDownSpec:
+    """One instruction of the VP.  ``figures``: {"*": figure} for the company, else one per product
+    or region id.  ``holds``: (kind, id) pairs; a line is ``account/product/quarter``."""
+    measure: str
+    by: str
+    figures: dict[str, float]
+    method: str = "proportional"
+    growth: float | None = None  # for method "growth": 0.05 = +5% over last year
+    reference_version: int | None = None  # for method "reference"
+    holds: tuple[tuple[str, str], ...] = ()
+    bounds: tuple[Bound, ...] = ()
+    note: str = ""
+
+    def check(self) -> None:
+        if self.measure not in MEASURES:
+            raise TopDownError(f"measure {self.measure!r}: use revenue or volume")
+        if self.by not in BY:
+            raise TopDownError(f"figures by {self.by!r}: use company, product or region")
+        if self.method not in METHODS:
+            raise TopDownError(f"method {self.method!r}: use one of {', '.join(METHODS)}")
+        if self.method == "growth" and self.growth is None:
+            raise TopDownError("the growth method needs a growth percentage (e.g. 5%)")
+        if self.method == "reference" and self.reference_version is None:
+            raise TopDownError("the reference method needs the version to spread like (e.g. version 3)")
+        if not self.figures and self.method != "growth":
+            raise TopDownError("no figure given: set the company figure, or one per product or region")
+        if self.by == "company" and set(self.figures) - {"*"}:
+            raise TopDownError("a company figure is one number; use by product or by region for several")
+        for k, v in self.figures.items():
+            if not np.isfinite(v):
+                raise TopDownError(f"the figure for {k} is not a number")
+        for kind, _ in self.holds:
+            if kind not in HOLD_KINDS:
+                raise TopDownError(f"cannot hold a {kind!r}: hold an {', '.join(HOLD_KINDS)}")
+
+    def describe(self) -> str:
+        figs = ", ".join(f"{k if k != '*' else 'company'} {v:,.2f}" for k, v in self.figures.items())
+        text = f"{self.measure} {figs or '(growth only)'} by {METHODS[self.method]}"
+        if self.method == "growth":
+            text += f" ({self.growth:+.1%})"
+        if self.method == "reference":
+            text += f" (version {self.reference_version})"
+        if self.holds:
+            text += "; held: " + ", ".join(f"{k} {i}" for k, i in self.holds)
+        if self.bounds:
+            text += "; " + ", ".join(f"{b.side} {b.text}" for b in self.bounds)
+        return text
+
+    def to_json(self) -> dict:
+        return {"measure": self.measure, "by": self.by, "figures": dict(self.figures), "method": self.method,
+                "growth": self.growth, "reference_version": self.reference_version,
+                "holds": [list(h) for h in self.holds], "note": self.note,
+                "bounds": [{"side": b.side, "text": b.text} for b in self.bounds]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> TopDownSpec:
+        return cls(measure=d["measure"], by=d["by"], figures={k: float(v) for k, v in d["figures"].items()},
+                   method=d["method"], growth=d.get("growth"), reference_version=d.get("reference_version"),
+                   holds=tuple(tuple(h) for h in d.get("holds", ())), note=d.get("note", ""),
+                   bounds=tuple(parse_bound(b["side"], b["text"]) for b in d.get("bounds", ())))
+
+
+@dataclass
+class TopDownResult:
+    lines: pd.DataFrame  # the input lines with the new volume, price, revenue
+    effect: pd.DataFrame  # per line: before/after volume and revenue, delta, held, at_floor, at_cap, binding
+    spread: SpreadResult
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def shortfall(self) -> float:
+        return float(self.spread.shortfall)
+
+
+def _need(lines: pd.DataFrame, columns: list[str], why: str) -> None:
+    missing = [c for c in columns if c not in lines.columns]
+    if missing:
+        raise TopDownError(f"{why} needs {', '.join(missing)} on the lines")
+
+
+def held_lines(lines: pd.DataFrame, holds) -> np.ndarray:
+    """Boolean mask of the lines a list of (kind, id) holds covers."""
+    mask = np.zeros(len(lines), dtype=bool)
+    for kind, ident in holds:
+        if kind == "line":
+            parts = str(ident).split("/")
+            if len(parts) != 3 or not parts[2].isdigit():
+                raise TopDownError(f"held line {ident!r}: write account/product/quarter, e.g. A01/P1/2")
+            mask |= ((lines["account_id"] == parts[0]) & (lines["product_id"] == parts[1])
+                     & (lines["quarter"] == int(parts[2]))).to_numpy()
+        else:
+            mask |= (lines[_SCOPE_COLUMN[kind]].astype(str) == str(ident)).to_numpy()
+    return mask
+
+
+def bound_arrays(lines: pd.DataFrame, bounds, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per line the highest floor and lowest cap that apply (floor at least 0: no negative plan)."""
+    n = len(lines)
+    lo, hi = np.zeros(n), np.full(n, np.inf)
+    for b in bounds:
+        col = f"{BASES[b.basis]}_{measure}" if BASES[b.basis] else measure
+        _need(lines, [col], f"the {b.side} {b.text}")
+        scope = np.ones(n, dtype=bool) if b.scope == "all" else \
+            (lines[_SCOPE_COLUMN[b.scope]].astype(str) == str(b.scope_id)).to_numpy()
+        value = lines[col].to_numpy(dtype="float64") * b.factor
+        value = np.where(np.isnan(value), np.inf if b.side == "cap" else 0.0, value)
+        if b.side == "floor":
+            lo = np.where(scope, np.maximum(lo, value), lo)
+        else:
+            hi = np.where(scope, np.minimum(hi, value), hi)
+    return lo, hi
+
+
+def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.01,
+                  volume_unit: float = 1.0) -> TopDownResult:
+    """Move ``lines`` to the VP's figure(s); sums are exact in whole units at every level
+    (region > rep > account inside each figure's group)."""
+    spec.check()
+    _need(lines, ["rep_id", "region_id", "cls", "account_id", "product_id", "quarter", "volume", "price",
+                  "revenue"], "a top-down adjustment")
+    lines = lines.reset_index(drop=True)
+    measure = spec.measure
+    unit = money_unit if measure == "revenue" else volume_unit
+    current = lines[measure].fillna(0.0).to_numpy(dtype="float64")
+    price = lines["price"].to_numpy(dtype="float64")
+    held = held_lines(lines, spec.holds)
+    notes: list[str] = []
+    if measure == "revenue":
+        no_price = ~(price > 0)
+        newly = no_price & ~held
+        if newly.any():
+            notes.append(f"{int(newly.sum()):,} lines without a price are held: revenue cannot become volume there")
+        held = held | no_price
+    lo, hi = bound_arrays(lines, spec.bounds, measure)
+    clash = ~held & (lo > hi)
+    if clash.any():
+        # Two rules disagree on these lines (e.g. "not below last year" and "at most +30% over the
+        # salesperson's figure" when last year was far higher).  The floor wins: it is the commitment.
+        first = lines.loc[np.flatnonzero(clash)[0]]
+        notes.append(f"{int(clash.sum()):,} lines have a floor above their cap (e.g. {first['account_id']}/"
+                     f"{first['product_id']}/Q{first['quarter']}: floor {lo[clash][0]:,.2f}, cap "
+                     f"{hi[clash][0]:,.2f}); there the floor wins and the cap is raised to it")
+        hi = np.where(clash, lo, hi)
+    kwargs: dict = {}
+    method = spec.method
+    if method in ("last_year", "growth"):
+        _need(lines, [f"ly_{measure}"], f"the {method} method")
+        kwargs["reference"] = lines[f"ly_{measure}"].fillna(0.0).to_numpy(dtype="float64")
+    if method == "reference":
+        _need(lines, [f"ref_{measure}"], "the reference method")
+        kwargs["reference"] = lines[f"ref_{measure}"].fillna(0.0).to_numpy(dtype="float64")
+    if method == "potential":
+        _need(lines, ["weight"], "the potential method")
+        kwargs["weights"] = lines["weight"].to_numpy(dtype="float64")
+    if method == "growth":
+        kwargs["growth"] = spec.growth
+    engine_method = {"last_year": "reference", "potential": "weights"}.get(method, method)
+    by = None
+    target: float | dict | None
+    if spec.by == "company":
+        target = spec.figures.get("*")
+    else:
+        by = lines[_SCOPE_COLUMN[spec.by]].astype(str).to_numpy()
+        unknown = sorted(set(spec.figures) - set(by.tolist()))
+        if unknown:
+            raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {spec.by}; "
+                               f"check the id (the plan has {', '.join(sorted(set(by.tolist()))[:8])})")
+        target = dict(spec.figures) or None
+    hierarchy = [lines["region_id"].astype(str).to_numpy(), lines["rep_id"].astype(str).to_numpy(),
+                 lines["account_id"].astype(str).to_numpy()]
+    try:
+        result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
+                        hierarchy=hierarchy, by=by, **kwargs)
+    except ValueError as exc:
+        raise TopDownError(str(exc)) from None
+    new = np.asarray(result.values, dtype="float64")
+    out = lines.copy()
+    if measure == "volume":
+        out["volume"] = new
+        revenue = np.round(new * np.nan_to_num(price) / money_unit) * money_unit
+        out["revenue"] = np.where(new == current, lines["revenue"].fillna(0.0).to_numpy(), revenue)
+    else:
+        out["revenue"] = new
+        with np.errstate(divide="ignore", invalid="ignore"):
+            volume = np.where(price > 0, new / price, lines["volume"].fillna(0.0).to_numpy())
+        out["volume"] = np.where(new == current, lines["volume"].fillna(0.0).to_numpy(), volume)
+    n = len(lines)
+    flag = np.zeros(n, dtype=bool)
+    at_floor, at_cap, binding = flag.copy(), flag.copy(), flag.copy()
+    at_floor[result.at_floor] = True
+    at_cap[result.at_cap] = True
+    binding[result.binding] = True
+    effect = lines[["rep_id", "region_id", "cls", "account_id", "product_id", "quarter"]].copy()
+    effect["volume_before"] = lines["volume"].fillna(0.0).to_numpy()
+    effect["volume_after"] = out["volume"].to_numpy()
+    effect["revenue_before"] = lines["revenue"].fillna(0.0).to_numpy()
+    effect["revenue_after"] = out["revenue"].to_numpy()
+    effect["delta"] = effect[f"{measure}_after"] - effect[f"{measure}_before"]
+    effect["held"] = held
+    effect["at_floor"], effect["at_cap"], effect["binding"] = at_floor, at_cap, binding
+    return TopDownResult(out, effect, result, notes + list(result.notes))
