@@ -7,7 +7,9 @@ import numpy as np
 import openpyxl
 import pytest
 
-from kamplan.demo.salesforce import LockedCellError, layout_of, make_mistake, respond_to_proposal
+from kamplan.demo.salesforce import (
+    LockedCellError, fill_target_workbook, layout_of, make_mistake, respond_to_proposal,
+)
 from kamplan.stages.targets import collect_targets
 from kamplan.workbooks.i18n import t
 from kamplan.workbooks.target_layout import IDENTITY_SHEET
@@ -227,7 +229,6 @@ def test_collect_stores_the_responses_of_round_two(round_one, tmp_path):
     rep = reps[1]
     path, _, _ = _issue(ws, rep, tmp_path)
     content_id = {r[0].value: r[1].value for r in openpyxl.load_workbook(path)[IDENTITY_SHEET].iter_rows(max_col=2)}
-    from kamplan.workbooks.target_reader import read_identity  # noqa: F401  (the reader's own view below)
     sub0, _ = _read(ws, path)
     ws.store.record_issued(sub0.identity, path.name)
     assert content_id["workbook_id"] == sub0.identity.workbook_id
@@ -254,3 +255,42 @@ def test_the_simulated_salesperson_always_returns_a_collectable_answer(round_one
         assert [p.code for p in problems if p.code.startswith(("counter", "changed"))] == []
         got = {(r.account_id, r.product_id) for r in sub.targets.itertuples() if r.response == "counter"}
         assert got == set(answered.counters) and got
+
+
+def test_the_loop_round_one_spread_round_two_with_counters(cache_root, tmp_path):
+    """Round 1 → consolidate → spread +8 % → issue round 2 → answer (some counters) → collect round 2."""
+    from kamplan.engine.topdown import TopDownSpec
+    from kamplan.stages import consolidate as c
+    from kamplan.stages.targets import issue_targets
+    ws = demo_workspace(cache_root, "en", tmp_path / "ws")
+    with ws:
+        cfg = ws.config
+        rng = np.random.default_rng(5)
+        for p in sorted(ws.round_outbox(1).glob("*.xlsx")):
+            fill_target_workbook(p, ws.inbox / "r1" / p.name, rng)
+        collect_targets(ws, [ws.inbox / "r1"])
+        c.consolidate(ws, write_workbook=False)
+        _, base = c.enriched_lines(ws, 1)
+        out = c.spread(ws, TopDownSpec("revenue", "company", {"*": round(float(base["revenue"].sum()) * 1.08, 2)}))
+        issued = issue_targets(ws, round_no=2)
+        assert len(issued.written) == 8
+        answers = {}
+        for i, path in enumerate(issued.written):
+            assert layout_of(openpyxl.load_workbook(path)).proposal
+            answers[path.name.split("_")[0]] = respond_to_proposal(path, ws.inbox / "r2" / path.name, i,
+                                                                   counter_share=0.1)
+        res = collect_targets(ws, [ws.inbox / "r2"])
+        assert [f.outcome for f in res.files] == ["stored"] * 8, [str(p) for f in res.files for p in f.errors]
+        _, version = ws.store.plan_version(out.version_id)
+        key = ["account_id", "product_id", "quarter"]
+        proposed = version.groupby(key)[["volume", "revenue"]].sum()
+        for rep, answered in answers.items():
+            sub = ws.store.current_submission(rep, cfg.plan_year, 2)
+            countered = {(r.account_id, r.product_id) for r in sub.targets.itertuples() if r.response == "counter"}
+            assert countered == set(answered.counters)
+            for r in sub.targets.itertuples():
+                if r.response == "accept" and (r.account_id, r.product_id, r.quarter) in proposed.index:
+                    want = proposed.loc[(r.account_id, r.product_id, r.quarter)]
+                    assert r.volume == pytest.approx(want.volume, abs=1e-9)
+                    assert r.revenue == pytest.approx(want.revenue, abs=0.005)
+        assert sum(len(a.counters) for a in answers.values()) > 0
