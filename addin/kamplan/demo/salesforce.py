@@ -3,6 +3,10 @@
 It opens the issued file, types only into unlocked input cells (and refuses
 to write a locked one), and saves it under a new name, as a salesperson
 returns a copy.  Used by the demo and by round-trip tests.
+
+``fill_target_workbook`` fills a round-1 draft; ``respond_to_proposal``
+answers a top-down proposal workbook (round 2+): it accepts most lines and
+counters a few with a figure of its own and a reason.
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import numpy as np
 import openpyxl
 
 from kamplan.model import QUARTERS
-from kamplan.workbooks.target_layout import IDENTITY_SHEET, AccountRow, ProductRow, TargetLayout
+from kamplan.workbooks.i18n import t
+from kamplan.workbooks.target_layout import IDENTITY_SHEET, PROPOSAL_VARIANT, AccountRow, ProductRow, TargetLayout
 
 
 class LockedCellError(Exception):
@@ -52,7 +57,8 @@ def layout_of(wb) -> TargetLayout:
     accounts = [AccountRow(a, "", "") for a in ident["accounts"].split(",") if a]
     products = [ProductRow(p, "", "") for p in ident["products"].split(",") if p]
     return TargetLayout(ident["language"], int(ident["year"]), accounts, products,
-                        blank_rows=int(ident["blank_rows"]), first_month=int(ident.get("first_month", 1)))
+                        blank_rows=int(ident["blank_rows"]), first_month=int(ident.get("first_month", 1)),
+                        proposal=ident.get("variant") == PROPOSAL_VARIANT)
 
 
 PURPOSES = [
@@ -120,6 +126,89 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
         top = [a for _, a in sorted(set(big), reverse=True)[:4]]
         label = {a.id: a.id for a in lay.accounts}
         _lists(person, lay, wb, top, label, rng, year, out)
+    out.cells = set(person.typed)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    return out
+
+
+REASONS = {
+    "en": ["The customer's new mill starts only in the second half",
+           "Competitor offered 8 % below our price in the last tender",
+           "The customer is cutting output after the steel price fall",
+           "Part of the volume moves to the customer's sister plant, planned by another colleague"],
+    "zh-CN": ["客户新轧线下半年才投产", "竞争对手在上次招标中报价比我们低 8%",
+              "钢价下跌后客户减产", "部分用量转到客户的兄弟工厂,由其他同事负责"],
+}
+
+
+@dataclass
+class Responded:
+    """What was answered to a proposal, keyed like the reader's output, for round-trip checks."""
+    lines: dict[tuple[str, str, int], tuple[float, float]] = field(default_factory=dict)  # every line: vol, price
+    counters: dict[tuple[str, str], str] = field(default_factory=dict)  # (acct, prod) -> reason
+    accepted: set[tuple[str, str]] = field(default_factory=set)
+    cells: set[tuple[str, str]] = field(default_factory=set)  # (sheet, ref) typed into
+
+
+def respond_to_proposal(src: Path, dst: Path, rng: np.random.Generator | int, *, counter_share: float = 0.1,
+                        accept_label_share: float = 0.3) -> Responded:
+    """Answer the proposal workbook ``src`` like a salesperson and save the copy as ``dst``.
+
+    Lines with a proposed volume are countered with probability ``counter_share``: the volume moves
+    most of the way back to the salesperson's own figure (or down 10 % if they had none), now and then
+    the price instead; Response says Counter and the comment gives a reason.  Every other line keeps the
+    proposal; on some of them (``accept_label_share``) the person picks Accept explicitly.
+    """
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    wb = openpyxl.load_workbook(src)
+    lay = layout_of(wb)
+    if not lay.proposal:
+        raise ValueError(f"{src} is not a top-down proposal workbook")
+    person = _Person(wb)
+    out = Responded()
+    tg = lay.targets
+    ws = wb[tg.sheet]
+    lang = lay.language
+    label = {r: t(f"response.{r}", lang) for r in ("accept", "counter")}
+
+    def number(ref):
+        v = ws[ref].value
+        return float(v) if isinstance(v, (int, float)) else 0.0
+    for i, (acc, prod) in enumerate(tg.row_keys):
+        r = tg.first_row + i
+        vols = [number(tg.ref(r, f"prop_volume_q{q}")) for q in QUARTERS]
+        prices = [number(tg.ref(r, f"prop_price_q{q}")) for q in QUARTERS]
+        own, proposed = number(tg.ref(r, "own_volume")), sum(vols)
+        if proposed > 0 and rng.random() < counter_share:
+            if rng.random() < 0.25:  # a price the customer will not pay
+                for q in QUARTERS:
+                    if vols[q - 1] > 0:
+                        prices[q - 1] = float(round(prices[q - 1] * 0.97))
+                        person.type(tg.sheet, tg.ref(r, f"price_q{q}"), prices[q - 1])
+            else:
+                factor = own / proposed if own > 0 else 0.9
+                factor = 1 + (factor - 1) * 0.8
+                if abs(factor - 1) < 0.01:
+                    factor = 0.95
+                new = [float(round(v * factor, 1)) for v in vols]
+                if new == vols:  # small volumes: rounding ate the change
+                    top = int(np.argmax(vols))
+                    new[top] = float(round(max(vols[top] - 1.0, 0.0), 1))
+                for q in QUARTERS:
+                    if new[q - 1] != vols[q - 1]:
+                        person.type(tg.sheet, tg.ref(r, f"volume_q{q}"), new[q - 1] or None)
+                vols = new
+            reason = REASONS[lang][int(rng.integers(0, len(REASONS[lang])))]
+            person.type(tg.sheet, tg.ref(r, "response"), label["counter"])
+            person.type(tg.sheet, tg.ref(r, "comment"), reason)
+            out.counters[(acc, prod)] = reason
+        else:
+            if rng.random() < accept_label_share:
+                person.type(tg.sheet, tg.ref(r, "response"), label["accept"])
+            out.accepted.add((acc, prod))
+        for q in QUARTERS:
+            out.lines[(acc, prod, q)] = (vols[q - 1], prices[q - 1])
     out.cells = set(person.typed)
     dst.parent.mkdir(parents=True, exist_ok=True)
     wb.save(dst)

@@ -115,6 +115,45 @@ T: dict[str, tuple[str, str]] = {
     "val.date": ("Enter a date from {start} to {end}.", "请输入 {start} 至 {end} 之间的日期。"),
     "val.pick": ("Pick a value from the list.", "请从下拉列表中选择。"),
     "val.title": ("kamplan", "kamplan"),
+    # --- top-down proposal workbook (round 2+, issue 4) -------------------------------------------
+    "col.own_volume": ("Your volume", "您的销量"),
+    "col.own_revenue": ("Your revenue", "您的销售额"),
+    "col.proposal_volume": ("Proposal volume", "建议销量"),
+    "col.proposal_revenue": ("Proposal revenue", "建议销售额"),
+    "col.diff_revenue": ("Now − yours", "当前 − 您的"),
+    "col.diff_pct": ("Now vs yours %", "当前较您的 %"),
+    "col.response": ("Response", "答复"),
+    "col.reason": ("Comment / reason for a counter", "备注 / 异议理由"),
+    "col.prop_volume_q": ("Proposal volume Q{q}", "Q{q} 建议销量"),
+    "col.prop_price_q": ("Proposal price Q{q}", "Q{q} 建议单价"),
+    "response.accept": ("Accept", "接受"),
+    "response.counter": ("Counter", "提出异议"),
+    "val.response": ("Leave empty or pick Accept to accept the proposal; pick Counter if you changed the "
+                     "figures, and give the reason in the comment column.",
+                     "接受建议请留空或选择“接受”;如修改了数字请选择“提出异议”,并在备注栏写明理由。"),
+    "cover.title_proposal": ("Key-account targets {year}: top-down proposal", "{year} 年大客户目标:自上而下建议"),
+    "cover.steps_proposal": (
+        "This is round {round}. The VP has adjusted the plan from the top down. The Targets sheet is pre-filled "
+        "with the proposal for each account and product; next to it you see your own figure (volume and "
+        "revenue), the proposal's revenue and the difference between the current figures and yours.\n"
+        "1. To accept a line, leave the proposal as it is (the Response may stay empty or say Accept).\n"
+        "2. To counter a line, change its volume or price to your figure, choose Counter in Response and "
+        "write the reason in the comment column. A line whose figures differ from the proposal without "
+        "Counter and a reason cannot be collected. One response covers the line's four quarters.\n"
+        "3. The proposal's figures per quarter stay visible in the grey columns on the right, so you can always "
+        "go back to them.\n"
+        "4. Your visit plan, trainings, service commitments and support requests from your last submission "
+        "are filled in again; change them only where your plans have changed.\n"
+        "5. Do not rename sheets or insert rows or columns. Save as .xlsx and send the file back.",
+        "这是第 {round} 轮。销售副总已自上而下调整了计划。“销售目标”表已按客户和产品预填了建议数字;"
+        "旁边列出您自己的数字(销量和销售额)、建议的销售额,以及当前数字与您的数字之差。\n"
+        "1. 接受某一行:保持建议数字不变(“答复”可留空或选择“接受”)。\n"
+        "2. 对某一行提出异议:把销量或单价改成您的数字,在“答复”中选择“提出异议”,并在备注栏写明理由。"
+        "数字与建议不同但未选择“提出异议”或未写理由的行无法收集。一个答复适用于该行的四个季度。\n"
+        "3. 右侧灰色列始终显示各季度的建议数字,方便您随时改回。\n"
+        "4. 您上次提交的拜访计划、培训计划、服务承诺和资源申请已重新填入,仅在计划有变时修改。\n"
+        "5. 请勿重命名工作表,勿插入或删除行列。保存为 .xlsx 后交回。"),
+    # --- end of the top-down proposal block -------------------------------------------------------
 }
 
 

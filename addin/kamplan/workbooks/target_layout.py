@@ -3,12 +3,19 @@
 ``TargetLayout`` turns a salesperson's accounts and the company's products
 into ``Table`` descriptions.  The writer lays cells out from them and the
 reader checks and parses the returned file with the very same objects.
+
+Two variants share this description: the bottom-up draft of round 1 and the
+top-down *proposal* workbook of later rounds (``proposal=True``), which adds
+locked columns with the salesperson's own figure and the proposal, live
+differences, and a Response (Accept / Counter) per account × product row.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass, replace
+from typing import Iterable
 
 from kamplan.model import QUARTERS
 from kamplan.workbooks.i18n import t
@@ -25,7 +32,10 @@ FMT_INT = "0"
 FMT_DATE = "yyyy-mm-dd"
 
 # Lists sheet: (list name, column); each list starts in row 2 under a header.
-LIST_COLUMNS = {"accounts": 0, "kinds": 1, "kind_units": 2, "priorities": 3, "yesno": 4, "quarters": 5}
+LIST_COLUMNS = {"accounts": 0, "kinds": 1, "kind_units": 2, "priorities": 3, "yesno": 4, "quarters": 5,
+                "responses": 6}  # "responses": proposal workbooks only
+RESPONSES = ("accept", "counter")
+PROPOSAL_VARIANT = "proposal"  # identity block ``variant`` of a top-down proposal workbook
 LIST_NAME_PREFIX = "kp_"  # defined names: kp_accounts, kp_kinds ... (unique across the workbook)
 
 ACCOUNT_LABEL_SEP = " · "
@@ -52,8 +62,9 @@ class TargetLayout:
     LIST_HEADER_ROW = 3
 
     def __init__(self, language: str, year: int, accounts: list[AccountRow], products: list[ProductRow],
-                 blank_rows: int = 40, currency: str = "CNY", first_month: int = 1):
+                 blank_rows: int = 40, currency: str = "CNY", first_month: int = 1, proposal: bool = False):
         self.language = language
+        self.proposal = proposal
         self.year = year
         # dates (deadlines, due dates) must fall in the plan's fiscal year
         self.span = (dt.date(year, first_month, 1),
@@ -92,9 +103,19 @@ class TargetLayout:
         return LIST_NAME_PREFIX + name
 
     def signature(self) -> str:
-        """Fingerprint of the column layout (not of the rows), stored in the identity block."""
-        text = f"{KIND}/{SCHEMA_VERSION}|" + "|".join(tb.layout_signature() for tb in self.tables)
+        """Fingerprint of the column layout (not of the rows), stored in the identity block.
+
+        A proposal workbook's fingerprint differs from a round-1 one (its variant and columns are part
+        of it), so a file of the other kind cannot pass for this one.
+        """
+        variant = f"{PROPOSAL_VARIANT}|" if self.proposal else ""
+        text = f"{KIND}/{SCHEMA_VERSION}|{variant}" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def list_names(self) -> tuple[str, ...]:
+        """The lists this workbook's dropdowns use (round 1 has no responses)."""
+        return tuple(k for k in LIST_COLUMNS if k != "responses" or self.proposal)
 
     # -- Targets ---------------------------------------------------------------------------------
     def _targets_table(self) -> Table:
@@ -129,12 +150,49 @@ class TargetLayout:
                    quantity="growth_volume"),
             Column("growth_revenue", self._t("col.growth_revenue"), "formula", "number", 10, FMT_PCT,
                    quantity="growth_revenue"),
-            Column("comment", self._t("col.comment"), "input", "text", 32),
         ]
+        if not self.proposal:
+            cols.append(Column("comment", self._t("col.comment"), "input", "text", 32))
+        else:
+            cols += self._proposal_columns()
         keys = tuple((a.id, p.id) for a in self.accounts for p in self.products)
         table = Table("targets", self.sheet_names["targets"], tuple(cols), self.HEADER_ROW, row_keys=keys,
                       total_row=self.HEADER_ROW - 1, title=self._t("cover.title", year=self.year))
         return _with_formulas(table, _targets_formulas(table))
+
+    def _proposal_columns(self) -> list[Column]:
+        """Own figure, proposal and difference (locked), the response and the reason; then the proposal
+        per quarter, locked, so the salesperson can always go back to it and the reader can compare."""
+        L, cur = self.language, self.currency
+        cols = [
+            Column("own_volume", self._t("col.own_volume"), "info", "number", 12, FMT_VOLUME),
+            Column("own_revenue", self._t("col.own_revenue") + f" ({cur})", "info", "number", 14, FMT_MONEY),
+            Column("proposal_volume", self._t("col.proposal_volume"), "formula", "number", 12, FMT_VOLUME,
+                   quantity="proposal_volume"),
+            Column("proposal_revenue", self._t("col.proposal_revenue") + f" ({cur})", "info", "number", 14,
+                   FMT_MONEY),
+            Column("diff_revenue", self._t("col.diff_revenue") + f" ({cur})", "formula", "number", 14, FMT_MONEY,
+                   quantity="diff_revenue"),
+            Column("diff_pct", self._t("col.diff_pct"), "formula", "number", 10, FMT_PCT, quantity="diff_pct"),
+            Column("response", self._t("col.response"), "input", "choice", 12, choices="responses",
+                   help=t("val.response", L)),
+            Column("comment", self._t("col.reason"), "input", "text", 36),
+        ]
+        for q in QUARTERS:
+            cols.append(Column(f"prop_volume_q{q}", self._t("col.prop_volume_q", q=q), "info", "number", 11,
+                               FMT_VOLUME))
+        for q in QUARTERS:
+            cols.append(Column(f"prop_price_q{q}", self._t("col.prop_price_q", q=q), "info", "number", 11,
+                               FMT_MONEY))
+        return cols
+
+    @property
+    def locked_figures(self) -> tuple[str, ...]:
+        """Locked Targets cells the reader reads back in a proposal workbook (checked by the digest)."""
+        if not self.proposal:
+            return ()
+        return (tuple(f"prop_volume_q{q}" for q in QUARTERS) + tuple(f"prop_price_q{q}" for q in QUARTERS)
+                + ("own_volume", "own_revenue", "proposal_revenue"))
 
     # -- Account totals (summary) ----------------------------------------------------------------
     def _summary_table(self) -> Table:
@@ -147,10 +205,32 @@ class TargetLayout:
                    quantity="acct_ly_volume"),
             Column("ly_revenue", self._t("col.ly_revenue") + f" ({cur})", "formula", "number", 15, FMT_MONEY,
                    quantity="acct_ly_revenue"),
+        )
+        if self.proposal:
+            cols += (
+                Column("own_volume", self._t("col.own_volume"), "formula", "number", 12, FMT_VOLUME,
+                       quantity="acct_own_volume"),
+                Column("own_revenue", self._t("col.own_revenue") + f" ({cur})", "formula", "number", 15,
+                       FMT_MONEY, quantity="acct_own_revenue"),
+                Column("proposal_volume", self._t("col.proposal_volume"), "formula", "number", 12, FMT_VOLUME,
+                       quantity="acct_proposal_volume"),
+                Column("proposal_revenue", self._t("col.proposal_revenue") + f" ({cur})", "formula", "number", 15,
+                       FMT_MONEY, quantity="acct_proposal_revenue"),
+            )
+        cols += (
             Column("volume_total", self._t("col.volume_total"), "formula", "number", 12, FMT_VOLUME,
                    quantity="acct_volume_total"),
             Column("revenue_total", self._t("col.revenue_total") + f" ({cur})", "formula", "number", 15,
                    FMT_MONEY, quantity="acct_revenue_total"),
+        )
+        if self.proposal:
+            cols += (
+                Column("diff_revenue", self._t("col.diff_revenue") + f" ({cur})", "formula", "number", 15,
+                       FMT_MONEY, quantity="acct_diff_revenue"),
+                Column("diff_pct", self._t("col.diff_pct"), "formula", "number", 10, FMT_PCT,
+                       quantity="acct_diff_pct"),
+            )
+        cols += (
             Column("growth_volume", self._t("col.growth_volume"), "formula", "number", 10, FMT_PCT,
                    quantity="acct_growth_volume"),
             Column("growth_revenue", self._t("col.growth_revenue"), "formula", "number", 10, FMT_PCT,
@@ -185,6 +265,9 @@ class TargetLayout:
             "growth_volume": lambda r: f'=IF(N({lyv}{n(r)})>0,{vt}{n(r)}/{lyv}{n(r)}-1,"")',
             "growth_revenue": lambda r: f'=IF(N({lyr}{n(r)})>0,{rt}{n(r)}/{lyr}{n(r)}-1,"")',
             "rep_visits_total": visits("rep_visits_total"), "exec_visits_total": visits("exec_visits_total"),
+            **(_difference_formulas(s) | {k: sumifs(k) for k in ("own_volume", "own_revenue", "proposal_volume",
+                                                                "proposal_revenue")}
+               if self.proposal else {}),
         }
 
     # -- Visit plan ------------------------------------------------------------------------------
@@ -298,4 +381,37 @@ def _targets_formulas(tb: Table) -> dict:
     f["revenue_total"] = lambda r: f"=SUM({r1}{n(r)}:{r4}{n(r)})"
     f["growth_volume"] = lambda r: f'=IF(N({lyv}{n(r)})>0,{vt}{n(r)}/{lyv}{n(r)}-1,"")'
     f["growth_revenue"] = lambda r: f'=IF(N({lyr}{n(r)})>0,{rt}{n(r)}/{lyr}{n(r)}-1,"")'
+    if any(c.key == "response" for c in tb.columns):  # a proposal workbook
+        p1, p4 = L("prop_volume_q1"), L("prop_volume_q4")
+        f["proposal_volume"] = lambda r: f"=SUM({p1}{n(r)}:{p4}{n(r)})"
+        f.update(_difference_formulas(tb))
     return f
+
+
+def _difference_formulas(tb: Table) -> dict:
+    """Current revenue against the salesperson's own, in money and %; "" when they had no own revenue."""
+    rt, own = tb.letter("revenue_total"), tb.letter("own_revenue")
+    return {"diff_revenue": lambda r: f"=N({rt}{r + 1})-N({own}{r + 1})",
+            "diff_pct": lambda r: f'=IF(N({own}{r + 1})>0,N({rt}{r + 1})/{own}{r + 1}-1,"")'}
+
+
+def figure_text(value) -> str:
+    """A locked figure as the proposal digest sees it: blank and 0 alike, 12 significant digits.
+
+    XlsxWriter writes numbers with 16 significant digits and spreadsheet programs may save them
+    back differently in the last digit; 12 digits make the digest insensitive to that, not to edits.
+    """
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return "0"
+    x = float(f"{float(value):.16G}")
+    return "0" if x == 0 else f"{x:.12g}"
+
+
+def proposal_digest(rows: Iterable[tuple[tuple[str, str], Iterable]]) -> str:
+    """Fingerprint of a proposal workbook's locked figures: ((account, product), figures) per row in
+    layout order, figures in the order of ``TargetLayout.locked_figures``.  The writer stores it in the
+    identity block; the reader recomputes it from the cells, so a changed proposal cell is caught."""
+    h = hashlib.sha256()
+    for (acc, prod), figures in rows:
+        h.update(f"{acc}|{prod}|{','.join(figure_text(v) for v in figures)}\n".encode())
+    return h.hexdigest()[:24]

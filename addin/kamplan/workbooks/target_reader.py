@@ -3,10 +3,24 @@
 Returns ``(Submission | None, problems)``.  Every fault is a Problem naming
 file, sheet and cell with what to do; a file with any error gives no
 Submission, so nothing of it is stored.  Nothing here raises on bad input.
+
+A top-down proposal workbook (round 2+) is read with the same rules, plus the
+response rules (``_Reader._responses``).  The response is given once per
+account × product row and applies to that row's four quarter lines:
+
+- figures unchanged, Response empty or Accept  -> ``response="accept"``;
+- any volume (or, where the volume is above 0, price) differs from the
+  proposal without Counter                     -> error at the first changed cell;
+- Counter without a reason in the comment      -> error at the comment cell;
+- Counter with the proposal's figures          -> stored as "counter", with a warning.
+
+The proposal itself is read from the locked cells and checked against the
+digest in the identity block, so an edited proposal cell is caught.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -25,7 +39,8 @@ from kamplan.workbooks.i18n import LANGS, T, t
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.layout import Column, SheetValues, Table
 from kamplan.workbooks.target_layout import (
-    ACCOUNT_LABEL_SEP, IDENTITY_SHEET, KIND, SCHEMA_VERSION, AccountRow, ProductRow, TargetLayout,
+    ACCOUNT_LABEL_SEP, IDENTITY_SHEET, KIND, PROPOSAL_VARIANT, RESPONSES, SCHEMA_VERSION, AccountRow, ProductRow,
+    TargetLayout, proposal_digest,
 )
 from kamplan.workbooks.target_content import rep_from_file_name
 from kamplan.workbooks.xlsxio import read_sheets
@@ -87,6 +102,7 @@ class _Reader:
         self.path, self.ctx, self.hash = path, ctx, content_hash
         self.file = path.name
         self.problems: list[Problem] = []
+        self.proposal_digest = ""  # from the identity block of a proposal workbook
 
     def err(self, code, message, fix, sheet=None, cell=None):
         self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
@@ -171,12 +187,19 @@ class _Reader:
             blank_rows = int(ident.get("blank_rows", cfg.workbook.blank_rows))
         except ValueError:
             blank_rows = cfg.workbook.blank_rows
+        proposal = ident.get("variant") == PROPOSAL_VARIANT
         layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency,
-                              first_month=cfg.calendar.first_month)
+                              first_month=cfg.calendar.first_month, proposal=proposal)
         if layout.signature() != ident.get("layout_hash"):
             self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
                      "issue the workbooks again with this kamplan version")
             return None, None
+        if proposal and (round_no < 2 or not ident.get("proposal_digest")):
+            self.err("identity-damaged", "the workbook's identity block is damaged (a top-down proposal must be "
+                     "round 2 or later and carry its fingerprint)", "ask for a fresh workbook and copy your "
+                     "entries into it")
+            return None, None
+        self.proposal_digest = ident.get("proposal_digest", "")
         if year != cfg.plan_year:
             self.err("wrong-year", f"this workbook is for {year}; the plan being collected is {cfg.plan_year}",
                      f"send the {cfg.plan_year} workbook (last year's file was probably attached by mistake)")
@@ -225,6 +248,7 @@ class _Reader:
         key_pos = {c.key: j for j, c in enumerate(tb.key_columns())}
         inputs = tb.input_columns()
         input_idx = [tb.col(c.key) for c in inputs]
+        locked = [tb.column(k) for k in layout.locked_figures] if tb.key == "targets" else []
         for i in range(tb.n_rows):
             r = tb.first_row + i
             if not tb.row_keys and all(cells.is_blank(sheet.get(r, j)) for j in input_idx) and \
@@ -236,6 +260,9 @@ class _Reader:
                     row[c.key] = tb.row_keys[i][key_pos[c.key]]
                 elif c.role == "input":
                     row[c.key] = self._cell(tb, sheet, r, c, layout, budget)
+            for c in locked:  # a proposal's figures: checked as a whole against the digest
+                value, why = cells.parse_number(sheet.get(r, tb.col(c.key)))
+                row[c.key] = math.nan if why else value
             if not tb.row_keys:
                 for c in inputs:
                     if c.required and row.get(c.key) is None:
@@ -314,6 +341,10 @@ class _Reader:
         tg = layout.targets
         target_rows = []
         moved: set[str] = set()
+        bad_cells = {p.cell for p in self.problems if p.sheet == tg.sheet and p.is_error}
+        # (a Targets sheet that could not be read at all is reported already)
+        proposal_ok = not layout.proposal or frames.get("targets") is None or \
+            self._check_proposal(frames["targets"], layout)
         for row in frames.get("targets") or []:
             r = row["_row"]
             acc, prod = row["account_id"], row["product_id"]
@@ -332,6 +363,9 @@ class _Reader:
                               "to move the account back", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
                 moved.add(acc)
                 continue
+            # against a changed proposal a comparison would only add confusing problems
+            if layout.proposal and not (proposal_ok and self._responses(row, layout, bad_cells)):
+                continue
             for q in QUARTERS:
                 vol = row.get(f"volume_q{q}") or 0.0
                 price = row.get(f"price_q{q}")
@@ -342,7 +376,8 @@ class _Reader:
                 price = price or 0.0
                 target_rows.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
                                     "price": price, "revenue": vol * price, "comment": row.get("comment"),
-                                    "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}", "response": None})
+                                    "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}",
+                                    "response": row.get("_response")})
         vi = layout.visits
         visit_rows = []
         for row in frames.get("visits") or []:
@@ -379,6 +414,60 @@ class _Reader:
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
 
+    # -- top-down proposal -----------------------------------------------------------------------------
+    def _check_proposal(self, rows: list[dict], layout: TargetLayout) -> bool:
+        """The locked proposal cells must be as issued; else nothing in the sheet can be compared."""
+        figures = [((row["account_id"], row["product_id"]), [row.get(k) for k in layout.locked_figures])
+                   for row in rows]
+        if any(isinstance(v, float) and math.isnan(v) for _, values in figures for v in values) or \
+                proposal_digest(figures) != self.proposal_digest:
+            self.err("proposal-changed", "the proposal's locked figures in this sheet are not as issued (was the "
+                     "sheet protection removed?)", "ask the VP for a fresh copy of your proposal workbook and "
+                     "enter your responses there", sheet=layout.targets.sheet)
+            return False
+        return True
+
+    def _responses(self, row: dict, layout: TargetLayout, bad_cells: set[str]) -> bool:
+        """Check one account × product row's answer to the proposal; set ``row["_response"]``.
+
+        Returns False when the row is wrong (its problem is recorded)."""
+        tg, r = layout.targets, row["_row"]
+        changed = []  # (cell key, typed, proposed)
+        for q in QUARTERS:
+            vol, pvol = row.get(f"volume_q{q}") or 0.0, row.get(f"prop_volume_q{q}") or 0.0
+            if not _same(vol, pvol):
+                changed.append((f"volume_q{q}", vol, pvol))
+            price, pprice = row.get(f"price_q{q}"), row.get(f"prop_price_q{q}") or 0.0
+            if vol > 0 and price is not None and not _same(price, pprice):
+                changed.append((f"price_q{q}", price, pprice))
+        if any(tg.ref(r, k) in bad_cells for k in ["response", "comment"] + [
+                f"{m}_q{q}" for m in ("volume", "price") for q in QUARTERS]):
+            return False  # already reported; comparing a cell that could not be read would only confuse
+        response, reason = row.get("response"), row.get("comment")
+        resp_label = tg.column("response").header
+        counter = t("response.counter", layout.language)
+        if changed and response != "counter":
+            what = ", ".join(f"{tg.column(k).header} {_num(v)} (proposal {_num(p)})" for k, v, p in changed)
+            restore = ", ".join(f"{tg.column(k).header} {_num(p)}" for k, _, p in changed)
+            self.err("changed-without-counter", f"{what} differ from the proposal, but the line is not marked "
+                     f"{counter}", f"choose {counter} in {resp_label!r} ({tg.ref(r, 'response')}) and write the "
+                     f"reason in {tg.column('comment').header!r} ({tg.ref(r, 'comment')}), or restore the "
+                     f"proposal: {restore}", sheet=tg.sheet, cell=tg.ref(r, changed[0][0]))
+            return False
+        if response == "counter" and not reason:
+            self.err("counter-without-reason", f"the line is marked {counter} but gives no reason",
+                     f"write the reason in {tg.column('comment').header!r}, or choose "
+                     f"{t('response.accept', layout.language)} and restore the proposal",
+                     sheet=tg.sheet, cell=tg.ref(r, "comment"))
+            return False
+        if response == "counter" and not changed:
+            self.warn("counter-unchanged", f"the line is marked {counter} but its figures are the proposal's",
+                      "type your own figure if you disagree, or choose "
+                      f"{t('response.accept', layout.language)}; it was stored as a counter with your reason",
+                      sheet=tg.sheet, cell=tg.ref(r, "response"))
+        row["_response"] = "counter" if response == "counter" else "accept"
+        return True
+
     @staticmethod
     def _src(tb: Table, row: dict) -> str:
         return f"{tb.sheet}!A{row['_row'] + 1}"
@@ -407,7 +496,19 @@ def _choices(name: str, layout: TargetLayout) -> dict[str, object]:
     elif name == "quarters":
         for q in QUARTERS:
             add(q, f"Q{q}", str(q), f"{q}.0")
+    elif name == "responses":
+        for resp in RESPONSES:
+            add(resp, resp, *T[f"response.{resp}"])
     return out
+
+
+def _same(a: float, b: float) -> bool:
+    """Equal as figures: what the workbook shows, not the last binary digit a program wrote."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.10g}"
 
 
 def _parse(c: Column, raw, layout: TargetLayout):

@@ -1,4 +1,9 @@
-"""Write a December target workbook from its layout (XlsxWriter, no macros)."""
+"""Write a December target workbook from its layout (XlsxWriter, no macros).
+
+Round 1 writes the bottom-up draft.  Later rounds write the top-down proposal
+workbook: the same sheets, pre-filled with the VP's proposal and with what the
+salesperson last submitted, plus the columns of ``TargetLayout._proposal_columns``.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,10 +18,22 @@ from kamplan.model import QUARTERS, WorkbookIdentity, round_name
 from kamplan.workbooks.i18n import t
 from kamplan.workbooks.layout import Column, Table, quote_sheet
 from kamplan.workbooks.target_layout import (
-    IDENTITY_SHEET, LIST_COLUMNS, AccountRow, ProductRow, TargetLayout,
+    IDENTITY_SHEET, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
+    proposal_digest,
 )
 from kamplan.workbooks.styles import Styles, new_workbook
 
+CHANGED_FILL = "#FCE4D6"  # an input cell that no longer holds the proposal
+
+
+@dataclass(frozen=True)
+class ProposalLine:
+    """The top-down proposal for one account × product, and the salesperson's own figure it started from."""
+    volumes: tuple[float, float, float, float]  # per quarter; 0 = no target
+    prices: tuple[float, float, float, float]  # per quarter, always set (the default price where none)
+    revenue: float  # the proposal's revenue for the year
+    own_volume: float = math.nan  # the salesperson's latest figure; NaN: they had none
+    own_revenue: float = math.nan
 
 
 @dataclass
@@ -43,11 +60,16 @@ class TargetWorkbookContent:
     sheet_password: str = "kamplan"
     blank_rows: int = 40
     first_month: int = 1  # fiscal year start (config calendar.first_month)
-    prefill: dict[str, list[dict]] = field(default_factory=dict)  # later rounds: trainings/services/requests
+    # later rounds: rows of trainings/services/requests as the cells show them (labels, not ids)
+    prefill: dict[str, list[dict]] = field(default_factory=dict)
+    proposal: dict[tuple[str, str], ProposalLine] | None = None  # set: a top-down proposal workbook
+    visit_prefill: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)  # acct -> q -> (rep, exec)
+    comments: dict[tuple[str, str], str] = field(default_factory=dict)  # (acct, prod) -> last comment
 
     def layout(self) -> TargetLayout:
         return TargetLayout(self.language, self.identity.year, self.accounts, self.products,
-                            blank_rows=self.blank_rows, currency=self.currency, first_month=self.first_month)
+                            blank_rows=self.blank_rows, currency=self.currency, first_month=self.first_month,
+                            proposal=self.proposal is not None)
 
 
 def spread_evenly(total: int, parts: int = 4) -> list[int]:
@@ -59,6 +81,12 @@ class _Styles(Styles):
     def __init__(self, wb: xlsxwriter.Workbook):
         super().__init__(wb)
         self.legend_input = self.input
+        self.changed = None  # made on first use: a round-1 workbook stays as it was, byte for byte
+
+    def changed_fill(self):
+        if self.changed is None:
+            self.changed = self.wb.add_format({"bg_color": CHANGED_FILL})
+        return self.changed
 
 
 def write_target_workbook(path: Path, content: TargetWorkbookContent) -> Path:
@@ -85,13 +113,16 @@ class _Writer:
         self._lists(lists)
         self._cover(cover)
         lay = self.layout
-        self._fixed_table(sheets["targets"], lay.targets, self._targets_rows())
+        target_rows = self._targets_rows()
+        self._fixed_table(sheets["targets"], lay.targets, target_rows)
         self._fixed_table(sheets["summary"], lay.summary, self._summary_rows())
         self._fixed_table(sheets["visits"], lay.visits, self._visits_rows())
         for key in ("trainings", "services", "requests"):
             self._free_table(sheets[key], getattr(lay, key), self.c.prefill.get(key, []))
         self._conditional_formats(sheets["targets"], lay.targets)
-        self._identity(ident)
+        if lay.proposal:
+            self._proposal_formats(sheets["targets"], lay.targets)
+        self._identity(ident, target_rows)
         cover.activate()
 
     # -- sheets ------------------------------------------------------------------------------------
@@ -116,7 +147,9 @@ class _Writer:
         ws.set_column(0, 0, 24)
         ws.set_column(1, 1, 90)
         ws.hide_gridlines(2)
-        ws.write_string(0, 0, t("cover.title", L, year=ident.year), st.title)
+        proposal = self.layout.proposal
+        ws.write_string(0, 0, t("cover.title_proposal" if proposal else "cover.title", L, year=ident.year),
+                        st.title)
         facts = [
             ("cover.rep", f"{c.rep_name} ({ident.rep_id})"),
             ("cover.region", c.rep_region),
@@ -134,8 +167,12 @@ class _Writer:
             row += 1
         row += 1
         ws.write_string(row, 0, t("cover.how", L), st.label)
-        ws.write_string(row, 1, t("cover.steps", L), st.wrap)
-        ws.set_row(row, 190)
+        if proposal:
+            ws.write_string(row, 1, t("cover.steps_proposal", L, round=ident.round), st.wrap)
+            ws.set_row(row, 250)
+        else:
+            ws.write_string(row, 1, t("cover.steps", L), st.wrap)
+            ws.set_row(row, 190)
         row += 2
         ws.write_blank(row, 0, None, st.legend_input)
         ws.write_string(row, 1, t("cover.legend_input", L), st.wrap)
@@ -184,8 +221,12 @@ class _Writer:
         sums = {"ly_volume", "ly_revenue", "volume_total", "revenue_total", "rep_visits_total",
                 "exec_visits_total"} | {f"{k}_q{q}" for k in ("volume", "revenue", "rep_visits", "exec_visits")
                                         for q in QUARTERS}
+        if self.layout.proposal:
+            sums |= {"own_volume", "own_revenue", "proposal_volume", "proposal_revenue", "diff_revenue"} | {
+                f"prop_volume_q{q}" for q in QUARTERS}
         if not self.layout.unit:  # volumes in different units do not add up
-            sums -= {"ly_volume", "volume_total"} | {f"volume_q{q}" for q in QUARTERS}
+            sums -= {"ly_volume", "volume_total", "own_volume", "proposal_volume"} | {
+                f"{k}_q{q}" for k in ("volume", "prop_volume") for q in QUARTERS}
         n = r + 1
         for i, col in enumerate(table.columns):
             fmt = st.cell(col.num_format, total=True)
@@ -199,6 +240,9 @@ class _Writer:
                     ws.write_formula(r, i, f'=IF(N({bl}{n})>0,{cl}{n}/{bl}{n}-1,"")', fmt)
                 else:
                     ws.write_blank(r, i, None, fmt)
+            elif col.key == "diff_pct":
+                cl, bl = table.letter("revenue_total"), table.letter("own_revenue")
+                ws.write_formula(r, i, f'=IF(N({bl}{n})>0,{cl}{n}/{bl}{n}-1,"")', fmt)
             elif col.key.startswith("price_q") and self.layout.unit:
                 q = col.key[-1]
                 vl, rl = table.letter(f"volume_q{q}"), table.letter(f"revenue_q{q}")
@@ -259,6 +303,29 @@ class _Writer:
                 "criteria": f'=AND(ISNUMBER({ref}),OR({ref}>{self.c.growth_warning},'
                             f'{ref}<-{self.c.decline_warning}))'})
 
+    def _proposal_formats(self, ws, table: Table):
+        """Shade every input that no longer holds the proposal, and a Response that should say Counter."""
+        first, last, fill = table.first_row, table.last_row, self.st.changed_fill()
+        row = first + 1
+
+        def rules(q: int, fixed: str) -> tuple[str, str]:  # fixed="$": columns absolute, for another column
+            v, pv = fixed + table.letter(f"volume_q{q}"), table.letter(f"prop_volume_q{q}")
+            p, pp = fixed + table.letter(f"price_q{q}"), table.letter(f"prop_price_q{q}")
+            return (f"N({v}{row})<>N(${pv}{row})", f"AND(N({v}{row})>0,N({p}{row})<>N(${pp}{row}))")
+        changed = []
+        for q in QUARTERS:
+            vol_rule, price_rule = rules(q, "")
+            for key, rule in ((f"volume_q{q}", vol_rule), (f"price_q{q}", price_rule)):
+                ws.conditional_format(first, table.col(key), last, table.col(key),
+                                      {"type": "formula", "criteria": "=" + rule, "format": fill})
+            changed += rules(q, "$")
+        resp = table.letter("response")
+        counter = t("response.counter", self.L).replace('"', '""')
+        i = table.col("response")
+        ws.conditional_format(first, i, last, i, {
+            "type": "formula", "format": self.st.warn,
+            "criteria": f'=AND(OR({",".join(changed)}),{resp}{row}<>"{counter}")'})
+
     def _lists(self, ws):
         lay, c = self.layout, self.c
         columns = {
@@ -268,8 +335,10 @@ class _Writer:
             "priorities": [t(f"priority.{p}", self.L) for p in ("high", "medium", "low")],
             "yesno": [t("yes", self.L), t("no", self.L)],
             "quarters": [f"Q{q}" for q in QUARTERS],
+            "responses": [t(f"response.{r}", self.L) for r in RESPONSES],
         }
-        for name, values in columns.items():
+        for name in lay.list_names:
+            values = columns[name]
             col = LIST_COLUMNS[name]
             ws.write_string(0, col, name)
             for r, v in enumerate(values, start=1):
@@ -281,7 +350,7 @@ class _Writer:
         ws.hide()
         self._protect(ws)
 
-    def _identity(self, ws):
+    def _identity(self, ws, target_rows: list[dict]):
         ident, c = self.c.identity, self.c
         rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)), ("year", str(ident.year)),
                 ("round", str(ident.round)), ("rep_id", ident.rep_id),
@@ -289,6 +358,11 @@ class _Writer:
                 ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language), ("blank_rows", str(c.blank_rows)), ("first_month", str(c.first_month)),
                 ("accounts", ",".join(a.id for a in c.accounts)),
                 ("products", ",".join(p.id for p in c.products))]
+        lay = self.layout
+        if lay.proposal:
+            figures = [((row["account_id"], row["product_id"]), [row.get(k) for k in lay.locked_figures])
+                       for row in target_rows]
+            rows += [("variant", PROPOSAL_VARIANT), ("proposal_digest", proposal_digest(figures))]
         for r, (k, v) in enumerate(rows):
             ws.write_string(r, 0, k)
             ws.write_string(r, 1, v)
@@ -305,11 +379,31 @@ class _Writer:
                 row = {"account_id": a.id, "account": a.name, "class": c.class_labels.get(a.cls, a.cls),
                        "product_id": p.id, "product": p.name, "unit": p.unit, "ly_volume": lyv,
                        "ly_price": lyp, "ly_revenue": lyr}
-                price = c.default_price[(a.id, p.id)]
-                for q in QUARTERS:
-                    row[f"price_q{q}"] = price
+                if (a.id, p.id) in c.comments:
+                    row["comment"] = c.comments[(a.id, p.id)]
+                if c.proposal is not None:
+                    self._proposal_values(row, c.proposal.get((a.id, p.id)), c.default_price[(a.id, p.id)])
+                else:
+                    price = c.default_price[(a.id, p.id)]
+                    for q in QUARTERS:
+                        row[f"price_q{q}"] = price
                 out.append(row)
         return out
+
+    @staticmethod
+    def _proposal_values(row: dict, line: ProposalLine | None, default_price: float):
+        """Inputs pre-filled with the proposal, and the same figures in the locked columns.
+
+        A line without a proposal is "no target" at the default price.  Zero volumes stay blank, as
+        in round 1, where an empty volume means no target."""
+        if line is None:
+            line = ProposalLine((0.0,) * 4, (default_price,) * 4, 0.0)
+        for q in QUARTERS:
+            vol, price = line.volumes[q - 1], line.prices[q - 1]
+            row[f"volume_q{q}"] = row[f"prop_volume_q{q}"] = vol if vol else None
+            row[f"price_q{q}"] = row[f"prop_price_q{q}"] = price
+        row["own_volume"], row["own_revenue"] = line.own_volume, line.own_revenue
+        row["proposal_revenue"] = line.revenue
 
     def _summary_rows(self) -> list[dict]:
         return [{"account_id": a.id, "account": a.name, "class": self.c.class_labels.get(a.cls, a.cls)}
@@ -323,9 +417,9 @@ class _Writer:
             execs = spread_evenly(c.exec_visits_per_year.get(a.cls, 0))
             row = {"account_id": a.id, "account": a.name, "class": c.class_labels.get(a.cls, a.cls),
                    "default_visits": per_q}
+            before = c.visit_prefill.get(a.id, {})  # what the salesperson planned last time, if anything
             for q in QUARTERS:
-                row[f"rep_visits_q{q}"] = per_q
-                row[f"exec_visits_q{q}"] = execs[q - 1]
+                row[f"rep_visits_q{q}"], row[f"exec_visits_q{q}"] = before.get(q, (per_q, execs[q - 1]))
             out.append(row)
         return out
 
