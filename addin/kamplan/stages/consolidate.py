@@ -27,6 +27,7 @@ from kamplan.workspace import Workspace
 
 Progress = Callable[[str], None]
 KEY = ["account_id", "product_id", "quarter"]
+PROPOSAL_COLUMNS = KEY + ["volume", "price", "revenue", "own_volume", "own_price", "own_revenue"]
 
 
 def _noop(_: str) -> None:
@@ -277,7 +278,7 @@ def proposals(ws: Workspace) -> tuple[int, dict[str, pd.DataFrame]]:
         with np.errstate(divide="ignore", invalid="ignore"):
             prop["price"] = np.where(prop["volume"] > 0, prop["revenue"] / prop["volume"], np.nan)
             prop["own_price"] = np.where(prop["own_volume"] > 0, prop["own_revenue"] / prop["own_volume"], np.nan)
-        out[rep] = prop[KEY + ["volume", "price", "revenue", "own_volume", "own_price", "own_revenue"]]
+        out[rep] = prop[PROPOSAL_COLUMNS]
     return vid, out
 
 

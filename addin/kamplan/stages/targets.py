@@ -63,7 +63,7 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
                          f"known: {', '.join(s.id for s in cfg.staff)}")
     proposal_of: dict[str, pd.DataFrame] = {}
     if round_no > 1:  # a top-down round: each salesperson gets the current plan version as a proposal
-        from kamplan.stages.consolidate import latest_submission, proposals
+        from kamplan.stages.consolidate import PROPOSAL_COLUMNS, latest_submission, proposals
         _, proposal_of = proposals(ws)
     if current is None or round_no > current:
         store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
@@ -93,7 +93,9 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
             path.rename(replaced / path.name)
         extra = {}
         if round_no > 1:
-            extra = {"proposal": proposal_of.get(s.id), "prefill": latest_submission(ws, s.id)}
+            # Someone with no line in the plan still gets a proposal workbook (every line "no target").
+            none = pd.DataFrame(columns=PROPOSAL_COLUMNS)
+            extra = {"proposal": proposal_of.get(s.id, none), "prefill": latest_submission(ws, s.id)}
         content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
                                  accounts_of_rep=by_rep[s.id], classes=classes, **extra)
         jobs.append((path, content))
