@@ -28,6 +28,15 @@ CATEGORY = "kamplan"
 UDF_NAMES = ("KAM_SPREAD", "KAM_PARETO", "KAM_CLASS", "KAM_TARGET")
 
 
+def kam_arg(name: str, doc: str, **options):
+    """``@xw.arg(name, doc=doc, ...)`` that also keeps the help text readable on every OS (xlwings keeps
+    it only on Windows), for the VBA wrappers the add-in build writes."""
+    def deco(fn):
+        fn.__dict__.setdefault("kam_arg_docs", {})[name] = doc
+        return xw.arg(name, doc=doc, **options)(fn)
+    return deco
+
+
 class UdfInputError(ValueError):
     """Bad input to a worksheet function; its text goes into the cell."""
 
@@ -99,12 +108,12 @@ def _scalar(x):
 
 # -- KAM_SPREAD ----------------------------------------------------------------------------------------
 @xw.func(category=CATEGORY)
-@xw.arg("total", doc="The figure to spread, e.g. the company's revenue target")
-@xw.arg("weights", ndim=2, doc="One weight per line (last year's revenue, potential ...); blank = 0")
-@xw.arg("holds", ndim=2, doc="Optional: a fixed value for held lines, blank for free lines")
-@xw.arg("floors", ndim=2, doc="Optional: the least a free line may get (one number, or one per line)")
-@xw.arg("caps", ndim=2, doc="Optional: the most a free line may get (one number, or one per line)")
-@xw.arg("unit", doc="Optional: round to this unit (default 0.01; 1 for tonnes; 0 = no rounding)")
+@kam_arg("total", doc="The figure to spread, e.g. the company's revenue target")
+@kam_arg("weights", ndim=2, doc="One weight per line (last year's revenue, potential ...); blank = 0")
+@kam_arg("holds", ndim=2, doc="Optional: a fixed value for held lines, blank for free lines")
+@kam_arg("floors", ndim=2, doc="Optional: the least a free line may get (one number, or one per line)")
+@kam_arg("caps", ndim=2, doc="Optional: the most a free line may get (one number, or one per line)")
+@kam_arg("unit", doc="Optional: round to this unit (default 0.01; 1 for tonnes; 0 = no rounding)")
 def KAM_SPREAD(total, weights, holds=None, floors=None, caps=None, unit=0.01):
     """Spreads a total over lines by weights so the rounded lines add up exactly to the total.
 
@@ -142,8 +151,8 @@ def KAM_SPREAD(total, weights, holds=None, floors=None, caps=None, unit=0.01):
 
 # -- KAM_PARETO ----------------------------------------------------------------------------------------
 @xw.func(category=CATEGORY)
-@xw.arg("values", ndim=2, doc="One value per account (a column or a row), e.g. last year's volume")
-@xw.arg("abc_limits", ndim=1, doc="Optional: the A and B limits of the cumulative share (default 0.8, 0.95)")
+@kam_arg("values", ndim=2, doc="One value per account (a column or a row), e.g. last year's volume")
+@kam_arg("abc_limits", ndim=1, doc="Optional: the A and B limits of the cumulative share (default 0.8, 0.95)")
 def KAM_PARETO(values, abc_limits=None):
     """Pareto of accounts: for each value its rank, share, cumulative share and ABC class, in input order.
 
@@ -206,10 +215,10 @@ def _config(root: Path):
 
 # -- KAM_CLASS -----------------------------------------------------------------------------------------
 @xw.func(category=CATEGORY)
-@xw.arg("metrics", ndim=1, doc="Metric names, e.g. big, profit, growth (see the config's segmentation rules)")
-@xw.arg("values", ndim=1, doc="Their values for one account, in the same order; blank = unknown")
-@xw.arg("what", doc="Optional: class (default), name, rule or reason")
-@xw.arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in, else the "
+@kam_arg("metrics", ndim=1, doc="Metric names, e.g. big, profit, growth (see the config's segmentation rules)")
+@kam_arg("values", ndim=1, doc="Their values for one account, in the same order; blank = unknown")
+@kam_arg("what", doc="Optional: class (default), name, rule or reason")
+@kam_arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in, else the "
                          "built-in rules")
 def KAM_CLASS(metrics, values, what="class", workspace=None, caller=None):
     """The class of an account (key, develop, watch, drop) by the configured segmentation rules.
@@ -284,12 +293,12 @@ def _quarter(q) -> int:
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("account", doc="Account id, e.g. C001")
-@xw.arg("product", doc="Product id, or blank for all products")
-@xw.arg("quarter", doc="1-4 or Q1-Q4; 0 or blank for the year")
-@xw.arg("measure", doc="Optional: volume (default), revenue or price")
-@xw.arg("year", doc="Optional: plan year (default: the config's)")
-@xw.arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in")
+@kam_arg("account", doc="Account id, e.g. C001")
+@kam_arg("product", doc="Product id, or blank for all products")
+@kam_arg("quarter", doc="1-4 or Q1-Q4; 0 or blank for the year")
+@kam_arg("measure", doc="Optional: volume (default), revenue or price")
+@kam_arg("year", doc="Optional: plan year (default: the config's)")
+@kam_arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in")
 def KAM_TARGET(account, product, quarter, measure="volume", year=None, workspace=None, caller=None):
     """The target of an account (and product, quarter) from the store: agreed once locked, else the newest round.
 
