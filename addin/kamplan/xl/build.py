@@ -243,7 +243,14 @@ for libid, name in ((("0002043000000000C000000000000046", "2.0", "0", r"C:\Windo
                       "Microsoft Office 16.0 Object Library"), "Office")):
     ref = LibidReference(uuid.UUID(libid[0]), *libid[1:])
     project.add_reference(Reference(ReferenceRegistered(ref), name))
-ProjectOleFile.write_file(project)
+# ms-ovba writes each stream to a file here; the container is written by kamplan.xl.cfb (see there why)
+ProjectOleFile._build_ole_directory(project)
+from kamplan.xl.cfb import write_cfb
+streams = {"VBA/" + m.name: open(m.bin_path, "rb").read() for m in project.get_modules()}
+streams["VBA/dir"] = open("dir.bin", "rb").read()
+streams["VBA/_VBA_PROJECT"] = open("vba_project.bin", "rb").read()
+streams["PROJECT"] = open("project.bin", "rb").read()
+open("vbaProject.bin", "wb").write(write_cfb(streams))
 '''
 
 
