@@ -218,6 +218,7 @@ def templates_build(out):
 def _register_groups():
     from kamplan.cli.accounts import accounts
     cli.add_command(accounts)
+    from kamplan.cli.addin import addin; cli.add_command(addin)  # noqa: E702 - issue 7
 
 
 _register_groups()

@@ -346,12 +346,14 @@ def build_addin(out: Path, language: str = "en") -> Path:
     if out.suffix.lower() != ".xlam":
         raise BuildError(f"{out.name}: the add-in must be an .xlam file")
     with tempfile.TemporaryDirectory(prefix="kamplan-addin-") as tmp:
-        vba = build_vba_project(addin_modules(["Sheet1"]), Path(tmp) / "vbaProject.bin")
+        modules = addin_modules(["Sheet1"])
+        vba = build_vba_project(modules, Path(tmp) / "vbaProject.bin")
         book = Path(tmp) / "kamplan.xlsm"
         wb = xlsxwriter.Workbook(str(book))
         wb.set_vba_name("ThisWorkbook")
         wb.set_properties({"title": "kamplan add-in", "subject": "Key-account planning", "company": "kamplan",
                            "comments": "Built by `kamplan addin build`"})
+        wb.set_custom_property(DIGEST_PROPERTY, vba_digest(modules))
         ws = wb.add_worksheet("_kamplan.conf")
         ws.set_vba_name("Sheet1")
         ws.write_column(0, 0, CONF_KEYS)
@@ -362,6 +364,30 @@ def build_addin(out: Path, language: str = "en") -> Path:
         wb.close()
         _rewrite_package(book, out, _with_ribbon_and_type(".xlam", ribbon.render_ribbon(language)))
     return out
+
+
+DIGEST_PROPERTY = "kamplan_vba_sha256"  # a document property: which VBA sources the add-in was built from
+
+
+def vba_digest(modules: list[VbaModule]) -> str:
+    """A fingerprint of the VBA sources (vbaProject.bin itself differs on every build: ms-ovba encrypts
+    the project's protection fields with a random seed)."""
+    import hashlib
+    h = hashlib.sha256()
+    for m in modules:
+        h.update(_module_source(m).encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def built_digest(path: Path) -> str | None:
+    """The VBA fingerprint recorded in a built add-in, or None."""
+    with zipfile.ZipFile(path) as z:
+        try:
+            text = z.read("docProps/custom.xml").decode("utf-8")
+        except KeyError:
+            return None
+    m = re.search(rf'name="{DIGEST_PROPERTY}"[^>]*>\s*<vt:lpwstr>([0-9a-f]+)</vt:lpwstr>', text)
+    return m.group(1) if m else None
 
 
 def write_sources(language: str = "en") -> list[Path]:
