@@ -47,6 +47,7 @@ class Action:
     help_zh: str
     image: str = "MacroPlay"  # a built-in Office icon (imageMso)
     needs_book: bool = False  # True: runs on the open workbook (saved first)
+    opens_output: bool = False  # True: in Excel, the workbook it wrote is opened afterwards
 
     def label(self, language: str) -> str:
         return self.zh if language == "zh-CN" else self.en
@@ -82,6 +83,8 @@ class ActionResult:
         return [p for p in self.problems if p.is_error]
 
 
+TAB_ID = "kamTab"
+TAB_LABEL = {"en": "Key Accounts", "zh-CN": "大客户"}
 GROUPS: tuple[Group, ...] = (
     Group("kamSheet", "This sheet", "当前工作簿"),
     Group("kamTargets", "Targets", "目标"),
@@ -105,10 +108,11 @@ ACTIONS: tuple[Action, ...] = (
            "把收件箱中交回的工作簿读入数据库,并列出未交人员。", image="ImportExcel"),
     Action("kam_segment", "kamAccounts", "Review accounts", "客户分析", "kamplan.xl.tasks:segment",
            "Pareto, profitability, scores and classes; writes the account review workbook.",
-           "帕累托、盈利性、评分和分类;生成客户分析工作簿。", image="ChartTypeBarInsertGallery"),
+           "帕累托、盈利性、评分和分类;生成客户分析工作簿。", image="ChartTypeBarInsertGallery",
+           opens_output=True),
     Action("kam_open_output", "kamOutput", "Open output", "打开输出", "kamplan.xl.tasks:open_output",
            "Open the newest workbook in the workspace's reports folder.", "打开 reports 文件夹中最新的工作簿。",
-           image="FileOpen"),
+           image="FileOpen", opens_output=True),
 )
 
 
