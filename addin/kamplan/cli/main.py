@@ -222,6 +222,8 @@ def _register_groups():
     register_plan_commands(targets)
     from kamplan.cli.resources import resources
     cli.add_command(resources)
+    from kamplan.cli.addin import addin
+    cli.add_command(addin)
 
 
 _register_groups()

@@ -1,0 +1,108 @@
+"""``kamplan addin``: build, install, uninstall and check the Excel add-in (kamplan.xlam).
+
+Register on the main command with ``cli.add_command(addin)``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kamplan.cli.output import console, err_console, escape
+
+
+def _paths(startup: Path | None, conf: Path | None, system: str | None):
+    """Excel's own folders for this OS, or the ones given (a shared startup folder, or a test's)."""
+    from dataclasses import replace
+    from kamplan.xl.install import InstallError, Paths, default_paths
+    try:
+        p = default_paths(system)
+    except InstallError as exc:
+        if startup is None or conf is None:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            sys.exit(2)
+        p = Paths("Windows", startup, conf)
+    return replace(p, startup=startup or p.startup, conf=conf or p.conf)
+
+
+@click.group()
+def addin():
+    """The Excel add-in: a "Key Accounts" ribbon tab and KAM_ worksheet functions."""
+
+
+@addin.command("build")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/kamplan.xlam"),
+              show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="Language of the ribbon labels.")
+def addin_build(out, lang):
+    """Build kamplan.xlam from addin/excel (VBA, ribbon) and the action registry."""
+    from kamplan.xl.build import BuildError, build_addin, write_sources
+    try:
+        for p in write_sources():
+            console.print(f"wrote {escape(str(p))}")
+        console.print(f"built [bold]{escape(str(build_addin(out, lang)))}[/bold]")
+    except BuildError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+
+
+@addin.command("actions")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True)
+def addin_actions(lang):
+    """List the ribbon buttons and the Python function each one runs."""
+    from kamplan.xl.actions import ACTIONS
+    for a in ACTIONS:
+        console.print(f"[bold]{a.id}[/bold]  {escape(a.label(lang))}  → {a.target}\n    {escape(a.help(lang))}")
+
+
+def _startup_option(f):
+    f = click.option("--startup-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Install into this folder instead of Excel's own startup folder.")(f)
+    f = click.option("--conf", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the settings file here instead of the place the add-in reads by default.")(f)
+    return click.option("--system", type=click.Choice(["Windows", "Darwin"]), hidden=True)(f)
+
+
+@addin.command("install")
+@_startup_option
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True)
+def addin_install(startup_dir, conf, system, lang):
+    """Put kamplan.xlam where Excel loads it (Windows, macOS) and point it at this Python."""
+    from kamplan.xl.build import BuildError
+    from kamplan.xl.install import install, status
+    paths = _paths(startup_dir, conf, system)
+    try:
+        for line in install(paths, lang):
+            console.print(escape(line))
+    except (BuildError, OSError) as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))} (close Excel if it has the add-in open)")
+        sys.exit(2)
+    _print_status(status(paths))
+    console.print("Restart Excel: the [bold]Key Accounts[/bold] tab appears on the ribbon.")
+
+
+@addin.command("uninstall")
+@_startup_option
+def addin_uninstall(startup_dir, conf, system):
+    """Remove kamplan.xlam and its settings."""
+    from kamplan.xl.install import uninstall
+    for line in uninstall(_paths(startup_dir, conf, system)):
+        console.print(escape(line))
+
+
+@addin.command("status")
+@_startup_option
+def addin_status(startup_dir, conf, system):
+    """Check the add-in, xlwings and Python set-up, with advice for what is missing. Exit 1 if anything is."""
+    from kamplan.xl.install import status
+    st = status(_paths(startup_dir, conf, system))
+    _print_status(st)
+    sys.exit(0 if st.ok else 1)
+
+
+def _print_status(st) -> None:
+    for c in st.checks:
+        mark = "[green]ok[/green]  " if c.ok else "[red]MISSING[/red]"
+        console.print(f"{mark} {c.what}: {escape(c.detail)}" + ("" if c.ok else f"\n        → {escape(c.advice)}"))

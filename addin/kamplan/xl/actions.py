@@ -1,0 +1,161 @@
+"""The registry of add-in actions: ribbon button id -> label (en / zh-CN), Python callable, help.
+
+The ribbon XML, the VBA button wrappers of the macro-enabled workbooks and the ``kamplan addin``
+command are all generated from ``ACTIONS``, so the VBA side needs a single generic dispatcher
+(``KamplanMain.KamRun id``) and adding a stage to the add-in is one line here.
+
+An action's ``target`` is a dotted path ``package.module:function``; the function takes an
+``ActionContext`` and returns an ``ActionResult``.  Targets are imported only when a button is
+pressed, so a slow or heavy stage costs nothing until it is used.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from kamplan.problems import Problem
+
+Progress = Callable[[str], None]
+WORKSPACE_ENV = "KAMPLAN_WORKSPACE"  # a workspace folder that applies whatever workbook is open
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    en: str
+    zh: str
+
+    def label(self, language: str) -> str:
+        return self.zh if language == "zh-CN" else self.en
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str  # ribbon button id and the argument of the VBA dispatcher; an XML NCName
+    group: str  # Group.id
+    en: str  # button label
+    zh: str
+    target: str  # "kamplan.xl.tasks:check_sheet"
+    help_en: str  # the button's screentip, and `kamplan addin actions`
+    help_zh: str
+    image: str = "MacroPlay"  # a built-in Office icon (imageMso)
+    needs_book: bool = False  # True: runs on the open workbook (saved first)
+    opens_output: bool = False  # True: in Excel, the workbook it wrote is opened afterwards
+
+    def label(self, language: str) -> str:
+        return self.zh if language == "zh-CN" else self.en
+
+    def help(self, language: str) -> str:
+        return self.help_zh if language == "zh-CN" else self.help_en
+
+    def resolve(self) -> Callable[["ActionContext"], "ActionResult"]:
+        module, _, name = self.target.partition(":")
+        fn = getattr(importlib.import_module(module), name)
+        if not callable(fn):
+            raise TypeError(f"action {self.id}: {self.target} is not callable")
+        return fn
+
+
+@dataclass
+class ActionContext:
+    workspace: "object"  # kamplan.workspace.Workspace, open
+    book: Path | None = None  # the workbook the button was pressed on (saved), if any
+    language: str = "en"
+    progress: Progress = _noop
+
+
+@dataclass
+class ActionResult:
+    message: str  # what was done, in one or two sentences, for the closing message box
+    output: Path | None = None  # the file or folder written (the macro opens a workbook)
+    problems: list[Problem] = field(default_factory=list)
+    ok: bool = True
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+TAB_ID = "kamTab"
+TAB_LABEL = {"en": "Key Accounts", "zh-CN": "大客户"}
+GROUPS: tuple[Group, ...] = (
+    Group("kamSheet", "This sheet", "当前工作簿"),
+    Group("kamTargets", "Targets", "目标"),
+    Group("kamAccounts", "Accounts", "客户"),
+    Group("kamOutput", "Output", "输出"),
+)
+
+ACTIONS: tuple[Action, ...] = (
+    Action("kam_check", "kamSheet", "Check this sheet", "检查本表", "kamplan.xl.tasks:check_sheet",
+           "Check the open target workbook as collect would; problems go next to the cells and into a "
+           "Checks sheet.", "按收集时的规则检查当前目标工作簿;问题写在单元格旁和“检查”工作表中。",
+           image="ReviewAcceptChange", needs_book=True),
+    Action("kam_submit", "kamSheet", "Submit", "提交", "kamplan.xl.tasks:submit_sheet",
+           "Check the open target workbook and, when it has no errors, put it in the inbox and collect it.",
+           "检查当前目标工作簿,无错误时放入收件箱并收集入库。", image="FileSendAsAttachment", needs_book=True),
+    Action("kam_issue", "kamTargets", "Issue workbooks", "下发工作簿", "kamplan.xl.tasks:issue",
+           "Write one target workbook per salesperson into outbox/round-N (existing ones are kept).",
+           "为每位销售人员生成目标工作簿,放在 outbox/round-N(已有的保留)。", image="FileNew"),
+    Action("kam_collect", "kamTargets", "Collect", "收集", "kamplan.xl.tasks:collect",
+           "Read every returned workbook in the inbox into the store and say who is missing.",
+           "把收件箱中交回的工作簿读入数据库,并列出未交人员。", image="ImportExcel"),
+    Action("kam_segment", "kamAccounts", "Review accounts", "客户分析", "kamplan.xl.tasks:segment",
+           "Pareto, profitability, scores and classes; writes the account review workbook.",
+           "帕累托、盈利性、评分和分类;生成客户分析工作簿。", image="ChartTypeBarInsertGallery",
+           opens_output=True),
+    Action("kam_open_output", "kamOutput", "Open output", "打开输出", "kamplan.xl.tasks:open_output",
+           "Open the newest workbook in the workspace's reports folder.", "打开 reports 文件夹中最新的工作簿。",
+           image="FileOpen", opens_output=True),
+)
+
+
+def get(action_id: str) -> Action:
+    for a in ACTIONS:
+        if a.id == action_id:
+            return a
+    raise KeyError(f"no add-in action {action_id!r}; known: {', '.join(a.id for a in ACTIONS)}")
+
+
+def find_workspace(start: Path | None) -> Path | None:
+    """The workspace a workbook belongs to: ``$KAMPLAN_WORKSPACE``, else the nearest folder at or above
+    ``start`` that holds a ``kamplan.yaml`` (a returned workbook in ``inbox/`` finds its workspace)."""
+    from kamplan.workspace import CONFIG_NAME
+    env = os.environ.get(WORKSPACE_ENV)
+    if env and (Path(env) / CONFIG_NAME).exists():
+        return Path(env).resolve()
+    if start is None:
+        return None
+    start = Path(start).resolve()
+    for folder in [start, *start.parents] if start.is_dir() else list(start.parents):
+        if (folder / CONFIG_NAME).exists():
+            return folder
+    return None
+
+
+class ActionError(Exception):
+    """An action cannot start (no workspace, unsaved workbook ...); the message says what to do."""
+
+
+def run_action(action_id: str, *, book: Path | None = None, workspace: Path | None = None,
+               progress: Progress = _noop, language: str | None = None) -> ActionResult:
+    """Run one registered action on files: what the ribbon button does, without Excel."""
+    from kamplan.workspace import Workspace
+    action = get(action_id)
+    if action.needs_book and book is None:
+        raise ActionError(f"{action.en} works on an open workbook: open a target workbook first")
+    root = workspace or find_workspace(book)
+    if root is None:
+        where = f" above {book.parent}" if book is not None else ""
+        raise ActionError(f"no kamplan workspace found{where}: keep the workbook inside a workspace folder "
+                          f"(made by `kamplan init`) or set {WORKSPACE_ENV} to the workspace folder")
+    fn = action.resolve()
+    with Workspace.open(root) as ws:
+        ctx = ActionContext(ws, Path(book) if book else None, language or ws.config.language, progress)
+        return fn(ctx)

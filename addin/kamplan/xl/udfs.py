@@ -1,0 +1,332 @@
+"""Worksheet functions for Excel (desktop Excel on Windows, through xlwings' UDF server).
+
+Each is a plain Python function: the xlwings decorators only attach metadata (and do nothing off
+Windows), so the tests call them directly.  None raises: bad input returns a readable text starting
+with ``#KAM!`` into the cell.  Their docstrings' first paragraph is the function's help in Excel's
+Insert Function dialog; ``@xw.arg(doc=...)`` gives each argument's help.
+
+Excel names them ``KAM_SPREAD``, ``KAM_PARETO``, ... : a VBA-declared function cannot have a dot in
+its name (``KAM.SPREAD`` needs an XLL), and these are declared in the add-in's VBA.
+
+Ranges arrive as lists of rows (``ndim=2``); a single cell as a number or text; an empty cell as
+None.  Arrays are returned as lists of rows in the shape of the input, so Excel 365 spills them and
+older Excel fills a selected range entered with Ctrl+Shift+Enter.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+ERROR = "#KAM!"
+CATEGORY = "kamplan"
+UDF_NAMES = ("KAM_SPREAD", "KAM_PARETO", "KAM_CLASS", "KAM_TARGET")
+
+
+def kam_arg(name: str, doc: str, **options):
+    """``@xw.arg(name, doc=doc, ...)`` that also keeps the help text readable on every OS (xlwings keeps
+    it only on Windows), for the VBA wrappers the add-in build writes."""
+    def deco(fn):
+        fn.__dict__.setdefault("kam_arg_docs", {})[name] = doc
+        return xw.arg(name, doc=doc, **options)(fn)
+    return deco
+
+
+class UdfInputError(ValueError):
+    """Bad input to a worksheet function; its text goes into the cell."""
+
+
+def _error(fn: str, exc: Exception) -> str:
+    if isinstance(exc, (UdfInputError, ValueError, KeyError)):
+        text = str(exc).strip("'\"")
+    else:  # a bug: still a cell text, but one that says it is not the user's fault
+        text = f"internal error ({type(exc).__name__}: {exc}); please report it"
+    return f"{ERROR} {fn}: {text}"
+
+
+# -- input shapes ----------------------------------------------------------------------------------------
+def _grid(x, name: str, *, allow_blank: bool = True) -> tuple[np.ndarray, tuple[int, int]]:
+    """A range as floats (blank -> NaN) and its (rows, cols); a single value is 1 x 1."""
+    if x is None:
+        raise UdfInputError(f"{name} is empty: select the cells")
+    rows = x if isinstance(x, (list, tuple)) else [[x]]
+    rows = [r if isinstance(r, (list, tuple)) else [r] for r in rows]
+    width = len(rows[0]) if rows else 0
+    if not rows or width == 0 or any(len(r) != width for r in rows):
+        raise UdfInputError(f"{name} must be a rectangular range")
+    out = np.empty(len(rows) * width)
+    for i, v in enumerate(c for r in rows for c in r):
+        out[i] = _number(v, name, i, allow_blank)
+    return out, (len(rows), width)
+
+
+def _number(v, name: str, i: int = 0, allow_blank: bool = True) -> float:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if allow_blank:
+            return math.nan
+        raise UdfInputError(f"{name} is empty at cell {i + 1}")
+    if isinstance(v, bool):
+        raise UdfInputError(f"{name} holds TRUE/FALSE at cell {i + 1}; enter a number")
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        f = float(v)
+        if math.isnan(f) or math.isinf(f):
+            raise UdfInputError(f"{name} holds an error or infinite value at cell {i + 1}")
+        return f
+    try:
+        return float(str(v).replace(",", "").strip())
+    except ValueError:
+        raise UdfInputError(f"{name} holds text {str(v)!r} at cell {i + 1}; enter a number") from None
+
+
+def _optional(x, name: str, n: int):
+    """An optional number or range of n values (blank = none); None when not given."""
+    if x is None:
+        return None
+    vals, shape = _grid(x, name)
+    if vals.size == 1:
+        return float(vals[0])
+    if vals.size != n:
+        raise UdfInputError(f"{name} has {vals.size} cells for {n} weights: give one per weight, or one number")
+    return vals
+
+
+def _shape(values: np.ndarray, shape: tuple[int, int]) -> list[list]:
+    return [list(r) for r in np.asarray(values, dtype=object).reshape(shape)]
+
+
+def _scalar(x):
+    """A single cell's value whether it came as a value or a 1 x 1 range."""
+    while isinstance(x, (list, tuple)) and len(x) == 1:
+        x = x[0]
+    return x
+
+
+# -- KAM_SPREAD ----------------------------------------------------------------------------------------
+@xw.func(category=CATEGORY)
+@kam_arg("total", doc="The figure to spread, e.g. the company's revenue target")
+@kam_arg("weights", ndim=2, doc="One weight per line (last year's revenue, potential ...); blank = 0")
+@kam_arg("holds", ndim=2, doc="Optional: a fixed value for held lines, blank for free lines")
+@kam_arg("floors", ndim=2, doc="Optional: the least a free line may get (one number, or one per line)")
+@kam_arg("caps", ndim=2, doc="Optional: the most a free line may get (one number, or one per line)")
+@kam_arg("unit", doc="Optional: round to this unit (default 0.01; 1 for tonnes; 0 = no rounding)")
+def KAM_SPREAD(total, weights, holds=None, floors=None, caps=None, unit=0.01):
+    """Spreads a total over lines by weights so the rounded lines add up exactly to the total.
+
+    Held lines keep their value; free lines share the rest by weight, within floors and caps; rounding
+    goes to the largest remainders.  Returns the lines in the shape of weights."""
+    from kamplan.engine.spreading import spread
+    try:
+        t = _number(_scalar(total), "total", allow_blank=False)
+        w, shape = _grid(weights, "weights")
+        n = w.size
+        hold_vals = _optional(holds, "holds", n)
+        if isinstance(hold_vals, float):
+            raise UdfInputError("holds must be a range of one cell per weight (blank = free)")
+        held = ~np.isnan(hold_vals) if hold_vals is not None else np.zeros(n, dtype=bool)
+        current = np.where(held, hold_vals if hold_vals is not None else 0.0, 0.0)
+        lo, hi = _optional(floors, "floors", n), _optional(caps, "caps", n)
+        u = _number(_scalar(unit), "unit") if unit is not None else 0.01
+        if not math.isnan(u) and u < 0:
+            raise UdfInputError(f"unit {u:g} is negative; use 0.01, 1 or 0 (no rounding)")
+        free_w = np.where(held, 0.0, np.nan_to_num(w))
+        if (free_w < 0).any():
+            raise UdfInputError(f"weights are negative at cell {int(np.flatnonzero(free_w < 0)[0]) + 1}")
+        if held.all():
+            raise UdfInputError("every line is held: leave some holds cells blank")
+        res = spread(t, current, "weights", weights=free_w, held=held, floors=lo, caps=hi,
+                     unit=None if math.isnan(u) or u == 0 else u)
+        if not res.reachable:
+            raise UdfInputError(f"the total {t:,.2f} cannot be reached within the floors and caps "
+                                f"(at most {res.achieved_total:,.2f}); "
+                                "raise the caps, lower the floors or free some held lines")
+        return _shape(np.asarray(res.values, dtype=float), shape)
+    except Exception as exc:  # noqa: BLE001 - a cell shows text, never a traceback
+        return _error("KAM_SPREAD", exc)
+
+
+# -- KAM_PARETO ----------------------------------------------------------------------------------------
+@xw.func(category=CATEGORY)
+@kam_arg("values", ndim=2, doc="One value per account (a column or a row), e.g. last year's volume")
+@kam_arg("abc_limits", ndim=1, doc="Optional: the A and B limits of the cumulative share (default 0.8, 0.95)")
+def KAM_PARETO(values, abc_limits=None):
+    """Pareto of accounts: for each value its rank, share, cumulative share and ABC class, in input order.
+
+    Returns four columns per value (a row per value).  Equal values never fall in different classes."""
+    from kamplan.engine.pareto import pareto
+    try:
+        v, shape = _grid(values, "values")
+        if 1 not in shape:
+            raise UdfInputError("values must be a single column or row")
+        abc = (0.8, 0.95)
+        if abc_limits is not None:
+            lim = [_number(x, "abc_limits", i) for i, x in enumerate(abc_limits)]
+            if len(lim) != 2 or not 0 < lim[0] < lim[1] <= 1:
+                raise UdfInputError("abc_limits must be two shares with 0 < A < B <= 1, e.g. 0.8 and 0.95")
+            abc = (lim[0], lim[1])
+        ranked = pareto(pd.Series(v, index=range(v.size)), abc[0], abc)
+        ranked = ranked.set_index("account_id").loc[list(range(v.size))]
+        out = []
+        for r in ranked.itertuples():
+            share = None if math.isnan(r.share) else float(r.share)
+            cum = None if math.isnan(r.cum_share) else float(r.cum_share)
+            out.append([int(r.rank), share if share is not None else "", cum if cum is not None else "", r.abc])
+        return out
+    except Exception as exc:  # noqa: BLE001
+        return _error("KAM_PARETO", exc)
+
+
+# -- workspaces for KAM_CLASS and KAM_TARGET -------------------------------------------------------------
+def _caller_folder(caller) -> Path | None:
+    try:
+        full = caller.sheet.book.fullname
+    except Exception:  # noqa: BLE001 - no caller outside Excel, or an unsaved book
+        return None
+    return Path(full).parent if full and os.path.sep in str(full) else None
+
+
+def _workspace_root(workspace, caller) -> Path | None:
+    from kamplan.xl.actions import find_workspace
+    if workspace:
+        root = Path(str(workspace)).expanduser()
+        if not (root / "kamplan.yaml").exists():
+            raise UdfInputError(f"{root} is not a kamplan workspace (no kamplan.yaml)")
+        return root.resolve()
+    return find_workspace(_caller_folder(caller))
+
+
+_CONFIGS: dict[Path, tuple[float, object]] = {}
+_TARGETS: dict[tuple[Path, int], tuple[tuple[float, float], pd.DataFrame]] = {}
+
+
+def _config(root: Path):
+    from kamplan.config import load_config
+    path = root / "kamplan.yaml"
+    stamp = path.stat().st_mtime
+    hit = _CONFIGS.get(root)
+    if hit is None or hit[0] != stamp:  # a recalculation must not reparse the YAML for every cell
+        _CONFIGS[root] = (stamp, load_config(path))
+    return _CONFIGS[root][1]
+
+
+# -- KAM_CLASS -----------------------------------------------------------------------------------------
+@xw.func(category=CATEGORY)
+@kam_arg("metrics", ndim=1, doc="Metric names, e.g. big, profit, growth (see the config's segmentation rules)")
+@kam_arg("values", ndim=1, doc="Their values for one account, in the same order; blank = unknown")
+@kam_arg("what", doc="Optional: class (default), name, rule or reason")
+@kam_arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in, else the "
+                         "built-in rules")
+def KAM_CLASS(metrics, values, what="class", workspace=None, caller=None):
+    """The class of an account (key, develop, watch, drop) by the configured segmentation rules.
+
+    The first rule whose conditions all hold gives the class; rules with unknown metrics are skipped."""
+    from kamplan.config.segmentation import METRICS, SegmentationRules
+    from kamplan.engine.segmentation import classify, reason_text
+    try:
+        names = [str(m).strip() for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])]
+        vals = list(values) if isinstance(values, (list, tuple)) else [values]
+        if len(names) != len(vals):
+            raise UdfInputError(f"{len(names)} metric names but {len(vals)} values; give one value per name")
+        unknown = [m for m in names if m not in METRICS]
+        if unknown:
+            raise UdfInputError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+        what = (str(_scalar(what) or "class")).strip().lower()
+        if what not in ("class", "name", "rule", "reason"):
+            raise UdfInputError(f"what={what!r}: use class, name, rule or reason")
+        root = _workspace_root(_scalar(workspace), caller)
+        cfg = _config(root) if root else None
+        rules = cfg.segmentation if cfg else SegmentationRules()
+        language = cfg.language if cfg else "en"
+        row: dict[str, object] = {m: math.nan for m in METRICS if METRICS[m][0] != "text"}
+        row["abc"] = None
+        for m, v in zip(names, vals):
+            if METRICS[m][0] == "text":
+                row[m] = None if v is None or str(v).strip() == "" else str(v).strip()
+            else:
+                row[m] = _number(v, m)
+        got = classify(pd.DataFrame([row], index=["account"]), rules.rules, rules.default_class).iloc[0]
+        if what == "class":
+            return got["cls"]
+        if what == "rule":
+            return got["rule"] or "(default)"
+        if what == "name":
+            return cfg.classes[got["cls"]].name.get(language) if cfg else got["cls"]
+        rule = rules.rule(got["rule"]) if got["rule"] else None
+        return reason_text(rule, got["rule_values"], got["skipped"], rules.default_class, language)
+    except Exception as exc:  # noqa: BLE001
+        return _error("KAM_CLASS", exc)
+
+
+# -- KAM_TARGET ----------------------------------------------------------------------------------------
+def _targets(root: Path, year: int) -> pd.DataFrame:
+    from kamplan.stages.plan import plan_view
+    from kamplan.store import Store
+    from kamplan.workspace import Workspace
+    db = root / "kamplan.db"
+    stamp = (db.stat().st_mtime if db.exists() else 0.0, time.monotonic() // 60)  # at most a minute stale
+    hit = _TARGETS.get((root, year))
+    if hit is None or hit[0] != stamp:
+        ws = Workspace(root, _config(root))  # no master-data sync: a formula only reads
+        store = Store.open(ws.store_target())
+        try:
+            _TARGETS[(root, year)] = (stamp, plan_view(store, year).targets)
+        finally:
+            store.close()
+    return _TARGETS[(root, year)][1]
+
+
+def _quarter(q) -> int:
+    if q is None or str(q).strip() == "" or str(q).strip().lower() in ("0", "year", "fy", "全年"):
+        return 0
+    s = str(q).strip().upper().lstrip("Q")
+    try:
+        n = int(float(s))
+    except ValueError:
+        raise UdfInputError(f"quarter {q!r}: use 1-4, Q1-Q4, or 0 / year for the whole year") from None
+    if n not in (0, 1, 2, 3, 4):
+        raise UdfInputError(f"quarter {q!r}: use 1-4, Q1-Q4, or 0 / year for the whole year")
+    return n
+
+
+@xw.func(category=CATEGORY)
+@kam_arg("account", doc="Account id, e.g. C001")
+@kam_arg("product", doc="Product id, or blank for all products")
+@kam_arg("quarter", doc="1-4 or Q1-Q4; 0 or blank for the year")
+@kam_arg("measure", doc="Optional: volume (default), revenue or price")
+@kam_arg("year", doc="Optional: plan year (default: the config's)")
+@kam_arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in")
+def KAM_TARGET(account, product, quarter, measure="volume", year=None, workspace=None, caller=None):
+    """The target of an account (and product, quarter) from the store: agreed once locked, else the newest round.
+
+    Volume and revenue add up; price is revenue / volume.  Reads the workspace's store."""
+    try:
+        root = _workspace_root(_scalar(workspace), caller)
+        if root is None:
+            raise UdfInputError("no workspace: save this workbook inside a kamplan workspace or give its folder")
+        cfg = _config(root)
+        acc = str(_scalar(account) or "").strip()
+        if acc not in {a.id for a in cfg.accounts}:
+            raise UdfInputError(f"no account {acc!r} in the plan")
+        prod = str(_scalar(product) or "").strip()
+        if prod and prod not in {p.id for p in cfg.products}:
+            raise UdfInputError(f"no product {prod!r}; known: {', '.join(p.id for p in cfg.products)}")
+        q = _quarter(_scalar(quarter))
+        m = str(_scalar(measure) or "volume").strip().lower()
+        if m not in ("volume", "revenue", "price"):
+            raise UdfInputError(f"measure {m!r}: use volume, revenue or price")
+        y = int(_number(_scalar(year), "year")) if _scalar(year) not in (None, "") else cfg.plan_year
+        t = _targets(root, y)
+        if t.empty:
+            raise UdfInputError(f"no targets collected for {y} yet")
+        sel = t[(t["account_id"] == acc) & ((t["product_id"] == prod) if prod else True)
+                & ((t["quarter"] == q) if q else True)]
+        vol, rev = float(sel["volume"].fillna(0).sum()), float(sel["revenue"].fillna(0).sum())
+        if m == "price":
+            return rev / vol if vol else ""
+        return vol if m == "volume" else rev
+    except Exception as exc:  # noqa: BLE001
+        return _error("KAM_TARGET", exc)
