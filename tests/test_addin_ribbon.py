@@ -40,7 +40,7 @@ def test_the_schema_rejects_what_excel_would_reject():
 
 def test_checked_in_ribbon_source_is_current():
     assert (sources_dir() / "customUI14.xml").read_text(encoding="utf-8") == render_ribbon("en"), \
-        "addin/excel/customUI14.xml is stale: run `kamplan addin build`"
+        "addin/kamplan/xl/excel/customUI14.xml is stale: run `kamplan addin build`"
 
 
 @pytest.mark.parametrize("n", [0, 1, 8, 9, 3640, 3641, 4095, 4096, 4097, 8192, 20000])

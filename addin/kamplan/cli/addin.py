@@ -37,7 +37,7 @@ def addin():
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
               help="Language of the ribbon labels.")
 def addin_build(out, lang):
-    """Build kamplan.xlam from addin/excel (VBA, ribbon) and the action registry."""
+    """Build kamplan.xlam from addin/kamplan/xl/excel (VBA, ribbon) and the action registry."""
     from kamplan.xl.build import BuildError, build_addin, write_sources
     try:
         for p in write_sources():

@@ -3,7 +3,7 @@
 The add-in is an ordinary Office Open XML package:
 
 * ``xl/vbaProject.bin``: the VBA project, compiled from source by ms-ovba (source only, no p-code;
-  Excel compiles it on first load).  Modules: ``KamplanMain`` (the dispatcher, ``addin/excel``),
+  Excel compiles it on first load).  Modules: ``KamplanMain`` (the dispatcher, ``addin/kamplan/xl/excel``),
   ``xlwings`` (RunPython, copied from the installed xlwings, whose DLL version it must match),
   ``Dictionary`` (xlwings' class for Excel for Mac), ``kamplan_udfs`` (the worksheet functions'
   wrappers, generated here from ``kamplan.xl.udfs``) and the document modules;
@@ -50,11 +50,11 @@ class BuildError(Exception):
 
 
 def sources_dir() -> Path:
-    """``addin/excel``: the VBA and ribbon sources (a source checkout, or the installed package's copy)."""
+    """``addin/kamplan/xl/excel``: the VBA and ribbon sources (a source checkout, or the installed package's copy)."""
     for d in (ribbon.SOURCES, Path(__file__).resolve().parent / "excel"):
         if (d / "KamplanMain.bas").exists():
             return d
-    raise BuildError("the add-in's VBA sources (addin/excel/KamplanMain.bas) are missing; build from a kamplan "
+    raise BuildError("the add-in's VBA sources (addin/kamplan/xl/excel/KamplanMain.bas) are missing; build from a kamplan "
                      "source checkout")
 
 

@@ -1,7 +1,7 @@
 """The "Key Accounts" ribbon tab, rendered from the action registry (``customUI14.xml``).
 
 Every button calls the one VBA callback ``KamRibbon``, which passes the button's id (= the action
-id) to Python.  ``addin/excel/customUI14.xml`` is this rendering in English, kept in the repository so
+id) to Python.  ``addin/kamplan/xl/excel/customUI14.xml`` is this rendering in English, kept in the repository so
 it can be read and reviewed; a test fails when it is stale (``kamplan addin build`` rewrites it).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ NAMESPACE = "http://schemas.microsoft.com/office/2009/07/customui"  # Office 201
 # The package relationship that makes Excel read customUI/customUI14.xml.
 RELATIONSHIP = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 CALLBACK = "KamRibbon"
-SOURCES = Path(__file__).resolve().parents[2] / "excel"  # addin/excel (in a source checkout)
+SOURCES = Path(__file__).resolve().parent / "excel"  # VBA and ribbon sources, shipped in the package
 
 
 def render_ribbon(language: str = "en", tab_id: str = TAB_ID, tab_label: str | None = None) -> str:
