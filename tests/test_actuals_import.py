@@ -226,3 +226,31 @@ def test_activity_log_bad_kind_and_date_reject_the_file(tmp_path):
         assert res.files[0].outcome == "rejected"
         assert {(p.sheet, p.cell) for p in res.files[0].errors} == {("row 2", "kind"), ("row 3", "date")}
         assert len(ws.store.activities()) == 0
+
+
+# -- command line ---------------------------------------------------------------------------------------
+def test_cli_import_says_what_was_stored_where_and_exit_codes(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from kamplan.cli.main import cli
+    root = tmp_path / "ws"
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    good = _csv(tmp_path / "q1.csv", "日期,客户,产品,数量,金额\n2027-01-05,C001,CCR,10,1000\n2027-02-05,X1,CCR,1,5\n")
+    bad = _csv(tmp_path / "bad.csv", "日期,客户,产品,数量,金额\n2027-01-05,C001,CCR,ten,1000\n")
+    run = CliRunner().invoke(cli, ["-w", str(root), "actuals", "import", str(good), str(bad)],
+                             catch_exceptions=False)
+    assert run.exit_code == 1  # one file rejected
+    out = " ".join(run.output.split())
+    assert "Stored 1 quarter x account x product rows for 2027 Q1" in out and "kamplan.db" in out
+    assert "rejected bad.csv" in out and "row 2" in out and "'X1'" in out
+    assert "reports/actuals_unmatched_" in "".join(run.output.split())  # rich wraps long paths anywhere
+    run = CliRunner().invoke(cli, ["-w", str(root), "actuals", "import", "--json", str(good)],
+                             catch_exceptions=False)
+    assert run.exit_code == 0
+    data = json.loads(run.output)
+    assert data["stored"] and data["periods"] == [[2027, 1]] and data["files"][0]["unmatched"] == 1
+    log = _csv(tmp_path / "log.csv", "date,account,kind,person\n2027-01-10,C001,visit,zhangwei\n")
+    run = CliRunner().invoke(cli, ["-w", str(root), "actuals", "activities", str(log)], catch_exceptions=False)
+    assert run.exit_code == 0 and "Stored 1 activity rows for 2027 Q1" in " ".join(run.output.split())
