@@ -126,8 +126,8 @@ class ActualsResult(WithProblems):
 
 
 # -- reading any table file into string columns ------------------------------------------------------
-def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]], bool] = lambda h: True
-               ) -> tuple[pl.DataFrame | None, str | None, list[Problem]]:
+def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]], bool] = lambda h: True,
+               wanted: dict[str, list[str]] | None = None) -> tuple[pl.DataFrame | None, str | None, list[Problem]]:
     """The file's first sheet (or ``rules.sheet``) or CSV as string columns under their own headers, plus
     ``_row``: the row number a person sees.  A CSV's header is its first line; in a workbook it is
     the first of the top 30 rows that ``is_header`` accepts (ERP exports often put a title above it),
@@ -142,22 +142,36 @@ def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]],
     if suffix in (".xls", ".ods"):
         return None, None, [error("actuals-format", f"{suffix} files are not read",
                                   "save the export as .xlsx or CSV (UTF-8) and import that", file=name)]
-    return _read_csv(path, rules)
+    return _read_csv(path, rules, wanted)
 
 
-def _read_csv(path: Path, rules: ActualsRules):
+def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | None = None):
+    """With ``wanted`` (field -> accepted headers) only the columns that match are read: an ERP export
+    often has 30 columns of which 6 are used."""
     name = path.name
     opts = dict(infer_schema=False, separator=rules.delimiter, row_index_name=_ROW, row_index_offset=2)
+    def read(source):
+        if wanted is not None:
+            header = pl.read_csv(source, n_rows=0, infer_schema=False, separator=rules.delimiter).columns
+            keep = set(find_columns(header, wanted).values())
+            # duplicate headers: read all (polars renames them); nothing known (wrong encoding?): read all
+            if keep and len(set(header)) == len(header):
+                opts["columns"] = [h for h in header if h in keep]
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
+        return pl.read_csv(source, **opts)
+
     try:
         if rules.encoding == "gb18030":
-            frame = pl.read_csv(_recoded(path), **opts)
+            frame = read(_recoded(path))
         else:
             try:
-                frame = pl.read_csv(path, **opts)
+                frame = read(path)
             except pl.exceptions.ComputeError as exc:
                 if rules.encoding != "auto" or "utf-8" not in str(exc).lower():
                     raise
-                frame = pl.read_csv(_recoded(path), **opts)  # Chinese Excel saves CSV as GBK/GB18030
+                opts.pop("columns", None)
+                frame = read(_recoded(path))  # Chinese Excel saves CSV as GBK/GB18030
     except UnicodeDecodeError:
         return None, None, [error("actuals-unreadable", "the file is neither UTF-8 nor GB18030 text",
                                   "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8) or as .xlsx", file=name)]
@@ -265,10 +279,24 @@ def _number(col: str, rules: ActualsRules) -> pl.Expr:
     return s.cast(pl.Float64, strict=False)
 
 
+def _number_series(values: pl.Series, rules: ActualsRules) -> pl.Series:
+    """Numbers of a text column: a plain cast where it works (most values of most exports), the
+    cleaning of ``_number`` (spaces, thousands separator, decimal comma) only for the rest."""
+    plain = rules.decimal == "." and not rules.thousands
+    out = values.cast(pl.Float64, strict=False) if plain else None
+    todo = values.is_not_null() if out is None else (out.is_null() & values.is_not_null())
+    if out is None or todo.any():
+        cleaned = pl.DataFrame({"v": values.filter(todo)}).select(_number("v", rules)).to_series()
+        base = out if out is not None else pl.Series(values.name, [None] * len(values), dtype=pl.Float64)
+        out = base.scatter(todo.arg_true(), cleaned)
+    return out.alias(values.name)
+
+
 def _parse_dates(values: pl.Series, formats: list[str]) -> dict[str, dt.date | None]:
     """Each distinct text -> its date (first format that reads it), parsed once per distinct value."""
     uniq = values.drop_nulls().unique()
-    parsed = pl.select(pl.coalesce([uniq.str.to_datetime(f, strict=False).dt.date() for f in formats])).to_series()
+    stripped = uniq.str.strip_chars()
+    parsed = pl.select(pl.coalesce([stripped.str.to_datetime(f, strict=False).dt.date() for f in formats])).to_series()
     return dict(zip(uniq.to_list(), parsed.to_list()))
 
 
@@ -358,11 +386,14 @@ def read_actuals_file(path: Path, config, progress: Callable[[str], None] | None
 
 
 def _read_actuals(path: Path, config, result: ActualsFile) -> _Prepared | None:
+    """Parse every line once (vectorised), then sum the lines per month x raw customer x raw product
+    (x unit x currency) right away: matching, units, currency and fiscal quarters work on those few
+    sums, not on millions of lines."""
     rules: ActualsRules = config.actuals
     name = path.name
     wanted = {f: rules.headers(f) for f in ACTUALS_FIELDS}
     frame, sheet, problems = read_table(
-        path, rules, lambda h: all(f in find_columns(h, wanted) for f in ACTUALS_REQUIRED))
+        path, rules, lambda h: all(f in find_columns(h, wanted) for f in ACTUALS_REQUIRED), wanted)
     result.problems.extend(problems)
     if frame is None:
         return None
@@ -376,138 +407,168 @@ def _read_actuals(path: Path, config, result: ActualsFile) -> _Prepared | None:
             f"(accepted now: " + "; ".join(f"{f}: {', '.join(rules.headers(f)[:4])}" for f in missing) + ")",
             file=name, sheet=sheet))
         return None
-    # raw text of every mapped field, then the parsed values
-    frame = frame.select(pl.col(_ROW), *[_text(h).alias(f"raw_{f}") for f, h in cols.items()])
+    # Values stay as read (an empty field is null): stripping 10 million strings costs more than all the
+    # rest; numbers are cleaned only where a plain cast fails, keys after summing.
+    frame = frame.select(pl.col(_ROW), *[pl.col(h).alias(f"raw_{f}") for f, h in cols.items()])
     frame = frame.filter(pl.any_horizontal(pl.col(f"raw_{f}").is_not_null() for f in cols))  # skip blank rows
     result.lines = frame.height
     if frame.height == 0:
         result.problems.append(warning("actuals-empty-file", "the file has no data lines",
                                        "check that it is the right export", file=name, sheet=sheet))
         return _Prepared(pl.DataFrame(), pl.DataFrame(), pl.DataFrame())
+    month_of = {k: v.year * 100 + v.month for k, v in
+                _parse_dates(frame["raw_date"], rules.date_formats).items() if v is not None}
     frame = frame.with_columns(
-        _date("raw_date", frame, rules).alias("date"),
-        _number("raw_quantity", rules).alias("quantity"),
-        _number("raw_amount", rules).alias("amount"),
-        (_number("raw_cost", rules) if "cost" in cols else pl.lit(None, dtype=pl.Float64)).alias("cost"),
-    )
+        pl.col("raw_date").replace_strict(month_of, default=None, return_dtype=pl.Int32).alias("ym"),
+        _number_series(frame["raw_quantity"], rules).alias("quantity"),
+        _number_series(frame["raw_amount"], rules).alias("amount"),
+        (_number_series(frame["raw_cost"], rules) if "cost" in cols else pl.lit(None, dtype=pl.Float64))
+        .alias("cost"))
     p = result.problems
+    parsed = {"date": "ym", "quantity": "quantity", "amount": "amount", "cost": "cost"}
+    checks = frame.select(
+        *[(pl.col(f"raw_{f}").is_not_null() & pl.col(c).is_null()).any().alias(f"bad_{f}")
+          for f, c in parsed.items() if f in cols],
+        *[pl.col(f"raw_{f}").is_null().any().alias(f"empty_{f}") for f in ACTUALS_REQUIRED]).row(0, named=True)
     fmt = ", ".join(rules.date_formats[:3])
-    p += _bad_value_problems(frame, "raw_date", "date", cols["date"], "a date",
-                             f"write dates like 2026-03-31, or add the file's format to actuals.date_formats "
-                             f"(now {fmt} ...)", name, sheet)
     number_fix = (f"write a plain number; the config reads {rules.decimal!r} as the decimal mark"
                   + (f" and removes {rules.thousands!r}" if rules.thousands else
                      " and no thousands separator (set actuals.thousands)"))
-    for f in ("quantity", "amount", "cost"):
-        if f in cols:
-            p += _bad_value_problems(frame, f"raw_{f}", f, cols[f], "a number", number_fix, name, sheet)
+    for f, c in parsed.items():
+        if checks.get(f"bad_{f}"):
+            what, fix = (("a date", f"write dates like 2026-03-31, or add the file's format to actuals.date_formats "
+                                    f"(now {fmt} ...)") if f == "date" else ("a number", number_fix))
+            p += _bad_value_problems(frame, f"raw_{f}", c, cols[f], what, fix, name, sheet)
     for f in ACTUALS_REQUIRED:
-        p += _empty_problems(frame, f"raw_{f}", cols[f], name, sheet,
-                             f"fill in the {f}, or delete the line in the export if it is not a sale")
+        if checks[f"empty_{f}"]:
+            p += _empty_problems(frame, f"raw_{f}", cols[f], name, sheet,
+                                 f"fill in the {f}, or delete the line in the export if it is not a sale")
+    if any(x.is_error for x in p):
+        return None
+
+    # sum the lines per month and raw key; everything below works on these sums
+    keys = ["ym", "raw_customer", "raw_product"] + [f"raw_{f}" for f in ("unit", "currency") if f in cols]
+    no_cost = pl.col("cost").is_null()
+    g = frame.group_by(keys).agg(
+        pl.len().alias("lines"), pl.col(_ROW).min().alias("first_row"), pl.col("quantity").sum(),
+        pl.col("amount").sum(), pl.col("cost").sum(), pl.col("amount").filter(no_cost).sum().alias("amount_no_cost"),
+        no_cost.sum().alias("lines_no_cost"))
+    for f in ("unit", "currency"):
+        if f not in cols:
+            g = g.with_columns(pl.lit(None, dtype=pl.String).alias(f"raw_{f}"))
+    g = g.with_columns(pl.col("raw_customer").alias("orig_customer"), pl.col("raw_product").alias("orig_product"),
+                       *[_text(f"raw_{f}").alias(f"raw_{f}") for f in ("customer", "product", "unit", "currency")])
+    for f in ("customer", "product"):
+        blank = g.filter(pl.col(f"raw_{f}").is_null()).sort("first_row")
+        for row, n in blank.select("first_row", "lines").head(SHOWN_PER_COLUMN).iter_rows():
+            p.append(error("actuals-empty", f"{cols[f]} is empty" + (f" ({n} lines, this is the first)" if n > 1
+                                                                       else ""),
+                           f"fill in the {f}, or delete the line in the export if it is not a sale",
+                           file=name, sheet=_where(sheet, row), cell=cols[f]))
     if any(x.is_error for x in p):
         return None
 
     # match customers and products
     accounts = config.accounts
     products = {pr.id: pr for pr in config.products}
-    account_of = _matcher(frame["raw_customer"], _lookup(
+    account_of = _matcher(g["raw_customer"], _lookup(
         [a.id for a in accounts], {a.id: [a.name.en, a.name.zh] for a in accounts}, rules.aliases.customers,
         rules.match_names))
-    product_of = _matcher(frame["raw_product"], _lookup(
+    product_of = _matcher(g["raw_product"], _lookup(
         list(products), {i: [pr.name.en, pr.name.zh] for i, pr in products.items()}, rules.aliases.products,
         rules.match_names))
-    frame = frame.with_columns(
+    g = g.with_columns(
         pl.col("raw_customer").replace_strict(account_of, default=None, return_dtype=pl.String).alias("account_id"),
-        pl.col("raw_product").replace_strict(product_of, default=None, return_dtype=pl.String).alias("product_id"))
+        pl.col("raw_product").replace_strict(product_of, default=None, return_dtype=pl.String).alias("product_id"),
+        pl.col("raw_unit").fill_null(pl.lit(rules.units.file_unit, dtype=pl.String)).alias("unit"),
+        pl.col("raw_currency").str.to_uppercase().fill_null(
+            pl.lit(rules.currency.file_currency or config.currency)).alias("currency"))
 
-    # units and currency: a factor per distinct (product, unit) and rate per currency
-    unit_col = pl.col("raw_unit") if "unit" in cols else pl.lit(None, dtype=pl.String)
-    frame = frame.with_columns(unit_col.fill_null(pl.lit(rules.units.file_unit, dtype=pl.String)).alias("unit"))
-    pairs = frame.select("product_id", "unit").unique()
-    factors, unknown_units = {}, []
-    for pid, unit in pairs.iter_rows():
+    # units and currency
+    factors: dict[tuple, float] = {}
+    for pid, unit in g.select("product_id", "unit").unique().iter_rows():
         if pid is None:
             continue
         f = _unit_factor(rules, pid, products[pid].unit, unit)
-        if f is None:
-            unknown_units.append((pid, unit))
-        else:
+        if f is not None:
             factors[(pid, unit)] = f
-    for pid, unit in unknown_units:
-        rows = frame.filter((pl.col("product_id") == pid) & (pl.col("unit") == unit))
-        p.append(error("actuals-unit", f"{rows.height:,} line(s) of product {pid} are in {unit!r}, which kamplan "
-                       f"cannot turn into the plan unit {products[pid].unit!r} (first: row {rows[_ROW][0]})",
+            continue
+        rows = g.filter((pl.col("product_id") == pid) & (pl.col("unit") == unit))
+        p.append(error("actuals-unit", f"{int(rows['lines'].sum()):,} line(s) of product {pid} are in {unit!r}, "
+                       f"which kamplan cannot turn into the plan unit {products[pid].unit!r} "
+                       f"(first: row {int(rows['first_row'].min())})",
                        f"add it to the config: actuals.units.factors: {{{unit}: {{{products[pid].unit}: <factor>}}}} "
                        f"or actuals.units.products: {{{pid}: {{{unit}: <factor>}}}}", file=name, sheet=sheet,
                        cell=cols.get("unit")))
+    plan_currency = config.currency
+    rates: dict[str, float] = {}
+    for (cur,) in g.select("currency").unique().iter_rows():
+        if cur == plan_currency or cur in rules.currency.rates:
+            rates[cur] = 1.0 if cur == plan_currency else float(rules.currency.rates[cur])
+            continue
+        rows = g.filter(pl.col("currency") == cur)
+        p.append(error("actuals-currency", f"{int(rows['lines'].sum()):,} line(s) are in {cur}, which has no "
+                       f"exchange rate to {plan_currency} (first: row {int(rows['first_row'].min())})",
+                       f"add it to the config: actuals.currency.rates: {{{cur}: <{plan_currency} per {cur}>}}",
+                       file=name, sheet=sheet, cell=cols.get("currency")))
+    if any(x.is_error for x in p):
+        return None
     factor_frame = pl.DataFrame({"product_id": [k[0] for k in factors], "unit": [k[1] for k in factors],
                                  "factor": list(factors.values())},
                                 schema={"product_id": pl.String, "unit": pl.String, "factor": pl.Float64})
-    frame = frame.join(factor_frame, on=["product_id", "unit"], how="left", nulls_equal=True)
-
-    plan_currency = config.currency
-    cur_col = pl.col("raw_currency") if "currency" in cols else pl.lit(None, dtype=pl.String)
-    frame = frame.with_columns(cur_col.str.to_uppercase().fill_null(
-        pl.lit(rules.currency.file_currency or plan_currency)).alias("currency"))
-    rates = {}
-    for (cur,) in frame.select("currency").unique().iter_rows():
-        if cur == plan_currency:
-            rates[cur] = 1.0
-        elif cur in rules.currency.rates:
-            rates[cur] = float(rules.currency.rates[cur])
-        else:
-            rows = frame.filter(pl.col("currency") == cur)
-            p.append(error("actuals-currency", f"{rows.height:,} line(s) are in {cur}, which has no exchange rate "
-                           f"to {plan_currency} (first: row {rows[_ROW][0]})",
-                           f"add it to the config: actuals.currency.rates: {{{cur}: <{plan_currency} per {cur}>}}",
-                           file=name, sheet=sheet, cell=cols.get("currency")))
-    if any(x.is_error for x in p):
-        return None
-    frame = frame.with_columns(pl.col("currency").replace_strict(rates, return_dtype=pl.Float64).alias("rate"))
-    frame = frame.with_columns(
-        (pl.col("quantity") * pl.col("factor").fill_null(1.0)).alias("volume"),
-        (pl.col("amount") * pl.col("rate")).alias("revenue"),
-        (pl.col("cost") * pl.col("rate")).alias("cost"))
-
+    g = g.join(factor_frame, on=["product_id", "unit"], how="left", nulls_equal=True)
+    rate = pl.col("currency").replace_strict(rates, return_dtype=pl.Float64)
     first_month = config.calendar.first_month
-    month = pl.col("date").dt.month().cast(pl.Int64)
-    frame = frame.with_columns(
-        (pl.col("date").dt.year().cast(pl.Int64) - (month < first_month).cast(pl.Int64)).alias("year"),
-        ((month - first_month) % 12 // 3 + 1).alias("quarter"), month.alias("month"))
+    month = pl.col("ym") % 100
+    g = g.with_columns(
+        (pl.col("quantity") * pl.col("factor").fill_null(1.0)).alias("volume"),
+        (pl.col("amount") * rate).alias("revenue"), (pl.col("cost") * rate).alias("cost"),
+        (pl.col("amount_no_cost") * rate).alias("revenue_no_cost"),
+        (pl.col("ym") // 100 - (month < first_month).cast(pl.Int32)).cast(pl.Int64).alias("year"),
+        ((month - first_month) % 12 // 3 + 1).cast(pl.Int64).alias("quarter"), month.alias("month"))
 
     is_matched = pl.col("account_id").is_not_null() & pl.col("product_id").is_not_null()
-    totals = frame.select(
-        pl.len().alias("lines"), pl.col("revenue").sum().alias("revenue_in"),
-        is_matched.sum().alias("matched"),
+    totals = g.select(
+        pl.col("revenue").sum().alias("revenue_in"), pl.col("lines").filter(is_matched).sum().alias("matched"),
         pl.col("volume").filter(is_matched).sum().alias("volume_matched"),
         pl.col("revenue").filter(is_matched).sum().alias("revenue_matched"),
         pl.col("volume").filter(~is_matched).sum().alias("volume_unmatched"),
         pl.col("revenue").filter(~is_matched).sum().alias("revenue_unmatched"),
-        (is_matched & pl.col("cost").is_null()).sum().alias("without_cost"),
+        pl.col("lines_no_cost").filter(is_matched).sum().alias("without_cost"),
     ).row(0, named=True)
-    result.matched = int(totals["matched"])
+    result.matched = int(totals["matched"] or 0)
     result.unmatched = result.lines - result.matched
     for k in ("revenue_in", "volume_matched", "revenue_matched", "volume_unmatched", "revenue_unmatched"):
         setattr(result, k, float(totals[k] or 0.0))
-    result.without_cost = int(totals["without_cost"])
+    result.without_cost = int(totals["without_cost"] or 0)
 
-    unmatched = frame.filter(~is_matched)
+    unmatched = g.filter(~is_matched)
     if unmatched.height:
         result.unmatched_values = _unmatched_values(unmatched, name)
-    matched = frame.filter(is_matched)
-    sums = (matched.group_by("year", "quarter", "account_id", "product_id", pl.col("cost").is_null().alias("no_cost"))
-            .agg(pl.col("volume").sum(), pl.col("revenue").sum(), pl.col("cost").sum()))
-    result.periods = sorted(set(sums.select("year", "quarter").unique().iter_rows()))
+    matched = g.filter(is_matched)
+    # two rows per key: the part with a known cost, and the revenue without one (cost NaN: standard margin)
+    with_cost = matched.select("year", "quarter", "account_id", "product_id", "volume",
+                               (pl.col("revenue") - pl.col("revenue_no_cost")).alias("revenue"), "cost",
+                               pl.lit(False).alias("no_cost"))
+    without = matched.filter(pl.col("lines_no_cost") > 0).select(
+        "year", "quarter", "account_id", "product_id", pl.lit(0.0).alias("volume"),
+        pl.col("revenue_no_cost").alias("revenue"), pl.lit(0.0).alias("cost"), pl.lit(True).alias("no_cost"))
+    sums = pl.concat([with_cost, without])
+    result.periods = sorted(set(matched.select("year", "quarter").unique().iter_rows()))
     months = matched.select("year", "quarter", "month").unique()
-    reasons = (pl.when(pl.col("account_id").is_null() & pl.col("product_id").is_null())
-               .then(pl.lit("customer and product not in the plan"))
-               .when(pl.col("account_id").is_null()).then(pl.lit("customer not in the plan"))
-               .otherwise(pl.lit("product not in the plan")))
-    unmatched_lines = unmatched.select(
-        pl.lit(name).alias("file"), pl.col(_ROW).cast(pl.Int64).alias("row"),
-        pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
-        pl.col("date").cast(pl.String).alias("date"), pl.col("quantity"), pl.col("amount"),
-        pl.col("revenue").alias(f"revenue_{config.currency}"), reasons.alias("reason"))
+    bad_customers = unmatched.filter(pl.col("account_id").is_null())["orig_customer"].unique()
+    bad_products = unmatched.filter(pl.col("product_id").is_null())["orig_product"].unique()
+    reasons = (pl.when(~pl.col("customer").is_in(bad_customers.implode())).then(pl.lit("product not in the plan"))
+               .when(~pl.col("product").is_in(bad_products.implode())).then(pl.lit("customer not in the plan"))
+               .otherwise(pl.lit("customer and product not in the plan")))
+    unmatched_lines = (frame.filter(pl.col("raw_customer").is_in(bad_customers.implode())
+                                    | pl.col("raw_product").is_in(bad_products.implode()))
+                       .select(pl.lit(name).alias("file"), pl.col(_ROW).cast(pl.Int64).alias("row"),
+                               pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
+                               pl.col("raw_date").alias("date"), "quantity", "amount",
+                               *([pl.col("raw_unit").alias("unit")] if "unit" in cols else []),
+                               *([pl.col("raw_currency").alias("currency")] if "currency" in cols else []))
+                       .with_columns(reasons.alias("reason")))
     return _Prepared(sums, months, unmatched_lines)
 
 
@@ -529,9 +590,9 @@ def _unmatched_values(unmatched: pl.DataFrame, name: str) -> list[UnmatchedValue
     out = []
     for what, col, other in (("customer", "raw_customer", "account_id"), ("product", "raw_product", "product_id")):
         g = (unmatched.filter(pl.col(other).is_null())
-             .group_by(col).agg(pl.len().alias("lines"), pl.col(_ROW).min().alias("first_row"),
+             .group_by(col).agg(pl.col("lines").sum(), pl.col("first_row").min(),
                                 pl.col("quantity").sum(), pl.col("revenue").sum())
-             .sort("revenue", descending=True))
+             .sort(["revenue", col], descending=[True, False]))
         out += [UnmatchedValue(name, what, v, int(n), int(r), float(q), float(rv))
                 for v, n, r, q, rv in g.iter_rows()]
     return out
