@@ -224,6 +224,8 @@ def _register_groups():
     cli.add_command(resources)
     from kamplan.cli.addin import addin
     cli.add_command(addin)
+    from kamplan.cli.actuals import actuals
+    cli.add_command(actuals)
 
 
 _register_groups()

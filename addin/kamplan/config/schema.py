@@ -16,6 +16,7 @@ from kamplan.config.base import Names, Strict
 
 from kamplan.config.resources import ResourceRules
 from kamplan.config.segmentation import SegmentationRules
+from kamplan.config.actuals import ActualsRules
 
 Language = Literal["en", "zh-CN"]
 ClassId = Literal["key", "develop", "watch", "drop"]
@@ -142,6 +143,7 @@ class PlanConfig(Strict):
     workbook: WorkbookRules = WorkbookRules()
     segmentation: SegmentationRules = SegmentationRules()
     resources: ResourceRules = ResourceRules()
+    actuals: ActualsRules = ActualsRules()
 
     @model_validator(mode="after")
     def _cross_references(self):
