@@ -23,7 +23,7 @@ from kamplan.workbooks.consolidation_layout import (
     PERIODS, SCHEMA_VERSION, WHATS, ConsolidationLayout, block_key,
 )
 from kamplan.workbooks.layout import Column, Table, quote_sheet
-from kamplan.workbooks.styles import WARN_FILL, Styles, new_workbook
+from kamplan.workbooks.styles import INPUT_FILL, WARN_FILL, Styles, new_workbook
 
 RUNRATE_FILL = WARN_FILL
 STATE_FILLS = {"submitted": "#C6EFCE", "missing": "#FFEB9C", "rejected": "#F8CBAD"}
@@ -137,6 +137,7 @@ class _Styles(Styles):
         self.label_top = wb.add_format({**base, "bold": True, "valign": "top"})
         self.runrate = wb.add_format({"bg_color": RUNRATE_FILL})
         self.state = {s: wb.add_format({"bg_color": fill}) for s, fill in STATE_FILLS.items()}
+        self.swatch = wb.add_format({"bg_color": INPUT_FILL, "border": 1})  # the input colour, locked
         self.section = wb.add_format({**base, "bold": True, "font_size": 12})
         self.help = wb.add_format({**base, "italic": True, "font_color": "#595959", "text_wrap": True,
                                    "valign": "top"})
@@ -508,7 +509,7 @@ class _Writer:
         ws.write_string(row, 1, self.t("cons.cover.steps", file=self.file_name), st.wrap)
         ws.set_row(row, 150)
         row += 2
-        ws.write_blank(row, 0, None, st.input)
+        ws.write_blank(row, 0, None, st.swatch)
         ws.write_string(row, 1, self.t("cons.cover.legend"), st.subtitle)
         ws.write_string(row + 1, 1, self.t("cover.no_macros"), st.subtitle)
         self._protect(ws)
@@ -618,7 +619,7 @@ def _is_number(x) -> bool:
 
 def _put(ws, r: int, c: int, value, fmt):
     """One value into one cell; blanks for None/NaN/NaT; timezone dropped from datetimes."""
-    if _blank(value):
+    if _blank(value) or (isinstance(value, str) and not value):
         ws.write_blank(r, c, None, fmt)
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value, fmt)
