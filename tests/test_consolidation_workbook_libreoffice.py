@@ -115,11 +115,14 @@ def test_the_top_down_totals_follow_the_measure_chosen(libreoffice, tmp_path):
     check(libreoffice, content, path)
 
 
-def test_lines_without_last_year_or_bottom_up_give_no_errors(libreoffice, tmp_path):
+def test_holes_moved_accounts_and_any_line_order_give_the_same_sums(libreoffice, tmp_path):
     lines = small_content().lines.copy()
     lines.loc[lines["account_id"] == "A03", ["ly_volume", "ly_revenue"]] = np.nan
     lines.loc[lines["product_id"] == "P2", ["own_volume", "own_revenue"]] = np.nan
     lines.loc[lines["account_id"] == "A07", ["volume", "revenue"]] = 0.0
+    # A02 moved from wang to chen in the second half: its lines sit under two salespeople
+    lines.loc[(lines["account_id"] == "A02") & (lines["quarter"] >= 3), "rep_id"] = "chen"
+    lines = lines.sample(frac=1.0, random_state=3)  # any order in, the same sums out
     content = small_content("zh-CN", None, lines=lines)
     path = write_consolidation_workbook(content, tmp_path / "holes.xlsx")
     check(libreoffice, content, path)

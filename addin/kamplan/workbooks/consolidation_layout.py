@@ -75,7 +75,7 @@ class ConsolidationLayout:
 
     def __init__(self, language: str, products: list[str], regions: list[str], *,
                  summary_rows: list[tuple[str, str]] = (), account_rows: list[tuple[str, str]] = (),
-                 n_lines: int = 0, currency: str = "CNY", hold_rows: int = HOLD_ROWS,
+                 account_blocks: list[tuple[int, int]] = (), n_lines: int = 0, currency: str = "CNY", hold_rows: int = HOLD_ROWS,
                  bound_rows: int = BOUND_ROWS):
         self.language = language
         self.currency = currency
@@ -85,9 +85,10 @@ class ConsolidationLayout:
         self.sheet_names = {k: self.t(f"cons.sheet.{k}") for k in
                             ("cover", "summary", "charts", "accounts", "lines", "status", "warnings", "versions",
                              "topdown", "lists")}
+        self._spans: dict[str, str] = {}
         self.lines = self._lines_table(n_lines)
         self.summary = self._summary_table(list(summary_rows))
-        self.accounts = self._accounts_table(list(account_rows))
+        self.accounts = self._accounts_table(list(account_rows), list(account_blocks))
         self.status = self._status_table()
         self.warnings = self._warnings_table()
         self.versions = self._versions_table()
@@ -125,12 +126,21 @@ class ConsolidationLayout:
     def side_label(self, side: str) -> str:
         return self.t(f"cons.td.side.{side}")
 
-    def lines_span(self, key: str) -> str:
-        """Absolute range of one Lines column (one empty row when there are no lines: never a bad range)."""
+    def lines_span(self, key: str, block: tuple[int, int] | None = None) -> str:
+        """Absolute range of one Lines column (one empty row when there are no lines: never a bad range),
+        or of the lines ``block`` (first, last; 0-based line numbers) only."""
+        if block is None and key in self._spans:
+            return self._spans[key]
         tb = self.lines
         c = tb.letter(key)
-        a, b = tb.first_row + 1, max(tb.last_row, tb.first_row) + 1
-        return f"{quote_sheet(tb.sheet)}!${c}${a}:${c}${b}"
+        if block is None:
+            a, b = tb.first_row + 1, max(tb.last_row, tb.first_row) + 1
+        else:
+            a, b = tb.first_row + block[0] + 1, tb.first_row + block[1] + 1
+        span = f"{quote_sheet(tb.sheet)}!${c}${a}:${c}${b}"
+        if block is None:
+            self._spans[key] = span
+        return span
 
     # -- Lines (data) ---------------------------------------------------------------------------------
     def _lines_table(self, n: int) -> Table:
@@ -183,19 +193,19 @@ class ConsolidationLayout:
     def period_label(self, period: str) -> str:
         return self.t("cons.period.year") if period == "y" else self.t("cons.period.q", q=period[1])
 
-    def _block_formulas(self, table: Table, criteria) -> dict:
-        """SUMIFS per quarter over Lines (``criteria(r)``: [(lines column, criterion cell)]); the year is
-        the sum of its quarters; growth and change vs bottom-up are ratios of those cells."""
+    def _block_formulas(self, table: Table, criteria, block=None) -> dict:
+        """SUMIFS per quarter over Lines (``criteria(r)``: [(lines column, criterion cell)]; ``block(r)``:
+        the row's own lines (first, last), or None for all lines); the year is the sum of its quarters;
+        growth and change vs bottom-up are ratios of those cells."""
         src = {"ly": "ly_{m}", "own": "own_{m}", "cur": "{m}"}
         f: dict = {}
-        quarter = self.lines_span("quarter")
         for m in MEASURE_ORDER:
             for w in ("ly", "own", "cur"):
-                col = self.lines_span(src[w].format(m=m))
                 for q in range(1, 5):
-                    def sumifs(r, col=col, q=q):
-                        conds = "".join(f",{self.lines_span(k)},{cell(r)}" for k, cell in criteria(r))
-                        return f"=SUMIFS({col}{conds},{quarter},{q})"
+                    def sumifs(r, key=src[w].format(m=m), q=q):
+                        rows = block(r) if block else None
+                        conds = "".join(f",{self.lines_span(k, rows)},{cell(r)}" for k, cell in criteria(r))
+                        return f"=SUMIFS({self.lines_span(key, rows)}{conds},{self.lines_span('quarter', rows)},{q})"
                     f[block_key(f"q{q}", m, w)] = sumifs
                 letters = [table.letter(block_key(f"q{q}", m, w)) for q in range(1, 5)]
                 f[block_key("y", m, w)] = (lambda letters: lambda r: "=" + "+".join(
@@ -251,7 +261,9 @@ class ConsolidationLayout:
         return self.summary.first_row + idx[0], self.summary.first_row + idx[-1]
 
     # -- Accounts ------------------------------------------------------------------------------------------
-    def _accounts_table(self, rows: list[tuple[str, str]]) -> Table:
+    def _accounts_table(self, rows: list[tuple[str, str]], blocks: list[tuple[int, int]]) -> Table:
+        """One row per account x product; ``blocks``: the first and last line of each row's lines, which
+        the writer keeps together, so each SUMIFS reads four lines instead of all of them."""
         cols = [c_("account_id", self.t("cons.col.account_id"), "key", width=11),
                 c_("account", self.t("cons.col.account"), "info", width=24),
                 c_("rep", self.t("cons.col.rep"), "info", width=14),
@@ -267,7 +279,10 @@ class ConsolidationLayout:
 
         def criteria(r):
             return [("account_id", lambda r: f"${a}{r + 1}"), ("product_id", lambda r: f"${p}{r + 1}")]
-        return _with_formulas(table, self._block_formulas(table, criteria))
+
+        def block(r):
+            return blocks[r - table.first_row] if blocks else None
+        return _with_formulas(table, self._block_formulas(table, criteria, block))
 
     # -- read-only lists ---------------------------------------------------------------------------------------
     def _status_table(self) -> Table:

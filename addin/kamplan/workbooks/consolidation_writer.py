@@ -77,8 +77,13 @@ class _View:
         for k in ("rep_id", "region_id", "cls", "account_id", "product_id", "basis"):
             lines[k] = lines[k].astype(str)
         lines["quarter"] = lines["quarter"].astype(int)
-        self.lines = lines.sort_values(["region_id", "rep_id", "account_id", "product_id", "quarter"],
-                                       kind="mergesort").reset_index(drop=True)
+        # every account's lines together (ordered by its region and salesperson), so the Accounts sheet's
+        # SUMIFS read only the rows of their own account x product
+        by_account = lines.groupby("account_id")
+        lines["_region"] = by_account["region_id"].transform("min")
+        lines["_rep"] = by_account["rep_id"].transform("min")
+        self.lines = lines.sort_values(["_region", "_rep", "account_id", "product_id", "quarter", "rep_id"],
+                                       kind="mergesort").drop(columns=["_region", "_rep"]).reset_index(drop=True)
         self.rep_names = {s.id: s.name.get(lang) for s in cfg.staff}
         self.region_names = {r.id: r.name.get(lang) for r in cfg.regions}
         self.product_names = {p.id: p.name.get(lang) for p in cfg.products}
@@ -96,14 +101,18 @@ class _View:
         self.regions, self.reps, self.products, self.classes = regions, reps, products, classes
         summary = [("company", "*")] + [("region", r) for r in regions] + [("rep", r) for r in reps] + \
             [("class", k) for k in classes] + [("product", p) for p in products]
-        pairs = self.lines[["account_id", "product_id"]].drop_duplicates()
-        self.account_rows = list(pairs.itertuples(index=False, name=None))
+        positions = self.lines.reset_index().groupby(["account_id", "product_id"], sort=False)["index"]
+        blocks = positions.agg(["min", "max", "count"])
+        assert bool(((blocks["max"] - blocks["min"] + 1) == blocks["count"]).all())  # contiguous, by the sort
+        self.account_rows = list(blocks.index)
+        account_blocks = [(int(a), int(b)) for a, b in zip(blocks["min"], blocks["max"])]
         runrate = self.lines["basis"] == "run-rate"
         self.runrate_pairs = set(self.lines.loc[runrate, ["account_id", "product_id"]].itertuples(index=False,
                                                                                               name=None))
         self.runrate_reps = set(self.lines.loc[runrate, "rep_id"])
         self.layout = ConsolidationLayout(lang, products, regions, summary_rows=summary,
-                                          account_rows=self.account_rows, n_lines=len(self.lines),
+                                          account_rows=self.account_rows, account_blocks=account_blocks,
+                                          n_lines=len(self.lines),
                                           currency=cfg.currency)
 
     def name(self, level: str, ident: str) -> str:
