@@ -173,7 +173,8 @@ def test_every_bad_entry_is_reported_at_its_cell_at_once(tmp_path):
         ("unknown-id", hl.ref(h + 3, "id")), ("bad-value", hl.ref(h + 4, "id")),
         ("missing-value", hl.ref(h + 5, "kind")), ("missing-value", hl.ref(h + 6, "id")),
         ("bad-value", hl.ref(h + 7, "kind")),
-        ("bad-bound", bd.ref(b, "rule")), ("unknown-id", bd.ref(b + 1, "rule")), ("missing-value", bd.ref(b + 2, "side")),
+        ("bad-bound", bd.ref(b, "rule")), ("unknown-id", bd.ref(b + 1, "rule")),
+        ("missing-value", bd.ref(b + 2, "side")),
         ("missing-value", bd.ref(b + 3, "rule")),
     }
     assert at == expected, sorted(at ^ expected)

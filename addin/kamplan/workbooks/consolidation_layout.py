@@ -75,8 +75,8 @@ class ConsolidationLayout:
 
     def __init__(self, language: str, products: list[str], regions: list[str], *,
                  summary_rows: list[tuple[str, str]] = (), account_rows: list[tuple[str, str]] = (),
-                 account_blocks: list[tuple[int, int]] = (), n_lines: int = 0, currency: str = "CNY", hold_rows: int = HOLD_ROWS,
-                 bound_rows: int = BOUND_ROWS):
+                 account_blocks: list[tuple[int, int]] = (), n_lines: int = 0, currency: str = "CNY",
+                 hold_rows: int = HOLD_ROWS, bound_rows: int = BOUND_ROWS):
         self.language = language
         self.currency = currency
         self.products = list(products)
@@ -109,8 +109,8 @@ class ConsolidationLayout:
 
     def signature(self) -> str:
         """Fingerprint of the Top-down sheet's layout (columns and rows), stored in the identity block."""
-        text = (f"{KIND}/{SCHEMA_VERSION}|{self.language}|" + "|".join(tb.layout_signature() for tb in
-                                                                     self.input_tables)
+        tables = "|".join(tb.layout_signature() for tb in self.input_tables)
+        text = (f"{KIND}/{SCHEMA_VERSION}|{self.language}|{tables}"
                 + f"|{len(self.products)}/{len(self.regions)}/{self.hold_rows}/{self.bound_rows}")
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -348,9 +348,10 @@ class _Reader:
             number, why = cells.parse_number(raw)
             what = "the company" if level == "company" else f"{level} {ident}"
             if why:
+                unit = self.layout.t("cons.m." + (self._measure_id() or "revenue"))
                 self.err("not-a-number", f"the figure for {what}: {why}",
-                         f"type the figure as a number in {self.layout.t('cons.m.' + (self._measure_id() or 'revenue'))}"
-                         ", or leave the cell empty", sheet=self.sheet_name, cell=ref)
+                         f"type the figure as a number in {unit}, or leave the cell empty", sheet=self.sheet_name,
+                         cell=ref)
             elif number < 0:
                 self.err("negative", f"the figure for {what} is negative ({cells.show(raw)})",
                          "type 0 or more, or leave the cell empty", sheet=self.sheet_name, cell=ref)

@@ -19,7 +19,7 @@ from kamplan.config.schema import CLASS_IDS, PlanConfig
 from kamplan.engine.topdown import BOUND_SYNTAX, TopDownSpec
 from kamplan.problems import Problem
 from kamplan.workbooks.consolidation_layout import (
-    FIGURES_TITLE_ROW, FMT_DATETIME, FMT_INT, FMT_PCT, IDENTITY_SHEET, KIND, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
+    FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY_SHEET, KIND, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
     PERIODS, SCHEMA_VERSION, WHATS, ConsolidationLayout, block_key,
 )
 from kamplan.workbooks.layout import Column, Table, quote_sheet
@@ -163,7 +163,7 @@ class _Writer:
         return self.layout.t(key, **fmt)
 
     def write(self):
-        names, lay = self.layout.sheet_names, self.layout
+        names = self.layout.sheet_names
         cover = self.wb.add_worksheet(names["cover"])
         summary = self.wb.add_worksheet(names["summary"])
         charts = self.wb.add_worksheet(names["charts"])
@@ -211,7 +211,7 @@ class _Writer:
     def _subtitle(self) -> str:
         v, cfg = self.c.version, self.c.config
         kind = str(v.get("kind", ""))
-        kind_label = self.t(f"cons.version_kind.{kind}") if f"cons.version_kind.{kind}" in _KINDS else kind
+        kind_label = self.t(f"cons.version_kind.{kind}") if kind in _KIND_IDS else kind
         return self.t("cons.subtitle", company=cfg.company.name.get(self.L), version=v.get("id", ""),
                       kind=kind_label, currency=cfg.currency)
 
@@ -566,7 +566,6 @@ class _Writer:
 
 
 _KIND_IDS = ("bottom-up", "top-down", "undo", "agreed")
-_KINDS = {f"cons.version_kind.{k}" for k in _KIND_IDS}
 
 
 def _sized(table: Table, n: int) -> Table:
