@@ -63,3 +63,12 @@ class Submission:
     services: pd.DataFrame  # SERVICE_COLUMNS
     requests: pd.DataFrame  # REQUEST_COLUMNS
     warnings: list[Problem] = field(default_factory=list)
+
+# -- actuals (issue 6): the activity log, one row per event -------------------------------------------
+# kind: one of ACTIVITY_KINDS; quantity: how many (visits, trainings, people trained ...; 1 when empty);
+# status: complaints only, "open" or "resolved".  ``ref`` names the complaint (e.g. the ERP ticket
+# number): a later row of the same account and ref with status "resolved" closes it; a complaint
+# without a ref is its own complaint and stays open until a row with the same ref resolves it.
+ACTIVITY_COLUMNS = ["date", "account_id", "kind", "person_id", "quantity", "status", "note", "ref"]
+ACTIVITY_KINDS = ("rep_visit", "exec_visit", "training", "service", "complaint")
+COMPLAINT_STATUSES = ("open", "resolved")

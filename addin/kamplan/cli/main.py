@@ -218,6 +218,8 @@ def templates_build(out):
 def _register_groups():
     from kamplan.cli.accounts import accounts
     cli.add_command(accounts)
+    from kamplan.cli.actuals import actuals
+    cli.add_command(actuals)
 
 
 _register_groups()

@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from kamplan.config.base import Names, Strict
 
 from kamplan.config.segmentation import SegmentationRules
+from kamplan.config.actuals import ActualsRules
 
 Language = Literal["en", "zh-CN"]
 ClassId = Literal["key", "develop", "watch", "drop"]
@@ -138,6 +139,7 @@ class PlanConfig(Strict):
     targets: TargetRules = TargetRules()
     workbook: WorkbookRules = WorkbookRules()
     segmentation: SegmentationRules = SegmentationRules()
+    actuals: ActualsRules = ActualsRules()
 
     @model_validator(mode="after")
     def _cross_references(self):

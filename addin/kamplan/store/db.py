@@ -292,20 +292,8 @@ class Store:
             rows = to_rows(frame, s.HISTORY, f"history from {source}")
         except FrameError as exc:
             raise StoreError(str(exc)) from None
-        periods = sorted({(r["year"], r["quarter"]) for r in rows})
         with self._write() as conn:
-            import_id = conn.execute(s.history_imports.insert().values(
-                source=str(source), imported_at=_now(), n_rows=len(rows),
-                total_volume=math.fsum(r["volume"] for r in rows if r["volume"] is not None),
-                total_revenue=math.fsum(r["revenue"] for r in rows if r["revenue"] is not None),
-                periods=json.dumps(periods))).inserted_primary_key[0]
-            if rows:
-                _insert(conn, s.history_rows, [{**r, "import_id": import_id} for r in rows])
-            p = s.history_periods
-            for year, quarter in periods:
-                at = (p.c.year == year) & (p.c.quarter == quarter)
-                if conn.execute(p.update().where(at).values(import_id=import_id)).rowcount == 0:
-                    conn.execute(p.insert().values(year=year, quarter=quarter, import_id=import_id))
+            _store_history(conn, rows, source)
         return len(rows)
 
     def history(self, years: list[int] | None = None) -> pd.DataFrame:
@@ -760,6 +748,106 @@ class Store:
             rows = sorted(newest.values(), key=lambda r: (r["account_id"], r["indicator"]))
         return _frame_from_dicts(rows, kinds)
 
+    # -- actuals and the activity log (issue 6) -----------------------------------------------------
+    def replace_actuals(self, frame: pd.DataFrame, source: str, report: Mapping[str, Any]) -> tuple[int, int]:
+        """Store actuals summed to HISTORY_COLUMNS as a history import (its quarters replace earlier
+        imports of them, which stay in the file) together with its ``actuals_imports`` record, in one
+        transaction.  Later stages read them with ``history(years=[y])``.
+
+        ``report`` holds the counts and totals of the import: n_files, lines_in, lines_matched,
+        lines_unmatched, volume_in, revenue_in, volume_unmatched, revenue_unmatched and ``detail``
+        (anything JSON can hold: per-file figures, unmatched values).  Stored totals are computed here.
+        Returns (actuals import id, history rows stored).
+        """
+        try:
+            rows = to_rows(frame, s.HISTORY, f"actuals from {source}")
+        except FrameError as exc:
+            raise StoreError(str(exc)) from None
+        need = ("n_files", "lines_in", "lines_matched", "lines_unmatched", "volume_in", "revenue_in",
+                "volume_unmatched", "revenue_unmatched")
+        missing = [k for k in need if k not in report]
+        if missing:
+            raise StoreError(f"the actuals report lacks {missing}; it needs {list(need)}")
+        periods = sorted({(r["year"], r["quarter"]) for r in rows})
+        with self._write() as conn:
+            history_id = _store_history(conn, rows, source)
+            actuals_id = conn.execute(s.actuals_imports.insert().values(
+                history_import_id=history_id, source=str(source), imported_at=_now(),
+                **{k: (_whole(report[k], k) if k.startswith(("n_", "lines_")) else float(report[k])) for k in need},
+                volume_stored=math.fsum(r["volume"] for r in rows if r["volume"] is not None),
+                revenue_stored=math.fsum(r["revenue"] for r in rows if r["revenue"] is not None),
+                rows_stored=len(rows), periods=json.dumps(periods),
+                detail=_json(report.get("detail", {})))).inserted_primary_key[0]
+            _insert_event(conn, "actuals.import", {"actuals_import": actuals_id, "history_import": history_id,
+                                                   "source": str(source), "rows": len(rows), "periods": periods})
+        return actuals_id, len(rows)
+
+    def actuals_imports(self) -> pd.DataFrame:
+        """Every actuals import, oldest first: the columns of ``actuals_imports``; periods as a list of
+        (year, quarter), detail as a dict."""
+        t = s.actuals_imports
+        with self._read() as conn:
+            frame = _frame(conn.execute(sa.select(t).order_by(t.c.id)), {c.name: _kind_of(c) for c in t.columns})
+        frame["periods"] = series([[tuple(x) for x in json.loads(v)] for v in frame["periods"]], "json")
+        frame["detail"] = series([json.loads(v) for v in frame["detail"]], "json")
+        return frame
+
+    def replace_activities(self, frame: pd.DataFrame, source: str, first_month: int = 1) -> int:
+        """Make ``frame`` (ACTIVITY_COLUMNS) the activity log of every fiscal quarter it covers.
+
+        The fiscal year and quarter of each row come from its date and ``first_month`` (the
+        config's ``calendar.first_month``) unless the frame already has ``year`` and ``quarter``
+        columns.  Other quarters keep what they had; earlier rows of the replaced quarters stay
+        in the file under their own import.  Returns the number of rows stored.
+        """
+        from kamplan.engine.actuals import fiscal_year_quarter
+        from kamplan.model import ACTIVITY_COLUMNS
+        if not isinstance(frame, pd.DataFrame):
+            raise StoreError(f"activities from {source}: expected a pandas DataFrame, got {type(frame).__name__}")
+        frame = frame.copy()
+        if "year" not in frame.columns or "quarter" not in frame.columns:
+            missing = [c for c in ACTIVITY_COLUMNS if c not in frame.columns]
+            if missing:
+                raise StoreError(f"activities from {source} lack columns {missing}; "
+                                 f"the columns must be {ACTIVITY_COLUMNS}")
+            try:
+                frame["year"], frame["quarter"] = fiscal_year_quarter(frame["date"], first_month)
+            except (ValueError, TypeError) as exc:
+                raise StoreError(f"activities from {source}: {exc}") from None
+        try:
+            names, tuples = to_tuples(frame, s.ACTIVITIES, f"activities from {source}")
+        except FrameError as exc:
+            raise StoreError(str(exc)) from None
+        yi, qi = names.index("year"), names.index("quarter")
+        periods = sorted({(t[yi], t[qi]) for t in tuples})
+        with self._write() as conn:
+            import_id = conn.execute(s.activity_imports.insert().values(
+                source=str(source), imported_at=_now(), n_rows=len(tuples),
+                periods=json.dumps(periods))).inserted_primary_key[0]
+            _insert_tuples(conn, s.activity_rows, names, tuples, {"import_id": import_id})
+            _point_periods(conn, s.activity_periods, periods, import_id)
+        return len(tuples)
+
+    def activities(self, years: list[int] | None = None) -> pd.DataFrame:
+        """The current activity log (ACTIVITY_COLUMNS + year, quarter), sorted by date, account and
+        import order; ``years`` are fiscal years."""
+        a, p = s.activity_rows, s.activity_periods
+        stmt = (sa.select(*[a.c[c] for c in s.ACTIVITIES.columns])
+                .join(p, (p.c.year == a.c.year) & (p.c.quarter == a.c.quarter) & (p.c.import_id == a.c.import_id))
+                .order_by(a.c.date, a.c.account_id, a.c.import_id, a.c.line_no))
+        if years is not None:
+            stmt = stmt.where(a.c.year.in_([_whole(y, "year") for y in years]))
+        with self._read() as conn:
+            return to_frame(conn.execute(stmt).mappings(), s.ACTIVITIES)
+
+    def activity_imports(self) -> pd.DataFrame:
+        """Every activity-log import, oldest first: id, source, imported_at, n_rows, periods."""
+        t = s.activity_imports
+        with self._read() as conn:
+            frame = _frame(conn.execute(sa.select(t).order_by(t.c.id)), {c.name: _kind_of(c) for c in t.columns})
+        frame["periods"] = series([[tuple(x) for x in json.loads(v)] for v in frame["periods"]], "json")
+        return frame
+
     # -- audit log ----------------------------------------------------------------------------------
     def log_event(self, kind: str, detail: dict) -> None:
         with self._write() as conn:
@@ -797,6 +885,28 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def _store_history(conn: sa.Connection, rows: list[dict[str, Any]], source: str) -> int:
+    """One history import inside the caller's transaction; its quarters now show these rows. Returns its id."""
+    periods = sorted({(r["year"], r["quarter"]) for r in rows})
+    import_id = conn.execute(s.history_imports.insert().values(
+        source=str(source), imported_at=_now(), n_rows=len(rows),
+        total_volume=math.fsum(r["volume"] for r in rows if r["volume"] is not None),
+        total_revenue=math.fsum(r["revenue"] for r in rows if r["revenue"] is not None),
+        periods=json.dumps(periods))).inserted_primary_key[0]
+    if rows:
+        _insert(conn, s.history_rows, [{**r, "import_id": import_id} for r in rows])
+    _point_periods(conn, s.history_periods, periods, import_id)
+    return import_id
+
+
+def _point_periods(conn: sa.Connection, table: sa.Table, periods: list[tuple[int, int]], import_id: int) -> None:
+    """Make ``import_id`` the current import of each (year, quarter) in ``periods``."""
+    for year, quarter in periods:
+        at = (table.c.year == year) & (table.c.quarter == quarter)
+        if conn.execute(table.update().where(at).values(import_id=import_id)).rowcount == 0:
+            conn.execute(table.insert().values(year=year, quarter=quarter, import_id=import_id))
 
 
 def _insert_tuples(conn: sa.Connection, table: sa.Table, names: list[str], tuples: list[tuple],

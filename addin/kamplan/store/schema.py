@@ -24,7 +24,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from kamplan.model import (
-    HISTORY_COLUMNS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS,
+    ACTIVITY_COLUMNS, HISTORY_COLUMNS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS,
 )
 
 
@@ -328,6 +328,56 @@ judgements = sa.Table(
 )
 SEGMENTATION_TABLES = (classification_runs, classifications, class_overrides, judgements)
 
+# -- actuals (issue 6): invoice/delivery imports and the activity log ----------------------------------
+# Invoice lines are aggregated to HISTORY_COLUMNS and stored as a history import; ``actuals_imports``
+# keeps what the files held next to what was stored (lines in, matched, unmatched, totals).
+KINDS.update({"date": "date", "person_id": "str", "quantity": "float", "status": "str", "note": "str",
+              "ref": "str"})
+ACTIVITIES = LineSpec("activities", ACTIVITY_COLUMNS + ["year", "quarter"],
+                      {"date", "account_id", "kind", "year", "quarter"})
+actuals_imports = sa.Table(
+    "actuals_imports", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("history_import_id", sa.Integer, sa.ForeignKey("history_imports.id"), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # the file names, "; "-separated
+    sa.Column("imported_at", IsoDateTime(), nullable=False),
+    sa.Column("n_files", sa.Integer, nullable=False),
+    sa.Column("lines_in", sa.Integer, nullable=False),  # data lines read from the stored files
+    sa.Column("lines_matched", sa.Integer, nullable=False),
+    sa.Column("lines_unmatched", sa.Integer, nullable=False),
+    sa.Column("volume_in", sa.Double, nullable=False),  # in plan units, after conversion
+    sa.Column("revenue_in", sa.Double, nullable=False),  # in the plan currency, after conversion
+    sa.Column("volume_unmatched", sa.Double, nullable=False),
+    sa.Column("revenue_unmatched", sa.Double, nullable=False),
+    sa.Column("volume_stored", sa.Double, nullable=False),
+    sa.Column("revenue_stored", sa.Double, nullable=False),
+    sa.Column("rows_stored", sa.Integer, nullable=False),  # quarter x account x product rows
+    sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
+    sa.Column("detail", sa.Text, nullable=False),  # JSON: per file lines and totals, unmatched values
+)
+activity_imports = sa.Table(
+    "activity_imports", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", IsoDateTime(), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
+)
+activity_rows = sa.Table(
+    "activity_rows", METADATA,
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("activity_imports.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    *ACTIVITIES.sa_columns(),
+    sa.Index("ix_activity_rows_period", "year", "quarter", "import_id"),
+)
+activity_periods = sa.Table(
+    "activity_periods", METADATA,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("quarter", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("activity_imports.id"), nullable=False),
+)
+ACTUALS_TABLES = (actuals_imports, activity_imports, activity_rows, activity_periods)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
@@ -345,6 +395,7 @@ def add_tables(*tables: sa.Table) -> Migration:
 # A feature that adds tables defines them above in its own section and appends add_tables(...) here.
 MIGRATIONS: list[Migration] = [
     add_tables(*SEGMENTATION_TABLES),  # 1 -> 2: account segmentation (issue 3)
+    add_tables(*ACTUALS_TABLES),  # actuals imports and the activity log (issue 6)
 ]
 
 

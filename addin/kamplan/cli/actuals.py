@@ -1,0 +1,155 @@
+"""``kamplan actuals``: ERP invoice/delivery lines (import) and the activity log (activities) into the store.
+
+Register on the main command with ``cli.add_command(actuals)``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from kamplan.cli.output import console, escape, print_json, problem_line
+
+SHOW = 10  # unmatched values printed per file before "... and N more"
+
+
+def _open(ctx):
+    from kamplan.cli.main import open_workspace
+    return open_workspace(ctx)
+
+
+def _bar(label, total):
+    from kamplan.cli.main import progress_bar
+    return progress_bar(label, total)
+
+
+@click.group()
+def actuals():
+    """Actuals: invoice or delivery lines from the ERP (import) and the activity log (activities)."""
+
+
+@actuals.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def actuals_import(ctx, files, dry_run, as_json):
+    """Import ERP exports of invoice or delivery lines (CSV or xlsx) as actuals.
+
+    Columns (names set in the config's actuals.columns; Chinese headers accepted): date, customer,
+    product, quantity, amount, optionally cost, unit, currency.  Lines are summed per fiscal quarter,
+    account and product; the quarters the files cover replace earlier imports of them (kept in the
+    store), so give all files of a quarter together.  Lines of customers or products that are not
+    in the plan are listed and written to reports/actuals_unmatched_<time>.csv.
+    Exit status 1 when any file was rejected, 0 otherwise.
+    """
+    from kamplan.stages.actuals import import_actuals
+    with _open(ctx) as ws:
+        with _bar("Reading", len(files)) as step:
+            res = import_actuals(ws, list(files), dry_run=dry_run, progress=step)
+        if as_json:
+            print_json({"stored": res.stored, "dry_run": dry_run, "actuals_import_id": res.actuals_import_id,
+                        "rows_stored": res.rows_stored, "periods": res.periods, "store": res.store_where,
+                        "volume_stored": res.volume_stored, "revenue_stored": res.revenue_stored,
+                        "unmatched_file": res.unmatched_path,
+                        "files": [{**f.totals(), "unmatched_values": [vars(u) for u in f.unmatched_values],
+                                   "problems": f.problems} for f in res.files],
+                        "problems": res.problems})
+        else:
+            _print_actuals(res, ws.config.currency)
+        sys.exit(1 if res.rejected or not (res.stored or dry_run) else 0)
+
+
+def _print_actuals(res, currency: str) -> None:
+    for f in res.files:
+        colour = "green" if f.outcome == "read" else "red"
+        console.print(f"[{colour}]{f.outcome:>8}[/{colour}] {escape(f.path.name)}"
+                      + (f"  {f.lines:,} lines: {f.matched:,} matched, {f.unmatched:,} not in the plan"
+                         if f.outcome == "read" else ""))
+        for p in f.problems:
+            console.print(problem_line(p))
+        for u in f.unmatched_values[:SHOW]:
+            console.print(f"  [yellow]not in the plan[/yellow] {u.what} {escape(repr(u.value))}: {u.lines:,} line(s) "
+                          f"from row {u.first_row}, {u.quantity:,.2f} in file units, {u.revenue:,.0f} {currency} — "
+                          f"{escape(u.fix())}")
+        if len(f.unmatched_values) > SHOW:
+            console.print(f"  ... and {len(f.unmatched_values) - SHOW} more values (see the unmatched file)")
+    for p in res.problems:
+        console.print(problem_line(p))
+    good = [f for f in res.files if f.outcome == "read"]
+    if good:
+        table = Table(title="Totals", header_style="bold")
+        for c in ("", "lines", "volume (plan units)", f"revenue ({currency})"):
+            table.add_column(c, justify="right" if c else "left")
+        table.add_row("in the files", f"{sum(f.lines for f in good):,}",
+                      f"{sum(f.volume_matched + f.volume_unmatched for f in good):,.2f}",
+                      f"{sum(f.revenue_in for f in good):,.2f}")
+        table.add_row("not in the plan", f"{sum(f.unmatched for f in good):,}",
+                      f"{sum(f.volume_unmatched for f in good):,.2f}",
+                      f"{sum(f.revenue_unmatched for f in good):,.2f}")
+        table.add_row("matched", f"{sum(f.matched for f in good):,}", f"{sum(f.volume_matched for f in good):,.2f}",
+                      f"{sum(f.revenue_matched for f in good):,.2f}")
+        table.add_row("stored" if res.stored else "to store", f"{0 if res.history is None else len(res.history):,} rows",
+                      f"{res.volume_stored:,.2f}", f"{res.revenue_stored:,.2f}")
+        console.print(table)
+    quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
+    if res.stored:
+        console.print(f"Stored {res.rows_stored:,} quarter x account x product rows for {quarters} in "
+                      f"[bold]{escape(res.store_where)}[/bold] (actuals import {res.actuals_import_id}; earlier "
+                      "imports of these quarters are kept)")
+    elif res.dry_run:
+        console.print(f"Dry run: {quarters or 'nothing'} would be replaced; nothing was stored.")
+    else:
+        console.print("[red]Nothing was stored.[/red]")
+    if res.unmatched_path:
+        console.print(f"Lines not in the plan: [bold]{escape(str(res.unmatched_path))}[/bold]")
+    if res.rejected:
+        console.print(f"[red]{len(res.rejected)} file(s) rejected[/red]: fix them and import them again "
+                      "together with the other files of their quarters.")
+
+
+@actuals.command("activities")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def actuals_activities(ctx, files, dry_run, as_json):
+    """Import the activity log (CSV or xlsx): one row per visit, training, service or complaint.
+
+    Columns (names set in actuals.activity_columns; Chinese headers accepted): date, account, kind
+    (rep_visit, exec_visit, training, service, complaint or 拜访, 高层拜访, 培训, 服务, 投诉), person,
+    quantity, status (complaints: open/resolved), note, ref (names a complaint so a later row can
+    resolve it).  The fiscal quarters the files cover replace earlier imports of them (kept).
+    Exit status 1 when any file was rejected, 0 otherwise.
+    """
+    from kamplan.stages.actuals import import_activities
+    with _open(ctx) as ws:
+        with _bar("Reading", len(files)) as step:
+            res = import_activities(ws, list(files), dry_run=dry_run, progress=step)
+        if as_json:
+            print_json({"rows_stored": res.rows_stored, "dry_run": dry_run, "periods": res.periods,
+                        "store": res.store_where,
+                        "files": [{"file": f.path.name, "outcome": f.outcome, "lines": f.lines, "matched": f.matched,
+                                   "unmatched": f.unmatched, "problems": f.problems} for f in res.files],
+                        "problems": res.problems})
+        else:
+            for f in res.files:
+                colour = "green" if f.outcome == "read" else "red"
+                console.print(f"[{colour}]{f.outcome:>8}[/{colour}] {escape(f.path.name)}"
+                              + (f"  {f.lines:,} rows: {f.matched:,} kept, {f.unmatched:,} of unknown accounts"
+                                 if f.outcome == "read" else ""))
+                for p in f.problems:
+                    console.print(problem_line(p))
+            for p in res.problems:
+                console.print(problem_line(p))
+            quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
+            if res.rows_stored:
+                console.print(f"Stored {res.rows_stored:,} activity rows for {quarters} in "
+                              f"[bold]{escape(res.store_where)}[/bold] (earlier imports of these quarters are kept)")
+            elif dry_run and res.periods:
+                console.print(f"Dry run: {quarters} would be replaced; nothing was stored.")
+            else:
+                console.print("[red]Nothing was stored.[/red]")
+        sys.exit(1 if res.rejected or not (res.rows_stored or dry_run) else 0)
