@@ -16,6 +16,7 @@ from kamplan.config.base import Names, Strict
 
 from kamplan.config.segmentation import SegmentationRules
 from kamplan.config.actuals import ActualsRules
+from kamplan.config.evaluation import EvaluationRules
 
 Language = Literal["en", "zh-CN"]
 ClassId = Literal["key", "develop", "watch", "drop"]
@@ -140,6 +141,7 @@ class PlanConfig(Strict):
     workbook: WorkbookRules = WorkbookRules()
     segmentation: SegmentationRules = SegmentationRules()
     actuals: ActualsRules = ActualsRules()
+    evaluation: EvaluationRules = EvaluationRules()
 
     @model_validator(mode="after")
     def _cross_references(self):

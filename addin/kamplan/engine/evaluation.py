@@ -32,6 +32,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from kamplan.engine.actuals import complaint_status
+
 PERIODS = ("q", "ytd")  # the quarter evaluated, and the year to date up to and including it
 LINE_KEYS = ["rep_id", "account_id", "product_id"]
 AMOUNTS = ("target_volume", "actual_volume", "target_revenue", "actual_revenue", "target_gm", "actual_gm")
@@ -225,7 +227,8 @@ def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, ac
     ``plan_visits``: account_id, quarter, rep_visits, exec_visits (the plan); ``plan_trainings``:
     account_id, quarter (one row per planned training); ``activities``: the year's activities
     (account_id, kind, quantity, status, quarter); ``support_allocated``: account_id, amount
-    (allocated support for the year, any unit) or None when no allocation exists.
+    (allocated support for the year, any unit) or None when no allocation exists. Complaints are
+    counted as ``engine.actuals.complaint_status`` reads them (by account and ref; the last status wins).
 
     One row per salesperson x account, for the quarter (q_) and the year to date (ytd_):
     P_rep_planned, P_rep_made, P_exec_planned, P_exec_made, P_trainings_planned, P_trainings_held,
@@ -259,9 +262,12 @@ def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, ac
         out["support_allocated"] = out["account_id"].map(alloc).fillna(0.0).astype(float)
     else:
         out["support_allocated"] = np.nan
-    through = act[act["quarter"].astype(int) <= int(quarter)]
-    complaints = through[through["kind"] == "complaint"]
-    open_ = complaints[complaints["status"].fillna("open").astype(str).str.lower() != "resolved"]
+    if "ref" not in act.columns:
+        act["ref"] = None
+    if "date" not in act.columns:
+        act["date"] = pd.NaT
+    complaints = complaint_status(act[act["quarter"].astype(int) <= int(quarter)])
+    open_ = complaints[complaints["status"] == "open"]
     out["complaints"] = out["account_id"].map(complaints.groupby("account_id").size()).fillna(0).astype(int)
     out["open_complaints"] = out["account_id"].map(open_.groupby("account_id").size()).fillna(0).astype(int)
     return out.sort_values(["rep_id", "account_id"], kind="mergesort").reset_index(drop=True)
