@@ -208,7 +208,8 @@ def test_activity_vs_plan_and_scorecard_by_hand():
     acts = pd.DataFrame({
         "account_id": ["A", "A", "A", "A", "B", "B", "B"],
         "kind": ["rep_visit", "rep_visit", "exec_visit", "training", "service", "complaint", "complaint"],
-        "quantity": [2, 3, 1, 1, 2.5, 1, 1], "status": [None, None, None, None, None, "open", "resolved"],
+        "quantity": [2, 3, 1, 12, 2.5, 1, 1],  # 12 people at one training
+        "status": [None, None, None, None, None, "open", "resolved"],
         "ref": [None, None, None, None, None, "T1", "T2"],
         "date": pd.to_datetime(["2027-02-01", "2027-04-02", "2027-05-03", "2027-05-04", "2027-06-05", "2027-06-06",
                                 "2027-03-07"]),

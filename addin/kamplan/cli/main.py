@@ -220,6 +220,8 @@ def _register_groups():
     cli.add_command(accounts)
     from kamplan.cli.actuals import actuals
     cli.add_command(actuals)
+    from kamplan.cli.evaluate import COMMANDS as evaluation_commands
+    [cli.add_command(c) for c in evaluation_commands]
 
 
 _register_groups()

@@ -232,8 +232,9 @@ def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, ac
 
     One row per salesperson x account, for the quarter (q_) and the year to date (ytd_):
     P_rep_planned, P_rep_made, P_exec_planned, P_exec_made, P_trainings_planned, P_trainings_held,
-    and ytd_support_delivered (executive visits + service days), support_allocated (NaN when
-    unknown), open_complaints, complaints.
+    and ytd_support_delivered (executive visits + service quantities), support_allocated (NaN when
+    unknown), open_complaints, complaints. Visits and services add up their quantities; trainings are
+    counted as events (a training's quantity is the number of people trained).
     """
     accounts = sorted(set(plan_visits["account_id"]) | set(plan_trainings["account_id"])
                       | set(activities["account_id"]) | set(account_reps))
@@ -248,13 +249,15 @@ def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, ac
         pt = plan_trainings[plan_trainings["quarter"].astype(int).isin(qs)].groupby("account_id").size()
         aq = act[act["quarter"].astype(int).isin(qs)]
         made = aq.groupby(["account_id", "kind"])["quantity"].sum().unstack(fill_value=0.0)
+        # a training's quantity is the people trained: trainings held are counted as events
+        held = aq[aq["kind"] == "training"].groupby("account_id").size()
         p = period + "_"
         out[p + "rep_planned"] = out["account_id"].map(pv["rep_visits"]).fillna(0.0).astype(float).to_numpy()
         out[p + "rep_made"] = _kind(out, made, "rep_visit")
         out[p + "exec_planned"] = out["account_id"].map(pv["exec_visits"]).fillna(0.0).astype(float).to_numpy()
         out[p + "exec_made"] = _kind(out, made, "exec_visit")
         out[p + "trainings_planned"] = out["account_id"].map(pt).fillna(0).astype(float).to_numpy()
-        out[p + "trainings_held"] = _kind(out, made, "training")
+        out[p + "trainings_held"] = out["account_id"].map(held).fillna(0).astype(float).to_numpy()
         if period == "ytd":
             out["ytd_support_delivered"] = out["ytd_exec_made"] + _kind(out, made, "service")
     if support_allocated is not None:
