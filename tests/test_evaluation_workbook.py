@@ -74,15 +74,21 @@ def test_vp_ratings_comments_and_statuses_round_trip_into_the_store(ws, tmp_path
     # collecting the same file again changes nothing
     [g] = collect_evaluations(ws, [filled]).files
     assert g.outcome == "unchanged"
-    # clearing a rating is stored as a new row; the old one stays
+    # clearing a rating in a fresh workbook (which shows it) is stored as a new row; the old one stays
+    fresh = evaluate(ws, 2).paths["VP"]
     cleared = tmp_path / "cleared.xlsx"
-    fill_vp_workbook(filled, cleared, raw={("scorecard", list(layout_of(filled).scorecard.row_keys).index(
+    fill_vp_workbook(fresh, cleared, raw={("scorecard", list(layout_of(fresh).scorecard.row_keys).index(
         (reps[0], "relationship")), "rating"): None})
     [h] = collect_evaluations(ws, [cleared]).files
-    assert (h.outcome, h.ratings) == ("stored", 1)
+    assert (h.outcome, h.ratings) == ("stored", 1), [str(p) for p in h.problems]
     assert len(evaluation_ratings(ws.store, 2027, 2, include_history=True)) == 4
     now = evaluation_ratings(ws.store, 2027, 2).set_index(["rep_id", "goal"])
     assert math.isnan(now.at[(reps[0], "relationship"), "rating"])  # cleared
+    # the older file, collected again, cannot bring the cleared rating back
+    [k] = collect_evaluations(ws, [filled]).files
+    assert k.outcome == "unchanged" and [p.code for p in k.problems] == ["later-entry-kept"]
+    now = evaluation_ratings(ws.store, 2027, 2).set_index(["rep_id", "goal"])
+    assert math.isnan(now.at[(reps[0], "relationship"), "rating"])
 
 
 def test_bad_entries_are_precise_problems_and_nothing_is_stored(ws, tmp_path):

@@ -390,8 +390,9 @@ class CollectEvaluationResult:
 
 def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = _noop,
                         now: dt.datetime | None = None) -> CollectEvaluationResult:
-    """Read the VP's evaluation workbooks; store ratings, comments and service statuses that differ from
-    those in force (nothing is deleted). A file with any error stores nothing."""
+    """Read the VP's evaluation workbooks; store ratings, comments and service statuses the VP changed in the
+    file (against what it showed when written) that differ from those in force; an older file collected
+    again cannot undo later entries. Nothing is deleted; a file with any error stores nothing."""
     from kamplan.stages.targets import expand_inputs
     files, problems = expand_inputs(paths)
     out = [CollectedFile(Path(p.file or "?"), "rejected", problems=[p]) for p in problems]
@@ -412,26 +413,47 @@ def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = _
 
 
 def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path, now) -> CollectedFile:
-    year = got.identity.year
-    quarter = got.identity.quarter if got.identity.evaluation == "quarter" else 0
+    ident = got.identity
+    year = ident.year
+    quarter = ident.quarter if ident.evaluation == "quarter" else 0
     at = (now or dt.datetime.now()).replace(microsecond=0)
     by = got.reviewer or ""
-    in_force = {(r.rep_id, r.goal): (_num(r.rating), r.comment or None)
-                for r in evaluation_ratings(ws.store, year, quarter).itertuples()}
-    ratings = []
+    found = list(found)
+
+    def later(row) -> bool:
+        """An entry made after this workbook was written, in another workbook: it stands."""
+        return row is not None and row["workbook_id"] != ident.workbook_id and row["at"] >= ident.generated_at
+
+    rf = evaluation_ratings(ws.store, year, quarter)
+    in_force = {(r["rep_id"], r["goal"]): r for r in rf.to_dict("records")}
+    ratings, kept = [], []
     for row in got.ratings:
-        new = (row.rating, row.comment)
-        if in_force.get((row.rep_id, row.goal), (None, None)) != new:
-            ratings.append({"rep_id": row.rep_id, "goal": row.goal, "rating": row.rating, "comment": row.comment,
-                            "by": by, "at": at, "source": row.source})
+        old = in_force.get((row.rep_id, row.goal))
+        if not row.changed or (old is not None and (_num(old["rating"]), old["comment"] or None) ==
+                               (row.rating, row.comment)):
+            continue
+        if later(old):
+            kept.append(row.source)
+            continue
+        ratings.append({"rep_id": row.rep_id, "goal": row.goal, "rating": row.rating, "comment": row.comment,
+                        "by": by, "at": at, "source": row.source, "workbook_id": ident.workbook_id})
     st = service_statuses(ws.store, year)
-    current = {(a, c): (s, n) for a, c, s, n in zip(st["account_id"], st["commitment"], st["status"], st["note"])}
+    current = {(r["account_id"], r["commitment"]): r for r in st.to_dict("records")}
     statuses = []
     for row in got.services:
-        new = (row.status, row.note)
-        if current.get((row.account_id, row.commitment), (None, None)) != new:
-            statuses.append({"account_id": row.account_id, "commitment": row.commitment, "status": row.status,
-                             "note": row.note, "by": by, "at": at, "source": row.source})
+        old = current.get((row.account_id, row.commitment))
+        if not row.changed or (old is not None and (old["status"], old["note"] or None) == (row.status, row.note)):
+            continue
+        if later(old):
+            kept.append(row.source)
+            continue
+        statuses.append({"account_id": row.account_id, "commitment": row.commitment, "status": row.status,
+                         "note": row.note, "by": by, "at": at, "source": row.source,
+                         "workbook_id": ident.workbook_id})
+    if kept:
+        found.append(warning("later-entry-kept", f"{len(kept)} entr(y/ies) were changed since this workbook was "
+                             f"written and keep the later value (first: {kept[0]})",
+                             "write a fresh evaluation workbook (kamplan evaluate) to change them again", file=path))
     n_r, n_s = record_evaluation_inputs(ws.store, year, quarter, ratings, statuses)
     return CollectedFile(path, "stored" if n_r or n_s else "unchanged", n_r, n_s, found)
 

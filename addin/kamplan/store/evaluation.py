@@ -24,8 +24,8 @@ SERVICE_STATUSES = ("open", "in_progress", "delivered", "late", "dropped")
 
 def record_evaluation_inputs(store: Store, year: int, quarter: int, ratings: Sequence[Mapping[str, Any]] = (),
                              statuses: Sequence[Mapping[str, Any]] = ()) -> tuple[int, int]:
-    """Add ratings (rep_id, goal, rating or None, comment or None, by, at, source) and service statuses
-    (account_id, commitment, status or None, note, by, at, source) in one transaction.
+    """Add ratings (rep_id, goal, rating or None, comment or None, by, at, source, workbook_id) and service
+    statuses (account_id, commitment, status or None, note, by, at, source, workbook_id) in one transaction.
 
     ``quarter`` 1-4 for a quarterly evaluation, 0 for the annual one. Returns how many of each.
     """
@@ -42,7 +42,8 @@ def record_evaluation_inputs(store: Store, year: int, quarter: int, ratings: Seq
         _check_at(r)
         r_rows.append({"year": year, "quarter": quarter, "rep_id": str(r["rep_id"]), "goal": str(r["goal"]),
                        "rating": rating, "comment": r.get("comment") or None, "by": str(r.get("by") or ""),
-                       "at": r["at"], "source": str(r.get("source") or "")})
+                       "at": r["at"], "source": str(r.get("source") or ""),
+                       "workbook_id": str(r.get("workbook_id") or "")})
     for x in statuses:
         status = x.get("status")
         if status is not None and status not in SERVICE_STATUSES:
@@ -50,7 +51,8 @@ def record_evaluation_inputs(store: Store, year: int, quarter: int, ratings: Seq
         _check_at(x)
         s_rows.append({"year": year, "quarter": quarter, "account_id": str(x["account_id"]),
                        "commitment": str(x["commitment"]), "status": status, "note": x.get("note") or None,
-                       "by": str(x.get("by") or ""), "at": x["at"], "source": str(x.get("source") or "")})
+                       "by": str(x.get("by") or ""), "at": x["at"], "source": str(x.get("source") or ""),
+                       "workbook_id": str(x.get("workbook_id") or "")})
     with store._write() as conn:
         if r_rows:
             _insert(conn, s.evaluation_ratings, r_rows)
@@ -71,7 +73,7 @@ def evaluation_ratings(store: Store, year: int, quarter: int | None = None,
                        include_history: bool = False) -> pd.DataFrame:
     """Ratings in force (the newest per year, quarter, salesperson and goal), or every row oldest first.
 
-    Columns: id, year, quarter, rep_id, goal, rating, comment, by, at, source.
+    Columns: id, year, quarter, rep_id, goal, rating, comment, by, at, source, workbook_id.
     """
     t = s.evaluation_ratings
     stmt = sa.select(t).where(t.c.year == _whole(year, "year")).order_by(t.c.id)
@@ -83,7 +85,7 @@ def evaluation_ratings(store: Store, year: int, quarter: int | None = None,
 def service_statuses(store: Store, year: int, include_history: bool = False) -> pd.DataFrame:
     """Service statuses in force (the newest per account and commitment), or every row oldest first.
 
-    Columns: id, year, quarter, account_id, commitment, status, note, by, at, source.
+    Columns: id, year, quarter, account_id, commitment, status, note, by, at, source, workbook_id.
     """
     t = s.service_statuses
     stmt = sa.select(t).where(t.c.year == _whole(year, "year")).order_by(t.c.id)

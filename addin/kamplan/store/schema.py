@@ -392,6 +392,7 @@ evaluation_ratings = sa.Table(
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", IsoDateTime(), nullable=False),
     sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell
+    sa.Column("workbook_id", _ID(), nullable=False),  # the workbook it was typed in ("" from elsewhere)
     sa.Index("ix_evaluation_ratings_key", "year", "quarter", "rep_id", "goal"),
 )
 # The status the VP gives a service commitment of the plan (matched by account and commitment text).
@@ -407,6 +408,7 @@ service_statuses = sa.Table(
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", IsoDateTime(), nullable=False),
     sa.Column("source", sa.Text, nullable=False),
+    sa.Column("workbook_id", _ID(), nullable=False),
     sa.Index("ix_service_statuses_key", "year", "account_id"),
 )
 EVALUATION_TABLES = (evaluation_ratings, service_statuses)

@@ -16,7 +16,7 @@ from kamplan.workbooks import cells
 from kamplan.workbooks.evaluation_layout import (
     ET, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
 )
-from kamplan.workbooks.evaluation_writer import IDENTITY_BLOCKS, EvaluationIdentity
+from kamplan.workbooks.evaluation_writer import IDENTITY_BLOCKS, TEXT_BLOCKS, EvaluationIdentity
 from kamplan.workbooks.layout import SheetValues, Table
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.xlsxio import read_sheets
@@ -32,6 +32,7 @@ class RatingEntry:
     rating: float | None
     comment: str | None
     source: str  # file › sheet › cell of the rating
+    changed: bool = True  # differs from what the workbook showed when it was written
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ServiceEntry:
     status: str | None
     note: str | None
     source: str
+    changed: bool = True
 
 
 @dataclass
@@ -69,7 +71,7 @@ def read_identity(sheet: SheetValues | None) -> dict:
         if r == 0:
             continue
         for name, (col, width) in IDENTITY_BLOCKS.items():
-            key = tuple(key_text(get(col + k)) if name != "goals" else str(get(col + k)).strip()
+            key = tuple(key_text(get(col + k)) if name not in TEXT_BLOCKS else str(get(col + k)).strip()
                         for k in range(width))
             if key[0]:
                 out[name].append(key)
@@ -115,7 +117,8 @@ class _Reader:
                 self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
                          "open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again")
             return None, self.problems
-        built = self._identity(read_identity(ident_sheets.get(IDENTITY_SHEET)))
+        self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        built = self._identity(self.ident)
         if built is None:
             return None, self.problems
         identity, layout = built
@@ -142,6 +145,12 @@ class _Reader:
         reviewer = self._reviewer(layout, sheets[sc.sheet])
         ratings = self._ratings(layout, sheets[sc.sheet])
         services = self._services(layout, sheets[sv.sheet], identity)
+        shown = {(r, g): (float(v) if v else None, c or None) for r, g, v, c in self.ident["shown"]}
+        for e in ratings:
+            e.changed = (e.rating, e.comment) != shown.get((e.rep_id, e.goal), (None, None))
+        shown_s = {(r, a, n): (st or None, nt or None) for r, a, n, st, nt in self.ident["shown_services"]}
+        for e, (rep, acc, no) in zip(services, sv.row_keys):
+            e.changed = (e.status, e.note) != shown_s.get((rep, acc, no), (None, None))
         if has_errors(self.problems):
             return None, self.problems
         return EvaluationInput(identity, self.file, self.hash, reviewer, layout, ratings, services,

@@ -383,7 +383,13 @@ class _Writer:
             ws.write_string(r, 1, v)
         blocks = [("lines", lay.results.row_keys, 3), ("accounts", lay.accounts.row_keys, 7),
                   ("reps", lay.reps.row_keys, 10), ("services", lay.services.row_keys, 12),
-                  ("goals", [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals], 16)]
+                  ("goals", [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals], 16),
+                  # what the VP's cells showed when written: a re-collected older file cannot undo later entries
+                  ("shown", [(r, g, "" if v[0] is None else repr(float(v[0])), v[1] or "")
+                             for (r, g), v in sorted(c.ratings.items()) if v != (None, None)], 21),
+                  ("shown_services", [(r, a, str(n), st or "", nt or "") for r, a, n, st, nt in zip(
+                      c.services["rep_id"], c.services["account_id"], c.services["no"], c.services["status"],
+                      c.services["note"]) if isinstance(st, str) or isinstance(nt, str)], 26)]
         for name, rows, col in blocks:
             ws.write_string(0, col, name)
             for r, key in enumerate(rows, start=1):
@@ -393,7 +399,9 @@ class _Writer:
         self._protect(ws)
 
 
-IDENTITY_BLOCKS = {"lines": (3, 3), "accounts": (7, 2), "reps": (10, 1), "services": (12, 3), "goals": (16, 4)}
+IDENTITY_BLOCKS = {"lines": (3, 3), "accounts": (7, 2), "reps": (10, 1), "services": (12, 3), "goals": (16, 4),
+                   "shown": (21, 4), "shown_services": (26, 5)}
+TEXT_BLOCKS = ("goals", "shown", "shown_services")  # read as text, not as keys
 
 
 def _how_to(language: str, lay: EvaluationLayout) -> str:
