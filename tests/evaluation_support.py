@@ -124,18 +124,8 @@ def fill_vp_workbook(src: Path, dst: Path, *, reviewer: str | None = "Li Ming", 
 
 
 def layout_of(path: Path):
-    from kamplan.workbooks.evaluation_layout import EvaluationLayout, GoalSpec, IDENTITY_SHEET
-    from kamplan.workbooks.evaluation_reader import read_identity
-    from kamplan.workbooks.xlsxio import read_sheets
-    sheets, _ = read_sheets(path, [IDENTITY_SHEET])
-    i = read_identity(sheets[IDENTITY_SHEET])
-    return EvaluationLayout(i["language"], int(i["year"]), int(i["quarter"]), i["evaluation"], i["audience"],
-                            lines=i["lines"], accounts=i["accounts"], reps=[r[0] for r in i["reps"]],
-                            goals=[GoalSpec(a, b, c, float(d)) for a, b, c, d in i["goals"]], services=i["services"],
-                            n_warnings=int(i["n_warnings"]), n_classes=int(i["n_classes"]),
-                            with_allocation=i["with_allocation"] == "1",
-                            scale=(int(i["scale_min"]), int(i["scale_max"])), cap=float(i["cap"]),
-                            currency=i["currency"], unit=i["unit"])
+    from kamplan.demo.evaluation import evaluation_layout_of
+    return evaluation_layout_of(path)
 
 
 __all__ = ["evaluation_workspace", "fill_vp_workbook", "layout_of", "LockedCellError", "np"]

@@ -215,7 +215,8 @@ def test_activity_vs_plan_and_scorecard_by_hand():
                                 "2027-03-07"]),
         "quarter": [1, 2, 2, 2, 2, 2, 1]})
     act = activity_vs_plan(visits, trainings, acts, 2, REPS,
-                           support_allocated=pd.DataFrame({"account_id": ["B"], "amount": [4.0]})).set_index("account_id")
+                           support_allocated=pd.DataFrame({"account_id": ["B", "B"], "amount": [4.0, 10.0],
+                                                                           "quarter": [2, 3]})).set_index("account_id")
     assert act.at["A", "ytd_rep_planned"] == 6 and act.at["A", "ytd_rep_made"] == 5 and act.at["A", "q_rep_made"] == 3
     assert act.at["A", "q_exec_made"] == 1 and act.at["A", "q_trainings_held"] == 1
     assert act.at["B", "ytd_support_delivered"] == 2.5 and act.at["B", "support_allocated"] == 4.0

@@ -198,3 +198,14 @@ def test_command_line(ws, tmp_path):
     assert out.exit_code == 0 and "revenue at risk" in out.output
     out = runner.invoke(cli, ["-w", str(ws.root), "evaluate", "annual"])
     assert out.exit_code == 0 and "evaluation_2027_annual_summary.xlsx" in out.output, out.output
+
+
+def test_the_demo_vp_fills_a_workbook_that_collects_cleanly(ws, tmp_path):
+    import numpy as np
+    from kamplan.demo.evaluation import fill_vp_evaluation
+    res = evaluate(ws, 2)
+    n = fill_vp_evaluation(res.paths["VP"], tmp_path / "vp.xlsx", np.random.default_rng(1))
+    [f] = collect_evaluations(ws, [tmp_path / "vp.xlsx"]).files
+    assert f.outcome == "stored" and f.ratings >= n == 2 * len(res.data.reps), [str(p) for p in f.problems]
+    assert f.statuses == len(res.data.services)
+    assert evaluation_data(ws, 2).totals["scored_weight"].eq(1.0).all()  # every goal now has a score

@@ -179,3 +179,18 @@ def test_a_vp_workbook_saved_by_libreoffice_is_collected(libreoffice, cache_root
         libreoffice.recalculate(filled, save_as=saved)
         [f] = collect_evaluations(ws, [saved]).files
         assert (f.outcome, f.ratings, f.statuses) == ("stored", 1, 1), [str(p) for p in f.problems]
+
+
+def test_support_allocated_shows_when_resources_were_allocated(libreoffice, cache_root, tmp_path, monkeypatch):
+    import pandas as pd
+    from kamplan.stages import evaluation as stage
+    with evaluation_workspace(cache_root, tmp_path / "ws") as ws:
+        accounts = [a.id for a in ws.config.accounts][:5]
+        allocated = pd.DataFrame({"account_id": accounts * 2, "amount": [2.0] * 5 + [3.0] * 5,
+                                  "quarter": [1] * 5 + [3] * 5})
+        monkeypatch.setattr(stage, "_allocated", lambda ws, year: allocated)
+        res = evaluate(ws, 2)
+        lay = layout_of(res.paths["VP"])
+        assert lay.with_allocation and "support_allocated" in [c.key for c in lay.activities.columns]
+        assert res.data.activity["support_allocated"].sum() == 10.0  # Q3's allocation is not due yet
+        check(libreoffice, res.data, res.paths["VP"])

@@ -226,8 +226,9 @@ def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, ac
 
     ``plan_visits``: account_id, quarter, rep_visits, exec_visits (the plan); ``plan_trainings``:
     account_id, quarter (one row per planned training); ``activities``: the year's activities
-    (account_id, kind, quantity, status, quarter); ``support_allocated``: account_id, amount
-    (allocated support for the year, any unit) or None when no allocation exists. Complaints are
+    (account_id, kind, quantity, status, quarter); ``support_allocated``: account_id, amount and
+    optionally quarter (allocated support: executive visits, technical and advisor days; counted up
+    to the quarter evaluated when quarters are given) or None when no allocation exists. Complaints are
     counted as ``engine.actuals.complaint_status`` reads them (by account and ref; the last status wins).
 
     One row per salesperson x account, for the quarter (q_) and the year to date (ytd_):
@@ -261,7 +262,10 @@ def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, ac
         if period == "ytd":
             out["ytd_support_delivered"] = out["ytd_exec_made"] + _kind(out, made, "service")
     if support_allocated is not None:
-        alloc = support_allocated.groupby("account_id")["amount"].sum()
+        sa_ = support_allocated
+        if "quarter" in sa_.columns:  # allocated per quarter: up to the quarter evaluated
+            sa_ = sa_[sa_["quarter"].astype(int) <= int(quarter)]
+        alloc = sa_.groupby("account_id")["amount"].sum()
         out["support_allocated"] = out["account_id"].map(alloc).fillna(0.0).astype(float)
     else:
         out["support_allocated"] = np.nan

@@ -78,18 +78,26 @@ def _activities(ws: Workspace, year: int) -> pd.DataFrame:
 
 
 def _allocated(ws: Workspace, year: int) -> pd.DataFrame | None:
-    """Support allocated per account (issue 5's ``Store.support_by_account``) as account_id, amount; None
-    when resource allocation is not available."""
-    fn = getattr(ws.store, "support_by_account", None)
-    if fn is None:
-        return None
-    frame = fn(year)
-    if frame is None:
+    """Support allocated per account (issue 5: ``kamplan.store.resources.support_by_account``, or a
+    ``Store.support_by_account`` method) as account_id, quarter, amount; None when resource allocation is
+    not available or the year has no allocation yet (then only support delivered is shown)."""
+    try:
+        from kamplan.store.resources import support_by_account
+        frame = support_by_account(ws.store, year)
+    except ImportError:
+        method = getattr(ws.store, "support_by_account", None)
+        if method is None:
+            return None
+        frame = method(year)
+    if frame is None or not len(frame) or "account_id" not in frame.columns:
         return None
     amount = next((c for c in ("amount", "allocated", "quantity", "days") if c in frame.columns), None)
-    if amount is None or "account_id" not in frame.columns:
+    if amount is None:
         return None
-    return pd.DataFrame({"account_id": frame["account_id"], "amount": pd.to_numeric(frame[amount], errors="coerce")})
+    out = pd.DataFrame({"account_id": frame["account_id"], "amount": pd.to_numeric(frame[amount], errors="coerce")})
+    if "quarter" in frame.columns:
+        out["quarter"] = frame["quarter"].astype(int)
+    return out
 
 
 def _customer_purchases(ws: Workspace) -> pd.DataFrame | None:

@@ -104,7 +104,7 @@ ET: dict[str, tuple[str, str]] = {
     "c.trainings_planned": ("{p} trainings planned", "{p} 计划培训"),
     "c.trainings_held": ("{p} trainings held", "{p} 已开展培训"),
     "c.training_att": ("{p} trainings vs plan", "{p} 培训完成率"),
-    "col.support_allocated": ("Support allocated (year)", "已分配支持(全年)"),
+    "col.support_allocated": ("Support allocated (YTD)", "已分配支持(年初至今)"),
     "col.support_delivered": ("Support delivered (YTD)", "已提供支持(年初至今)"),
     "col.open_complaints": ("Open complaints", "未解决投诉"),
     "col.complaints": ("Complaints (YTD)", "投诉(年初至今)"),
