@@ -220,8 +220,9 @@ def _register_groups():
     cli.add_command(accounts)
     from kamplan.cli.actuals import actuals
     cli.add_command(actuals)
-    from kamplan.cli.evaluate import COMMANDS as evaluation_commands
-    [cli.add_command(c) for c in evaluation_commands]
+    from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
+    for command in evaluation_commands:
+        cli.add_command(command)
 
 
 _register_groups()
