@@ -37,7 +37,7 @@ def _plan_submissions(config, history: pd.DataFrame) -> list[Submission]:
     for rep in sorted({a.rep for a in config.accounts}):
         mine = sorted(a for a, r in rep_of.items() if r == rep)
         t = lines[lines["account_id"].isin(mine)].copy()
-        t["comment"], t["src"] = None, None
+        t["comment"], t["src"], t["response"] = None, None, None
         visits = pd.DataFrame([{"account_id": a, "quarter": q,
                                 "rep_visits": float(config.classes[cls_of[a]].visits_per_quarter),
                                 "exec_visits": float(q == 2 and cls_of[a] == "key"), "src": None}

@@ -65,6 +65,13 @@ class EvaluationData:
     problems: list[Problem] = field(default_factory=list)
 
 
+def entries_seen(ws: Workspace, year: int) -> tuple[int, int]:
+    """The newest rating and service-status entry ids of ``year`` (0 when there are none)."""
+    ratings = evaluation_ratings(ws.store, year, include_history=True)
+    statuses = service_statuses(ws.store, year, include_history=True)
+    return (int(ratings["id"].max()) if len(ratings) else 0, int(statuses["id"].max()) if len(statuses) else 0)
+
+
 def latest_quarter(ws: Workspace, year: int) -> int | None:
     """The last quarter of ``year`` with actuals in the history, or None."""
     h = ws.store.history([year])
@@ -299,7 +306,7 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
         warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
         history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),
-        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password)
+        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password, entries_seen=entries_seen(ws, data.year))
     content.identity.layout_hash = content.layout().signature()
     return content
 
@@ -428,9 +435,16 @@ def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path
     by = got.reviewer or ""
     found = list(found)
 
-    def later(row) -> bool:
-        """An entry made after this workbook was written, in another workbook: it stands."""
-        return row is not None and row["workbook_id"] != ident.workbook_id and row["at"] >= ident.generated_at
+    def later(row, in_force: tuple, shown: tuple, which: int) -> bool:
+        """The entry in force came from another workbook after this one was written: it stands.
+
+        Decided by entry id (the workbook records the newest ids it saw), not by clock: a workbook
+        written in the same second as a collect must not count as older, nor an older one as newer."""
+        if row is None or row["workbook_id"] == ident.workbook_id:
+            return False
+        if got.entries_seen is not None:
+            return int(row["id"]) > got.entries_seen[which]
+        return in_force != shown
 
     rf = evaluation_ratings(ws.store, year, quarter)
     in_force = {(r["rep_id"], r["goal"]): r for r in rf.to_dict("records")}
@@ -440,7 +454,7 @@ def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path
         if not row.changed or (old is not None and (_num(old["rating"]), old["comment"] or None) ==
                                (row.rating, row.comment)):
             continue
-        if later(old):
+        if later(old, old is not None and (_num(old["rating"]), old["comment"] or None), row.shown, 0):
             kept.append(row.source)
             continue
         ratings.append({"rep_id": row.rep_id, "goal": row.goal, "rating": row.rating, "comment": row.comment,
@@ -452,7 +466,7 @@ def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path
         old = current.get((row.account_id, row.commitment))
         if not row.changed or (old is not None and (old["status"], old["note"] or None) == (row.status, row.note)):
             continue
-        if later(old):
+        if later(old, old is not None and (old["status"], old["note"] or None), row.shown, 1):
             kept.append(row.source)
             continue
         statuses.append({"account_id": row.account_id, "commitment": row.commitment, "status": row.status,

@@ -33,6 +33,7 @@ class RatingEntry:
     comment: str | None
     source: str  # file › sheet › cell of the rating
     changed: bool = True  # differs from what the workbook showed when it was written
+    shown: tuple = (None, None)  # (rating, comment) the workbook showed when it was written
 
 
 @dataclass
@@ -44,6 +45,7 @@ class ServiceEntry:
     note: str | None
     source: str
     changed: bool = True
+    shown: tuple = (None, None)  # (status, note) the workbook showed when it was written
 
 
 @dataclass
@@ -56,6 +58,7 @@ class EvaluationInput:
     ratings: list[RatingEntry]
     services: list[ServiceEntry]
     warnings: list[Problem] = field(default_factory=list)
+    entries_seen: tuple[int, int] | None = None  # newest (rating, status) entry ids when written; None: unknown
 
 
 def read_identity(sheet: SheetValues | None) -> dict:
@@ -147,14 +150,21 @@ class _Reader:
         services = self._services(layout, sheets[sv.sheet], identity)
         shown = {(r, g): (float(v) if v else None, c or None) for r, g, v, c in self.ident["shown"]}
         for e in ratings:
-            e.changed = (e.rating, e.comment) != shown.get((e.rep_id, e.goal), (None, None))
+            e.shown = shown.get((e.rep_id, e.goal), (None, None))
+            e.changed = (e.rating, e.comment) != e.shown
         shown_s = {(r, a, n): (st or None, nt or None) for r, a, n, st, nt in self.ident["shown_services"]}
         for e, (rep, acc, no) in zip(services, sv.row_keys):
-            e.changed = (e.status, e.note) != shown_s.get((rep, acc, no), (None, None))
+            e.shown = shown_s.get((rep, acc, no), (None, None))
+            e.changed = (e.status, e.note) != e.shown
         if has_errors(self.problems):
             return None, self.problems
+        seen = None
+        try:
+            seen = (int(self.ident["ratings_seen"]), int(self.ident["statuses_seen"]))
+        except (KeyError, ValueError):  # written before entry ids were recorded: compare by value
+            pass
         return EvaluationInput(identity, self.file, self.hash, reviewer, layout, ratings, services,
-                               [p for p in self.problems if not p.is_error]), self.problems
+                               [p for p in self.problems if not p.is_error], seen), self.problems
 
     # -- identity -------------------------------------------------------------------------------------
     def _identity(self, ident: dict):

@@ -59,6 +59,9 @@ class EvaluationContent:
     cap: float = 1.2
     sheet_password: str = "kamplan"
     reviewer: str | None = None
+    # The newest rating and service-status entry ids in the store when written: an entry with a higher id
+    # was made after this workbook, so collecting this workbook again must not undo it.
+    entries_seen: tuple[int, int] = (0, 0)
 
     def layout(self) -> EvaluationLayout:
         i = self.identity
@@ -377,7 +380,8 @@ class _Writer:
                  ("currency", c.currency), ("unit", c.unit), ("scale_min", str(c.scale[0])),
                  ("scale_max", str(c.scale[1])), ("cap", repr(float(c.cap))),
                  ("with_allocation", "1" if c.with_allocation else "0"), ("n_warnings", str(len(c.warnings))),
-                 ("n_classes", str(len(c.classes)))]
+                 ("n_classes", str(len(c.classes))), ("ratings_seen", str(c.entries_seen[0])),
+                 ("statuses_seen", str(c.entries_seen[1]))]
         for r, (k, v) in enumerate(pairs):
             ws.write_string(r, 0, k)
             ws.write_string(r, 1, v)
