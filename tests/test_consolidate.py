@@ -204,6 +204,11 @@ def test_agreed_workbooks_recalculate_in_libreoffice_to_the_plan(collected, libr
     assert max(float(t.value) for t in totals) == pytest.approx(mine["revenue"].sum(), abs=0.01)
 
 
+def flat(text: str) -> str:
+    """Terminal output without the line wrapping rich adds."""
+    return " ".join(text.split())
+
+
 def test_cli_runs_the_loop_and_says_where_things_went(collected):
     ws = collected
     root = str(ws.root)
@@ -225,9 +230,22 @@ def test_cli_runs_the_loop_and_says_where_things_went(collected):
     assert r.exit_code == 0 and {"region_id", "revenue_change"} <= set(json.loads(r.output)[0])
     r = run(cli, ["-w", root, "targets", "undo", "--to", "1"])
     assert r.exit_code == 0 and "stored as version 3" in r.output
+    # the instruction comes back pre-filled in the new consolidation workbook; --from spreads it again
+    r = run(cli, ["-w", root, "targets", "consolidate", "--json"])
+    book = Path(json.loads(r.output)["workbook"])
+    assert book.name == "consolidation_2027_v3.xlsx" and book.exists()
+    r = run(cli, ["-w", root, "targets", "spread", "--from", str(book)])
+    assert r.exit_code == 0, r.output
+    assert "Stored as version 4" in flat(r.output)
+    with Workspace.open(root) as w:
+        v2, v4 = w.store.plan_version(2)[0], w.store.plan_version(4)[0]
+        assert v4["instruction"]["figures"] == v2["instruction"]["figures"] == {"*": 240_000_000.0}
+        assert v4["instruction"]["bounds"] == v2["instruction"]["bounds"]
+    r = run(cli, ["-w", root, "targets", "spread", "--from", str(book), "--dry-run"])
+    assert "shows version 3; the current plan is version 4" in flat(r.output)
     r = run(cli, ["-w", root, "targets", "agree"])
     assert r.exit_code == 0, r.output
-    assert "agreed" in r.output and "agreed-" in r.output
+    assert "agreed" in r.output and "agreed-2027-v4" in r.output.replace("\n", "")  # a wrapped path
     r = run(cli, ["-w", root, "targets", "spread", "1"])
     assert r.exit_code == 2 and "reopen" in r.output
 

@@ -104,13 +104,19 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
     from kamplan.stages.consolidate import spread as run
     with _open(ctx) as ws:
         if from_file:
-            from kamplan.workbooks.consolidation_reader import read_topdown_instruction
-            spec, problems = read_topdown_instruction(from_file, ws.config)
+            from kamplan.workbooks.consolidation_reader import read_topdown_workbook
+            given, problems = read_topdown_workbook(from_file, ws.config)
             for p in problems:
                 err_console.print(problem_line(p))
-            if spec is None or any(p.is_error for p in problems):
+            if given is None or any(p.is_error for p in problems):
                 err_console.print(f"[red]Nothing changed:[/red] fix the Top-down sheet of {escape(str(from_file))}")
                 sys.exit(1)
+            spec = given.spec
+            current = ws.store.current_plan_version(ws.config.plan_year)
+            if given.version_id is not None and given.version_id != current:
+                err_console.print(f"[yellow]warning[/yellow] {escape(from_file.name)} shows version "
+                                  f"{given.version_id}; the current plan is version {current}: the instruction "
+                                  f"is applied to version {current}")
         else:
             try:
                 hold_pairs = []

@@ -1,10 +1,12 @@
 """``kamplan demo``: the annual cycle on the embedded demo company, end to end.
 
-Stages so far: set up the workspace, load three years of history, find and
+Stages: set up the workspace, load three years of history, find and
 classify the key accounts (Pareto, profitability, scores, classes) into the
 account review workbook, issue the December target workbooks (classes and
 visit cycles from the review), let a simulated sales force fill them (one
-makes a mistake and resends, one never answers), and collect them.
+makes a mistake and resends, one never answers), and collect them.  Then the
+VP's loop: consolidate, a top-down figure spread with holds and bounds, round-2
+proposals answered with some counters, consolidate again, agree and export.
 """
 from __future__ import annotations
 
@@ -19,9 +21,13 @@ from rich.table import Table
 from rich.text import Text
 
 from kamplan.demo.company import DEMO_SEED, demo_config_dict, demo_history
-from kamplan.demo.salesforce import fill_target_workbook, make_mistake
+from kamplan.demo.salesforce import fill_target_workbook, make_mistake, respond_to_proposal
 from kamplan.config import config_from_dict
 from kamplan.stages.accounts import segment_accounts
+from kamplan.engine.topdown import TopDownSpec, parse_bound
+from kamplan.stages.agreed import export_agreed
+from kamplan.stages.consolidate import agree, consolidate, spread
+from kamplan.stages.resources import allocate
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.workspace import Workspace
 
@@ -124,5 +130,54 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
                                               second.status))
         summary.notes.append(f"{careless.name} was corrected ({cell} and one visit cell) and collected again; "
                              f"{silent.name.split('_')[0]} has not returned a workbook.")
-        summary.notes.append(f"Try: kamplan -w {out} targets status")
+        top_down_rounds(ws, summary, rng, silent_rep=silent.name.split("_")[0], progress=progress)
+        summary.notes.append(f"Try: kamplan -w {out} targets versions   (and targets compare 1 2)")
     return summary
+
+
+def top_down_rounds(ws: Workspace, summary: DemoSummary, rng, silent_rep: str, progress) -> None:
+    """The VP's loop: consolidate, raise the company figure top-down, round 2 with counters, agree."""
+    year = ws.config.plan_year
+    first = consolidate(ws, progress=progress, by="VP (demo)")
+    summary.lines.append((f"Consolidation workbook (version {first.version_id}, bottom-up)", str(first.workbook)))
+    bottom_up_total = float(first.bottom_up.lines["revenue"].sum())
+    figure = round(bottom_up_total * 1.06, -4)
+    spec = TopDownSpec("revenue", "company", {"*": figure}, holds=(("rep", silent_rep),),
+                       bounds=(parse_bound("floor", "class:key=last_year"), parse_bound("cap", "all=own*1.3")),
+                       note="board figure: +6% over the bottom-up plan")
+    adjusted = spread(ws, spec, by="VP (demo)")
+    res = adjusted.result
+    summary.notes.append(f"Top-down: company revenue {bottom_up_total:,.0f} → {figure:,.0f} "
+                         f"({figure / bottom_up_total - 1:+.1%}); {silent_rep} held (no submission); key accounts "
+                         f"not below last year; nobody above +30% over their own figure. "
+                         + ("Reached exactly." if res.shortfall == 0 else f"Short by {res.shortfall:,.2f}."))
+    progress("top-down")
+    issued = issue_targets(ws, round_no=2, progress=progress)
+    summary.lines.append((f"Top-down proposals, round 2 ({len(issued.written)})", str(issued.folder)))
+    countered = 0
+    for path in issued.written:
+        if path.name.startswith(silent_rep + "_"):
+            continue
+        answered = respond_to_proposal(path, ws.inbox / path.name, rng, counter_share=0.08)
+        countered += len(answered.counters)
+        progress(path.name)
+    second = collect_targets(ws, [ws.inbox], progress=progress)
+    summary.collects.append(second)
+    summary.notes.append(f"Round 2: {len(issued.written) - 1} salespeople answered the proposal; "
+                         f"{countered} account × product rows countered with a reason.")
+    final = consolidate(ws, progress=progress, by="VP (demo)")
+    summary.lines.append((f"Consolidation workbook (version {final.version_id}, after round 2)",
+                          str(final.workbook)))
+    support = allocate(ws, progress=progress, by="VP (demo)")
+    a = support.allocation
+    summary.lines.append(("Resource plan (executives, technical staff, advisors)", str(support.path)))
+    summary.notes.append(f"Support allocated: value {a.objective:,.0f} {ws.config.currency}, proven bound "
+                         f"{a.bound:,.0f}, gap {a.gap:.2%} ({a.status}); {len(support.requests)} requests, "
+                         f"{len(a.unmet)} not fully met.")
+    vid = agree(ws, by="VP (demo)", note="agreed in the demo")
+    exported = export_agreed(ws)
+    summary.lines.append((f"Agreed plan (version {vid}): annual targets per salesperson", str(exported.folder)))
+    summary.lines.append(("Agreed plan: management summary", str(exported.management)))
+    versions = ws.store.plan_versions(year)
+    summary.notes.append("Plan versions: " + "; ".join(
+        f"{r.id} {r.kind} {r.revenue:,.0f}" for r in versions.itertuples(index=False)))
