@@ -25,12 +25,43 @@ def demo_dir(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def round1_dir(tmp_path_factory):
+    """The demo company in December: round 1 issued; everyone but zhouting has returned a workbook."""
+    from support.workspaces import demo_workspace
+    from kamplan.stages.targets import collect_targets
+    root = tmp_path_factory.mktemp("round1")
+    with demo_workspace(root, "en", root / "ws") as ws:
+        rng = np.random.default_rng(4)
+        for p in sorted(ws.round_outbox(1).glob("*.xlsx")):
+            if not p.name.startswith("zhouting"):
+                fill_target_workbook(p, ws.inbox / p.name, rng)
+        collect_targets(ws, [ws.inbox])
+    return root / "ws"
+
+
 def test_demo_summary_says_what_it_wrote_where(demo_dir):
     res = run("-w", demo_dir, "targets", "status", "--json")
     status = {r["rep_id"]: r["state"] for r in json.loads(res.output)}
     assert list(status.values()).count("submitted") == 7 and list(status.values()).count("missing") == 1
     assert len(list((demo_dir / "outbox" / "round-1").glob("*.xlsx"))) == 8
     assert (demo_dir / "kamplan.db").exists()
+
+
+def test_demo_runs_the_vps_loop_to_an_agreed_plan(demo_dir):
+    res = run("-w", demo_dir, "targets", "versions", "--json")
+    data = json.loads(res.output)
+    assert [v["kind"] for v in data["versions"]] == ["bottom-up", "top-down", "bottom-up"]
+    assert data["agreed_version"] == 3
+    top_down = data["versions"][1]
+    assert top_down["revenue"] == pytest.approx(round(data["versions"][0]["revenue"] * 1.06, -4), abs=0.005)
+    reports = demo_dir / "reports"
+    assert sorted(p.name for p in reports.glob("consolidation_*.xlsx")) == ["consolidation_2027_v1.xlsx",
+                                                                            "consolidation_2027_v3.xlsx"]
+    agreed = reports / "agreed-2027-v3"
+    assert len(list(agreed.glob("*_2027_targets.xlsx"))) == 8 and (agreed / "management_2027.xlsx").exists()
+    assert len(list(reports.glob("resource_plan_2027_*.xlsx"))) == 1
+    assert len(list((demo_dir / "outbox" / "round-2").glob("*.xlsx"))) == 8
 
 
 def test_demo_output_names_paths_and_rejection(tmp_path):
@@ -49,9 +80,9 @@ def test_demo_never_touches_a_users_folder(tmp_path):
     assert (tmp_path / "mine.txt").read_text() == "precious"
 
 
-def test_init_issue_collect_with_exit_codes_and_json(tmp_path, demo_dir):
+def test_init_issue_collect_with_exit_codes_and_json(tmp_path, round1_dir):
     ws = tmp_path / "ws"
-    shutil.copytree(demo_dir, ws)
+    shutil.copytree(round1_dir, ws)
     assert run("init", ws).exit_code == 2  # already a workspace: refused, nothing changed
     res = run("-w", ws, "targets", "issue")
     assert res.exit_code == 0 and "kept existing" in res.output  # never overwrites without --force
@@ -106,9 +137,9 @@ def test_history_import_reports_bad_rows_and_imports_good_files(tmp_path):
     assert run("-w", tmp_path / "w", "check").exit_code == 0
 
 
-def test_issuing_a_closed_round_is_refused(tmp_path, demo_dir):
+def test_issuing_a_closed_round_is_refused(tmp_path, round1_dir):
     ws = tmp_path / "ws"
-    shutil.copytree(demo_dir, ws)
+    shutil.copytree(round1_dir, ws)
     res = run("-w", ws, "targets", "issue", "--round", "2")
     assert res.exit_code == 2 and "no 2027 plan to propose yet" in res.output  # round 2 proposes a plan
     from kamplan.workspace import Workspace

@@ -226,6 +226,9 @@ def _register_groups():
     cli.add_command(addin)
     from kamplan.cli.actuals import actuals
     cli.add_command(actuals)
+    from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
+    for command in evaluation_commands:
+        cli.add_command(command)
 
 
 _register_groups()

@@ -17,6 +17,7 @@ from kamplan.config.base import Names, Strict
 from kamplan.config.resources import ResourceRules
 from kamplan.config.segmentation import SegmentationRules
 from kamplan.config.actuals import ActualsRules
+from kamplan.config.evaluation import EvaluationRules
 
 Language = Literal["en", "zh-CN"]
 ClassId = Literal["key", "develop", "watch", "drop"]
@@ -144,6 +145,7 @@ class PlanConfig(Strict):
     segmentation: SegmentationRules = SegmentationRules()
     resources: ResourceRules = ResourceRules()
     actuals: ActualsRules = ActualsRules()
+    evaluation: EvaluationRules = EvaluationRules()
 
     @model_validator(mode="after")
     def _cross_references(self):

@@ -522,6 +522,41 @@ activity_periods = sa.Table(
 )
 ACTUALS_TABLES = (actuals_imports, activity_imports, activity_rows, activity_periods)
 
+# -- evaluation (issue 6): the VP's ratings, comments and service statuses; never changed, newest in force --
+# quarter 1-4: a quarterly evaluation; 0: the annual evaluation.  rating NULL: the VP cleared it.
+evaluation_ratings = sa.Table(
+    "evaluation_ratings", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("quarter", sa.Integer, nullable=False),
+    sa.Column("rep_id", _ID(), nullable=False),
+    sa.Column("goal", _ID(), nullable=False),
+    sa.Column("rating", sa.Double, nullable=True),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell
+    sa.Column("workbook_id", _ID(), nullable=False),  # the workbook it was typed in ("" from elsewhere)
+    sa.Index("ix_evaluation_ratings_key", "year", "quarter", "rep_id", "goal"),
+)
+# The status the VP gives a service commitment of the plan (matched by account and commitment text).
+service_statuses = sa.Table(
+    "service_statuses", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("quarter", sa.Integer, nullable=False),  # the evaluation it was set in
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("commitment", sa.Text, nullable=False),
+    sa.Column("status", _ID(), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", IsoDateTime(), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("workbook_id", _ID(), nullable=False),
+    sa.Index("ix_service_statuses_key", "year", "account_id"),
+)
+EVALUATION_TABLES = (evaluation_ratings, service_statuses)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
@@ -557,6 +592,7 @@ MIGRATIONS: list[Migration] = [
     add_tables(*PLAN_TABLES),  # 3 -> 4: plan versions and the agreed plan (issue 4)
     add_tables(*RESOURCE_TABLES),  # 4 -> 5: resource allocation (issue 5)
     add_tables(*ACTUALS_TABLES),  # 5 -> 6: actuals imports and the activity log (issue 6)
+    add_tables(*EVALUATION_TABLES),  # 6 -> 7: the VP's evaluation ratings and service statuses (issue 6)
 ]
 
 

@@ -1,0 +1,184 @@
+"""``kamplan evaluate``: quarterly and annual goal-against-result workbooks, the VP's ratings read back;
+``kamplan warnings``: the ranked early warnings of defection.
+
+Register on the main command with ``for c in COMMANDS: cli.add_command(c)``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from kamplan.cli.output import console, err_console, escape, print_json, problem_line
+
+SHOW = 20
+
+
+def _open(ctx):
+    from kamplan.cli.main import open_workspace
+    return open_workspace(ctx)
+
+
+def _bar(label, total):
+    from kamplan.cli.main import progress_bar
+    return progress_bar(label, total)
+
+
+def _print_written(res, what: str):
+    for p in res.problems:
+        console.print(problem_line(p))
+    if not res.ok:
+        err_console.print(f"[red]No {what} written.[/red]")
+        return
+    d = res.data
+    table = Table(title=f"{what.capitalize()} {res.year} (through Q{res.quarter})", header_style="bold")
+    for c in ("Salesperson", "Revenue target YTD", "Revenue YTD", "Attainment", "Score", "Forecast", "Gap"):
+        table.add_column(c, justify="right" if c != "Salesperson" else "left")
+    acc = d.accounts
+    totals = d.totals.set_index("rep_id")
+    for rep in d.reps:
+        mine = acc[acc["rep_id"] == rep]
+        t, a = mine["ytd_target_revenue"].sum(), mine["ytd_actual_revenue"].sum()
+        score = totals.at[rep, "score"]
+        table.add_row(escape(rep), f"{t:,.0f}", f"{a:,.0f}", f"{a / t:.1%}" if t > 0 else "",
+                      f"{score:.1f}" if score == score else "", f"{mine['forecast'].sum():,.0f}",
+                      f"{mine['gap'].sum():+,.0f}")
+    console.print(table)
+    if len(d.company):
+        c = d.company.iloc[0]
+        console.print(f"Revenue variance YTD {c['ytd_revenue_var']:+,.2f} = price {c['ytd_price_effect']:+,.2f} "
+                      f"+ volume {c['ytd_volume_effect']:+,.2f} + mix {c['ytd_mix_effect']:+,.2f}")
+    if len(d.warnings):
+        console.print(f"[yellow]{len(d.warnings)} account(s) with early warnings[/yellow] (kamplan warnings)")
+    if not d.with_allocation:
+        console.print("Support allocated: not available (no resource allocation stored); support delivered only.")
+    vp = res.paths.get("VP")
+    console.print(f"Wrote [bold]{escape(str(vp))}[/bold] for the VP and {len(res.paths) - 1} salesperson "
+                  f"workbook(s) in {escape(str(vp.parent))}")
+    console.print("  Next: the VP rates each goal in the Scorecard sheet, then: kamplan evaluate collect "
+                  + escape(vp.name))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--quarter", "-q", type=click.IntRange(1, 4), help="Fiscal quarter (default: the latest with actuals).")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Fiscal year (default: the plan year).")
+@click.option("--rep", "reps", multiple=True, help="Only these salespeople's workbooks (repeatable).")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the workbooks (default: config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def evaluate(ctx, quarter, year, reps, lang, as_json):
+    """Quarterly goal against result: write one workbook per salesperson and one for the VP into reports/.
+
+    Subcommands: collect (read the VP's ratings back), annual (the year's evaluation).
+    Exit status 2 when nothing could be evaluated.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from kamplan.stages.evaluation import evaluate as run
+    with _open(ctx) as ws:
+        with _bar("Evaluating", 2 + len(reps or ws.config.staff)) as step:
+            res = run(ws, quarter, year, list(reps) or None, progress=step, language=lang)
+        if as_json:
+            print_json(_result_json(res))
+        else:
+            _print_written(res, "evaluation")
+        sys.exit(0 if res.ok else 2)
+
+
+def _result_json(res) -> dict:
+    out = {"year": res.year, "quarter": res.quarter, "evaluation": res.evaluation, "ok": res.ok,
+           "files": {k: str(p) for k, p in res.paths.items()}, "problems": res.problems}
+    if res.data is not None and res.ok:
+        d = res.data
+        out["salespeople"] = d.totals.to_dict("records")
+        out["company"] = d.company.to_dict("records")
+        out["accounts"] = d.accounts
+        out["warnings"] = d.warnings
+        out["class_suggestions"] = d.classes
+        out["support_allocated_known"] = d.with_allocation
+    return out
+
+
+@evaluate.command("annual")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Fiscal year (default: the plan year).")
+@click.option("--rep", "reps", multiple=True, help="Only these salespeople's workbooks (repeatable).")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the workbooks (default: config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def evaluate_annual(ctx, year, reps, lang, as_json):
+    """The annual evaluation of each salesperson (targets, results, scores, the VP's ratings and comments of
+    every quarter) and the VP's summary, from the four quarters or the year so far."""
+    from kamplan.stages.evaluation import annual_evaluation
+    with _open(ctx) as ws:
+        with _bar("Annual evaluation", 6 + len(reps or ws.config.staff)) as step:
+            res = annual_evaluation(ws, year, list(reps) or None, progress=step, language=lang)
+        if as_json:
+            print_json(_result_json(res))
+        else:
+            _print_written(res, "annual evaluation")
+        sys.exit(0 if res.ok else 2)
+
+
+@evaluate.command("collect")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def evaluate_collect(ctx, paths, as_json):
+    """Read the VP's ratings, comments and service statuses from evaluation workbooks into the store.
+
+    Only what changed is stored; nothing is deleted. Exit status 1 when any file was rejected.
+    """
+    from kamplan.stages.evaluation import collect_evaluations
+    from kamplan.stages.targets import expand_inputs
+    with _open(ctx) as ws:
+        with _bar("Collecting", len(expand_inputs(paths)[0])) as step:
+            res = collect_evaluations(ws, list(paths), progress=step)
+        if as_json:
+            print_json({"files": [{"file": str(f.path), "outcome": f.outcome, "ratings": f.ratings,
+                                   "statuses": f.statuses, "problems": f.problems} for f in res.files]})
+        else:
+            for f in res.files:
+                colour = {"stored": "green", "unchanged": "cyan", "rejected": "red"}[f.outcome]
+                extra = f"  ({f.ratings} rating(s), {f.statuses} service status(es))" if f.outcome == "stored" else ""
+                console.print(f"[{colour}]{f.outcome:>9}[/{colour}] {escape(f.path.name)}{extra}")
+                for p in f.problems:
+                    console.print(problem_line(p))
+        sys.exit(1 if res.rejected else 0)
+
+
+@click.command("warnings")
+@click.option("--quarter", "-q", type=click.IntRange(1, 4), help="Fiscal quarter (default: the latest with actuals).")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Fiscal year (default: the plan year).")
+@click.option("--all", "show_all", is_flag=True, help="List every warned account (default: the first 20).")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON for scripts.")
+@click.pass_context
+def warnings(ctx, quarter, year, show_all, as_json):
+    """Early warnings of defection: accounts ranked by revenue at risk, each flag with its evidence."""
+    from kamplan.stages.evaluation import warning_list
+    with _open(ctx) as ws:
+        w, problems, q = warning_list(ws, quarter, year)
+        if as_json:
+            print_json({"year": year or ws.config.plan_year, "quarter": q, "warnings": w, "problems": problems})
+            sys.exit(2 if q is None else 0)
+        for p in problems:
+            console.print(problem_line(p))
+        if q is None:
+            sys.exit(2)
+        if not len(w):
+            console.print(f"No early warnings for {year or ws.config.plan_year} Q{q}.")
+            return
+        console.print(f"[bold]Early warnings {year or ws.config.plan_year} Q{q}[/bold]: {len(w)} account(s), "
+                      "ranked by revenue at risk (last four quarters)")
+        shown = w if show_all else w.head(SHOW)
+        for r in shown.itertuples():
+            console.print(f"{r.rank:>3}. [bold]{escape(str(r.account_id))}[/bold] {escape(str(r.account))} "
+                          f"({escape(str(r.rep_id))}) · at risk {r.revenue_at_risk:,.0f}")
+            for code, ev in zip(r.flags, r.evidence):
+                console.print(f"      [yellow]{code}[/yellow]: {escape(ev)}")
+        if len(w) > len(shown):
+            console.print(f"  ... and {len(w) - len(shown)} more (--all)")
+
+
+COMMANDS = (evaluate, warnings)

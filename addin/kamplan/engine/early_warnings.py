@@ -1,0 +1,119 @@
+"""Early warnings of defection per account (seeds 001, 003: an account drifts before it leaves).
+
+Each flag names its evidence: the numbers and the periods they come from.
+
+* ``yoy-decline``: the quarter's volume is more than ``yoy_decline`` below the same quarter last year;
+* ``below-plan``: the quarter's volume is more than ``plan_shortfall`` below its target;
+* ``falling-trend``: the moving annual total (the last four quarters' volume) fell ``trend_quarters``
+  quarters in a row -- seasonality cannot cause that, since each step compares a quarter with the
+  same quarter a year earlier;
+* ``few-visits``: salesperson visits in the quarter under ``visit_ratio`` of the visit cycle;
+* ``open-complaints``: complaints not resolved by the end of the quarter;
+* ``lost-share``: our share of the customer's total purchases (where known) down more than
+  ``share_drop`` (points) against the same quarter last year.
+
+Accounts are ranked by revenue at risk: their revenue over the last four quarters, what leaving
+would cost a year; ties by the number of flags.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from kamplan.engine.periods import quarter_index
+
+FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share")
+COLUMNS = ["rank", "account_id", "rep_id", "revenue_at_risk", "flags", "evidence"]
+
+
+def _label(qi: int) -> str:
+    return f"{qi // 4} Q{qi % 4 + 1}"
+
+
+def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
+                   account_reps: Mapping[str, str], targets: pd.DataFrame | None = None,
+                   plan_visits: pd.DataFrame | None = None, visits_made: Mapping[str, float] | None = None,
+                   open_complaints: pd.DataFrame | None = None,
+                   customer_purchases: pd.DataFrame | None = None, unit: str = "") -> pd.DataFrame:
+    """The ranked warning list for quarter ``quarter`` of ``year``.
+
+    ``history``: HISTORY_COLUMNS of this and earlier years (actuals); ``rules``: config ``WarningRules``;
+    ``targets``: the year's plan lines (account_id, quarter, volume); ``plan_visits``: account_id,
+    quarter, rep_visits; ``visits_made``: account -> salesperson visits in the quarter;
+    ``open_complaints``: account_id, date of complaints still open at the quarter's end;
+    ``customer_purchases``: account_id, year, quarter, total_volume (the customer's purchases from
+    everyone) where known. Returns COLUMNS; flags is a list of codes, evidence a list of sentences
+    (one per flag, same order).
+    """
+    u = f" {unit}" if unit else ""
+    now = quarter_index(year, quarter)
+    h = history.assign(qi=quarter_index(history["year"].astype(int), history["quarter"].astype(int)))
+    vol = h.groupby(["account_id", "qi"])["volume"].sum()
+    rev = h[(h["qi"] > now - 4) & (h["qi"] <= now)].groupby("account_id")["revenue"].sum()
+    known = set(h["account_id"]) | set(account_reps)
+    flags: dict[str, list[tuple[str, str]]] = {a: [] for a in known}
+
+    def v(acc, qi):
+        return float(vol.get((acc, qi), 0.0))
+
+    has = set(vol.index.get_level_values("qi"))
+    for acc in known:
+        cur, ly = v(acc, now), v(acc, now - 4)
+        if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
+            flags[acc].append(("yoy-decline", f"volume {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
+                                              f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})"))
+        n = rules.trend_quarters
+        steps = range(now - n, now + 1)
+        if all(q in has and (q - 4) in has for q in steps):
+            mat = [sum(v(acc, q - k) for k in range(4)) for q in steps]
+            if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
+                flags[acc].append(("falling-trend", f"moving annual volume fell {n} quarters in a row: "
+                                   + " → ".join(f"{m:,.1f}" for m in mat) + f"{u} ({_label(now - n)} to {_label(now)})"))
+    if targets is not None and len(targets):
+        tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")["volume"].sum()
+        for acc, t in tq.items():
+            cur = v(acc, now)
+            if t > 0 and cur < t * (1 - rules.plan_shortfall):
+                flags.setdefault(acc, []).append(
+                    ("below-plan", f"volume {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} ({cur / t - 1:+.0%})"))
+    if plan_visits is not None and len(plan_visits):
+        pv = plan_visits[plan_visits["quarter"].astype(int) == quarter].groupby("account_id")["rep_visits"].sum()
+        made = visits_made or {}
+        for acc, planned in pv.items():
+            m = float(made.get(acc, 0.0))
+            if planned > 0 and m < planned * rules.visit_ratio:
+                flags.setdefault(acc, []).append(
+                    ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}"))
+    if open_complaints is not None and len(open_complaints):
+        for acc, g in open_complaints.groupby("account_id"):
+            oldest = min(g["date"])
+            flags.setdefault(acc, []).append(
+                ("open-complaints", f"{len(g)} open complaint(s), the oldest since {oldest}"))
+    if customer_purchases is not None and len(customer_purchases):
+        cp = customer_purchases.assign(qi=quarter_index(customer_purchases["year"].astype(int),
+                                                        customer_purchases["quarter"].astype(int)))
+        total = cp.groupby(["account_id", "qi"])["total_volume"].sum()
+        for acc in set(cp["account_id"]):
+            t_now, t_ly = float(total.get((acc, now), np.nan)), float(total.get((acc, now - 4), np.nan))
+            if t_now > 0 and t_ly > 0:
+                s_now, s_ly = v(acc, now) / t_now, v(acc, now - 4) / t_ly
+                if s_ly - s_now > rules.share_drop:
+                    flags.setdefault(acc, []).append(
+                        ("lost-share", f"share of the customer's purchases {s_now:.0%} in {_label(now)} vs "
+                                       f"{s_ly:.0%} in {_label(now - 4)}"))
+    rows = []
+    for acc, found in flags.items():
+        if not found:
+            continue
+        at_risk = float(rev.get(acc, 0.0))
+        if at_risk < rules.min_revenue:
+            continue
+        order = sorted(found, key=lambda f: FLAG_CODES.index(f[0]))
+        rows.append({"account_id": acc, "rep_id": account_reps.get(acc, ""), "revenue_at_risk": at_risk,
+                     "flags": [c for c, _ in order], "evidence": [e for _, e in order]})
+    rows.sort(key=lambda r: (-r["revenue_at_risk"], -len(r["flags"]), r["account_id"]))
+    for i, r in enumerate(rows, start=1):
+        r["rank"] = i
+    return pd.DataFrame(rows, columns=COLUMNS)

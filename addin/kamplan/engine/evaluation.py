@@ -1,0 +1,409 @@
+"""Goal against result: attainment, variances and the price/volume/mix split of the revenue variance.
+
+Money is counted in cents. Every amount is rounded to the cent first (half away from zero, as
+a spreadsheet's ROUND does), and the split is done in whole cents, so the parts add up to the
+variance exactly, with no residual.
+
+The split of one line (an account x product; V volume, R revenue, t target, a actual):
+
+    target price  Pt = Rt / Vt          (when Vt = 0: the actual price Ra / Va, else 0)
+    price effect     = Ra - Pt * Va     (what the price difference earned on the volume sold)
+    volume effect    = Pt * Va - Rt     (what the volume difference earned at the target price)
+    price + volume   = Ra - Rt          (exactly: the volume effect is the variance minus the price effect)
+
+For a group of lines (an account, a salesperson, the company) the price effect is the sum of the
+lines' price effects, and the lines' volume effects are split further into a pure volume effect
+at the group's average target price and a mix effect (selling more of the dearer or cheaper
+products):
+
+    average target price  P = sum Rt / sum Vt       (when sum Vt = 0: sum Ra / sum Va, else 0)
+    volume effect         = P * sum Va - sum Rt
+    mix effect            = sum(Pt_i * Va_i) - P * sum Va
+    price + volume + mix  = sum Ra - sum Rt         (exactly, in cents)
+
+Amounts are whole cents held in floats, exact while they stay below 10^13 (2^53 cents).
+Adding volumes of products sold in different units makes the group's volume effect meaningless
+(the mix then carries the difference); the sum still holds.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from kamplan.engine.actuals import complaint_status
+
+PERIODS = ("q", "ytd")  # the quarter evaluated, and the year to date up to and including it
+LINE_KEYS = ["rep_id", "account_id", "product_id"]
+AMOUNTS = ("target_volume", "actual_volume", "target_revenue", "actual_revenue", "target_gm", "actual_gm")
+ACTIVITY_KINDS = ("rep_visit", "exec_visit", "training", "service", "complaint")
+
+
+def cents(values) -> np.ndarray:
+    """Amounts as whole cents (int64), rounded half away from zero like ROUND(x, 2)."""
+    x = np.asarray(values, dtype="float64") * 100.0
+    return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype("int64")
+
+
+def attainment(actual, target):
+    """actual / target where the target is above 0, else NaN (no target, nothing to attain)."""
+    a = np.asarray(actual, dtype="float64")
+    t = np.asarray(target, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t > 0, a / np.where(t > 0, t, 1.0), np.nan)
+
+
+def _ratio(num, den):
+    n = np.asarray(num, dtype="float64")
+    d = np.asarray(den, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
+
+
+def split_line(target_volume, target_revenue, actual_volume, actual_revenue):
+    """Price and volume effects (whole cents) of lines; revenues are rounded to the cent first.
+
+    Returns ``(variance, price_effect, volume_effect)`` as int64 arrays with price + volume == variance.
+    """
+    vt = np.asarray(target_volume, dtype="float64")
+    va = np.asarray(actual_volume, dtype="float64")
+    rt_c = cents(target_revenue)
+    ra_c = cents(actual_revenue)
+    pt = _target_price(vt, rt_c / 100.0, va, ra_c / 100.0)
+    variance = ra_c - rt_c
+    price = cents(ra_c / 100.0 - pt * va)
+    return variance, price, variance - price
+
+
+def _target_price(vt, rt, va, ra):
+    return np.where(vt > 0, _nz(_ratio(rt, vt)), np.where(va > 0, _nz(_ratio(ra, va)), 0.0))
+
+
+def _nz(x):
+    return np.nan_to_num(x, nan=0.0)
+
+
+def split_group(target_volume, target_revenue, actual_volume, actual_revenue, line_price_effect_cents,
+                line_volume_effect_cents, weighted_at_target_price) -> tuple[int, int, int, int]:
+    """Price, volume and mix effects (whole cents) of a group of lines; see the module's formulas.
+
+    ``weighted_at_target_price`` is sum(Pt_i * Va_i) over the group's lines.
+    Returns (variance, price, volume, mix); price + volume + mix == variance.
+    """
+    svt, sva = float(np.sum(target_volume)), float(np.sum(actual_volume))
+    srt = int(np.sum(cents(target_revenue)))
+    sra = int(np.sum(cents(actual_revenue)))
+    price = int(np.sum(line_price_effect_cents))
+    lines_volume = int(np.sum(line_volume_effect_cents))
+    p = srt / 100.0 / svt if svt > 0 else (sra / 100.0 / sva if sva > 0 else 0.0)
+    mix = int(cents(weighted_at_target_price - p * sva))
+    return sra - srt, price, lines_volume - mix, mix
+
+
+# -- goal vs result per line ------------------------------------------------------------------------------
+def goal_vs_result(targets: pd.DataFrame, actuals: pd.DataFrame, quarter: int,
+                   account_reps: Mapping[str, str], margins: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """One row per salesperson x account x product: targets, results and the split, for the quarter and YTD.
+
+    ``targets``: the year's plan lines (rep_id, account_id, product_id, quarter, volume, revenue);
+    ``actuals``: the year's history rows (quarter, account_id, product_id, volume, revenue, gross_margin);
+    ``account_reps``: account -> salesperson, for sales on lines without a target (and the salesperson
+    of record when an account changed hands); ``margins``: product -> standard gross margin rate, which
+    turns the revenue target into the gross margin target (0 when a product is unknown).
+
+    Columns per period P in (q, ytd): P_target_volume, P_actual_volume, P_target_revenue,
+    P_actual_revenue, P_target_gm, P_actual_gm (money rounded to the cent), P_target_price,
+    P_actual_price, P_volume_var, P_revenue_var, P_gm_var, P_volume_att, P_revenue_att, P_gm_att,
+    P_price_effect, P_volume_effect, P_weighted (sum of target price x actual volume, for groups).
+    """
+    if not 1 <= int(quarter) <= 4:
+        raise ValueError(f"quarter {quarter!r} must be 1-4")
+    margins = margins or {}
+    t = targets.copy()
+    t["rep_id"] = [account_reps.get(a, r) for a, r in zip(t["account_id"], t["rep_id"])]
+    t["gm"] = t["revenue"].astype("float64") * t["product_id"].map(lambda p: float(margins.get(p, 0.0)))
+    a = actuals.copy()
+    a["rep_id"] = a["account_id"].map(lambda x: account_reps.get(x, ""))
+    frames = {}
+    for period in PERIODS:
+        qs = [int(quarter)] if period == "q" else list(range(1, int(quarter) + 1))
+        tq = t[t["quarter"].astype(int).isin(qs)].groupby(LINE_KEYS, sort=False)[["volume", "revenue", "gm"]].sum()
+        aq = a[a["quarter"].astype(int).isin(qs)].groupby(LINE_KEYS, sort=False)[
+            ["volume", "revenue", "gross_margin"]].sum()
+        tq.columns = ["target_volume", "target_revenue", "target_gm"]
+        aq.columns = ["actual_volume", "actual_revenue", "actual_gm"]
+        frames[period] = (tq, aq)
+    index = pd.MultiIndex.from_tuples([], names=LINE_KEYS)
+    for tq, aq in frames.values():
+        index = index.union(tq.index).union(aq.index)
+    # every line of the year: also lines that have a target only in later quarters
+    index = index.union(t.groupby(LINE_KEYS, sort=False).size().index)
+    out = pd.DataFrame(index=index)
+    for period, (tq, aq) in frames.items():
+        f = tq.reindex(index).join(aq.reindex(index)).fillna(0.0)
+        for col in ("target_revenue", "actual_revenue", "target_gm", "actual_gm"):
+            f[col] = cents(f[col]) / 100.0
+        var, price, vol = split_line(f["target_volume"], f["target_revenue"], f["actual_volume"],
+                                     f["actual_revenue"])
+        pt = _target_price(f["target_volume"].to_numpy(), f["target_revenue"].to_numpy(),
+                           f["actual_volume"].to_numpy(), f["actual_revenue"].to_numpy())
+        p = period + "_"
+        for col in AMOUNTS:
+            out[p + col] = f[col].to_numpy()
+        out[p + "target_price"] = _ratio(f["target_revenue"], f["target_volume"])
+        out[p + "actual_price"] = _ratio(f["actual_revenue"], f["actual_volume"])
+        out[p + "volume_var"] = f["actual_volume"] - f["target_volume"]
+        out[p + "revenue_var"] = var / 100.0
+        out[p + "gm_var"] = (cents(f["actual_gm"]) - cents(f["target_gm"])) / 100.0
+        out[p + "volume_att"] = attainment(f["actual_volume"], f["target_volume"])
+        out[p + "revenue_att"] = attainment(f["actual_revenue"], f["target_revenue"])
+        out[p + "gm_att"] = attainment(f["actual_gm"], f["target_gm"])
+        out[p + "price_effect"] = price / 100.0
+        out[p + "volume_effect"] = vol / 100.0
+        out[p + "weighted"] = pt * f["actual_volume"].to_numpy()
+    out = out.reset_index().sort_values(LINE_KEYS, kind="mergesort").reset_index(drop=True)
+    return out
+
+
+def group_totals(lines: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Sums of ``goal_vs_result`` lines per group (``by`` = [] for one company total), with attainment
+    and the price/volume/mix split of each period (P_mix_effect; see the module's formulas)."""
+    by = list(by)
+    keyed = lines.assign(_all="") if not by else lines
+    keys = by or ["_all"]
+    rows = []
+    for key, g in keyed.groupby(keys, sort=True):
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        for period in PERIODS:
+            p = period + "_"
+            for col in AMOUNTS:
+                row[p + col] = float(cents(g[p + col]).sum() / 100.0) if col not in (
+                    "target_volume", "actual_volume") else float(g[p + col].sum())
+            var, price, vol, mix = split_group(g[p + "target_volume"], g[p + "target_revenue"],
+                                               g[p + "actual_volume"], g[p + "actual_revenue"],
+                                               cents(g[p + "price_effect"]), cents(g[p + "volume_effect"]),
+                                               float(g[p + "weighted"].sum()))
+            row[p + "revenue_var"] = var / 100.0
+            row[p + "price_effect"] = price / 100.0
+            row[p + "volume_effect"] = vol / 100.0
+            row[p + "mix_effect"] = mix / 100.0
+            row[p + "volume_var"] = row[p + "actual_volume"] - row[p + "target_volume"]
+            row[p + "gm_var"] = (int(cents(row[p + "actual_gm"])) - int(cents(row[p + "target_gm"]))) / 100.0
+            for what in ("volume", "revenue", "gm"):
+                row[p + what + "_att"] = float(attainment(row[p + "actual_" + what], row[p + "target_" + what]))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if not by:
+        out = out.drop(columns="_all")
+    return out
+
+
+def revenue_by_quarter(targets: pd.DataFrame, actuals: pd.DataFrame, through: int,
+                       by: Sequence[str] = ()) -> pd.DataFrame:
+    """Target and actual revenue per quarter (1-4); actuals only up to ``through`` (NaN after)."""
+    by = list(by)
+    keys = by + ["quarter"]
+    t = targets.groupby(keys)["revenue"].sum().rename("target_revenue")
+    a = actuals[actuals["quarter"].astype(int) <= through].groupby(keys)["revenue"].sum().rename("actual_revenue")
+    out = pd.concat([t, a], axis=1).reset_index()
+    grid = pd.DataFrame({"quarter": [1, 2, 3, 4]})
+    if by:
+        groups = out[by].drop_duplicates()
+        grid = groups.merge(grid, how="cross")
+    out = grid.merge(out, on=keys, how="left")
+    out["target_revenue"] = cents(out["target_revenue"].fillna(0.0)) / 100.0
+    out["actual_revenue"] = np.where(out["quarter"] <= through,
+                                     cents(out["actual_revenue"].fillna(0.0)) / 100.0, np.nan)
+    return out
+
+
+# -- activity against plan ---------------------------------------------------------------------------------
+def activity_vs_plan(plan_visits: pd.DataFrame, plan_trainings: pd.DataFrame, activities: pd.DataFrame,
+                     quarter: int, account_reps: Mapping[str, str],
+                     support_allocated: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Visits made against the visit cycle, trainings held against planned, support delivered, complaints.
+
+    ``plan_visits``: account_id, quarter, rep_visits, exec_visits (the plan); ``plan_trainings``:
+    account_id, quarter (one row per planned training); ``activities``: the year's activities
+    (account_id, kind, quantity, status, quarter); ``support_allocated``: account_id, amount and
+    optionally quarter (allocated support: executive visits, technical and advisor days; counted up
+    to the quarter evaluated when quarters are given) or None when no allocation exists. Complaints are
+    counted as ``engine.actuals.complaint_status`` reads them (by account and ref; the last status wins).
+
+    One row per salesperson x account, for the quarter (q_) and the year to date (ytd_):
+    P_rep_planned, P_rep_made, P_exec_planned, P_exec_made, P_trainings_planned, P_trainings_held,
+    and ytd_support_delivered (executive visits + service quantities), support_allocated (NaN when
+    unknown), open_complaints, complaints. Visits and services add up their quantities; trainings are
+    counted as events (a training's quantity is the number of people trained).
+    """
+    accounts = sorted(set(plan_visits["account_id"]) | set(plan_trainings["account_id"])
+                      | set(activities["account_id"]) | set(account_reps))
+    out = pd.DataFrame({"account_id": accounts})
+    out.insert(0, "rep_id", [account_reps.get(a, "") for a in accounts])
+    act = activities.copy()
+    act["quantity"] = pd.to_numeric(act["quantity"], errors="coerce").fillna(1.0)
+    for period in PERIODS:
+        qs = [int(quarter)] if period == "q" else list(range(1, int(quarter) + 1))
+        pv = plan_visits[plan_visits["quarter"].astype(int).isin(qs)].groupby("account_id")[
+            ["rep_visits", "exec_visits"]].sum()
+        pt = plan_trainings[plan_trainings["quarter"].astype(int).isin(qs)].groupby("account_id").size()
+        aq = act[act["quarter"].astype(int).isin(qs)]
+        made = aq.groupby(["account_id", "kind"])["quantity"].sum().unstack(fill_value=0.0)
+        # a training's quantity is the people trained: trainings held are counted as events
+        held = aq[aq["kind"] == "training"].groupby("account_id").size()
+        p = period + "_"
+        out[p + "rep_planned"] = out["account_id"].map(pv["rep_visits"]).fillna(0.0).astype(float).to_numpy()
+        out[p + "rep_made"] = _kind(out, made, "rep_visit")
+        out[p + "exec_planned"] = out["account_id"].map(pv["exec_visits"]).fillna(0.0).astype(float).to_numpy()
+        out[p + "exec_made"] = _kind(out, made, "exec_visit")
+        out[p + "trainings_planned"] = out["account_id"].map(pt).fillna(0).astype(float).to_numpy()
+        out[p + "trainings_held"] = out["account_id"].map(held).fillna(0).astype(float).to_numpy()
+        if period == "ytd":
+            out["ytd_support_delivered"] = out["ytd_exec_made"] + _kind(out, made, "service")
+    if support_allocated is not None:
+        sa_ = support_allocated
+        if "quarter" in sa_.columns:  # allocated per quarter: up to the quarter evaluated
+            sa_ = sa_[sa_["quarter"].astype(int) <= int(quarter)]
+        alloc = sa_.groupby("account_id")["amount"].sum()
+        out["support_allocated"] = out["account_id"].map(alloc).fillna(0.0).astype(float)
+    else:
+        out["support_allocated"] = np.nan
+    if "ref" not in act.columns:
+        act["ref"] = None
+    if "date" not in act.columns:
+        act["date"] = pd.NaT
+    complaints = complaint_status(act[act["quarter"].astype(int) <= int(quarter)])
+    open_ = complaints[complaints["status"] == "open"]
+    out["complaints"] = out["account_id"].map(complaints.groupby("account_id").size()).fillna(0).astype(int)
+    out["open_complaints"] = out["account_id"].map(open_.groupby("account_id").size()).fillna(0).astype(int)
+    return out.sort_values(["rep_id", "account_id"], kind="mergesort").reset_index(drop=True)
+
+
+def _kind(out: pd.DataFrame, made: pd.DataFrame, kind: str) -> np.ndarray:
+    if kind not in made.columns:
+        return np.zeros(len(out))
+    return out["account_id"].map(made[kind]).fillna(0.0).astype(float).to_numpy()
+
+
+# -- scorecard --------------------------------------------------------------------------------------------
+def goal_numbers(results: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
+    """Per salesperson, target and result of each number goal, year to date.
+
+    ``results``: goal_vs_result lines; ``activity``: activity_vs_plan rows.
+    Columns: rep_id, goal, target, result.
+    """
+    rows = []
+    sums = results.groupby("rep_id")[["ytd_target_revenue", "ytd_actual_revenue", "ytd_target_volume",
+                                      "ytd_actual_volume", "ytd_target_gm", "ytd_actual_gm"]].sum()
+    acts = activity.groupby("rep_id")[["ytd_rep_planned", "ytd_rep_made", "ytd_trainings_planned",
+                                       "ytd_trainings_held"]].sum()
+    for rep in sorted(set(sums.index) | set(acts.index)):
+        def get(frame, col):
+            return float(frame.at[rep, col]) if rep in frame.index else 0.0
+        for goal, t, a in (("revenue", get(sums, "ytd_target_revenue"), get(sums, "ytd_actual_revenue")),
+                           ("volume", get(sums, "ytd_target_volume"), get(sums, "ytd_actual_volume")),
+                           ("gross_margin", get(sums, "ytd_target_gm"), get(sums, "ytd_actual_gm")),
+                           ("visits", get(acts, "ytd_rep_planned"), get(acts, "ytd_rep_made")),
+                           ("trainings", get(acts, "ytd_trainings_planned"), get(acts, "ytd_trainings_held"))):
+            rows.append({"rep_id": rep, "goal": goal, "target": t, "result": a})
+    return pd.DataFrame(rows, columns=["rep_id", "goal", "target", "result"])
+
+
+def scorecard(numbers: pd.DataFrame, goals: Sequence, reps: Sequence[str],
+              ratings: Mapping[tuple[str, str], float | None] | None = None, attainment_cap: float = 1.2,
+              scale: tuple[int, int] = (1, 5)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score each salesperson on the configured goals.
+
+    ``goals``: objects with id, kind ("number" or "judgement") and weight (config ``Goal``);
+    ``numbers``: ``goal_numbers``; ``ratings``: (rep_id, goal) -> the VP's rating on ``scale``.
+
+    A number goal scores 100 x min(attainment, cap) (no score without a target); a judgement goal
+    scores (rating - min) / (max - min) x 100 (no score without a rating). A rating given on a
+    number goal is recorded but does not change its score. The total is the weighted mean of the
+    goals that have a score.
+
+    Returns (lines: rep_id, goal, kind, weight, target, result, attainment, rating, score;
+    totals: rep_id, score, scored_weight, weight).
+    """
+    ratings = ratings or {}
+    lo, hi = scale
+    num = numbers.set_index(["rep_id", "goal"])
+    rows = []
+    for rep in reps:
+        for g in goals:
+            t = r = att = np.nan
+            score = np.nan
+            rating = ratings.get((rep, g.id))
+            rating = np.nan if rating is None else float(rating)
+            if g.kind == "number":
+                if (rep, g.id) in num.index:
+                    t, r = float(num.at[(rep, g.id), "target"]), float(num.at[(rep, g.id), "result"])
+                else:
+                    t, r = 0.0, 0.0
+                att = float(attainment(r, t))
+                if not np.isnan(att):
+                    score = 100.0 * min(att, attainment_cap)
+            elif not np.isnan(rating):
+                score = (rating - lo) / (hi - lo) * 100.0
+            rows.append({"rep_id": rep, "goal": g.id, "kind": g.kind, "weight": float(g.weight), "target": t,
+                         "result": r, "attainment": att, "rating": rating, "score": score})
+    lines = pd.DataFrame(rows, columns=["rep_id", "goal", "kind", "weight", "target", "result", "attainment",
+                                        "rating", "score"])
+    totals = []
+    for rep in reps:
+        g = lines[lines["rep_id"] == rep]
+        known = g["score"].notna()
+        w = float(g.loc[known, "weight"].sum())
+        total = float((g.loc[known, "weight"] * g.loc[known, "score"]).sum() / w) if w > 0 else np.nan
+        totals.append({"rep_id": rep, "score": total, "scored_weight": w, "weight": float(g["weight"].sum())})
+    return lines, pd.DataFrame(totals, columns=["rep_id", "score", "scored_weight", "weight"])
+
+
+# -- class suggestions ---------------------------------------------------------------------------------------
+def suggest_class_changes(classes: Mapping[str, str], revenue: pd.DataFrame, warned: Mapping[str, int],
+                          rules) -> pd.DataFrame:
+    """Suggested class for next year per account, from the year's results.
+
+    ``classes``: account -> class this year; ``revenue``: account_id, target, actual (year to date),
+    last_year (same quarters last year); ``warned``: account -> number of early-warning flags;
+    ``rules``: config ``ClassChangeRules``.
+
+    * develop -> key: attainment >= promote_attainment and growth >= promote_growth;
+    * key -> watch: attainment < demote_attainment, or a decline of demote_decline or more, or two
+      or more warnings;
+    * watch -> key: attainment >= 1 and no warning; watch -> drop: still declining by demote_decline;
+    * drop -> develop: attainment >= promote_attainment and growth >= promote_growth.
+    Returns account_id, cls, suggested, attainment, growth, reason (only accounts whose class changes).
+    """
+    rows = []
+    rev = revenue.set_index("account_id")
+    for acc, cls in sorted(classes.items()):
+        if acc not in rev.index:
+            continue
+        t, a, ly = (float(rev.at[acc, c]) for c in ("target", "actual", "last_year"))
+        att = float(attainment(a, t))
+        growth = a / ly - 1.0 if ly > 0 else np.nan
+        n_warn = int(warned.get(acc, 0))
+        up = not np.isnan(att) and att >= rules.promote_attainment and (
+            np.isnan(growth) or growth >= rules.promote_growth)
+        declining = not np.isnan(growth) and growth <= -rules.demote_decline
+        low = not np.isnan(att) and att < rules.demote_attainment
+        new, why = None, ""
+        if cls == "develop" and up:
+            new, why = "key", f"attainment {att:.0%}" + ("" if np.isnan(growth) else f", growth {growth:+.0%}")
+        elif cls == "key" and (low or declining or n_warn >= 2):
+            parts = ([f"attainment {att:.0%}"] if low else []) + ([f"growth {growth:+.0%}"] if declining else []) \
+                + ([f"{n_warn} early warnings"] if n_warn >= 2 else [])
+            new, why = "watch", ", ".join(parts)
+        elif cls == "watch" and declining:
+            new, why = "drop", f"still declining: growth {growth:+.0%}"
+        elif cls == "watch" and not np.isnan(att) and att >= 1.0 and n_warn == 0:
+            new, why = "key", f"recovered: attainment {att:.0%}, no warnings"
+        elif cls == "drop" and up:
+            new, why = "develop", f"grew again: attainment {att:.0%}" + (
+                "" if np.isnan(growth) else f", growth {growth:+.0%}")
+        if new is not None:
+            rows.append({"account_id": acc, "cls": cls, "suggested": new, "attainment": att, "growth": growth,
+                         "reason": why})
+    return pd.DataFrame(rows, columns=["account_id", "cls", "suggested", "attainment", "growth", "reason"])

@@ -1,0 +1,492 @@
+"""Quarterly and annual evaluation: goal against result, forecast, activities, scorecards, warnings.
+
+``evaluate`` writes one workbook per salesperson and one for the VP into ``reports/``;
+``collect_evaluations`` reads the VP's ratings, comments and service statuses back;
+``annual_evaluation`` writes each salesperson's annual evaluation and the VP's summary;
+``warning_list`` gives the ranked early warnings. Nothing here prints; front ends format.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from kamplan.engine.actuals import complaint_status
+from kamplan.engine.early_warnings import early_warnings
+from kamplan.engine.evaluation import (
+    activity_vs_plan, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter, scorecard,
+    suggest_class_changes,
+)
+from kamplan.engine.forecast import year_end_forecast
+from kamplan.model import ACTIVITY_COLUMNS
+from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.stages.plan import PlanView, plan_view
+from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
+from kamplan.workbooks.evaluation_layout import GoalSpec, et
+from kamplan.workbooks.evaluation_reader import EvaluationInput, read_evaluation_workbook
+from kamplan.workbooks.evaluation_writer import EvaluationContent, new_identity, write_evaluation_workbook
+from kamplan.workbooks.safety import content_hash
+from kamplan.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+# -- the numbers -------------------------------------------------------------------------------------------
+@dataclass
+class EvaluationData:
+    """What the engine computed for one quarter (year to date included) of one year."""
+    year: int
+    quarter: int
+    plan: PlanView
+    lines: pd.DataFrame  # goal_vs_result
+    accounts: pd.DataFrame  # group_totals per rep_id, account_id + forecast, annual_target, gap, method
+    activity: pd.DataFrame  # activity_vs_plan, same (rep_id, account_id) order as accounts
+    services: pd.DataFrame  # rep_id, account_id, no, commitment, measure, due, status, note
+    numbers: pd.DataFrame  # goal_numbers
+    scores: pd.DataFrame  # scorecard lines
+    totals: pd.DataFrame  # scorecard totals per rep
+    warnings: pd.DataFrame  # early_warnings
+    classes: pd.DataFrame  # suggest_class_changes (+ rep_id)
+    quarters: pd.DataFrame  # revenue_by_quarter per rep_id
+    company: pd.DataFrame  # group_totals of everything (one row)
+    reps: list[str]
+    ratings: dict[tuple[str, str], tuple[float | None, str | None]]
+    with_allocation: bool
+    problems: list[Problem] = field(default_factory=list)
+
+
+def latest_quarter(ws: Workspace, year: int) -> int | None:
+    """The last quarter of ``year`` with actuals in the history, or None."""
+    h = ws.store.history([year])
+    return int(h["quarter"].max()) if len(h) else None
+
+
+def _activities(ws: Workspace, year: int) -> pd.DataFrame:
+    if hasattr(ws.store, "activities"):
+        return ws.store.activities([year])
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ACTIVITY_COLUMNS + ["year", "quarter"]})
+
+
+def _allocated(ws: Workspace, year: int) -> pd.DataFrame | None:
+    """Support allocated per account (issue 5: ``kamplan.store.resources.support_by_account``, or a
+    ``Store.support_by_account`` method) as account_id, quarter, amount; None when resource allocation is
+    not available or the year has no allocation yet (then only support delivered is shown)."""
+    try:
+        from kamplan.store.resources import support_by_account
+        frame = support_by_account(ws.store, year)
+    except ImportError:
+        method = getattr(ws.store, "support_by_account", None)
+        if method is None:
+            return None
+        frame = method(year)
+    if frame is None or not len(frame) or "account_id" not in frame.columns:
+        return None
+    amount = next((c for c in ("amount", "allocated", "quantity", "days") if c in frame.columns), None)
+    if amount is None:
+        return None
+    out = pd.DataFrame({"account_id": frame["account_id"], "amount": pd.to_numeric(frame[amount], errors="coerce")})
+    if "quarter" in frame.columns:
+        out["quarter"] = frame["quarter"].astype(int)
+    return out
+
+
+def _customer_purchases(ws: Workspace) -> pd.DataFrame | None:
+    fn = getattr(ws.store, "customer_purchases", None)
+    return fn() if fn is not None else None
+
+
+def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
+                    ratings_quarter: int | None = None) -> EvaluationData:
+    """Run the engine for ``quarter`` of ``year`` (default: the plan year).
+
+    ``ratings_quarter``: whose VP ratings count in the scorecard (default ``quarter``; 0 = annual, which
+    falls back on the latest quarterly rating of each goal).
+    """
+    cfg, store = ws.config, ws.store
+    year = year or cfg.plan_year
+    problems: list[Problem] = []
+    plan = plan_view(store, year)
+    if not plan.agreed and plan.round is not None:
+        problems.append(warning("plan-not-agreed", f"the {year} plan is not agreed yet: evaluating against "
+                                f"{plan.source}", "lock the agreed plan first for the evaluation of record"))
+    history = store.history()
+    actuals = history[history["year"] == year]
+    reps_of = {a.id: a.rep for a in cfg.accounts}
+    for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):
+        reps_of.setdefault(a, r)
+    margins = {p.id: p.standard_margin for p in cfg.products}
+    lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins)
+    acc = group_totals(lines, ["rep_id", "account_id"]) if len(lines) else pd.DataFrame(
+        columns=["rep_id", "account_id"])
+    annual = plan.targets.groupby("account_id")["revenue"].sum().to_dict()
+    rules = cfg.evaluation
+    fc = year_end_forecast(history, year, quarter, annual, "revenue", rules.forecast.history_years,
+                           rules.forecast.min_seen_share).set_index("account_id")
+    activities = _activities(ws, year)
+    allocated = _allocated(ws, year)
+    activity = activity_vs_plan(plan.visits, plan.trainings, activities, quarter, reps_of, allocated)
+    # one account list for the Accounts and Activities sheets: accounts with a plan, sales or activity
+    active = activity[(activity.drop(columns=["rep_id", "account_id"]).fillna(0) != 0).any(axis=1)]
+    keys = sorted(set(zip(acc["rep_id"], acc["account_id"])) | set(zip(active["rep_id"], active["account_id"])))
+    key_frame = pd.DataFrame(keys, columns=["rep_id", "account_id"])
+    acc = key_frame.merge(acc, on=["rep_id", "account_id"], how="left")
+    num_cols = [c for c in acc.columns if c not in ("rep_id", "account_id")]
+    acc[num_cols] = acc[num_cols].astype("float64")
+    for c in num_cols:
+        if not c.endswith("_att"):
+            acc[c] = acc[c].fillna(0.0)
+    acc["forecast"] = acc["account_id"].map(fc["forecast"]).fillna(0.0).astype(float)
+    acc["annual_target"] = acc["account_id"].map(lambda a: float(annual.get(a, 0.0)))
+    acc["gap"] = acc["forecast"] - acc["annual_target"]
+    acc["method"] = acc["account_id"].map(fc["method"]).fillna("none")
+    activity = key_frame.merge(activity, on=["rep_id", "account_id"], how="left")
+    for c in activity.columns:
+        if c not in ("rep_id", "account_id", "support_allocated"):
+            activity[c] = activity[c].fillna(0)
+    # services with the status in force
+    services = plan.services.copy()
+    services["no"] = services.groupby(["rep_id", "account_id"]).cumcount() + 1
+    st = service_statuses(store, year)
+    status = {(a, c): (s, n) for a, c, s, n in zip(st["account_id"], st["commitment"], st["status"], st["note"])}
+    services["status"] = [status.get((a, str(c)), (None, None))[0] for a, c in
+                          zip(services["account_id"], services["commitment"])]
+    services["note"] = [status.get((a, str(c)), (None, None))[1] for a, c in
+                        zip(services["account_id"], services["commitment"])]
+    services = services.sort_values(["rep_id", "account_id", "no"], kind="mergesort").reset_index(drop=True)
+    # scorecard
+    staff = [s.id for s in cfg.staff]
+    reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
+    ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
+    numbers = goal_numbers(lines, activity)
+    goals = rules.scorecard.goals
+    sc = rules.scorecard
+    scores, totals = scorecard(numbers, goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
+                               (sc.scale.min, sc.scale.max))
+    # warnings
+    comp = complaint_status(activities[activities["quarter"].astype(int) <= quarter]) if len(activities) else None
+    open_c = None
+    if comp is not None and len(comp):
+        open_c = comp[comp["status"] == "open"].rename(columns={"opened": "date"})[["account_id", "date"]]
+    units = sorted({p.unit for p in cfg.products})
+    warns = early_warnings(history, year, quarter, rules.warnings, account_reps=reps_of, targets=plan.targets,
+                           plan_visits=plan.visits, visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
+                           open_complaints=open_c, customer_purchases=_customer_purchases(ws),
+                           unit=units[0] if len(units) == 1 else "")
+    # class suggestions from the year to date
+    prev = history[(history["year"] == year - 1) & (history["quarter"] <= quarter)].groupby("account_id")["revenue"].sum()
+    rev = pd.DataFrame({"account_id": acc["account_id"], "target": acc["ytd_target_revenue"],
+                        "actual": acc["ytd_actual_revenue"]})
+    rev["last_year"] = rev["account_id"].map(prev).fillna(0.0)
+    classes = suggest_class_changes({a.id: a.cls for a in cfg.accounts}, rev,
+                                    dict(zip(warns["account_id"], warns["flags"].map(len))), rules.class_changes)
+    classes.insert(1, "rep_id", classes["account_id"].map(reps_of))
+    quarters = revenue_by_quarter(plan.targets.assign(rep_id=plan.targets["account_id"].map(reps_of)),
+                                  actuals.assign(rep_id=actuals["account_id"].map(lambda a: reps_of.get(a, ""))),
+                                  quarter, by=["rep_id"])
+    company = group_totals(lines, []) if len(lines) else pd.DataFrame()
+    if plan.targets.empty:
+        problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
+                              "collect the target workbooks first (kamplan targets collect)"))
+    return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
+                          classes, quarters, company, reps, ratings, allocated is not None, problems)
+
+
+def _ratings(ws: Workspace, year: int, quarter: int) -> dict[tuple[str, str], tuple[float | None, str | None]]:
+    """(rep, goal) -> (rating, comment) in force; quarter 0 (annual) falls back on the newest quarterly."""
+    out: dict[tuple[str, str], tuple[float | None, str | None]] = {}
+    if quarter == 0:
+        for q in (1, 2, 3, 4):
+            for r in evaluation_ratings(ws.store, year, q).itertuples():
+                if r.rating is not None and not (isinstance(r.rating, float) and math.isnan(r.rating)) or r.comment:
+                    out[(r.rep_id, r.goal)] = (_num(r.rating), r.comment)
+    for r in evaluation_ratings(ws.store, year, quarter).itertuples():
+        out[(r.rep_id, r.goal)] = (_num(r.rating), r.comment)
+    return out
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+# -- the workbooks -----------------------------------------------------------------------------------------
+@dataclass
+class EvaluateResult(WithProblems):
+    year: int
+    quarter: int | None
+    evaluation: str
+    paths: dict[str, Path] = field(default_factory=dict)  # rep id or "VP" -> file written
+    data: EvaluationData | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems)
+
+
+def new_name(path: Path) -> Path:
+    """``path``, or the first free ``stem-2.xlsx``, ``stem-3.xlsx`` ... beside it: nothing is overwritten."""
+    if not path.exists():
+        return path
+    n = 2
+    while (path.with_name(f"{path.stem}-{n}{path.suffix}")).exists():
+        n += 1
+    return path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def goal_specs(ws: Workspace, language: str) -> list[GoalSpec]:
+    out = []
+    for g in ws.config.evaluation.scorecard.goals:
+        name = g.name.get(language) if g.name is not None else et(f"goal.{g.id}", language) \
+            if f"goal.{g.id}" in _GOAL_KEYS else g.id
+        out.append(GoalSpec(g.id, name, g.kind, float(g.weight)))
+    return out
+
+
+_GOAL_KEYS = {"goal.revenue", "goal.volume", "goal.gross_margin", "goal.visits", "goal.trainings"}
+
+
+def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: str, evaluation: str,
+                  generated_at: dt.datetime, language: str, history: dict | None = None) -> EvaluationContent:
+    """The content of one workbook: the VP's (every salesperson) or one salesperson's."""
+    cfg = ws.config
+    lang = language
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        if audience == "vp" or frame.empty:
+            return frame.reset_index(drop=True)
+        return frame[frame["rep_id"] == rep_id].reset_index(drop=True)
+
+    reps = data.reps if audience == "vp" else [rep_id]
+    q = data.quarters
+    quarters = (q.groupby("quarter", as_index=False)[["target_revenue", "actual_revenue"]].sum(min_count=1)
+                if audience == "vp" else q[q["rep_id"] == rep_id][["quarter", "target_revenue", "actual_revenue"]])
+    names = {a.id: a.name.get(lang) for a in cfg.accounts}
+    rep_names = {s.id: s.name.get(lang) for s in cfg.staff}
+    warns = data.warnings.copy()
+    warns["account"] = warns["account_id"].map(lambda a: names.get(a, a))
+    warns["rep"] = warns["rep_id"].map(lambda r: rep_names.get(r, r))
+    warns["at_risk"] = warns["revenue_at_risk"]
+    warns["flags"] = warns["flags"].map(lambda fl: ", ".join(et(f"flag.{f}", lang) for f in fl))
+    warns["evidence"] = warns["evidence"].map(lambda ev: "; ".join(ev))
+    cls = data.classes.copy()
+    cls["account"] = cls["account_id"].map(lambda a: names.get(a, a))
+    cls["rep"] = cls["rep_id"].map(lambda r: rep_names.get(r, r))
+    for c in ("cls", "suggested"):
+        cls[c] = cls[c].map(lambda x: et(f"class.{x}", lang))
+    sc = cfg.evaluation.scorecard
+    units = sorted({p.unit for p in cfg.products})
+    content = EvaluationContent(
+        identity=new_identity(data.year, data.quarter, evaluation, audience, rep_id if audience == "rep" else "",
+                              generated_at, uuid.uuid4().hex),
+        language=lang, company=cfg.company.name.get(lang), currency=cfg.currency,
+        unit=units[0] if len(units) == 1 else "", rep_names=rep_names, account_names=names,
+        product_names={p.id: p.name.get(lang) for p in cfg.products}, lines=mine(data.lines),
+        accounts=mine(data.accounts), activity=mine(data.activity), services=mine(data.services),
+        goals=goal_specs(ws, lang), reps=reps,
+        ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
+        warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
+        history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),
+        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password)
+    content.identity.layout_hash = content.layout().signature()
+    return content
+
+
+def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None, reps: list[str] | None = None,
+             progress: Progress = _noop, now: dt.datetime | None = None, language: str | None = None,
+             write: bool = True) -> EvaluateResult:
+    """Evaluate ``quarter`` (default: the latest with actuals) of ``year`` (default: the plan year); write
+    ``reports/evaluation_YEAR_Qn_VP.xlsx`` and ``..._Qn_REP.xlsx`` per salesperson (new names, never
+    overwriting)."""
+    cfg = ws.config
+    year = year or cfg.plan_year
+    quarter = quarter or latest_quarter(ws, year)
+    if quarter is None:
+        return EvaluateResult(year, None, "quarter", problems=[error(
+            "no-actuals", f"there are no actuals for {year} yet", "import them first (kamplan actuals import FILE)")])
+    progress("engine")
+    data = evaluation_data(ws, quarter, year)
+    res = EvaluateResult(year, quarter, "quarter", data=data, problems=list(data.problems))
+    if not res.ok or not write:
+        return res
+    _write_all(ws, res, data, "quarter", f"evaluation_{year}_Q{quarter}", reps, progress, now, language)
+    return res
+
+
+def _write_all(ws, res: EvaluateResult, data: EvaluationData, evaluation: str, stem: str, reps, progress, now,
+               language, history=None):
+    lang = language or ws.config.language
+    stamp = (now or dt.datetime.now()).replace(microsecond=0)
+    ws.reports.mkdir(parents=True, exist_ok=True)
+    unknown = [r for r in (reps or []) if r not in data.reps]
+    if unknown:
+        res.problems.append(error("unknown-rep", f"{unknown} have nothing to evaluate in {data.year}",
+                                  f"use one of {data.reps}"))
+        return
+    suffix = "summary" if evaluation == "annual" else "VP"
+    progress(suffix)
+    content = build_content(ws, data, "vp", "", evaluation, stamp, lang, history)
+    path = write_evaluation_workbook(new_name(ws.reports / f"{stem}_{suffix}.xlsx"), content)
+    res.paths["VP"] = path
+    for rep in (reps or data.reps):
+        progress(rep)
+        content = build_content(ws, data, "rep", rep, evaluation, stamp, lang, history)
+        res.paths[rep] = write_evaluation_workbook(new_name(ws.reports / f"{stem}_{rep}.xlsx"), content)
+    ws.store.log_event(f"evaluation.{evaluation}-written", {
+        "year": data.year, "quarter": data.quarter, "files": {k: p.name for k, p in res.paths.items()}})
+
+
+def annual_evaluation(ws: Workspace, year: int | None = None, reps: list[str] | None = None,
+                      progress: Progress = _noop, now: dt.datetime | None = None,
+                      language: str | None = None) -> EvaluateResult:
+    """Each salesperson's annual evaluation (targets, results, scores; the VP's ratings and comments of every
+    quarter) and the VP's summary, from the four quarters (or the year so far)."""
+    cfg = ws.config
+    year = year or cfg.plan_year
+    last = latest_quarter(ws, year)
+    if last is None:
+        return EvaluateResult(year, None, "annual", problems=[error(
+            "no-actuals", f"there are no actuals for {year} yet", "import them first (kamplan actuals import FILE)")])
+    progress("engine")
+    history: dict = {}
+    for q in range(1, last + 1):
+        d = evaluation_data(ws, q, year)
+        for r in d.scores.itertuples():
+            rating, comment = d.ratings.get((r.rep_id, r.goal), (None, None))
+            history[(r.rep_id, r.goal, q)] = (rating, None if np.isnan(r.score) else float(r.score), comment)
+    data = evaluation_data(ws, last, year, ratings_quarter=0)
+    res = EvaluateResult(year, last, "annual", data=data, problems=list(data.problems))
+    if last < 4:
+        res.problems.append(warning("year-not-closed", f"{year} has actuals up to Q{last} only: the annual "
+                                    "evaluation covers the year to date", "run it again once Q4 is imported"))
+    if not res.ok:
+        return res
+    _write_all(ws, res, data, "annual", f"evaluation_{year}_annual", reps, progress, now, language, history)
+    return res
+
+
+# -- collecting the VP's ratings ----------------------------------------------------------------------------
+@dataclass
+class CollectedFile:
+    path: Path
+    outcome: str  # "stored", "unchanged" or "rejected"
+    ratings: int = 0
+    statuses: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class CollectEvaluationResult:
+    files: list[CollectedFile]
+
+    @property
+    def rejected(self) -> list[CollectedFile]:
+        return [f for f in self.files if f.outcome == "rejected"]
+
+
+def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = _noop,
+                        now: dt.datetime | None = None) -> CollectEvaluationResult:
+    """Read the VP's evaluation workbooks; store ratings, comments and service statuses the VP changed in the
+    file (against what it showed when written) that differ from those in force; an older file collected
+    again cannot undo later entries. Nothing is deleted; a file with any error stores nothing."""
+    from kamplan.stages.targets import expand_inputs
+    files, problems = expand_inputs(paths)
+    out = [CollectedFile(Path(p.file or "?"), "rejected", problems=[p]) for p in problems]
+    for path in files:
+        progress(path.name)
+        try:
+            digest = content_hash(path)
+        except OSError as exc:
+            out.append(CollectedFile(path, "rejected", problems=[error(
+                "unreadable", f"cannot read the file ({exc})", "check the path and permissions", file=path)]))
+            continue
+        got, found = read_evaluation_workbook(path, ws.config, digest)
+        if got is None:
+            out.append(CollectedFile(path, "rejected", problems=found))
+            continue
+        out.append(_store(ws, got, found, path, now))
+    return CollectEvaluationResult(out)
+
+
+def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path, now) -> CollectedFile:
+    ident = got.identity
+    year = ident.year
+    quarter = ident.quarter if ident.evaluation == "quarter" else 0
+    at = (now or dt.datetime.now()).replace(microsecond=0)
+    by = got.reviewer or ""
+    found = list(found)
+
+    def later(row) -> bool:
+        """An entry made after this workbook was written, in another workbook: it stands."""
+        return row is not None and row["workbook_id"] != ident.workbook_id and row["at"] >= ident.generated_at
+
+    rf = evaluation_ratings(ws.store, year, quarter)
+    in_force = {(r["rep_id"], r["goal"]): r for r in rf.to_dict("records")}
+    ratings, kept = [], []
+    for row in got.ratings:
+        old = in_force.get((row.rep_id, row.goal))
+        if not row.changed or (old is not None and (_num(old["rating"]), old["comment"] or None) ==
+                               (row.rating, row.comment)):
+            continue
+        if later(old):
+            kept.append(row.source)
+            continue
+        ratings.append({"rep_id": row.rep_id, "goal": row.goal, "rating": row.rating, "comment": row.comment,
+                        "by": by, "at": at, "source": row.source, "workbook_id": ident.workbook_id})
+    st = service_statuses(ws.store, year)
+    current = {(r["account_id"], r["commitment"]): r for r in st.to_dict("records")}
+    statuses = []
+    for row in got.services:
+        old = current.get((row.account_id, row.commitment))
+        if not row.changed or (old is not None and (old["status"], old["note"] or None) == (row.status, row.note)):
+            continue
+        if later(old):
+            kept.append(row.source)
+            continue
+        statuses.append({"account_id": row.account_id, "commitment": row.commitment, "status": row.status,
+                         "note": row.note, "by": by, "at": at, "source": row.source,
+                         "workbook_id": ident.workbook_id})
+    if kept:
+        found.append(warning("later-entry-kept", f"{len(kept)} entr(y/ies) were changed since this workbook was "
+                             f"written and keep the later value (first: {kept[0]})",
+                             "write a fresh evaluation workbook (kamplan evaluate) to change them again", file=path))
+    n_r, n_s = record_evaluation_inputs(ws.store, year, quarter, ratings, statuses)
+    return CollectedFile(path, "stored" if n_r or n_s else "unchanged", n_r, n_s, found)
+
+
+# -- warnings -------------------------------------------------------------------------------------------------
+def warning_list(ws: Workspace, quarter: int | None = None, year: int | None = None,
+                 language: str | None = None) -> tuple[pd.DataFrame, list[Problem], int | None]:
+    """The ranked early warnings: rank, account_id, account, rep_id, revenue_at_risk, flags, evidence.
+
+    Works from the history alone (no plan needed: the plan and activity flags are then left out).
+    Returns (warnings, problems, quarter).
+    """
+    cfg = ws.config
+    year = year or cfg.plan_year
+    quarter = quarter or latest_quarter(ws, year)
+    if quarter is None:
+        return pd.DataFrame(), [error("no-actuals", f"there are no actuals for {year} yet",
+                                      "import them first (kamplan actuals import FILE)")], None
+    data = evaluation_data(ws, quarter, year)
+    lang = language or cfg.language
+    names = {a.id: a.name.get(lang) for a in cfg.accounts}
+    w = data.warnings.copy()
+    w.insert(2, "account", w["account_id"].map(lambda a: names.get(a, a)))
+    return w, [p for p in data.problems if p.code != "no-plan"], quarter
+
+
+__all__ = ["EvaluationData", "EvaluateResult", "CollectEvaluationResult", "annual_evaluation",
+           "collect_evaluations", "evaluate", "evaluation_data", "warning_list", "latest_quarter"]
