@@ -36,16 +36,57 @@ def addin():
               show_default=True)
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
               help="Language of the ribbon labels.")
-def addin_build(out, lang):
+@click.option("--workspace", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Also write macro-enabled (.xlsm) copies of the newest consolidation, account review and "
+                   "resource plan workbooks in this workspace's reports folder (existing .xlsm files are kept).")
+def addin_build(out, lang, workspace):
     """Build kamplan.xlam from addin/kamplan/xl/excel (VBA, ribbon) and the action registry."""
     from kamplan.xl.build import BuildError, build_addin, write_sources
     try:
         for p in write_sources():
             console.print(f"wrote {escape(str(p))}")
         console.print(f"built [bold]{escape(str(build_addin(out, lang)))}[/bold]")
+        if workspace is not None:
+            from kamplan.xl.macrobook import macro_path, make_macro_workbook, newest_vp_workbooks
+            books = newest_vp_workbooks(workspace / "reports")
+            if not books:
+                console.print(f"no VP workbook in {escape(str(workspace / 'reports'))} yet: run a stage first")
+            for src in books:
+                if macro_path(src).exists():
+                    console.print(f"kept {escape(str(macro_path(src)))} (it may hold entries; delete it to rebuild)")
+                    continue
+                console.print(f"built [bold]{escape(str(make_macro_workbook(src, password=_password(workspace))))}"
+                              "[/bold]")
     except BuildError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
+
+
+@addin.command("xlsm")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite an existing .xlsm of the same name.")
+def addin_xlsm(files, replace):
+    """Write macro-enabled (.xlsm) copies of kamplan VP workbooks, with buttons for the add-in's actions."""
+    from kamplan.xl.actions import find_workspace
+    from kamplan.xl.build import BuildError
+    from kamplan.xl.macrobook import make_macro_workbook
+    failed = False
+    for src in files:
+        try:
+            root = find_workspace(src)
+            out = make_macro_workbook(src, replace=replace, password=_password(root) if root else "")
+            console.print(f"built [bold]{escape(str(out))}[/bold]")
+        except BuildError as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+def _password(workspace: Path) -> str:
+    """The workspace's sheet password (the Actions sheet is protected like the other sheets)."""
+    from kamplan.config import load_config
+    from kamplan.workspace import CONFIG_NAME
+    return load_config(workspace / CONFIG_NAME).workbook.sheet_password
 
 
 @addin.command("actions")

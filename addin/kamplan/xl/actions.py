@@ -88,7 +88,9 @@ TAB_LABEL = {"en": "Key Accounts", "zh-CN": "大客户"}
 GROUPS: tuple[Group, ...] = (
     Group("kamSheet", "This sheet", "当前工作簿"),
     Group("kamTargets", "Targets", "目标"),
+    Group("kamPlan", "Plan", "计划"),
     Group("kamAccounts", "Accounts", "客户"),
+    Group("kamReview", "Evaluation", "评估"),
     Group("kamOutput", "Output", "输出"),
 )
 
@@ -106,10 +108,33 @@ ACTIONS: tuple[Action, ...] = (
     Action("kam_collect", "kamTargets", "Collect", "收集", "kamplan.xl.tasks:collect",
            "Read every returned workbook in the inbox into the store and say who is missing.",
            "把收件箱中交回的工作簿读入数据库,并列出未交人员。", image="ImportExcel"),
+    Action("kam_consolidate", "kamPlan", "Consolidate", "汇总", "kamplan.xl.tasks:consolidate",
+           "Add up the collected targets bottom-up (missing salespeople at last year's run-rate) and write the "
+           "consolidation workbook.", "自下而上汇总已收集的目标(未交人员按去年实际计)并生成汇总工作簿。",
+           image="AutoSum", opens_output=True),
+    Action("kam_spread", "kamPlan", "Spread top-down", "自上而下分解", "kamplan.xl.tasks:spread",
+           "Apply the instruction typed into the Top-down sheet of the open consolidation workbook as a new plan "
+           "version, and write the refreshed workbook.",
+           "把当前汇总工作簿“自上而下”表中填写的指令应用为新的计划版本,并生成更新后的工作簿。",
+           image="FunctionWizard", needs_book=True, opens_output=True),
+    Action("kam_agree", "kamPlan", "Agree plan", "确认计划", "kamplan.xl.tasks:agree",
+           "Lock the current plan version as agreed and write each salesperson's annual targets and the "
+           "management summary.", "将当前计划版本锁定为已确认,并为每位销售人员生成年度目标及管理层汇总。",
+           image="ReviewProtectWorkbook"),
+    Action("kam_allocate", "kamPlan", "Allocate support", "分配支持资源", "kamplan.xl.tasks:allocate",
+           "Allocate executives, technical staff and advisors to the plan's requests (the VP's choices in the "
+           "newest resource plan are read first) and write the resource plan workbook.",
+           "把高管、技术人员和顾问分配给计划中的支持需求(先读取最新资源计划中副总的选择),并生成资源计划工作簿。",
+           image="SmartArtInsert", opens_output=True),
     Action("kam_segment", "kamAccounts", "Review accounts", "客户分析", "kamplan.xl.tasks:segment",
            "Pareto, profitability, scores and classes; writes the account review workbook.",
            "帕累托、盈利性、评分和分类;生成客户分析工作簿。", image="ChartTypeBarInsertGallery",
            opens_output=True),
+    Action("kam_actuals", "kamReview", "Import actuals", "导入实际数据", "kamplan.xl.tasks:import_actuals",
+           "Import the ERP exports in the workspace's actuals folder (and the activity logs in actuals/activities); "
+           "lines of customers or products not in the plan are listed in a file.",
+           "导入工作区 actuals 文件夹中的 ERP 导出数据(以及 actuals/activities 中的活动记录);"
+           "不在计划内的客户或产品的明细另存为文件。", image="ImportTextFile"),
     Action("kam_open_output", "kamOutput", "Open output", "打开输出", "kamplan.xl.tasks:open_output",
            "Open the newest workbook in the workspace's reports folder.", "打开 reports 文件夹中最新的工作簿。",
            image="FileOpen", opens_output=True),

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from kamplan.engine.targets import last_year_lines
-from kamplan.problems import Problem, error, has_errors
+from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.xl.actions import ActionContext, ActionResult
 
 CHECKS_SHEET = "Checks"
@@ -170,3 +170,154 @@ def open_output(ctx: ActionContext) -> ActionResult:
                                    file=str(reports))], ok=False)
     newest = max(books, key=lambda p: (p.stat().st_mtime, str(p)))
     return ActionResult(f"Opening {newest}.", newest, [])
+
+
+# -- the VP's plan: consolidate, spread, agree, allocate -------------------------------------------------
+def _refused(what: str, exc: Exception, fix: str) -> ActionResult:
+    """A stage that refused to run (plan agreed, nothing collected ...): its reason as a failed result."""
+    return ActionResult(f"{what}: {exc}", None, [error("stage-refused", str(exc), fix)], ok=False)
+
+
+def consolidate(ctx: ActionContext) -> ActionResult:
+    """Consolidate the collected targets and write the consolidation workbook (``kamplan targets consolidate``)."""
+    from kamplan.stages.consolidate import consolidate as run
+    res = run(ctx.workspace, progress=ctx.progress)
+    if res.version_id is None:
+        return ActionResult(f"No {res.year} targets collected yet: nothing to consolidate.", None,
+                            [error("nothing-collected", f"no {res.year} target workbook has been collected",
+                                   "collect the returned workbooks first (Collect)")], ok=False)
+    what = "new bottom-up version" if res.new_version else "current version (submissions unchanged)"
+    problems = list(res.problems)
+    if not res.bottom_up.submissions:
+        problems.append(warning("nothing-submitted", "no salesperson's targets have been collected: the plan is "
+                                "last year's run-rate only", "collect the returned workbooks (Collect), then "
+                                "consolidate again"))
+    missing = (f"; {len(res.bottom_up.run_rate_reps)} missing, last year's run-rate stands in "
+               f"({', '.join(res.bottom_up.run_rate_reps)})" if res.bottom_up.run_rate_reps else "")
+    return ActionResult(f"{res.year} plan: {what} {res.version_id}, {len(res.bottom_up.submissions)} salespeople "
+                        f"submitted{missing}. Consolidation workbook: {res.workbook}.", res.workbook, problems)
+
+
+def spread(ctx: ActionContext) -> ActionResult:
+    """Read the top-down instruction typed into the open consolidation workbook, apply it as a new plan
+    version (``kamplan targets spread --from``) and write the refreshed consolidation workbook."""
+    from kamplan.stages.consolidate import consolidate as write_book
+    from kamplan.stages.consolidate import spread as run
+    from kamplan.store import StoreError
+    from kamplan.workbooks.consolidation_reader import read_topdown_workbook
+    ws, path = ctx.workspace, ctx.book
+    ctx.progress(f"reading the Top-down sheet of {path.name}")
+    found, problems = read_topdown_workbook(path, ws.config)
+    if found is None or has_errors(problems):
+        first = next((p for p in problems if p.is_error), None)
+        where = f" First: {first.sheet or ''}!{first.cell or ''} {first.message} — {first.fix}." if first else ""
+        return ActionResult(f"Nothing changed: {_count(problems)} in the Top-down sheet of {path.name}; "
+                            f"fix them and press Spread again.{where}", None, problems, ok=False)
+    current = ws.store.current_plan_version(ws.config.plan_year)
+    if found.version_id is not None and current is not None and found.version_id != current:
+        problems.append(warning(
+            "stale-consolidation", f"{path.name} shows version {found.version_id}, but the current plan is version "
+            f"{current}; the instruction was applied to version {current}",
+            "check the new workbook; undo with kamplan targets undo if this was not meant", file=path))
+    ctx.progress("spreading")
+    try:
+        out = run(ws, found.spec)
+    except (StoreError, ValueError) as exc:
+        return _refused("Nothing changed", exc, "see the message; then press Spread again")
+    sp = out.result.spread
+    ctx.progress("writing the consolidation workbook")
+    book = write_book(ws, progress=ctx.progress).workbook
+    short = f", short by {sp.shortfall:,.2f}" if sp.shortfall else ""
+    return ActionResult(f"{found.spec.describe()}: figure {sp.target_total:,.2f}, reached {sp.achieved_total:,.2f}"
+                        f"{short}. Stored as version {out.version_id} (from {out.base_version}). "
+                        f"New consolidation workbook: {book}.", book, problems)
+
+
+def agree(ctx: ActionContext) -> ActionResult:
+    """Lock the current plan version as agreed and write each salesperson's annual targets and the
+    management summary (``kamplan targets agree``)."""
+    from kamplan.stages.agreed import export_agreed
+    from kamplan.stages.consolidate import agree as run
+    from kamplan.store import StoreError
+    ws = ctx.workspace
+    ctx.progress("locking the plan")
+    try:
+        vid = run(ws)
+    except StoreError as exc:
+        return _refused("Not agreed", exc, "collect and consolidate first, or reopen the agreed plan")
+    ctx.progress("writing the annual targets")
+    res = export_agreed(ws, language=ctx.language)
+    return ActionResult(f"The {ws.config.plan_year} plan is agreed: version {vid}. {len(res.rep_files)} salesperson "
+                        f"workbook(s) and the management summary are in {res.folder}.", res.folder, [])
+
+
+def allocate(ctx: ActionContext) -> ActionResult:
+    """Allocate executives, technical staff and advisors to the plan's requests and write the resource
+    plan workbook (``kamplan resources allocate``); the VP's choices in the newest one are read first."""
+    from kamplan.stages.resources import allocate as run
+    res = run(ctx.workspace, progress=ctx.progress)
+    if res.path is None:
+        first = "; ".join(p.message for p in res.errors[:3]) or "nothing was allocated"
+        return ActionResult(f"No resource plan written: {first}.", res.choices_file, res.problems, ok=False)
+    alloc = res.allocation
+    return ActionResult(f"Support allocated ({alloc.status}, {len(alloc.unmet)} request(s) not fully met). "
+                        f"Resource plan: {res.path}.", res.path, res.problems)
+
+
+# -- actuals ------------------------------------------------------------------------------------------
+ACTUALS_FOLDER = "actuals"  # ERP exports of invoice lines go here; activity logs into actuals/activities/
+ACTIVITIES_FOLDER = "activities"
+DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt")
+
+
+def actuals_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """The invoice exports in ``<workspace>/actuals/`` and the activity logs in ``actuals/activities/``.
+
+    Not under ``inbox/``: collect reads ``inbox/`` recursively and would reject every CSV there as
+    "not a target workbook"."""
+    def files(folder: Path) -> list[Path]:
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
+                      and not p.name.startswith(("~$", ".~lock", ".")))
+    folder = root / ACTUALS_FOLDER
+    return files(folder), files(folder / ACTIVITIES_FOLDER)
+
+
+def import_actuals(ctx: ActionContext) -> ActionResult:
+    """Import every ERP export in ``<workspace>/actuals/`` (``kamplan actuals import``) and every activity
+    log in ``actuals/activities/`` (``kamplan actuals activities``)."""
+    from kamplan.stages.actuals import import_activities
+    from kamplan.stages.actuals import import_actuals as run
+    ws = ctx.workspace
+    invoices, activities = actuals_files(ws.root)
+    folder = ws.root / ACTUALS_FOLDER
+    if not invoices and not activities:
+        folder.joinpath(ACTIVITIES_FOLDER).mkdir(parents=True, exist_ok=True)
+        return ActionResult(f"There is nothing to import: put the ERP exports (CSV or xlsx) into {folder} and "
+                            f"the activity logs into {folder / ACTIVITIES_FOLDER}, then press the button again.",
+                            folder, [error("no-actuals-files", f"{folder} holds no CSV or xlsx file",
+                                           "save the ERP export of the quarter's invoice lines there",
+                                           file=str(folder))], ok=False)
+    parts, problems, ok, output = [], [], True, folder
+    if invoices:
+        res = run(ws, invoices, progress=ctx.progress)
+        problems += res.all_problems()
+        ok = ok and res.stored and not res.rejected
+        quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods) or "no quarter"
+        read = [f for f in res.files if f.outcome == "read"]
+        parts.append(f"Actuals: {len(read)} file(s) read"
+                     + (f", {len(res.rejected)} rejected ({', '.join(f.path.name for f in res.rejected)})"
+                        if res.rejected else "")
+                     + (f"; {res.rows_stored:,} rows stored for {quarters}" if res.stored else "; nothing stored")
+                     + f"; {sum(f.matched for f in read):,} lines matched, {sum(f.unmatched for f in read):,} "
+                       "not in the plan"
+                     + (f" (listed in {res.unmatched_path})" if res.unmatched_path else "") + ".")
+        output = res.unmatched_path or folder
+    if activities:
+        act = import_activities(ws, activities, progress=ctx.progress)
+        problems += [p for f in act.files for p in f.problems] + act.problems
+        ok = ok and act.rows_stored > 0 and not act.rejected
+        parts.append(f"Activities: {len(act.files) - len(act.rejected)} file(s) read, {act.rows_stored:,} rows "
+                     f"stored" + (f", {len(act.rejected)} rejected" if act.rejected else "") + ".")
+    return ActionResult(" ".join(parts), output, problems, ok=ok)
