@@ -145,3 +145,8 @@ def test_import_actuals_reads_the_actuals_folder_and_names_the_unmatched_file(co
     # the actuals folder is outside inbox/: Collect does not see the ERP files
     res = run_action("kam_collect", workspace=root)
     assert res.ok and "0 rejected" in res.message
+    # the quarter with actuals is evaluated from Excel like `kamplan evaluate`
+    res = run_action("kam_evaluate", workspace=root)
+    assert res.ok, res.message
+    assert f"{cfg.plan_year} Q1 evaluated" in res.message and res.output.exists()
+    assert res.output.name == f"evaluation_{cfg.plan_year}_Q1_VP.xlsx"

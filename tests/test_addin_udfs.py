@@ -167,3 +167,20 @@ def test_every_udf_is_listed_and_documented():
     for name in udfs.UDF_NAMES:
         fn = getattr(udfs, name)
         assert fn.__doc__ and fn.__doc__.split("\n\n")[0].strip()
+
+
+def test_kam_forecast_and_kam_risk_on_lists_and_bad_input():
+    from kamplan.engine.forecast import forecast_series, risk_of_series
+    from kamplan.xl.udfs import KAM_FORECAST, KAM_RISK
+    history = [10.0, 20.0, 30.0, 40.0, 12.0, 24.0]
+    col = KAM_FORECAST([[v] for v in history])
+    assert col == [[x] for x in forecast_series(history)] and len(col) == 2
+    assert col[0][0] == pytest.approx(36.0) and col[1][0] == pytest.approx(48.0)
+    assert KAM_FORECAST([history]) == [forecast_series(history)]  # a row gives a row
+    falling = [100.0] * 4 + [90.0, 80.0, 70.0, 60.0]
+    assert KAM_RISK([[v] for v in falling]) is True
+    assert KAM_RISK([[v] for v in falling], "reason") == "; ".join(risk_of_series(falling)[1])
+    assert KAM_RISK([[100.0]] * 8) is False
+    assert KAM_FORECAST([["abc"], [1.0]]).startswith("#KAM!")
+    assert KAM_RISK([[1.0, 2.0], [3.0, 4.0]]).startswith("#KAM!")
+    assert KAM_RISK([[1.0]], "maybe").startswith("#KAM!")

@@ -135,6 +135,11 @@ ACTIONS: tuple[Action, ...] = (
            "lines of customers or products not in the plan are listed in a file.",
            "导入工作区 actuals 文件夹中的 ERP 导出数据(以及 actuals/activities 中的活动记录);"
            "不在计划内的客户或产品的明细另存为文件。", image="ImportTextFile"),
+    Action("kam_evaluate", "kamReview", "Evaluate quarter", "季度评估", "kamplan.xl.tasks:evaluate",
+           "Goal against result, forecast and early warnings for the latest quarter with actuals; writes the VP's "
+           "and each salesperson's evaluation workbook.",
+           "按最新有实际数据的季度比较目标与实际、预测并预警;生成副总及每位销售人员的评估工作簿。",
+           image="ChartTypeLineInsertGallery", opens_output=True),
     Action("kam_open_output", "kamOutput", "Open output", "打开输出", "kamplan.xl.tasks:open_output",
            "Open the newest workbook in the workspace's reports folder.", "打开 reports 文件夹中最新的工作簿。",
            image="FileOpen", opens_output=True),

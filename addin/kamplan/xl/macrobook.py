@@ -29,7 +29,7 @@ from kamplan.xl.actions import get
 # kind of workbook (its identity sheet's "kind") -> the buttons on its Actions sheet
 BUTTONS: dict[str, tuple[str, ...]] = {
     "kamplan.consolidation": ("kam_spread", "kam_consolidate", "kam_agree", "kam_allocate", "kam_open_output"),
-    "kamplan.review": ("kam_segment", "kam_consolidate", "kam_actuals", "kam_open_output"),
+    "kamplan.review": ("kam_segment", "kam_consolidate", "kam_actuals", "kam_evaluate", "kam_open_output"),
     "kamplan.resources": ("kam_allocate", "kam_agree", "kam_open_output"),
 }
 SHEET_NAME = {"en": "Actions", "zh-CN": "操作"}

@@ -321,3 +321,15 @@ def import_actuals(ctx: ActionContext) -> ActionResult:
         parts.append(f"Activities: {len(act.files) - len(act.rejected)} file(s) read, {act.rows_stored:,} rows "
                      f"stored" + (f", {len(act.rejected)} rejected" if act.rejected else "") + ".")
     return ActionResult(" ".join(parts), output, problems, ok=ok)
+
+
+def evaluate(ctx: ActionContext) -> ActionResult:
+    """Evaluate the latest quarter with actuals (``kamplan evaluate``): VP and salesperson workbooks."""
+    from kamplan.stages.evaluation import evaluate as run
+    res = run(ctx.workspace, progress=ctx.progress, language=ctx.language)
+    if not res.ok:
+        return ActionResult("No evaluation written: " + "; ".join(p.message for p in res.errors[:3]) + ".",
+                            None, res.problems, ok=False)
+    vp = res.paths.get("VP")
+    return ActionResult(f"{res.year} Q{res.quarter} evaluated: {len(res.paths)} workbook(s); VP workbook: {vp}.",
+                        vp, res.problems)

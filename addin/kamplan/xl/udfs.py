@@ -25,7 +25,7 @@ import xlwings as xw
 
 ERROR = "#KAM!"
 CATEGORY = "kamplan"
-UDF_NAMES = ("KAM_SPREAD", "KAM_PARETO", "KAM_CLASS", "KAM_TARGET")
+UDF_NAMES = ("KAM_SPREAD", "KAM_PARETO", "KAM_CLASS", "KAM_TARGET", "KAM_FORECAST", "KAM_RISK")
 
 
 def kam_arg(name: str, doc: str, **options):
@@ -330,3 +330,43 @@ def KAM_TARGET(account, product, quarter, measure="volume", year=None, workspace
         return vol if m == "volume" else rev
     except Exception as exc:  # noqa: BLE001
         return _error("KAM_TARGET", exc)
+
+
+@xw.func(category=CATEGORY)
+@kam_arg("history", ndim=2, doc="Sales per period, oldest first, starting at a Q1 (a column or a row)")
+@kam_arg("season_length", doc="Optional: periods per season (default 4: quarters)")
+@kam_arg("horizon", doc="Optional: periods to forecast (default: the rest of the current season)")
+def KAM_FORECAST(history, season_length=None, horizon=None):
+    """Forecast of the next periods of a seasonal sales series from its seasonal shares (engine.forecast).
+
+    One value per forecast period, in a column (a row when history is a row)."""
+    from kamplan.engine.forecast import forecast_series
+    try:
+        v, shape = _grid(history, "history", allow_blank=False)
+        if 1 not in shape:
+            raise UdfInputError("history must be a single column or row")
+        n = 4 if season_length is None else int(_number(season_length, "season_length"))
+        h = None if horizon is None else int(_number(horizon, "horizon"))
+        out = forecast_series(v.ravel().tolist(), season_length=n, horizon=h)
+        return [out] if shape[0] == 1 else [[x] for x in out]
+    except Exception as exc:  # noqa: BLE001
+        return _error("KAM_FORECAST", exc)
+
+
+@xw.func(category=CATEGORY)
+@kam_arg("history", ndim=2, doc="Sales per period, oldest first (a column or a row)")
+@kam_arg("what", doc="Optional: flag (TRUE/FALSE, the default) or reason (the reasons in words)")
+def KAM_RISK(history, what=None):
+    """Early warning of defection: TRUE when sales fall (last period well below a season earlier, moving total falling, or sales stopped)."""
+    from kamplan.engine.forecast import risk_of_series
+    try:
+        v, shape = _grid(history, "history", allow_blank=False)
+        if 1 not in shape:
+            raise UdfInputError("history must be a single column or row")
+        risk, reasons = risk_of_series(v.ravel().tolist())
+        w = (what or "flag").strip().lower()
+        if w not in ("flag", "reason"):
+            raise UdfInputError(f"what must be flag or reason, not {what!r}")
+        return risk if w == "flag" else "; ".join(reasons)
+    except Exception as exc:  # noqa: BLE001
+        return _error("KAM_RISK", exc)
