@@ -62,6 +62,14 @@ def test_demo_runs_the_vps_loop_to_an_agreed_plan(demo_dir):
     assert len(list(agreed.glob("*_2027_targets.xlsx"))) == 8 and (agreed / "management_2027.xlsx").exists()
     assert len(list(reports.glob("resource_plan_2027_*.xlsx"))) == 1
     assert len(list((demo_dir / "outbox" / "round-2").glob("*.xlsx"))) == 8
+    # the year: four evaluated quarters, the annual evaluation, and the drifting accounts warned about
+    assert sorted(p.name for p in reports.glob("evaluation_2027_Q*_VP.xlsx")) == [
+        f"evaluation_2027_Q{q}_VP.xlsx" for q in (1, 2, 3, 4)]
+    assert (reports / "evaluation_2027_annual_summary.xlsx").exists()
+    res = run("-w", demo_dir, "warnings", "--json")
+    flagged = json.loads(res.output)["warnings"]
+    worst = max(flagged, key=lambda w: len(w["flags"]))
+    assert {"below-plan", "open-complaints"} <= set(worst["flags"])
 
 
 def test_demo_output_names_paths_and_rejection(tmp_path):

@@ -6,7 +6,10 @@ account review workbook, issue the December target workbooks (classes and
 visit cycles from the review), let a simulated sales force fill them (one
 makes a mistake and resends, one never answers), and collect them.  Then the
 VP's loop: consolidate, a top-down figure spread with holds and bounds, round-2
-proposals answered with some counters, consolidate again, agree and export.
+proposals answered with some counters, consolidate again, allocate support,
+agree and export.  Then the year: four quarters of ERP actuals and activity
+logs, each evaluated and rated by the VP, the annual evaluation and the early
+warnings.
 """
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ from kamplan.engine.topdown import TopDownSpec, parse_bound
 from kamplan.stages.agreed import export_agreed
 from kamplan.stages.consolidate import agree, consolidate, spread
 from kamplan.stages.resources import allocate
+from kamplan.demo.actuals import simulate_actuals, write_actuals_files
+from kamplan.demo.evaluation import fill_vp_evaluation
+from kamplan.stages.actuals import import_activities, import_actuals
+from kamplan.stages.evaluation import annual_evaluation, collect_evaluations, evaluate, warning_list
+from kamplan.stages.plan import plan_view
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.workspace import Workspace
 
@@ -131,7 +139,9 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
         summary.notes.append(f"{careless.name} was corrected ({cell} and one visit cell) and collected again; "
                              f"{silent.name.split('_')[0]} has not returned a workbook.")
         top_down_rounds(ws, summary, rng, silent_rep=silent.name.split("_")[0], progress=progress)
+        the_year(ws, summary, rng, seed, language, progress)
         summary.notes.append(f"Try: kamplan -w {out} targets versions   (and targets compare 1 2)")
+        summary.notes.append(f"Try: kamplan -w {out} warnings")
     return summary
 
 
@@ -181,3 +191,42 @@ def top_down_rounds(ws: Workspace, summary: DemoSummary, rng, silent_rep: str, p
     versions = ws.store.plan_versions(year)
     summary.notes.append("Plan versions: " + "; ".join(
         f"{r.id} {r.kind} {r.revenue:,.0f}" for r in versions.itertuples(index=False)))
+
+
+def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str, progress) -> None:
+    """Four quarters of simulated ERP actuals and activity logs; after each, the evaluation and the VP's
+    ratings; then the annual evaluation and the early warnings (two accounts drift away)."""
+    cfg = ws.config
+    year = cfg.plan_year
+    plan = plan_view(ws.store, year)
+    erp = ws.root / "erp"
+    for q in (1, 2, 3, 4):
+        invoices, activities = simulate_actuals(cfg, plan.targets, year=year, quarters=[q], seed=seed)
+        inv_path, act_path = write_actuals_files(erp, invoices, activities, stem=f"{year}Q{q}",
+                                                 language=language, fmt="csv")
+        imported = import_actuals(ws, [inv_path])
+        import_activities(ws, [act_path])
+        progress(f"actuals Q{q}")
+        res = evaluate(ws, q, progress=progress)
+        rated = ws.inbox / "evaluations" / f"evaluation_{year}_Q{q}_VP_rated.xlsx"
+        rated.parent.mkdir(parents=True, exist_ok=True)
+        fill_vp_evaluation(res.paths["VP"], rated, rng, reviewer="VP (demo)")
+        collect_evaluations(ws, [rated])
+        if q == 1:
+            summary.lines.append(("ERP exports and activity logs (simulated)", str(erp)))
+            if imported.unmatched_path:
+                summary.lines.append(("Invoice lines of customers outside the plan", str(imported.unmatched_path)))
+        summary.lines.append((f"Evaluation {year} Q{q} (VP + {len(res.paths) - 1} salespeople)",
+                              str(res.paths["VP"])))
+    annual = annual_evaluation(ws, progress=progress)
+    summary.lines.append(("Annual evaluation (summary + salespeople)", str(annual.paths["VP"])))
+    warnings, _, _ = warning_list(ws)
+    if len(warnings):
+        first = warnings.iloc[0]
+        summary.notes.append(f"Early warnings: {len(warnings)} accounts flagged, ranked by revenue at risk; first "
+                             f"{first.account_id} ({first.revenue_at_risk:,.0f} {cfg.currency}): "
+                             + "; ".join(first.evidence))
+        most = warnings.assign(n=warnings["flags"].map(len)).sort_values(["n", "rank"], ascending=[False, True])
+        for row in most.head(2).itertuples(index=False):
+            summary.notes.append(f"  {row.account_id} ({row.rep_id}, rank {row.rank}) has {row.n} flags: "
+                                 + "; ".join(row.evidence))
