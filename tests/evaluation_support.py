@@ -59,6 +59,8 @@ def evaluation_workspace(root: Path, dest: Path, language: str = "en", quarters=
     key = (language, tuple(quarters), repr(evaluation))
     if key not in _CACHE:
         src = root / f"ws-{len(_CACHE)}"
+        if src.exists():  # an earlier attempt failed halfway: start again rather than fail every later test
+            shutil.rmtree(src)
         data = demo_config_dict(language=language)
         if evaluation:
             data["evaluation"] = evaluation

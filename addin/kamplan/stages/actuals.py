@@ -633,7 +633,9 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
                                      "fix the problems listed for each file and run the import again"))
         return result
     sums = [p.sums for p in prepared if p.sums.height]
-    lines = (pl.concat(sums).to_pandas() if sums else
+    # The sums are small (quarter x account x product); a plain dict hand-over avoids needing pyarrow,
+    # which polars' to_pandas() requires.
+    lines = (pd.DataFrame(pl.concat(sums).to_dict(as_series=False)) if sums else
              pd.DataFrame(columns=["year", "quarter", "account_id", "product_id", "no_cost", "volume", "revenue",
                                    "cost"]))
     if len(lines):
