@@ -95,7 +95,6 @@ def fill_vp_workbook(src: Path, dst: Path, *, reviewer: str | None = "Li Ming", 
     ``ratings``/``comments``: (rep, goal) -> value; ``statuses``: row index on Services -> (status, note);
     ``raw``: (sheet key, row index, column key) -> value typed as is.
     """
-    from kamplan.workbooks.evaluation_reader import read_evaluation_workbook  # noqa: F401
     lay = layout_of(src)
     wb = openpyxl.load_workbook(src)
     tables = {"scorecard": lay.scorecard, "services": lay.services}

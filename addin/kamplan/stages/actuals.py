@@ -404,7 +404,7 @@ def _read_actuals(path: Path, config, result: ActualsFile) -> _Prepared | None:
         result.problems.append(error(
             "actuals-columns", f"no column for {', '.join(missing)} (the file has {', '.join(headers[:12])})",
             "rename the header(s), or add the file's header names to actuals.columns in the config "
-            f"(accepted now: " + "; ".join(f"{f}: {', '.join(rules.headers(f)[:4])}" for f in missing) + ")",
+            "(accepted now: " + "; ".join(f"{f}: {', '.join(rules.headers(f)[:4])}" for f in missing) + ")",
             file=name, sheet=sheet))
         return None
     # Values stay as read (an empty field is null): stripping 10 million strings costs more than all the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
 from kamplan.engine.topdown import BOUND_SYNTAX, TopDownError, TopDownSpec, parse_bound
-from kamplan.problems import Problem, error, has_errors, unexpected, warning
+from kamplan.problems import Problem, error, has_errors, unexpected
 from kamplan.workbooks import cells
 from kamplan.workbooks.consolidation_layout import (
     IDENTITY_SHEET, KIND, LEVEL_COLUMN, PARAM_ROWS, SCHEMA_VERSION, ConsolidationLayout,
@@ -23,8 +23,8 @@ from kamplan.workbooks.i18n import T
 from kamplan.workbooks.layout import SheetValues, Table
 from kamplan.workbooks.table_checks import header_problems, key_text, stray_entry_problems
 from kamplan.workbooks.xlsxio import read_sheets
+from kamplan.workbooks.reading import FileReader
 
-MAX_PROBLEMS = 200
 FRESH = "enter the instruction in a freshly written consolidation workbook (kamplan targets consolidate)"
 
 
@@ -75,36 +75,23 @@ def read_identity(sheet: SheetValues | None) -> dict:
 _ERR = object()
 
 
-class _Reader:
+class _Reader(FileReader):
+    more_fix = "fix the ones above and run the spread again"
+    again = "try again"
+
     def __init__(self, path: Path, config: PlanConfig):
-        self.path, self.config, self.file = path, config, path.name
-        self.problems: list[Problem] = []
-        self.budget = MAX_PROBLEMS
+        super().__init__(path)
+        self.config = config
 
-    def err(self, code, message, fix, sheet=None, cell=None):
-        self.budget -= 1
-        if self.budget == 0:
-            self.problems.append(error("too-many-problems", "more problems in this sheet were not listed",
-                                       "fix the ones above and run the spread again", file=self.file, sheet=sheet))
-        elif self.budget > 0:
-            self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
-
-    def warn(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(warning(code, message, fix, file=self.file, sheet=sheet, cell=cell))
+    def err(self, code, message, fix, sheet=None, cell=None):  # every error counts against the budget
+        self.complain(code, message, fix, sheet, cell)
 
     # -- top level -------------------------------------------------------------------------------------
     def read(self):
-        try:
-            ident_sheets, all_names = read_sheets(self.path, [IDENTITY_SHEET])
-        except Exception as exc:  # calamine: not a zip, password, broken XML ...
-            name = type(exc).__name__
-            if "Password" in name:
-                self.err("password-protected", "the workbook is protected with a password to open",
-                         "remove the password (File › Info › Protect Workbook) and save it again")
-            else:
-                self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
-                         "open it in Excel, WPS or LibreOffice, save it as .xlsx and try again")
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
             return None, self.problems
+        ident_sheets, all_names = opened
         ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
         layout = self._layout(ident)
         if layout is None:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, error, has_errors, unexpected
+from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks import cells
 from kamplan.workbooks.evaluation_layout import (
     ET, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
@@ -20,8 +20,8 @@ from kamplan.workbooks.evaluation_writer import IDENTITY_BLOCKS, TEXT_BLOCKS, Ev
 from kamplan.workbooks.layout import SheetValues, Table
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.xlsxio import read_sheets
+from kamplan.workbooks.reading import FileReader
 
-MAX_PROBLEMS = 200
 FRESH = "enter the evaluation in a fresh workbook (kamplan evaluate)"
 
 
@@ -90,36 +90,16 @@ def read_evaluation_workbook(path: Path, config, content_hash: str = "") -> tupl
         return None, [unexpected(path, exc)]
 
 
-class _Reader:
+class _Reader(FileReader):
     def __init__(self, path: Path, config, content_hash: str):
-        self.path, self.config, self.hash = path, config, content_hash
-        self.file = path.name
-        self.problems: list[Problem] = []
-        self.budget = MAX_PROBLEMS
-
-    def err(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
-
-    def complain(self, code, message, fix, sheet, cell):
-        self.budget -= 1
-        if self.budget == 0:
-            self.err("too-many-problems", "more problems in this sheet were not listed",
-                     "fix the ones above and collect again", sheet=sheet)
-        elif self.budget > 0:
-            self.err(code, message, fix, sheet=sheet, cell=cell)
+        super().__init__(path)
+        self.config, self.hash = config, content_hash
 
     def read(self):
-        try:
-            ident_sheets, all_names = read_sheets(self.path, [IDENTITY_SHEET])
-        except Exception as exc:
-            name = type(exc).__name__
-            if "Password" in name:
-                self.err("password-protected", "the workbook is protected with a password to open",
-                         "remove the password (File › Info › Protect Workbook) and send it again")
-            else:
-                self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
-                         "open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again")
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
             return None, self.problems
+        ident_sheets, all_names = opened
         self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
         built = self._identity(self.ident)
         if built is None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from kamplan.workbooks.evaluation_layout import (
     IDENTITY_SHEET, KIND, PERIODS, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec, et,
@@ -319,7 +318,7 @@ class _Writer:
         self._table(ws, tb, rows, freeze=3)
 
     def _cover(self, ws):
-        st, lay, c = self.st, self.lay, self.c
+        st, lay = self.st, self.lay
         ws.set_column(0, 0, 110)
         ws.write_string(0, 0, self.title, st.title)
         ws.write_string(1, 0, self._subtitle(), st.subtitle)

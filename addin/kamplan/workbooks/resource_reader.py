@@ -10,15 +10,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, error, has_errors, unexpected
+from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks import cells
 from kamplan.workbooks.layout import SheetValues, Table
 from kamplan.workbooks.resource_layout import IDENTITY_SHEET, KIND, QUARTERS, RT, SCHEMA_VERSION, ResourceLayout
 from kamplan.workbooks.resource_writer import ResourceIdentity
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.xlsxio import read_sheets
+from kamplan.workbooks.reading import FileReader
 
-MAX_PROBLEMS = 200
 MAX_CAPACITY = 1000.0
 FRESH = "enter it in a fresh resource plan (kamplan resources allocate)"
 
@@ -84,30 +84,19 @@ def _identity_block(sheet: SheetValues | None) -> dict:
     return out
 
 
-class _Reader:
+class _Reader(FileReader):
+    more_fix = "fix the ones above and run again"
+    again = "try again"
+
     def __init__(self, path: Path, plan_year: int):
-        self.path, self.plan_year, self.file = path, plan_year, path.name
-        self.problems: list[Problem] = []
-        self.budget = MAX_PROBLEMS
-
-    def err(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
-
-    def complain(self, code, message, fix, sheet, cell):
-        self.budget -= 1
-        if self.budget == 0:
-            self.err("too-many-problems", "more problems in this sheet were not listed",
-                     "fix the ones above and run again", sheet=sheet)
-        elif self.budget > 0:
-            self.err(code, message, fix, sheet=sheet, cell=cell)
+        super().__init__(path)
+        self.plan_year = plan_year
 
     def read(self):
-        try:
-            got, all_names = read_sheets(self.path, [IDENTITY_SHEET])
-        except Exception as exc:  # calamine: password, broken zip or XML ...
-            self.err("unreadable-xlsx", f"the workbook cannot be read ({type(exc).__name__}: {exc})",
-                     "open it in Excel, WPS or LibreOffice, save it as .xlsx and try again")
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
             return None, self.problems
+        got, all_names = opened
         ident = _identity_block(got.get(IDENTITY_SHEET))
         built = self._identity(ident)
         if built is None:

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.workbooks.layout import Table, quote_sheet
+from kamplan.workbooks.layout import Table
 from kamplan.workbooks.resource_layout import (
     CLASSES, IDENTITY_SHEET, KIND, KINDS, QUARTERS, SCHEMA_VERSION, YEAR, ResourceLayout, list_ref, rt,
 )

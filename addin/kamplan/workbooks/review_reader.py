@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from kamplan.problems import Problem, error, has_errors, unexpected, warning
+from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks import cells
 from kamplan.workbooks.i18n import T
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -22,8 +22,8 @@ from kamplan.workbooks.review_layout import (
 )
 from kamplan.workbooks.review_writer import ReviewIdentity
 from kamplan.workbooks.xlsxio import read_sheets
+from kamplan.workbooks.reading import FileReader
 
-MAX_PROBLEMS = 200
 CLASS_IDS = ("key", "develop", "watch", "drop")
 
 
@@ -98,40 +98,17 @@ def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[Re
         return None, [unexpected(path, exc)]
 
 
-class _Reader:
+class _Reader(FileReader):
     def __init__(self, path: Path, config, content_hash: str):
-        self.path, self.config, self.hash = path, config, content_hash
-        self.file = path.name
-        self.problems: list[Problem] = []
-        self.budget = MAX_PROBLEMS
-
-    def err(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
-
-    def warn(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(warning(code, message, fix, file=self.file, sheet=sheet, cell=cell))
-
-    def complain(self, code, message, fix, sheet, cell):
-        self.budget -= 1
-        if self.budget == 0:
-            self.err("too-many-problems", "more problems in this sheet were not listed",
-                     "fix the ones above and collect again", sheet=sheet)
-        elif self.budget > 0:
-            self.err(code, message, fix, sheet=sheet, cell=cell)
+        super().__init__(path)
+        self.config, self.hash = config, content_hash
 
     # -- top level ---------------------------------------------------------------------------------
     def read(self):
-        try:
-            ident_sheets, all_names = read_sheets(self.path, [IDENTITY_SHEET])
-        except Exception as exc:  # calamine: password, broken XML ...
-            name = type(exc).__name__
-            if "Password" in name:
-                self.err("password-protected", "the workbook is protected with a password to open",
-                         "remove the password (File › Info › Protect Workbook) and send it again")
-            else:
-                self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
-                         "open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again")
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
             return None, self.problems
+        ident_sheets, all_names = opened
         ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
         built = self._identity(ident)
         if built is None:

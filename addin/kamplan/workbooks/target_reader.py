@@ -33,7 +33,7 @@ from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
 )
-from kamplan.problems import Problem, error, has_errors, unexpected, warning
+from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks import cells
 from kamplan.workbooks.i18n import LANGS, T, t
 from kamplan.workbooks.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -44,6 +44,7 @@ from kamplan.workbooks.target_layout import (
 )
 from kamplan.workbooks.target_content import rep_from_file_name
 from kamplan.workbooks.xlsxio import read_sheets
+from kamplan.workbooks.reading import FileReader
 
 MAX_PROBLEMS_PER_TABLE = 200  # a wholly wrong sheet should not print 10,000 lines
 
@@ -97,35 +98,21 @@ def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -
         return None, [unexpected(path, exc)]
 
 
-class _Reader:
+class _Reader(FileReader):
     def __init__(self, path: Path, ctx: ReadContext, content_hash: str):
-        self.path, self.ctx, self.hash = path, ctx, content_hash
-        self.file = path.name
-        self.problems: list[Problem] = []
+        super().__init__(path)
+        self.ctx, self.hash = ctx, content_hash
         self.proposal_digest = ""  # from the identity block of a proposal workbook
-
-    def err(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
-
-    def warn(self, code, message, fix, sheet=None, cell=None):
-        self.problems.append(warning(code, message, fix, file=self.file, sheet=sheet, cell=cell))
 
     # -- top level -----------------------------------------------------------------------------------
     def read(self):
         # One pass over the file: the identity block and the table sheets under either language's names.
         wanted = [IDENTITY_SHEET] + [t(f"sheet.{k}", lang) for lang in LANGS
                                      for k in ("targets", "summary", "visits", "trainings", "services", "requests")]
-        try:
-            ident_sheets, all_names = read_sheets(self.path, wanted)
-        except Exception as exc:  # calamine: password, broken XML, ...
-            name = type(exc).__name__
-            if "Password" in name:
-                self.err("password-protected", "the workbook is protected with a password to open",
-                         "remove the password (File › Info › Protect Workbook) and send it again")
-            else:
-                self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
-                         "open it in Excel, WPS or LibreOffice, save it as .xlsx and send it again")
+        opened = self.open_sheets(wanted)
+        if opened is None:
             return None, self.problems
+        ident_sheets, all_names = opened
         identity, layout = self._identity(read_identity(ident_sheets.get(IDENTITY_SHEET)), all_names)
         if identity is None:
             return None, self.problems
