@@ -13,7 +13,7 @@ import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
 from kamplan.workbooks.layout import quote_sheet
-from kamplan.workbooks.styles import Styles, new_workbook
+from kamplan.workbooks.styles import Styles, new_workbook, page_setup, protect_sheet
 
 LABELS: dict[str, tuple[str, str]] = {
     "title.rep": ("{year} annual targets — {rep}", "{year} 年度目标 — {rep}"),
@@ -95,11 +95,8 @@ class _Writer:
         ws.freeze_panes(row + 1, 0)
 
     def finish(self, ws, last_col: int) -> None:
-        ws.protect(self.c.sheet_password, {"format_columns": True, "format_rows": True})
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(3)
-        ws.set_paper(9)
+        protect_sheet(ws, self.c.sheet_password)
+        page_setup(ws, 3)
 
     # -- salesperson -----------------------------------------------------------------------------------
     def targets_sheet(self, title: str) -> None:

@@ -23,7 +23,7 @@ from kamplan.workbooks.consolidation_layout import (
     PERIODS, SCHEMA_VERSION, WHATS, ConsolidationLayout, block_key,
 )
 from kamplan.workbooks.layout import Column, Table, quote_sheet
-from kamplan.workbooks.styles import INPUT_FILL, WARN_FILL, Styles, new_workbook
+from kamplan.workbooks.styles import INPUT_FILL, WARN_FILL, Styles, new_workbook, page_setup, protect_sheet
 
 RUNRATE_FILL = WARN_FILL
 STATE_FILLS = {"submitted": "#C6EFCE", "missing": "#FFEB9C", "rejected": "#F8CBAD"}
@@ -190,23 +190,11 @@ class _Writer:
 
     # -- common -----------------------------------------------------------------------------------------
     def _protect(self, ws, autofilter: bool = False):
-        ws.protect(self.password, {"autofilter": autofilter, "format_columns": True, "format_rows": True,
-                                   "select_locked_cells": True, "select_unlocked_cells": True})
+        protect_sheet(ws, self.password, autofilter)
 
     def _page(self, ws, table: Table | None, *, landscape: bool = True, wide: bool = False, key_columns: int = 0):
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_footer("&L&F &A&R&P / &N")
-        if wide:  # too wide for one page: readable print, names repeated on every page
-            ws.set_print_scale(65)
-            if key_columns:
-                ws.repeat_columns(0, key_columns - 1)
-        else:
-            ws.fit_to_pages(1, 0)
-        if table is not None:
-            ws.repeat_rows(table.header_row - (1 if wide else 0), table.header_row)
+        page_setup(ws, table.header_row if table is not None else None, landscape=landscape, wide=wide,
+                   key_columns=key_columns)
 
     def _subtitle(self) -> str:
         v, cfg = self.c.version, self.c.config

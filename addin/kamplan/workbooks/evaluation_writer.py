@@ -12,7 +12,7 @@ from kamplan.workbooks.evaluation_layout import (
     IDENTITY_SHEET, KIND, PERIODS, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec, et,
 )
 from kamplan.workbooks.layout import Table, quote_sheet
-from kamplan.workbooks.styles import Styles, new_workbook
+from kamplan.workbooks.styles import Styles, new_workbook, page_setup, protect_sheet
 
 LOSS_FONT = "#C00000"
 
@@ -119,17 +119,10 @@ class _Writer:
 
     # -- common ------------------------------------------------------------------------------------------
     def _protect(self, ws, autofilter: bool = False):
-        ws.protect(self.c.sheet_password, {"autofilter": autofilter, "format_columns": True, "format_rows": True,
-                                           "select_locked_cells": True, "select_unlocked_cells": True})
+        protect_sheet(ws, self.c.sheet_password, autofilter)
 
     def _page(self, ws, table: Table | None):
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_footer("&L&F &A&R&P / &N")
-        if table is not None:
-            ws.repeat_rows(table.header_row)
+        page_setup(ws, table.header_row if table is not None else None)
 
     def _subtitle(self) -> str:
         i = self.c.identity

@@ -11,7 +11,7 @@ from kamplan.workbooks.layout import Table
 from kamplan.workbooks.resource_layout import (
     CLASSES, IDENTITY_SHEET, KIND, KINDS, QUARTERS, SCHEMA_VERSION, YEAR, ResourceLayout, list_ref, rt,
 )
-from kamplan.workbooks.styles import Styles, new_workbook
+from kamplan.workbooks.styles import Styles, new_workbook, page_setup, protect_sheet
 
 
 @dataclass
@@ -113,18 +113,11 @@ class _Writer:
         cover.activate()
 
     # -- common ------------------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter=False):
-        ws.protect(self.c.sheet_password, {"autofilter": autofilter, "format_columns": True, "format_rows": True,
-                                           "select_locked_cells": True, "select_unlocked_cells": True})
+    def _protect(self, ws, autofilter: bool = False):
+        protect_sheet(ws, self.c.sheet_password, autofilter)
 
     def _page(self, ws, table: Table | None):
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_footer("&L&F &A&R&P / &N")
-        if table is not None:
-            ws.repeat_rows(table.header_row)
+        page_setup(ws, table.header_row if table is not None else None)
 
     def _subtitle(self) -> str:
         return rt("subtitle", self.L, company=self.c.company, run=self.c.identity.run_id, source=self.c.source)

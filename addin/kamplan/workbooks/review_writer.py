@@ -16,7 +16,7 @@ from kamplan.workbooks.layout import Column, Table, quote_sheet
 from kamplan.workbooks.review_layout import (
     FMT_INT, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules, rt,
 )
-from kamplan.workbooks.styles import Styles, new_workbook
+from kamplan.workbooks.styles import Styles, new_workbook, page_setup, protect_sheet
 
 GROUP_FILL = "#D9E1F2"
 CLASS_FILLS = {"key": "#C6EFCE", "develop": "#DDEBF7", "watch": "#FFEB9C", "drop": "#E7E6E6"}
@@ -140,18 +140,10 @@ class _Writer:
 
     # -- common -----------------------------------------------------------------------------------
     def _protect(self, ws, autofilter: bool = False):
-        ws.protect(self.c.sheet_password, {"autofilter": autofilter, "format_columns": True, "format_rows": True,
-                                           "select_locked_cells": True, "select_unlocked_cells": True})
+        protect_sheet(ws, self.c.sheet_password, autofilter)
 
     def _page(self, ws, table: Table | None, landscape: bool = True):
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_footer("&L&F &A&R&P / &N")
-        if table is not None:
-            ws.repeat_rows(table.header_row)
+        page_setup(ws, table.header_row if table is not None else None, landscape=landscape)
 
     def _subtitle(self) -> str:
         c = self.c

@@ -68,3 +68,28 @@ class Styles:
                 props.update(text_wrap=True)
             self._cache[key] = self.wb.add_format(props)
         return self._cache[key]
+
+
+def protect_sheet(ws, password: str, autofilter: bool = False) -> None:
+    """Protect a sheet the kamplan way: layout locked, unlocked cells editable, columns and rows resizable."""
+    ws.protect(password, {"autofilter": autofilter, "format_columns": True, "format_rows": True,
+                          "select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def page_setup(ws, header_row: int | None = None, *, landscape: bool = True, wide: bool = False,
+               key_columns: int = 0) -> None:
+    """A4, fit to the page width (``wide``: 65% with the key columns repeated), file and sheet in the footer,
+    the table's header repeated on every page."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&L&F &A&R&P / &N")
+    if wide:  # too wide for one page: readable print, names repeated on every page
+        ws.set_print_scale(65)
+        if key_columns:
+            ws.repeat_columns(0, key_columns - 1)
+    else:
+        ws.fit_to_pages(1, 0)
+    if header_row is not None:
+        ws.repeat_rows(header_row - (1 if wide else 0), header_row)

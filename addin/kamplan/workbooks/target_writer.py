@@ -21,7 +21,7 @@ from kamplan.workbooks.target_layout import (
     IDENTITY_SHEET, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
     proposal_digest,
 )
-from kamplan.workbooks.styles import Styles, new_workbook
+from kamplan.workbooks.styles import Styles, new_workbook, page_setup, protect_sheet
 
 CHANGED_FILL = "#FCE4D6"  # an input cell that no longer holds the proposal
 
@@ -127,19 +127,10 @@ class _Writer:
 
     # -- sheets ------------------------------------------------------------------------------------
     def _protect(self, ws, autofilter: bool = False):
-        ws.protect(self.c.sheet_password, {"autofilter": autofilter, "format_columns": True,
-                                           "format_rows": True, "select_locked_cells": True,
-                                           "select_unlocked_cells": True})
+        protect_sheet(ws, self.c.sheet_password, autofilter)
 
     def _page(self, ws, table: Table | None, landscape: bool = True):
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_footer("&L&F &A&R&P / &N")
-        if table is not None:
-            ws.repeat_rows(table.header_row)
+        page_setup(ws, table.header_row if table is not None else None, landscape=landscape)
 
     def _cover(self, ws):
         c, L, st = self.c, self.L, self.st
