@@ -36,12 +36,10 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +50,7 @@ from kamplan.config import config_from_dict
 from kamplan.model import HISTORY_COLUMNS
 from kamplan.stages.targets import collect_targets, issue_targets
 from kamplan.workspace import Workspace
+from _common import machine_info as common_machine_info
 
 AIM_COLLECT_SECONDS_PER_500 = 10.0  # the issue's aim: 500 files in under 10 s on a 2-core machine
 AIM_SPEEDUP = 5.0  # ... and at least 5x the naive baseline
@@ -177,30 +176,8 @@ def load_average() -> float | None:
 
 
 def machine_info() -> dict:
-    def ver(name):
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return None
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {"cpu_count": os.cpu_count(), "cpus_usable": usable, "cpu": _cpu_model(),
-            "platform": platform.platform(), "python": sys.version.split()[0],
-            "multiprocessing_start_method": multiprocessing.get_start_method(),
-            "packages": {n: ver(n) for n in ("kamplan", "pandas", "openpyxl", "python-calamine", "XlsxWriter",
-                                             "SQLAlchemy", "numpy")}}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
+    return common_machine_info(("kamplan", "pandas", "openpyxl", "python-calamine", "XlsxWriter", "SQLAlchemy",
+                                "numpy"))
 
 
 def baseline(files: list[Path], engine: str) -> int:

@@ -30,12 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +45,7 @@ from kamplan.engine.periods import Period
 from kamplan.engine.profitability import account_sums, add_ratios, prepare, product_lines, whale_curve
 from kamplan.engine.segmentation import segment
 from kamplan.model import HISTORY_COLUMNS
+from _common import machine_info as common_machine_info
 
 SEED = 20271
 PLAN_YEAR = 2027
@@ -155,26 +153,7 @@ def timed(fn, *args, **kwargs):
 
 
 def machine_info() -> dict:
-    def ver(name):
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return None
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu_count": os.cpu_count(), "cpus_usable": usable, "cpu": cpu, "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "packages": {n: ver(n) for n in ("kamplan", "pandas", "numpy", "SQLAlchemy", "XlsxWriter")}}
+    return common_machine_info(("kamplan", "pandas", "numpy", "SQLAlchemy", "XlsxWriter"))
 
 
 def bench_config(n_prod: int) -> dict:
