@@ -35,7 +35,7 @@ def export_agreed(ws: Workspace, language: str | None = None) -> AgreedExport:
     agreed = store.agreement(year)
     if agreed is None:
         raise StoreError(f"the {year} plan is not agreed yet: kamplan targets agree locks it first")
-    view = plan_view(ws.store, year, ws.config)
+    view = plan_view(ws.store, year)
     lang = language or cfg.language
     from kamplan.stages.consolidate import enriched_lines
     _, lines = enriched_lines(ws, agreed["version_id"])

@@ -42,11 +42,10 @@ def _newest_submission_lines(store: Store, year: int, kind: str) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True) if frames else store.lines_frame(year, 1, kind)
 
 
-def plan_view(store: Store, year: int, config=None) -> PlanView:
+def plan_view(store: Store, year: int) -> PlanView:
     """The agreed plan of ``year`` if locked; else the current plan version (the VP's working draft);
     else the salespeople's submissions of the newest round.  Visits, trainings, services and requests
-    always come from each salesperson's newest submission.  ``config`` is accepted for symmetry with
-    other stages and not needed."""
+    always come from each salesperson's newest submission."""
     rnd = store.current_round(year)
     others = {kind: _newest_submission_lines(store, year, kind) for kind in LINE_KINDS[1:]}
     agreed = store.agreement(year)

@@ -94,7 +94,7 @@ class _Writer:
             ws.set_column(j, j, w)
         ws.freeze_panes(row + 1, 0)
 
-    def finish(self, ws, last_col: int) -> None:
+    def finish(self, ws) -> None:
         protect_sheet(ws, self.c.sheet_password)
         page_setup(ws, 3)
 
@@ -133,7 +133,7 @@ class _Writer:
             fmt = self.num_total if j < 10 else self.money_total
             ws.write_formula(row, j, f"=SUM({cell_ref(4, j)}:{cell_ref(max(row - 1, 4), j)})" if row > 4 else "=0",
                              fmt)
-        self.finish(ws, 14)
+        self.finish(ws)
 
     def list_sheet(self, key: str, title: str, frame: pd.DataFrame, columns: list[tuple[str, str, object]]) -> None:
         """``columns``: (frame column, header text, format)."""
@@ -156,7 +156,7 @@ class _Writer:
                         ws.write_number(4 + i, j, float(v), fmt)
                     else:
                         ws.write_string(4 + i, j, str(v), fmt)
-        self.finish(ws, len(columns) - 1)
+        self.finish(ws)
 
     # -- management ------------------------------------------------------------------------------------
     def lines_sheet(self) -> tuple[str, int]:
@@ -176,7 +176,7 @@ class _Writer:
                     ws.write_number(r, j, 0.0 if pd.isna(v) else float(v), self.num if j < 7 else self.money)
                 else:
                     ws.write_string(r, j, str(v), self.text)
-        self.finish(ws, len(cols) - 1)
+        self.finish(ws)
         return name, 4 + len(data) - 1
 
     def summary_sheet(self, key: str, column: int, kind: str, ids: list[str], lines_sheet: str, last: int) -> None:
@@ -220,7 +220,7 @@ class _Writer:
         chart.set_title({"name": _t(key, lang)})
         chart.set_legend({"position": "bottom"})
         ws.insert_chart(r + 2, 0, chart, {"x_scale": 1.6, "y_scale": 1.2})
-        self.finish(ws, 7)
+        self.finish(ws)
 
 
 def _columns(w: _Writer, spec: list[tuple[str, str, str]]) -> list[tuple[str, str, object]]:
