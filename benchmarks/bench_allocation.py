@@ -4,7 +4,7 @@
     python benchmarks/bench_allocation.py [--accounts 200 500 2000] [--limits 5 10] [--long]
                                           [--seed 1] [--threads N] [--out DIR]
 
-For each size, ``kamplan.engine.allocation.generate_instance(n, seed)`` builds a company with
+For each size, ``kamplan.engine.resources.allocation.generate_instance(n, seed)`` builds a company with
 ~2 requests per account over 3 pools x 4 quarters (capacity ~55 % of what is asked, regions,
 skills, all-or-nothing requests, an advisor budget, customer limits, "every key account gets one
 executive visit").  Measured with wall-clock time (``time.perf_counter``), in one process:
@@ -28,7 +28,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from kamplan.engine.allocation import _Compiled, _Milp, _aon_mode, generate_instance, greedy, solve
+from kamplan.engine.resources.allocation import _Compiled, _Milp, _aon_mode, generate_instance, greedy, solve
 
 
 def run(sizes, limits, seed, threads):

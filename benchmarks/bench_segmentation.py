@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 
 from kamplan.config import config_from_dict
-from kamplan.config.segmentation import SegmentationRules
+from kamplan.config.review import SegmentationRules
 from kamplan.engine.pareto import pareto
-from kamplan.engine.periods import Period
+from kamplan.periods import Period
 from kamplan.engine.profitability import account_sums, add_ratios, prepare, product_lines, whale_curve
-from kamplan.engine.segmentation import segment
+from kamplan.engine.review import segment
 from kamplan.model import HISTORY_COLUMNS
 from _common import machine_info as common_machine_info
 
@@ -203,7 +203,7 @@ def run(args) -> dict:
 
     if not args.skip_store:
         from kamplan.store import Store
-        from kamplan.workbooks.review_writer import build_review_content, write_review_workbook
+        from kamplan.workbooks.review.writer import build_review_content, write_review_workbook
         cfg = config_from_dict(bench_config(args.products))
         with tempfile.TemporaryDirectory(prefix="kamplan-bench-seg-") as tmp:
             with Store.open(Path(tmp) / "plan.db") as store:

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pathlib import Path
+
 import numpy as np
+import openpyxl
 import pandas as pd
 
 from kamplan.config import config_from_dict
 from kamplan.problems import error, warning
-from kamplan.workbooks.consolidation_writer import ConsolidationContent
+from kamplan.workbooks.consolidation.layout import ConsolidationLayout
+from kamplan.workbooks.consolidation.writer import ConsolidationContent
 
 YEAR = 2027
 CLASSES = {
@@ -97,3 +101,53 @@ def small_content(language: str = "en", instruction=None, lines: pd.DataFrame | 
                                          "by": "Li Ming", "description": "revenue company 110,000,000"},
                                 lines=lines, status=status, warnings=warnings, versions=versions,
                                 instruction=instruction)
+
+
+def layout_of(path: Path) -> ConsolidationLayout:
+    from kamplan.workbooks.consolidation.reader import read_identity
+    from kamplan.workbooks.kit.xlsxio import read_sheets
+    sheets, _ = read_sheets(path, ["_kamplan"])
+    ident = read_identity(sheets["_kamplan"])
+    return ConsolidationLayout(ident["language"], ident["products"], ident["regions"], currency=ident["currency"],
+                               hold_rows=int(ident["hold_rows"]), bound_rows=int(ident["bound_rows"]))
+
+
+class LockedCellError(Exception):
+    pass
+
+
+def fill(src: Path, dst: Path, *, params: dict | None = None, figures: dict | None = None,
+         holds: list | None = None, bounds: list | None = None, clear: bool = True) -> Path:
+    """Type into the Top-down sheet like the VP: only unlocked cells.
+
+    ``params``: measure/method/growth/reference/note -> value; ``figures``: (level, id) -> value;
+    ``holds`` / ``bounds``: rows of (kind or side, id or rule) typed from the first row on.
+    ``clear`` empties every figure, hold and bound first (the pre-filled instruction).
+    """
+    lay = layout_of(src)
+    wb = openpyxl.load_workbook(src)
+    sh = wb[lay.sheet_names["topdown"]]
+
+    def put(ref, value):
+        if sh[ref].protection.locked:
+            raise LockedCellError(f"{sh.title}!{ref} is locked")
+        sh[ref] = value
+
+    fig, hl, bd = lay.figures, lay.holds, lay.bounds
+    if clear:
+        for r in range(fig.first_row, fig.last_row + 1):
+            put(fig.ref(r, "figure"), None)
+        for tb in (hl, bd):
+            for r in range(tb.first_row, tb.last_row + 1):
+                for c in tb.columns:
+                    put(tb.ref(r, c.key), None)
+    for key, value in (params or {}).items():
+        put(lay.param_ref(key), value)
+    for (level, ident), value in (figures or {}).items():
+        put(fig.ref(lay.figure_row(level, ident), "figure"), value)
+    for tb, rows in ((hl, holds or []), (bd, bounds or [])):
+        for off, (a, b) in enumerate(rows):
+            put(tb.ref(tb.first_row + off, tb.columns[0].key), a)
+            put(tb.ref(tb.first_row + off, tb.columns[1].key), b)
+    wb.save(dst)
+    return dst

@@ -9,7 +9,7 @@ import pandas as pd
 
 from kamplan.engine.targets import account_totals, growth, line_totals
 from kamplan.model import QUARTERS, Submission
-from kamplan.workbooks.target_layout import TargetLayout
+from kamplan.workbooks.targets.layout import TargetLayout
 
 EMPTY = ""  # a formula showing "" (e.g. growth without a base)
 

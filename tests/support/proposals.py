@@ -11,8 +11,8 @@ import pandas as pd
 from kamplan.demo.salesforce import fill_target_workbook, make_mistake
 from kamplan.model import Submission
 from kamplan.stages.targets import collect_targets
-from kamplan.workbooks.target_content import target_content, target_file_name
-from kamplan.workbooks.target_writer import write_target_workbook
+from kamplan.workbooks.targets.content import target_content, target_file_name
+from kamplan.workbooks.targets.writer import write_target_workbook
 
 STAMP = dt.datetime(2026, 12, 10, 9, 0)
 

@@ -42,7 +42,7 @@ def accounts_segment(ctx, year, rolling, lang, as_json):
 
     Exit status 2 when the history cannot give a period (nothing written).
     """
-    from kamplan.stages.accounts import segment_accounts
+    from kamplan.stages.review import segment_accounts
     with _open(ctx) as ws:
         with _bar("Segmenting", 5) as step:
             res = segment_accounts(ws, year=year, rolling=rolling, progress=step, language=lang)
@@ -123,7 +123,7 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
     classification is redone and the review workbook written again.  Exit status 1 when any
     file was rejected, 0 otherwise.
     """
-    from kamplan.stages.accounts import collect_reviews, review_file_name
+    from kamplan.stages.review import collect_reviews, review_file_name
     from kamplan.stages.targets import expand_inputs
     with _open(ctx) as ws:
         default = ws.reports / review_file_name(ws.config.plan_year)

@@ -104,7 +104,7 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
     from kamplan.stages.consolidate import spread as run
     with _open(ctx) as ws:
         if from_file:
-            from kamplan.workbooks.consolidation_reader import read_topdown_workbook
+            from kamplan.workbooks.consolidation.reader import read_topdown_workbook
             given, problems = read_topdown_workbook(from_file, ws.config)
             for p in problems:
                 err_console.print(problem_line(p))

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from kamplan.config.base import Names, Strict
 
 from kamplan.config.resources import ResourceRules
-from kamplan.config.segmentation import SegmentationRules
+from kamplan.config.review import SegmentationRules
 from kamplan.config.actuals import ActualsRules
 from kamplan.config.evaluation import EvaluationRules
 

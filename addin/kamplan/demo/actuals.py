@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kamplan.engine.actuals import fiscal_months
+from kamplan.periods import fiscal_months
 from kamplan.model import ACTIVITY_COLUMNS
 
 INVOICE_COLUMNS = ["date", "customer", "product", "quantity", "amount", "cost"]
@@ -147,7 +147,7 @@ def write_actuals_files(folder: Path, invoice_lines: pd.DataFrame, activity_rows
     """Save the lines as an ERP export and the activity log as a CRM export: ``folder/<stem>_invoices.<fmt>``
     and ``folder/<stem>_activities.<fmt>``, with Chinese (zh-CN) or English headers; CSV is UTF-8 with a
     BOM, as Excel's "CSV UTF-8" saves it.  Returns the two paths."""
-    from kamplan.workbooks.xlsxio import atomic_path
+    from kamplan.workbooks.kit.xlsxio import atomic_path
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"fmt {fmt!r}: use csv or xlsx")
     lang = "zh-CN" if language == "zh-CN" else "en"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
-from kamplan.workbooks.evaluation_layout import IDENTITY_SHEET, REVIEWER_CELL, EvaluationLayout, GoalSpec, et
-from kamplan.workbooks.evaluation_reader import read_identity
-from kamplan.workbooks.xlsxio import read_sheets
+from kamplan.workbooks.evaluation.layout import IDENTITY_SHEET, REVIEWER_CELL, EvaluationLayout, GoalSpec, et
+from kamplan.workbooks.evaluation.reader import read_identity
+from kamplan.workbooks.kit.xlsxio import read_sheets
 
 _COMMENTS = {"en": ["Close to the customer's engineers", "Plan updated after every visit", "Needs more visits",
                     "Handled the complaint well"],

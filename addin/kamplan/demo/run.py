@@ -26,7 +26,7 @@ from rich.text import Text
 from kamplan.demo.company import DEMO_SEED, demo_config_dict, demo_history
 from kamplan.demo.salesforce import fill_target_workbook, make_mistake, respond_to_proposal
 from kamplan.config import config_from_dict
-from kamplan.stages.accounts import segment_accounts
+from kamplan.stages.review import segment_accounts
 from kamplan.engine.topdown import TopDownSpec, parse_bound
 from kamplan.stages.agreed import export_agreed
 from kamplan.stages.consolidate import agree, consolidate, spread

@@ -19,8 +19,8 @@ import numpy as np
 import openpyxl
 
 from kamplan.model import QUARTERS
-from kamplan.workbooks.i18n import t
-from kamplan.workbooks.target_layout import IDENTITY_SHEET, PROPOSAL_VARIANT, AccountRow, ProductRow, TargetLayout
+from kamplan.workbooks.kit.i18n import t
+from kamplan.workbooks.targets.layout import IDENTITY_SHEET, PROPOSAL_VARIANT, AccountRow, ProductRow, TargetLayout
 
 
 class LockedCellError(Exception):

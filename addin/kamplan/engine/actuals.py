@@ -1,8 +1,7 @@
-"""Actuals: fiscal quarters of dated lines, invoice lines summed to history rows, complaint status.
+"""Actuals: invoice lines summed to history rows, complaint status.
 
-Pure functions on pandas frames.  The fiscal year is named after the calendar year
-it starts in (``Calendar.year_span``): with ``first_month`` 4, 2026-03-31 is in
-fiscal 2025 Q4 and 2026-04-01 in fiscal 2026 Q1.
+Pure functions on pandas frames.  Fiscal quarters of dates are
+``kamplan.periods.fiscal_year_quarter`` (the ground floor, shared with the store).
 """
 from __future__ import annotations
 
@@ -10,24 +9,6 @@ import numpy as np
 import pandas as pd
 
 from kamplan.model import HISTORY_COLUMNS
-
-
-def fiscal_year_quarter(dates, first_month: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Fiscal year and quarter (int64 arrays) of ``dates`` (anything ``pd.to_datetime`` reads; no missing)."""
-    if not 1 <= int(first_month) <= 12:
-        raise ValueError(f"first_month {first_month!r} is not a month 1-12")
-    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
-    if stamps.hasnans:
-        raise ValueError("a date is missing; every dated line needs a date")
-    month = stamps.month.to_numpy(dtype="int64")
-    year = stamps.year.to_numpy(dtype="int64") - (month < first_month)
-    quarter = (month - first_month) % 12 // 3 + 1
-    return year, quarter
-
-
-def fiscal_months(first_month: int = 1) -> dict[int, list[int]]:
-    """Quarter -> its calendar months, e.g. first_month 4: {1: [4, 5, 6], ..., 4: [1, 2, 3]}."""
-    return {q: [(first_month - 1 + 3 * (q - 1) + i) % 12 + 1 for i in range(3)] for q in (1, 2, 3, 4)}
 
 
 def lines_to_history(lines: pd.DataFrame, standard_margin: dict[str, float] | None = None) -> pd.DataFrame:

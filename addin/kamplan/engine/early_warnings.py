@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kamplan.engine.periods import quarter_index
+from kamplan.periods import quarter_index
 
 FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share")
 COLUMNS = ["rank", "account_id", "rep_id", "revenue_at_risk", "flags", "evidence"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kamplan.engine.periods import Period, quarter_index
+from kamplan.periods import Period, quarter_index
 
 FIGURES = ["volume", "revenue", "gross_margin", "cost_to_serve", "visits"]
 DECIMALS = 6

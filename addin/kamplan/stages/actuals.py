@@ -38,10 +38,11 @@ import pandas as pd
 import polars as pl
 
 from kamplan.config.actuals import ACTIVITY_REQUIRED, ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
-from kamplan.engine.actuals import fiscal_months, lines_to_history
+from kamplan.engine.actuals import lines_to_history
+from kamplan.periods import fiscal_months
 from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, unexpected, warning
-from kamplan.workbooks.safety import Limits, check_workbook_file
+from kamplan.workbooks.kit.safety import Limits, check_workbook_file
 from kamplan.workspace import Workspace
 
 SHOWN_PER_COLUMN = 20  # bad values listed one by one per file and column; the rest are counted
@@ -705,7 +706,7 @@ def _digest(path: Path) -> str | None:
 
 
 def _write_csv_atomic(frame: pl.DataFrame, path: Path) -> None:
-    from kamplan.workbooks.xlsxio import atomic_path
+    from kamplan.workbooks.kit.xlsxio import atomic_path
     with atomic_path(path) as tmp:
         frame.write_csv(tmp, include_bom=True)  # the BOM makes Excel open the Chinese text as UTF-8
 
@@ -884,7 +885,7 @@ def import_activities(ws: Workspace, paths: list[Path], dry_run: bool = False,
         result.problems.append(warning("activities-nothing-matched", "no row belongs to a plan account; nothing "
                                        "was stored", "map the account codes in actuals.aliases.customers"))
         return result
-    from kamplan.engine.actuals import fiscal_year_quarter
+    from kamplan.periods import fiscal_year_quarter
     year, quarter = fiscal_year_quarter(frame["date"], config.calendar.first_month)
     result.periods = sorted(set(zip(year.tolist(), quarter.tolist())))
     result.frame = frame

@@ -12,7 +12,7 @@ from pathlib import Path
 from kamplan.stages.plan import plan_view
 from kamplan.store import StoreError
 from kamplan.store.resources import support_by_account
-from kamplan.workbooks.agreed_writer import AgreedContent, write_management, write_rep_targets
+from kamplan.workbooks.agreed.writer import AgreedContent, write_management, write_rep_targets
 from kamplan.workspace import Workspace
 
 

@@ -150,7 +150,7 @@ def enriched_lines(ws: Workspace, version_id: int) -> tuple[dict, pd.DataFrame]:
     figure and a potential weight: what spreading and the consolidation workbook need."""
     cfg, store = ws.config, ws.store
     info, lines = store.plan_version(version_id)
-    from kamplan.stages.accounts import effective_classes  # accounts imports targets, which is heavy
+    from kamplan.stages.review import effective_classes  # accounts imports targets, which is heavy
     classes = {a: c for a, (c, _) in effective_classes(ws).items()}
     region_of = {a.id: a.region for a in cfg.accounts}
     lines["region_id"] = lines["account_id"].map(region_of).fillna("")
@@ -308,7 +308,7 @@ def reopen(ws: Workspace, reason: str, by: str | None = None) -> int:
 
 # -- the consolidation workbook ------------------------------------------------------------------------
 def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | None = None):
-    from kamplan.workbooks.consolidation_writer import ConsolidationContent
+    from kamplan.workbooks.consolidation.writer import ConsolidationContent
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     info, lines = enriched_lines(ws, version_id)
@@ -333,7 +333,7 @@ def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | Non
 
 def write_consolidation(ws: Workspace, version_id: int, now: dt.datetime | None = None) -> Path:
     """reports/consolidation_<year>_v<version>.xlsx; an existing file of that version is kept."""
-    from kamplan.workbooks.consolidation_writer import write_consolidation_workbook
+    from kamplan.workbooks.consolidation.writer import write_consolidation_workbook
     path = ws.reports / f"consolidation_{ws.config.plan_year}_v{version_id}.xlsx"
     if path.exists():
         return path

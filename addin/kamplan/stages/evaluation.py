@@ -28,10 +28,10 @@ from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.plan import PlanView, plan_view
 from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
-from kamplan.workbooks.evaluation_layout import GoalSpec, et
-from kamplan.workbooks.evaluation_reader import EvaluationInput, read_evaluation_workbook
-from kamplan.workbooks.evaluation_writer import EvaluationContent, new_identity, write_evaluation_workbook
-from kamplan.workbooks.safety import content_hash
+from kamplan.workbooks.evaluation.layout import GoalSpec, et
+from kamplan.workbooks.evaluation.reader import EvaluationInput, read_evaluation_workbook
+from kamplan.workbooks.evaluation.writer import EvaluationContent, new_identity, write_evaluation_workbook
+from kamplan.workbooks.kit.safety import content_hash
 from kamplan.workspace import Workspace
 
 Progress = Callable[[str], None]

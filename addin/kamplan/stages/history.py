@@ -14,8 +14,8 @@ import pandas as pd
 
 from kamplan.model import HISTORY_COLUMNS
 from kamplan.problems import Problem, error, has_errors, warning
-from kamplan.workbooks import cells
-from kamplan.workbooks.safety import check_workbook_file
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.kit.safety import check_workbook_file
 from kamplan.workspace import Workspace
 
 REQUIRED = ["year", "quarter", "account_id", "product_id", "volume"]

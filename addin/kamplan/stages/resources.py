@@ -33,15 +33,15 @@ from typing import Callable
 
 import pandas as pd
 
-from kamplan.engine.allocation import Allocation, Instance, marginal_values, solve
-from kamplan.engine.support_value import account_values, fiscal_quarter, support_instance
+from kamplan.engine.resources.allocation import Allocation, Instance, marginal_values, solve
+from kamplan.engine.resources.value import account_values, fiscal_quarter, support_instance
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
-from kamplan.stages.accounts import effective_classes
+from kamplan.stages.review import effective_classes
 from kamplan.stages.plan import plan_view
 from kamplan.store import resources as rs
-from kamplan.workbooks.resource_layout import QUARTERS, YEAR, rt
-from kamplan.workbooks.resource_reader import ResourceInput, read_resource_workbook
-from kamplan.workbooks.resource_writer import ResourceWorkbookContent, new_identity, write_resource_workbook
+from kamplan.workbooks.resources.layout import QUARTERS, YEAR, rt
+from kamplan.workbooks.resources.reader import ResourceInput, read_resource_workbook
+from kamplan.workbooks.resources.writer import ResourceWorkbookContent, new_identity, write_resource_workbook
 from kamplan.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -324,7 +324,7 @@ def _stored_requests(inst: Instance, requests: pd.DataFrame, given: dict, cfg) -
     """Every request the run saw (coverage ones included) with its deadline quarter and what it got."""
     plan = requests.set_index("request_id") if len(requests) else None
     rows = []
-    from kamplan.engine.allocation import _Compiled  # the generated coverage requests live there
+    from kamplan.engine.resources.allocation import _Compiled  # the generated coverage requests live there
     for r in _Compiled(inst).reqs:
         p = plan.loc[r.id] if plan is not None and r.id in plan.index else None
         rows.append({"request_id": r.id, "rep_id": p["rep_id"] if p is not None else None,

@@ -16,12 +16,12 @@ import pandas as pd
 
 from kamplan.engine.targets import last_year_lines
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
-from kamplan.workbooks.safety import check_workbook_file, content_hash
-from kamplan.workbooks.target_content import (
+from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
+from kamplan.workbooks.targets.content import (
     last_year_map, rep_from_file_name, target_content, target_file_name,
 )
-from kamplan.workbooks.target_reader import ReadContext, identity_rep, read_target_workbook
-from kamplan.workbooks.target_writer import write_target_workbook
+from kamplan.workbooks.targets.reader import ReadContext, identity_rep, read_target_workbook
+from kamplan.workbooks.targets.writer import write_target_workbook
 from kamplan.store import StoreError, prepare_submission
 from kamplan.workspace import Workspace
 
@@ -70,7 +70,7 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
                          cfg.workbook.deadline)
     folder = ws.round_outbox(round_no)
     folder.mkdir(parents=True, exist_ok=True)
-    from kamplan.stages.accounts import effective_classes  # accounts imports this module
+    from kamplan.stages.review import effective_classes  # accounts imports this module
     classes = {a: c for a, (c, _) in effective_classes(ws).items()}
     last_year = last_year_map(cfg, store.history_totals(cfg.plan_year - 1))
     by_rep = accounts_by_rep(cfg)

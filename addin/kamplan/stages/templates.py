@@ -12,8 +12,8 @@ import pandas as pd
 
 from kamplan.config import config_from_dict
 from kamplan.model import HISTORY_COLUMNS
-from kamplan.workbooks.target_content import target_content
-from kamplan.workbooks.target_writer import write_target_workbook
+from kamplan.workbooks.targets.content import target_content
+from kamplan.workbooks.targets.writer import write_target_workbook
 from kamplan.workspace import default_config_text
 
 TEMPLATE_STAMP = dt.datetime(2000, 1, 1)

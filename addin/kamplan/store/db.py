@@ -800,7 +800,7 @@ class Store:
         columns.  Other quarters keep what they had; earlier rows of the replaced quarters stay
         in the file under their own import.  Returns the number of rows stored.
         """
-        from kamplan.engine.actuals import fiscal_year_quarter
+        from kamplan.periods import fiscal_year_quarter
         from kamplan.model import ACTIVITY_COLUMNS
         if not isinstance(frame, pd.DataFrame):
             raise StoreError(f"activities from {source}: expected a pandas DataFrame, got {type(frame).__name__}")

@@ -311,7 +311,7 @@ def build_vba_project(modules: list[VbaModule], out: Path) -> Path:
 def _rewrite_package(src: Path, dst: Path, edit) -> None:
     """Copy the zip ``src`` to ``dst``, passing every member through ``edit(name, data) -> data | None``
     (None drops it); ``edit.extra`` lists members to add.  Written to a temporary name, then renamed."""
-    from kamplan.workbooks.xlsxio import atomic_path
+    from kamplan.workbooks.kit.xlsxio import atomic_path
     with zipfile.ZipFile(src) as zin, atomic_path(dst) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():

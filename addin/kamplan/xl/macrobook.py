@@ -53,8 +53,8 @@ TEXTS = {
 
 def workbook_identity(path: Path) -> dict:
     """The key/value rows of a kamplan workbook's identity sheet (kind, language, ...), or {}."""
-    from kamplan.workbooks.consolidation_reader import read_identity
-    from kamplan.workbooks.xlsxio import read_sheets
+    from kamplan.workbooks.consolidation.reader import read_identity
+    from kamplan.workbooks.kit.xlsxio import read_sheets
     sheets, _ = read_sheets(path, ["_kamplan"])
     sheet = sheets.get("_kamplan")
     return read_identity(sheet) if sheet is not None else {}
@@ -109,7 +109,7 @@ def make_macro_workbook(src: Path, dst: Path | None = None, *, password: str = "
         vba = build.build_vba_project(modules, Path(tmp) / "vbaProject.bin").read_bytes()
         scratch = _actions_sheet(Path(tmp) / "actions.xlsx", BUTTONS[kind], language, password)
     _merge(parts, scratch, sheet_parts, codenames, SHEET_NAME[language], vba)
-    from kamplan.workbooks.xlsxio import atomic_path
+    from kamplan.workbooks.kit.xlsxio import atomic_path
     with atomic_path(dst) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)

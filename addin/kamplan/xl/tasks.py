@@ -21,8 +21,8 @@ CHECKS_FOLDER = ("reports", "checks")
 # -- check ---------------------------------------------------------------------------------------------
 def check_problems(ctx: ActionContext, path: Path) -> list[Problem]:
     """Every problem collect would report for the workbook at ``path``, without storing anything."""
-    from kamplan.workbooks.safety import check_workbook_file, content_hash
-    from kamplan.workbooks.target_reader import ReadContext, read_target_workbook
+    from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
+    from kamplan.workbooks.targets.reader import ReadContext, read_target_workbook
     ws = ctx.workspace
     cfg, store = ws.config, ws.store
     problems = check_workbook_file(path)
@@ -57,7 +57,7 @@ def write_checks_copy(src: Path, dst: Path, problems: list[Problem], language: s
     what the macro writes into the open workbook).  ``src`` itself is never changed."""
     import openpyxl
     from openpyxl.comments import Comment
-    from kamplan.workbooks.xlsxio import atomic_path
+    from kamplan.workbooks.kit.xlsxio import atomic_path
     wb = openpyxl.load_workbook(src)
     for (sheet, cell), text in cell_notes(problems).items():
         if sheet in wb.sheetnames:
@@ -150,7 +150,7 @@ def issue(ctx: ActionContext) -> ActionResult:
 
 def segment(ctx: ActionContext) -> ActionResult:
     """Segment the accounts and write the account review workbook (as ``kamplan accounts segment``)."""
-    from kamplan.stages.accounts import segment_accounts
+    from kamplan.stages.review import segment_accounts
     res = segment_accounts(ctx.workspace, progress=ctx.progress, language=ctx.language)
     if not res.ok:
         return ActionResult("Nothing segmented: " + "; ".join(str(p) for p in res.problems[:3]), None,
@@ -204,7 +204,7 @@ def spread(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.consolidate import consolidate as write_book
     from kamplan.stages.consolidate import spread as run
     from kamplan.store import StoreError
-    from kamplan.workbooks.consolidation_reader import read_topdown_workbook
+    from kamplan.workbooks.consolidation.reader import read_topdown_workbook
     ws, path = ctx.workspace, ctx.book
     ctx.progress(f"reading the Top-down sheet of {path.name}")
     found, problems = read_topdown_workbook(path, ws.config)

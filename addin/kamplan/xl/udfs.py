@@ -224,8 +224,8 @@ def KAM_CLASS(metrics, values, what="class", workspace=None, caller=None):
     """The class of an account (key, develop, watch, drop) by the configured segmentation rules.
 
     The first rule whose conditions all hold gives the class; rules with unknown metrics are skipped."""
-    from kamplan.config.segmentation import METRICS, SegmentationRules
-    from kamplan.engine.segmentation import classify, reason_text
+    from kamplan.config.review import METRICS, SegmentationRules
+    from kamplan.engine.review import classify, reason_text
     try:
         names = [str(m).strip() for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])]
         vals = list(values) if isinstance(values, (list, tuple)) else [values]

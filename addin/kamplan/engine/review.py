@@ -1,0 +1,704 @@
+"""Find, classify and price key accounts: indicators, scores, class rules, reasons, movement.
+
+``segment()`` takes the sales history, the config's ``segmentation`` rules and a period and
+returns a ``Segmentation``: one ranked row per account with its figures, Pareto shares,
+profit, indicator scores, class, the rule and the values that gave it, last year's class
+and flags; the account x product profit lines; the whale curve; the headline; the accounts
+that moved class; the small accounts that are candidates to develop; and warnings.
+
+How scores are made (the review workbook's formulas follow it):
+
+* every indicator gets a raw value per account: data indicators from the account's figures
+  (``Indicator.metric``), judgement indicators from the judgements entered on the scale;
+* raw values are put on 0-100 across accounts.  ``percentile``: (average rank - 1) / (n - 1) x 100
+  among the accounts with a value (ties share their average rank; one account alone gets 50);
+  ``minmax``: (x - min) / (max - min) x 100 (all equal: 50); ``scale`` (judgements only):
+  (x - scale.min) / (scale.max - scale.min) x 100.  Lower-is-better indicators are turned
+  round (100 - value);
+* a group's score is the weighted mean of its known normalised indicators, if the known ones
+  carry at least ``min_coverage`` of the group's weight; otherwise the group score is unknown;
+* ``score`` is the weighted mean of the group scores (every group with a weight must be known);
+  ``potential`` the weighted mean of strength and capability (both must be known);
+* nothing unknown is ever taken as zero: an account without judgements has no strength or
+  capability score, a rule that needs it is not applied to the account, and the account is
+  flagged and counted in a warning.
+
+Class rules are ordered; the first whose conditions all hold gives the class.  A condition on
+an unknown value (growth without last year's figure, a score without judgements) neither holds
+nor fails: the rule is skipped for that account and the skip is recorded in the reason.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kamplan.config.review import GROUPS, METRICS, SegmentationRules, SegmentRule
+from kamplan.engine.pareto import Headline, headline, pareto
+from kamplan.periods import Period
+from kamplan.engine.profitability import (
+    WhaleSummary, account_sums, add_ratios, in_period, prepare, product_lines, whale_curve,
+)
+from kamplan.problems import Problem, warning
+
+CLASS_IDS = ("key", "develop", "watch", "drop")
+CLASS_ORDER = {"key": 3, "develop": 2, "watch": 1, "drop": 0}  # by attention: visits, executives, support
+COVERAGE_EPS = 1e-9
+
+# Metric names in reasons (English, Chinese).
+METRIC_NAMES: dict[str, tuple[str, str]] = {
+    "volume": ("volume", "销量"), "revenue": ("revenue", "销售额"), "gross_margin": ("gross margin", "毛利"),
+    "gross_margin_rate": ("gross margin rate", "毛利率"), "cost_to_serve": ("cost to serve", "服务成本"),
+    "cost_to_serve_rate": ("cost to serve / revenue", "服务成本率"), "visits": ("visits", "拜访次数"),
+    "visits_per_revenue": ("visits per million revenue", "每百万销售额拜访次数"), "profit": ("profit", "利润"),
+    "profit_margin": ("profit margin", "利润率"), "profit_rank": ("profit rank", "利润排名"),
+    "measure": ("size", "规模"), "share": ("share", "占比"), "cum_share": ("cumulative share", "累计占比"),
+    "rank": ("rank", "排名"), "core": ("in the core", "核心客户"), "big": ("big", "大客户"),
+    "abc": ("ABC class", "ABC 类"), "previous": ("last period", "上期"), "growth": ("growth", "增长"),
+    "is_new": ("new customer", "新客户"), "score_hard": ("hard score", "硬指标得分"),
+    "score_strength": ("strength score", "实力得分"), "score_capability": ("capability score", "能力得分"),
+    "score": ("score", "总分"), "potential": ("potential", "潜力(实力+能力)"), "judged": ("judged", "已评分比例"),
+}
+_PCT = {"growth", "share", "cum_share", "gross_margin_rate", "cost_to_serve_rate", "profit_margin", "judged"}
+_MONEY = {"revenue", "gross_margin", "cost_to_serve", "profit"}
+
+# Flags an account can carry: code -> (English, Chinese).
+FLAGS: dict[str, tuple[str, str]] = {
+    "big-unprofitable": ("big but unprofitable", "大客户但不盈利"),
+    "big-declining": ("big and buying much less (defection risk)", "大客户采购明显下降(流失风险)"),
+    "develop-candidate": ("small but growing: candidate to develop", "小客户但增长快:培养候选"),
+    "judgements-missing": ("judgements missing", "缺少评分"),
+    "not-in-config": ("not in the config's account list", "不在配置的客户清单中"),
+    "no-sales": ("bought nothing in the period", "本期无采购"),
+    "override": ("class set by the VP", "类别由销售副总调整"),
+}
+
+
+# -- small helpers ---------------------------------------------------------------------------------------
+def fmt_value(metric: str, value, language: str = "en") -> str:
+    """A metric's value as a person reads it in a reason."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "未知" if language == "zh-CN" else "unknown"
+    if isinstance(value, str):
+        return value
+    kind = METRICS.get(metric, ("number", ""))[0]
+    if kind == "flag":
+        yes = bool(value)
+        return ("是" if yes else "否") if language == "zh-CN" else ("yes" if yes else "no")
+    if metric == "growth":
+        return f"{value:+.0%}"
+    if metric in _PCT:
+        return f"{value:.1%}"
+    if metric in _MONEY:
+        return f"{value:,.0f}"
+    if metric in ("rank", "profit_rank"):
+        return f"{value:.0f}"
+    if metric.startswith("score") or metric == "potential":
+        return f"{value:.0f}"
+    return f"{value:,.1f}"
+
+
+def _metric_name(metric: str, language: str) -> str:
+    en, zh = METRIC_NAMES.get(metric, (metric, metric))
+    return zh if language == "zh-CN" else en
+
+
+def _num(x) -> float | str | None:
+    """A plain JSON-able value."""
+    if x is None:
+        return None
+    if isinstance(x, str):
+        return x
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+# -- normalisation and scores ---------------------------------------------------------------------------
+def normalise(values: pd.Series, method: str, higher_is_better: bool = True,
+              scale: tuple[float, float] | None = None) -> pd.Series:
+    """``values`` on 0-100 by ``method`` (percentile, minmax or scale); NaN stays NaN."""
+    x = values.astype("float64")
+    known = x.notna()
+    out = pd.Series(np.nan, index=x.index, dtype="float64")
+    k = x[known]
+    if len(k):
+        if method == "percentile":
+            if len(k) == 1:
+                out[known] = 50.0
+            else:
+                out[known] = (k.rank(method="average") - 1.0) / (len(k) - 1) * 100.0
+        elif method == "minmax":
+            lo, hi = float(k.min()), float(k.max())
+            out[known] = 50.0 if hi == lo else (k - lo) / (hi - lo) * 100.0
+        elif method == "scale":
+            lo, hi = scale
+            out[known] = (k - lo) / (hi - lo) * 100.0
+        else:
+            raise ValueError(f"unknown normalisation {method!r}")
+    if not higher_is_better:
+        out = 100.0 - out
+    return out
+
+
+def group_score(norm: pd.DataFrame, weights: dict[str, float], min_coverage: float) -> tuple[pd.Series, pd.Series]:
+    """Weighted mean of the known normalised values, and the share of weight known (coverage)."""
+    cols = [c for c, w in weights.items() if w > 0]
+    if not cols:
+        nan = pd.Series(np.nan, index=norm.index)
+        return nan, nan
+    w = np.array([weights[c] for c in cols], dtype="float64")
+    v = norm[cols].to_numpy(dtype="float64")
+    known = ~np.isnan(v)
+    wk = (known * w).sum(axis=1)
+    num = (np.where(known, v, 0.0) * w).sum(axis=1)
+    total = w.sum()
+    ok = (wk > 0) & (wk >= min_coverage * total - COVERAGE_EPS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(ok, num / wk, np.nan)
+    return pd.Series(score, index=norm.index), pd.Series(wk / total, index=norm.index)
+
+
+def weighted_all(parts: dict[str, pd.Series], weights: dict[str, float], index) -> pd.Series:
+    """Weighted mean of ``parts`` with weight > 0; unknown unless every weighted part is known."""
+    use = [g for g, w in weights.items() if w > 0]
+    if not use:
+        return pd.Series(np.nan, index=index, dtype="float64")
+    num = sum(parts[g] * weights[g] for g in use)
+    return num / sum(weights[g] for g in use)
+
+
+# -- one period --------------------------------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    """Everything computed for one period."""
+    period: Period
+    metrics: pd.DataFrame  # index account_id, rank order; every METRICS column and the figures
+    ranked: pd.DataFrame  # pareto() of the measure
+    raw: pd.DataFrame  # indicator raw values (columns: indicator ids)
+    norm: pd.DataFrame  # indicator values on 0-100
+    classes: pd.DataFrame  # cls, rule, rule_values, skipped
+    lines: pd.DataFrame
+    whale: pd.DataFrame
+    whale_summary: WhaleSummary
+    judgement_problems: list[Problem] = field(default_factory=list)
+
+
+def _judgement_table(judgements: pd.DataFrame | None, index: pd.Index, rules: SegmentationRules
+                     ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Judgements pivoted to account x indicator on the scale; unknown or out-of-scale ones reported."""
+    ids = [i.id for i in rules.scoring.judged]
+    table = pd.DataFrame(np.nan, index=index, columns=ids, dtype="float64")
+    problems: list[Problem] = []
+    if judgements is None or len(judgements) == 0 or not ids:
+        return table, problems
+    lo, hi = rules.scoring.scale.min, rules.scoring.scale.max
+    j = judgements[["account_id", "indicator", "score"]].copy()
+    j["score"] = pd.to_numeric(j["score"], errors="coerce")
+    unknown_ind = sorted(set(j["indicator"]) - set(ids))
+    if unknown_ind:
+        problems.append(warning("judgement-indicator-unknown",
+                                f"judgements for indicators the config does not score: {', '.join(unknown_ind)}",
+                                "they are kept in the store but not used; add the indicators back to "
+                                "segmentation.scoring.indicators to use them"))
+    j = j[j["indicator"].isin(ids)]
+    bad = j[(j["score"] < lo) | (j["score"] > hi) | j["score"].isna()]
+    if len(bad):
+        ex = ", ".join(f"{r.account_id}/{r.indicator}={r.score:g}" for r in bad.head(5).itertuples())
+        problems.append(warning("judgement-outside-scale",
+                                f"{len(bad)} judgement(s) lie outside the scale {lo}-{hi} and are not used ({ex})",
+                                "the scale in segmentation.scoring.scale was probably changed; judge these "
+                                "accounts again in the review workbook"))
+        j = j.drop(bad.index)
+    stray = sorted(set(j["account_id"]) - set(index))
+    if stray:
+        problems.append(warning("judgement-account-unknown",
+                                f"judgements for {len(stray)} account(s) with no sales in the period and not in "
+                                f"the config: {', '.join(map(str, stray[:5]))}{' ...' if len(stray) > 5 else ''}",
+                                "they are kept but not used"))
+        j = j[j["account_id"].isin(index)]
+    if len(j):
+        piv = j.drop_duplicates(["account_id", "indicator"], keep="last").pivot(
+            index="account_id", columns="indicator", values="score")
+        table.update(piv.astype("float64"))
+    return table, problems
+
+
+def evaluate(history: pd.DataFrame, rules: SegmentationRules, period: Period, base_ids=(),
+             judgements: pd.DataFrame | None = None) -> Evaluation:
+    """Figures, Pareto, profit, scores and rule-based classes of every account for ``period``.
+
+    The accounts are those in ``base_ids`` (the config's) and every account with history rows in
+    the period or the previous one.
+    """
+    cfg = rules
+    history = prepare(history)
+    prev_period = period.previous()
+    cur = account_sums(history, period)
+    prev = account_sums(history, prev_period)
+    ids = pd.Index(pd.unique(np.concatenate([np.asarray(list(base_ids), dtype=object),
+                                             np.asarray(cur.index, dtype=object),
+                                             np.asarray(prev.index, dtype=object)])), dtype=object)
+    cur = add_ratios(cur.reindex(ids, fill_value=0.0), cfg.profitability.cost_per_visit)
+    prev = prev.reindex(ids, fill_value=0.0)
+    m = cfg.pareto.measure
+    measure = cur[m]
+    previous = prev[m]
+    ranked = pareto(measure, cfg.pareto.cutoff_share, tuple(cfg.pareto.abc), cfg.pareto.size_threshold)
+    order = pd.Index(ranked["account_id"], dtype=object)
+    met = cur.reindex(order)
+    met["measure"] = ranked["value"].to_numpy()
+    for col in ("rank", "share", "cum_share", "abc"):
+        met[col] = ranked[col].to_numpy()
+    met["core"] = ranked["core"].to_numpy().astype("float64")
+    met["big"] = ranked["big"].to_numpy().astype("float64")
+    pv = previous.reindex(order).to_numpy(dtype="float64")
+    mv = met["measure"].to_numpy()
+    met["previous"] = pv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        met["growth"] = np.where(pv > 0, mv / pv - 1.0, np.nan)
+    met["is_new"] = ((pv <= 0) & (mv > 0)).astype("float64")
+    whale, whale_summary = whale_curve(met["profit"])
+    met["profit_rank"] = pd.Series(whale["profit_rank"].to_numpy(), index=whale["account_id"]).reindex(order)\
+        .astype("float64").to_numpy()
+    lines = product_lines(history, period, met["cost_to_serve"], cfg.profitability.allocation)
+
+    # indicators
+    sc = cfg.scoring
+    judged, jproblems = _judgement_table(judgements, order, cfg)
+    raw = pd.DataFrame(index=order)
+    norm = pd.DataFrame(index=order)
+    lo, hi = sc.scale.min, sc.scale.max
+    for ind in sc.indicators:
+        if ind.source == "data":
+            raw[ind.id] = met[ind.metric].astype("float64")
+            norm[ind.id] = normalise(raw[ind.id], sc.normalisation, ind.higher_is_better)
+        else:
+            raw[ind.id] = judged[ind.id]
+            norm[ind.id] = normalise(raw[ind.id], sc.judgement_normalisation, ind.higher_is_better, (lo, hi))
+    groups: dict[str, pd.Series] = {}
+    for g in GROUPS:
+        inds = sc.of_group(g)
+        score, coverage = group_score(norm, {i.id: i.weight for i in inds}, sc.min_coverage)
+        groups[g] = score
+        met[f"score_{g}"] = score.to_numpy()
+        met[f"coverage_{g}"] = coverage.to_numpy()
+    gw = {g: sc.group_weights.get(g) for g in GROUPS}
+    met["score"] = weighted_all(groups, gw, order).to_numpy()
+    met["potential"] = weighted_all(groups, {g: gw[g] for g in ("strength", "capability")}, order).to_numpy()
+    if sc.judged:
+        met["judged"] = raw[[i.id for i in sc.judged]].notna().sum(axis=1).to_numpy() / len(sc.judged)
+    else:
+        met["judged"] = np.nan
+    classes = classify(met, cfg.rules, cfg.default_class)
+    met.index.name = "account_id"
+    return Evaluation(period, met, ranked, raw, norm, classes, lines, whale, whale_summary, jproblems)
+
+
+# -- class rules ---------------------------------------------------------------------------------------
+def _condition(metrics: pd.DataFrame, cond) -> tuple[np.ndarray, np.ndarray]:
+    """(known, holds) masks of one condition over the accounts."""
+    col = metrics[cond.metric]
+    if METRICS[cond.metric][0] == "text":
+        vals = col.astype(object).to_numpy()
+        known = np.array([v is not None and v == v for v in vals], dtype=bool)
+        eq = np.array([str(v) == str(cond.value) for v in vals], dtype=bool)
+        holds = eq if cond.op == "==" else ~eq
+        return known, known & holds
+    vals = col.to_numpy(dtype="float64")
+    known = ~np.isnan(vals)
+    t = float(cond.value)
+    with np.errstate(invalid="ignore"):
+        holds = {"<": vals < t, "<=": vals <= t, ">": vals > t, ">=": vals >= t,
+                 "==": vals == t, "!=": vals != t}[cond.op]
+    return known, known & holds
+
+
+def classify(metrics: pd.DataFrame, rules: tuple[SegmentRule, ...], default_class: str) -> pd.DataFrame:
+    """The class of each account by the ordered rules (first match wins).
+
+    Returns (index as ``metrics``) cls, rule (id, or "" for the default), rule_values (the matched
+    rule's metrics and their values) and skipped (rules passed over for unknown values:
+    ``[(rule_id, [metric, ...]), ...]``).
+    """
+    n = len(metrics)
+    cls = np.full(n, default_class, dtype=object)
+    rule_of = np.full(n, "", dtype=object)
+    open_ = np.ones(n, dtype=bool)
+    skipped: list[list] = [[] for _ in range(n)]
+    for rule in rules:
+        false_any = np.zeros(n, dtype=bool)
+        unknown: list[tuple[str, np.ndarray]] = []
+        for cond in rule.when:
+            known, holds = _condition(metrics, cond)
+            false_any |= known & ~holds
+            unknown.append((cond.metric, ~known))
+        unknown_any = np.zeros(n, dtype=bool)
+        for _, u in unknown:
+            unknown_any |= u
+        match = open_ & ~false_any & ~unknown_any
+        skip = open_ & ~false_any & unknown_any
+        for i in np.flatnonzero(skip):
+            skipped[i].append((rule.id, sorted({mt for mt, u in unknown if u[i]})))
+        cls[match] = rule.cls
+        rule_of[match] = rule.id
+        open_ &= ~match
+    by_id = {r.id: r for r in rules}
+    cols = {c: metrics[c].to_numpy() for c in {c.metric for r in rules for c in r.when}}
+    values = []
+    for i in range(n):
+        r = by_id.get(rule_of[i])
+        values.append({} if r is None else {c.metric: _num(cols[c.metric][i]) for c in r.when})
+    return pd.DataFrame({"cls": cls, "rule": rule_of, "rule_values": values, "skipped": skipped},
+                        index=metrics.index)
+
+
+def reason_text(rule: SegmentRule | None, values: dict, skipped: list, default_class: str,
+                language: str = "en", class_names: dict[str, str] | None = None) -> str:
+    """Why an account has its class, in words: the rule and the values that met its conditions."""
+    zh = language == "zh-CN"
+    parts = []
+    if rule is not None:
+        conds = []
+        for c in rule.when:
+            v = values.get(c.metric)
+            name = _metric_name(c.metric, language)
+            if METRICS[c.metric][0] == "flag":
+                conds.append(f"{name}: {fmt_value(c.metric, v, language)}")
+            elif METRICS[c.metric][0] == "text":
+                conds.append(f"{name} {v}")
+            else:
+                op = {"<=": "≤", ">=": "≥", "!=": "≠", "==": "="}.get(c.op, c.op)
+                conds.append(f"{name} {fmt_value(c.metric, v, language)} {op} {fmt_value(c.metric, c.value, language)}")
+        sep = ";" if zh else "; "
+        parts.append(f"{rule.label(language)} ({sep.join(conds)})" if not zh else
+                     f"{rule.label(language)}({sep.join(conds)})")
+    else:
+        name = (class_names or {}).get(default_class, default_class)
+        parts.append(f"无规则适用,默认为{name}" if zh else f"no rule applies; default class {name}")
+    if skipped:
+        items = []
+        for rid, metrics in skipped:
+            what = "、".join(_metric_name(m, language) for m in metrics) if zh else \
+                ", ".join(_metric_name(m, language) for m in metrics)
+            items.append(f"{rid}({what}未知)" if zh else f"{rid} ({what} unknown)")
+        parts.append(("未判断:" + "、".join(items)) if zh else ("not checked: " + ", ".join(items)))
+    return (";" if zh else "; ").join(parts)
+
+
+def override_text(by, reason, language: str = "en") -> str:
+    """Why an overridden account has its class: who set it and their reason."""
+    who = by if isinstance(by, str) and by else "?"
+    why = reason if isinstance(reason, str) else ""
+    return f"副总调整({who}):{why}" if language == "zh-CN" else f"VP override ({who}): {why}"
+
+
+# -- movement and candidates ---------------------------------------------------------------------------
+def movement(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Class now against last year's, per account.
+
+    ``current``: index account_id, columns class, reason.  ``previous``: columns account_id,
+    class, reason, source.  Returns account_id, previous_class, class, change ("same", "up",
+    "down", "new" without a class last year, "gone" with no class now), previous_reason,
+    reason, previous_source; in ``current``'s order, gone accounts last.
+    """
+    cols = ["account_id", "previous_class", "class", "change", "previous_reason", "reason", "previous_source"]
+    cur_ids = pd.Index(np.asarray(current.index, dtype=object))
+    if previous is not None and len(previous):
+        prev = previous.drop_duplicates("account_id", keep="last")
+        prev = pd.DataFrame({c: prev[c].to_numpy(dtype=object) for c in ("class", "reason", "source")},
+                            index=pd.Index(prev["account_id"].to_numpy(dtype=object)))
+    else:
+        prev = pd.DataFrame({c: pd.Series(dtype=object) for c in ("class", "reason", "source")},
+                            index=pd.Index([], dtype=object))
+    gone = prev.index[~prev.index.isin(cur_ids)]
+    ids = cur_ids.append(pd.Index(np.asarray(gone, dtype=object)))
+    now = np.concatenate([current["class"].to_numpy(dtype=object), np.full(len(gone), None, dtype=object)])
+    reason = np.concatenate([current["reason"].to_numpy(dtype=object), np.full(len(gone), None, dtype=object)])
+    p = prev.reindex(ids)
+    then = p["class"].to_numpy(dtype=object)
+    rank = {c: i for c, i in CLASS_ORDER.items()}
+    r_now = np.array([rank.get(c, -1) if isinstance(c, str) else -1 for c in now])
+    r_then = np.array([rank.get(c, -1) if isinstance(c, str) else -1 for c in then])
+    change = np.select([r_now < 0, r_then < 0, r_now == r_then, r_now > r_then],
+                       ["gone", "new", "same", "up"], "down").astype(object)
+    then = np.where(r_then < 0, None, then)
+    now = np.where(r_now < 0, None, now)
+    out = pd.DataFrame({"account_id": np.asarray(ids, dtype=object), "previous_class": then, "class": now,
+                        "change": change, "previous_reason": p["reason"].to_numpy(dtype=object), "reason": reason,
+                        "previous_source": p["source"].to_numpy(dtype=object)})
+    for c in ("previous_reason", "previous_source"):
+        out[c] = [v if isinstance(v, str) else None for v in out[c]]
+    return out[cols]
+
+
+def develop_candidates(metrics: pd.DataFrame, candidate_growth: float,
+                       size_threshold: float | None) -> pd.DataFrame:
+    """Small accounts whose growth makes them candidates to develop (seed 004), fastest first.
+
+    Small = not big; candidate = growth >= ``candidate_growth`` (or new this period), not losing
+    money and buying something.  ``years_to_big``: years to reach the size of a big account at
+    the current growth rate (the threshold, or the smallest core account's size).
+    """
+    m = metrics
+    big_size = size_threshold
+    if big_size is None:
+        core = m.loc[m["core"] > 0, "measure"]
+        big_size = float(core.min()) if len(core) else math.nan
+    growing = (m["growth"] >= candidate_growth) | (m["is_new"] > 0)
+    pick = (m["big"] <= 0) & growing & (m["profit"] >= 0) & (m["measure"] > 0)
+    c = m.loc[pick, ["measure", "previous", "growth", "is_new", "profit", "profit_margin", "abc"]].copy()
+    g = c["growth"].to_numpy(dtype="float64")
+    v = c["measure"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        years = np.where((g > 0) & (v > 0) & (big_size > v), np.log(big_size / v) / np.log1p(g), np.nan)
+    c["years_to_big"] = years
+    c["big_size"] = big_size
+    c.index.name = "account_id"
+    c = c.reset_index()
+    c["_g"] = c["growth"].fillna(np.inf)  # new customers first, then by growth
+    c = c.sort_values(["_g", "account_id"], ascending=[False, True], kind="mergesort").drop(columns="_g")
+    return c.reset_index(drop=True)
+
+
+# -- the whole review -------------------------------------------------------------------------------------
+@dataclass
+class Segmentation:
+    period: Period
+    measure: str
+    unit: str
+    accounts: pd.DataFrame  # one row per account in rank order (see ``segment``)
+    lines: pd.DataFrame  # account x product profit
+    whale: pd.DataFrame
+    whale_summary: WhaleSummary
+    headline: Headline  # about the big accounts (threshold) or the core
+    core_headline: Headline  # always about the core (cutoff share)
+    raw: pd.DataFrame  # indicator raw values, index account_id
+    norm: pd.DataFrame  # indicator values on 0-100
+    movement: pd.DataFrame
+    candidates: pd.DataFrame
+    problems: list[Problem]
+    previous_period: Period | None = None
+
+    def counts(self, column: str = "class") -> dict[str, int]:
+        vc = self.accounts[column].value_counts()
+        return {c: int(vc.get(c, 0)) for c in CLASS_IDS}
+
+
+def segment(history: pd.DataFrame, rules: SegmentationRules, period: Period, *,
+            accounts: pd.DataFrame | None = None, judgements: pd.DataFrame | None = None,
+            overrides: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
+            unit: str = "", currency: str = "", language: str = "en",
+            class_names: dict[str, str] | None = None) -> Segmentation:
+    """Rank, price, score and classify every account for ``period``.
+
+    * ``accounts``: account_id, name, rep, region, config_class (the config's account list);
+      accounts in the history but not in it are kept and flagged;
+    * ``judgements``: account_id, indicator, score (the effective judgements, on the scale);
+    * ``overrides``: account_id, class, reason, by, at (the VP's current overrides);
+    * ``previous``: account_id, class, reason, source: last year's classes.  When None, they are
+      computed from the history of the previous period with the same rules and judgements
+      (source "computed").
+
+    The ``accounts`` frame of the result has, per account in rank order: the figures and
+    ratios, measure/share/cum_share/rank/core/big/abc, revenue and gross-margin shares in the
+    same order, profit and profit_rank, previous/growth/is_new, the scores and coverage,
+    computed_class/rule/reason/rule_values/skipped, override_class/override_reason/override_by/
+    override_at, class (effective: override, else computed), class_source and class_reason,
+    previous_class and change, flags (list of codes).
+    """
+    problems: list[Problem] = []
+    base_ids = list(accounts["account_id"]) if accounts is not None and len(accounts) else []
+    history = prepare(history)
+    ev = evaluate(history, rules, period, base_ids, judgements)
+    problems += ev.judgement_problems
+    met = ev.metrics.copy()
+    order = met.index
+
+    # computed class and reasons
+    by_id = {r.id: r for r in rules.rules}
+    cl = ev.classes
+    met["computed_class"] = cl["cls"].to_numpy()
+    met["rule"] = cl["rule"].to_numpy()
+    met["rule_values"] = cl["rule_values"].to_numpy()
+    met["skipped"] = cl["skipped"].to_numpy()
+    met["reason"] = [reason_text(by_id.get(r), v, s, rules.default_class, language, class_names)
+                     for r, v, s in zip(cl["rule"], cl["rule_values"], cl["skipped"])]
+
+    # shares of volume, revenue and gross margin in the ranking's order, and their own ranks
+    for col, short in (("volume", "volume"), ("revenue", "revenue"), ("gross_margin", "gm")):
+        x = met[col].to_numpy(dtype="float64")
+        total = x.sum()
+        met[f"{short}_share"] = x / total if total > 0 else np.nan
+        met[f"{short}_cum"] = np.cumsum(x) / total if total > 0 else np.nan
+        own = pd.DataFrame({"id": np.asarray(order, dtype=object), "x": x})
+        own = own.sort_values(["x", "id"], ascending=[False, True], kind="mergesort")
+        met[f"{short}_rank"] = pd.Series(np.arange(1, len(own) + 1), index=own["id"].to_numpy()).reindex(order)\
+            .to_numpy()
+
+    # account facts from the config
+    info = accounts.set_index("account_id") if accounts is not None and len(accounts) else None
+    for col in ("name", "rep", "region", "config_class"):
+        if info is not None and col in info.columns:
+            met[col] = info[col].reindex(order).to_numpy(dtype=object)
+        else:
+            met[col] = None
+    in_config = np.isin(np.asarray(order, dtype=object), np.asarray(base_ids, dtype=object))
+    met["in_config"] = in_config
+    met.loc[~in_config, "name"] = np.asarray(order, dtype=object)[~in_config]
+
+    # overrides
+    for col in ("override_class", "override_reason", "override_by", "override_at"):
+        met[col] = None
+    if overrides is not None and len(overrides):
+        ov = overrides.drop_duplicates("account_id", keep="last").set_index("account_id")
+        stray = sorted(set(ov.index) - set(order))
+        if stray:
+            problems.append(warning("override-account-unknown",
+                                    f"overrides for {len(stray)} account(s) that are not in this review: "
+                                    f"{', '.join(map(str, stray[:5]))}",
+                                    "they are kept in the store; the accounts have no sales and are not in the config"))
+        ov = ov[ov.index.isin(order)]
+        for src, dst in (("class", "override_class"), ("reason", "override_reason"), ("by", "override_by"),
+                         ("at", "override_at")):
+            if src in ov.columns:
+                s = pd.Series(met[dst].to_numpy(dtype=object), index=order)
+                s.loc[ov.index] = ov[src].to_numpy(dtype=object)
+                met[dst] = s.to_numpy(dtype=object)
+    has_override = np.array([isinstance(c, str) and c in CLASS_ORDER for c in met["override_class"]], dtype=bool)
+    met["class"] = np.where(has_override, met["override_class"].to_numpy(dtype=object),
+                            met["computed_class"].to_numpy(dtype=object))
+    met["class_source"] = np.where(has_override, "override", "rules")
+    met["class_reason"] = [override_text(b, r, language) if o else why for o, b, r, why in
+                           zip(has_override, met["override_by"], met["override_reason"], met["reason"])]
+
+    # last year's classes
+    prev_period = period.previous()
+    prev_classes = None
+    if previous is None:
+        if in_period(history, prev_period).any():
+            pev = evaluate(history, rules, prev_period, base_ids, judgements)
+            active = (pev.metrics[["volume", "revenue", "gross_margin", "cost_to_serve", "visits"]] != 0).any(axis=1)
+            pev.metrics, pev.classes = pev.metrics[active], pev.classes[active.to_numpy()]
+            previous = pd.DataFrame({
+                "account_id": pev.metrics.index.to_numpy(dtype=object),
+                "class": pev.classes["cls"].to_numpy(dtype=object), "reason": None, "source": "computed"})
+            prev_classes = pev.classes
+        else:
+            previous = None
+    mv = movement(pd.DataFrame({"class": met["class"], "reason": met["class_reason"]}, index=order), previous)
+    if prev_classes is not None:  # last year's reasons, in words, for the accounts that moved only
+        moved = mv["change"].isin(["up", "down", "gone"]).to_numpy()
+        pc = prev_classes.reindex(mv.loc[moved, "account_id"].to_numpy(dtype=object))
+        mv.loc[moved, "previous_reason"] = [
+            reason_text(by_id.get(r), v, s, rules.default_class, language, class_names)
+            for r, v, s in zip(pc["rule"], pc["rule_values"], pc["skipped"])]
+    prev_map = mv.set_index("account_id")
+    met["previous_class"] = prev_map["previous_class"].reindex(order).to_numpy(dtype=object)
+    met["previous_source"] = prev_map["previous_source"].reindex(order).to_numpy(dtype=object)
+    change = prev_map["change"].reindex(order).to_numpy(dtype=object)
+    idle = (change == "new") & (met["measure"].to_numpy() == 0)
+    change[idle] = "none"  # no class last year and no sales now: nothing moved
+    met["change"] = change
+
+    # flags
+    pm = rules.profitability.unprofitable_margin
+    margin = met["profit_margin"].to_numpy(dtype="float64")
+    profit = met["profit"].to_numpy(dtype="float64")
+    unprofitable = np.where(np.isnan(margin), profit < 0, margin < pm)
+    big = met["big"].to_numpy() > 0
+    growth = met["growth"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        declining = growth <= -rules.movement.big_decline_warning
+    cands = develop_candidates(met, rules.movement.candidate_growth, rules.pareto.size_threshold)
+    cand_set = set(cands["account_id"])
+    n_judged = len(rules.scoring.judged)
+    judged = met["judged"].to_numpy(dtype="float64")
+    no_sales = met["measure"].to_numpy() == 0
+    flags = []
+    for i, a in enumerate(order):
+        f = []
+        if big[i] and unprofitable[i]:
+            f.append("big-unprofitable")
+        if big[i] and declining[i]:
+            f.append("big-declining")
+        if a in cand_set:
+            f.append("develop-candidate")
+        if n_judged and judged[i] < 1:
+            f.append("judgements-missing")
+        if not in_config[i]:
+            f.append("not-in-config")
+        if no_sales[i]:
+            f.append("no-sales")
+        if has_override[i]:
+            f.append("override")
+        flags.append(f)
+    met["flags"] = flags
+
+    # headlines
+    hl = headline(ev.ranked, rules.pareto.measure, unit if rules.pareto.measure == "volume" else currency,
+                  period.label, rules.pareto.cutoff_share, rules.pareto.size_threshold)
+    core_hl = headline(ev.ranked, rules.pareto.measure, unit if rules.pareto.measure == "volume" else currency,
+                       period.label, rules.pareto.cutoff_share, None, by="cutoff")
+
+    # warnings about the whole review
+    if not hl.defined:
+        problems.append(warning("pareto-total-not-positive",
+                                f"the accounts' {rules.pareto.measure.replace('_', ' ')} adds up to {hl.total:,.0f} "
+                                f"in {period.label}; shares and the core cannot be computed",
+                                "check the history for that period, or rank by another measure "
+                                "(segmentation.pareto.measure)"))
+    if not ev.whale_summary.defined and len(met):
+        problems.append(warning("profit-total-not-positive",
+                                f"all accounts together earn {ev.whale_summary.total_profit:,.0f} in {period.label}; "
+                                "the profit curve has no percentages", "check gross margin and cost to serve"))
+    if n_judged:
+        missing = ~(judged >= 1)
+        n_miss = int(missing.sum())
+        if n_miss:
+            scores_missing = int(round(((1 - np.nan_to_num(judged[missing])) * n_judged).sum()))
+            names = [i.id for i in rules.scoring.judged]
+            problems.append(warning(
+                "judgements-missing",
+                f"{n_miss} of {len(met)} accounts lack judgements ({scores_missing} of "
+                f"{len(met) * n_judged} scores for {', '.join(names)}); their strength, capability and potential "
+                "are left unknown, never counted as zero",
+                f"enter scores {rules.scoring.scale.min}-{rules.scoring.scale.max} in the Review sheet of the account "
+                "review workbook, then run: kamplan accounts collect"))
+    skipped_count: dict[str, tuple[int, set]] = {}
+    for sk in met["skipped"]:
+        for rid, ms in sk:
+            n, s = skipped_count.get(rid, (0, set()))
+            skipped_count[rid] = (n + 1, s | set(ms))
+    for rid, (n, ms) in skipped_count.items():
+        problems.append(warning("rule-not-checked",
+                                f"rule {rid!r} could not be checked for {n} account(s): "
+                                f"{', '.join(sorted(ms))} unknown",
+                                "the accounts fell through to later rules; see each account's reason"))
+    n_stray = int((~in_config).sum())
+    if base_ids and n_stray:
+        ex = ", ".join(map(str, np.asarray(order, dtype=object)[~in_config][:5]))
+        problems.append(warning("accounts-not-in-config",
+                                f"{n_stray} account(s) in the history are not in the config's account list ({ex}"
+                                f"{' ...' if n_stray > 5 else ''}); they are ranked and classified by id only",
+                                "add them to accounts: (or accounts_file) to plan them, with a name and a salesperson"))
+    return Segmentation(period=period, measure=rules.pareto.measure, unit=unit, accounts=met, lines=ev.lines,
+                        whale=ev.whale, whale_summary=ev.whale_summary, headline=hl, core_headline=core_hl,
+                        raw=ev.raw, norm=ev.norm,
+                        movement=mv[~mv["account_id"].isin(order[idle]) & (mv["change"] != "same")]
+                        .reset_index(drop=True),
+                        candidates=cands, problems=problems, previous_period=prev_period)
+
+
+def effective_classes(config_classes: dict[str, str], computed: dict[str, str] | None = None,
+                      overrides: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """Per account: (class, source) with the VP's override first, then the computed class, then the
+    config's class.  Source is "override", "rules" or "config"."""
+    out: dict[str, tuple[str, str]] = {a: (c, "config") for a, c in config_classes.items()}
+    for a, c in (computed or {}).items():
+        out[a] = (c, "rules")
+    for a, c in (overrides or {}).items():
+        if c in CLASS_ORDER:
+            out[a] = (c, "override")
+    return out

@@ -1,0 +1,590 @@
+"""The evaluation workbook: one description of every sheet, for the writer and the reader.
+
+One workbook per salesperson (read-only: their numbers) and one for the VP (every salesperson, the
+warnings, and the VP's input cells), for a quarter or for the year:
+
+* **Read me**: what the workbook holds and how to use it;
+* **Charts**: attainment by salesperson, target against actual revenue by quarter (native charts);
+* **Goal vs result**: per salesperson x account x product, the quarter and the year to date:
+  volume, price, revenue and gross margin, target and actual, variance and attainment (live
+  formulas), and the revenue variance split into price and volume effects;
+* **Accounts**: per account, revenue target and actual summed live from Goal vs result, the split
+  into price, volume and mix, the year-end forecast and its gap to the annual target;
+* **Activities**: visits against the visit cycle (salesperson and executives), trainings held
+  against planned, support delivered (and allocated, when resources have been allocated),
+  complaints;
+* **Services**: the plan's service commitments with the status the VP sets;
+* **Scorecard**: per salesperson and goal: weight, target, result, attainment and score (live),
+  the VP's rating and comment (input cells in the VP's workbook);
+* **Salespeople**: revenue attainment, total score (live from the scorecard), forecast and gap;
+* **By quarter**: target and actual revenue per quarter (the chart's data);
+* **Early warnings** (VP): accounts ranked by revenue at risk, each flag with its evidence;
+* **Class suggestions** (VP): suggested classes for next year from the results so far;
+* **Ratings by quarter** (annual workbooks): the VP's ratings and comments of each quarter.
+
+``EvaluationLayout`` builds every ``Table`` from the rows shown; the reader rebuilds it from the
+identity block and checks the fingerprint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+
+KIND = "kamplan.evaluation"
+SCHEMA_VERSION = 1
+IDENTITY_SHEET = "_kamplan"
+LIST_NAME_PREFIX = "ke_"
+HEADER_ROW = 5  # 0-based: title, subtitle, note, note, totals, header
+REVIEWER_CELL = (2, 1)  # Scorecard sheet, B3 (VP's workbook): "Evaluated by"
+PERIODS = ("q", "ytd")
+SERVICE_STATUSES = ("open", "in_progress", "delivered", "late", "dropped")
+
+FMT_VOLUME = "#,##0.0"
+FMT_MONEY = "#,##0.00"
+FMT_PRICE = "#,##0.00"
+FMT_PCT = "0.0%"
+FMT_INT = "0"
+FMT_SCORE = "0.0"
+FMT_COUNT = "#,##0.#"
+
+ET: dict[str, tuple[str, str]] = {
+    "sheet.cover": ("Read me", "说明"),
+    "sheet.charts": ("Charts", "图表"),
+    "sheet.results": ("Goal vs result", "目标与成果"),
+    "sheet.accounts": ("Accounts", "客户汇总"),
+    "sheet.activities": ("Activities", "活动对比"),
+    "sheet.services": ("Services", "服务承诺"),
+    "sheet.scorecard": ("Scorecard", "考核评分"),
+    "sheet.reps": ("Salespeople", "销售人员"),
+    "sheet.quarters": ("By quarter", "分季度"),
+    "sheet.warnings": ("Early warnings", "流失预警"),
+    "sheet.classes": ("Class suggestions", "类别建议"),
+    "sheet.history": ("Ratings by quarter", "各季度评价"),
+    "sheet.lists": ("Lists", "选项"),
+    "title.quarter": ("Evaluation {year} Q{quarter}", "{year} 年第 {quarter} 季度考核"),
+    "title.annual": ("Annual evaluation {year}", "{year} 年度考核"),
+    "subtitle": ("{company} · {who} · goal against result, quarter {quarter} and year to date",
+                 "{company} · {who} · 目标与成果对比:第 {quarter} 季度及年初至今"),
+    "who.vp": ("all salespeople", "全体销售人员"),
+    "col.rep_id": ("Salesperson ID", "销售人员编号"),
+    "col.rep": ("Salesperson", "销售人员"),
+    "col.account_id": ("Account ID", "客户编号"),
+    "col.account": ("Account", "客户"),
+    "col.product_id": ("Product ID", "产品编号"),
+    "col.product": ("Product", "产品"),
+    "p.q": ("Q{quarter}", "Q{quarter}"),
+    "p.ytd": ("YTD", "年初至今"),
+    "c.target_volume": ("{p} target volume", "{p} 目标销量"),
+    "c.actual_volume": ("{p} actual volume", "{p} 实际销量"),
+    "c.volume_var": ("{p} volume variance", "{p} 销量差异"),
+    "c.volume_att": ("{p} volume attainment", "{p} 销量达成率"),
+    "c.target_price": ("{p} target price", "{p} 目标单价"),
+    "c.actual_price": ("{p} actual price", "{p} 实际单价"),
+    "c.target_revenue": ("{p} target revenue", "{p} 目标销售额"),
+    "c.actual_revenue": ("{p} actual revenue", "{p} 实际销售额"),
+    "c.revenue_var": ("{p} revenue variance", "{p} 销售额差异"),
+    "c.revenue_att": ("{p} revenue attainment", "{p} 销售额达成率"),
+    "c.price_effect": ("{p} price effect", "{p} 价格影响"),
+    "c.volume_effect": ("{p} volume effect", "{p} 销量影响"),
+    "c.mix_effect": ("{p} mix effect", "{p} 结构影响"),
+    "c.target_gm": ("{p} target gross margin", "{p} 目标毛利"),
+    "c.actual_gm": ("{p} actual gross margin", "{p} 实际毛利"),
+    "c.gm_var": ("{p} gross margin variance", "{p} 毛利差异"),
+    "c.gm_att": ("{p} gross margin attainment", "{p} 毛利达成率"),
+    "c.rep_planned": ("{p} visits planned", "{p} 计划拜访"),
+    "c.rep_made": ("{p} visits made", "{p} 实际拜访"),
+    "c.visit_att": ("{p} visits vs cycle", "{p} 拜访完成率"),
+    "c.exec_planned": ("{p} executive visits planned", "{p} 计划高层拜访"),
+    "c.exec_made": ("{p} executive visits made", "{p} 实际高层拜访"),
+    "c.trainings_planned": ("{p} trainings planned", "{p} 计划培训"),
+    "c.trainings_held": ("{p} trainings held", "{p} 已开展培训"),
+    "c.training_att": ("{p} trainings vs plan", "{p} 培训完成率"),
+    "col.support_allocated": ("Support allocated (YTD)", "已分配支持(年初至今)"),
+    "col.support_delivered": ("Support delivered (YTD)", "已提供支持(年初至今)"),
+    "col.open_complaints": ("Open complaints", "未解决投诉"),
+    "col.complaints": ("Complaints (YTD)", "投诉(年初至今)"),
+    "col.forecast": ("Forecast revenue (year)", "全年预测销售额"),
+    "col.annual_target": ("Annual revenue target", "全年目标销售额"),
+    "col.gap": ("Gap to target", "与目标差距"),
+    "col.method": ("Forecast method", "预测方法"),
+    "col.no": ("No.", "序号"),
+    "col.commitment": ("Commitment", "服务承诺"),
+    "col.measure": ("Measure", "衡量标准"),
+    "col.due": ("Due", "期限"),
+    "col.status": ("Status (VP)", "状态(副总)"),
+    "col.note": ("Note (VP)", "备注(副总)"),
+    "col.goal_id": ("Goal ID", "指标编号"),
+    "col.goal": ("Goal", "考核指标"),
+    "col.goal_kind": ("Kind", "类型"),
+    "col.weight": ("Weight", "权重"),
+    "col.target": ("Target (YTD)", "目标(年初至今)"),
+    "col.result": ("Result (YTD)", "成果(年初至今)"),
+    "col.attainment": ("Attainment", "达成率"),
+    "col.rating": ("Rating (VP)", "评分(副总)"),
+    "col.score": ("Score", "得分"),
+    "col.comment": ("Comment (VP)", "评语(副总)"),
+    "col.total_score": ("Total score", "总分"),
+    "col.quarter": ("Quarter", "季度"),
+    "col.q_target": ("Target revenue", "目标销售额"),
+    "col.q_actual": ("Actual revenue", "实际销售额"),
+    "col.rank": ("Rank", "排名"),
+    "col.at_risk": ("Revenue at risk (last 4 quarters)", "风险销售额(近四季度)"),
+    "col.flags": ("Flags", "预警"),
+    "col.evidence": ("Evidence", "依据"),
+    "col.class": ("Class", "类别"),
+    "col.suggested": ("Suggested class", "建议类别"),
+    "col.growth": ("Growth vs last year", "同比增长"),
+    "col.reason": ("Why", "原因"),
+    "col.q_rating": ("Q{q} rating", "Q{q} 评分"),
+    "col.q_comment": ("Q{q} comment", "Q{q} 评语"),
+    "kind.number": ("number", "数据"),
+    "kind.judgement": ("judgement", "评价"),
+    "goal.revenue": ("Revenue", "销售额"),
+    "goal.volume": ("Volume", "销量"),
+    "goal.gross_margin": ("Gross margin", "毛利"),
+    "goal.visits": ("Visits vs visit cycle", "拜访周期完成"),
+    "goal.trainings": ("Trainings held", "培训开展"),
+    "status.open": ("open", "未开始"),
+    "status.in_progress": ("in progress", "进行中"),
+    "status.delivered": ("delivered", "已完成"),
+    "status.late": ("late", "逾期"),
+    "status.dropped": ("dropped", "已取消"),
+    "method.seasonal": ("own seasonality", "本客户季节性"),
+    "method.company seasonal": ("company seasonality", "公司季节性"),
+    "method.run-rate": ("run-rate", "按当前速度"),
+    "method.actual": ("actual", "实际"),
+    "method.none": ("no sales yet", "尚无销售"),
+    "flag.yoy-decline": ("down vs last year", "同比下降"),
+    "flag.below-plan": ("below plan", "低于目标"),
+    "flag.falling-trend": ("falling trend", "持续下滑"),
+    "flag.few-visits": ("few visits", "拜访不足"),
+    "flag.open-complaints": ("open complaints", "投诉未解决"),
+    "flag.lost-share": ("lost share", "份额下降"),
+    "class.key": ("key", "重点"),
+    "class.develop": ("develop", "培养"),
+    "class.watch": ("watch", "警惕"),
+    "class.drop": ("drop", "淘汰"),
+    "total": ("Total", "合计"),
+    "reviewer": ("Evaluated by", "考核人"),
+    "val.rating": ("A whole number from {lo} (poor) to {hi} (excellent); empty = not rated.",
+                   "请输入 {lo}(差)到 {hi}(优)的整数;留空表示未评分。"),
+    "val.status": ("Pick a status from the list.", "请从列表中选择状态。"),
+    "val.title": ("kamplan", "kamplan"),
+}
+
+
+def et(key: str, language: str, **fmt) -> str:
+    en, zh = ET[key]
+    text = zh if language == "zh-CN" else en
+    return text.format(**fmt) if fmt else text
+
+
+@dataclass(frozen=True)
+class GoalSpec:
+    id: str
+    name: str  # as shown
+    kind: str  # number or judgement
+    weight: float
+
+
+# Number goal -> (sheet table, target column, result column) its target and result are summed from.
+GOAL_SOURCES = {"revenue": ("results", "ytd_target_revenue", "ytd_actual_revenue"),
+                "volume": ("results", "ytd_target_volume", "ytd_actual_volume"),
+                "gross_margin": ("results", "ytd_target_gm", "ytd_actual_gm"),
+                "visits": ("activities", "ytd_rep_planned", "ytd_rep_made"),
+                "trainings": ("activities", "ytd_trainings_planned", "ytd_trainings_held")}
+
+
+class EvaluationLayout:
+    """Where everything sits in an evaluation workbook."""
+
+    def __init__(self, language: str, year: int, quarter: int, evaluation: str, audience: str,
+                 lines: list[tuple[str, str, str]], accounts: list[tuple[str, str]], reps: list[str],
+                 goals: list[GoalSpec], services: list[tuple[str, str, str]], n_warnings: int = 0,
+                 n_classes: int = 0, with_allocation: bool = False, scale: tuple[int, int] = (1, 5),
+                 cap: float = 1.2, currency: str = "CNY", unit: str = ""):
+        self.language, self.year, self.quarter = language, year, quarter
+        self.evaluation, self.audience = evaluation, audience  # "quarter" | "annual"; "vp" | "rep"
+        self.goals, self.scale, self.cap = list(goals), scale, float(cap)
+        self.currency, self.unit = currency, unit
+        self.with_allocation = with_allocation
+        self.is_vp = audience == "vp"
+        self.sheet_names = {k: et(f"sheet.{k}", language) for k in
+                            ("cover", "charts", "results", "accounts", "activities", "services", "scorecard",
+                             "reps", "quarters", "warnings", "classes", "history", "lists")}
+        self.results = self._results(list(lines))
+        self.accounts = self._accounts(list(accounts))
+        self.activities = self._activities(list(accounts))
+        self.services = self._services(list(services))
+        self.scorecard = self._scorecard(list(reps))
+        self.reps = self._reps(list(reps))
+        self.quarters = self._quarters()
+        self.warnings = self._warnings(n_warnings)
+        self.classes = self._classes(n_classes)
+        self.history = self._history(list(reps)) if evaluation == "annual" else None
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _t(self, key: str, **fmt) -> str:
+        return et(key, self.language, **fmt)
+
+    def _p(self, period: str) -> str:
+        return self._t(f"p.{period}", quarter=self.quarter)
+
+    @property
+    def tables(self) -> list[Table]:
+        out = [self.results, self.accounts, self.activities, self.services, self.scorecard, self.reps,
+               self.quarters]
+        if self.is_vp:
+            out += [self.warnings, self.classes]
+        if self.history is not None:
+            out.append(self.history)
+        return out
+
+    def list_name(self, name: str) -> str:
+        return LIST_NAME_PREFIX + name
+
+    def signature(self) -> str:
+        text = f"{KIND}/{SCHEMA_VERSION}|{self.evaluation}|{self.audience}|" + "|".join(
+            tb.layout_signature() for tb in self.tables)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def reviewer_ref(self) -> str:
+        return xl_rowcol_to_cell(*REVIEWER_CELL)
+
+    @staticmethod
+    def _c(key, header, role, dtype="text", width=12, fmt=None, **kw) -> Column:
+        return Column(key, header, role, dtype, width, fmt, **kw)
+
+    def _money(self, key: str, **fmt) -> str:
+        return f"{self._t(key, **fmt)} ({self.currency})"
+
+    def _vol(self, key: str, **fmt) -> str:
+        return f"{self._t(key, **fmt)} ({self.unit})" if self.unit else self._t(key, **fmt)
+
+    def _sumifs(self, src: Table, value: str, crit: list[tuple[str, str]]) -> str:
+        """SUMIFS over ``src``'s column ``value`` where each key column equals a cell of this row."""
+        if not src.n_rows:
+            return "0"
+        parts = [src.qualified_span(value)]
+        for key, cell in crit:
+            parts += [src.qualified_span(key), cell]
+        return "SUMIFS(" + ",".join(parts) + ")"
+
+    # -- Goal vs result ------------------------------------------------------------------------------
+    def _results(self, keys: list[tuple[str, str, str]]) -> Table:
+        c = self._c
+        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
+                c("account_id", self._t("col.account_id"), "key", width=10),
+                c("account", self._t("col.account"), "info", width=22),
+                c("product_id", self._t("col.product_id"), "key", width=9),
+                c("product", self._t("col.product"), "info", width=16)]
+        for per in PERIODS:
+            p = self._p(per)
+            k = per + "_"
+            cols += [
+                c(k + "target_volume", self._vol("c.target_volume", p=p), "info", "number", 11, FMT_VOLUME),
+                c(k + "actual_volume", self._vol("c.actual_volume", p=p), "info", "number", 11, FMT_VOLUME),
+                c(k + "volume_var", self._vol("c.volume_var", p=p), "formula", "number", 11, FMT_VOLUME,
+                  quantity="volume_var"),
+                c(k + "volume_att", self._t("c.volume_att", p=p), "formula", "number", 10, FMT_PCT,
+                  quantity="volume_att"),
+                c(k + "target_price", self._money("c.target_price", p=p), "formula", "number", 11, FMT_PRICE,
+                  quantity="target_price"),
+                c(k + "actual_price", self._money("c.actual_price", p=p), "formula", "number", 11, FMT_PRICE,
+                  quantity="actual_price"),
+                c(k + "target_revenue", self._money("c.target_revenue", p=p), "info", "number", 13, FMT_MONEY),
+                c(k + "actual_revenue", self._money("c.actual_revenue", p=p), "info", "number", 13, FMT_MONEY),
+                c(k + "revenue_var", self._money("c.revenue_var", p=p), "formula", "number", 13, FMT_MONEY,
+                  quantity="revenue_var"),
+                c(k + "revenue_att", self._t("c.revenue_att", p=p), "formula", "number", 10, FMT_PCT,
+                  quantity="revenue_att"),
+                c(k + "price_effect", self._money("c.price_effect", p=p), "info", "number", 12, FMT_MONEY),
+                c(k + "volume_effect", self._money("c.volume_effect", p=p), "info", "number", 12, FMT_MONEY),
+                c(k + "target_gm", self._money("c.target_gm", p=p), "info", "number", 12, FMT_MONEY),
+                c(k + "actual_gm", self._money("c.actual_gm", p=p), "info", "number", 12, FMT_MONEY),
+                c(k + "gm_var", self._money("c.gm_var", p=p), "formula", "number", 12, FMT_MONEY, quantity="gm_var"),
+                c(k + "gm_att", self._t("c.gm_att", p=p), "formula", "number", 10, FMT_PCT, quantity="gm_att"),
+            ]
+        table = Table("results", self.sheet_names["results"], tuple(cols), HEADER_ROW, row_keys=tuple(keys),
+                      total_row=HEADER_ROW - 1, title=self.sheet_names["results"])
+        f = {}
+        for per in PERIODS:
+            k = per + "_"
+            L = {x: table.letter(k + x) for x in ("target_volume", "actual_volume", "target_revenue", "actual_revenue",
+                                                  "target_gm", "actual_gm")}
+            f[k + "volume_var"] = _diff(L["actual_volume"], L["target_volume"])
+            f[k + "volume_att"] = _att(L["actual_volume"], L["target_volume"])
+            f[k + "target_price"] = _att(L["target_revenue"], L["target_volume"])
+            f[k + "actual_price"] = _att(L["actual_revenue"], L["actual_volume"])
+            f[k + "revenue_var"] = _diff(L["actual_revenue"], L["target_revenue"])
+            f[k + "revenue_att"] = _att(L["actual_revenue"], L["target_revenue"])
+            f[k + "gm_var"] = _diff(L["actual_gm"], L["target_gm"])
+            f[k + "gm_att"] = _att(L["actual_gm"], L["target_gm"])
+        return _with_formulas(table, f)
+
+    def result_sums(self) -> list[str]:
+        out = []
+        for per in PERIODS:
+            out += [per + "_" + x for x in ("target_volume", "actual_volume", "volume_var", "target_revenue",
+                                            "actual_revenue", "revenue_var", "price_effect", "volume_effect",
+                                            "target_gm", "actual_gm", "gm_var")]
+        return out
+
+    # -- Accounts --------------------------------------------------------------------------------------
+    def _accounts(self, keys: list[tuple[str, str]]) -> Table:
+        c = self._c
+        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
+                c("account_id", self._t("col.account_id"), "key", width=10),
+                c("account", self._t("col.account"), "info", width=22)]
+        for per in PERIODS:
+            p, k = self._p(per), per + "_"
+            cols += [
+                c(k + "target_revenue", self._money("c.target_revenue", p=p), "formula", "number", 13, FMT_MONEY,
+                  quantity="target_revenue"),
+                c(k + "actual_revenue", self._money("c.actual_revenue", p=p), "formula", "number", 13, FMT_MONEY,
+                  quantity="actual_revenue"),
+                c(k + "revenue_var", self._money("c.revenue_var", p=p), "formula", "number", 13, FMT_MONEY,
+                  quantity="revenue_var"),
+                c(k + "revenue_att", self._t("c.revenue_att", p=p), "formula", "number", 10, FMT_PCT,
+                  quantity="revenue_att"),
+                c(k + "price_effect", self._money("c.price_effect", p=p), "formula", "number", 12, FMT_MONEY,
+                  quantity="price_effect"),
+                c(k + "volume_effect", self._money("c.volume_effect", p=p), "info", "number", 12, FMT_MONEY),
+                c(k + "mix_effect", self._money("c.mix_effect", p=p), "info", "number", 12, FMT_MONEY),
+            ]
+        cols += [c("forecast", self._money("col.forecast"), "info", "number", 14, FMT_MONEY),
+                 c("annual_target", self._money("col.annual_target"), "info", "number", 14, FMT_MONEY),
+                 c("gap", self._money("col.gap"), "formula", "number", 13, FMT_MONEY, quantity="gap"),
+                 c("method", self._t("col.method"), "info", width=14)]
+        table = Table("accounts", self.sheet_names["accounts"], tuple(cols), HEADER_ROW, row_keys=tuple(keys),
+                      total_row=HEADER_ROW - 1, title=self.sheet_names["accounts"])
+        rs = self.results
+        f = {}
+        for per in PERIODS:
+            k = per + "_"
+            for x in ("target_revenue", "actual_revenue", "price_effect"):
+                f[k + x] = (lambda x: lambda r: "=" + self._sumifs(
+                    rs, x, [("rep_id", f"$A{r + 1}"), ("account_id", f"$B{r + 1}")]))(k + x)
+            t, a = table.letter(k + "target_revenue"), table.letter(k + "actual_revenue")
+            f[k + "revenue_var"] = _diff(a, t)
+            f[k + "revenue_att"] = _att(a, t)
+        f["gap"] = _diff(table.letter("forecast"), table.letter("annual_target"))
+        return _with_formulas(table, f)
+
+    def account_sums(self) -> list[str]:
+        out = [per + "_" + x for per in PERIODS for x in ("target_revenue", "actual_revenue", "revenue_var",
+                                                          "price_effect", "volume_effect", "mix_effect")]
+        return out + ["forecast", "annual_target", "gap"]
+
+    # -- Activities ------------------------------------------------------------------------------------
+    def _activities(self, keys: list[tuple[str, str]]) -> Table:
+        c = self._c
+        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
+                c("account_id", self._t("col.account_id"), "key", width=10),
+                c("account", self._t("col.account"), "info", width=22)]
+        for per in PERIODS:
+            p, k = self._p(per), per + "_"
+            cols += [c(k + "rep_planned", self._t("c.rep_planned", p=p), "info", "number", 9, FMT_COUNT),
+                     c(k + "rep_made", self._t("c.rep_made", p=p), "info", "number", 9, FMT_COUNT),
+                     c(k + "visit_att", self._t("c.visit_att", p=p), "formula", "number", 9, FMT_PCT,
+                       quantity="visit_att"),
+                     c(k + "exec_planned", self._t("c.exec_planned", p=p), "info", "number", 10, FMT_COUNT),
+                     c(k + "exec_made", self._t("c.exec_made", p=p), "info", "number", 10, FMT_COUNT)]
+        p = self._p("ytd")
+        cols += [c("ytd_trainings_planned", self._t("c.trainings_planned", p=p), "info", "number", 9, FMT_COUNT),
+                 c("ytd_trainings_held", self._t("c.trainings_held", p=p), "info", "number", 9, FMT_COUNT),
+                 c("ytd_training_att", self._t("c.training_att", p=p), "formula", "number", 9, FMT_PCT,
+                   quantity="training_att")]
+        if self.with_allocation:
+            cols.append(c("support_allocated", self._t("col.support_allocated"), "info", "number", 11, FMT_COUNT))
+        cols += [c("ytd_support_delivered", self._t("col.support_delivered"), "info", "number", 11, FMT_COUNT),
+                 c("open_complaints", self._t("col.open_complaints"), "info", "integer", 9, FMT_INT),
+                 c("complaints", self._t("col.complaints"), "info", "integer", 9, FMT_INT)]
+        table = Table("activities", self.sheet_names["activities"], tuple(cols), HEADER_ROW, row_keys=tuple(keys),
+                      total_row=HEADER_ROW - 1, title=self.sheet_names["activities"])
+        f = {}
+        for per in PERIODS:
+            k = per + "_"
+            f[k + "visit_att"] = _att(table.letter(k + "rep_made"), table.letter(k + "rep_planned"))
+        f["ytd_training_att"] = _att(table.letter("ytd_trainings_held"), table.letter("ytd_trainings_planned"))
+        return _with_formulas(table, f)
+
+    def activity_sums(self) -> list[str]:
+        return [c.key for c in self.activities.columns if c.role == "info" and c.dtype in ("number", "integer")]
+
+    # -- Services ----------------------------------------------------------------------------------------
+    def _services(self, keys: list[tuple[str, str, str]]) -> Table:
+        c = self._c
+        role = "input" if self.is_vp else "info"
+        L = self.language
+        cols = (c("rep_id", self._t("col.rep_id"), "key", width=10),
+                c("account_id", self._t("col.account_id"), "key", width=10),
+                c("no", self._t("col.no"), "key", width=5),
+                c("account", self._t("col.account"), "info", width=22),
+                c("commitment", self._t("col.commitment"), "info", width=40),
+                c("measure", self._t("col.measure"), "info", width=28),
+                c("due", self._t("col.due"), "info", "date", 11, "yyyy-mm-dd"),
+                c("status", self._t("col.status"), role, "choice", 13, choices="statuses",
+                  help=et("val.status", L)),
+                c("note", self._t("col.note"), role, "text", 36))
+        return Table("services", self.sheet_names["services"], cols, HEADER_ROW, row_keys=tuple(keys),
+                     title=self.sheet_names["services"])
+
+    # -- Scorecard -----------------------------------------------------------------------------------------
+    def _scorecard(self, reps: list[str]) -> Table:
+        c = self._c
+        role = "input" if self.is_vp else "info"
+        lo, hi = self.scale
+        cols = (c("rep_id", self._t("col.rep_id"), "key", width=10),
+                c("goal", self._t("col.goal_id"), "key", width=13),
+                c("rep", self._t("col.rep"), "info", width=12),
+                c("goal_name", self._t("col.goal"), "info", width=26),
+                c("kind", self._t("col.goal_kind"), "info", width=9),
+                c("weight", self._t("col.weight"), "info", "number", 7, "0.00"),
+                c("target", self._t("col.target"), "formula", "number", 14, FMT_MONEY, quantity="target"),
+                c("result", self._t("col.result"), "formula", "number", 14, FMT_MONEY, quantity="result"),
+                c("attainment", self._t("col.attainment"), "formula", "number", 10, FMT_PCT, quantity="attainment"),
+                c("rating", self._t("col.rating"), role, "integer", 9, FMT_INT, minimum=lo, maximum=hi,
+                  help=et("val.rating", self.language, lo=lo, hi=hi)),
+                c("score", self._t("col.score"), "formula", "number", 8, FMT_SCORE, quantity="score"),
+                c("comment", self._t("col.comment"), role, "text", 44))
+        keys = tuple((r, g.id) for r in reps for g in self.goals)
+        table = Table("scorecard", self.sheet_names["scorecard"], cols, HEADER_ROW, row_keys=keys,
+                      title=self.sheet_names["scorecard"])
+        kinds = {g.id: g.kind for g in self.goals}
+        sources = {"results": self.results, "activities": self.activities}
+        rep_col = table.letter("rep_id")
+        lo_, hi_ = lo, hi
+        cap = self.cap
+
+        def source(which):
+            def formula(r):
+                goal = keys[r - table.first_row][1]
+                if kinds[goal] != "number":
+                    return '=""'
+                tb_key, tcol, acol = GOAL_SOURCES[goal]
+                col = tcol if which == "target" else acol
+                return "=" + self._sumifs(sources[tb_key], col, [("rep_id", f"${rep_col}{r + 1}")])
+            return formula
+
+        tl, rl, al, ra = (table.letter(k) for k in ("target", "result", "attainment", "rating"))
+
+        def score(r):
+            goal = keys[r - table.first_row][1]
+            n = r + 1
+            if kinds[goal] == "number":
+                return f'=IF(ISNUMBER({al}{n}),100*MIN({al}{n},{cap!r}),"")'
+            return f'=IF(ISNUMBER({ra}{n}),({ra}{n}-{lo_})/({hi_}-{lo_})*100,"")'
+
+        def att(r):
+            n = r + 1
+            return f'=IF(AND(ISNUMBER({tl}{n}),N({tl}{n})>0),{rl}{n}/{tl}{n},"")'
+        return _with_formulas(table, {"target": source("target"), "result": source("result"), "attainment": att,
+                                      "score": score})
+
+    def scorecard_rows(self, rep: str) -> tuple[int, int]:
+        """First and last 0-based sheet row of ``rep`` on the Scorecard."""
+        i = [k[0] for k in self.scorecard.row_keys].index(rep)
+        return self.scorecard.first_row + i, self.scorecard.first_row + i + len(self.goals) - 1
+
+    # -- Salespeople ------------------------------------------------------------------------------------
+    def _reps(self, reps: list[str]) -> Table:
+        c = self._c
+        cols = (c("rep_id", self._t("col.rep_id"), "key", width=10),
+                c("rep", self._t("col.rep"), "info", width=14),
+                c("ytd_target_revenue", self._money("c.target_revenue", p=self._p("ytd")), "formula", "number", 14,
+                  FMT_MONEY, quantity="target_revenue"),
+                c("ytd_actual_revenue", self._money("c.actual_revenue", p=self._p("ytd")), "formula", "number", 14,
+                  FMT_MONEY, quantity="actual_revenue"),
+                c("ytd_revenue_att", self._t("c.revenue_att", p=self._p("ytd")), "formula", "number", 10, FMT_PCT,
+                  quantity="revenue_att"),
+                c("score", self._t("col.total_score"), "formula", "number", 9, FMT_SCORE, quantity="total_score"),
+                c("forecast", self._money("col.forecast"), "formula", "number", 14, FMT_MONEY, quantity="forecast"),
+                c("annual_target", self._money("col.annual_target"), "formula", "number", 14, FMT_MONEY,
+                  quantity="annual_target"),
+                c("gap", self._money("col.gap"), "formula", "number", 13, FMT_MONEY, quantity="gap"))
+        table = Table("reps", self.sheet_names["reps"], cols, HEADER_ROW, row_keys=tuple((r,) for r in reps),
+                      total_row=HEADER_ROW - 1, title=self.sheet_names["reps"])
+        rs, ac, sc = self.results, self.accounts, self.scorecard
+
+        def summed(src, col):
+            return lambda r: "=" + self._sumifs(src, col, [("rep_id", f"$A{r + 1}")])
+
+        def total_score(r):
+            rep = reps[r - table.first_row]
+            a, b = self.scorecard_rows(rep)
+            w = f"{quote_sheet(sc.sheet)}!${sc.letter('weight')}${a + 1}:${sc.letter('weight')}${b + 1}"
+            s = f"{quote_sheet(sc.sheet)}!${sc.letter('score')}${a + 1}:${sc.letter('score')}${b + 1}"
+            known = f"SUMPRODUCT({w},--ISNUMBER({s}))"
+            return f'=IF({known}>0,SUMPRODUCT({w},{s})/{known},"")'
+        L = table.letter
+        return _with_formulas(table, {
+            "ytd_target_revenue": summed(rs, "ytd_target_revenue"), "ytd_actual_revenue": summed(rs, "ytd_actual_revenue"),
+            "ytd_revenue_att": _att(L("ytd_actual_revenue"), L("ytd_target_revenue")), "score": total_score,
+            "forecast": summed(ac, "forecast"), "annual_target": summed(ac, "annual_target"),
+            "gap": _diff(L("forecast"), L("annual_target"))})
+
+    # -- By quarter, warnings, classes, ratings history ------------------------------------------------------
+    def _quarters(self) -> Table:
+        c = self._c
+        cols = (c("quarter", self._t("col.quarter"), "key", width=9),
+                c("target_revenue", self._money("col.q_target"), "info", "number", 15, FMT_MONEY),
+                c("actual_revenue", self._money("col.q_actual"), "info", "number", 15, FMT_MONEY))
+        return Table("quarters", self.sheet_names["quarters"], cols, HEADER_ROW,
+                     row_keys=tuple((f"Q{q}",) for q in (1, 2, 3, 4)), total_row=HEADER_ROW - 1,
+                     title=self.sheet_names["quarters"])
+
+    def _warnings(self, n: int) -> Table:
+        c = self._c
+        cols = (c("rank", self._t("col.rank"), "info", "integer", 6, FMT_INT),
+                c("account_id", self._t("col.account_id"), "info", width=10),
+                c("account", self._t("col.account"), "info", width=22),
+                c("rep", self._t("col.rep"), "info", width=12),
+                c("at_risk", self._money("col.at_risk"), "info", "number", 15, FMT_MONEY),
+                c("flags", self._t("col.flags"), "info", width=28),
+                c("evidence", self._t("col.evidence"), "info", width=90))
+        return Table("warnings", self.sheet_names["warnings"], cols, 3, row_keys=tuple((str(i),) for i in range(n)),
+                     title=self.sheet_names["warnings"])
+
+    def _classes(self, n: int) -> Table:
+        c = self._c
+        cols = (c("account_id", self._t("col.account_id"), "info", width=10),
+                c("account", self._t("col.account"), "info", width=22),
+                c("rep", self._t("col.rep"), "info", width=12),
+                c("cls", self._t("col.class"), "info", width=10),
+                c("suggested", self._t("col.suggested"), "info", width=12),
+                c("attainment", self._t("col.attainment"), "info", "number", 10, FMT_PCT),
+                c("growth", self._t("col.growth"), "info", "number", 10, FMT_PCT),
+                c("reason", self._t("col.reason"), "info", width=50))
+        return Table("classes", self.sheet_names["classes"], cols, 3, row_keys=tuple((str(i),) for i in range(n)),
+                     title=self.sheet_names["classes"])
+
+    def _history(self, reps: list[str]) -> Table:
+        c = self._c
+        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10), c("goal", self._t("col.goal_id"), "key", width=13),
+                c("goal_name", self._t("col.goal"), "info", width=24)]
+        for q in (1, 2, 3, 4):
+            cols += [c(f"q{q}_rating", self._t("col.q_rating", q=q), "info", "number", 8, FMT_INT),
+                     c(f"q{q}_score", f"Q{q} {self._t('col.score')}", "info", "number", 8, FMT_SCORE),
+                     c(f"q{q}_comment", self._t("col.q_comment", q=q), "info", width=30)]
+        keys = tuple((r, g.id) for r in reps for g in self.goals)
+        return Table("history", self.sheet_names["history"], tuple(cols), 3, row_keys=keys,
+                     title=self.sheet_names["history"])
+
+
+def _diff(a: str, b: str):
+    return lambda r: f"={a}{r + 1}-{b}{r + 1}"
+
+
+def _att(num: str, den: str):
+    return lambda r: f'=IF(N({den}{r + 1})>0,{num}{r + 1}/{den}{r + 1},"")'
+
+
+def _with_formulas(table: Table, formulas: dict) -> Table:
+    cols = tuple(dataclasses.replace(c, formula=formulas[c.key]) if c.key in formulas else c for c in table.columns)
+    return dataclasses.replace(table, columns=cols)

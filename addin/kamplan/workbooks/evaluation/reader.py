@@ -1,0 +1,273 @@
+"""Read the VP's evaluation workbook back with the layout that wrote it.
+
+Returns ``(EvaluationInput | None, problems)``: the VP's rating and comment per salesperson and
+goal, and the status and note of each service commitment, each with the cell it came from. Every
+fault is a Problem naming file, sheet and cell with what to do; a file with any error gives no
+EvaluationInput, so nothing of it is stored. Nothing here raises on bad input.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.evaluation.layout import (
+    ET, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
+)
+from kamplan.workbooks.evaluation.writer import IDENTITY_BLOCKS, TEXT_BLOCKS, EvaluationIdentity
+from kamplan.workbooks.kit.layout import SheetValues, Table
+from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.reading import FileReader
+
+FRESH = "enter the evaluation in a fresh workbook (kamplan evaluate)"
+
+
+@dataclass
+class RatingEntry:
+    rep_id: str
+    goal: str
+    rating: float | None
+    comment: str | None
+    source: str  # file › sheet › cell of the rating
+    changed: bool = True  # differs from what the workbook showed when it was written
+    shown: tuple = (None, None)  # (rating, comment) the workbook showed when it was written
+
+
+@dataclass
+class ServiceEntry:
+    rep_id: str
+    account_id: str
+    commitment: str
+    status: str | None
+    note: str | None
+    source: str
+    changed: bool = True
+    shown: tuple = (None, None)  # (status, note) the workbook showed when it was written
+
+
+@dataclass
+class EvaluationInput:
+    identity: EvaluationIdentity
+    file_name: str
+    content_hash: str
+    reviewer: str | None
+    layout: EvaluationLayout
+    ratings: list[RatingEntry]
+    services: list[ServiceEntry]
+    warnings: list[Problem] = field(default_factory=list)
+    entries_seen: tuple[int, int] | None = None  # newest (rating, status) entry ids when written; None: unknown
+
+
+def read_identity(sheet: SheetValues | None) -> dict:
+    """Key/value rows (A/B) and the row-key blocks of the identity sheet."""
+    out: dict = {name: [] for name in IDENTITY_BLOCKS}
+    if sheet is None:
+        return out
+    for r, row in enumerate(sheet.rows):
+        def get(c):
+            return row[c] if c < len(row) else ""
+        if isinstance(get(0), str) and get(0):
+            out[get(0).strip()] = str(get(1)).strip()
+        if r == 0:
+            continue
+        for name, (col, width) in IDENTITY_BLOCKS.items():
+            key = tuple(key_text(get(col + k)) if name not in TEXT_BLOCKS else str(get(col + k)).strip()
+                        for k in range(width))
+            if key[0]:
+                out[name].append(key)
+    return out
+
+
+def read_evaluation_workbook(path: Path, config, content_hash: str = "") -> tuple[EvaluationInput | None,
+                                                                                  list[Problem]]:
+    path = Path(path)
+    try:
+        return _Reader(path, config, content_hash).read()
+    except Exception as exc:  # a bug must not stop the other files
+        return None, [unexpected(path, exc)]
+
+
+class _Reader(FileReader):
+    def __init__(self, path: Path, config, content_hash: str):
+        super().__init__(path)
+        self.config, self.hash = config, content_hash
+
+    def read(self):
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
+            return None, self.problems
+        ident_sheets, all_names = opened
+        self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        built = self._identity(self.ident)
+        if built is None:
+            return None, self.problems
+        identity, layout = built
+        sc, sv = layout.scorecard, layout.services
+        sheets, _ = read_sheets(self.path, [sc.sheet, sv.sheet])
+        for tb in (sc, sv):
+            if tb.sheet not in sheets:
+                self.err("sheet-missing", f"sheet {tb.sheet!r} is missing",
+                         f"rename the sheet back to {tb.sheet!r}, or {FRESH}", sheet=tb.sheet)
+        if has_errors(self.problems):
+            return None, self.problems
+        ok = True
+        for tb in (sc, sv):
+            sheet = sheets[tb.sheet]
+            found = header_problems(tb, sheet, self.file, fresh=FRESH) or row_key_problems(tb, sheet, self.file,
+                                                                                         fresh=FRESH)
+            self.problems += found
+            ok = ok and not found
+        if not ok:
+            return None, self.problems
+        for tb in (sc, sv):
+            self.problems += stray_entry_problems(tb, sheets[tb.sheet], self.file,
+                                                  f"the table (rows {tb.first_row + 1}-{tb.last_row + 1})")
+        reviewer = self._reviewer(layout, sheets[sc.sheet])
+        ratings = self._ratings(layout, sheets[sc.sheet])
+        services = self._services(layout, sheets[sv.sheet], identity)
+        shown = {(r, g): (float(v) if v else None, c or None) for r, g, v, c in self.ident["shown"]}
+        for e in ratings:
+            e.shown = shown.get((e.rep_id, e.goal), (None, None))
+            e.changed = (e.rating, e.comment) != e.shown
+        shown_s = {(r, a, n): (st or None, nt or None) for r, a, n, st, nt in self.ident["shown_services"]}
+        for e, (rep, acc, no) in zip(services, sv.row_keys):
+            e.shown = shown_s.get((rep, acc, no), (None, None))
+            e.changed = (e.status, e.note) != e.shown
+        if has_errors(self.problems):
+            return None, self.problems
+        seen = None
+        try:
+            seen = (int(self.ident["ratings_seen"]), int(self.ident["statuses_seen"]))
+        except (KeyError, ValueError):  # written before entry ids were recorded: compare by value
+            pass
+        return EvaluationInput(identity, self.file, self.hash, reviewer, layout, ratings, services,
+                               [p for p in self.problems if not p.is_error], seen), self.problems
+
+    # -- identity -------------------------------------------------------------------------------------
+    def _identity(self, ident: dict):
+        if not ident.get("kind"):
+            self.err("not-an-evaluation-workbook",
+                     "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
+                     "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
+            return None
+        if ident["kind"] != KIND:
+            self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not an evaluation workbook",
+                     "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")
+            return None
+        try:
+            version = int(ident.get("schema_version", "0"))
+            year, quarter = int(ident["year"]), int(ident["quarter"])
+            generated = dt.datetime.fromisoformat(ident["generated_at"])
+            scale = (int(ident["scale_min"]), int(ident["scale_max"]))
+            cap = float(ident["cap"])
+            goals = [GoalSpec(i, n, k, float(w)) for i, n, k, w in ident["goals"]]
+            evaluation, audience = ident["evaluation"], ident["audience"]
+            n_warn, n_cls = int(ident.get("n_warnings", "0")), int(ident.get("n_classes", "0"))
+        except (KeyError, ValueError, TypeError):
+            self.err("identity-damaged", "the workbook's identity block is damaged",
+                     "write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it")
+            return None
+        if version != SCHEMA_VERSION:
+            self.err("schema-version", f"the workbook has evaluation layout version {version}; this kamplan reads "
+                     f"version {SCHEMA_VERSION}", "write the evaluation workbook again with this kamplan version")
+            return None
+        if audience != "vp":
+            self.err("not-the-vp-workbook", f"this is the copy for salesperson {ident.get('rep_id', '')!r}; it has "
+                     "no rating cells", "enter ratings in the VP's workbook (evaluation_YEAR_Qn_VP.xlsx or "
+                     "evaluation_YEAR_annual_summary.xlsx) and collect that one")
+            return None
+        layout = EvaluationLayout(ident.get("language", "en"), year, quarter, evaluation, audience,
+                                  lines=ident["lines"], accounts=ident["accounts"], reps=[r[0] for r in ident["reps"]],
+                                  goals=goals, services=ident["services"], n_warnings=n_warn, n_classes=n_cls,
+                                  with_allocation=ident.get("with_allocation") == "1", scale=scale, cap=cap,
+                                  currency=ident.get("currency", ""), unit=ident.get("unit", ""))
+        if layout.signature() != ident.get("layout_hash"):
+            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
+                     "write the evaluation workbook again with this kamplan version (kamplan evaluate)")
+            return None
+        identity = EvaluationIdentity(KIND, version, year, quarter, evaluation, audience, ident.get("rep_id", ""),
+                                      generated, ident.get("workbook_id", ""), ident.get("layout_hash", ""))
+        return identity, layout
+
+    # -- values ---------------------------------------------------------------------------------------
+    def _value(self, tb: Table, sheet: SheetValues, r: int, key: str):
+        ref = tb.ref(r, key)
+        if ref in sheet.errors:
+            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
+                          f"type {tb.column(key).header!r} as a plain value (no formula)", tb.sheet, ref)
+            return _ERR
+        return sheet.get(r, tb.col(key))
+
+    def _reviewer(self, layout: EvaluationLayout, sheet: SheetValues) -> str | None:
+        text, why = cells.parse_text(sheet.get(*REVIEWER_CELL), max_len=120)
+        if why:
+            self.err("bad-value", why, "enter your name, at most 120 characters", sheet=layout.scorecard.sheet,
+                     cell=layout.reviewer_ref())
+        return text
+
+    def _ratings(self, layout: EvaluationLayout, sheet: SheetValues) -> list[RatingEntry]:
+        tb = layout.scorecard
+        lo, hi = layout.scale
+        names = {g.id: g.name for g in layout.goals}
+        out = []
+        for i, (rep, goal) in enumerate(tb.row_keys):
+            r = tb.first_row + i
+            ref = tb.ref(r, "rating")
+            fix = f"enter the rating of {names[goal]!r} for {rep} as a whole number from {lo} to {hi}, or leave it empty"
+            raw = self._value(tb, sheet, r, "rating")
+            rating = None
+            if raw is not _ERR and not cells.is_blank(raw):
+                num, why = cells.parse_number(raw)
+                if why:
+                    self.complain("bad-rating", why, fix, tb.sheet, ref)
+                elif abs(num - round(num)) > 1e-9:
+                    self.complain("bad-rating", f"{cells.show(raw)} is not a whole number", fix, tb.sheet, ref)
+                elif not lo <= num <= hi:
+                    self.complain("outside-scale", f"{cells.show(raw)} is outside the scale {lo}-{hi}", fix,
+                                  tb.sheet, ref)
+                else:
+                    rating = float(round(num))
+            comment = None
+            raw = self._value(tb, sheet, r, "comment")
+            if raw is not _ERR:
+                comment, why = cells.parse_text(raw, max_len=2000)
+                if why:
+                    self.complain("bad-value", why, "shorten the comment to 2,000 characters", tb.sheet,
+                                  tb.ref(r, "comment"))
+            out.append(RatingEntry(rep, goal, rating, comment, f"{self.file} › {tb.sheet} › {ref}"))
+        return out
+
+    def _services(self, layout: EvaluationLayout, sheet: SheetValues, identity) -> list[ServiceEntry]:
+        tb = layout.services
+        spell = {}
+        for s in SERVICE_STATUSES:
+            for text in (s, s.replace("_", " "), *ET[f"status.{s}"]):
+                spell[cells.normalise_label(text)] = s
+        labels = ", ".join(ET[f"status.{s}"][1 if layout.language == "zh-CN" else 0] for s in SERVICE_STATUSES)
+        out = []
+        for i, (rep, acc, _no) in enumerate(tb.row_keys):
+            r = tb.first_row + i
+            ref = tb.ref(r, "status")
+            commitment = str(sheet.get(r, tb.col("commitment"))).strip()
+            raw = self._value(tb, sheet, r, "status")
+            status = None
+            if raw is not _ERR and not cells.is_blank(raw):
+                status = spell.get(cells.normalise_label(raw))
+                if status is None:
+                    self.complain("bad-status", f"{cells.show(raw)} is not a service status",
+                                  f"pick one of {labels} from the dropdown, or leave it empty", tb.sheet, ref)
+            note = None
+            raw = self._value(tb, sheet, r, "note")
+            if raw is not _ERR:
+                note, why = cells.parse_text(raw, max_len=1000)
+                if why:
+                    self.complain("bad-value", why, "shorten the note to 1,000 characters", tb.sheet,
+                                  tb.ref(r, "note"))
+            out.append(ServiceEntry(rep, acc, commitment, status, note, f"{self.file} › {tb.sheet} › {ref}"))
+        return out
+
+
+_ERR = object()

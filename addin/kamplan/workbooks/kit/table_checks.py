@@ -1,0 +1,93 @@
+"""Checks that a returned sheet still has the layout its Table describes.
+
+Shared by every workbook reader: a header row changed by inserted or deleted
+columns, rows inserted, deleted or overwritten in a fixed table, entries typed
+below a table.  Each returns problems (file, sheet, cell, what, fix).
+"""
+from __future__ import annotations
+
+import difflib
+
+from xlsxwriter.utility import xl_col_to_name
+
+from kamplan.problems import Problem, error
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.kit.layout import SheetValues, Table
+
+FRESH = "copy your entries into a fresh copy of the workbook"
+
+
+def key_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() if value is not None else ""
+
+
+def header_problems(tb: Table, sheet: SheetValues, file: str, fresh: str = FRESH) -> list[Problem]:
+    got = [str(sheet.get(tb.header_row, i)).strip() for i in range(len(tb.columns) + 3)]
+    want = [c.header for c in tb.columns]
+    if got[:len(want)] == want:
+        if any(not cells.is_blank(v) for v in got[len(want):]):
+            col = xl_col_to_name(len(want))
+            return [error("column-inserted", f"there is an extra column after {want[-1]!r} (at {col})",
+                          f"delete column {col}; the layout must stay as issued", file=file, sheet=tb.sheet,
+                          cell=f"{col}{tb.header_row + 1}")]
+        return []
+    i = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
+    col = xl_col_to_name(i)
+    if i + 1 < len(got) and got[i + 1] == want[i]:
+        what, fix = (f"a column was inserted at {col} (found {got[i]!r} where {want[i]!r} belongs)",
+                     f"delete column {col}; the layout must stay as issued")
+    elif i + 1 < len(want) and got[i] == want[i + 1]:
+        what, fix = f"column {want[i]!r} was deleted (at {col})", f"undo the deletion, or {fresh}"
+    else:
+        what, fix = (f"header {col}{tb.header_row + 1} reads {got[i]!r}, expected {want[i]!r}",
+                     f"restore the header, or {fresh}")
+    return [error("layout-changed", what, fix, file=file, sheet=tb.sheet, cell=f"{col}{tb.header_row + 1}")]
+
+
+def row_key_problems(tb: Table, sheet: SheetValues, file: str, fresh: str = FRESH,
+                     max_reported: int = 10) -> list[Problem]:
+    """Fixed tables: the key cells of every row must read exactly as issued, in order."""
+    key_idx = [tb.col(c.key) for c in tb.key_columns()]
+    n = len(tb.row_keys)
+    actual = [tuple(key_text(sheet.get(r, i)) for i in key_idx)
+              for r in range(tb.first_row, max(len(sheet.rows), tb.first_row + n))]
+    while actual and all(k == "" for k in actual[-1]):
+        actual.pop()
+    expected = list(tb.row_keys)
+    if actual == expected:
+        return []
+    out: list[Problem] = []
+    sm = difflib.SequenceMatcher(a=expected, b=actual, autojunk=False)
+    for op, a1, a2, b1, b2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        if len(out) >= max_reported:
+            break
+        row1 = tb.first_row + b1 + 1
+        if op == "insert":
+            out.append(error("row-inserted", f"{b2 - b1} row(s) were inserted at row {row1}",
+                             "delete the inserted row(s); every line already has its row", file=file,
+                             sheet=tb.sheet, cell=f"A{row1}"))
+        elif op == "delete":
+            lines = ", ".join("/".join(k) for k in expected[a1:a2][:5])
+            out.append(error("row-deleted", f"the row(s) for {lines} were deleted (before row {row1})",
+                             f"undo the deletion, or {fresh}", file=file, sheet=tb.sheet, cell=f"A{row1}"))
+        else:
+            got = "/".join(actual[b1]) or "empty"
+            out.append(error("row-keys-changed", f"row {row1} should be {'/'.join(expected[a1])} but reads {got}",
+                             "restore the row (rows must not be moved, sorted or overwritten)", file=file,
+                             sheet=tb.sheet, cell=f"A{row1}"))
+    return out
+
+
+def stray_entry_problems(tb: Table, sheet: SheetValues, file: str, where: str) -> list[Problem]:
+    """An entry typed below the table would be silently ignored: say so (first one only)."""
+    for r in range(tb.last_row + 1, len(sheet.rows)):
+        for i in range(len(tb.columns)):
+            if not cells.is_blank(sheet.get(r, i)):
+                return [error("entry-outside-table", f"row {r + 1} is below the table and would be ignored",
+                              f"move it into {where}", file=file, sheet=tb.sheet,
+                              cell=tb.ref(r, tb.columns[i].key))]
+    return []

@@ -1,0 +1,141 @@
+"""Low-level workbook file handling shared by every workbook kind.
+
+Writing: build in memory, write to a temporary file beside the target, then
+rename, so nobody ever sees half a file.  Reading: python-calamine for speed,
+plus a small scan of the sheet XML for error values (#REF!, #VALUE!...), which
+calamine reports as empty cells.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+from python_calamine import CalamineWorkbook
+
+from kamplan.workbooks.kit.layout import SheetValues
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` in one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".kamplan-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        # mkstemp makes the file private (0600); give it the mode any new file would get, so colleagues
+        # and sync tools on a shared folder can read what was issued
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def legacy_password_hash(password: str) -> str:
+    """The 16-bit legacy hash Excel uses for sheet and workbook protection (ECMA-376 Part 4, 14.7.1)."""
+    h = 0
+    for i, ch in enumerate(password):
+        c = ord(ch) & 0x7FFF  # Excel hashes the low bytes of the code unit
+        r = (i + 1) % 15
+        c = ((c << r) | (c >> (15 - r))) & 0x7FFF
+        h ^= c
+    h ^= len(password)
+    h ^= 0xCE4B
+    return f"{h:X}"
+
+
+def lock_structure(path: Path, password: str) -> None:
+    """Protect the workbook structure (no renaming, deleting, unhiding or inserting sheets).
+
+    XlsxWriter cannot do this itself; we add the ``workbookProtection`` element
+    to ``xl/workbook.xml`` of the freshly written file.
+    """
+    attrs = 'lockStructure="1"'
+    if password:
+        attrs += f' workbookPassword="{legacy_password_hash(password)}"'
+    element = f"<workbookProtection {attrs}/>".encode()
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    tmp = path.with_name(path.name + ".lock-tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            if info.filename == "xl/workbook.xml":
+                # CT_Workbook order: fileVersion, fileSharing, workbookPr, workbookProtection, bookViews ...
+                if b"<bookViews>" not in data:
+                    raise ValueError("xl/workbook.xml has no <bookViews>: cannot lock the workbook structure")
+                data = data.replace(b"<bookViews>", element + b"<bookViews>", 1)
+            zout.writestr(info, data)
+    os.replace(tmp, path)
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> part name (e.g. 'xl/worksheets/sheet2.xml')."""
+    wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    out = {}
+    for s in wb.iter(f"{_NS_MAIN}sheet"):
+        target = targets.get(s.get(f"{_NS_REL}id"), "")
+        target = target.lstrip("/")
+        out[s.get("name")] = target if target.startswith("xl/") else "xl/" + target
+    return out
+
+
+_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
+_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def error_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """Cells of one sheet part that hold an error value, e.g. {'H14': '#REF!'}."""
+    data = zf.read(part)
+    if b't="e"' not in data:
+        return {}
+    out = {}
+    for m in _ERROR_CELL.finditer(data):
+        ref = _REF.search(m.group(1))
+        val = _VALUE.search(m.group(2))
+        if ref:
+            out[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
+    return out
+
+
+def read_sheets(path: Path, names: list[str]) -> tuple[dict[str, SheetValues], list[str]]:
+    """Read the named sheets (values as Python objects, origin A1) and their error cells.
+
+    Returns the sheets found and the workbook's full list of sheet names.
+    """
+    wb = CalamineWorkbook.from_path(str(path))
+    try:
+        all_names = list(wb.sheet_names)
+        wanted = [n for n in names if n in all_names]
+        out = {}
+        for n in wanted:
+            sheet = wb.get_sheet_by_name(n)
+            rows = sheet.to_python(skip_empty_area=False)
+            out[n] = SheetValues(n, rows)
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+    if wanted:
+        with zipfile.ZipFile(path) as zf:
+            parts = sheet_parts(zf)
+            for n in wanted:
+                if n in parts and parts[n] in zf.namelist():
+                    out[n].errors = error_cells(zf, parts[n])
+    return out, all_names

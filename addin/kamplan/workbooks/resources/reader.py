@@ -1,0 +1,221 @@
+"""Read the VP's forced choices and capacity changes back from a resource plan workbook.
+
+Returns ``(ResourceInput | None, problems)``.  Every fault is a Problem naming file, sheet and
+cell with what to do; a file with any error gives no ResourceInput, so nothing of it is used.
+Nothing here raises on bad input.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.kit.layout import SheetValues, Table
+from kamplan.workbooks.resources.layout import IDENTITY_SHEET, KIND, QUARTERS, RT, SCHEMA_VERSION, ResourceLayout
+from kamplan.workbooks.resources.writer import ResourceIdentity
+from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.reading import FileReader
+
+MAX_CAPACITY = 1000.0
+FRESH = "enter it in a fresh resource plan (kamplan resources allocate)"
+
+
+@dataclass
+class ChoiceRow:
+    request_id: str
+    account_id: str
+    kind: str
+    row: int  # 0-based sheet row
+    choice: str | None  # "in", "out" or None (empty)
+    shown: str | None  # the choice in force when the workbook was written
+
+
+@dataclass
+class CapacityRow:
+    person_id: str
+    row: int
+    values: dict[int, float | None]  # quarter -> new capacity typed (None: empty)
+    shown: dict[int, float | None]  # quarter -> change in force when written
+
+
+@dataclass
+class ResourceInput:
+    identity: ResourceIdentity
+    file_name: str
+    layout: ResourceLayout
+    choices: list[ChoiceRow]
+    capacity: list[CapacityRow]
+    warnings: list[Problem] = field(default_factory=list)
+
+    def source(self, table: Table, row: int, key: str) -> str:
+        return f"{self.file_name} › {table.sheet} › {table.ref(row, key)}"
+
+
+def read_resource_workbook(path: Path, plan_year: int) -> tuple[ResourceInput | None, list[Problem]]:
+    """Read ``path``, a resource plan workbook for ``plan_year``."""
+    path = Path(path)
+    try:
+        return _Reader(path, plan_year).read()
+    except Exception as exc:  # a bug must not hide the run: report it as this file's problem
+        return None, [unexpected(path, exc)]
+
+
+def _identity_block(sheet: SheetValues | None) -> dict:
+    out: dict = {"choices": [], "capacity": []}
+    if sheet is None:
+        return out
+    for r, row in enumerate(sheet.rows):
+        get = lambda c: row[c] if c < len(row) else ""  # noqa: E731
+        if isinstance(get(0), str) and get(0):
+            out[get(0).strip()] = str(get(1)).strip()
+        if r == 0:
+            continue
+        if key_text(get(3)):
+            out["choices"].append((key_text(get(3)), key_text(get(4)), key_text(get(5)), key_text(get(6)) or None))
+        if key_text(get(8)):
+            shown = {}
+            for q in QUARTERS:
+                text = key_text(get(8 + q))
+                shown[q] = float(text) if text else None
+            out["capacity"].append((key_text(get(8)), shown))
+    return out
+
+
+class _Reader(FileReader):
+    more_fix = "fix the ones above and run again"
+    again = "try again"
+
+    def __init__(self, path: Path, plan_year: int):
+        super().__init__(path)
+        self.plan_year = plan_year
+
+    def read(self):
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
+            return None, self.problems
+        got, all_names = opened
+        ident = _identity_block(got.get(IDENTITY_SHEET))
+        built = self._identity(ident)
+        if built is None:
+            return None, self.problems
+        identity, layout = built
+        shown_choices = {r: (a, k, c) for r, a, k, c in ident["choices"]}
+        shown_capacity = dict(ident["capacity"])
+        sheets, _ = read_sheets(self.path, [layout.choices.sheet, layout.capacity.sheet])
+        choices, capacity = [], []
+        for tb in (layout.choices, layout.capacity):
+            sheet = sheets.get(tb.sheet)
+            if sheet is None:
+                self.err("sheet-missing", f"sheet {tb.sheet!r} is missing",
+                         f"rename the sheet back to {tb.sheet!r}, or {FRESH}", sheet=tb.sheet)
+                continue
+            found = header_problems(tb, sheet, self.file, fresh=FRESH)
+            found = found or row_key_problems(tb, sheet, self.file, fresh=FRESH)
+            if found:
+                self.problems += found
+                continue
+            self.problems += stray_entry_problems(tb, sheet, self.file, f"rows {tb.first_row + 1}-{tb.last_row + 1}")
+            if tb is layout.choices:
+                choices = self._choices(layout, sheet, shown_choices)
+            else:
+                capacity = self._capacity(layout, sheet, shown_capacity)
+        if has_errors(self.problems):
+            return None, self.problems
+        return ResourceInput(identity, self.file, layout, choices, capacity,
+                             [p for p in self.problems if not p.is_error]), self.problems
+
+    def _identity(self, ident: dict):
+        if not ident.get("kind"):
+            self.err("not-a-resource-workbook",
+                     "this is not a kamplan resource plan workbook (its hidden identity block is missing)",
+                     "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
+            return None
+        if ident["kind"] != KIND:
+            self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not a resource plan",
+                     "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
+            return None
+        try:
+            version = int(ident["schema_version"])
+            plan_year = int(ident["plan_year"])
+            run_id = int(ident["run_id"])
+            generated = dt.datetime.fromisoformat(ident["generated_at"])
+        except (KeyError, ValueError, TypeError):
+            self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
+            return None
+        if version != SCHEMA_VERSION:
+            self.err("schema-version", f"the workbook has resource layout version {version}; this kamplan reads "
+                     f"version {SCHEMA_VERSION}", "write the resource plan again (kamplan resources allocate)")
+            return None
+        layout = ResourceLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
+                                choices=[(r,) for r, *_ in ident["choices"]],
+                                capacity=[(p,) for p, _ in ident["capacity"]])
+        if layout.signature() != ident.get("layout_hash"):
+            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
+                     "write the resource plan again (kamplan resources allocate)")
+            return None
+        if plan_year != self.plan_year:
+            self.err("wrong-year", f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
+                     f"give the {self.plan_year} resource plan")
+            return None
+        return ResourceIdentity(KIND, version, plan_year, run_id, generated, ident.get("workbook_id", ""),
+                                ident.get("layout_hash", "")), layout
+
+    def _cell(self, tb: Table, sheet: SheetValues, r: int, key: str):
+        ref = tb.ref(r, key)
+        if ref in sheet.errors:
+            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
+                          f"type {tb.column(key).header!r} as a plain value, or clear it", tb.sheet, ref)
+            return _ERR
+        return sheet.get(r, tb.col(key))
+
+    def _choices(self, layout: ResourceLayout, sheet: SheetValues, shown: dict) -> list[ChoiceRow]:
+        tb = layout.choices
+        spellings = {}
+        for choice in ("in", "out"):
+            for s in (choice, f"force {choice}", *RT[f"choice.{choice}"]):
+                spellings[cells.normalise_label(s)] = choice
+        labels = " or ".join(repr(layout.choice_label(c)) for c in ("in", "out"))
+        out = []
+        for i, (rid,) in enumerate(tb.row_keys):
+            r = tb.first_row + i
+            account, kind, in_force = shown.get(rid, ("", "", None))
+            raw = self._cell(tb, sheet, r, "choice")
+            choice = None
+            if raw is not _ERR and not cells.is_blank(raw):
+                choice = spellings.get(cells.normalise_label(raw))
+                if choice is None:
+                    self.complain("bad-choice", f"{cells.show(raw)} is not a choice for request {rid}",
+                                  f"pick {labels} from the dropdown, or leave the cell empty", tb.sheet,
+                                  tb.ref(r, "choice"))
+            out.append(ChoiceRow(rid, account, kind, r, choice, in_force))
+        return out
+
+    def _capacity(self, layout: ResourceLayout, sheet: SheetValues, shown: dict) -> list[CapacityRow]:
+        tb = layout.capacity
+        out = []
+        for i, (pid,) in enumerate(tb.row_keys):
+            r = tb.first_row + i
+            values = {}
+            for q in QUARTERS:
+                key = f"new_q{q}"
+                raw = self._cell(tb, sheet, r, key)
+                value = None
+                if raw is not _ERR and not cells.is_blank(raw):
+                    num, why = cells.parse_number(raw)
+                    fix = f"enter {pid}'s Q{q} capacity as a number from 0 to {MAX_CAPACITY:g}, or leave it empty"
+                    if why:
+                        self.complain("bad-value", why, fix, tb.sheet, tb.ref(r, key))
+                    elif not 0 <= num <= MAX_CAPACITY:
+                        self.complain("out-of-range", f"{cells.show(raw)} is outside 0-{MAX_CAPACITY:g}", fix,
+                                      tb.sheet, tb.ref(r, key))
+                    else:
+                        value = float(num)
+                values[q] = value
+            out.append(CapacityRow(pid, r, values, dict(shown.get(pid, {}))))
+        return out
+
+
+_ERR = object()

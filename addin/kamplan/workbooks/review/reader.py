@@ -1,0 +1,302 @@
+"""Read a returned account review workbook back with the layout that wrote it.
+
+Returns ``(ReviewInput | None, problems)``: the VP's overrides (class and reason) and judgement
+scores per account, each with the cell it came from.  Every fault is a Problem naming file,
+sheet and cell with what to do; a file with any error gives no ReviewInput, so nothing of it
+is stored.  Nothing here raises on bad input.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.kit.i18n import T
+from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.layout import Column, SheetValues, Table
+from kamplan.workbooks.review.layout import (
+    IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules,
+)
+from kamplan.workbooks.review.writer import ReviewIdentity
+from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.reading import FileReader
+
+CLASS_IDS = ("key", "develop", "watch", "drop")
+
+
+@dataclass
+class ReviewRow:
+    account_id: str
+    row: int  # 0-based sheet row
+    override_class: str | None  # class id typed (or kept), None when empty
+    override_reason: str | None
+    shown_override: str | None  # the override in force when the workbook was written (class id)
+    judgements: dict[str, float | None] = field(default_factory=dict)  # indicator -> score (None: empty)
+
+
+@dataclass
+class ReviewInput:
+    """A returned review workbook, read and checked."""
+    identity: ReviewIdentity
+    file_name: str
+    content_hash: str
+    reviewer: str | None
+    layout: ReviewLayout
+    rows: list[ReviewRow]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def sheet(self) -> str:
+        return self.layout.review.sheet
+
+    def cell(self, row: ReviewRow, key: str) -> str:
+        return self.layout.review.ref(row.row, key)
+
+    def source(self, row: ReviewRow, key: str) -> str:
+        return f"{self.file_name} › {self.sheet} › {self.cell(row, key)}"
+
+    @property
+    def reviewer_cell(self) -> str:
+        return self.layout.reviewer_ref()
+
+
+def read_identity(sheet: SheetValues | None) -> dict:
+    """Key/value rows (A/B), the account column (D/E) and the indicators (G-L) of the identity sheet."""
+    out: dict = {"accounts": [], "overrides": {}, "indicators": [], "group_weights": []}
+    if sheet is None:
+        return out
+    for r, row in enumerate(sheet.rows):
+        get = lambda c: row[c] if c < len(row) else ""  # noqa: E731
+        if isinstance(get(0), str) and get(0):
+            out[get(0).strip()] = str(get(1)).strip()
+        if r == 0:
+            continue
+        a = key_text(get(3))
+        if a:
+            out["accounts"].append(a)
+            ov = str(get(4)).strip()
+            if ov:
+                out["overrides"][a] = ov
+        if key_text(get(6)):
+            out["indicators"].append(tuple(str(get(c)).strip() for c in range(6, 12)))
+        if key_text(get(13)):
+            out["group_weights"].append((str(get(13)).strip(), str(get(14)).strip()))
+        if r == 1 and key_text(get(16)):
+            out["min_coverage"] = str(get(16)).strip()
+    return out
+
+
+def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[ReviewInput | None, list[Problem]]:
+    """Read ``path`` against the planning ``config`` (a PlanConfig)."""
+    path = Path(path)
+    try:
+        return _Reader(path, config, content_hash).read()
+    except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
+        return None, [unexpected(path, exc)]
+
+
+class _Reader(FileReader):
+    def __init__(self, path: Path, config, content_hash: str):
+        super().__init__(path)
+        self.config, self.hash = config, content_hash
+
+    # -- top level ---------------------------------------------------------------------------------
+    def read(self):
+        opened = self.open_sheets([IDENTITY_SHEET])
+        if opened is None:
+            return None, self.problems
+        ident_sheets, all_names = opened
+        ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        built = self._identity(ident)
+        if built is None:
+            return None, self.problems
+        identity, layout = built
+        tb = layout.review
+        sheets, _ = read_sheets(self.path, [tb.sheet])
+        sheet = sheets.get(tb.sheet)
+        if sheet is None:
+            ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
+            extra = [n for n in all_names if n not in ours]
+            hint = f" (found {', '.join(repr(n) for n in extra)} instead)" if extra else ""
+            self.err("sheet-missing", f"sheet {tb.sheet!r} is missing{hint}",
+                     f"rename the sheet back to {tb.sheet!r}, or enter the review in a fresh workbook "
+                     "(kamplan accounts segment)", sheet=tb.sheet)
+            return None, self.problems
+        if not self._headers_ok(tb, sheet) or not self._keys_ok(tb, sheet):
+            return None, self.problems
+        self._stray(tb, sheet)
+        reviewer = self._reviewer(layout, sheet)
+        rows = self._rows(layout, sheet, ident["overrides"])
+        if has_errors(self.problems):
+            return None, self.problems
+        result = ReviewInput(identity, self.file, self.hash, reviewer, layout, rows,
+                             [p for p in self.problems if not p.is_error])
+        return result, self.problems
+
+    # -- identity ------------------------------------------------------------------------------------
+    def _identity(self, ident: dict):
+        cfg = self.config
+        if not ident.get("kind"):
+            self.err("not-a-review-workbook",
+                     "this is not a kamplan account review workbook (its hidden identity block is missing)",
+                     "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
+            return None
+        if ident["kind"] != KIND:
+            what = "a target workbook" if ident["kind"] == "kamplan.targets" else f"a {ident['kind']!r} workbook"
+            fix = ("collect it with: kamplan targets collect" if ident["kind"] == "kamplan.targets"
+                   else "collect it with the command for its kind")
+            self.err("wrong-kind", f"this is {what}, not an account review workbook", fix)
+            return None
+        try:
+            version = int(ident.get("schema_version", "0"))
+            plan_year = int(ident["plan_year"])
+            run_id = int(ident["run_id"])
+            generated = dt.datetime.fromisoformat(ident["generated_at"])
+            lo, hi = int(ident["scale_min"]), int(ident["scale_max"])
+            indicators = [ReviewIndicator(i, h, g, s, float(w), hb == "1")
+                          for i, h, g, s, w, hb in ident["indicators"]]
+            weights = tuple((g, float(w)) for g, w in ident["group_weights"])
+            min_cov = float(ident.get("min_coverage", "0.6"))
+        except (KeyError, ValueError, TypeError):
+            self.err("identity-damaged", "the workbook's identity block is damaged",
+                     "write a fresh review workbook (kamplan accounts segment) and copy your entries into it")
+            return None
+        if version != SCHEMA_VERSION:
+            self.err("schema-version", f"the workbook was made by a kamplan with review layout version {version}; "
+                     f"this one reads version {SCHEMA_VERSION}",
+                     "write the review workbook again with this kamplan version (kamplan accounts segment)")
+            return None
+        language = ident.get("language", "en")
+        layout = ReviewLayout(language, plan_year, ident["accounts"], indicators,
+                              ScoreRules(weights, min_cov, (lo, hi), ident.get("live_judgements") == "1"),
+                              currency=ident.get("currency", ""), unit=ident.get("unit", ""),
+                              allocation=ident.get("allocation", "revenue"), measure=ident.get("measure", "volume"))
+        if layout.signature() != ident.get("layout_hash"):
+            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
+                     "write the review workbook again with this kamplan version (kamplan accounts segment)")
+            return None
+        if plan_year != cfg.plan_year:
+            self.err("wrong-year", f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
+                     f"send the {cfg.plan_year} review workbook (last year's file was probably attached)")
+            return None
+        identity = ReviewIdentity(KIND, version, plan_year, run_id, ident.get("basis", ""),
+                                  ident.get("period_start", ""), ident.get("period_end", ""), generated,
+                                  ident.get("workbook_id", ""), ident.get("layout_hash", ""))
+        return identity, layout
+
+    # -- structure ---------------------------------------------------------------------------------------
+    def _headers_ok(self, tb: Table, sheet: SheetValues) -> bool:
+        found = header_problems(tb, sheet, self.file, fresh="enter the review in a fresh workbook")
+        self.problems += found
+        return not found
+
+    def _keys_ok(self, tb: Table, sheet: SheetValues) -> bool:
+        found = row_key_problems(tb, sheet, self.file, fresh="enter the review in a fresh workbook")
+        self.problems += found
+        return not found
+
+    def _stray(self, tb: Table, sheet: SheetValues):
+        self.problems += stray_entry_problems(tb, sheet, self.file, f"the account's row (rows {tb.first_row + 1}-{tb.last_row + 1})")
+
+    # -- values ---------------------------------------------------------------------------------------
+    def _reviewer(self, layout: ReviewLayout, sheet: SheetValues) -> str | None:
+        r, c = REVIEWER_CELL
+        text, why = cells.parse_text(sheet.get(r, c), max_len=120)
+        if why:
+            self.err("bad-value", why, "enter your name, at most 120 characters", sheet=layout.review.sheet,
+                     cell=layout.reviewer_ref())
+        return text
+
+    def _choices(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for c in CLASS_IDS:
+            spellings = [c, *T[f"class.{c}"]]
+            rule = self.config.classes.get(c)
+            if rule is not None:
+                spellings += [rule.name.en, rule.name.zh]
+            for s in spellings:
+                out[cells.normalise_label(s)] = c
+        return out
+
+    def _rows(self, layout: ReviewLayout, sheet: SheetValues, shown: dict[str, str]) -> list[ReviewRow]:
+        tb = layout.review
+        choices = self._choices()
+        labels = ", ".join(self.config.classes[c].name.get(layout.language) for c in CLASS_IDS
+                           if c in self.config.classes)
+        lo, hi = layout.rules.scale
+        out = []
+        for i, (acc,) in enumerate(tb.row_keys):
+            r = tb.first_row + i
+            row = ReviewRow(acc, r, None, None, shown.get(acc))
+            # override class
+            ref = tb.ref(r, "override_class")
+            raw = self._value(tb, sheet, r, "override_class")
+            if raw is not _ERR and not cells.is_blank(raw):
+                text = cells.normalise_label(raw)
+                cls = choices.get(text)
+                if cls is None:
+                    self.complain("bad-value", f"{cells.show(raw)} is not a class",
+                                  f"pick one of {labels} from the dropdown, or leave the cell empty",
+                                  tb.sheet, ref)
+                row.override_class = cls
+            # reason
+            raw = self._value(tb, sheet, r, "override_reason")
+            if raw is not _ERR:
+                text, why = cells.parse_text(raw, max_len=500)
+                if why:
+                    self.complain("bad-value", why, "shorten the reason to 500 characters", tb.sheet,
+                                  tb.ref(r, "override_reason"))
+                row.override_reason = text
+            if row.override_class and not row.override_reason:
+                self.complain("override-without-reason",
+                              f"account {acc}: the override to "
+                              f"{self.config.classes[row.override_class].name.get(layout.language)!r} has no reason",
+                              f"say why in {tb.column('override_reason').header!r}, or clear the override class",
+                              tb.sheet, tb.ref(r, "override_reason"))
+            elif row.override_reason and not row.override_class and \
+                    cells.is_blank(sheet.get(r, tb.col("override_class"))) and row.shown_override is None:
+                self.warn("reason-without-override",
+                          f"account {acc}: a reason is given but no override class; the reason is ignored",
+                          "pick the override class too, or clear the reason", sheet=tb.sheet,
+                          cell=tb.ref(r, "override_reason"))
+            # judgements
+            for ind in layout.judged:
+                key = f"j_{ind.id}"
+                raw = self._value(tb, sheet, r, key)
+                value = None
+                if raw is not _ERR and not cells.is_blank(raw):
+                    num, why = cells.parse_number(raw)
+                    if why:
+                        self.complain("bad-value", why, _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
+                    elif abs(num - round(num)) > 1e-9:
+                        self.complain("bad-value", f"{cells.show(raw)} is not a whole number",
+                                      _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
+                    elif not lo <= num <= hi:
+                        self.complain("outside-scale", f"{cells.show(raw)} is outside the scale {lo}-{hi}",
+                                      _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
+                    else:
+                        value = float(round(num))
+                row.judgements[ind.id] = value
+            out.append(row)
+        return out
+
+    def _value(self, tb: Table, sheet: SheetValues, r: int, key: str):
+        ref = tb.ref(r, key)
+        if ref in sheet.errors:
+            c: Column = tb.column(key)
+            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
+                          f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
+            return _ERR
+        return sheet.get(r, tb.col(key))
+
+
+_ERR = object()
+
+
+def _judgement_fix(name: str, lo: int, hi: int) -> str:
+    return f"enter {name!r} as a whole number from {lo} (weak) to {hi} (strong), or leave it empty"
+
+
