@@ -1,7 +1,7 @@
 """Building blocks shared by every part of the config schema."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -16,3 +16,16 @@ class Names(Strict):
 
     def get(self, language: str) -> str:
         return self.zh if language == "zh-CN" else self.en
+
+
+class WholeScale(Strict):
+    """A scale of whole numbers from ``min`` (weakest) to ``max`` (strongest): the VP's ratings and
+    judgements.  Subclasses narrow the bounds with their own ``Field``s."""
+    min: int
+    max: int
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.max <= self.min:
+            raise ValueError(f"max: {self.max} must be above min {self.min}")
+        return self

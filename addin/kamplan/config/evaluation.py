@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from kamplan.config.base import Names, Strict
+from kamplan.config.base import Names, Strict, WholeScale
 
 NUMBER_GOALS: tuple[str, ...] = ("revenue", "volume", "gross_margin", "visits", "trainings")
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
@@ -38,15 +38,9 @@ class Goal(Strict):
         return self
 
 
-class RatingScale(Strict):
+class RatingScale(WholeScale):
     min: int = Field(1, ge=0, le=10)
     max: int = Field(5, ge=1, le=100)
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.max <= self.min:
-            raise ValueError(f"scale: max {self.max} must be above min {self.min}")
-        return self
 
 
 DEFAULT_GOALS = [

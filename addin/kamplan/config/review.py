@@ -29,7 +29,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from kamplan.config.base import Names, Strict
+from kamplan.config.base import Names, Strict, WholeScale
 
 ClassId = Literal["key", "develop", "watch", "drop"]
 Group = Literal["hard", "strength", "capability"]
@@ -131,16 +131,10 @@ class Indicator(Strict):
         return self
 
 
-class JudgementScale(Strict):
+class JudgementScale(WholeScale):
     """Judgements are whole numbers from ``min`` (weakest) to ``max`` (strongest)."""
     min: int = Field(1, ge=0, le=100)
     max: int = Field(5, ge=1, le=100)
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.max <= self.min:
-            raise ValueError(f"max: {self.max} must be above min {self.min}")
-        return self
 
 
 class GroupWeights(Strict):
