@@ -234,21 +234,16 @@ def small_company(language: str) -> dict:
     return data
 
 
-def _planning_year(root: Path, language: str):
-    """History, round 1 issued and returned by all but the last salesperson, consolidated, spread top-down,
-    round 2 issued, support allocated, agreed, and the first quarter's actuals imported."""
-    from kamplan.config import config_from_dict
+def _up_to_round_two(ws, rep: str) -> int:
+    """History; round 1 issued and returned by every salesperson but the last; consolidated; spread top-down;
+    round 2 issued to ``rep``.  Returns the bottom-up version."""
     from kamplan.demo.company import demo_history
     from kamplan.demo.salesforce import fill_target_workbook
     from kamplan.engine.topdown import TopDownSpec
     from kamplan.stages.consolidate import consolidate, spread
     from kamplan.stages.targets import collect_targets, issue_targets
-    from kamplan.workspace import Workspace
 
-    data = small_company(language)
-    config = config_from_dict(data)
-    ws = Workspace.init(root, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    ws.store.replace_history(demo_history(config), source="golden")
+    ws.store.replace_history(demo_history(ws.config), source="golden")
     issued = issue_targets(ws, round_no=1, now=STAMP).written
     rng = np.random.default_rng(SEED)
     for path in sorted(issued)[:-1]:
@@ -257,9 +252,26 @@ def _planning_year(root: Path, language: str):
     first = consolidate(ws, write_workbook=False, by="golden")
     total = float(first.bottom_up.lines["revenue"].sum())
     spread(ws, TopDownSpec("revenue", "company", {"*": round(total * 1.05, -4)}), by="golden")
-    first_rep = sorted({a.rep for a in config.accounts})[0]
-    issue_targets(ws, round_no=2, reps=[first_rep], now=STAMP)
-    return ws, first.version_id
+    issue_targets(ws, round_no=2, reps=[rep], now=STAMP)
+    return first.version_id
+
+
+def _first_quarter(ws, rep: str, lang: str) -> dict[str, Path]:
+    """The first quarter's simulated actuals imported, then the VP's and ``rep``'s evaluation workbooks."""
+    from kamplan.demo.actuals import simulate_actuals, write_actuals_files
+    from kamplan.stages.actuals import import_activities, import_actuals
+    from kamplan.stages.evaluation import evaluate
+    from kamplan.stages.plan import plan_view
+
+    year = ws.config.plan_year
+    plan = plan_view(ws.store, year)
+    invoices, activities = simulate_actuals(ws.config, plan.targets, year=year, quarters=[1], seed=SEED)
+    inv, act = write_actuals_files(ws.root / "erp", invoices, activities, stem=f"{year}Q1", language=lang,
+                                   fmt="csv")
+    import_actuals(ws, [inv], now=STAMP)
+    import_activities(ws, [act])
+    paths = evaluate(ws, 1, reps=[rep], now=STAMP).paths
+    return {"evaluation_vp": paths["VP"], "evaluation_rep": paths[rep]}
 
 
 def write_workbooks(folder: Path, languages=LANGUAGES) -> dict[str, Path]:
@@ -273,19 +285,18 @@ def write_workbooks(folder: Path, languages=LANGUAGES) -> dict[str, Path]:
 
 
 def _write_language(root: Path, folder: Path, lang: str) -> dict[str, Path]:
-    from kamplan.demo.actuals import simulate_actuals, write_actuals_files
-    from kamplan.stages.actuals import import_activities, import_actuals
+    """One planning year in ``lang`` from history to the first quarter's evaluation, each workbook kept."""
     from kamplan.stages.agreed import export_agreed
     from kamplan.stages.consolidate import agree, write_consolidation
-    from kamplan.stages.evaluation import evaluate
-    from kamplan.stages.plan import plan_view
     from kamplan.stages.resources import allocate
     from kamplan.stages.review import segment_accounts
+    from kamplan.workspace import Workspace
 
-    ws, version = _planning_year(root, lang)
-    with ws:
+    data = small_company(lang)
+    with Workspace.init(root, yaml.safe_dump(data, allow_unicode=True, sort_keys=False)) as ws:
         rep = sorted({a.rep for a in ws.config.accounts})[0]
         year = ws.config.plan_year
+        version = _up_to_round_two(ws, rep)
         found = {
             "targets_round1": ws.round_outbox(1) / f"{rep}_{year}_r1.xlsx",
             "targets_round2_proposal": ws.round_outbox(2) / f"{rep}_{year}_r2.xlsx",
@@ -297,15 +308,7 @@ def _write_language(root: Path, folder: Path, lang: str) -> dict[str, Path]:
         exported = export_agreed(ws)
         found["agreed_targets"] = exported.folder / f"{rep}_{year}_targets.xlsx"
         found["management_summary"] = exported.management
-        plan = plan_view(ws.store, year)
-        invoices, activities = simulate_actuals(ws.config, plan.targets, year=year, quarters=[1], seed=SEED)
-        inv, act = write_actuals_files(ws.root / "erp", invoices, activities, stem=f"{year}Q1", language=lang,
-                                       fmt="csv")
-        import_actuals(ws, [inv], now=STAMP)
-        import_activities(ws, [act])
-        evaluation = evaluate(ws, 1, reps=[rep], now=STAMP).paths
-        found["evaluation_vp"] = evaluation["VP"]
-        found["evaluation_rep"] = evaluation[rep]
+        found |= _first_quarter(ws, rep, lang)
     out = {}
     for kind, path in found.items():
         name = f"{kind}_{lang}.xlsx"
