@@ -123,8 +123,20 @@ def _print_setup(ws) -> dict:
             "gridlines": bool(ws.print_options.gridLines)}
 
 
+def _column_span(d) -> str:
+    """openpyxl keeps neighbouring columns of one format as one dimension (min..max)."""
+    first, last = get_column_letter(d.min), get_column_letter(d.max)
+    return first if first == last else f"{first}:{last}"
+
+
 def _columns(ws) -> dict[str, float]:
-    return {k: round(d.width, 2) for k, d in sorted(ws.column_dimensions.items()) if d.customWidth}
+    return {_column_span(d): round(d.width, 2) for _, d in sorted(ws.column_dimensions.items()) if d.customWidth}
+
+
+def _unlocked_columns(ws) -> list[str]:
+    """Columns whose default format is unlocked: their empty cells are open to typing too."""
+    return [_column_span(d) for _, d in sorted(ws.column_dimensions.items())
+            if d.has_style and not d.protection.locked]
 
 
 def _charts_per_sheet(path: Path) -> dict[str, int]:
@@ -173,7 +185,7 @@ def structure(path: Path) -> dict:
     for ws in wb.worksheets:
         texts, unlocked = _cells(ws)
         sheets[ws.title] = {
-            "state": ws.sheet_state, "texts": texts, "unlocked": unlocked, "validations": _validations(ws),
+            "state": ws.sheet_state, "texts": texts, "unlocked": unlocked, "unlocked_columns": _unlocked_columns(ws), "validations": _validations(ws),
             "protection": _protection(ws), "merged": sorted(map(str, ws.merged_cells.ranges), key=_range_order),
             "column_widths": _columns(ws), "freeze_panes": ws.freeze_panes,
             "conditional_formats": _conditional_formats(ws), "print": _print_setup(ws),
