@@ -28,6 +28,20 @@ import openpyxl
 import yaml
 from openpyxl.utils import get_column_letter
 
+from kamplan.demo.actuals import simulate_actuals, write_actuals_files
+from kamplan.demo.company import demo_config_dict, demo_history
+from kamplan.demo.salesforce import fill_target_workbook
+from kamplan.engine.topdown import TopDownSpec
+from kamplan.stages.actuals import import_activities, import_actuals
+from kamplan.stages.agreed import export_agreed
+from kamplan.stages.consolidate import agree, consolidate, spread, write_consolidation
+from kamplan.stages.evaluation import evaluate
+from kamplan.stages.plan import plan_view
+from kamplan.stages.resources import allocate
+from kamplan.stages.review import segment_accounts
+from kamplan.stages.targets import collect_targets, issue_targets
+from kamplan.workspace import Workspace
+
 GOLDEN = Path(__file__).resolve().parent.parent / "workbooks" / "golden"
 STAMP = dt.datetime(2026, 12, 1, 9, 0)
 LANGUAGES = ("en", "zh-CN")
@@ -238,7 +252,6 @@ def _compare_maps(what: str, exp: dict, act: dict, out: list[str], joiner: str =
 # -- one small planning year --------------------------------------------------------------------------------
 def small_company(language: str) -> dict:
     """The demo company cut to its first ``REPS`` salespeople and their accounts (same ids, same history)."""
-    from kamplan.demo.company import demo_config_dict
     data = demo_config_dict(language=language)
     reps = sorted({a["rep"] for a in data["accounts"]})[:REPS]
     data["accounts"] = [a for a in data["accounts"] if a["rep"] in reps]
@@ -249,12 +262,6 @@ def small_company(language: str) -> dict:
 def _up_to_round_two(ws, rep: str) -> int:
     """History; round 1 issued and returned by every salesperson but the last; consolidated; spread top-down;
     round 2 issued to ``rep``.  Returns the bottom-up version."""
-    from kamplan.demo.company import demo_history
-    from kamplan.demo.salesforce import fill_target_workbook
-    from kamplan.engine.topdown import TopDownSpec
-    from kamplan.stages.consolidate import consolidate, spread
-    from kamplan.stages.targets import collect_targets, issue_targets
-
     ws.store.replace_history(demo_history(ws.config), source="golden")
     issued = issue_targets(ws, round_no=1, now=STAMP).written
     rng = np.random.default_rng(SEED)
@@ -270,11 +277,6 @@ def _up_to_round_two(ws, rep: str) -> int:
 
 def _first_quarter(ws, rep: str, lang: str) -> dict[str, Path]:
     """The first quarter's simulated actuals imported, then the VP's and ``rep``'s evaluation workbooks."""
-    from kamplan.demo.actuals import simulate_actuals, write_actuals_files
-    from kamplan.stages.actuals import import_activities, import_actuals
-    from kamplan.stages.evaluation import evaluate
-    from kamplan.stages.plan import plan_view
-
     year = ws.config.plan_year
     plan = plan_view(ws.store, year)
     invoices, activities = simulate_actuals(ws.config, plan.targets, year=year, quarters=[1], seed=SEED)
@@ -298,12 +300,6 @@ def write_workbooks(folder: Path, languages=LANGUAGES) -> dict[str, Path]:
 
 def _write_language(root: Path, folder: Path, lang: str) -> dict[str, Path]:
     """One planning year in ``lang`` from history to the first quarter's evaluation, each workbook kept."""
-    from kamplan.stages.agreed import export_agreed
-    from kamplan.stages.consolidate import agree, write_consolidation
-    from kamplan.stages.resources import allocate
-    from kamplan.stages.review import segment_accounts
-    from kamplan.workspace import Workspace
-
     data = small_company(lang)
     with Workspace.init(root, yaml.safe_dump(data, allow_unicode=True, sort_keys=False)) as ws:
         rep = sorted({a.rep for a in ws.config.accounts})[0]
