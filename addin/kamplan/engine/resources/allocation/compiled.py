@@ -20,6 +20,19 @@ class Compiled:
         self.cap = [[float(p.capacity.get(q, 0.0) or 0.0) for q in self.quarters] for p in self.people]
         self.cost = [float(p.cost_per_unit or 0.0) for p in self.people]
         reqs = list(inst.requests)
+        self._check_requests(reqs)
+        self.cover = self._coverage_minimums()
+        reqs += self._coverage_requests(reqs)
+        self.reqs = reqs
+        self.ridx = {r.id: i for i, r in enumerate(reqs)}
+        by_pool: dict[str, list[int]] = {}
+        for i, p in enumerate(self.people):
+            by_pool.setdefault(p.pool, []).append(i)
+        self.by_pool = by_pool
+        self._index_requests()
+
+    def _check_requests(self, reqs: list[Request]) -> None:
+        """Ids used twice (an error), unknown kinds and accounts (warnings)."""
         ids = [r.id for r in reqs]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
@@ -33,26 +46,35 @@ class Compiled:
                 self.problems.append(warning("request-unknown-account",
                                              f"request {r.id}: account {r.account_id!r} has no value",
                                              "add the account to the instance's accounts"))
-        # coverage: generated requests where an account asked for less than the minimum
-        self.cover: dict[tuple[str, str], float] = {}
-        asked: dict[tuple[str, str], float] = {}
-        for r in reqs:
-            if r.id not in inst.force_out:
-                asked[(r.account_id, r.kind)] = asked.get((r.account_id, r.kind), 0.0) + r.amount
-        for rule in inst.rules:
-            for a in inst.accounts:
+
+    def _coverage_minimums(self) -> dict[tuple[str, str], float]:
+        """(account, kind) -> the largest minimum a coverage rule sets for the eligible account."""
+        cover: dict[tuple[str, str], float] = {}
+        for rule in self.inst.rules:
+            for a in self.inst.accounts:
                 if a.cls != rule.cls or not a.eligible or rule.minimum <= 0:
                     continue
                 key = (a.account_id, rule.kind)
-                self.cover[key] = max(self.cover.get(key, 0.0), rule.minimum)
+                cover[key] = max(cover.get(key, 0.0), rule.minimum)
+        return cover
+
+    def _coverage_requests(self, reqs: list[Request]) -> list[Request]:
+        """Generated low-priority requests where an account asked for less than its minimum."""
+        asked: dict[tuple[str, str], float] = {}
+        for r in reqs:
+            if r.id not in self.inst.force_out:
+                asked[(r.account_id, r.kind)] = asked.get((r.account_id, r.kind), 0.0) + r.amount
+        out = []
         for (aid, kind), m in self.cover.items():
             short = m - asked.get((aid, kind), 0.0)
             if short > EPS:
-                reqs.append(Request(f"coverage:{aid}:{kind}", aid, kind, short, max(self.quarters), "low", True,
-                                    None, "minimum coverage", "coverage rule"))
-        self.reqs = reqs
-        self.ridx = {r.id: i for i, r in enumerate(reqs)}
-        # groups (account, kind) with response segments and value scale
+                out.append(Request(f"coverage:{aid}:{kind}", aid, kind, short, max(self.quarters), "low", True,
+                                   None, "minimum coverage", "coverage rule"))
+        return out
+
+    def _index_requests(self) -> None:
+        """Groups (account, kind) with response and value scale; per request its group, priority weight,
+        eligible slots and why it cannot be served at all."""
         self.groups: dict[tuple[str, str], int] = {}
         self.g_resp: list[Response] = []
         self.g_scale: list[float] = []
@@ -60,21 +82,16 @@ class Compiled:
         self.r_pw: list[float] = []
         self.r_slots: list[list[tuple[int, int]]] = []  # eligible (person index, quarter index), preferred first
         self.r_static: list[str | None] = []  # why a request cannot be served at all (code)
-        by_pool: dict[str, list[int]] = {}
-        for i, p in enumerate(self.people):
-            by_pool.setdefault(p.pool, []).append(i)
-        self.by_pool = by_pool
-        for r in reqs:
+        for r in self.reqs:
             key = (r.account_id, r.kind)
             if key not in self.groups:
                 a = self.acc.get(r.account_id)
                 self.groups[key] = len(self.g_resp)
-                resp = self.response(a.cls if a else "", r.kind)
-                self.g_resp.append(resp)
+                self.g_resp.append(self.response(a.cls if a else "", r.kind))
                 pool = self.pools.get(r.kind)
                 self.g_scale.append((a.value if a else 0.0) * (pool.weight if pool else 0.0))
             self.r_group.append(self.groups[key])
-            self.r_pw.append(float(inst.priority_weights.get(r.priority, 0.7)))
+            self.r_pw.append(float(self.inst.priority_weights.get(r.priority, 0.7)))
             self.r_slots.append(self._slots(r))
             self.r_static.append(self._static_reason(r, self.r_slots[-1]))
 

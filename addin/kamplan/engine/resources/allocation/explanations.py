@@ -45,71 +45,104 @@ def _marginal_ratio(c: Compiled, st: State) -> dict[str, float]:
     return low
 
 
-def _reason(c: Compiled, st: State, k: int, r: Request, need: float, unit: str, marginal) -> tuple[str, str, str]:
+Explanation = tuple[str, str, str]  # code, reason, fix
+
+
+def _reason(c: Compiled, st: State, k: int, r: Request, need: float, unit: str, marginal) -> Explanation:
+    """The first reason that holds, in this order: why the request can never be served, the budget,
+    the capacity, the customer's room, and last its value compared with what the capacity earns."""
     qname = {j: f"Q{q}" for j, q in enumerate(c.quarters)}
     static = c.r_static[k]
+    if static is not None:
+        return _static_reason(c, r, static, need, unit, qname)
+    return (_budget_reason(c, st, k, r, need) or _capacity_reason(c, st, k, r, need, unit, qname)
+            or _customer_reason(c, st, k, r, need) or _value_reason(c, st, k, r, need, unit, marginal))
+
+
+def _static_reason(c: Compiled, r: Request, static: str, need: float, unit: str, qname: dict) -> Explanation:
+    """Requests no plan can serve: forced out, class, nobody eligible, too big, past the deadline."""
     if static == "forced-out":
         return "forced-out", "ruled out by the VP (forced out)", "take it off the forced-out list"
+    a = c.acc.get(r.account_id)
     if static == "class":
-        a = c.acc.get(r.account_id)
         return ("class", f"account {r.account_id} ({a.cls if a else 'unknown'}) may not get support",
                 "change the account's class or the class rule (support_eligible)")
     if static == "eligibility":
-        a = c.acc.get(r.account_id)
-        if r.kind not in c.pools or not c.by_pool.get(r.kind):
-            return "eligibility", f"there is no {r.kind} pool or person", f"add a {r.kind} person"
-        why = []
-        if r.skill:
-            why.append(f"skill {r.skill!r}")
-        why.append(f"region {a.region!r}" if a else "its region")
-        return ("eligibility", f"no {r.kind} person has {' and '.join(why)}",
-                f"give a {r.kind} person serving {a.region if a else 'its region'!r} the skill {r.skill!r}"
-                if r.skill else f"let a {r.kind} person serve region {a.region if a else ''!r}")
+        return _eligibility_reason(c, r, a)
     elig = c.eligible_people(r)
     if static == "too-big":
         best = max(((c.cap[i][j], i, j) for i in elig for j in range(len(c.quarters))), default=(0, 0, 0))
         return ("too-big", f"all-or-nothing {r.amount:g} {unit}: no eligible person has that much in one quarter "
                 f"(most: {c.people[best[1]].id} {best[0]:g} in {qname[best[2]]})",
                 f"make it divisible, or raise {c.people[best[1]].id}'s {qname[best[2]]} capacity to {r.amount:g}")
-    if static == "deadline":
-        later = [q for j, q in enumerate(c.quarters) if q > r.deadline
-                 and any(c.cap[i][j] >= (need if not r.divisible else EPS) for i in elig)]
-        return ("deadline", f"no eligible capacity by the deadline Q{r.deadline}",
-                f"move the deadline to Q{later[0]}" if later else "add capacity before the deadline")
+    later = _later_quarters(c, c.cap, r, need, elig)
+    return ("deadline", f"no eligible capacity by the deadline Q{r.deadline}",
+            f"move the deadline to Q{later[0]}" if later else "add capacity before the deadline")
+
+
+def _eligibility_reason(c: Compiled, r: Request, a) -> Explanation:
+    if r.kind not in c.pools or not c.by_pool.get(r.kind):
+        return "eligibility", f"there is no {r.kind} pool or person", f"add a {r.kind} person"
+    why = []
+    if r.skill:
+        why.append(f"skill {r.skill!r}")
+    why.append(f"region {a.region!r}" if a else "its region")
+    return ("eligibility", f"no {r.kind} person has {' and '.join(why)}",
+            f"give a {r.kind} person serving {a.region if a else 'its region'!r} the skill {r.skill!r}"
+            if r.skill else f"let a {r.kind} person serve region {a.region if a else ''!r}")
+
+
+def _later_quarters(c: Compiled, cap, r: Request, need: float, elig: list[int]) -> list[int]:
+    """Quarters after the deadline in which an eligible person has room for the request."""
+    return [q for j, q in enumerate(c.quarters) if q > r.deadline
+            and any(cap[i][j] >= (need if not r.divisible else EPS) for i in elig)]
+
+
+def _budget_reason(c: Compiled, st: State, k: int, r: Request, need: float) -> Explanation | None:
+    if c.pools[r.kind].budget is None:
+        return None
+    cmin = min(c.cost[i] for i, _ in c.r_slots[k])
+    if cmin > 0 and st.budget[r.kind] < need * cmin - 1e-6:
+        more = need * cmin - st.budget[r.kind]
+        return ("budget", f"the {r.kind} budget is spent ({st.budget[r.kind]:,.0f} left, "
+                f"{need * cmin:,.0f} needed)", f"raise the {r.kind} budget by {more:,.0f}")
+    return None
+
+
+def _capacity_reason(c: Compiled, st: State, k: int, r: Request, need: float, unit: str,
+                     qname: dict) -> Explanation | None:
     slots = c.r_slots[k]
-    pool = c.pools[r.kind]
-    if pool.budget is not None:
-        cmin = min(c.cost[i] for i, _ in slots)
-        if cmin > 0 and st.budget[r.kind] < need * cmin - 1e-6:
-            more = need * cmin - st.budget[r.kind]
-            return ("budget", f"the {r.kind} budget is spent ({st.budget[r.kind]:,.0f} left, "
-                    f"{need * cmin:,.0f} needed)", f"raise the {r.kind} budget by {more:,.0f}")
-    free = {}
-    for i, j in slots:
-        free[(i, j)] = st.cap[i][j]
+    free = {(i, j): st.cap[i][j] for i, j in slots}
     if r.divisible:
-        total = sum(free.values())
-        short = total < need - 1e-6
+        short = sum(free.values()) < need - 1e-6
     else:
         short = not any(v >= need - 1e-6 for v in free.values())
-    if short:
-        qs = sorted({j for _, j in slots})
-        busy = ", ".join(f"{c.people[i].id} {qname[j]} {v:g} free" for (i, j), v in sorted(free.items())[:6])
-        i_best, j_best = max(free, key=lambda s: (free[s], s[1]))
-        missing = need - (sum(free.values()) if r.divisible else free[(i_best, j_best)])
-        later = [q for j, q in enumerate(c.quarters) if q > r.deadline and
-                 any(st.cap[i][j] >= (need if not r.divisible else EPS) for i in elig)]
-        fix = f"{missing:g} more {unit} of {c.people[i_best].id} in {qname[j_best]}"
-        if later:
-            fix += f", or move the deadline to Q{later[0]}"
-        return ("capacity", f"eligible people are booked in {'-'.join(qname[j] for j in (qs[0], qs[-1]))} "
-                f"by the deadline Q{r.deadline} ({busy})", fix)
+    if not short:
+        return None
+    qs = sorted({j for _, j in slots})
+    busy = ", ".join(f"{c.people[i].id} {qname[j]} {v:g} free" for (i, j), v in sorted(free.items())[:6])
+    i_best, j_best = max(free, key=lambda s: (free[s], s[1]))
+    missing = need - (sum(free.values()) if r.divisible else free[(i_best, j_best)])
+    later = _later_quarters(c, st.cap, r, need, c.eligible_people(r))
+    fix = f"{missing:g} more {unit} of {c.people[i_best].id} in {qname[j_best]}"
+    if later:
+        fix += f", or move the deadline to Q{later[0]}"
+    return ("capacity", f"eligible people are booked in {'-'.join(qname[j] for j in (qs[0], qs[-1]))} "
+            f"by the deadline Q{r.deadline} ({busy})", fix)
+
+
+def _customer_reason(c: Compiled, st: State, k: int, r: Request, need: float) -> Explanation | None:
     rec = st.receive.get(r.account_id)
-    if rec is not None:
-        room = [min(free[(i, j)], rec[j]) for i, j in slots]
-        if (sum(room) < need - 1e-6) if r.divisible else not any(v >= need - 1e-6 for v in room):
-            return ("customer", f"customer {r.account_id} cannot receive more support in those quarters",
-                    "agree more visit days with the customer, or move the deadline")
+    if rec is None:
+        return None
+    room = [min(st.cap[i][j], rec[j]) for i, j in c.r_slots[k]]
+    if (sum(room) < need - 1e-6) if r.divisible else not any(v >= need - 1e-6 for v in room):
+        return ("customer", f"customer {r.account_id} cannot receive more support in those quarters",
+                "agree more visit days with the customer, or move the deadline")
+    return None
+
+
+def _value_reason(c: Compiled, st: State, k: int, r: Request, need: float, unit: str, marginal) -> Explanation:
     g = c.r_group[k]
     s = st.s[g]
     resp = c.g_resp[g]

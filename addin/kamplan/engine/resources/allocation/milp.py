@@ -10,6 +10,39 @@ from kamplan.engine.resources.allocation.compiled import Compiled
 from kamplan.engine.resources.allocation.model import AON_PERSON_SLOTS, EPS
 
 
+class _Builder:
+    """Rows and columns as they are added; the columns' matrix entries in column order."""
+
+    def __init__(self):
+        self.kind_col, self.c_a, self.c_b, self.c_q = [], [], [], []  # kind 0=y (r,-,q) 1=x (r,i,q) 2=f (t,i,q) 3=z
+        self.lo, self.hi, self.obj, self.integ = [], [], [], []
+        self.rows_i, self.cols_i, self.vals = [], [], []
+        self.row_lo, self.row_hi = [], []
+        self.row_tag: list[tuple] = []
+
+    def row(self, lb, ub, tag) -> int:
+        self.row_lo.append(lb)
+        self.row_hi.append(ub)
+        self.row_tag.append(tag)
+        return len(self.row_lo) - 1
+
+    def col(self, kind, a, b, q, lb, ub, cost, integral, entries) -> int:
+        col = len(self.lo)
+        self.kind_col.append(kind)
+        self.c_a.append(a)
+        self.c_b.append(b)
+        self.c_q.append(q)
+        self.lo.append(lb)
+        self.hi.append(ub)
+        self.obj.append(cost)
+        self.integ.append(1 if integral else 0)
+        for row, v in entries:
+            self.rows_i.append(row)
+            self.cols_i.append(col)
+            self.vals.append(v)
+        return col
+
+
 class Milp:
     """The MILP in flow form.
 
@@ -26,55 +59,44 @@ class Milp:
     def __init__(self, c: Compiled, aon: str = "person"):
         self.c = c
         self.aon = aon
-        inst = c.inst
-        nq = len(c.quarters)
-        kind_col, c_a, c_b, c_q = [], [], [], []  # kind 0=y (r,-,q) 1=x (r,i,q) 2=f (t,i,q) 3=z (g,seg,-)
-        lo, hi, obj, integ = [], [], [], []
-        rows_i, vals = [], []  # per column lists, flattened with col index
-        cols_i = []
-        row_lo, row_hi = [], []
-        self.row_tag: list[tuple] = []
-
-        def new_row(lb, ub, tag):
-            row_lo.append(lb)
-            row_hi.append(ub)
-            self.row_tag.append(tag)
-            return len(row_lo) - 1
-
-        def new_col(kind, a, b, q, lb, ub, cost, integral, entries):
-            col = len(lo)
-            kind_col.append(kind)
-            c_a.append(a)
-            c_b.append(b)
-            c_q.append(q)
-            lo.append(lb)
-            hi.append(ub)
-            obj.append(cost)
-            integ.append(1 if integral else 0)
-            for row, v in entries:
-                rows_i.append(row)
-                cols_i.append(col)
-                vals.append(v)
-            return col
-
-        cap, cost = c.cap, c.cost
-        cap_row = {(i, j): new_row(-math.inf, cap[i][j], ("capacity", i, j))
-                   for i in range(len(c.people)) for j in range(nq) if cap[i][j] > EPS}
-        budget_row = {kind: new_row(-math.inf, pool.budget, ("budget", kind))
-                      for kind, pool in c.pools.items() if pool.budget is not None}
-        recv_row = {}
-        for a in inst.accounts:
-            if a.receive_capacity is not None:
-                for j, q in enumerate(c.quarters):
-                    recv_row[(a.account_id, j)] = new_row(-math.inf, float(a.receive_capacity.get(q, 0.0) or 0.0),
-                                                          ("receive", a.account_id, j))
-        link_row = [new_row(-math.inf, 0.0, ("link", g)) for g in range(len(c.g_resp))]
-        cover_row = {key: new_row(m, math.inf, ("cover",) + key) for key, m in c.cover.items()}
+        bld = _Builder()
+        self.row_tag = bld.row_tag
+        self._resource_rows(bld)
         scale_max = max([s * (seg[0][1] if seg else 0) for s, seg in
                          zip(c.g_scale, (r.segments() for r in c.g_resp))] + [1.0])
         self.eps = 1e-9 * scale_max  # a tiny cost per unit: no support where it is worth nothing
-        self.total_cap = sum(sum(row) for row in cap)
-        # types: requests with the same eligible people
+        self.total_cap = sum(sum(row) for row in c.cap)
+        self._eligibility_types()
+        type_row = self._request_columns(bld)
+        self._flow_columns(bld, type_row)
+        self.seg_cols: list[list[int]] = []
+        for g, resp in enumerate(c.g_resp):
+            self.seg_cols.append([bld.col(3, g, s, -1, 0.0, length, c.g_scale[g] * slope, False,
+                                          [(self.link_row[g], 1.0)])
+                                  for s, (length, slope) in enumerate(resp.segments())])
+        self._arrays(bld)
+
+    def _resource_rows(self, bld: _Builder) -> None:
+        """Capacity per person and quarter, budget per pool, what a customer can receive per quarter,
+        the link of each (account, kind) group to its response, and the coverage minimums."""
+        c = self.c
+        cap = c.cap
+        self.cap_row = {(i, j): bld.row(-math.inf, cap[i][j], ("capacity", i, j))
+                        for i in range(len(c.people)) for j in range(len(c.quarters)) if cap[i][j] > EPS}
+        self.budget_row = {kind: bld.row(-math.inf, pool.budget, ("budget", kind))
+                           for kind, pool in c.pools.items() if pool.budget is not None}
+        self.recv_row = {}
+        for a in c.inst.accounts:
+            if a.receive_capacity is not None:
+                for j, q in enumerate(c.quarters):
+                    self.recv_row[(a.account_id, j)] = bld.row(
+                        -math.inf, float(a.receive_capacity.get(q, 0.0) or 0.0), ("receive", a.account_id, j))
+        self.link_row = [bld.row(-math.inf, 0.0, ("link", g)) for g in range(len(c.g_resp))]
+        self.cover_row = {key: bld.row(m, math.inf, ("cover",) + key) for key, m in c.cover.items()}
+
+    def _eligibility_types(self) -> None:
+        """Types: requests of one kind with the same eligible people (-1: nobody can serve it)."""
+        c = self.c
         type_of: dict[tuple, int] = {}
         r_type = []
         for k, r in enumerate(c.reqs):
@@ -83,64 +105,82 @@ class Milp:
                 type_of[key] = len(type_of)
             r_type.append(type_of.get(key, -1))
         self.types = list(type_of)
-        type_row = {}
+        self.r_type = r_type
+
+    def _request_columns(self, bld: _Builder) -> dict[tuple[int, int], int]:
+        """One row per servable request; its columns per quarter (or per person and quarter for
+        all-or-nothing requests with ``aon="person"``).  Returns the (type, quarter) flow rows."""
+        c = self.c
+        type_row: dict[tuple[int, int], int] = {}
         for k, r in enumerate(c.reqs):
             if not c.r_slots[k]:
                 continue
-            forced = r.id in inst.force_in
-            rr = new_row((1.0 if not r.divisible else r.amount) if forced else -math.inf,
+            forced = r.id in c.inst.force_in
+            rr = bld.row((1.0 if not r.divisible else r.amount) if forced else -math.inf,
                          1.0 if not r.divisible else r.amount, ("request", k))
             coef = r.amount if not r.divisible else 1.0
-            common = [(rr, 1.0), (link_row[c.r_group[k]], -c.r_pw[k] * coef)]
-            if (r.account_id, r.kind) in cover_row:
-                common.append((cover_row[(r.account_id, r.kind)], coef))
-            if not r.divisible and aon == "person":
-                for i, j in c.r_slots[k]:
-                    ent = common + [(cap_row[(i, j)], coef)]
-                    if cost[i] > 0 and r.kind in budget_row:
-                        ent.append((budget_row[r.kind], cost[i] * coef))
-                    if (r.account_id, j) in recv_row:
-                        ent.append((recv_row[(r.account_id, j)], coef))
-                    new_col(1, k, i, j, 0.0, 1.0, -self.eps * coef, True, ent)
-                continue
-            t = r_type[k]
-            for j in sorted({j for _, j in c.r_slots[k]}):
-                if (t, j) not in type_row:
-                    type_row[(t, j)] = new_row(-math.inf, 0.0, ("type", t, j))
-                ent = common + [(type_row[(t, j)], coef)]
-                if (r.account_id, j) in recv_row:
-                    ent.append((recv_row[(r.account_id, j)], coef))
-                ub = 1.0 if not r.divisible else r.amount
-                new_col(0, k, -1, j, 0.0, ub, 0.0, (not r.divisible) or c.pools[r.kind].integral, ent)
+            common = [(rr, 1.0), (self.link_row[c.r_group[k]], -c.r_pw[k] * coef)]
+            if (r.account_id, r.kind) in self.cover_row:
+                common.append((self.cover_row[(r.account_id, r.kind)], coef))
+            if not r.divisible and self.aon == "person":
+                self._person_columns(bld, k, coef, common)
+            else:
+                self._quarter_columns(bld, k, coef, common, type_row)
+        return type_row
+
+    def _person_columns(self, bld: _Builder, k: int, coef: float, common: list) -> None:
+        c = self.c
+        r = c.reqs[k]
+        for i, j in c.r_slots[k]:
+            ent = common + [(self.cap_row[(i, j)], coef)]
+            if c.cost[i] > 0 and r.kind in self.budget_row:
+                ent.append((self.budget_row[r.kind], c.cost[i] * coef))
+            if (r.account_id, j) in self.recv_row:
+                ent.append((self.recv_row[(r.account_id, j)], coef))
+            bld.col(1, k, i, j, 0.0, 1.0, -self.eps * coef, True, ent)
+
+    def _quarter_columns(self, bld: _Builder, k: int, coef: float, common: list, type_row: dict) -> None:
+        c = self.c
+        r = c.reqs[k]
+        t = self.r_type[k]
+        for j in sorted({j for _, j in c.r_slots[k]}):
+            if (t, j) not in type_row:
+                type_row[(t, j)] = bld.row(-math.inf, 0.0, ("type", t, j))
+            ent = common + [(type_row[(t, j)], coef)]
+            if (r.account_id, j) in self.recv_row:
+                ent.append((self.recv_row[(r.account_id, j)], coef))
+            ub = 1.0 if not r.divisible else r.amount
+            bld.col(0, k, -1, j, 0.0, ub, 0.0, (not r.divisible) or c.pools[r.kind].integral, ent)
+
+    def _flow_columns(self, bld: _Builder, type_row: dict) -> None:
+        """What each eligible person gives to a type in a quarter, against capacity and budget."""
+        c = self.c
         for (t, j), row in type_row.items():
             kind, persons = self.types[t]
             for i in persons:
-                if cap[i][j] <= EPS:
+                if c.cap[i][j] <= EPS:
                     continue
-                ent = [(row, -1.0), (cap_row[(i, j)], 1.0)]
-                if cost[i] > 0 and kind in budget_row:
-                    ent.append((budget_row[kind], cost[i]))
-                new_col(2, t, i, j, 0.0, cap[i][j], -self.eps, c.pools[kind].integral, ent)
-        self.seg_cols: list[list[int]] = []
-        for g, resp in enumerate(c.g_resp):
-            self.seg_cols.append([new_col(3, g, s, -1, 0.0, length, c.g_scale[g] * slope, False, [(link_row[g], 1.0)])
-                                  for s, (length, slope) in enumerate(resp.segments())])
-        self.r_type = r_type
-        self.kind_col = np.array(kind_col, dtype=np.int64)
-        self.c_a, self.c_b, self.c_q = (np.array(v, dtype=np.int64) for v in (c_a, c_b, c_q))
-        self.lo, self.hi = np.array(lo), np.array(hi)
-        self.obj = np.array(obj)
-        self.integ = np.array(integ, dtype=np.int64)
-        self.row_lo, self.row_hi = np.array(row_lo), np.array(row_hi)
-        self.cap_row, self.budget_row = cap_row, budget_row
-        n_col, n_row = len(lo), len(row_lo)
-        ci = np.array(cols_i, dtype=np.int64)  # already grouped by column, in column order
-        self.a_index = np.array(rows_i, dtype=np.int32)
-        self.a_value = np.array(vals, dtype=float)
+                ent = [(row, -1.0), (self.cap_row[(i, j)], 1.0)]
+                if c.cost[i] > 0 and kind in self.budget_row:
+                    ent.append((self.budget_row[kind], c.cost[i]))
+                bld.col(2, t, i, j, 0.0, c.cap[i][j], -self.eps, c.pools[kind].integral, ent)
+
+    def _arrays(self, bld: _Builder) -> None:
+        """The model as numpy arrays, the matrix column-wise as HiGHS takes it."""
+        self.kind_col = np.array(bld.kind_col, dtype=np.int64)
+        self.c_a, self.c_b, self.c_q = (np.array(v, dtype=np.int64) for v in (bld.c_a, bld.c_b, bld.c_q))
+        self.lo, self.hi = np.array(bld.lo), np.array(bld.hi)
+        self.obj = np.array(bld.obj)
+        self.integ = np.array(bld.integ, dtype=np.int64)
+        self.row_lo, self.row_hi = np.array(bld.row_lo), np.array(bld.row_hi)
+        n_col, n_row = len(bld.lo), len(bld.row_lo)
+        ci = np.array(bld.cols_i, dtype=np.int64)  # already grouped by column, in column order
+        self.a_index = np.array(bld.rows_i, dtype=np.int32)
+        self.a_value = np.array(bld.vals, dtype=float)
         self.a_start = np.searchsorted(ci, np.arange(n_col + 1)).astype(np.int32)
         self.n_col, self.n_row = n_col, n_row
-        self.is_aon = np.array([kind in (0, 1) and not c.reqs[a].divisible
-                                for kind, a in zip(kind_col, c_a)], dtype=bool)
+        self.is_aon = np.array([kind in (0, 1) and not self.c.reqs[a].divisible
+                                for kind, a in zip(bld.kind_col, bld.c_a)], dtype=bool)
 
     def highs(self, relax=False, fix=None):
         import highspy
