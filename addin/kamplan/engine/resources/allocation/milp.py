@@ -183,30 +183,15 @@ class Milp:
                                 for kind, a in zip(bld.kind_col, bld.c_a)], dtype=bool)
 
     def highs(self, relax=False, fix=None):
-        import highspy
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.n_col, self.n_row
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = self.obj
+        """The model passed to a HiGHS instance; ``relax``: as an LP; ``fix``: (columns, values) held fixed."""
         lo, hi = self.lo.copy(), self.hi.copy()
         if fix is not None:
             idx, v = fix
             lo[idx] = v
             hi[idx] = v
-        lp.col_lower_, lp.col_upper_ = lo, hi
-        lp.row_lower_, lp.row_upper_ = self.row_lo, self.row_hi
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = self.a_start
-        lp.a_matrix_.index_ = self.a_index
-        lp.a_matrix_.value_ = self.a_value
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n_col, self.n_row
-        if not relax and self.integ.any():
-            lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
-                               for v in self.integ]
-        h.passModel(lp)
-        return h
+        integral = self.integ if not relax and self.integ.any() else None
+        return _maximise(self.obj, lo, hi, self.row_lo, self.row_hi, self.a_start, self.a_index, self.a_value,
+                         integral)
 
     def vector(self, rows) -> np.ndarray:
         """Column values of (request, person, quarter index, amount) rows, e.g. the greedy's."""
@@ -236,7 +221,33 @@ class Milp:
                 ) -> list[tuple[int, int, int, float]]:
         """Named people from a solution: all-or-nothing first (best fit), then divisible flows.
 
-        ``relaxed``: an LP solution; fractions of all-or-nothing requests are kept as amounts."""
+        ``relaxed``: an LP solution; fractions of all-or-nothing requests are kept as amounts.
+        What does not pack is repacked per quarter and pool (``_repack``) within ``until``."""
+        out, flow, need = self._solution_parts(x, relaxed)
+        free, budget_left = self._unused(flow)
+        dropped: set[tuple[int, str]] = set()
+        for key, items in sorted(need.items(), key=lambda kv: kv[0][1]):
+            left = flow.get(key, {})
+            items.sort(key=lambda kv: (self.c.reqs[kv[0]].divisible, -kv[1], kv[0]))
+            for k, amt in items:
+                r = self.c.reqs[k]
+                if not r.divisible and not relaxed:
+                    row = self._one_person(k, amt, key, left, free, budget_left)
+                    if row is None:
+                        dropped.add((key[1], r.kind))  # repacked below
+                    else:
+                        out.append(row)
+                else:
+                    out += _share_flow(k, amt, key[1], left)
+        todo = sorted(dropped)
+        for n, (j, kind) in enumerate(todo):
+            left_s = 1.0 if until is None else (until - time.perf_counter()) / (len(todo) - n)
+            out = self._repack(out, need, j, kind, time_limit=min(1.0, max(0.1, left_s)))
+        return out
+
+    def _solution_parts(self, x: np.ndarray, relaxed: bool):
+        """From the column values: rows of all-or-nothing requests on named people, the flows
+        (type, quarter) -> person -> units, and the requests drawing on each flow with their amounts."""
         c = self.c
         vals = x if relaxed else np.where(self.integ == 1, np.round(x), x)
         out = []
@@ -253,8 +264,12 @@ class Milp:
                 r = c.reqs[a]
                 amt = v * r.amount if not r.divisible and relaxed else r.amount if not r.divisible else v
                 need.setdefault((self.r_type[a], q), []).append((a, amt))
-        # capacity no flow uses, and budget no flow spends: all-or-nothing requests that do not fit
-        # into one person's share of their type's flow may top it up from there
+        return out, flow, need
+
+    def _unused(self, flow) -> tuple[dict, dict]:
+        """Capacity no flow uses, and budget no flow spends: all-or-nothing requests that do not fit
+        into one person's share of their type's flow may top it up from there."""
+        c = self.c
         free = {}
         spent: dict[str, float] = {}
         for (t, j), per in flow.items():
@@ -264,51 +279,36 @@ class Milp:
                 spent[kind] = spent.get(kind, 0.0) + v * c.cost[i]
         budget_left = {k: (p.budget - spent.get(k, 0.0) if p.budget is not None else math.inf)
                        for k, p in c.pools.items()}
-        dropped: set[tuple[int, str]] = set()
-        for key, items in sorted(need.items(), key=lambda kv: kv[0][1]):
-            left = flow.get(key, {})
-            items.sort(key=lambda kv: (c.reqs[kv[0]].divisible, -kv[1], kv[0]))
-            for k, amt in items:
-                r = c.reqs[k]
-                if not r.divisible and not relaxed:
-                    j = key[1]
-                    fit = [i for i, v in left.items() if v >= amt - 1e-6]
-                    if fit:
-                        i = min(fit, key=lambda i: (left[i], i))
-                        left[i] -= amt
-                        out.append((k, i, j, amt))
-                        continue
-                    top = [i for i in self.types[key[0]][1] if
-                           left.get(i, 0.0) + free.get((i, j), c.cap[i][j]) >= amt - 1e-6 and
-                           c.cost[i] * (amt - left.get(i, 0.0)) <= budget_left[r.kind] + 1e-6]
-                    if not top:
-                        dropped.add((j, r.kind))  # repacked below
-                        continue
-                    i = max(top, key=lambda i: (left.get(i, 0.0), -i))
-                    extra = amt - left.get(i, 0.0)
-                    left[i] = 0.0
-                    free[(i, j)] = free.get((i, j), c.cap[i][j]) - extra
-                    budget_left[r.kind] -= c.cost[i] * extra
-                    out.append((k, i, j, amt))
-                    continue
-                for i in sorted(left):
-                    if amt <= 1e-6:
-                        break
-                    take = min(amt, left[i])
-                    if take > 1e-6:
-                        left[i] -= take
-                        amt -= take
-                        out.append((k, i, key[1], take))
-        todo = sorted(dropped)
-        for n, (j, kind) in enumerate(todo):
-            left_s = 1.0 if until is None else (until - time.perf_counter()) / (len(todo) - n)
-            out = self._repack(out, need, j, kind, time_limit=min(1.0, max(0.1, left_s)))
-        return out
+        return free, budget_left
+
+    def _one_person(self, k: int, amt: float, key: tuple[int, int], left: dict, free: dict,
+                    budget_left: dict) -> tuple[int, int, int, float] | None:
+        """An all-or-nothing request on one person: the tightest share of the flow that fits it, else
+        the fullest share topped up from unused capacity and budget; None when nobody can take it."""
+        c = self.c
+        r = c.reqs[k]
+        j = key[1]
+        fit = [i for i, v in left.items() if v >= amt - 1e-6]
+        if fit:
+            i = min(fit, key=lambda i: (left[i], i))
+            left[i] -= amt
+            return k, i, j, amt
+        top = [i for i in self.types[key[0]][1] if
+               left.get(i, 0.0) + free.get((i, j), c.cap[i][j]) >= amt - 1e-6 and
+               c.cost[i] * (amt - left.get(i, 0.0)) <= budget_left[r.kind] + 1e-6]
+        if not top:
+            return None
+        i = max(top, key=lambda i: (left.get(i, 0.0), -i))
+        extra = amt - left.get(i, 0.0)
+        left[i] = 0.0
+        free[(i, j)] = free.get((i, j), c.cap[i][j]) - extra
+        budget_left[r.kind] -= c.cost[i] * extra
+        return k, i, j, amt
 
     def _repack(self, rows, need, j: int, kind: str, time_limit: float = 1.0):
         """Pack quarter j of one pool again as a small MILP: every request keeps its amount (or is
-        dropped), all-or-nothing on one person, people's capacity and the pool's budget hold."""
-        import highspy
+        dropped), all-or-nothing on one person, people's capacity and the pool's budget hold.
+        The new packing replaces the old one only when it places more weighted support."""
         c = self.c
         items = [(k, amt) for (t, q), its in need.items() if q == j and self.types[t][0] == kind for k, amt in its]
         mine = [row for row in rows if row[2] == j and c.reqs[row[0]].kind == kind]
@@ -316,10 +316,46 @@ class Milp:
         pool = c.pools[kind]
         budget = math.inf if pool.budget is None else \
             pool.budget - sum(a * c.cost[i] for k, i, _, a in others if c.reqs[k].kind == kind)
-        cols, lo, hi, obj, integ, ent = [], [], [], [], [], []
-        persons = sorted({i for k, _ in items for i, jj in c.r_slots[k] if jj == j})
-        prow = {i: n for n, i in enumerate(persons)}
-        n_rows = len(persons) + 1 + len(items)
+        small = _Repacking(c, items, j, pool.integral)
+        if not small.cols:
+            return rows
+        x = small.solve(budget, time_limit)
+        if x is None:
+            return rows
+        new = []
+        for (k, i, aon_amt), v in zip(small.cols, x):
+            v = float(round(v)) if (aon_amt is not None or pool.integral) else float(v)
+            if v > 1e-6:
+                new.append((k, i, j, aon_amt if aon_amt is not None else v))
+        weight = lambda rs: sum(a * (c.g_scale[c.r_group[k]] * c.r_pw[k] + 1.0) for k, _, _, a in rs)
+        return others + new if weight(new) > weight(mine) + 1e-9 else rows
+
+
+def _share_flow(k: int, amt: float, j: int, left: dict) -> list[tuple[int, int, int, float]]:
+    """A divisible request drawn from the people's shares of its type's flow, in person order."""
+    out = []
+    for i in sorted(left):
+        if amt <= 1e-6:
+            break
+        take = min(amt, left[i])
+        if take > 1e-6:
+            left[i] -= take
+            amt -= take
+            out.append((k, i, j, take))
+    return out
+
+
+class _Repacking:
+    """The small MILP of one quarter and pool: a column per (request, eligible person), rows for
+    the people's capacity, the budget and each request's amount; value per unit weighted by
+    priority and account value (+1, so any placed unit counts)."""
+
+    def __init__(self, c: Compiled, items: list[tuple[int, float]], j: int, integral_pool: bool):
+        self.c, self.items, self.j = c, items, j
+        self.cols, self.lo, self.hi, self.obj, self.integ, self.ent = [], [], [], [], [], []
+        self.persons = sorted({i for k, _ in items for i, jj in c.r_slots[k] if jj == j})
+        prow = {i: n for n, i in enumerate(self.persons)}
+        n_p = len(self.persons)
         for n, (k, amt) in enumerate(items):
             r = c.reqs[k]
             w = c.g_scale[c.r_group[k]] * c.r_pw[k] + 1.0
@@ -327,50 +363,56 @@ class Milp:
                 if jj != j:
                     continue
                 aon = not r.divisible
-                cols.append((k, i, amt if aon else None))
-                lo.append(0.0)
-                hi.append(1.0 if aon else amt)
-                obj.append(w * (amt if aon else 1.0))
-                integ.append(aon or pool.integral)
+                self.cols.append((k, i, amt if aon else None))
+                self.lo.append(0.0)
+                self.hi.append(1.0 if aon else amt)
+                self.obj.append(w * (amt if aon else 1.0))
+                self.integ.append(aon or integral_pool)
                 coef = amt if aon else 1.0
-                ent.append([(prow[i], coef), (len(persons), c.cost[i] * coef), (len(persons) + 1 + n, 1.0)])
-        if not cols:
-            return rows
+                self.ent.append([(prow[i], coef), (n_p, c.cost[i] * coef), (n_p + 1 + n, 1.0)])
+
+    def solve(self, budget: float, time_limit: float) -> np.ndarray | None:
+        """The column values, or None when HiGHS finds no solution."""
+        c = self.c
         start, index, value = [0], [], []
-        for e in ent:
+        for e in self.ent:
             for row, v in e:
                 index.append(row)
                 value.append(v)
             start.append(len(index))
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        n_rows = len(self.persons) + 1 + len(self.items)
+        row_hi = np.array([c.cap[i][self.j] for i in self.persons] + [budget] +
+                          [1.0 if not c.reqs[k].divisible else amt for k, amt in self.items])
+        h = _maximise(np.array(self.obj), np.array(self.lo), np.array(self.hi), np.full(n_rows, -math.inf), row_hi,
+                      np.array(start, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value), self.integ)
         h.setOptionValue("time_limit", float(time_limit))
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cols), n_rows
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array(obj), np.array(lo), np.array(hi)
-        lp.row_lower_ = np.full(n_rows, -math.inf)
-        lp.row_upper_ = np.array([c.cap[i][j] for i in persons] + [budget] +
-                                 [1.0 if not c.reqs[k].divisible else amt for k, amt in items])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(value)
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cols), n_rows
-        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integ]
-        h.passModel(lp)
         h.run()
         sol = h.getSolution()
-        if not sol.value_valid:
-            return rows
-        x = np.asarray(sol.col_value)
-        new = []
-        for (k, i, aon_amt), v in zip(cols, x):
-            v = float(round(v)) if (aon_amt is not None or pool.integral) else float(v)
-            if v > 1e-6:
-                new.append((k, i, j, aon_amt if aon_amt is not None else v))
-        weight = lambda rs: sum(a * (c.g_scale[c.r_group[k]] * c.r_pw[k] + 1.0) for k, _, _, a in rs)
-        return others + new if weight(new) > weight(mine) + 1e-9 else rows
+        return np.asarray(sol.col_value) if sol.value_valid else None
+
+
+def _maximise(obj, lo, hi, row_lo, row_hi, start, index, value, integral=None):
+    """A HiGHS instance holding max obj.x, lo <= x <= hi, row_lo <= A x <= row_hi (A column-wise);
+    ``integral``: per column, whether it is an integer (None: an LP)."""
+    import highspy
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(obj), len(row_lo)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = obj
+    lp.col_lower_, lp.col_upper_ = lo, hi
+    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(obj), len(row_lo)
+    if integral is not None:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
+                           for v in integral]
+    h.passModel(lp)
+    return h
 
 
 def aon_mode(c: Compiled, aon: str) -> str:
