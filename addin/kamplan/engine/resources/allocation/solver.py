@@ -41,43 +41,20 @@ def solve(instance: Instance, time_limit: float = 5.0, mip_gap: float = 1e-4, wa
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     if threads:
         h.setOptionValue("threads", int(threads))
-    greedy_obj = math.nan
-    if gst is not None:
-        greedy_obj = total_value(c, gst.rows)
-        if not any(p.is_error for p in gst.problems):
-            import highspy
-            sol = highspy.HighsSolution()
-            sol.col_value = m.vector(gst.rows)
-            sol.value_valid = True
-            h.setSolution(sol)
+    greedy_obj = _warm_start(h, c, m, gst)
     h.run()
     status = _STATUS.get(h.modelStatusToString(h.getModelStatus()), h.modelStatusToString(h.getModelStatus()))
     info = h.getInfo()
     if status == "infeasible":
         return infeasible(c, c.problems + [_why_infeasible(c)], t0)
-    sol = h.getSolution()
-    has = (info.primal_solution_status == 2 and sol.value_valid) or m.n_col == 0
-    if has:
-        rows = m.rows_of(np.asarray(sol.col_value), relaxed=relax, until=t0 + time_limit)
-    else:
-        rows = gst.rows if gst is not None else []
-    if relax or not m.integ.any():  # an LP: its optimum is the bound
-        bound = (info.objective_function_value if m.n_col else 0.0) + m.eps * m.total_cap \
-            if status == "optimal" else math.inf
-    if relax:
-        method, status = "lp", "lp" if status == "optimal" else status
-    else:
-        if m.integ.any():
-            db = info.mip_dual_bound
-            bound = db + m.eps * m.total_cap if math.isfinite(db) else math.inf
-        method = "milp"
+    has, rows = _solution_rows(h, m, info, relax, gst, t0 + time_limit)
+    bound = _bound(m, info, status, relax)
+    method, status = ("lp", "lp" if status == "optimal" else status) if relax else ("milp", status)
     alloc = allocation_from_rows(c, rows, status if has or gst is None else "greedy", method, bound,
-                        time.perf_counter() - t0)
-    if gst is not None and not math.isnan(greedy_obj) and greedy_obj > alloc.objective + 1e-9 \
-            and not any(p.is_error for p in gst.problems):
+                                 time.perf_counter() - t0)
+    if _greedy_is_better(gst, greedy_obj, alloc):
         alloc = allocation_from_rows(c, gst.rows, status, method, bound, time.perf_counter() - t0)
-    if has and not relax and m.aon == "quarter" and status == "optimal" \
-            and alloc.objective < info.objective_function_value - 1e-6 * abs(info.objective_function_value) - 1e-6:
+    if has and not relax and m.aon == "quarter" and status == "optimal" and _lost_in_packing(alloc, info):
         alloc.status = "feasible"  # an all-or-nothing request did not pack onto one person: not proven optimal
     alloc.greedy_objective = greedy_obj
     alloc.nodes = max(int(info.mip_node_count), 0) if not relax else 0
@@ -85,6 +62,48 @@ def solve(instance: Instance, time_limit: float = 5.0, mip_gap: float = 1e-4, wa
     alloc.unmet = explain_unmet(instance, alloc, _compiled=c)
     alloc.seconds = time.perf_counter() - t0
     return alloc
+
+
+def _warm_start(h, c: Compiled, m: Milp, gst) -> float:
+    """Give HiGHS the greedy solution (when the greedy met every rule); returns the greedy's value."""
+    if gst is None:
+        return math.nan
+    if not any(p.is_error for p in gst.problems):
+        import highspy
+        sol = highspy.HighsSolution()
+        sol.col_value = m.vector(gst.rows)
+        sol.value_valid = True
+        h.setSolution(sol)
+    return total_value(c, gst.rows)
+
+
+def _solution_rows(h, m: Milp, info, relax: bool, gst, until: float) -> tuple[bool, list]:
+    """Whether HiGHS found a solution, and the rows on named people: its solution's, else the greedy's."""
+    sol = h.getSolution()
+    has = (info.primal_solution_status == 2 and sol.value_valid) or m.n_col == 0
+    if has:
+        return has, m.rows_of(np.asarray(sol.col_value), relaxed=relax, until=until)
+    return has, gst.rows if gst is not None else []
+
+
+def _greedy_is_better(gst, greedy_obj: float, alloc: Allocation) -> bool:
+    return gst is not None and not math.isnan(greedy_obj) and greedy_obj > alloc.objective + 1e-9 \
+        and not any(p.is_error for p in gst.problems)
+
+
+def _lost_in_packing(alloc: Allocation, info) -> bool:
+    """The allocation on named people is worth less than the solver's optimum."""
+    return alloc.objective < info.objective_function_value - 1e-6 * abs(info.objective_function_value) - 1e-6
+
+
+def _bound(m: Milp, info, status: str, relax: bool) -> float:
+    """The proven upper bound: an LP's optimum, else the MILP's dual bound (inf when there is none),
+    plus the tiny costs the model charges per unit."""
+    if relax or not m.integ.any():
+        return (info.objective_function_value if m.n_col else 0.0) + m.eps * m.total_cap \
+            if status == "optimal" else math.inf
+    db = info.mip_dual_bound
+    return db + m.eps * m.total_cap if math.isfinite(db) else math.inf
 
 
 def _precheck(c: Compiled) -> list[Problem]:
