@@ -57,6 +57,12 @@ Functions (all take an ``Instance`` and return new data):
 person_id, quarter, amount, cost); ``Allocation.given`` maps request id -> units given.
 Infeasible rule sets come back as ``status == "infeasible"`` with ``problems`` (``Problem``s
 saying which rule cannot hold and what to change); nothing raises on bad data.
+
+Layout: ``model`` (the data above), ``compiled`` (the indexed form every method shares, and
+``all_requests``: the requests a run sees, coverage ones included), ``state`` (support given so
+far), ``heuristic`` (greedy), ``milp`` (the flow model, HiGHS, packing onto people), ``solver``
+(``solve``), ``explanations`` (``explain_unmet``), ``marginal`` (``marginal_values``), ``outcome``
+(an ``Allocation`` from rows), ``instances`` (from the config; synthetic).  Import from this package.
 """
 from kamplan.engine.resources.allocation.compiled import all_requests
 from kamplan.engine.resources.allocation.explanations import explain_unmet
