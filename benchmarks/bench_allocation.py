@@ -28,7 +28,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from kamplan.engine.resources.allocation import _Compiled, _Milp, _aon_mode, generate_instance, greedy, solve
+from kamplan.engine.resources.allocation import generate_instance, greedy, solve
+from kamplan.engine.resources.allocation.compiled import Compiled as _Compiled
+from kamplan.engine.resources.allocation.milp import Milp as _Milp, aon_mode as _aon_mode
 
 
 def run(sizes, limits, seed, threads):

@@ -252,8 +252,8 @@ def test_generated_instance_solves_with_a_small_gap():
 
 
 def _all_requests(i, alloc):
-    from kamplan.engine.resources.allocation import _Compiled
-    return _Compiled(i).reqs
+    from kamplan.engine.resources.allocation import all_requests
+    return all_requests(i)
 
 
 def test_instance_from_config_models():

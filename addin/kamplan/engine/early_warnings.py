@@ -54,55 +54,86 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     rev = h[(h["qi"] > now - 4) & (h["qi"] <= now)].groupby("account_id")["revenue"].sum()
     known = set(h["account_id"]) | set(account_reps)
     flags: dict[str, list[tuple[str, str]]] = {a: [] for a in known}
-
-    def v(acc, qi):
-        return float(vol.get((acc, qi), 0.0))
-
-    has = set(vol.index.get_level_values("qi"))
-    for acc in known:
-        cur, ly = v(acc, now), v(acc, now - 4)
-        if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
-            flags[acc].append(("yoy-decline", f"volume {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
-                                              f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})"))
-        n = rules.trend_quarters
-        steps = range(now - n, now + 1)
-        if all(q in has and (q - 4) in has for q in steps):
-            mat = [sum(v(acc, q - k) for k in range(4)) for q in steps]
-            if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
-                flags[acc].append(("falling-trend", f"moving annual volume fell {n} quarters in a row: "
-                                   + " → ".join(f"{m:,.1f}" for m in mat) + f"{u} ({_label(now - n)} to {_label(now)})"))
+    found = [*_volume_drift(vol, known, now, rules, u)]
     if targets is not None and len(targets):
-        tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")["volume"].sum()
-        for acc, t in tq.items():
-            cur = v(acc, now)
-            if t > 0 and cur < t * (1 - rules.plan_shortfall):
-                flags.setdefault(acc, []).append(
-                    ("below-plan", f"volume {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} ({cur / t - 1:+.0%})"))
+        found += _below_plan(vol, targets, quarter, now, rules, u)
     if plan_visits is not None and len(plan_visits):
-        pv = plan_visits[plan_visits["quarter"].astype(int) == quarter].groupby("account_id")["rep_visits"].sum()
-        made = visits_made or {}
-        for acc, planned in pv.items():
-            m = float(made.get(acc, 0.0))
-            if planned > 0 and m < planned * rules.visit_ratio:
-                flags.setdefault(acc, []).append(
-                    ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}"))
+        found += _few_visits(plan_visits, visits_made or {}, quarter, now, rules)
     if open_complaints is not None and len(open_complaints):
-        for acc, g in open_complaints.groupby("account_id"):
-            oldest = min(g["date"])
-            flags.setdefault(acc, []).append(
-                ("open-complaints", f"{len(g)} open complaint(s), the oldest since {oldest}"))
+        found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}"))
+                  for acc, g in open_complaints.groupby("account_id")]
     if customer_purchases is not None and len(customer_purchases):
-        cp = customer_purchases.assign(qi=quarter_index(customer_purchases["year"].astype(int),
-                                                        customer_purchases["quarter"].astype(int)))
-        total = cp.groupby(["account_id", "qi"])["total_volume"].sum()
-        for acc in set(cp["account_id"]):
-            t_now, t_ly = float(total.get((acc, now), np.nan)), float(total.get((acc, now - 4), np.nan))
-            if t_now > 0 and t_ly > 0:
-                s_now, s_ly = v(acc, now) / t_now, v(acc, now - 4) / t_ly
-                if s_ly - s_now > rules.share_drop:
-                    flags.setdefault(acc, []).append(
-                        ("lost-share", f"share of the customer's purchases {s_now:.0%} in {_label(now)} vs "
-                                       f"{s_ly:.0%} in {_label(now - 4)}"))
+        found += _lost_share(vol, customer_purchases, now, rules)
+    for acc, flag in found:
+        flags.setdefault(acc, []).append(flag)
+    return _ranked(flags, rev, rules, account_reps)
+
+
+Found = list[tuple[str, tuple[str, str]]]  # (account, (flag code, evidence))
+
+
+def _volume(vol: pd.Series, acc: str, qi: int) -> float:
+    return float(vol.get((acc, qi), 0.0))
+
+
+def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str) -> Found:
+    """``yoy-decline`` and ``falling-trend`` from the accounts' own volume history."""
+    has = set(vol.index.get_level_values("qi"))
+    out = []
+    n = rules.trend_quarters
+    steps = range(now - n, now + 1)
+    for acc in known:
+        cur, ly = _volume(vol, acc, now), _volume(vol, acc, now - 4)
+        if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
+            out.append((acc, ("yoy-decline", f"volume {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
+                                             f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})")))
+        if all(q in has and (q - 4) in has for q in steps):
+            mat = [sum(_volume(vol, acc, q - k) for k in range(4)) for q in steps]
+            if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
+                out.append((acc, ("falling-trend", f"moving annual volume fell {n} quarters in a row: "
+                                  + " → ".join(f"{m:,.1f}" for m in mat) + f"{u} ({_label(now - n)} to {_label(now)})")))
+    return out
+
+
+def _below_plan(vol: pd.Series, targets: pd.DataFrame, quarter: int, now: int, rules, u: str) -> Found:
+    tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")["volume"].sum()
+    out = []
+    for acc, t in tq.items():
+        cur = _volume(vol, acc, now)
+        if t > 0 and cur < t * (1 - rules.plan_shortfall):
+            out.append((acc, ("below-plan", f"volume {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} "
+                                            f"({cur / t - 1:+.0%})")))
+    return out
+
+
+def _few_visits(plan_visits: pd.DataFrame, made: Mapping[str, float], quarter: int, now: int, rules) -> Found:
+    pv = plan_visits[plan_visits["quarter"].astype(int) == quarter].groupby("account_id")["rep_visits"].sum()
+    out = []
+    for acc, planned in pv.items():
+        m = float(made.get(acc, 0.0))
+        if planned > 0 and m < planned * rules.visit_ratio:
+            out.append((acc, ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}")))
+    return out
+
+
+def _lost_share(vol: pd.Series, customer_purchases: pd.DataFrame, now: int, rules) -> Found:
+    cp = customer_purchases.assign(qi=quarter_index(customer_purchases["year"].astype(int),
+                                                    customer_purchases["quarter"].astype(int)))
+    total = cp.groupby(["account_id", "qi"])["total_volume"].sum()
+    out = []
+    for acc in set(cp["account_id"]):
+        t_now, t_ly = float(total.get((acc, now), np.nan)), float(total.get((acc, now - 4), np.nan))
+        if t_now > 0 and t_ly > 0:
+            s_now, s_ly = _volume(vol, acc, now) / t_now, _volume(vol, acc, now - 4) / t_ly
+            if s_ly - s_now > rules.share_drop:
+                out.append((acc, ("lost-share", f"share of the customer's purchases {s_now:.0%} in {_label(now)} vs "
+                                                f"{s_ly:.0%} in {_label(now - 4)}")))
+    return out
+
+
+def _ranked(flags: dict[str, list[tuple[str, str]]], rev: pd.Series, rules,
+            account_reps: Mapping[str, str]) -> pd.DataFrame:
+    """Accounts with a flag and at least ``min_revenue`` at risk, by revenue at risk, then flags, then id."""
     rows = []
     for acc, found in flags.items():
         if not found:

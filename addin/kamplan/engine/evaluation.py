@@ -384,26 +384,30 @@ def suggest_class_changes(classes: Mapping[str, str], revenue: pd.DataFrame, war
         t, a, ly = (float(rev.at[acc, c]) for c in ("target", "actual", "last_year"))
         att = float(attainment(a, t))
         growth = a / ly - 1.0 if ly > 0 else np.nan
-        n_warn = int(warned.get(acc, 0))
-        up = not np.isnan(att) and att >= rules.promote_attainment and (
-            np.isnan(growth) or growth >= rules.promote_growth)
-        declining = not np.isnan(growth) and growth <= -rules.demote_decline
-        low = not np.isnan(att) and att < rules.demote_attainment
-        new, why = None, ""
-        if cls == "develop" and up:
-            new, why = "key", f"attainment {att:.0%}" + ("" if np.isnan(growth) else f", growth {growth:+.0%}")
-        elif cls == "key" and (low or declining or n_warn >= 2):
-            parts = ([f"attainment {att:.0%}"] if low else []) + ([f"growth {growth:+.0%}"] if declining else []) \
-                + ([f"{n_warn} early warnings"] if n_warn >= 2 else [])
-            new, why = "watch", ", ".join(parts)
-        elif cls == "watch" and declining:
-            new, why = "drop", f"still declining: growth {growth:+.0%}"
-        elif cls == "watch" and not np.isnan(att) and att >= 1.0 and n_warn == 0:
-            new, why = "key", f"recovered: attainment {att:.0%}, no warnings"
-        elif cls == "drop" and up:
-            new, why = "develop", f"grew again: attainment {att:.0%}" + (
-                "" if np.isnan(growth) else f", growth {growth:+.0%}")
+        new, why = _class_change(cls, att, growth, int(warned.get(acc, 0)), rules)
         if new is not None:
             rows.append({"account_id": acc, "cls": cls, "suggested": new, "attainment": att, "growth": growth,
                          "reason": why})
     return pd.DataFrame(rows, columns=["account_id", "cls", "suggested", "attainment", "growth", "reason"])
+
+
+def _class_change(cls: str, att: float, growth: float, n_warn: int, rules) -> tuple[str | None, str]:
+    """The suggested class and why (None: the class stays), by the rules of ``suggest_class_changes``."""
+    up = not np.isnan(att) and att >= rules.promote_attainment and (
+        np.isnan(growth) or growth >= rules.promote_growth)
+    declining = not np.isnan(growth) and growth <= -rules.demote_decline
+    low = not np.isnan(att) and att < rules.demote_attainment
+    grown = "" if np.isnan(growth) else f", growth {growth:+.0%}"
+    if cls == "develop" and up:
+        return "key", f"attainment {att:.0%}" + grown
+    if cls == "key" and (low or declining or n_warn >= 2):
+        parts = ([f"attainment {att:.0%}"] if low else []) + ([f"growth {growth:+.0%}"] if declining else []) \
+            + ([f"{n_warn} early warnings"] if n_warn >= 2 else [])
+        return "watch", ", ".join(parts)
+    if cls == "watch" and declining:
+        return "drop", f"still declining: growth {growth:+.0%}"
+    if cls == "watch" and not np.isnan(att) and att >= 1.0 and n_warn == 0:
+        return "key", f"recovered: attainment {att:.0%}, no warnings"
+    if cls == "drop" and up:
+        return "develop", f"grew again: attainment {att:.0%}" + grown
+    return None, ""

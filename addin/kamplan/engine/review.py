@@ -486,6 +486,191 @@ class Segmentation:
         return {c: int(vc.get(c, 0)) for c in CLASS_IDS}
 
 
+def _reasons(classes: pd.DataFrame, by_id: dict, rules: SegmentationRules, language: str,
+             class_names: dict[str, str] | None) -> list[str]:
+    """The class reasons, in words, of the rows of ``classes`` (cls, rule, rule_values, skipped)."""
+    return [reason_text(by_id.get(r), v, s, rules.default_class, language, class_names)
+            for r, v, s in zip(classes["rule"], classes["rule_values"], classes["skipped"])]
+
+
+def _add_rule_classes(met: pd.DataFrame, classes: pd.DataFrame, reasons: list[str]) -> None:
+    """The class the rules give, with the rule, its values, the skipped rules and the reason."""
+    met["computed_class"] = classes["cls"].to_numpy()
+    met["rule"] = classes["rule"].to_numpy()
+    met["rule_values"] = classes["rule_values"].to_numpy()
+    met["skipped"] = classes["skipped"].to_numpy()
+    met["reason"] = reasons
+
+
+def _add_own_shares(met: pd.DataFrame) -> None:
+    """Shares of volume, revenue and gross margin in the ranking's order, and their own ranks."""
+    order = met.index
+    for col, short in (("volume", "volume"), ("revenue", "revenue"), ("gross_margin", "gm")):
+        x = met[col].to_numpy(dtype="float64")
+        total = x.sum()
+        met[f"{short}_share"] = x / total if total > 0 else np.nan
+        met[f"{short}_cum"] = np.cumsum(x) / total if total > 0 else np.nan
+        own = pd.DataFrame({"id": np.asarray(order, dtype=object), "x": x})
+        own = own.sort_values(["x", "id"], ascending=[False, True], kind="mergesort")
+        met[f"{short}_rank"] = pd.Series(np.arange(1, len(own) + 1), index=own["id"].to_numpy()).reindex(order)\
+            .to_numpy()
+
+
+def _add_config_facts(met: pd.DataFrame, accounts: pd.DataFrame | None, base_ids: list) -> np.ndarray:
+    """Name, rep, region and config class from the config's account list; returns which accounts are in it."""
+    order = met.index
+    info = accounts.set_index("account_id") if accounts is not None and len(accounts) else None
+    for col in ("name", "rep", "region", "config_class"):
+        if info is not None and col in info.columns:
+            met[col] = info[col].reindex(order).to_numpy(dtype=object)
+        else:
+            met[col] = None
+    in_config = np.isin(np.asarray(order, dtype=object), np.asarray(base_ids, dtype=object))
+    met["in_config"] = in_config
+    met.loc[~in_config, "name"] = np.asarray(order, dtype=object)[~in_config]
+    return in_config
+
+
+def _add_overrides(met: pd.DataFrame, overrides: pd.DataFrame | None, problems: list[Problem]) -> None:
+    """The VP's overrides of the accounts in this review (overrides of other accounts: a problem)."""
+    order = met.index
+    for col in ("override_class", "override_reason", "override_by", "override_at"):
+        met[col] = None
+    if overrides is None or not len(overrides):
+        return
+    ov = overrides.drop_duplicates("account_id", keep="last").set_index("account_id")
+    stray = sorted(set(ov.index) - set(order))
+    if stray:
+        problems.append(warning("override-account-unknown",
+                                f"overrides for {len(stray)} account(s) that are not in this review: "
+                                f"{', '.join(map(str, stray[:5]))}",
+                                "they are kept in the store; the accounts have no sales and are not in the config"))
+    ov = ov[ov.index.isin(order)]
+    for src, dst in (("class", "override_class"), ("reason", "override_reason"), ("by", "override_by"),
+                     ("at", "override_at")):
+        if src in ov.columns:
+            s = pd.Series(met[dst].to_numpy(dtype=object), index=order)
+            s.loc[ov.index] = ov[src].to_numpy(dtype=object)
+            met[dst] = s.to_numpy(dtype=object)
+
+
+def _add_effective_class(met: pd.DataFrame, language: str) -> np.ndarray:
+    """The class that counts: the override, else the computed one; returns which accounts are overridden."""
+    has_override = np.array([isinstance(c, str) and c in CLASS_ORDER for c in met["override_class"]], dtype=bool)
+    met["class"] = np.where(has_override, met["override_class"].to_numpy(dtype=object),
+                            met["computed_class"].to_numpy(dtype=object))
+    met["class_source"] = np.where(has_override, "override", "rules")
+    met["class_reason"] = [override_text(b, r, language) if o else why for o, b, r, why in
+                           zip(has_override, met["override_by"], met["override_reason"], met["reason"])]
+    return has_override
+
+
+def _computed_previous(history: pd.DataFrame, rules: SegmentationRules, prev_period: Period, base_ids: list,
+                       judgements: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Last year's classes computed from the history with the same rules (accounts active then only),
+    and their rule table; (None, None) without history in that period."""
+    if not in_period(history, prev_period).any():
+        return None, None
+    pev = evaluate(history, rules, prev_period, base_ids, judgements)
+    active = (pev.metrics[["volume", "revenue", "gross_margin", "cost_to_serve", "visits"]] != 0).any(axis=1)
+    pev.metrics, pev.classes = pev.metrics[active], pev.classes[active.to_numpy()]
+    previous = pd.DataFrame({
+        "account_id": pev.metrics.index.to_numpy(dtype=object),
+        "class": pev.classes["cls"].to_numpy(dtype=object), "reason": None, "source": "computed"})
+    return previous, pev.classes
+
+
+def _add_movement(met: pd.DataFrame, mv: pd.DataFrame) -> np.ndarray:
+    """Last year's class and the change per account; returns the idle accounts (no class then, no sales now)."""
+    order = met.index
+    prev_map = mv.set_index("account_id")
+    met["previous_class"] = prev_map["previous_class"].reindex(order).to_numpy(dtype=object)
+    met["previous_source"] = prev_map["previous_source"].reindex(order).to_numpy(dtype=object)
+    change = prev_map["change"].reindex(order).to_numpy(dtype=object)
+    idle = (change == "new") & (met["measure"].to_numpy() == 0)
+    change[idle] = "none"  # no class last year and no sales now: nothing moved
+    met["change"] = change
+    return idle
+
+
+def _add_flags(met: pd.DataFrame, rules: SegmentationRules, cand_set: set, in_config: np.ndarray,
+               has_override: np.ndarray) -> None:
+    pm = rules.profitability.unprofitable_margin
+    margin = met["profit_margin"].to_numpy(dtype="float64")
+    profit = met["profit"].to_numpy(dtype="float64")
+    unprofitable = np.where(np.isnan(margin), profit < 0, margin < pm)
+    big = met["big"].to_numpy() > 0
+    growth = met["growth"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        declining = growth <= -rules.movement.big_decline_warning
+    judgements_missing = (met["judged"].to_numpy(dtype="float64") < 1) & bool(len(rules.scoring.judged))
+    no_sales = met["measure"].to_numpy() == 0
+    checks = (("big-unprofitable", big & unprofitable), ("big-declining", big & declining),
+              ("develop-candidate", np.array([a in cand_set for a in met.index], dtype=bool)),
+              ("judgements-missing", judgements_missing), ("not-in-config", ~in_config),
+              ("no-sales", no_sales), ("override", has_override))
+    met["flags"] = [[code for code, hit in checks if hit[i]] for i in range(len(met))]
+
+
+def _judgement_warning(met: pd.DataFrame, rules: SegmentationRules) -> list[Problem]:
+    n_judged = len(rules.scoring.judged)
+    if not n_judged:
+        return []
+    judged = met["judged"].to_numpy(dtype="float64")
+    missing = ~(judged >= 1)
+    n_miss = int(missing.sum())
+    if not n_miss:
+        return []
+    scores_missing = int(round(((1 - np.nan_to_num(judged[missing])) * n_judged).sum()))
+    names = [i.id for i in rules.scoring.judged]
+    return [warning(
+        "judgements-missing",
+        f"{n_miss} of {len(met)} accounts lack judgements ({scores_missing} of "
+        f"{len(met) * n_judged} scores for {', '.join(names)}); their strength, capability and potential "
+        "are left unknown, never counted as zero",
+        f"enter scores {rules.scoring.scale.min}-{rules.scoring.scale.max} in the Review sheet of the account "
+        "review workbook, then run: kamplan accounts collect")]
+
+
+def _skipped_rule_warnings(met: pd.DataFrame) -> list[Problem]:
+    skipped_count: dict[str, tuple[int, set]] = {}
+    for sk in met["skipped"]:
+        for rid, ms in sk:
+            n, s = skipped_count.get(rid, (0, set()))
+            skipped_count[rid] = (n + 1, s | set(ms))
+    return [warning("rule-not-checked",
+                    f"rule {rid!r} could not be checked for {n} account(s): {', '.join(sorted(ms))} unknown",
+                    "the accounts fell through to later rules; see each account's reason")
+            for rid, (n, ms) in skipped_count.items()]
+
+
+def _review_warnings(met: pd.DataFrame, rules: SegmentationRules, period: Period, hl: Headline,
+                     ev: Evaluation, base_ids: list, in_config: np.ndarray) -> list[Problem]:
+    """Warnings about the whole review: totals not positive, judgements missing, rules not checked,
+    accounts not in the config."""
+    problems: list[Problem] = []
+    if not hl.defined:
+        problems.append(warning("pareto-total-not-positive",
+                                f"the accounts' {rules.pareto.measure.replace('_', ' ')} adds up to {hl.total:,.0f} "
+                                f"in {period.label}; shares and the core cannot be computed",
+                                "check the history for that period, or rank by another measure "
+                                "(segmentation.pareto.measure)"))
+    if not ev.whale_summary.defined and len(met):
+        problems.append(warning("profit-total-not-positive",
+                                f"all accounts together earn {ev.whale_summary.total_profit:,.0f} in {period.label}; "
+                                "the profit curve has no percentages", "check gross margin and cost to serve"))
+    problems += _judgement_warning(met, rules)
+    problems += _skipped_rule_warnings(met)
+    n_stray = int((~in_config).sum())
+    if base_ids and n_stray:
+        ex = ", ".join(map(str, np.asarray(met.index, dtype=object)[~in_config][:5]))
+        problems.append(warning("accounts-not-in-config",
+                                f"{n_stray} account(s) in the history are not in the config's account list ({ex}"
+                                f"{' ...' if n_stray > 5 else ''}); they are ranked and classified by id only",
+                                "add them to accounts: (or accounts_file) to plan them, with a name and a salesperson"))
+    return problems
+
+
 def segment(history: pd.DataFrame, rules: SegmentationRules, period: Period, *,
             accounts: pd.DataFrame | None = None, judgements: pd.DataFrame | None = None,
             overrides: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
@@ -511,178 +696,39 @@ def segment(history: pd.DataFrame, rules: SegmentationRules, period: Period, *,
     problems: list[Problem] = []
     base_ids = list(accounts["account_id"]) if accounts is not None and len(accounts) else []
     history = prepare(history)
+    # metrics and scores
     ev = evaluate(history, rules, period, base_ids, judgements)
     problems += ev.judgement_problems
     met = ev.metrics.copy()
     order = met.index
-
-    # computed class and reasons
+    # rules
     by_id = {r.id: r for r in rules.rules}
-    cl = ev.classes
-    met["computed_class"] = cl["cls"].to_numpy()
-    met["rule"] = cl["rule"].to_numpy()
-    met["rule_values"] = cl["rule_values"].to_numpy()
-    met["skipped"] = cl["skipped"].to_numpy()
-    met["reason"] = [reason_text(by_id.get(r), v, s, rules.default_class, language, class_names)
-                     for r, v, s in zip(cl["rule"], cl["rule_values"], cl["skipped"])]
-
-    # shares of volume, revenue and gross margin in the ranking's order, and their own ranks
-    for col, short in (("volume", "volume"), ("revenue", "revenue"), ("gross_margin", "gm")):
-        x = met[col].to_numpy(dtype="float64")
-        total = x.sum()
-        met[f"{short}_share"] = x / total if total > 0 else np.nan
-        met[f"{short}_cum"] = np.cumsum(x) / total if total > 0 else np.nan
-        own = pd.DataFrame({"id": np.asarray(order, dtype=object), "x": x})
-        own = own.sort_values(["x", "id"], ascending=[False, True], kind="mergesort")
-        met[f"{short}_rank"] = pd.Series(np.arange(1, len(own) + 1), index=own["id"].to_numpy()).reindex(order)\
-            .to_numpy()
-
-    # account facts from the config
-    info = accounts.set_index("account_id") if accounts is not None and len(accounts) else None
-    for col in ("name", "rep", "region", "config_class"):
-        if info is not None and col in info.columns:
-            met[col] = info[col].reindex(order).to_numpy(dtype=object)
-        else:
-            met[col] = None
-    in_config = np.isin(np.asarray(order, dtype=object), np.asarray(base_ids, dtype=object))
-    met["in_config"] = in_config
-    met.loc[~in_config, "name"] = np.asarray(order, dtype=object)[~in_config]
-
-    # overrides
-    for col in ("override_class", "override_reason", "override_by", "override_at"):
-        met[col] = None
-    if overrides is not None and len(overrides):
-        ov = overrides.drop_duplicates("account_id", keep="last").set_index("account_id")
-        stray = sorted(set(ov.index) - set(order))
-        if stray:
-            problems.append(warning("override-account-unknown",
-                                    f"overrides for {len(stray)} account(s) that are not in this review: "
-                                    f"{', '.join(map(str, stray[:5]))}",
-                                    "they are kept in the store; the accounts have no sales and are not in the config"))
-        ov = ov[ov.index.isin(order)]
-        for src, dst in (("class", "override_class"), ("reason", "override_reason"), ("by", "override_by"),
-                         ("at", "override_at")):
-            if src in ov.columns:
-                s = pd.Series(met[dst].to_numpy(dtype=object), index=order)
-                s.loc[ov.index] = ov[src].to_numpy(dtype=object)
-                met[dst] = s.to_numpy(dtype=object)
-    has_override = np.array([isinstance(c, str) and c in CLASS_ORDER for c in met["override_class"]], dtype=bool)
-    met["class"] = np.where(has_override, met["override_class"].to_numpy(dtype=object),
-                            met["computed_class"].to_numpy(dtype=object))
-    met["class_source"] = np.where(has_override, "override", "rules")
-    met["class_reason"] = [override_text(b, r, language) if o else why for o, b, r, why in
-                           zip(has_override, met["override_by"], met["override_reason"], met["reason"])]
-
-    # last year's classes
+    _add_rule_classes(met, ev.classes, _reasons(ev.classes, by_id, rules, language, class_names))
+    _add_own_shares(met)
+    in_config = _add_config_facts(met, accounts, base_ids)
+    # classes
+    _add_overrides(met, overrides, problems)
+    has_override = _add_effective_class(met, language)
+    # movement
     prev_period = period.previous()
     prev_classes = None
     if previous is None:
-        if in_period(history, prev_period).any():
-            pev = evaluate(history, rules, prev_period, base_ids, judgements)
-            active = (pev.metrics[["volume", "revenue", "gross_margin", "cost_to_serve", "visits"]] != 0).any(axis=1)
-            pev.metrics, pev.classes = pev.metrics[active], pev.classes[active.to_numpy()]
-            previous = pd.DataFrame({
-                "account_id": pev.metrics.index.to_numpy(dtype=object),
-                "class": pev.classes["cls"].to_numpy(dtype=object), "reason": None, "source": "computed"})
-            prev_classes = pev.classes
-        else:
-            previous = None
+        previous, prev_classes = _computed_previous(history, rules, prev_period, base_ids, judgements)
     mv = movement(pd.DataFrame({"class": met["class"], "reason": met["class_reason"]}, index=order), previous)
     if prev_classes is not None:  # last year's reasons, in words, for the accounts that moved only
         moved = mv["change"].isin(["up", "down", "gone"]).to_numpy()
         pc = prev_classes.reindex(mv.loc[moved, "account_id"].to_numpy(dtype=object))
-        mv.loc[moved, "previous_reason"] = [
-            reason_text(by_id.get(r), v, s, rules.default_class, language, class_names)
-            for r, v, s in zip(pc["rule"], pc["rule_values"], pc["skipped"])]
-    prev_map = mv.set_index("account_id")
-    met["previous_class"] = prev_map["previous_class"].reindex(order).to_numpy(dtype=object)
-    met["previous_source"] = prev_map["previous_source"].reindex(order).to_numpy(dtype=object)
-    change = prev_map["change"].reindex(order).to_numpy(dtype=object)
-    idle = (change == "new") & (met["measure"].to_numpy() == 0)
-    change[idle] = "none"  # no class last year and no sales now: nothing moved
-    met["change"] = change
-
-    # flags
-    pm = rules.profitability.unprofitable_margin
-    margin = met["profit_margin"].to_numpy(dtype="float64")
-    profit = met["profit"].to_numpy(dtype="float64")
-    unprofitable = np.where(np.isnan(margin), profit < 0, margin < pm)
-    big = met["big"].to_numpy() > 0
-    growth = met["growth"].to_numpy(dtype="float64")
-    with np.errstate(invalid="ignore"):
-        declining = growth <= -rules.movement.big_decline_warning
+        mv.loc[moved, "previous_reason"] = _reasons(pc, by_id, rules, language, class_names)
+    idle = _add_movement(met, mv)
     cands = develop_candidates(met, rules.movement.candidate_growth, rules.pareto.size_threshold)
-    cand_set = set(cands["account_id"])
-    n_judged = len(rules.scoring.judged)
-    judged = met["judged"].to_numpy(dtype="float64")
-    no_sales = met["measure"].to_numpy() == 0
-    flags = []
-    for i, a in enumerate(order):
-        f = []
-        if big[i] and unprofitable[i]:
-            f.append("big-unprofitable")
-        if big[i] and declining[i]:
-            f.append("big-declining")
-        if a in cand_set:
-            f.append("develop-candidate")
-        if n_judged and judged[i] < 1:
-            f.append("judgements-missing")
-        if not in_config[i]:
-            f.append("not-in-config")
-        if no_sales[i]:
-            f.append("no-sales")
-        if has_override[i]:
-            f.append("override")
-        flags.append(f)
-    met["flags"] = flags
+    _add_flags(met, rules, set(cands["account_id"]), in_config, has_override)
 
     # headlines
     hl = headline(ev.ranked, rules.pareto.measure, unit if rules.pareto.measure == "volume" else currency,
                   period.label, rules.pareto.cutoff_share, rules.pareto.size_threshold)
     core_hl = headline(ev.ranked, rules.pareto.measure, unit if rules.pareto.measure == "volume" else currency,
                        period.label, rules.pareto.cutoff_share, None, by="cutoff")
-
-    # warnings about the whole review
-    if not hl.defined:
-        problems.append(warning("pareto-total-not-positive",
-                                f"the accounts' {rules.pareto.measure.replace('_', ' ')} adds up to {hl.total:,.0f} "
-                                f"in {period.label}; shares and the core cannot be computed",
-                                "check the history for that period, or rank by another measure "
-                                "(segmentation.pareto.measure)"))
-    if not ev.whale_summary.defined and len(met):
-        problems.append(warning("profit-total-not-positive",
-                                f"all accounts together earn {ev.whale_summary.total_profit:,.0f} in {period.label}; "
-                                "the profit curve has no percentages", "check gross margin and cost to serve"))
-    if n_judged:
-        missing = ~(judged >= 1)
-        n_miss = int(missing.sum())
-        if n_miss:
-            scores_missing = int(round(((1 - np.nan_to_num(judged[missing])) * n_judged).sum()))
-            names = [i.id for i in rules.scoring.judged]
-            problems.append(warning(
-                "judgements-missing",
-                f"{n_miss} of {len(met)} accounts lack judgements ({scores_missing} of "
-                f"{len(met) * n_judged} scores for {', '.join(names)}); their strength, capability and potential "
-                "are left unknown, never counted as zero",
-                f"enter scores {rules.scoring.scale.min}-{rules.scoring.scale.max} in the Review sheet of the account "
-                "review workbook, then run: kamplan accounts collect"))
-    skipped_count: dict[str, tuple[int, set]] = {}
-    for sk in met["skipped"]:
-        for rid, ms in sk:
-            n, s = skipped_count.get(rid, (0, set()))
-            skipped_count[rid] = (n + 1, s | set(ms))
-    for rid, (n, ms) in skipped_count.items():
-        problems.append(warning("rule-not-checked",
-                                f"rule {rid!r} could not be checked for {n} account(s): "
-                                f"{', '.join(sorted(ms))} unknown",
-                                "the accounts fell through to later rules; see each account's reason"))
-    n_stray = int((~in_config).sum())
-    if base_ids and n_stray:
-        ex = ", ".join(map(str, np.asarray(order, dtype=object)[~in_config][:5]))
-        problems.append(warning("accounts-not-in-config",
-                                f"{n_stray} account(s) in the history are not in the config's account list ({ex}"
-                                f"{' ...' if n_stray > 5 else ''}); they are ranked and classified by id only",
-                                "add them to accounts: (or accounts_file) to plan them, with a name and a salesperson"))
+    problems += _review_warnings(met, rules, period, hl, ev, base_ids, in_config)
     return Segmentation(period=period, measure=rules.pareto.measure, unit=unit, accounts=met, lines=ev.lines,
                         whale=ev.whale, whale_summary=ev.whale_summary, headline=hl, core_headline=core_hl,
                         raw=ev.raw, norm=ev.norm,

@@ -357,15 +357,7 @@ def _limit(items: list[str]) -> list[str]:
     return items[:MAX_NOTES] + [f"... and {len(items) - MAX_NOTES} more groups"]
 
 
-def spread(target, current, method: str = "proportional", *, weights=None, reference=None, growth=None,
-           held=None, floors=None, caps=None, unit: float | None = 0.01, hierarchy: Sequence | None = None,
-           by=None, zero_weights: str = "equal") -> SpreadResult:
-    """Spread the gap between ``target`` and ``current`` onto the lines (see the module's rules).
-
-    ``target``: a number; with ``by`` (one group key per line, e.g. product or region) a mapping or
-    Series group -> figure; ``None`` only for ``growth``.  ``hierarchy``: group keys per line, top
-    down, at whose every level the rounded totals stay exact.
-    """
+def _check_options(method: str, zero_weights: str, unit: float | None) -> str:
     method = ALIASES.get(method, method)
     if method not in METHODS:
         raise ValueError(f"unknown spreading method {method!r}: use one of {', '.join(METHODS)}")
@@ -373,19 +365,25 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
         raise ValueError(f"zero_weights={zero_weights!r}: use 'equal' or 'none'")
     if unit is not None and not unit > 0:
         raise ValueError(f"unit={unit!r}: use a positive unit such as 0.01 (cents) or 1 (tonnes), or None")
+    return method
+
+
+def _current_lines(current) -> tuple[np.ndarray, object, object]:
+    """The current values as floats, and the Series' index and name (None for arrays)."""
     index = current.index if isinstance(current, pd.Series) else None
     name = current.name if isinstance(current, pd.Series) else None
     cur = np.asarray(current.to_numpy() if index is not None else current, dtype="float64")
     if cur.ndim != 1:
         raise ValueError("current must be one value per line (1-d)")
-    n = cur.size
     if np.isnan(cur).any():
         bad = np.flatnonzero(np.isnan(cur))
         raise ValueError(f"current is missing (NaN) at {bad.size} lines, e.g. {bad[:5].tolist()}: use 0 for "
                          "lines without a target")
-    notes: list[str] = []
-    problems: list[Problem] = []
-    hold = _mask(held, n, index)
+    return cur, index, name
+
+
+def _bounds(floors, caps, n: int, index, unit: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Floors and caps per line (NaN: none), moved inward to whole units so rounding cannot cross them."""
     lo = _array(floors, n, "floors", index, fill=-np.inf)
     hi = _array(caps, n, "caps", index, fill=np.inf)
     lo = np.where(np.isnan(lo), -np.inf, lo)
@@ -398,68 +396,78 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
         what = "floor above its cap" if unit is None else "floor above its cap (or no whole unit between them)"
         raise ValueError(f"{bad.size} lines have a {what}, e.g. line {int(bad[0])}: floor "
                          f"{lo[bad[0]]} cap {hi[bad[0]]}; lower the floor or raise the cap")
+    return lo, hi
 
-    # groups (one figure each)
+
+def _figures(target, by, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The group of every line, the group labels and one figure per group (NaN: no figure)."""
     if by is None:
-        grp = np.zeros(n, dtype=np.int64)
-        glabels = np.array([None], dtype=object)
         if isinstance(target, Mapping | pd.Series):
             raise ValueError("a figure per group needs by=: the group key of every line")
-        tgt = np.array([np.nan if target is None else float(target)])
-    else:
-        grp, glabels = _codes(by, n, "by")
-        figs = dict(target.items()) if isinstance(target, Mapping | pd.Series) else None
-        if figs is None and target is not None:
-            raise ValueError("with by=, give the figures as a mapping {group: figure}")
-        figs = figs or {}
-        extra = [k for k in figs if k not in set(glabels.tolist())]
-        if extra:
-            glabels = np.concatenate([glabels.astype(object), np.array(extra, dtype=object)])
-        tgt = np.array([float(figs[k]) if k in figs else np.nan for k in glabels.tolist()])
-        if target is None:
-            tgt[:] = np.nan
-    G = glabels.size
-    no_fig = np.isnan(tgt)
-    if target is None and method != "growth":
-        raise ValueError("target=None is only for method='growth' (the figure follows from the rates)")
-    if target is not None and no_fig.any() and by is not None:
-        missing = glabels[no_fig[:len(glabels)]].tolist()
-        k_lines = int(np.isin(grp, np.flatnonzero(no_fig)).sum())
-        if k_lines:
-            notes.append(f"no figure for {len(missing)} groups ({', '.join(map(str, missing[:5]))}"
-                         f"{', ...' if len(missing) > 5 else ''}): their {k_lines:,} lines are held")
-            hold = hold | no_fig[grp]
+        grp = np.zeros(n, dtype=np.int64)
+        return grp, np.array([None], dtype=object), np.array([np.nan if target is None else float(target)])
+    grp, glabels = _codes(by, n, "by")
+    figs = dict(target.items()) if isinstance(target, Mapping | pd.Series) else None
+    if figs is None and target is not None:
+        raise ValueError("with by=, give the figures as a mapping {group: figure}")
+    figs = figs or {}
+    extra = [k for k in figs if k not in set(glabels.tolist())]
+    if extra:
+        glabels = np.concatenate([glabels.astype(object), np.array(extra, dtype=object)])
+    tgt = np.array([float(figs[k]) if k in figs else np.nan for k in glabels.tolist()])
+    if target is None:
+        tgt[:] = np.nan
+    return grp, glabels, tgt
 
-    free = ~hold
-    # keys and start
+
+def _hold_groups_without_figure(hold, grp, glabels, no_fig, notes: list[str]) -> np.ndarray:
+    """With ``by``, the lines of groups that have no figure are held (a note says how many)."""
+    missing = glabels[no_fig[:len(glabels)]].tolist()
+    k_lines = int(np.isin(grp, np.flatnonzero(no_fig)).sum())
+    if not k_lines:
+        return hold
+    notes.append(f"no figure for {len(missing)} groups ({', '.join(map(str, missing[:5]))}"
+                 f"{', ...' if len(missing) > 5 else ''}): their {k_lines:,} lines are held")
+    return hold | no_fig[grp]
+
+
+def _growth_start(cur, free, growth, reference, n: int, index, notes: list[str]) -> tuple[np.ndarray, str]:
+    """Free lines grown to ``base x (1 + growth)``; lines without a base keep their value."""
+    if growth is None:
+        raise ValueError("method='growth' needs growth=: a rate such as 0.05, or one per line")
+    gr = _array(growth, n, "growth", index)
+    if np.isnan(gr).any():
+        raise ValueError("growth has missing (NaN) rates: give every line a rate (0 for none)")
+    base = cur if reference is None else _array(reference, n, "reference", index)
+    nobase = np.isnan(base) & free
+    start = np.where(free & ~np.isnan(base), base * (1 + gr), cur)
+    if nobase.any():
+        notes.append(f"{int(nobase.sum()):,} lines without a base keep their value before the figure is spread")
+    rates = np.unique(gr[free]) if free.any() else np.array([])
+    what = (f"growth {rates[0]:+.1%} on {'last year' if reference is not None else 'the bottom-up target'}"
+            if rates.size == 1 else "growth rates per line")
+    return start, what
+
+
+def _keys(method: str, cur, free, n: int, index, weights, reference, growth,
+          notes: list[str]) -> tuple[np.ndarray, np.ndarray, str]:
+    """The key that shares the gap, the lines' start (grown for ``growth``) and the method in words."""
     start = cur.copy()
     if method == "proportional":
-        key = cur.copy()
-        what = "proportional to the bottom-up target"
-    elif method == "equal":
-        key = np.ones(n)
-        what = "equal amounts"
-    elif method in ("reference", "weights"):
+        return cur.copy(), start, "proportional to the bottom-up target"
+    if method == "equal":
+        return np.ones(n), start, "equal amounts"
+    if method in ("reference", "weights"):
         src = reference if method == "reference" else weights
         if src is None:
             raise ValueError(f"method={method!r} needs {method}=: one value per line")
-        key = _array(src, n, method, index)
-        what = f"proportional to the {method}"
-    else:  # growth
-        if growth is None:
-            raise ValueError("method='growth' needs growth=: a rate such as 0.05, or one per line")
-        gr = _array(growth, n, "growth", index)
-        if np.isnan(gr).any():
-            raise ValueError("growth has missing (NaN) rates: give every line a rate (0 for none)")
-        base = cur if reference is None else _array(reference, n, "reference", index)
-        nobase = np.isnan(base) & free
-        start = np.where(free & ~np.isnan(base), base * (1 + gr), cur)
-        key = start.copy()
-        if nobase.any():
-            notes.append(f"{int(nobase.sum()):,} lines without a base keep their value before the figure is spread")
-        rates = np.unique(gr[free]) if free.any() else np.array([])
-        what = (f"growth {rates[0]:+.1%} on {'last year' if reference is not None else 'the bottom-up target'}"
-                if rates.size == 1 else "growth rates per line")
+        return _array(src, n, method, index), start, f"proportional to the {method}"
+    start, what = _growth_start(cur, free, growth, reference, n, index, notes)
+    return start.copy(), start, what
+
+
+def _usable_keys(key, free, hold, method: str, notes: list[str]) -> np.ndarray:
+    """Negative or missing keys of free lines count as 0 (the notes say so); held lines get 0."""
     nan_key = np.isnan(key) & free
     neg_key = (key < 0) & free
     if nan_key.any():
@@ -468,8 +476,11 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
         notes.append(f"{int(neg_key.sum()):,} free lines have a negative {method} value: they count as 0")
     key = np.where(np.isnan(key) | (key < 0), 0.0, key)
     key[hold] = 0.0
+    return key
 
-    # start: free lines put inside their bounds
+
+def _start_inside_bounds(start, cur, hold, free, lo, hi, notes: list[str], problems: list[Problem]) -> np.ndarray:
+    """Free lines that start outside their bounds are put on them (a problem says how many)."""
     x = np.where(hold, cur, np.clip(start, lo, hi))
     outside = free & (x != start)
     if outside.any():
@@ -480,118 +491,200 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
         notes.append(msg)
         problems.append(warning("spread-line-outside-bounds", msg,
                                 "check the floors and caps, or hold these lines if they must not move"))
+    return x
 
-    # figures in units
+
+def _figures_in_units(tgt, no_fig, x, grp, G: int, unit: float | None, rates_only: bool,
+                      notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The figures rounded to the unit; growth without a figure takes the total the rates give."""
     if unit is not None:
         t_units = np.rint(_snap(tgt / unit))
         off = ~no_fig & (np.abs(tgt / unit - t_units) > SNAP)
         if off.any():
             notes.append(f"figure rounded to the unit {unit:g}")
         tgt = np.where(no_fig, tgt, t_units * unit)
-    if method == "growth" and target is None:
+    if rates_only:
         tgt = np.bincount(grp, weights=x, minlength=G)
         if unit is not None:
             # the figure the rates give, in whole units
             tgt = np.rint(_snap(tgt / unit)) * unit
         no_fig = np.zeros(G, dtype=bool)
-    eff_tgt = np.where(no_fig, np.bincount(grp, weights=x, minlength=G), tgt)
+    return tgt, no_fig
 
-    x, rate, fell, n_fell, passes = _waterfill(x, key, lo, hi, free, grp, G, eff_tgt, zero_weights, MAX_PASSES)
-    exact_sum = np.bincount(grp, weights=x, minlength=G)
-    rem = eff_tgt - exact_sum
+
+def _shortfall(x, grp, G: int, eff_tgt, no_fig, unit: float | None) -> np.ndarray:
+    """Per group, what the lines could not reach (0 within the tolerance, and for groups without a figure)."""
+    rem = eff_tgt - np.bincount(grp, weights=x, minlength=G)
     tol = 1e-9 * (np.abs(eff_tgt) + np.bincount(grp, weights=np.abs(x), minlength=G)) + 1e-12
     if unit is not None:
         tol = np.maximum(tol, 0.5 * unit * 1e-3)
     short_g = np.where(np.abs(rem) > tol, rem, 0.0)
     short_g[no_fig] = 0.0
+    return short_g
 
-    # rounding
-    units = None
-    if unit is not None:
-        u = x / unit
-        hu = np.rint(cur / unit)
-        off_held = hold & (np.abs(cur / unit - hu) > SNAP)
-        if off_held.any():
-            msg = (f"{int(off_held.sum()):,} held lines are not whole units of {unit:g} (e.g. line "
-                   f"{int(np.flatnonzero(off_held)[0])} = {cur[off_held][0]}): they keep their value and the sums "
-                   "are exact up to their fractions")
-            notes.append(msg)
-            problems.append(warning("spread-held-not-whole-units", msg, f"round the held lines to {unit:g} first"))
-        held_units = np.bincount(grp, weights=np.where(hold, hu, 0.0), minlength=G)
-        free_exact = np.bincount(grp, weights=np.where(hold, 0.0, u), minlength=G)
-        reach = short_g == 0
-        top = np.where(reach & ~no_fig, np.rint(tgt / unit) - held_units, np.rint(_snap(free_exact)))
-        fidx = np.flatnonzero(free)
-        levels = [grp[fidx]]
-        for i, h in enumerate(hierarchy or []):
-            c, _ = _codes(h, n, f"hierarchy[{i}]")
-            levels.append(_combine(levels[-1], c[fidx]))
-        units = np.where(hold, hu, 0).astype(np.int64)
-        units[fidx] = _round_levels(u[fidx], levels, top.astype(np.int64))
-        vals = np.where(hold, cur, _from_units(units, unit))
-        got = np.bincount(grp, weights=units, minlength=G)  # exact: integers below 2**53
-        t_units = np.where(no_fig, got, np.rint(tgt / unit))
-        short_units = np.where(no_fig, 0, t_units - got)
-        short_g = _from_units(short_units, unit)
-        achieved_g = _from_units(got, unit)
-        tgt_g = _from_units(t_units, unit)
-        lo_u = np.where(np.isfinite(lo), np.rint(lo / unit), -np.inf)
-        hi_u = np.where(np.isfinite(hi), np.rint(hi / unit), np.inf)
-        on_lo = free & (units == lo_u)
-        on_hi = free & (units == hi_u)
-    else:
-        vals = np.where(hold, cur, x)
-        achieved_g = np.bincount(grp, weights=vals, minlength=G)
-        tgt_g = np.where(no_fig, achieved_g, eff_tgt)
-        on_lo = free & (vals <= lo)
-        on_hi = free & (vals >= hi)
-    direction = np.sign(short_g)[grp]
-    bind = (on_hi & (direction > 0)) | (on_lo & (direction < 0))
 
-    # per-group table and words
+@dataclass(frozen=True)
+class _Outcome:
+    """The lines after rounding, with the per-group totals and the lines on a bound."""
+    vals: np.ndarray
+    units: np.ndarray | None
+    tgt_g: np.ndarray
+    achieved_g: np.ndarray
+    short_g: np.ndarray
+    on_lo: np.ndarray
+    on_hi: np.ndarray
+
+
+def _held_fractions(cur, hold, unit: float, notes: list[str], problems: list[Problem]) -> np.ndarray:
+    """Held lines in whole units; a problem says when some are not whole units (they keep their value)."""
+    hu = np.rint(cur / unit)
+    off_held = hold & (np.abs(cur / unit - hu) > SNAP)
+    if off_held.any():
+        msg = (f"{int(off_held.sum()):,} held lines are not whole units of {unit:g} (e.g. line "
+               f"{int(np.flatnonzero(off_held)[0])} = {cur[off_held][0]}): they keep their value and the sums "
+               "are exact up to their fractions")
+        notes.append(msg)
+        problems.append(warning("spread-held-not-whole-units", msg, f"round the held lines to {unit:g} first"))
+    return hu
+
+
+def _rounded(x, cur, hold, free, lo, hi, grp, G: int, tgt, no_fig, short_g, unit: float, hierarchy,
+             notes: list[str], problems: list[Problem]) -> _Outcome:
+    """Free lines rounded in whole units, exact at the figure and at every level of ``hierarchy``."""
+    n = x.size
+    u = x / unit
+    hu = _held_fractions(cur, hold, unit, notes, problems)
+    held_units = np.bincount(grp, weights=np.where(hold, hu, 0.0), minlength=G)
+    free_exact = np.bincount(grp, weights=np.where(hold, 0.0, u), minlength=G)
+    reach = short_g == 0
+    top = np.where(reach & ~no_fig, np.rint(tgt / unit) - held_units, np.rint(_snap(free_exact)))
+    fidx = np.flatnonzero(free)
+    levels = [grp[fidx]]
+    for i, h in enumerate(hierarchy or []):
+        c, _ = _codes(h, n, f"hierarchy[{i}]")
+        levels.append(_combine(levels[-1], c[fidx]))
+    units = np.where(hold, hu, 0).astype(np.int64)
+    units[fidx] = _round_levels(u[fidx], levels, top.astype(np.int64))
+    got = np.bincount(grp, weights=units, minlength=G)  # exact: integers below 2**53
+    t_units = np.where(no_fig, got, np.rint(tgt / unit))
+    lo_u = np.where(np.isfinite(lo), np.rint(lo / unit), -np.inf)
+    hi_u = np.where(np.isfinite(hi), np.rint(hi / unit), np.inf)
+    return _Outcome(vals=np.where(hold, cur, _from_units(units, unit)), units=units,
+                    tgt_g=_from_units(t_units, unit), achieved_g=_from_units(got, unit),
+                    short_g=_from_units(np.where(no_fig, 0, t_units - got), unit),
+                    on_lo=free & (units == lo_u), on_hi=free & (units == hi_u))
+
+
+def _unrounded(x, cur, hold, free, lo, hi, grp, G: int, eff_tgt, no_fig, short_g) -> _Outcome:
+    vals = np.where(hold, cur, x)
+    achieved_g = np.bincount(grp, weights=vals, minlength=G)
+    return _Outcome(vals=vals, units=None, tgt_g=np.where(no_fig, achieved_g, eff_tgt), achieved_g=achieved_g,
+                    short_g=short_g, on_lo=free & (vals <= lo), on_hi=free & (vals >= hi))
+
+
+def _group_table(glabels, grp, G: int, hold, out: _Outcome, rate, fell) -> pd.DataFrame:
     n_lines = np.bincount(grp, minlength=G)
     n_held = np.bincount(grp, weights=hold, minlength=G).astype(np.int64)
-    groups = pd.DataFrame({
-        "group": glabels, "target": tgt_g, "achieved": achieved_g, "shortfall": short_g,
+    return pd.DataFrame({
+        "group": glabels, "target": out.tgt_g, "achieved": out.achieved_g, "shortfall": out.short_g,
         "rate": np.where(fell, np.nan, rate), "n_lines": n_lines, "n_held": n_held, "n_free": n_lines - n_held,
-        "n_at_floor": np.bincount(grp, weights=on_lo, minlength=G).astype(np.int64),
-        "n_at_cap": np.bincount(grp, weights=on_hi, minlength=G).astype(np.int64),
+        "n_at_floor": np.bincount(grp, weights=out.on_lo, minlength=G).astype(np.int64),
+        "n_at_cap": np.bincount(grp, weights=out.on_hi, minlength=G).astype(np.int64),
         "fallback_equal": fell,
     })
-    label = (lambda g: "") if by is None else (lambda g: f"{glabels[g]}: ")
-    fb, un = [], []
-    for g in np.flatnonzero(fell):
-        keyname = {"proportional": "bottom-up targets", "reference": "reference values", "weights": "weights",
-                   "growth": "grown values"}.get(method, "keys")
-        fb.append(f"{label(g)}all {keyname} of the free lines with room are zero: equal split among "
-                  f"{int(n_fell[g]):,} free lines")
-    for g in np.flatnonzero(short_g != 0):
-        s = short_g[g]
+
+
+def _fallback_notes(fell, n_fell, method: str, label) -> list[str]:
+    keyname = {"proportional": "bottom-up targets", "reference": "reference values", "weights": "weights",
+               "growth": "grown values"}.get(method, "keys")
+    return [f"{label(g)}all {keyname} of the free lines with room are zero: equal split among "
+            f"{int(n_fell[g]):,} free lines" for g in np.flatnonzero(fell)]
+
+
+def _unreachable_notes(out: _Outcome, bind, grp, n_held, unit: float | None, label) -> list[str]:
+    un = []
+    for g in np.flatnonzero(out.short_g != 0):
+        s = out.short_g[g]
         side = "above" if s > 0 else "below"
         bound = "cap" if s > 0 else "floor"
         nb = int((bind & (grp == g)).sum())
-        un.append(f"{label(g)}figure {_fmt(tgt_g[g], unit)} is {_fmt(abs(s), unit)} {side} what can be reached "
-                  f"({_fmt(achieved_g[g], unit)}): {int(n_held[g]):,} lines held, {nb:,} free lines at their {bound}")
-    if len(fb):
-        notes.extend(_limit(fb))
-    if len(un):
-        notes.extend(_limit(un))
-        for m in _limit(un):
-            problems.append(warning("spread-figure-unreachable", m,
-                                    "lower the figure, release held lines, or loosen the binding bounds"))
-    reached = ~no_fig & (short_g == 0)
-    if G == 1 and not no_fig[0]:
+        un.append(f"{label(g)}figure {_fmt(out.tgt_g[g], unit)} is {_fmt(abs(s), unit)} {side} what can be "
+                  f"reached ({_fmt(out.achieved_g[g], unit)}): {int(n_held[g]):,} lines held, {nb:,} free lines "
+                  f"at their {bound}")
+    return un
+
+
+def _summary_note(out: _Outcome, no_fig, fell, rate, method: str, what: str, unit: float | None) -> str:
+    reached = ~no_fig & (out.short_g == 0)
+    if no_fig.size == 1 and not no_fig[0]:
         if method == "proportional" and not fell[0]:
             what = f"free lines {rate[0]:+.2%} each ({what})"
-        notes.insert(0, f"figure {_fmt(tgt_g[0], unit)} {'reached' if reached[0] else 'not reached'}: {what}")
+        return f"figure {_fmt(out.tgt_g[0], unit)} {'reached' if reached[0] else 'not reached'}: {what}"
+    return f"{what}: {int(reached.sum()):,} of {int((~no_fig).sum()):,} figures reached"
+
+
+def spread(target, current, method: str = "proportional", *, weights=None, reference=None, growth=None,
+           held=None, floors=None, caps=None, unit: float | None = 0.01, hierarchy: Sequence | None = None,
+           by=None, zero_weights: str = "equal") -> SpreadResult:
+    """Spread the gap between ``target`` and ``current`` onto the lines (see the module's rules).
+
+    ``target``: a number; with ``by`` (one group key per line, e.g. product or region) a mapping or
+    Series group -> figure; ``None`` only for ``growth``.  ``hierarchy``: group keys per line, top
+    down, at whose every level the rounded totals stay exact.
+    """
+    method = _check_options(method, zero_weights, unit)
+    cur, index, name = _current_lines(current)
+    n = cur.size
+    notes: list[str] = []
+    problems: list[Problem] = []
+    hold = _mask(held, n, index)
+    lo, hi = _bounds(floors, caps, n, index, unit)
+
+    # gap semantics: one figure per group, the gap shared by a key
+    grp, glabels, tgt = _figures(target, by, n)
+    G = glabels.size
+    no_fig = np.isnan(tgt)
+    if target is None and method != "growth":
+        raise ValueError("target=None is only for method='growth' (the figure follows from the rates)")
+    # holds
+    if target is not None and no_fig.any() and by is not None:
+        hold = _hold_groups_without_figure(hold, grp, glabels, no_fig, notes)
+    free = ~hold
+    # growth (and the other keys)
+    key, start, what = _keys(method, cur, free, n, index, weights, reference, growth, notes)
+    key = _usable_keys(key, free, hold, method, notes)
+    # bounds: start inside them, then water-filling
+    x = _start_inside_bounds(start, cur, hold, free, lo, hi, notes, problems)
+    tgt, no_fig = _figures_in_units(tgt, no_fig, x, grp, G, unit, method == "growth" and target is None, notes)
+    eff_tgt = np.where(no_fig, np.bincount(grp, weights=x, minlength=G), tgt)
+    x, rate, fell, n_fell, passes = _waterfill(x, key, lo, hi, free, grp, G, eff_tgt, zero_weights, MAX_PASSES)
+    # unreachable
+    short_g = _shortfall(x, grp, G, eff_tgt, no_fig, unit)
+    # rounding
+    if unit is not None:
+        out = _rounded(x, cur, hold, free, lo, hi, grp, G, tgt, no_fig, short_g, unit, hierarchy, notes, problems)
     else:
-        notes.insert(0, f"{what}: {int(reached.sum()):,} of {int((~no_fig).sum()):,} figures reached")
+        out = _unrounded(x, cur, hold, free, lo, hi, grp, G, eff_tgt, no_fig, short_g)
+    direction = np.sign(out.short_g)[grp]
+    bind = (out.on_hi & (direction > 0)) | (out.on_lo & (direction < 0))
+
+    # per-group table and words
+    groups = _group_table(glabels, grp, G, hold, out, rate, fell)
+    label = (lambda g: "") if by is None else (lambda g: f"{glabels[g]}: ")
+    notes.extend(_limit(_fallback_notes(fell, n_fell, method, label)))
+    un = _unreachable_notes(out, bind, grp, groups["n_held"].to_numpy(), unit, label)
+    notes.extend(_limit(un))
+    problems.extend(warning("spread-figure-unreachable", m,
+                            "lower the figure, release held lines, or loosen the binding bounds")
+                    for m in _limit(un))
+    notes.insert(0, _summary_note(out, no_fig, fell, rate, method, what, unit))
     if passes > MAX_PASSES:
         notes.append("bounds solved exactly after the water-filling passes")
 
-    values = pd.Series(vals, index=index, name=name) if index is not None else vals
+    values = pd.Series(out.vals, index=index, name=name) if index is not None else out.vals
     return SpreadResult(
-        values=values, units=units, target_total=float(np.sum(tgt_g)), achieved_total=float(np.sum(achieved_g)),
-        shortfall=float(np.sum(short_g)), at_floor=np.flatnonzero(on_lo), at_cap=np.flatnonzero(on_hi),
-        binding=np.flatnonzero(bind), groups=groups, notes=tuple(notes), problems=tuple(problems),
-        rounding_unit=unit, method=method, initial=np.where(hold, cur, np.clip(start, lo, hi)))
+        values=values, units=out.units, target_total=float(np.sum(out.tgt_g)),
+        achieved_total=float(np.sum(out.achieved_g)), shortfall=float(np.sum(out.short_g)),
+        at_floor=np.flatnonzero(out.on_lo), at_cap=np.flatnonzero(out.on_hi), binding=np.flatnonzero(bind),
+        groups=groups, notes=tuple(notes), problems=tuple(problems), rounding_unit=unit, method=method,
+        initial=np.where(hold, cur, np.clip(start, lo, hi)))

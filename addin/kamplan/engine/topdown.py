@@ -204,15 +204,37 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
     unit = money_unit if measure == "revenue" else volume_unit
     current = lines[measure].fillna(0.0).to_numpy(dtype="float64")
     price = lines["price"].to_numpy(dtype="float64")
-    held = held_lines(lines, spec.holds)
     notes: list[str] = []
-    if measure == "revenue":
+    held = _held(lines, spec, price, notes)
+    lo, hi = _bounds(lines, spec, held, notes)
+    engine_method, kwargs = _method_inputs(lines, spec)
+    target, by = _figures(lines, spec)
+    hierarchy = [lines["region_id"].astype(str).to_numpy(), lines["rep_id"].astype(str).to_numpy(),
+                 lines["account_id"].astype(str).to_numpy()]
+    try:
+        result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
+                        hierarchy=hierarchy, by=by, **kwargs)
+    except ValueError as exc:
+        raise TopDownError(str(exc)) from None
+    out = _moved_lines(lines, np.asarray(result.values, dtype="float64"), current, price, measure, money_unit)
+    return TopDownResult(out, _effect(lines, out, held, result, measure), result, notes + list(result.notes))
+
+
+def _held(lines: pd.DataFrame, spec: TopDownSpec, price: np.ndarray, notes: list[str]) -> np.ndarray:
+    """The spec's holds; for revenue also the lines without a price (revenue cannot become volume)."""
+    held = held_lines(lines, spec.holds)
+    if spec.measure == "revenue":
         no_price = ~(price > 0)
         newly = no_price & ~held
         if newly.any():
             notes.append(f"{int(newly.sum()):,} lines without a price are held: revenue cannot become volume there")
         held = held | no_price
-    lo, hi = bound_arrays(lines, spec.bounds, measure)
+    return held
+
+
+def _bounds(lines: pd.DataFrame, spec: TopDownSpec, held: np.ndarray, notes: list[str]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = bound_arrays(lines, spec.bounds, spec.measure)
     clash = ~held & (lo > hi)
     if clash.any():
         # Two rules disagree on these lines (e.g. "not below last year" and "at most +30% over the
@@ -222,8 +244,13 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
                      f"{first['product_id']}/Q{first['quarter']}: floor {lo[clash][0]:,.2f}, cap "
                      f"{hi[clash][0]:,.2f}); there the floor wins and the cap is raised to it")
         hi = np.where(clash, lo, hi)
+    return lo, hi
+
+
+def _method_inputs(lines: pd.DataFrame, spec: TopDownSpec) -> tuple[str, dict]:
+    """The spreading method for the spec's method, and its keys (reference, weights, growth)."""
     kwargs: dict = {}
-    method = spec.method
+    method, measure = spec.method, spec.measure
     if method in ("last_year", "growth"):
         _need(lines, [f"ly_{measure}"], f"the {method} method")
         kwargs["reference"] = lines[f"ly_{measure}"].fillna(0.0).to_numpy(dtype="float64")
@@ -235,26 +262,24 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
         kwargs["weights"] = lines["weight"].to_numpy(dtype="float64")
     if method == "growth":
         kwargs["growth"] = spec.growth
-    engine_method = {"last_year": "reference", "potential": "weights"}.get(method, method)
-    by = None
-    target: float | dict | None
+    return {"last_year": "reference", "potential": "weights"}.get(method, method), kwargs
+
+
+def _figures(lines: pd.DataFrame, spec: TopDownSpec) -> tuple[float | dict | None, np.ndarray | None]:
+    """The figure (company) or the figures per group with the group of every line."""
     if spec.by == "company":
-        target = spec.figures.get("*")
-    else:
-        by = lines[_SCOPE_COLUMN[spec.by]].astype(str).to_numpy()
-        unknown = sorted(set(spec.figures) - set(by.tolist()))
-        if unknown:
-            raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {spec.by}; "
-                               f"check the id (the plan has {', '.join(sorted(set(by.tolist()))[:8])})")
-        target = dict(spec.figures) or None
-    hierarchy = [lines["region_id"].astype(str).to_numpy(), lines["rep_id"].astype(str).to_numpy(),
-                 lines["account_id"].astype(str).to_numpy()]
-    try:
-        result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
-                        hierarchy=hierarchy, by=by, **kwargs)
-    except ValueError as exc:
-        raise TopDownError(str(exc)) from None
-    new = np.asarray(result.values, dtype="float64")
+        return spec.figures.get("*"), None
+    by = lines[_SCOPE_COLUMN[spec.by]].astype(str).to_numpy()
+    unknown = sorted(set(spec.figures) - set(by.tolist()))
+    if unknown:
+        raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {spec.by}; "
+                           f"check the id (the plan has {', '.join(sorted(set(by.tolist()))[:8])})")
+    return dict(spec.figures) or None, by
+
+
+def _moved_lines(lines: pd.DataFrame, new: np.ndarray, current: np.ndarray, price: np.ndarray, measure: str,
+                 money_unit: float) -> pd.DataFrame:
+    """The lines with the spread measure and the other one following at the line's price."""
     out = lines.copy()
     if measure == "volume":
         out["volume"] = new
@@ -265,6 +290,12 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
         with np.errstate(divide="ignore", invalid="ignore"):
             volume = np.where(price > 0, new / price, lines["volume"].fillna(0.0).to_numpy())
         out["volume"] = np.where(new == current, lines["volume"].fillna(0.0).to_numpy(), volume)
+    return out
+
+
+def _effect(lines: pd.DataFrame, out: pd.DataFrame, held: np.ndarray, result: SpreadResult,
+            measure: str) -> pd.DataFrame:
+    """Per line: before and after, the change, and whether it was held, on a bound or binding."""
     n = len(lines)
     flag = np.zeros(n, dtype=bool)
     at_floor, at_cap, binding = flag.copy(), flag.copy(), flag.copy()
@@ -279,4 +310,4 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
     effect["delta"] = effect[f"{measure}_after"] - effect[f"{measure}_before"]
     effect["held"] = held
     effect["at_floor"], effect["at_cap"], effect["binding"] = at_floor, at_cap, binding
-    return TopDownResult(out, effect, result, notes + list(result.notes))
+    return effect

@@ -33,7 +33,7 @@ from typing import Callable
 
 import pandas as pd
 
-from kamplan.engine.resources.allocation import Allocation, Instance, marginal_values, solve
+from kamplan.engine.resources.allocation import Allocation, Instance, all_requests, marginal_values, solve
 from kamplan.engine.resources.value import account_values, fiscal_quarter, support_instance
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.review import effective_classes
@@ -324,8 +324,7 @@ def _stored_requests(inst: Instance, requests: pd.DataFrame, given: dict, cfg) -
     """Every request the run saw (coverage ones included) with its deadline quarter and what it got."""
     plan = requests.set_index("request_id") if len(requests) else None
     rows = []
-    from kamplan.engine.resources.allocation import _Compiled  # the generated coverage requests live there
-    for r in _Compiled(inst).reqs:
+    for r in all_requests(inst):  # coverage requests included
         p = plan.loc[r.id] if plan is not None and r.id in plan.index else None
         rows.append({"request_id": r.id, "rep_id": p["rep_id"] if p is not None else None,
                      "account_id": r.account_id, "kind": r.kind, "purpose": r.purpose or None, "task": r.task or None,
