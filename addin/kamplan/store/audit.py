@@ -2,15 +2,10 @@
 written in the same transaction as the change (``sql.insert_event``), plus those a command logs itself."""
 from __future__ import annotations
 
-import json
-
 import pandas as pd
-import sqlalchemy as sa
 
 from kamplan.store import schema as s
-from kamplan.store.sql import frame_from_dicts, insert_event
-
-_EVENT_KINDS = {"id": "int", "at": "datetime", "kind": "str", "detail": "json"}
+from kamplan.store.sql import insert_event, oldest_first, parse_json, table_frame
 
 
 class Audit:
@@ -22,12 +17,5 @@ class Audit:
 
     def events(self, kind: str | None = None) -> pd.DataFrame:
         """id, at, kind, detail (a dict), oldest first."""
-        e = s.events
-        stmt = sa.select(e).order_by(e.c.id)
-        if kind is not None:
-            stmt = stmt.where(e.c.kind == kind)
         with self.reading() as conn:
-            rows = [r._asdict() for r in conn.execute(stmt)]
-        for r in rows:
-            r["detail"] = json.loads(r["detail"])
-        return frame_from_dicts(rows, _EVENT_KINDS)
+            return parse_json(table_frame(conn, s.events, oldest_first(s.events, kind=kind)), "detail")

@@ -9,7 +9,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kamplan.store import schema as s
-from kamplan.store.sql import StoreError, frame_of, insert_rows, kinds_of, now, parse_json, table_frame, to_json
+from kamplan.store.sql import (
+    StoreError, frame_of, insert_rows, kinds_of, now, oldest_first, parse_json, table_frame, to_json,
+)
 
 CHANGES = ("added", "changed", "reactivated", "inactivated")
 
@@ -95,8 +97,5 @@ class MasterData:
     def master_changes(self, entity: str | None = None) -> pd.DataFrame:
         """Every change ``sync_master_data`` made, oldest first; ``data`` is the row after the change."""
         t = s.master_changes
-        stmt = sa.select(t).order_by(t.c.id)
-        if entity is not None:
-            stmt = stmt.where(t.c.entity == entity)
         with self.reading() as conn:
-            return parse_json(table_frame(conn, t, stmt), "data")
+            return parse_json(table_frame(conn, t, oldest_first(t, entity=entity)), "data")

@@ -23,7 +23,7 @@ from kamplan.store import schema as s
 from kamplan.store.db import Store
 from kamplan.store.sql import (
     StoreError, add_logged, frame_from_dicts, frame_of, insert_event, insert_rows, kinds_of, newest_per_key, now,
-    table_frame, to_json, whole,
+    oldest_first, table_frame, to_json, whole,
 )
 
 CHOICES = ("in", "out")
@@ -105,11 +105,8 @@ def record_allocation(store: Store, plan_year: int, *, by: str, settings: Mappin
 def allocation_runs(store: Store, plan_year: int | None = None) -> pd.DataFrame:
     """Every run, oldest first (settings as JSON text)."""
     t = s.allocation_runs
-    stmt = sa.select(t).order_by(t.c.id)
-    if plan_year is not None:
-        stmt = stmt.where(t.c.plan_year == whole(plan_year, "plan_year"))
     with store.reading() as conn:
-        return table_frame(conn, t, stmt)
+        return table_frame(conn, t, oldest_first(t, plan_year=whole(plan_year, "plan_year", missing_ok=True)))
 
 
 def latest_allocation(store: Store, plan_year: int, run_id: int | None = None) -> StoredAllocation | None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from kamplan.store import schema as s
 from kamplan.store.sql import (
     StoreError, add_logged, frame_from_dicts, frame_of, insert_event, insert_rows, kinds_of, newest_per_key, now,
-    parse_json, require_datetime, table_frame, to_json, whole,
+    oldest_first, parse_json, require_datetime, table_frame, to_json, whole,
 )
 
 CLASS_IDS = ("key", "develop", "watch", "drop")
@@ -99,9 +99,7 @@ class Review:
     def classification_runs(self, plan_year: int | None = None) -> pd.DataFrame:
         """id, plan_year, basis, period_start, period_end, measure, created_at, rules, summary (dicts); oldest first."""
         t = s.classification_runs
-        stmt = sa.select(t).order_by(t.c.id)
-        if plan_year is not None:
-            stmt = stmt.where(t.c.plan_year == whole(plan_year, "plan_year"))
+        stmt = oldest_first(t, plan_year=whole(plan_year, "plan_year", missing_ok=True))
         with self.reading() as conn:
             return parse_json(table_frame(conn, t, stmt), "rules", "summary")
 

@@ -176,10 +176,19 @@ def frame_from_dicts(rows: list[dict[str, Any]], kinds: dict[str, str]) -> pd.Da
     return pd.DataFrame({c: series([r[c] for r in rows], k) for c, k in kinds.items()})
 
 
+def oldest_first(table: sa.Table, **equal: Any) -> sa.Select:
+    """All rows of ``table`` by id, or those whose columns equal the values given (a None value: any)."""
+    stmt = sa.select(table).order_by(table.c.id)
+    for column, value in equal.items():
+        if value is not None:
+            stmt = stmt.where(table.c[column] == value)
+    return stmt
+
+
 def table_frame(conn: sa.Connection, table: sa.Table, stmt: sa.Select | None = None) -> pd.DataFrame:
     """The rows ``stmt`` selects from ``table`` (default: all, oldest id first), typed by its columns."""
     if stmt is None:
-        stmt = sa.select(table).order_by(table.c.id)
+        stmt = oldest_first(table)
     return frame_of(conn.execute(stmt), kinds_of(table))
 
 
