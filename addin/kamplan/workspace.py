@@ -2,9 +2,19 @@
 
     DIR/kamplan.yaml     the planning config
     DIR/kamplan.db       the store (SQLite), unless ``store_url`` is set in DIR/workspace.yaml
+    DIR/workspace.yaml   optional settings: ``store_url`` (any SQLAlchemy URL) for a shared store
     DIR/outbox/          workbooks that go out to people (one folder per round)
     DIR/inbox/           workbooks that come back (collect reads it by default)
     DIR/reports/         workbooks and exports for the VP and management
+
+Three ways to open one:
+
+* ``Workspace.open(root)``: for a command that changes the plan; the store's master data is
+  made to match the config first (``Store.sync_master_data``).
+* ``Workspace.open(root, sync=False)``: for a command that only reads or reports; nothing is
+  written on opening (the store is still created or migrated if it must be, on first use).
+* ``Workspace.open_readonly(root)``: for worksheet functions and anything that must never change
+  the store: no master-data sync and a read-only store (``Store.open(..., readonly=True)``).
 """
 from __future__ import annotations
 
@@ -15,15 +25,25 @@ from pathlib import Path
 import yaml
 
 from kamplan.config import PlanConfig, load_config
-from kamplan.store import Store
+from kamplan.store import DEFAULT_FILE_NAME, Store
 
 CONFIG_NAME = "kamplan.yaml"
-STORE_NAME = "kamplan.db"
+STORE_NAME = DEFAULT_FILE_NAME
 SETTINGS_NAME = "workspace.yaml"
 
 
 class WorkspaceError(Exception):
     pass
+
+
+def store_target(root: Path) -> str | Path:
+    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db."""
+    settings = root / SETTINGS_NAME
+    if settings.exists():
+        data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
+        if data.get("store_url"):
+            return str(data["store_url"])
+    return root / STORE_NAME
 
 
 def default_config_text() -> str:
@@ -34,6 +54,7 @@ def default_config_text() -> str:
 class Workspace:
     root: Path
     config: PlanConfig
+    readonly: bool = False  # the store is opened read-only (see open_readonly)
     _store: Store | None = field(default=None, repr=False)
 
     @property
@@ -58,16 +79,11 @@ class Workspace:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.store_target())
+            self._store = Store.open(self.store_target(), readonly=self.readonly)
         return self._store
 
     def store_target(self) -> str | Path:
-        settings = self.root / SETTINGS_NAME
-        if settings.exists():
-            data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
-            if data.get("store_url"):
-                return str(data["store_url"])
-        return self.root / STORE_NAME
+        return store_target(self.root)
 
     def close(self):
         if self._store is not None:
@@ -81,14 +97,26 @@ class Workspace:
         self.close()
 
     @classmethod
-    def open(cls, root: str | Path) -> "Workspace":
-        root = Path(root).resolve()
-        if not (root / CONFIG_NAME).exists():
-            raise WorkspaceError(f"{root} is not a kamplan workspace (no {CONFIG_NAME}); "
-                                 f"create one with `kamplan init {root}` or pass --workspace DIR")
+    def open(cls, root: str | Path, *, sync: bool = True) -> "Workspace":
+        """The workspace in ``root`` with its config loaded.
+
+        ``sync`` (the default, for commands that change the plan): make the store's master data
+        match the config now.  ``sync=False``: write nothing on opening -- for commands that only
+        read, so that a read-only command neither waits for nor takes the store's write lock.
+        """
+        root = _checked_root(root)
         ws = cls(root, load_config(root / CONFIG_NAME))
-        ws.store.sync_master_data(ws.config)
+        if sync:
+            ws.store.sync_master_data(ws.config)
         return ws
+
+    @classmethod
+    def open_readonly(cls, root: str | Path) -> "Workspace":
+        """The workspace in ``root`` for reading only: no master-data sync, and its store (found
+        through the workspace's settings like any command's) opens read-only, so ``writing()`` is
+        refused and a missing or older store is a StoreError instead of being created or migrated."""
+        root = _checked_root(root)
+        return cls(root, load_config(root / CONFIG_NAME), readonly=True)
 
     @classmethod
     def init(cls, root: str | Path, config_text: str | None = None) -> "Workspace":
@@ -103,3 +131,11 @@ class Workspace:
             (root / sub).mkdir(exist_ok=True)
         cfg.write_text(config_text if config_text is not None else default_config_text(), encoding="utf-8")
         return cls.open(root)
+
+
+def _checked_root(root: str | Path) -> Path:
+    root = Path(root).resolve()
+    if not (root / CONFIG_NAME).exists():
+        raise WorkspaceError(f"{root} is not a kamplan workspace (no {CONFIG_NAME}); "
+                             f"create one with `kamplan init {root}` or pass --workspace DIR")
+    return root

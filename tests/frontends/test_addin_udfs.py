@@ -163,6 +163,24 @@ def test_target_bad_input(collected, tmp_path, monkeypatch):
     assert "no workspace" in KAM_TARGET(acc, "", 1)
 
 
+def test_target_finds_the_store_through_the_workspace_settings_and_never_writes(collected, tmp_path):
+    import shutil
+    root, t = collected
+    ws = tmp_path / "ws"
+    shutil.copytree(root, ws)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for f in ws.glob("kamplan.db*"):
+        f.rename(shared / f.name)
+    (ws / "workspace.yaml").write_text(f"store_url: sqlite:///{shared / 'kamplan.db'}\n", encoding="utf-8")
+    line = t[t["volume"] > 0].iloc[0]
+    before = {f.name: f.read_bytes() for f in shared.iterdir()}
+    got = KAM_TARGET(line["account_id"], line["product_id"], int(line["quarter"]), "volume", None, str(ws))
+    assert got == pytest.approx(line["volume"])
+    assert not (ws / "kamplan.db").exists()  # no store made where the old code looked
+    assert {f.name: f.read_bytes() for f in shared.iterdir() if f.name in before} == before
+
+
 def test_every_udf_is_listed_and_documented():
     for name in udfs.UDF_NAMES:
         fn = getattr(udfs, name)

@@ -91,7 +91,7 @@ def test_replace_actuals_keeps_old_import_and_records_the_report(store):
     assert (row.lines_in, row.lines_unmatched, row.volume_stored, row.revenue_stored) == (10, 2, 15.0, 1500.0)
     assert row.periods == [(2026, 1), (2026, 2)] and row.detail == {"files": [{"file": "q1.csv"}]}
     assert len(store.history_imports()) == 2  # the replaced quarter's rows stay under their import
-    with store._read() as conn:
+    with store.reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(store_schema.history_rows)).scalar() == 3
 
 
@@ -119,7 +119,7 @@ def test_activities_replace_their_fiscal_quarters_and_keep_the_old(store):
     assert got["date"].tolist() == [dt.date(2026, 6, 1)]  # 2026 Q1 replaced by the second import
     assert store.activities(years=[2025])["note"].tolist() == ["first"]  # 2025 Q4 untouched
     assert store.activity_imports()["n_rows"].tolist() == [3, 1]
-    with store._read() as conn:
+    with store.reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(store_schema.activity_rows)).scalar() == 4
 
 

@@ -18,7 +18,7 @@ from kamplan.model import (
 )
 from kamplan.problems import Severity, error, warning
 from kamplan.store import Store, StoreError, SubmissionRecord
-from kamplan.store import db as store_db
+from kamplan.store import submissions as store_submissions
 from kamplan.store import schema as store_schema
 
 YEAR = 2025
@@ -254,7 +254,7 @@ def test_rejecting_the_same_file_again_changes_nothing(store, path):
 def test_failure_in_the_middle_of_record_submission_leaves_nothing(store, path, monkeypatch):
     store.record_submission(make_submission(), collected_at=T0)
     before = row_counts(path)
-    real_insert = store_db._insert_tuples
+    real_insert = store_submissions.insert_tuples
     calls = []
 
     def failing_insert(conn, table, names, tuples, extra):
@@ -263,7 +263,7 @@ def test_failure_in_the_middle_of_record_submission_leaves_nothing(store, path, 
             raise RuntimeError("disk full (simulated)")
         real_insert(conn, table, names, tuples, extra)
 
-    monkeypatch.setattr(store_db, "_insert_tuples", failing_insert)
+    monkeypatch.setattr(store_submissions, "insert_tuples", failing_insert)
     newer = make_submission(content_hash="n" * 64, file_name="r1 (2).xlsx")
     with pytest.raises(RuntimeError, match="simulated"):
         store.record_submission(newer, collected_at=T0 + dt.timedelta(days=1))
@@ -342,7 +342,7 @@ def test_sqlite_runs_with_foreign_keys_and_wal(store, path):
     with store._engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    with store._write() as conn, pytest.raises(sa.exc.IntegrityError):
+    with store.writing() as conn, pytest.raises(sa.exc.IntegrityError):
         conn.execute(store_schema.LINE_TABLES["targets"].insert().values(
             submission_id=999, line_no=0, account_id="A1", product_id="P1", quarter=1))
 
@@ -535,6 +535,6 @@ def test_a_version_2_file_gets_the_response_column(path, monkeypatch):
     monkeypatch.setattr(store_schema, "MIGRATIONS", full)
     with Store.open(path) as st:
         assert st.schema_version() == store_schema.schema_version()
-        with st._read() as conn:
+        with st.reading() as conn:
             names = {c["name"] for c in sa.inspect(conn).get_columns(old_targets.name)}
         assert "response" in names

@@ -140,28 +140,49 @@ def to_rows(frame: pd.DataFrame, spec: LineSpec, what: str, **fixed: Any) -> lis
     return [{**fixed, **dict(zip(names, t))} for t in tuples]
 
 
+def _fast_float(col: pd.Series, required: bool) -> list | None:
+    dtype = col.dtype
+    if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return None
+    values = col.astype("float64")
+    if required and values.isna().any():
+        return None
+    return [None if v != v else v for v in values.tolist()]  # NaN -> None
+
+
+def _fast_int(col: pd.Series, required: bool) -> list | None:
+    dtype = col.dtype
+    if not pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return None
+    values = col.tolist()
+    if col.name == "quarter" and any(v not in QUARTERS for v in values):
+        return None
+    return [int(v) for v in values]
+
+
+def _fast_bool(col: pd.Series, required: bool) -> list | None:
+    return [bool(v) for v in col.tolist()] if pd.api.types.is_bool_dtype(col.dtype) else None
+
+
+def _fast_str(col: pd.Series, required: bool) -> list | None:
+    if not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+        return None
+    values = [None if v is None or v is pd.NA or (type(v) is float and v != v) else v for v in col.tolist()]
+    if all(type(v) is str for v in values):
+        return values
+    if not required and all(type(v) is str or v is None for v in values):
+        return values
+    return None
+
+
+# kind -> the whole-column conversion for a column whose dtype already fits (None: it does not)
+_FAST = {"float": _fast_float, "int": _fast_int, "bool": _fast_bool, "str": _fast_str}
+
+
 def _column_fast(col: pd.Series, kind: str, required: bool) -> list | None:
     """Plain Python values for a whole column whose dtype already fits, else None (take the slow path)."""
-    dtype = col.dtype
-    if kind == "float" and pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        values = col.astype("float64")
-        if required and values.isna().any():
-            return None
-        return [None if v != v else v for v in values.tolist()]  # NaN -> None
-    if kind == "int" and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        values = col.tolist()
-        if col.name == "quarter" and any(v not in QUARTERS for v in values):
-            return None
-        return [int(v) for v in values]
-    if kind == "bool" and pd.api.types.is_bool_dtype(dtype):
-        return [bool(v) for v in col.tolist()]
-    if kind == "str" and (dtype == object or pd.api.types.is_string_dtype(dtype)):
-        values = [None if v is None or v is pd.NA or (type(v) is float and v != v) else v for v in col.tolist()]
-        if all(type(v) is str for v in values):
-            return values
-        if not required and all(type(v) is str or v is None for v in values):
-            return values
-    return None
+    fast = _FAST.get(kind)
+    return None if fast is None else fast(col, required)
 
 
 def _convert_one(value, column, spec, what, line_no, values, columns):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
 from typing import Any, Mapping
 
@@ -19,8 +20,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kamplan.store import schema as s
-from kamplan.store.db import (
-    Store, StoreError, _frame, _frame_from_dicts, _insert, _insert_event, _json, _kind_of, _now, _whole,
+from kamplan.store.db import Store
+from kamplan.store.sql import (
+    StoreError, add_logged, frame_from_dicts, frame_of, insert_event, insert_rows, kinds_of, newest_per_key, now,
+    oldest_first, table_frame, to_json, whole,
 )
 
 CHOICES = ("in", "out")
@@ -36,10 +39,6 @@ class StoredAllocation:
     assignments: pd.DataFrame
     unmet: pd.DataFrame
     marginals: pd.DataFrame
-
-
-def _kinds(table: sa.Table, skip=("run_id",)) -> dict[str, str]:
-    return {c.name: _kind_of(c) for c in table.columns if c.name not in skip}
 
 
 def _clean(v: Any) -> Any:
@@ -82,45 +81,41 @@ def record_allocation(store: Store, plan_year: int, *, by: str, settings: Mappin
 
     Frames carry the columns of ``allocation_requests`` / ``_assignments`` / ``_unmet`` /
     ``_marginals`` (without ``run_id`` and ``line_no``)."""
-    plan_year = _whole(plan_year, "plan_year")
+    plan_year = whole(plan_year, "plan_year")
 
     def fin(x):
         x = _clean(x)
         return x if x is None or math.isfinite(x) else None
-    with store._write() as conn:
+    with store.writing() as conn:
         run_id = conn.execute(s.allocation_runs.insert().values(
-            plan_year=plan_year, created_at=at or _now(), by=str(by), settings=_json(dict(settings)),
+            plan_year=plan_year, created_at=at or now(), by=str(by), settings=to_json(dict(settings)),
             method=str(method), status=str(status), objective=fin(objective), bound=fin(bound), gap=fin(gap),
             greedy_objective=fin(greedy_objective), seconds=float(seconds), workbook=workbook,
         )).inserted_primary_key[0]
-        _insert(conn, s.allocation_requests, _rows(requests, s.allocation_requests, run_id))
-        _insert(conn, s.allocation_assignments, _rows(assignments, s.allocation_assignments, run_id, True))
-        _insert(conn, s.allocation_unmet, _rows(unmet, s.allocation_unmet, run_id))
-        _insert(conn, s.allocation_marginals, _rows(marginals, s.allocation_marginals, run_id, True))
-        _insert_event(conn, "resources.allocated", {"plan_year": plan_year, "run_id": run_id, "status": status,
-                                                    "objective": fin(objective), "gap": fin(gap),
-                                                    "workbook": workbook})
+        insert_rows(conn, s.allocation_requests, _rows(requests, s.allocation_requests, run_id))
+        insert_rows(conn, s.allocation_assignments, _rows(assignments, s.allocation_assignments, run_id, True))
+        insert_rows(conn, s.allocation_unmet, _rows(unmet, s.allocation_unmet, run_id))
+        insert_rows(conn, s.allocation_marginals, _rows(marginals, s.allocation_marginals, run_id, True))
+        insert_event(conn, "resources.allocated", {"plan_year": plan_year, "run_id": run_id, "status": status,
+                                                   "objective": fin(objective), "gap": fin(gap),
+                                                   "workbook": workbook})
     return int(run_id)
 
 
 def allocation_runs(store: Store, plan_year: int | None = None) -> pd.DataFrame:
     """Every run, oldest first (settings as JSON text)."""
     t = s.allocation_runs
-    stmt = sa.select(t).order_by(t.c.id)
-    if plan_year is not None:
-        stmt = stmt.where(t.c.plan_year == _whole(plan_year, "plan_year"))
-    with store._read() as conn:
-        return _frame(conn.execute(stmt), _kinds(t, ()))
+    with store.reading() as conn:
+        return table_frame(conn, t, oldest_first(t, plan_year=whole(plan_year, "plan_year", missing_ok=True)))
 
 
 def latest_allocation(store: Store, plan_year: int, run_id: int | None = None) -> StoredAllocation | None:
     """The newest run of ``plan_year`` (or run ``run_id``) with its frames; None when there is none."""
-    import json
-    plan_year = _whole(plan_year, "plan_year")
+    plan_year = whole(plan_year, "plan_year")
     t = s.allocation_runs
     stmt = sa.select(t).where(t.c.plan_year == plan_year)
-    stmt = stmt.where(t.c.id == _whole(run_id, "run_id")) if run_id is not None else stmt.order_by(t.c.id.desc())
-    with store._read() as conn:
+    stmt = stmt.where(t.c.id == whole(run_id, "run_id")) if run_id is not None else stmt.order_by(t.c.id.desc())
+    with store.reading() as conn:
         run = conn.execute(stmt.limit(1)).mappings().first()
         if run is None:
             return None
@@ -130,9 +125,9 @@ def latest_allocation(store: Store, plan_year: int, run_id: int | None = None) -
                                   ("assignments", s.allocation_assignments, s.allocation_assignments.c.line_no),
                                   ("unmet", s.allocation_unmet, s.allocation_unmet.c.request_id),
                                   ("marginals", s.allocation_marginals, s.allocation_marginals.c.line_no)):
-            kinds = _kinds(table, ("run_id", "line_no"))
+            kinds = kinds_of(table, skip=("run_id", "line_no"))
             sel = sa.select(*[table.c[c] for c in kinds]).where(table.c.run_id == rid).order_by(order)
-            frames[key] = _frame(conn.execute(sel), kinds)
+            frames[key] = frame_of(conn.execute(sel), kinds)
     run = dict(run)
     run["settings"] = json.loads(run["settings"])
     return StoredAllocation(run, **frames)
@@ -162,7 +157,7 @@ def record_choices(store: Store, plan_year: int, choices: list[Mapping[str, Any]
                    capacity: list[Mapping[str, Any]] = ()) -> tuple[int, int]:
     """Add forced choices (request_id, account_id, kind, choice "in"/"out"/None, by, at, source) and
     capacity changes (person_id, quarter, capacity or None, by, at, source); returns how many of each."""
-    plan_year = _whole(plan_year, "plan_year")
+    plan_year = whole(plan_year, "plan_year")
     c_rows, k_rows = [], []
     for c in choices:
         if c.get("choice") not in (*CHOICES, None):
@@ -181,17 +176,12 @@ def record_choices(store: Store, plan_year: int, choices: list[Mapping[str, Any]
         if not isinstance(k.get("at"), dt.datetime):
             raise StoreError(f"capacity change for {k.get('person_id')!r}: at must be a datetime")
         k_rows.append({"plan_year": plan_year, "person_id": str(k["person_id"]),
-                       "quarter": _whole(k["quarter"], "quarter"),
+                       "quarter": whole(k["quarter"], "quarter"),
                        "capacity": None if value is None else float(value), "by": str(k.get("by") or ""),
                        "at": k["at"], "source": str(k.get("source") or "")})
-    with store._write() as conn:
-        if c_rows:
-            _insert(conn, s.allocation_choices, c_rows)
-        if k_rows:
-            _insert(conn, s.allocation_capacity, k_rows)
-        if c_rows or k_rows:
-            _insert_event(conn, "resources.choices", {"plan_year": plan_year, "choices": len(c_rows),
-                                                      "capacity": len(k_rows)})
+    with store.writing() as conn:
+        add_logged(conn, {s.allocation_choices: c_rows, s.allocation_capacity: k_rows}, "resources.choices",
+                   {"plan_year": plan_year, "choices": len(c_rows), "capacity": len(k_rows)})
     return len(c_rows), len(k_rows)
 
 
@@ -208,14 +198,11 @@ def capacity_changes(store: Store, plan_year: int, include_history: bool = False
 
 def _newest(store: Store, t: sa.Table, plan_year: int, key: tuple[str, ...], value: str,
             include_history: bool) -> pd.DataFrame:
-    plan_year = _whole(plan_year, "plan_year")
-    kinds = {c.name: _kind_of(c) for c in t.columns if c.name != "plan_year"}
+    plan_year = whole(plan_year, "plan_year")
+    kinds = kinds_of(t, skip=("plan_year",))
     stmt = sa.select(*[t.c[c] for c in kinds]).where(t.c.plan_year == plan_year).order_by(t.c.id)
-    with store._read() as conn:
+    with store.reading() as conn:
         rows = [r._asdict() for r in conn.execute(stmt)]
     if not include_history:
-        newest: dict[tuple, dict] = {}
-        for r in rows:
-            newest[tuple(r[k] for k in key)] = r
-        rows = sorted((r for r in newest.values() if r[value] is not None), key=lambda r: tuple(r[k] for k in key))
-    return _frame_from_dicts(rows, kinds)
+        rows = newest_per_key(rows, key, lambda r: r[value] is not None)
+    return frame_from_dicts(rows, kinds)

@@ -87,6 +87,76 @@ METADATA = sa.MetaData()
 _ID = sa.String  # identifiers (account, rep, product ...): VARCHAR without a length, portable
 
 
+# -- column groups many tables share (each call makes new columns: a column belongs to one table) -------
+def _serial() -> sa.Column:
+    """The row id: numbers rows in the order they were added."""
+    return sa.Column("id", sa.Integer, primary_key=True)
+
+
+def _part_of(owner: str, parent: str) -> sa.Column:
+    """The first key column of a row that belongs to a row of ``parent`` (a run, an import, a version)."""
+    return sa.Column(owner, sa.Integer, sa.ForeignKey(f"{parent}.id"), primary_key=True)
+
+
+def _line_no() -> sa.Column:
+    """The second key column of a line: its position in its file, frame or run, from 0."""
+    return sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False)
+
+
+def _recorded(by: str = "by") -> list[sa.Column]:
+    """Who (``by``), when (``at``) and from where (``source``: file › sheet › cell, or the command) a row the
+    VP typed came."""
+    return [sa.Column(by, sa.Text, nullable=False), sa.Column("at", IsoDateTime(), nullable=False),
+            sa.Column("source", sa.Text, nullable=False)]
+
+
+def _master_table(name: str, *columns: sa.Column) -> sa.Table:
+    """A master-data entity: its id and names, its own ``columns``, whether the config still has it
+    (``active``) and when it last changed."""
+    return sa.Table(
+        name, METADATA,
+        sa.Column("id", _ID(), primary_key=True),
+        sa.Column("name_en", sa.Text, nullable=False),
+        sa.Column("name_zh", sa.Text, nullable=False),
+        *columns,
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("updated_at", IsoDateTime(), nullable=False),
+    )
+
+
+def _import_log(name: str, *totals: sa.Column) -> sa.Table:
+    """One row per import of quarterly rows: where from, when, how many rows, ``totals``, which quarters."""
+    return sa.Table(
+        name, METADATA,
+        _serial(),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("imported_at", IsoDateTime(), nullable=False),
+        sa.Column("n_rows", sa.Integer, nullable=False),
+        *totals,
+        sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
+    )
+
+
+def _imported_rows(name: str, imports: str, spec: LineSpec) -> sa.Table:
+    """The rows of each import in ``imports``, with an index to find a quarter's rows of one import."""
+    return sa.Table(
+        name, METADATA,
+        _part_of("import_id", imports), _line_no(),
+        *spec.sa_columns(),
+        sa.Index(f"ix_{name}_period", "year", "quarter", "import_id"),
+    )
+
+
+def _current_imports(name: str, imports: str) -> sa.Table:
+    """(year, quarter) -> the import of ``imports`` whose rows that quarter shows."""
+    return sa.Table(
+        name, METADATA,
+        sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("quarter", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("import_id", sa.Integer, sa.ForeignKey(f"{imports}.id"), nullable=False),
+    )
+
+
 meta = sa.Table(
     "meta", METADATA,
     sa.Column("key", _ID(), primary_key=True),
@@ -95,59 +165,37 @@ meta = sa.Table(
 
 events = sa.Table(
     "events", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("at", IsoDateTime(), nullable=False),
     sa.Column("kind", _ID(), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),  # JSON
 )
 
 # -- master data: the current state of each entity, never deleted; changes are logged ---------------
-regions = sa.Table(
-    "regions", METADATA,
-    sa.Column("id", _ID(), primary_key=True),
-    sa.Column("name_en", sa.Text, nullable=False),
-    sa.Column("name_zh", sa.Text, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", IsoDateTime(), nullable=False),
-)
-staff = sa.Table(
-    "staff", METADATA,
-    sa.Column("id", _ID(), primary_key=True),
-    sa.Column("name_en", sa.Text, nullable=False),
-    sa.Column("name_zh", sa.Text, nullable=False),
+regions = _master_table("regions")
+staff = _master_table(
+    "staff",
     sa.Column("region_id", _ID(), sa.ForeignKey("regions.id"), nullable=False),
     sa.Column("email", sa.Text, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", IsoDateTime(), nullable=False),
 )
-products = sa.Table(
-    "products", METADATA,
-    sa.Column("id", _ID(), primary_key=True),
-    sa.Column("name_en", sa.Text, nullable=False),
-    sa.Column("name_zh", sa.Text, nullable=False),
+products = _master_table(
+    "products",
     sa.Column("unit", sa.Text, nullable=False),
     sa.Column("list_price", sa.Double, nullable=False),
     sa.Column("standard_margin", sa.Double, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", IsoDateTime(), nullable=False),
 )
-accounts = sa.Table(
-    "accounts", METADATA,
-    sa.Column("id", _ID(), primary_key=True),
-    sa.Column("name_en", sa.Text, nullable=False),
-    sa.Column("name_zh", sa.Text, nullable=False),
+accounts = _master_table(
+    "accounts",
     sa.Column("region_id", _ID(), sa.ForeignKey("regions.id"), nullable=False),
     sa.Column("rep_id", _ID(), sa.ForeignKey("staff.id"), nullable=False),
     sa.Column("cls", _ID(), nullable=False),
     sa.Column("city", sa.Text, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("updated_at", IsoDateTime(), nullable=False),
 )
 MASTER_TABLES: dict[str, sa.Table] = {"regions": regions, "staff": staff, "products": products,
                                       "accounts": accounts}  # in foreign-key order
 master_changes = sa.Table(
     "master_changes", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("entity", _ID(), nullable=False),  # a key of MASTER_TABLES
     sa.Column("entity_id", _ID(), nullable=False),
     sa.Column("plan_year", sa.Integer, nullable=False),
@@ -158,29 +206,13 @@ master_changes = sa.Table(
 )
 
 # -- history: every import kept; a period shows the rows of its latest import ------------------------
-history_imports = sa.Table(
-    "history_imports", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("imported_at", IsoDateTime(), nullable=False),
-    sa.Column("n_rows", sa.Integer, nullable=False),
+history_imports = _import_log(
+    "history_imports",
     sa.Column("total_volume", sa.Double, nullable=False),
     sa.Column("total_revenue", sa.Double, nullable=False),
-    sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
 )
-history_rows = sa.Table(
-    "history_rows", METADATA,
-    sa.Column("import_id", sa.Integer, sa.ForeignKey("history_imports.id"), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
-    *HISTORY.sa_columns(),
-    sa.Index("ix_history_rows_period", "year", "quarter", "import_id"),
-)
-history_periods = sa.Table(
-    "history_periods", METADATA,
-    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("quarter", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("import_id", sa.Integer, sa.ForeignKey("history_imports.id"), nullable=False),
-)
+history_rows = _imported_rows("history_rows", "history_imports", HISTORY)
+history_periods = _current_imports("history_periods", "history_imports")
 
 # -- rounds and issued workbooks --------------------------------------------------------------------
 rounds = sa.Table(
@@ -209,7 +241,7 @@ issued_workbooks = sa.Table(
 # -- collection: every file that changed the store is an attempt; good ones are submissions ----------
 attempts = sa.Table(
     "attempts", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),  # global order of attempts
+    _serial(),  # global order of attempts
     sa.Column("outcome", _ID(), nullable=False),  # "stored" or "rejected"
     sa.Column("file_name", sa.Text, nullable=False),
     sa.Column("content_hash", _ID(), nullable=True),
@@ -239,8 +271,7 @@ submissions = sa.Table(
 # Problems of an attempt: the warnings stored with a submission, or why a file was rejected.
 problems = sa.Table(
     "problems", METADATA,
-    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id"), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    _part_of("attempt_id", "attempts"), _line_no(),
     sa.Column("severity", _ID(), nullable=False),
     sa.Column("code", _ID(), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
@@ -254,8 +285,7 @@ problems = sa.Table(
 def _line_table(spec: LineSpec) -> sa.Table:
     return sa.Table(
         f"submission_{spec.name}", METADATA,
-        sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), primary_key=True),
-        sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+        _part_of("submission_id", "submissions"), _line_no(),
         *spec.sa_columns(),
     )
 
@@ -266,7 +296,7 @@ LINE_TABLES: dict[str, sa.Table] = {name: _line_table(spec) for name, spec in SU
 # A run is one `kamplan accounts segment` (or collect): the period, the rules as they were, the headline.
 classification_runs = sa.Table(
     "classification_runs", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("plan_year", sa.Integer, nullable=False),  # the year the classes are for
     sa.Column("basis", _ID(), nullable=False),  # "year" or "rolling"
     sa.Column("period_start", _ID(), nullable=False),  # "2026Q1"
@@ -280,7 +310,7 @@ classification_runs = sa.Table(
 # One row per account and run: the class the rules gave, why, and the numbers behind it.
 classifications = sa.Table(
     "classifications", METADATA,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("classification_runs.id"), primary_key=True),
+    _part_of("run_id", "classification_runs"),
     sa.Column("account_id", _ID(), primary_key=True),
     sa.Column("cls", _ID(), nullable=False),  # computed by the rules
     sa.Column("rule", _ID(), nullable=False),  # id of the rule that matched; "" = default class
@@ -302,28 +332,24 @@ classifications = sa.Table(
 # cls NULL lifts the override (the computed class applies again).  Rows are never changed or deleted.
 class_overrides = sa.Table(
     "class_overrides", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("plan_year", sa.Integer, nullable=False),
     sa.Column("account_id", _ID(), nullable=False),
     sa.Column("cls", _ID(), nullable=True),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("by", sa.Text, nullable=False),  # who
-    sa.Column("at", IsoDateTime(), nullable=False),  # when
-    sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell, or the command
+    *_recorded(),
     sa.Index("ix_class_overrides_account", "plan_year", "account_id"),
 )
 # Judgement scores of strength and capability indicators, oldest first; the newest per account and
 # indicator with plan_year <= the year in question is in force.
 judgements = sa.Table(
     "judgements", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("plan_year", sa.Integer, nullable=False),
     sa.Column("account_id", _ID(), nullable=False),
     sa.Column("indicator", _ID(), nullable=False),
     sa.Column("score", sa.Double, nullable=False),
-    sa.Column("judge", sa.Text, nullable=False),
-    sa.Column("at", IsoDateTime(), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
+    *_recorded("judge"),
     sa.Index("ix_judgements_account", "account_id", "indicator"),
 )
 SEGMENTATION_TABLES = (classification_runs, classifications, class_overrides, judgements)
@@ -336,7 +362,7 @@ PLAN_LINE_COLUMNS = ["rep_id", "account_id", "product_id", "quarter", "volume", 
 PLAN_LINES = LineSpec("plan_lines", PLAN_LINE_COLUMNS, {"rep_id", "account_id", "product_id", "quarter", "basis"})
 plan_versions = sa.Table(
     "plan_versions", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("kind", _ID(), nullable=False),
     sa.Column("round", sa.Integer, nullable=True),  # the collection round a bottom-up version was built from
@@ -350,15 +376,14 @@ plan_versions = sa.Table(
 )
 plan_lines = sa.Table(
     "plan_lines", METADATA,
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    _part_of("version_id", "plan_versions"), _line_no(),
     *PLAN_LINES.sa_columns(),  # basis: "submitted", or "run-rate" (no usable submission: last year stands in)
 )
 # The VP's agreement: "agreed" locks a version as the year's plan; "reopened" lifts the lock.  The newest
 # row of a year is in force.
 plan_agreements = sa.Table(
     "plan_agreements", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("action", _ID(), nullable=False),
     sa.Column("version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), nullable=False),
@@ -372,7 +397,7 @@ PLAN_TABLES = (plan_versions, plan_lines, plan_agreements)
 # A run is one `kamplan resources allocate`: when, who, the settings, the solver's figures.
 allocation_runs = sa.Table(
     "allocation_runs", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("plan_year", sa.Integer, nullable=False),
     sa.Column("created_at", IsoDateTime(), nullable=False),
     sa.Column("by", sa.Text, nullable=False),  # who ran it
@@ -390,7 +415,7 @@ allocation_runs = sa.Table(
 # The requests as the run saw them (the plan's, plus generated coverage requests) and what each got.
 allocation_requests = sa.Table(
     "allocation_requests", METADATA,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
+    _part_of("run_id", "allocation_runs"),
     sa.Column("request_id", _ID(), primary_key=True),
     sa.Column("rep_id", _ID(), nullable=True),
     sa.Column("account_id", _ID(), nullable=False),
@@ -408,8 +433,7 @@ allocation_requests = sa.Table(
 )
 allocation_assignments = sa.Table(
     "allocation_assignments", METADATA,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    _part_of("run_id", "allocation_runs"), _line_no(),
     sa.Column("request_id", _ID(), nullable=False),
     sa.Column("account_id", _ID(), nullable=False),
     sa.Column("kind", _ID(), nullable=False),
@@ -420,7 +444,7 @@ allocation_assignments = sa.Table(
 )
 allocation_unmet = sa.Table(
     "allocation_unmet", METADATA,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
+    _part_of("run_id", "allocation_runs"),
     sa.Column("request_id", _ID(), primary_key=True),
     sa.Column("account_id", _ID(), nullable=False),
     sa.Column("kind", _ID(), nullable=False),
@@ -433,8 +457,7 @@ allocation_unmet = sa.Table(
 # Value of one more unit: per person x quarter, per pool x quarter (person_id "*"), per budget (quarter 0).
 allocation_marginals = sa.Table(
     "allocation_marginals", METADATA,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("allocation_runs.id"), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+    _part_of("run_id", "allocation_runs"), _line_no(),
     sa.Column("pool", _ID(), nullable=False),
     sa.Column("person_id", _ID(), nullable=False),
     sa.Column("quarter", sa.Integer, nullable=False),
@@ -447,27 +470,23 @@ allocation_marginals = sa.Table(
 # choice NULL lifts it.  Capacity changes likewise per person and quarter (capacity NULL: the config's).
 allocation_choices = sa.Table(
     "allocation_choices", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("plan_year", sa.Integer, nullable=False),
     sa.Column("request_id", _ID(), nullable=False),
     sa.Column("account_id", _ID(), nullable=False),
     sa.Column("kind", _ID(), nullable=False),
     sa.Column("choice", _ID(), nullable=True),  # "in", "out" or NULL
-    sa.Column("by", sa.Text, nullable=False),
-    sa.Column("at", IsoDateTime(), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell
+    *_recorded(),
     sa.Index("ix_allocation_choices_year", "plan_year", "request_id"),
 )
 allocation_capacity = sa.Table(
     "allocation_capacity", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("plan_year", sa.Integer, nullable=False),
     sa.Column("person_id", _ID(), nullable=False),
     sa.Column("quarter", sa.Integer, nullable=False),
     sa.Column("capacity", sa.Double, nullable=True),
-    sa.Column("by", sa.Text, nullable=False),
-    sa.Column("at", IsoDateTime(), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
+    *_recorded(),
     sa.Index("ix_allocation_capacity_year", "plan_year", "person_id"),
 )
 RESOURCE_TABLES = (allocation_runs, allocation_requests, allocation_assignments, allocation_unmet,
@@ -481,7 +500,7 @@ ACTIVITIES = LineSpec("activities", ACTIVITY_COLUMNS + ["year", "quarter"],
                       {"date", "account_id", "kind", "year", "quarter"})
 actuals_imports = sa.Table(
     "actuals_imports", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("history_import_id", sa.Integer, sa.ForeignKey("history_imports.id"), nullable=False),
     sa.Column("source", sa.Text, nullable=False),  # the file names, "; "-separated
     sa.Column("imported_at", IsoDateTime(), nullable=False),
@@ -499,59 +518,37 @@ actuals_imports = sa.Table(
     sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
     sa.Column("detail", sa.Text, nullable=False),  # JSON: per file lines and totals, unmatched values
 )
-activity_imports = sa.Table(
-    "activity_imports", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("imported_at", IsoDateTime(), nullable=False),
-    sa.Column("n_rows", sa.Integer, nullable=False),
-    sa.Column("periods", sa.Text, nullable=False),  # JSON list of [year, quarter]
-)
-activity_rows = sa.Table(
-    "activity_rows", METADATA,
-    sa.Column("import_id", sa.Integer, sa.ForeignKey("activity_imports.id"), primary_key=True),
-    sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
-    *ACTIVITIES.sa_columns(),
-    sa.Index("ix_activity_rows_period", "year", "quarter", "import_id"),
-)
-activity_periods = sa.Table(
-    "activity_periods", METADATA,
-    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("quarter", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("import_id", sa.Integer, sa.ForeignKey("activity_imports.id"), nullable=False),
-)
+activity_imports = _import_log("activity_imports")
+activity_rows = _imported_rows("activity_rows", "activity_imports", ACTIVITIES)
+activity_periods = _current_imports("activity_periods", "activity_imports")
 ACTUALS_TABLES = (actuals_imports, activity_imports, activity_rows, activity_periods)
 
 # -- evaluation (issue 6): the VP's ratings, comments and service statuses; never changed, newest in force --
 # quarter 1-4: a quarterly evaluation; 0: the annual evaluation.  rating NULL: the VP cleared it.
 evaluation_ratings = sa.Table(
     "evaluation_ratings", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("quarter", sa.Integer, nullable=False),
     sa.Column("rep_id", _ID(), nullable=False),
     sa.Column("goal", _ID(), nullable=False),
     sa.Column("rating", sa.Double, nullable=True),
     sa.Column("comment", sa.Text, nullable=True),
-    sa.Column("by", sa.Text, nullable=False),
-    sa.Column("at", IsoDateTime(), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),  # file › sheet › cell
+    *_recorded(),
     sa.Column("workbook_id", _ID(), nullable=False),  # the workbook it was typed in ("" from elsewhere)
     sa.Index("ix_evaluation_ratings_key", "year", "quarter", "rep_id", "goal"),
 )
 # The status the VP gives a service commitment of the plan (matched by account and commitment text).
 service_statuses = sa.Table(
     "service_statuses", METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
+    _serial(),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("quarter", sa.Integer, nullable=False),  # the evaluation it was set in
     sa.Column("account_id", _ID(), nullable=False),
     sa.Column("commitment", sa.Text, nullable=False),
     sa.Column("status", _ID(), nullable=True),
     sa.Column("note", sa.Text, nullable=True),
-    sa.Column("by", sa.Text, nullable=False),
-    sa.Column("at", IsoDateTime(), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
+    *_recorded(),
     sa.Column("workbook_id", _ID(), nullable=False),
     sa.Index("ix_service_statuses_key", "year", "account_id"),
 )

@@ -35,8 +35,13 @@ def _chain(fat: list[int], first: int, count: int) -> None:
         fat[first + i] = first + i + 1 if i < count - 1 else ENDOFCHAIN
 
 
-def write_cfb(streams: dict[str, bytes]) -> bytes:
-    """The bytes of a compound file holding ``streams`` ({"PROJECT": ..., "VBA/dir": ...})."""
+def _sectors(n_bytes: int, size: int = SECTOR) -> int:
+    """How many sectors of ``size`` bytes hold ``n_bytes``."""
+    return -(-n_bytes // size)
+
+
+def _tree_of(streams: dict[str, bytes]) -> _Entry:
+    """The root entry with a storage per folder and a stream per path."""
     root = _Entry("Root Entry", 5)
     for path, data in streams.items():
         node = root
@@ -46,6 +51,11 @@ def write_cfb(streams: dict[str, bytes]) -> bytes:
         if len(leaf) > 31:
             raise ValueError(f"stream name {leaf!r} is longer than 31 characters")
         node.children[leaf] = _Entry(leaf, 2, bytes(data))
+    return root
+
+
+def _numbered(root: _Entry) -> list[_Entry]:
+    """Every entry in directory order (depth first, siblings sorted), each sibling set a balanced tree."""
     entries: list[_Entry] = []
 
     def number(e: _Entry) -> None:
@@ -54,24 +64,28 @@ def write_cfb(streams: dict[str, bytes]) -> bytes:
         kids = sorted(e.children.values(), key=lambda k: _sort_key(k.name))
         for k in kids:
             number(k)
-        e.child = _tree(kids)
-
-    def _tree(kids: list[_Entry]) -> int:
-        if not kids:
-            return NOSTREAM
-        mid = len(kids) // 2
-        top = kids[mid]
-        top.left, top.right = _tree(kids[:mid]), _tree(kids[mid + 1:])
-        return top.id
+        e.child = _balanced(kids)
 
     number(root)
-    small = [e for e in entries if e.kind == 2 and len(e.data) < CUTOFF]
-    big = [e for e in entries if e.kind == 2 and len(e.data) >= CUTOFF]
-    # the mini stream and its allocation table
+    return entries
+
+
+def _balanced(kids: list[_Entry]) -> int:
+    """Link ``kids`` (numbered, sorted) as a balanced binary tree; returns the id of its top."""
+    if not kids:
+        return NOSTREAM
+    mid = len(kids) // 2
+    top = kids[mid]
+    top.left, top.right = _balanced(kids[:mid]), _balanced(kids[mid + 1:])
+    return top.id
+
+
+def _mini_stream(small: list[_Entry]) -> tuple[list[int], bytearray]:
+    """The mini allocation table and the mini stream holding the ``small`` streams (their starts set)."""
     mini_fat: list[int] = []
     mini_stream = bytearray()
     for e in small:
-        n = -(-len(e.data) // MINI)
+        n = _sectors(len(e.data), MINI)
         e.size = len(e.data)
         if n:
             e.start = len(mini_fat)
@@ -80,15 +94,53 @@ def write_cfb(streams: dict[str, bytes]) -> bytes:
             mini_stream += e.data.ljust(n * MINI, b"\0")
         else:
             e.start = ENDOFCHAIN
-    n_minifat = -(-len(mini_fat) * 4 // SECTOR)
-    n_dir = -(-len(entries) * 128 // SECTOR)
-    n_ministream = -(-len(mini_stream) // SECTOR)
-    n_big = sum(-(-len(e.data) // SECTOR) for e in big)
+    return mini_fat, mini_stream
+
+
+def _fat_sector_count(n_other: int) -> int:
+    """FAT sectors needed to map themselves and ``n_other`` further sectors."""
     n_fat = 1
-    while n_fat * (SECTOR // 4) < n_fat + n_minifat + n_dir + n_ministream + n_big:
+    while n_fat * (SECTOR // 4) < n_fat + n_other:
         n_fat += 1
     if n_fat > 109:
         raise ValueError("the VBA project is too large for this writer (more than 109 FAT sectors)")
+    return n_fat
+
+
+def _header(n_fat: int, dir_start: int, minifat_start: int, n_minifat: int) -> bytes:
+    difat = list(range(n_fat)) + [FREESECT] * (109 - n_fat)
+    return struct.pack("<8s16sHHHHH6sIIIIIIIII", bytes.fromhex("D0CF11E0A1B11AE1"), b"\0" * 16, 0x3E, 3,
+                       0xFFFE, 9, 6, b"\0" * 6, 0, n_fat, dir_start, 0, CUTOFF, minifat_start, n_minifat,
+                       ENDOFCHAIN, 0) + struct.pack("<109I", *difat)
+
+
+def _directory(entries: list[_Entry], n_dir: int) -> bytearray:
+    directory = bytearray()
+    for e in entries:
+        name = (e.name + "\0").encode("utf-16-le")
+        directory += struct.pack("<64sHBBIII16sIQQIQ", name.ljust(64, b"\0"), len(name), e.kind, 1,
+                                 e.left, e.right, e.child, b"\0" * 16, 0, 0, 0,
+                                 e.start if e.kind != 1 else 0, e.size)
+    directory = directory.ljust(n_dir * SECTOR, b"\0")
+    for i in range(len(entries) * 128, n_dir * SECTOR, 128):  # unused entries: empty, no siblings
+        directory[i + 68:i + 80] = struct.pack("<III", NOSTREAM, NOSTREAM, NOSTREAM)
+    return directory
+
+
+def write_cfb(streams: dict[str, bytes]) -> bytes:
+    """The bytes of a compound file holding ``streams`` ({"PROJECT": ..., "VBA/dir": ...}).
+
+    Sectors in file order: the FAT, the mini FAT, the directory, the mini stream, then each big stream.
+    """
+    root = _tree_of(streams)
+    entries = _numbered(root)
+    small = [e for e in entries if e.kind == 2 and len(e.data) < CUTOFF]
+    big = [e for e in entries if e.kind == 2 and len(e.data) >= CUTOFF]
+    mini_fat, mini_stream = _mini_stream(small)
+    n_minifat = _sectors(len(mini_fat) * 4)
+    n_dir = _sectors(len(entries) * 128)
+    n_ministream = _sectors(len(mini_stream))
+    n_fat = _fat_sector_count(n_minifat + n_dir + n_ministream + sum(_sectors(len(e.data)) for e in big))
     fat = [FREESECT] * (n_fat * SECTOR // 4)
     for i in range(n_fat):
         fat[i] = FATSECT
@@ -104,29 +156,16 @@ def write_cfb(streams: dict[str, bytes]) -> bytes:
     pos += n_ministream
     body = bytearray()
     for e in big:
-        n = -(-len(e.data) // SECTOR)
+        n = _sectors(len(e.data))
         e.start, e.size = pos, len(e.data)
         _chain(fat, pos, n)
         pos += n
         body += e.data.ljust(n * SECTOR, b"\0")
 
-    difat = list(range(n_fat)) + [FREESECT] * (109 - n_fat)
-    header = struct.pack("<8s16sHHHHH6sIIIIIIIII", bytes.fromhex("D0CF11E0A1B11AE1"), b"\0" * 16, 0x3E, 3,
-                         0xFFFE, 9, 6, b"\0" * 6, 0, n_fat, dir_start, 0, CUTOFF, minifat_start, n_minifat,
-                         ENDOFCHAIN, 0) + struct.pack("<109I", *difat)
-    directory = bytearray()
-    for e in entries:
-        name = (e.name + "\0").encode("utf-16-le")
-        directory += struct.pack("<64sHBBIII16sIQQIQ", name.ljust(64, b"\0"), len(name), e.kind, 1,
-                                 e.left, e.right, e.child, b"\0" * 16, 0, 0, 0,
-                                 e.start if e.kind != 1 else 0, e.size)
-    directory = directory.ljust(n_dir * SECTOR, b"\0")
-    for i in range(len(entries) * 128, n_dir * SECTOR, 128):  # unused entries: empty, no siblings
-        directory[i + 68:i + 80] = struct.pack("<III", NOSTREAM, NOSTREAM, NOSTREAM)
-    out = bytearray(header)
+    out = bytearray(_header(n_fat, dir_start, minifat_start, n_minifat))
     out += struct.pack(f"<{len(fat)}I", *fat)
     out += struct.pack(f"<{len(mini_fat)}I", *mini_fat).ljust(n_minifat * SECTOR, b"\xff")
-    out += directory
+    out += _directory(entries, n_dir)
     out += bytes(mini_stream).ljust(n_ministream * SECTOR, b"\0")
     out += body
     return bytes(out)

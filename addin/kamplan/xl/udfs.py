@@ -190,11 +190,12 @@ def _caller_folder(caller) -> Path | None:
 
 
 def _workspace_root(workspace, caller) -> Path | None:
+    from kamplan.workspace import CONFIG_NAME
     from kamplan.xl.actions import find_workspace
     if workspace:
         root = Path(str(workspace)).expanduser()
-        if not (root / "kamplan.yaml").exists():
-            raise UdfInputError(f"{root} is not a kamplan workspace (no kamplan.yaml)")
+        if not (root / CONFIG_NAME).exists():
+            raise UdfInputError(f"{root} is not a kamplan workspace (no {CONFIG_NAME})")
         return root.resolve()
     return find_workspace(_caller_folder(caller))
 
@@ -205,7 +206,8 @@ _TARGETS: dict[tuple[Path, int], tuple[tuple[float, float], pd.DataFrame]] = {}
 
 def _config(root: Path):
     from kamplan.config import load_config
-    path = root / "kamplan.yaml"
+    from kamplan.workspace import CONFIG_NAME
+    path = root / CONFIG_NAME
     stamp = path.stat().st_mtime
     hit = _CONFIGS.get(root)
     if hit is None or hit[0] != stamp:  # a recalculation must not reparse the YAML for every cell
@@ -224,58 +226,83 @@ def KAM_CLASS(metrics, values, what="class", workspace=None, caller=None):
     """The class of an account (key, develop, watch, drop) by the configured segmentation rules.
 
     The first rule whose conditions all hold gives the class; rules with unknown metrics are skipped."""
-    from kamplan.config.review import METRICS, SegmentationRules
-    from kamplan.engine.review import classify, reason_text
+    from kamplan.config.review import SegmentationRules
+    from kamplan.engine.review import classify
     try:
-        names = [str(m).strip() for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])]
-        vals = list(values) if isinstance(values, (list, tuple)) else [values]
-        if len(names) != len(vals):
-            raise UdfInputError(f"{len(names)} metric names but {len(vals)} values; give one value per name")
-        unknown = [m for m in names if m not in METRICS]
-        if unknown:
-            raise UdfInputError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
-        what = (str(_scalar(what) or "class")).strip().lower()
-        if what not in ("class", "name", "rule", "reason"):
-            raise UdfInputError(f"what={what!r}: use class, name, rule or reason")
+        names, vals, what = _class_inputs(metrics, values, what)
         root = _workspace_root(_scalar(workspace), caller)
         cfg = _config(root) if root else None
         rules = cfg.segmentation if cfg else SegmentationRules()
-        language = cfg.language if cfg else "en"
-        row: dict[str, object] = {m: math.nan for m in METRICS if METRICS[m][0] != "text"}
-        row["abc"] = None
-        for m, v in zip(names, vals):
-            if METRICS[m][0] == "text":
-                row[m] = None if v is None or str(v).strip() == "" else str(v).strip()
-            else:
-                row[m] = _number(v, m)
-        got = classify(pd.DataFrame([row], index=["account"]), rules.rules, rules.default_class).iloc[0]
-        if what == "class":
-            return got["cls"]
-        if what == "rule":
-            return got["rule"] or "(default)"
-        if what == "name":
-            return cfg.classes[got["cls"]].name.get(language) if cfg else got["cls"]
-        rule = rules.rule(got["rule"]) if got["rule"] else None
-        return reason_text(rule, got["rule_values"], got["skipped"], rules.default_class, language)
+        got = classify(pd.DataFrame([_class_row(names, vals)], index=["account"]), rules.rules,
+                       rules.default_class).iloc[0]
+        return _class_answer(got, what, cfg, rules)
     except Exception as exc:  # noqa: BLE001
         return _error("KAM_CLASS", exc)
 
 
+CLASS_ANSWERS = ("class", "name", "rule", "reason")
+
+
+def _class_inputs(metrics, values, what) -> tuple[list[str], list, str]:
+    """KAM_CLASS's arguments checked: the metric names, their values (one each) and what to answer."""
+    from kamplan.config.review import METRICS
+    names = [str(m).strip() for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])]
+    vals = list(values) if isinstance(values, (list, tuple)) else [values]
+    if len(names) != len(vals):
+        raise UdfInputError(f"{len(names)} metric names but {len(vals)} values; give one value per name")
+    unknown = [m for m in names if m not in METRICS]
+    if unknown:
+        raise UdfInputError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+    what = (str(_scalar(what) or "class")).strip().lower()
+    if what not in CLASS_ANSWERS:
+        raise UdfInputError(f"what={what!r}: use class, name, rule or reason")
+    return names, vals, what
+
+
+def _class_row(names: list[str], vals: list) -> dict[str, object]:
+    """One account's metrics row for the engine: the given values, every other metric unknown."""
+    from kamplan.config.review import METRICS
+    row: dict[str, object] = {m: math.nan for m in METRICS if METRICS[m][0] != "text"}
+    row["abc"] = None
+    for m, v in zip(names, vals):
+        if METRICS[m][0] == "text":
+            row[m] = None if v is None or str(v).strip() == "" else str(v).strip()
+        else:
+            row[m] = _number(v, m)
+    return row
+
+
+def _class_answer(got: pd.Series, what: str, cfg, rules) -> str:
+    """The class, its name in the config's language, the rule that gave it, or the reason in words."""
+    from kamplan.engine.review import reason_text
+    language = cfg.language if cfg else "en"
+    if what == "class":
+        return got["cls"]
+    if what == "rule":
+        return got["rule"] or "(default)"
+    if what == "name":
+        return cfg.classes[got["cls"]].name.get(language) if cfg else got["cls"]
+    rule = rules.rule(got["rule"]) if got["rule"] else None
+    return reason_text(rule, got["rule_values"], got["skipped"], rules.default_class, language)
+
+
 # -- KAM_TARGET ----------------------------------------------------------------------------------------
 def _targets(root: Path, year: int) -> pd.DataFrame:
+    """The plan's targets of ``year``, read through the workspace's read-only store (a formula never
+    writes), cached per workspace and year until the store file changes, and at most a minute."""
     from kamplan.stages.plan import plan_view
-    from kamplan.store import Store
-    from kamplan.workspace import Workspace
-    db = root / "kamplan.db"
-    stamp = (db.stat().st_mtime if db.exists() else 0.0, time.monotonic() // 60)  # at most a minute stale
+    from kamplan.store import StoreError
+    from kamplan.workspace import Workspace, store_target
+    target = store_target(root)  # a file, or the URL of a shared store (then only the minute counts)
+    changed = target.stat().st_mtime if isinstance(target, Path) and target.exists() else 0.0
+    stamp = (changed, time.monotonic() // 60)
     hit = _TARGETS.get((root, year))
     if hit is None or hit[0] != stamp:
-        ws = Workspace(root, _config(root))  # no master-data sync: a formula only reads
-        store = Store.open(ws.store_target())
         try:
-            _TARGETS[(root, year)] = (stamp, plan_view(store, year).targets)
-        finally:
-            store.close()
+            with Workspace.open_readonly(root) as ws:
+                _TARGETS[(root, year)] = (stamp, plan_view(ws.store, year).targets)
+        except StoreError as exc:
+            raise UdfInputError(str(exc)) from None
     return _TARGETS[(root, year)][1]
 
 

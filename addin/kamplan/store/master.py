@@ -1,0 +1,101 @@
+"""Master data in the store: regions, staff, products and accounts as the config has them, never deleted
+(an id that leaves the config is marked inactive), every change logged in ``master_changes``."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from kamplan.store import schema as s
+from kamplan.store.sql import (
+    StoreError, frame_of, insert_rows, kinds_of, now, oldest_first, parse_json, table_frame, to_json,
+)
+
+CHANGES = ("added", "changed", "reactivated", "inactivated")
+
+
+def _wanted(config) -> dict[str, dict[str, dict[str, Any]]]:
+    """Entity -> id -> column values, as the config (a PlanConfig) has them."""
+    return {
+        "regions": {r.id: {"name_en": r.name.en, "name_zh": r.name.zh} for r in config.regions},
+        "staff": {p.id: {"name_en": p.name.en, "name_zh": p.name.zh, "region_id": p.region, "email": p.email}
+                  for p in config.staff},
+        "products": {p.id: {"name_en": p.name.en, "name_zh": p.name.zh, "unit": p.unit,
+                            "list_price": float(p.list_price), "standard_margin": float(p.standard_margin)}
+                     for p in config.products},
+        "accounts": {a.id: {"name_en": a.name.en, "name_zh": a.name.zh, "region_id": a.region,
+                            "rep_id": a.rep, "cls": a.cls, "city": a.city} for a in config.accounts},
+    }
+
+
+def _change_row(entity: str, key: str, plan_year: int, at: dt.datetime, change: str, data: dict) -> dict:
+    return {"entity": entity, "entity_id": key, "plan_year": plan_year, "at": at, "change": change,
+            "data": to_json(data)}
+
+
+def _sync_table(conn: sa.Connection, entity: str, wanted: dict[str, dict[str, Any]], plan_year: int,
+                at: dt.datetime) -> dict[str, int]:
+    """Bring one master table in line with ``wanted``; returns the count per change."""
+    table = s.MASTER_TABLES[entity]
+    counts = dict.fromkeys(CHANGES, 0)
+    have = {row.id: row._asdict() for row in conn.execute(sa.select(table))}
+    added, log = [], []
+    for key, values in wanted.items():
+        new = {**values, "active": True}
+        old = have.get(key)
+        if old is None:
+            change = "added"
+            added.append({"id": key, **new, "updated_at": at})
+        elif any(old[c] != v for c, v in new.items()):
+            change = "changed" if old["active"] else "reactivated"
+            conn.execute(table.update().where(table.c.id == key).values(**new, updated_at=at))
+        else:
+            continue
+        counts[change] += 1
+        log.append(_change_row(entity, key, plan_year, at, change, {"id": key, **new}))
+    for key, old in have.items():
+        if key not in wanted and old["active"]:
+            conn.execute(table.update().where(table.c.id == key).values(active=False, updated_at=at))
+            counts["inactivated"] += 1
+            data = {c: old[c] for c in old if c != "updated_at"} | {"active": False}
+            log.append(_change_row(entity, key, plan_year, at, "inactivated", data))
+    insert_rows(conn, table, added)
+    insert_rows(conn, s.master_changes, log)
+    return counts
+
+
+class MasterData:
+    """The master-data part of ``Store``."""
+
+    def sync_master_data(self, config) -> dict[str, dict[str, int]]:
+        """Make regions, staff, products and accounts match ``config`` (a PlanConfig).
+
+        New ids are added, changed ones updated, ids missing from the config are marked
+        inactive (never deleted); each of these changes is logged in ``master_changes``
+        with the plan year.  Returns the counts per entity and change; a second call with
+        the same config changes nothing and returns zeros.
+        """
+        wanted = _wanted(config)
+        at = now()
+        with self.writing() as conn:
+            return {entity: _sync_table(conn, entity, wanted[entity], config.plan_year, at)
+                    for entity in s.MASTER_TABLES}  # foreign-key order
+
+    def master(self, entity: str, include_inactive: bool = False) -> pd.DataFrame:
+        """The stored ``regions``, ``staff``, ``products`` or ``accounts``, sorted by id."""
+        table = s.MASTER_TABLES.get(entity)
+        if table is None:
+            raise StoreError(f"no master data called {entity!r}; choose one of {list(s.MASTER_TABLES)}")
+        stmt = sa.select(table).order_by(table.c.id)
+        if not include_inactive:
+            stmt = stmt.where(table.c.active.is_(True))
+        with self.reading() as conn:
+            return frame_of(conn.execute(stmt), kinds_of(table))
+
+    def master_changes(self, entity: str | None = None) -> pd.DataFrame:
+        """Every change ``sync_master_data`` made, oldest first; ``data`` is the row after the change."""
+        t = s.master_changes
+        with self.reading() as conn:
+            return parse_json(table_frame(conn, t, oldest_first(t, entity=entity)), "data")
