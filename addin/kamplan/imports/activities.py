@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 
-from kamplan.config.actuals import ACTIVITY_REQUIRED, ActualsRules
+from kamplan.config.actuals import ACTIVITY_REQUIRED
 from kamplan.imports.columns import account_lookup, matched, word_lookup
-from kamplan.imports.tables import ROW, read_fields
+from kamplan.imports.tables import ROW, TableFile
 from kamplan.imports.values import bad_value_problems, date, empty_problems, number
 from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, unexpected, warning
@@ -33,7 +33,7 @@ class ActivityLog:
 
 def read_activity_log(path: Path, config) -> tuple[ActivityLog, list[Problem]]:
     """Read and check one activity log.  With an error among the problems nothing is to be stored."""
-    reader = _ActivityFile(Path(path), config)
+    reader = _ActivityFile(path, config)
     try:
         reader.read()
     except Exception as exc:
@@ -41,35 +41,27 @@ def read_activity_log(path: Path, config) -> tuple[ActivityLog, list[Problem]]:
     return reader.out, reader.problems
 
 
-class _ActivityFile:
+class _ActivityFile(TableFile):
     """One log on its way: header match → parse → validate → match accounts → check people and
     complaints → the frame to store."""
 
     def __init__(self, path: Path, config):
-        self.path, self.config, self.name = path, config, path.name
-        self.rules: ActualsRules = config.actuals
+        super().__init__(path, config)
         self.out = ActivityLog()
-        self.problems: list[Problem] = []
-        self.sheet: str | None = None
-        self.cols: dict[str, str] = {}
 
     def read(self) -> None:
         wanted = {f: self.rules.activity_headers(f) for f in FIELDS}
-        frame, self.sheet, self.cols, problems = read_fields(
-            self.path, self.rules, wanted, ACTIVITY_REQUIRED, code="activities-columns",
-            config_key="actuals.activity_columns", stripped=True)
-        self.problems += problems
+        frame = self.rows(wanted, ACTIVITY_REQUIRED, code="activities-columns",
+                          config_key="actuals.activity_columns", stripped=True,
+                          empty=("activities-empty-file", "the file has no rows", "check that it is the right file"))
         if frame is None:
             return
         self.out.lines = frame.height
         if frame.height == 0:
-            self.problems.append(warning("activities-empty-file", "the file has no rows",
-                                         "check that it is the right file", file=self.name, sheet=self.sheet))
             self.out.frame = pd.DataFrame(columns=ACTIVITY_COLUMNS)
             return
-        frame = self.parse(frame)
-        self.validate(frame)
-        if any(x.is_error for x in self.problems):
+        frame = self.checked(frame)
+        if frame is None:
             return
         frame = self.match_accounts(frame)
         self.check_people(frame)

@@ -15,10 +15,10 @@ import polars as pl
 
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
 from kamplan.imports.columns import account_lookup, matched, normal, product_lookup
-from kamplan.imports.tables import ROW, read_fields, text
+from kamplan.imports.tables import ROW, TableFile, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
-from kamplan.problems import Problem, error, unexpected, warning
+from kamplan.problems import Problem, error, unexpected
 
 _PARSED = {"date": "ym", "quantity": "quantity", "amount": "amount", "cost": "cost"}  # field -> parsed column
 _KEYS = ("customer", "product", "unit", "currency")  # the raw values lines are summed by (with the month)
@@ -68,7 +68,7 @@ class ErpLines(ErpTotals):
 def read_erp_file(path: Path, config) -> tuple[ErpLines, list[Problem]]:
     """Read and check one export.  With an error among the problems the lines are not to be stored; the
     totals say how far the file was read."""
-    reader = _ErpFile(Path(path), config)
+    reader = _ErpFile(path, config)
     try:
         reader.read()
     except Exception as exc:  # a bug must not stop the other files
@@ -76,34 +76,21 @@ def read_erp_file(path: Path, config) -> tuple[ErpLines, list[Problem]]:
     return reader.out, reader.problems
 
 
-class _ErpFile:
+class _ErpFile(TableFile):
     """One export on its way: header match → parse → validate → match → convert → sum.  Each step adds
     its problems; the read stops after a step that found an error."""
 
     def __init__(self, path: Path, config):
-        self.path, self.config, self.name = path, config, path.name
-        self.rules: ActualsRules = config.actuals
+        super().__init__(path, config)
         self.products = {pr.id: pr for pr in config.products}
         self.out = ErpLines()
-        self.problems: list[Problem] = []
-        self.sheet: str | None = None
-        self.cols: dict[str, str] = {}
-
-    def failed(self) -> bool:
-        return any(p.is_error for p in self.problems)
 
     def read(self) -> None:
         frame = self.header_match()
+        if frame is None or frame.height == 0:
+            return
+        frame = self.checked(frame)
         if frame is None:
-            return
-        self.out.lines = frame.height
-        if frame.height == 0:
-            self.problems.append(warning("actuals-empty-file", "the file has no data lines",
-                                         "check that it is the right export", file=self.name, sheet=self.sheet))
-            return
-        frame = self.parse(frame)
-        self.validate(frame)
-        if self.failed():
             return
         sums = self.sum_per_key(frame)
         if self.failed():
@@ -120,10 +107,11 @@ class _ErpFile:
         field is null): stripping 10 million strings costs more than all the rest; numbers are cleaned
         only where a plain cast fails, keys after summing."""
         wanted = {f: self.rules.headers(f) for f in ACTUALS_FIELDS}
-        frame, self.sheet, self.cols, problems = read_fields(
-            self.path, self.rules, wanted, ACTUALS_REQUIRED, code="actuals-columns", config_key="actuals.columns",
-            show_accepted=True, only_wanted=True)
-        self.problems += problems
+        frame = self.rows(wanted, ACTUALS_REQUIRED, code="actuals-columns", config_key="actuals.columns",
+                          show_accepted=True, only_wanted=True,
+                          empty=("actuals-empty-file", "the file has no data lines", "check that it is the right export"))
+        if frame is not None:
+            self.out.lines = frame.height
         return frame
 
     def parse(self, frame: pl.DataFrame) -> pl.DataFrame:

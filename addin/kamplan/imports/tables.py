@@ -11,7 +11,7 @@ import polars as pl
 
 from kamplan.config.actuals import ActualsRules
 from kamplan.imports.columns import find_columns, has_fields, match_header
-from kamplan.problems import Problem, error
+from kamplan.problems import Problem, error, warning
 from kamplan.workbooks.kit.safety import Limits, check_workbook_file
 
 ROW = "_row"
@@ -169,3 +169,41 @@ def read_fields(path: Path, rules: ActualsRules, wanted: dict[str, list[str]], r
     frame = frame.select(pl.col(ROW), *[value(h).alias(f"raw_{f}") for f, h in cols.items()])
     frame = frame.filter(pl.any_horizontal(pl.col(f"raw_{f}").is_not_null() for f in cols))  # skip blank rows
     return frame, sheet, cols, problems
+
+
+class TableFile:
+    """A foreign file read step by step: its name, the config's import rules, the sheet and columns found,
+    and the problems every step adds (a step that finds an error ends the read)."""
+
+    def __init__(self, path: Path, config):
+        self.path, self.config, self.name = Path(path), config, Path(path).name
+        self.rules: ActualsRules = config.actuals
+        self.problems: list[Problem] = []
+        self.sheet: str | None = None
+        self.cols: dict[str, str] = {}
+
+    def failed(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+    def rows(self, wanted: dict[str, list[str]], required, *, empty: tuple[str, str, str], **options
+             ) -> pl.DataFrame | None:
+        """The data rows (``read_fields`` with ``options``); ``empty`` = (code, message, fix) of the warning
+        for a file without any."""
+        frame, self.sheet, self.cols, problems = read_fields(self.path, self.rules, wanted, required, **options)
+        self.problems += problems
+        if frame is not None and frame.height == 0:
+            code, message, fix = empty
+            self.problems.append(warning(code, message, fix, file=self.name, sheet=self.sheet))
+        return frame
+
+    def checked(self, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """The rows parsed (``parse``) and checked (``validate``); None if a value is wrong or missing."""
+        frame = self.parse(frame)
+        self.validate(frame)
+        return None if self.failed() else frame
+
+    def parse(self, frame: pl.DataFrame) -> pl.DataFrame:
+        raise NotImplementedError
+
+    def validate(self, frame: pl.DataFrame) -> None:
+        raise NotImplementedError

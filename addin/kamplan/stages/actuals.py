@@ -117,11 +117,10 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     """
     config = ws.config
     files, read = _read_files(paths, config, progress)
-    result = ActualsResult(files=files, problems=[], dry_run=dry_run, store_where=str(ws.store_target()))
     good = [f for f in files if f.outcome == "read"]
+    result = ActualsResult(files=files, problems=_nothing_read(good, "actuals-nothing"), dry_run=dry_run,
+                           store_where=str(ws.store_target()))
     if not good:
-        result.problems.append(error("actuals-nothing", "no file could be imported; nothing was stored",
-                                     "fix the problems listed for each file and run the import again"))
         return result
     history = _history(read, config)
     result.history = history
@@ -141,6 +140,14 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     result.actuals_import_id, result.rows_stored = ws.store.replace_actuals(
         history, source, _import_record(files, result.unmatched_path))
     return result
+
+
+def _nothing_read(good: list, code: str) -> list[Problem]:
+    """The error for an import in which no file could be read."""
+    if good:
+        return []
+    return [error(code, "no file could be imported; nothing was stored",
+                  "fix the problems listed for each file and run the import again")]
 
 
 def _read_files(paths: list[Path], config, progress: Callable[[str], None] | None
@@ -299,11 +306,10 @@ def import_activities(ws: Workspace, paths: list[Path], dry_run: bool = False,
             frames.append(frame)
         if progress:
             progress(Path(path).name)
-    result = ActivityResult(files=files, problems=[], dry_run=dry_run, store_where=str(ws.store_target()))
     good = [f for f in files if f.outcome == "read"]
+    result = ActivityResult(files=files, problems=_nothing_read(good, "activities-nothing"), dry_run=dry_run,
+                            store_where=str(ws.store_target()))
     if not good:
-        result.problems.append(error("activities-nothing", "no file could be imported; nothing was stored",
-                                     "fix the problems listed for each file and run the import again"))
         return result
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else None
     if frame is None or len(frame) == 0:
