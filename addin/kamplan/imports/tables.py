@@ -173,7 +173,8 @@ def read_fields(path: Path, rules: ActualsRules, wanted: dict[str, list[str]], r
 
 class TableFile:
     """A foreign file read step by step: its name, the config's import rules, the sheet and columns found,
-    and the problems every step adds (a step that finds an error ends the read)."""
+    and the problems every step adds (a step that finds an error ends the read).  A reader gives
+    ``parse(frame)`` (values kamplan knows, null where unreadable) and ``validate(frame)`` (the problems)."""
 
     def __init__(self, path: Path, config):
         self.path, self.config, self.name = Path(path), config, Path(path).name
@@ -201,9 +202,3 @@ class TableFile:
         frame = self.parse(frame)
         self.validate(frame)
         return None if self.failed() else frame
-
-    def parse(self, frame: pl.DataFrame) -> pl.DataFrame:
-        raise NotImplementedError
-
-    def validate(self, frame: pl.DataFrame) -> None:
-        raise NotImplementedError
