@@ -30,11 +30,21 @@ def actuals():
     """Actuals: invoice or delivery lines from the ERP (import) and the activity log (activities)."""
 
 
-@actuals.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Read and check only; store nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
-@click.pass_context
+def _file_import(name: str):
+    """``kamplan actuals <name> FILES... [--dry-run] [--json]``."""
+    def decorate(command):
+        for option in (click.pass_context,
+                       click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts."),
+                       click.option("--dry-run", is_flag=True, help="Read and check only; store nothing."),
+                       click.argument("files", nargs=-1, required=True,
+                                      type=click.Path(dir_okay=False, path_type=Path)),
+                       actuals.command(name)):
+            command = option(command)
+        return command
+    return decorate
+
+
+@_file_import("import")
 def actuals_import(ctx, files, dry_run, as_json):
     """Import ERP exports of invoice or delivery lines (CSV or xlsx) as actuals.
 
@@ -47,8 +57,7 @@ def actuals_import(ctx, files, dry_run, as_json):
     """
     from kamplan.stages.actuals import import_actuals
     with _open(ctx) as ws:
-        with _bar("Reading", len(files)) as step:
-            res = import_actuals(ws, list(files), dry_run=dry_run, progress=step)
+        res = _read_with_progress(import_actuals, ws, files, dry_run)
         if as_json:
             print_json({"stored": res.stored, "dry_run": dry_run, "actuals_import_id": res.actuals_import_id,
                         "rows_stored": res.rows_stored, "periods": res.periods, "store": res.store_where,
@@ -62,38 +71,63 @@ def actuals_import(ctx, files, dry_run, as_json):
         sys.exit(1 if res.rejected or not (res.stored or dry_run) else 0)
 
 
-def _print_actuals(res, currency: str) -> None:
+def _read_with_progress(importer, ws, files, dry_run: bool):
+    with _bar("Reading", len(files)) as step:
+        return importer(ws, list(files), dry_run=dry_run, progress=step)
+
+
+def _print_files(res, counts, more=None) -> None:
+    """Each file's outcome (``counts(f)`` for a file that was read), its problems and ``more(f)``, then the
+    import's problems."""
     for f in res.files:
         colour = "green" if f.outcome == "read" else "red"
         console.print(f"[{colour}]{f.outcome:>8}[/{colour}] {escape(f.path.name)}"
-                      + (f"  {f.lines:,} lines: {f.matched:,} matched, {f.unmatched:,} not in the plan"
-                         if f.outcome == "read" else ""))
+                      + (f"  {counts(f)}" if f.outcome == "read" else ""))
         for p in f.problems:
             console.print(problem_line(p))
-        for u in f.unmatched_values[:SHOW]:
-            console.print(f"  [yellow]not in the plan[/yellow] {u.what} {escape(repr(u.value))}: {u.lines:,} line(s) "
-                          f"from row {u.first_row}, {u.quantity:,.2f} in file units, {u.revenue:,.0f} {currency} — "
-                          f"{escape(u.fix())}")
-        if len(f.unmatched_values) > SHOW:
-            console.print(f"  ... and {len(f.unmatched_values) - SHOW} more values (see the unmatched file)")
+        if more:
+            more(f)
     for p in res.problems:
         console.print(problem_line(p))
+
+
+def _print_actuals(res, currency: str) -> None:
+    _print_files(res, lambda f: f"{f.lines:,} lines: {f.matched:,} matched, {f.unmatched:,} not in the plan",
+                 lambda f: _print_unmatched_values(f, currency))
     good = [f for f in res.files if f.outcome == "read"]
     if good:
-        table = Table(title="Totals", header_style="bold")
-        for c in ("", "lines", "volume (plan units)", f"revenue ({currency})"):
-            table.add_column(c, justify="right" if c else "left")
-        table.add_row("in the files", f"{sum(f.lines for f in good):,}",
-                      f"{sum(f.volume_matched + f.volume_unmatched for f in good):,.2f}",
-                      f"{sum(f.revenue_in for f in good):,.2f}")
-        table.add_row("not in the plan", f"{sum(f.unmatched for f in good):,}",
-                      f"{sum(f.volume_unmatched for f in good):,.2f}",
-                      f"{sum(f.revenue_unmatched for f in good):,.2f}")
-        table.add_row("matched", f"{sum(f.matched for f in good):,}", f"{sum(f.volume_matched for f in good):,.2f}",
-                      f"{sum(f.revenue_matched for f in good):,.2f}")
-        table.add_row("stored" if res.stored else "to store", f"{0 if res.history is None else len(res.history):,} rows",
-                      f"{res.volume_stored:,.2f}", f"{res.revenue_stored:,.2f}")
-        console.print(table)
+        console.print(_totals_table(res, good, currency))
+    _print_actuals_outcome(res)
+
+
+def _print_unmatched_values(f, currency: str) -> None:
+    for u in f.unmatched_values[:SHOW]:
+        console.print(f"  [yellow]not in the plan[/yellow] {u.what} {escape(repr(u.value))}: {u.lines:,} line(s) "
+                      f"from row {u.first_row}, {u.quantity:,.2f} in file units, {u.revenue:,.0f} {currency} — "
+                      f"{escape(u.fix())}")
+    if len(f.unmatched_values) > SHOW:
+        console.print(f"  ... and {len(f.unmatched_values) - SHOW} more values (see the unmatched file)")
+
+
+def _totals_table(res, good, currency: str) -> Table:
+    """Lines, volume and revenue in the files, not in the plan, matched and stored, to check against the ERP."""
+    table = Table(title="Totals", header_style="bold")
+    for c in ("", "lines", "volume (plan units)", f"revenue ({currency})"):
+        table.add_column(c, justify="right" if c else "left")
+    table.add_row("in the files", f"{sum(f.lines for f in good):,}",
+                  f"{sum(f.volume_matched + f.volume_unmatched for f in good):,.2f}",
+                  f"{sum(f.revenue_in for f in good):,.2f}")
+    table.add_row("not in the plan", f"{sum(f.unmatched for f in good):,}",
+                  f"{sum(f.volume_unmatched for f in good):,.2f}",
+                  f"{sum(f.revenue_unmatched for f in good):,.2f}")
+    table.add_row("matched", f"{sum(f.matched for f in good):,}", f"{sum(f.volume_matched for f in good):,.2f}",
+                  f"{sum(f.revenue_matched for f in good):,.2f}")
+    table.add_row("stored" if res.stored else "to store", f"{0 if res.history is None else len(res.history):,} rows",
+                  f"{res.volume_stored:,.2f}", f"{res.revenue_stored:,.2f}")
+    return table
+
+
+def _print_actuals_outcome(res) -> None:
     quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
     if res.stored:
         console.print(f"Stored {res.rows_stored:,} quarter x account x product rows for {quarters} in "
@@ -110,11 +144,7 @@ def _print_actuals(res, currency: str) -> None:
                       "together with the other files of their quarters.")
 
 
-@actuals.command("activities")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Read and check only; store nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
-@click.pass_context
+@_file_import("activities")
 def actuals_activities(ctx, files, dry_run, as_json):
     """Import the activity log (CSV or xlsx): one row per visit, training, service or complaint.
 
@@ -126,8 +156,7 @@ def actuals_activities(ctx, files, dry_run, as_json):
     """
     from kamplan.stages.actuals import import_activities
     with _open(ctx) as ws:
-        with _bar("Reading", len(files)) as step:
-            res = import_activities(ws, list(files), dry_run=dry_run, progress=step)
+        res = _read_with_progress(import_activities, ws, files, dry_run)
         if as_json:
             print_json({"rows_stored": res.rows_stored, "dry_run": dry_run, "periods": res.periods,
                         "store": res.store_where,
@@ -135,21 +164,17 @@ def actuals_activities(ctx, files, dry_run, as_json):
                                    "unmatched": f.unmatched, "problems": f.problems} for f in res.files],
                         "problems": res.problems})
         else:
-            for f in res.files:
-                colour = "green" if f.outcome == "read" else "red"
-                console.print(f"[{colour}]{f.outcome:>8}[/{colour}] {escape(f.path.name)}"
-                              + (f"  {f.lines:,} rows: {f.matched:,} kept, {f.unmatched:,} of unknown accounts"
-                                 if f.outcome == "read" else ""))
-                for p in f.problems:
-                    console.print(problem_line(p))
-            for p in res.problems:
-                console.print(problem_line(p))
-            quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
-            if res.rows_stored:
-                console.print(f"Stored {res.rows_stored:,} activity rows for {quarters} in "
-                              f"[bold]{escape(res.store_where)}[/bold] (earlier imports of these quarters are kept)")
-            elif dry_run and res.periods:
-                console.print(f"Dry run: {quarters} would be replaced; nothing was stored.")
-            else:
-                console.print("[red]Nothing was stored.[/red]")
+            _print_activities(res, dry_run)
         sys.exit(1 if res.rejected or not (res.rows_stored or dry_run) else 0)
+
+
+def _print_activities(res, dry_run: bool) -> None:
+    _print_files(res, lambda f: f"{f.lines:,} rows: {f.matched:,} kept, {f.unmatched:,} of unknown accounts")
+    quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
+    if res.rows_stored:
+        console.print(f"Stored {res.rows_stored:,} activity rows for {quarters} in "
+                      f"[bold]{escape(res.store_where)}[/bold] (earlier imports of these quarters are kept)")
+    elif dry_run and res.periods:
+        console.print(f"Dry run: {quarters} would be replaced; nothing was stored.")
+    else:
+        console.print("[red]Nothing was stored.[/red]")

@@ -1,0 +1,331 @@
+"""ERP invoice or delivery lines: one export (CSV or xlsx) read, checked, matched to the plan, converted
+to plan units and currency and summed per fiscal quarter x account x product.
+
+``read_erp_file(path, config)`` returns ``(ErpLines, problems)``.  Every line is parsed once (vectorised),
+then summed per month x raw customer x raw product (x unit x currency) right away: matching, units,
+currency and fiscal quarters work on those few sums, not on millions of lines.  polars does the work
+(multi-threaded CSV reader, vectorised parsing, group-by), see ``benchmarks/bench_actuals_import.py``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
+from kamplan.imports.columns import account_lookup, matched, normal, product_lookup
+from kamplan.imports.tables import ROW, TableFile, text
+from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
+    parse_dates, where
+from kamplan.problems import Problem, error, unexpected
+
+_PARSED = {"date": "ym", "quantity": "quantity", "amount": "amount", "cost": "cost"}  # field -> parsed column
+_KEYS = ("customer", "product", "unit", "currency")  # the raw values lines are summed by (with the month)
+
+
+@dataclass
+class UnmatchedValue:
+    """One customer or product value of a file that is not in the plan."""
+    file: str
+    what: str  # "customer" or "product"
+    value: str
+    lines: int
+    first_row: int
+    quantity: float  # as in the file (file units)
+    revenue: float  # in the plan currency
+
+    def fix(self) -> str:
+        key = "customers" if self.what == "customer" else "products"
+        return (f"if it is one of the plan's {key}, map it in the config: actuals.aliases.{key}: "
+                f"{{{self.value!r}: <id>}}; if not, nothing to do (it is not planned)")
+
+
+@dataclass(kw_only=True)
+class ErpTotals:
+    """What one file held: its lines and totals, matched and unmatched (as far as the file was read)."""
+    lines: int = 0  # data lines (blank lines not counted)
+    matched: int = 0
+    unmatched: int = 0
+    revenue_in: float = 0.0  # all lines, plan currency
+    volume_matched: float = 0.0  # plan units
+    revenue_matched: float = 0.0
+    volume_unmatched: float = 0.0  # plan units where the product is known, else file units
+    revenue_unmatched: float = 0.0
+    without_cost: int = 0  # matched lines whose gross margin is estimated from the standard margin
+    periods: list[tuple[int, int]] = field(default_factory=list)
+    unmatched_values: list[UnmatchedValue] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ErpLines(ErpTotals):
+    """A file's matched lines summed per quarter x account x product (and whether cost was known)."""
+    sums: pl.DataFrame = field(default_factory=pl.DataFrame)
+    months: pl.DataFrame = field(default_factory=pl.DataFrame)  # distinct (year, quarter, month) with lines
+    unmatched_lines: pl.DataFrame = field(default_factory=pl.DataFrame)  # file, row, customer, ..., reason
+
+
+def read_erp_file(path: Path, config) -> tuple[ErpLines, list[Problem]]:
+    """Read and check one export.  With an error among the problems the lines are not to be stored; the
+    totals say how far the file was read."""
+    reader = _ErpFile(path, config)
+    try:
+        reader.read()
+    except Exception as exc:  # a bug must not stop the other files
+        reader.problems.append(unexpected(reader.name, exc))
+    return reader.out, reader.problems
+
+
+class _ErpFile(TableFile):
+    """One export on its way: header match → parse → validate → match → convert → sum.  Each step adds
+    its problems; the read stops after a step that found an error."""
+
+    def __init__(self, path: Path, config):
+        super().__init__(path, config)
+        self.products = {pr.id: pr for pr in config.products}
+        self.out = ErpLines()
+
+    def read(self) -> None:
+        frame = self.header_match()
+        if frame is None or frame.height == 0:
+            return
+        frame = self.checked(frame)
+        if frame is None:
+            return
+        sums = self.sum_per_key(frame)
+        if self.failed():
+            return
+        sums = self.match(sums)
+        factors, rates = self.unit_factors(sums), self.currency_rates(sums)
+        if self.failed():
+            return
+        self.sum_up(frame, self.convert(sums, factors, rates))
+
+    # -- header match and parse -------------------------------------------------------------------------
+    def header_match(self) -> pl.DataFrame | None:
+        """The data lines, one ``raw_<field>`` column per field the file has.  Values stay as read (an empty
+        field is null): stripping 10 million strings costs more than all the rest; numbers are cleaned
+        only where a plain cast fails, keys after summing."""
+        wanted = {f: self.rules.headers(f) for f in ACTUALS_FIELDS}
+        frame = self.rows(wanted, ACTUALS_REQUIRED, code="actuals-columns", config_key="actuals.columns",
+                          show_accepted=True, only_wanted=True,
+                          empty=("actuals-empty-file", "the file has no data lines", "check that it is the right export"))
+        if frame is not None:
+            self.out.lines = frame.height
+        return frame
+
+    def parse(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The month (yyyymm) of each date, and the numbers."""
+        rules = self.rules
+        month_of = {k: v.year * 100 + v.month for k, v in
+                    parse_dates(frame["raw_date"], rules.date_formats).items() if v is not None}
+        return frame.with_columns(
+            pl.col("raw_date").replace_strict(month_of, default=None, return_dtype=pl.Int32).alias("ym"),
+            number_series(frame["raw_quantity"], rules).alias("quantity"),
+            number_series(frame["raw_amount"], rules).alias("amount"),
+            (number_series(frame["raw_cost"], rules) if "cost" in self.cols else pl.lit(None, dtype=pl.Float64))
+            .alias("cost"))
+
+    def validate(self, frame: pl.DataFrame) -> None:
+        """Values that cannot be read, and required fields left empty."""
+        cols = self.cols
+        checks = frame.select(
+            *[(pl.col(f"raw_{f}").is_not_null() & pl.col(c).is_null()).any().alias(f"bad_{f}")
+              for f, c in _PARSED.items() if f in cols],
+            *[pl.col(f"raw_{f}").is_null().any().alias(f"empty_{f}") for f in ACTUALS_REQUIRED]).row(0, named=True)
+        for f, c in _PARSED.items():
+            if checks.get(f"bad_{f}"):
+                what, fix = ("a date", self.date_fix()) if f == "date" else ("a number", self.number_fix())
+                self.problems += bad_value_problems(frame, f"raw_{f}", c, cols[f], what, fix, self.name, self.sheet)
+        for f in ACTUALS_REQUIRED:
+            if checks[f"empty_{f}"]:
+                self.problems += empty_problems(frame, f"raw_{f}", cols[f], self.name, self.sheet,
+                                                f"fill in the {f}, or delete the line in the export if it is not a sale")
+
+    def date_fix(self) -> str:
+        return ("write dates like 2026-03-31, or add the file's format to actuals.date_formats "
+                f"(now {', '.join(self.rules.date_formats[:3])} ...)")
+
+    def number_fix(self) -> str:
+        rules = self.rules
+        return (f"write a plain number; the config reads {rules.decimal!r} as the decimal mark"
+                + (f" and removes {rules.thousands!r}" if rules.thousands else
+                   " and no thousands separator (set actuals.thousands)"))
+
+    # -- sum per raw key ---------------------------------------------------------------------------------
+    def sum_per_key(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The lines summed per month and raw key (stripped after summing); everything below works on
+        these sums.  A customer or product that is only white space is an error."""
+        keys = ["ym", "raw_customer", "raw_product"] + [f"raw_{f}" for f in ("unit", "currency") if f in self.cols]
+        no_cost = pl.col("cost").is_null()
+        g = frame.group_by(keys).agg(
+            pl.len().alias("lines"), pl.col(ROW).min().alias("first_row"), pl.col("quantity").sum(),
+            pl.col("amount").sum(), pl.col("cost").sum(),
+            pl.col("amount").filter(no_cost).sum().alias("amount_no_cost"), no_cost.sum().alias("lines_no_cost"))
+        for f in ("unit", "currency"):
+            if f not in self.cols:
+                g = g.with_columns(pl.lit(None, dtype=pl.String).alias(f"raw_{f}"))
+        g = g.with_columns(pl.col("raw_customer").alias("orig_customer"), pl.col("raw_product").alias("orig_product"),
+                           *[text(f"raw_{f}").alias(f"raw_{f}") for f in _KEYS])
+        for f in ("customer", "product"):
+            blank = g.filter(pl.col(f"raw_{f}").is_null()).sort("first_row")
+            for row, n in blank.select("first_row", "lines").head(SHOWN_PER_COLUMN).iter_rows():
+                self.problems.append(error(
+                    "actuals-empty", f"{self.cols[f]} is empty" + (f" ({n} lines, this is the first)" if n > 1 else ""),
+                    f"fill in the {f}, or delete the line in the export if it is not a sale",
+                    file=self.name, sheet=where(self.sheet, row), cell=self.cols[f]))
+        return g
+
+    # -- match -------------------------------------------------------------------------------------------
+    def match(self, g: pl.DataFrame) -> pl.DataFrame:
+        """Plan account and product of each sum (null where the file's value is not in the plan), and the
+        unit and currency it is in (the config's file unit and currency where the file names none)."""
+        rules = self.rules
+        return g.with_columns(
+            matched("raw_customer", g["raw_customer"], account_lookup(self.config)).alias("account_id"),
+            matched("raw_product", g["raw_product"], product_lookup(self.config)).alias("product_id"),
+            pl.col("raw_unit").fill_null(pl.lit(rules.units.file_unit, dtype=pl.String)).alias("unit"),
+            pl.col("raw_currency").str.to_uppercase().fill_null(
+                pl.lit(rules.currency.file_currency or self.config.currency)).alias("currency"))
+
+    # -- convert -----------------------------------------------------------------------------------------
+    def unit_factors(self, g: pl.DataFrame) -> dict[tuple[str, str], float]:
+        """(product, file unit) -> plan units per file unit; an error for each unit the config cannot turn
+        into the product's plan unit."""
+        factors: dict[tuple, float] = {}
+        for pid, unit in g.select("product_id", "unit").unique().iter_rows():
+            if pid is None:
+                continue
+            plan_unit = self.products[pid].unit
+            f = unit_factor(self.rules, pid, plan_unit, unit)
+            if f is not None:
+                factors[(pid, unit)] = f
+                continue
+            rows = g.filter((pl.col("product_id") == pid) & (pl.col("unit") == unit))
+            self.problems.append(error(
+                "actuals-unit", f"{int(rows['lines'].sum()):,} line(s) of product {pid} are in {unit!r}, "
+                f"which kamplan cannot turn into the plan unit {plan_unit!r} "
+                f"(first: row {int(rows['first_row'].min())})",
+                f"add it to the config: actuals.units.factors: {{{unit}: {{{plan_unit}: <factor>}}}} "
+                f"or actuals.units.products: {{{pid}: {{{unit}: <factor>}}}}", file=self.name, sheet=self.sheet,
+                cell=self.cols.get("unit")))
+        return factors
+
+    def currency_rates(self, g: pl.DataFrame) -> dict[str, float]:
+        """File currency -> plan currency per unit; an error for each currency without a rate."""
+        plan_currency = self.config.currency
+        known = self.rules.currency.rates
+        rates: dict[str, float] = {}
+        for (cur,) in g.select("currency").unique().iter_rows():
+            if cur == plan_currency or cur in known:
+                rates[cur] = 1.0 if cur == plan_currency else float(known[cur])
+                continue
+            rows = g.filter(pl.col("currency") == cur)
+            self.problems.append(error(
+                "actuals-currency", f"{int(rows['lines'].sum()):,} line(s) are in {cur}, which has no "
+                f"exchange rate to {plan_currency} (first: row {int(rows['first_row'].min())})",
+                f"add it to the config: actuals.currency.rates: {{{cur}: <{plan_currency} per {cur}>}}",
+                file=self.name, sheet=self.sheet, cell=self.cols.get("currency")))
+        return rates
+
+    def convert(self, g: pl.DataFrame, factors: dict[tuple[str, str], float], rates: dict[str, float]
+                ) -> pl.DataFrame:
+        """Volume in plan units, money in the plan currency, and the fiscal year, quarter and month."""
+        factor_frame = pl.DataFrame({"product_id": [k[0] for k in factors], "unit": [k[1] for k in factors],
+                                     "factor": list(factors.values())},
+                                    schema={"product_id": pl.String, "unit": pl.String, "factor": pl.Float64})
+        g = g.join(factor_frame, on=["product_id", "unit"], how="left", nulls_equal=True)
+        rate = pl.col("currency").replace_strict(rates, return_dtype=pl.Float64)
+        first_month = self.config.calendar.first_month
+        month = pl.col("ym") % 100
+        return g.with_columns(
+            (pl.col("quantity") * pl.col("factor").fill_null(1.0)).alias("volume"),
+            (pl.col("amount") * rate).alias("revenue"), (pl.col("cost") * rate).alias("cost"),
+            (pl.col("amount_no_cost") * rate).alias("revenue_no_cost"),
+            (pl.col("ym") // 100 - (month < first_month).cast(pl.Int32)).cast(pl.Int64).alias("year"),
+            ((month - first_month) % 12 // 3 + 1).cast(pl.Int64).alias("quarter"), month.alias("month"))
+
+    # -- sum ---------------------------------------------------------------------------------------------
+    def sum_up(self, frame: pl.DataFrame, g: pl.DataFrame) -> None:
+        """The file's totals, its sums per quarter x account x product and its unmatched lines."""
+        is_matched = pl.col("account_id").is_not_null() & pl.col("product_id").is_not_null()
+        self.count(g, is_matched)
+        unmatched = g.filter(~is_matched)
+        if unmatched.height:
+            self.out.unmatched_values = unmatched_values(unmatched, self.name)
+        matched_sums = g.filter(is_matched)
+        self.out.sums = quarter_sums(matched_sums)
+        self.out.periods = sorted(set(matched_sums.select("year", "quarter").unique().iter_rows()))
+        self.out.months = matched_sums.select("year", "quarter", "month").unique()
+        self.out.unmatched_lines = self.unmatched_lines(frame, unmatched)
+
+    def count(self, g: pl.DataFrame, is_matched: pl.Expr) -> None:
+        totals = g.select(
+            pl.col("revenue").sum().alias("revenue_in"), pl.col("lines").filter(is_matched).sum().alias("matched"),
+            pl.col("volume").filter(is_matched).sum().alias("volume_matched"),
+            pl.col("revenue").filter(is_matched).sum().alias("revenue_matched"),
+            pl.col("volume").filter(~is_matched).sum().alias("volume_unmatched"),
+            pl.col("revenue").filter(~is_matched).sum().alias("revenue_unmatched"),
+            pl.col("lines_no_cost").filter(is_matched).sum().alias("without_cost"),
+        ).row(0, named=True)
+        out = self.out
+        out.matched = int(totals["matched"] or 0)
+        out.unmatched = out.lines - out.matched
+        for k in ("revenue_in", "volume_matched", "revenue_matched", "volume_unmatched", "revenue_unmatched"):
+            setattr(out, k, float(totals[k] or 0.0))
+        out.without_cost = int(totals["without_cost"] or 0)
+
+    def unmatched_lines(self, frame: pl.DataFrame, unmatched: pl.DataFrame) -> pl.DataFrame:
+        """The file's lines whose customer or product is not in the plan, with the reason, for the report."""
+        bad_customers = unmatched.filter(pl.col("account_id").is_null())["orig_customer"].unique()
+        bad_products = unmatched.filter(pl.col("product_id").is_null())["orig_product"].unique()
+        reasons = (pl.when(~pl.col("customer").is_in(bad_customers.implode())).then(pl.lit("product not in the plan"))
+                   .when(~pl.col("product").is_in(bad_products.implode())).then(pl.lit("customer not in the plan"))
+                   .otherwise(pl.lit("customer and product not in the plan")))
+        optional = [pl.col(f"raw_{f}").alias(f) for f in ("unit", "currency") if f in self.cols]
+        return (frame.filter(pl.col("raw_customer").is_in(bad_customers.implode())
+                             | pl.col("raw_product").is_in(bad_products.implode()))
+                .select(pl.lit(self.name).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row"),
+                        pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
+                        pl.col("raw_date").alias("date"), "quantity", "amount", *optional)
+                .with_columns(reasons.alias("reason")))
+
+
+def quarter_sums(matched_sums: pl.DataFrame) -> pl.DataFrame:
+    """Two rows per key: the part with a known cost, and the revenue without one (cost NaN later: the
+    product's standard margin)."""
+    key = ("year", "quarter", "account_id", "product_id")
+    with_cost = matched_sums.select(*key, "volume", (pl.col("revenue") - pl.col("revenue_no_cost")).alias("revenue"),
+                                    "cost", pl.lit(False).alias("no_cost"))
+    without = matched_sums.filter(pl.col("lines_no_cost") > 0).select(
+        *key, pl.lit(0.0).alias("volume"), pl.col("revenue_no_cost").alias("revenue"), pl.lit(0.0).alias("cost"),
+        pl.lit(True).alias("no_cost"))
+    return pl.concat([with_cost, without])
+
+
+def unit_factor(rules: ActualsRules, product_id: str, plan_unit: str, unit: str | None) -> float | None:
+    """Plan units per ``unit`` for the product: the product's own factor, else the general one."""
+    if unit is None or normal(unit) == normal(plan_unit):
+        return 1.0
+    for u, f in rules.units.products.get(product_id, {}).items():
+        if normal(u) == normal(unit):
+            return float(f)
+    for u, targets in rules.units.factors.items():
+        if normal(u) == normal(unit):
+            for t, f in targets.items():
+                if normal(t) == normal(plan_unit):
+                    return float(f)
+    return None
+
+
+def unmatched_values(unmatched: pl.DataFrame, name: str) -> list[UnmatchedValue]:
+    """Each customer and product value not in the plan, biggest revenue first."""
+    out = []
+    for what, col, other in (("customer", "raw_customer", "account_id"), ("product", "raw_product", "product_id")):
+        g = (unmatched.filter(pl.col(other).is_null())
+             .group_by(col).agg(pl.col("lines").sum(), pl.col("first_row").min(),
+                                pl.col("quantity").sum(), pl.col("revenue").sum())
+             .sort(["revenue", col], descending=[True, False]))
+        out += [UnmatchedValue(name, what, v, int(n), int(r), float(q), float(rv))
+                for v, n, r, q, rv in g.iter_rows()]
+    return out

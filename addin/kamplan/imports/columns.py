@@ -1,0 +1,101 @@
+"""Finding a file's columns and values in the plan's words: header matching (the config's accepted names,
+Chinese headers included), and matching a file's customer, product or kind values to plan ids through
+ids, aliases and names."""
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from kamplan.problems import Problem, error
+
+
+def normal(text: str) -> str:
+    """The form two names are compared in: no white space, case folded."""
+    return re.sub(r"\s+", "", str(text)).casefold()
+
+
+def find_columns(headers: list[str], wanted: dict[str, list[str]]) -> dict[str, str]:
+    """field -> the file's header for it: the first accepted name (in the config's order) the file has."""
+    by_normal: dict[str, str] = {}
+    for h in headers:
+        by_normal.setdefault(normal(h), h)
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for fld, names in wanted.items():
+        for n in names:
+            h = by_normal.get(normal(n))
+            if h is not None and h not in used:
+                out[fld] = h
+                used.add(h)
+                break
+    return out
+
+
+def has_fields(required: list[str] | tuple[str, ...], wanted: dict[str, list[str]]):
+    """A test for a header row: does it name every required field?"""
+    return lambda header: all(f in find_columns(header, wanted) for f in required)
+
+
+def match_header(headers: list[str], wanted: dict[str, list[str]], required, *, code: str, config_key: str,
+                 file: str, sheet: str | None = None, show_accepted: bool = False
+                 ) -> tuple[dict[str, str] | None, list[Problem]]:
+    """field -> header, or None and the error naming the required fields the file has no column for."""
+    cols = find_columns(headers, wanted)
+    missing = [f for f in required if f not in cols]
+    if not missing:
+        return cols, []
+    fix = f"rename the header(s), or add the file's header names to {config_key} in the config"
+    if show_accepted:
+        fix += " (accepted now: " + "; ".join(f"{f}: {', '.join(wanted[f][:4])}" for f in missing) + ")"
+    return None, [error(code, f"no column for {', '.join(missing)} (the file has {', '.join(headers[:12])})", fix,
+                        file=file, sheet=sheet)]
+
+
+def lookup(ids: list[str], names: dict[str, list[str]], aliases: dict[str, str], match_names: bool
+           ) -> dict[str, str]:
+    """Normalised key -> plan id: ids, then aliases, then (unambiguous) names."""
+    out: dict[str, str] = {}
+    if match_names:
+        count: dict[str, set[str]] = {}
+        for i, ns in names.items():
+            for n in ns:
+                count.setdefault(normal(n), set()).add(i)
+        out.update({k: next(iter(v)) for k, v in count.items() if len(v) == 1})
+    out.update({normal(k): v for k, v in aliases.items()})
+    out.update({normal(i): i for i in ids})
+    return out
+
+
+def account_lookup(config) -> dict[str, str]:
+    """The plan's accounts by id, customer alias and (English or Chinese) name."""
+    rules = config.actuals
+    return lookup([a.id for a in config.accounts], {a.id: [a.name.en, a.name.zh] for a in config.accounts},
+                  rules.aliases.customers, rules.match_names)
+
+
+def product_lookup(config) -> dict[str, str]:
+    """The plan's products by id, product alias and (English or Chinese) name."""
+    rules = config.actuals
+    return lookup([p.id for p in config.products], {p.id: [p.name.en, p.name.zh] for p in config.products},
+                  rules.aliases.products, rules.match_names)
+
+
+def word_lookup(words: dict[str, list[str]]) -> dict[str, str]:
+    """Normalised word -> the canonical word it stands for (the canonical word stands for itself)."""
+    return {normal(w): k for k, ws in words.items() for w in [k, *ws]}
+
+
+def matcher(values: pl.Series, known: dict[str, str]) -> dict[str, str]:
+    """Each distinct value of the file -> plan id, for those that match."""
+    out = {}
+    for v in values.drop_nulls().unique().to_list():
+        hit = known.get(normal(v))
+        if hit is not None:
+            out[v] = hit
+    return out
+
+
+def matched(col: str, values: pl.Series, known: dict[str, str]) -> pl.Expr:
+    """``col`` replaced by what its values match in ``known`` (null where nothing matches)."""
+    return pl.col(col).replace_strict(matcher(values, known), default=None, return_dtype=pl.String)

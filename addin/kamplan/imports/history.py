@@ -1,0 +1,169 @@
+"""Sales history (account x product x quarter) from CSV or xlsx.
+
+Columns: year, quarter, account_id, product_id, volume, price, revenue, gross_margin, cost_to_serve,
+visits (price/revenue: one may be left empty and is derived; gross_margin, cost_to_serve, visits default
+to 0).  ``read_history_file`` returns ``(frame, problems)``: every bad cell is reported with file, row and
+column; a file with errors gives no frame.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from kamplan.imports.columns import find_columns
+from kamplan.model import HISTORY_COLUMNS
+from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.kit.safety import check_workbook_file
+
+REQUIRED = ["year", "quarter", "account_id", "product_id", "volume"]
+NUMBERS = ["volume", "price", "revenue", "gross_margin", "cost_to_serve", "visits"]
+MAX_ERRORS = 200  # a file this wrong is listed no further
+_FIRST_ROW = 2  # the header is row 1
+
+
+def read_history_file(path: Path, known_accounts: set[str], known_products: set[str]
+                      ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The file's rows as ``HISTORY_COLUMNS`` (None if any cell is wrong) and the problems."""
+    path = Path(path)
+    name = path.name
+    raw, problems = _read_raw(path)
+    if raw is None:
+        return None, problems
+    raw, problems = _named_columns(raw, name)
+    if raw is None:
+        return None, problems
+    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products})
+    if has_errors(problems):
+        return None, problems
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    repeated = _repeated_keys(frame, name)
+    if repeated:
+        return None, problems + repeated
+    return frame, problems
+
+
+def _read_raw(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        gate = check_workbook_file(path)
+        if gate:
+            return None, gate
+        return pd.read_excel(path, dtype=object, engine="calamine"), []
+    try:
+        # blank lines are kept (and skipped later) so that row numbers match the file's lines
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False), []
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        return None, [error("history-unreadable", f"cannot read the file as UTF-8 CSV: {exc}",
+                            "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+
+
+def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The frame with the history columns under their own names (headers match as in every import:
+    case and white space do not count)."""
+    headers = [str(c) for c in raw.columns]
+    cols = find_columns(headers, {c: [c] for c in HISTORY_COLUMNS})
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        return None, [error("history-columns", f"missing column(s): {', '.join(missing)}",
+                            f"the header row needs: {', '.join(HISTORY_COLUMNS)}", file=name)]
+    raw.columns = headers
+    return raw.rename(columns={h: f for f, h in cols.items()}), []
+
+
+def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]]) -> tuple[list[dict], list[Problem]]:
+    """The non-blank rows parsed; stops listing after ``MAX_ERRORS`` errors."""
+    rows, problems = [], []
+    present = set(raw.columns)
+    for i, rec in enumerate(raw.to_dict("records")):
+        if all(cells.is_blank(v) for v in rec.values()):
+            continue
+        row, row_problems = _parse_row(rec, _Cell(name, f"row {i + _FIRST_ROW}"), known, present)
+        rows.append(row)
+        problems += row_problems
+        if sum(p.is_error for p in problems) >= MAX_ERRORS:
+            problems.append(error("too-many-problems", "more problems were not listed", "fix these first", file=name))
+            break
+    return rows, problems
+
+
+class _Cell:
+    """Where a row's problems point: file and row; ``at(col)`` adds the column."""
+
+    def __init__(self, file: str, row: str):
+        self.file, self.row = file, row
+
+    def at(self, col: str) -> dict:
+        return {"file": self.file, "sheet": self.row, "cell": col}
+
+
+def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set[str]
+               ) -> tuple[dict, list[Problem]]:
+    """One row: whole-number year and quarter, known ids, numbers; price or revenue derived from the other."""
+    problems: list[Problem] = []
+    row: dict = {}
+    for col in ("year", "quarter"):
+        v, why = cells.parse_integer(rec.get(col))
+        if why or v is None:
+            problems.append(error("history-value", why or f"{col} is empty", f"enter the {col} as a whole number",
+                                  **where.at(col)))
+        row[col] = v
+    if row.get("quarter") is not None and row["quarter"] not in (1, 2, 3, 4):
+        problems.append(error("history-value", f"quarter {row['quarter']} is not 1-4", "use 1, 2, 3 or 4",
+                              **where.at("quarter")))
+    for col, what in (("account_id", "account"), ("product_id", "product")):
+        row[col], problem = _plan_id(rec.get(col), col, what, known[col], where)
+        problems += problem
+    for col in NUMBERS:
+        v, why = cells.parse_number(rec.get(col)) if col in present else (None, None)
+        if why:
+            problems.append(error("history-value", why, f"enter {col} as a number", **where.at(col)))
+        row[col] = v
+    problems += _amount_problems(row, {p.cell for p in problems}, where)
+    _derive(row)
+    return row, problems
+
+
+def _plan_id(value, col: str, what: str, known: set[str], where: _Cell) -> tuple[str | None, list[Problem]]:
+    """The id as text; an error if empty, a warning (the row is kept) if the plan does not know it."""
+    v = cells.parse_text(value)[0]
+    if not v:
+        return v, [error("history-value", f"{col} is empty", f"enter the {what} id", **where.at(col))]
+    if v not in known:
+        return v, [warning("history-unknown", f"{what} {v!r} is not in the plan's config",
+                           "add it to the config, or ignore: the row is kept in history", **where.at(col))]
+    return v, []
+
+
+def _amount_problems(row: dict, bad_cells: set[str], where: _Cell) -> list[Problem]:
+    """A volume is needed, and with a volume a price or a revenue (unless those cells are already wrong)."""
+    if row["volume"] is None and "volume" not in bad_cells:
+        return [error("history-value", "volume is empty", "enter the volume (0 if none)", **where.at("volume"))]
+    vol = row["volume"] or 0.0
+    if vol and row["price"] is None and row["revenue"] is None and not bad_cells & {"price", "revenue"}:
+        return [error("history-value", f"volume {vol:g} has neither a price nor a revenue",
+                      "enter the price or the revenue (one is enough)", **where.at("revenue"))]
+    return []
+
+
+def _derive(row: dict) -> None:
+    """Revenue from price, price from revenue; the optional amounts 0 where empty."""
+    vol = row["volume"] or 0.0
+    if row["revenue"] is None and row["price"] is not None:
+        row["revenue"] = vol * row["price"]
+    if row["price"] is None:
+        row["price"] = row["revenue"] / vol if row["revenue"] is not None and vol else math.nan
+    for col in ("revenue", "gross_margin", "cost_to_serve", "visits"):
+        if row[col] is None:
+            row[col] = 0.0
+
+
+def _repeated_keys(frame: pd.DataFrame, name: str) -> list[Problem]:
+    dup = frame.duplicated(["year", "quarter", "account_id", "product_id"], keep=False)
+    if not dup.any():
+        return []
+    first = frame[dup].iloc[0]
+    return [error("history-duplicate", f"{int(dup.sum())} rows repeat a year/quarter/account/product, "
+                  f"e.g. {first.year} Q{first.quarter} {first.account_id} {first.product_id}",
+                  "add them up into one row each", file=name)]

@@ -1,0 +1,204 @@
+"""Any table file (CSV in UTF-8 or GB18030, or the first sheet of an xlsx) as string columns plus ``_row``,
+the row number a person sees in the file."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from kamplan.config.actuals import ActualsRules
+from kamplan.imports.columns import find_columns, has_fields, match_header
+from kamplan.problems import Problem, error, warning
+from kamplan.workbooks.kit.safety import Limits, check_workbook_file
+
+ROW = "_row"
+ERP_LIMITS = Limits(max_file_bytes=1024 * 2**20, max_uncompressed_bytes=8 * 1024 * 2**20)  # ERP exports are big
+HEADER_SEARCH_ROWS = 30  # a workbook's header is looked for in its top rows (ERP exports put a title above it)
+
+
+def text(col: str) -> pl.Expr:
+    """Stripped text; empty -> null."""
+    s = pl.col(col).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]], bool] = lambda h: True,
+               wanted: dict[str, list[str]] | None = None) -> tuple[pl.DataFrame | None, str | None, list[Problem]]:
+    """The file's first sheet (or ``rules.sheet``) or CSV as string columns under their own headers, plus
+    ``_row``: the row number a person sees.  A CSV's header is its first line; in a workbook it is
+    the first of the top 30 rows that ``is_header`` accepts (ERP exports often put a title above it),
+    else the first row with anything in it.  Returns (frame, sheet name, problems)."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        return None, None, [error("actuals-missing", f"there is no file {path}", "check the path", file=name)]
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, rules, is_header)
+    if suffix in (".xls", ".ods"):
+        return None, None, [error("actuals-format", f"{suffix} files are not read",
+                                  "save the export as .xlsx or CSV (UTF-8) and import that", file=name)]
+    return _read_csv(path, rules, wanted)
+
+
+def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | None = None):
+    """With ``wanted`` (field -> accepted headers) only the columns that match are read: an ERP export
+    often has 30 columns of which 6 are used."""
+    name = path.name
+    opts = dict(infer_schema=False, separator=rules.delimiter, row_index_name=ROW, row_index_offset=2)
+    def read(source):
+        if wanted is not None:
+            header = pl.read_csv(source, n_rows=0, infer_schema=False, separator=rules.delimiter).columns
+            keep = set(find_columns(header, wanted).values())
+            # duplicate headers: read all (polars renames them); nothing known (wrong encoding?): read all
+            if keep and len(set(header)) == len(header):
+                opts["columns"] = [h for h in header if h in keep]
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
+        return pl.read_csv(source, **opts)
+
+    try:
+        if rules.encoding == "gb18030":
+            frame = read(_recoded(path))
+        else:
+            try:
+                frame = read(path)
+            except pl.exceptions.ComputeError as exc:
+                if rules.encoding != "auto" or "utf-8" not in str(exc).lower():
+                    raise
+                opts.pop("columns", None)
+                frame = read(_recoded(path))  # Chinese Excel saves CSV as GBK/GB18030
+    except UnicodeDecodeError:
+        return None, None, [error("actuals-unreadable", "the file is neither UTF-8 nor GB18030 text",
+                                  "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8) or as .xlsx", file=name)]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        return None, None, [error("actuals-unreadable", f"cannot read the file as CSV: {str(exc).splitlines()[0]}",
+                                  "check the delimiter (config actuals.delimiter) and save it again as CSV UTF-8",
+                                  file=name)]
+    return frame, None, []
+
+
+def _recoded(path: Path) -> io.BytesIO:
+    return io.BytesIO(path.read_bytes().decode("gb18030").encode("utf-8"))
+
+
+def _read_xlsx(path: Path, rules: ActualsRules, is_header: Callable[[list[str]], bool]):
+    gate = check_workbook_file(path, ERP_LIMITS)
+    if gate:
+        return None, None, gate
+    sheet_name, rows, problems = _sheet_rows(path, rules.sheet)
+    if problems:
+        return None, None, problems
+    filled = [i for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]) if any(_cell_text(v) for v in r)]
+    if not filled:
+        return pl.DataFrame({ROW: pl.Series([], dtype=pl.UInt32)}), sheet_name, []
+    at = next((i for i in filled if is_header([_cell_text(v) or "" for v in rows[i]])), filled[0])
+    return _rows_frame(rows, at), sheet_name, []
+
+
+def _sheet_rows(path: Path, wanted_sheet: str | None) -> tuple[str | None, list[list], list[Problem]]:
+    """The cell values of the sheet (``wanted_sheet`` or the first), or the problem why not."""
+    from python_calamine import CalamineWorkbook
+    name = path.name
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheet_name = wanted_sheet or book.sheet_names[0]
+        if sheet_name not in book.sheet_names:
+            return None, [], [error("actuals-sheet", f"the workbook has no sheet {sheet_name!r}",
+                                    f"set actuals.sheet to one of {book.sheet_names}", file=name)]
+        return sheet_name, book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False), []
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        return None, [], [error("actuals-unreadable", f"cannot read the workbook: {exc}",
+                                "open it in Excel, save it again as .xlsx and import that", file=name)]
+
+
+def _rows_frame(rows: list[list], at: int) -> pl.DataFrame:
+    """The rows below the header row ``at`` as string columns under its (unique) names."""
+    header = [_cell_text(v) or f"column {i + 1}" for i, v in enumerate(rows[at])]
+    width = len(header)
+    body = rows[at + 1:]
+    columns = list(zip(*[(list(r) + [""] * width)[:width] for r in body])) if body else [()] * width
+    data = {h: pl.Series(h, [_cell_text(v) for v in col], dtype=pl.String)
+            for h, col in zip(_unique_names(header), columns)}
+    return pl.DataFrame(data).with_row_index(ROW, offset=at + 2)  # rows[0] is sheet row 1
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
+def _cell_text(value) -> str | None:
+    """An xlsx cell as the text a CSV export would hold (dates ISO, whole numbers without .0)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if (value.hour, value.minute, value.second) != (0, 0, 0) \
+            else value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def read_fields(path: Path, rules: ActualsRules, wanted: dict[str, list[str]], required, *, code: str,
+                config_key: str, show_accepted: bool = False, only_wanted: bool = False, stripped: bool = False
+                ) -> tuple[pl.DataFrame | None, str | None, dict[str, str], list[Problem]]:
+    """The file's data rows with one column ``raw_<field>`` per field it has (values as read) plus
+    ``_row``; blank rows are left out.  ``only_wanted``: a CSV's other columns are not read at all;
+    ``stripped``: values are stripped (empty -> null) before blank rows are found.  Returns (frame or None, sheet, field -> header, problems)."""
+    frame, sheet, problems = read_table(path, rules, has_fields(required, wanted), wanted if only_wanted else None)
+    if frame is None:
+        return None, sheet, {}, problems
+    cols, missing = match_header([c for c in frame.columns if c != ROW], wanted, required, code=code,
+                                 config_key=config_key, file=Path(path).name, sheet=sheet,
+                                 show_accepted=show_accepted)
+    if cols is None:
+        return None, sheet, {}, problems + missing
+    value = text if stripped else pl.col
+    frame = frame.select(pl.col(ROW), *[value(h).alias(f"raw_{f}") for f, h in cols.items()])
+    frame = frame.filter(pl.any_horizontal(pl.col(f"raw_{f}").is_not_null() for f in cols))  # skip blank rows
+    return frame, sheet, cols, problems
+
+
+class TableFile:
+    """A foreign file read step by step: its name, the config's import rules, the sheet and columns found,
+    and the problems every step adds (a step that finds an error ends the read).  A reader gives
+    ``parse(frame)`` (values kamplan knows, null where unreadable) and ``validate(frame)`` (the problems)."""
+
+    def __init__(self, path: Path, config):
+        self.path, self.config, self.name = Path(path), config, Path(path).name
+        self.rules: ActualsRules = config.actuals
+        self.problems: list[Problem] = []
+        self.sheet: str | None = None
+        self.cols: dict[str, str] = {}
+
+    def failed(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+    def rows(self, wanted: dict[str, list[str]], required, *, empty: tuple[str, str, str], **options
+             ) -> pl.DataFrame | None:
+        """The data rows (``read_fields`` with ``options``); ``empty`` = (code, message, fix) of the warning
+        for a file without any."""
+        frame, self.sheet, self.cols, problems = read_fields(self.path, self.rules, wanted, required, **options)
+        self.problems += problems
+        if frame is not None and frame.height == 0:
+            code, message, fix = empty
+            self.problems.append(warning(code, message, fix, file=self.name, sheet=self.sheet))
+        return frame
+
+    def checked(self, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """The rows parsed (``parse``) and checked (``validate``); None if a value is wrong or missing."""
+        frame = self.parse(frame)
+        self.validate(frame)
+        return None if self.failed() else frame
