@@ -13,9 +13,8 @@ from click.testing import CliRunner
 from kamplan.cli.main import cli
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.engine.topdown import TopDownSpec, parse_bound
-from kamplan.stages import consolidate as c
-from kamplan.stages.agreed import export_agreed
-from kamplan.stages.plan import plan_view
+from kamplan.stages import plan as c
+from kamplan.stages.plan import export_agreed, plan_view
 from kamplan.stages.targets import collect_targets
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace
