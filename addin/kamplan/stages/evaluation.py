@@ -28,6 +28,7 @@ from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
 from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
+from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
 from kamplan.workbooks.evaluation.reader import EvaluationInput, read_evaluation_workbook
 from kamplan.workbooks.evaluation.writer import EvaluationContent, new_identity, write_evaluation_workbook
@@ -78,17 +79,9 @@ def _activities(ws: Workspace, year: int) -> pd.DataFrame:
 
 
 def _allocated(ws: Workspace, year: int) -> pd.DataFrame | None:
-    """Support allocated per account (issue 5: ``kamplan.store.resources.support_by_account``, or a
-    ``Store.support_by_account`` method) as account_id, quarter, amount; None when resource allocation is
-    not available or the year has no allocation yet (then only support delivered is shown)."""
-    try:
-        from kamplan.store.resources import support_by_account
-        frame = support_by_account(ws.store, year)
-    except ImportError:
-        method = getattr(ws.store, "support_by_account", None)
-        if method is None:
-            return None
-        frame = method(year)
+    """Support allocated per account by the newest resource plan as account_id, quarter, amount; None when
+    the year has no allocation yet (then only support delivered is shown)."""
+    frame = support_by_account(ws.store, year)
     if frame is None or not len(frame) or "account_id" not in frame.columns:
         return None
     amount = next((c for c in ("amount", "allocated", "quantity", "days") if c in frame.columns), None)

@@ -382,7 +382,7 @@ def plan_view(store: Store, year: int) -> PlanView:
 
 
 # -- the consolidation workbook ------------------------------------------------------------------------
-def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | None = None):
+def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | None = None) -> ConsolidationContent:
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     info, lines = enriched_lines(ws, version_id)

@@ -2,7 +2,8 @@
 
 Each takes an ``ActionContext`` (open workspace, the saved workbook, language, progress) and returns
 an ``ActionResult`` (message, output path, problems).  They never touch Excel: ``macros`` shows the
-result in Excel, and the tests call them on workbook files.
+result in Excel, and the tests call them on workbook files.  Each task imports its stage when it runs:
+``macros`` imports this module when Excel loads the add-in, and a button should cost nothing until pressed.
 """
 from __future__ import annotations
 
@@ -18,12 +19,6 @@ CHECKS_FOLDER = ("reports", "checks")
 
 
 # -- check ---------------------------------------------------------------------------------------------
-def check_problems(ctx: ActionContext, path: Path) -> list[Problem]:
-    """Every problem collect would report for the workbook at ``path``, without storing anything."""
-    from kamplan.stages.targets import check_workbook
-    return check_workbook(ctx.workspace, path)
-
-
 def checks_rows(problems: list[Problem], language: str = "en") -> list[list[str]]:
     """The Checks sheet: a header and one row per problem (severity, sheet, cell, problem, what to do)."""
     head = (["级别", "工作表", "单元格", "问题", "怎么改"] if language == "zh-CN"
@@ -71,9 +66,10 @@ def _count(problems: list[Problem]) -> str:
 
 def check_sheet(ctx: ActionContext) -> ActionResult:
     """Check the workbook as collect would; write a copy with the problems in reports/checks/."""
+    from kamplan.stages.targets import check_workbook
     path = ctx.book
     ctx.progress(f"checking {path.name}")
-    problems = check_problems(ctx, path)
+    problems = check_workbook(ctx.workspace, path)
     out = ctx.workspace.root.joinpath(*CHECKS_FOLDER) / f"{path.stem}_checks.xlsx"
     if any(p.sheet for p in problems):  # file-level problems (not an xlsx, encrypted ...) have no cells
         ctx.progress("writing the Checks sheet")
@@ -91,10 +87,10 @@ def check_sheet(ctx: ActionContext) -> ActionResult:
 # -- submit / collect ----------------------------------------------------------------------------------
 def submit_sheet(ctx: ActionContext) -> ActionResult:
     """Check the open workbook; without errors, copy it into the inbox and collect it."""
-    from kamplan.stages.targets import collect_targets
+    from kamplan.stages.targets import check_workbook, collect_targets
     path = ctx.book
     ws = ctx.workspace
-    problems = check_problems(ctx, path)
+    problems = check_workbook(ctx.workspace, path)
     if has_errors(problems):
         res = check_sheet(ctx)
         return ActionResult(f"Not submitted: {res.message}", res.output, res.problems, ok=False)
