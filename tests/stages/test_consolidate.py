@@ -13,9 +13,8 @@ from click.testing import CliRunner
 from kamplan.cli.main import cli
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.engine.topdown import TopDownSpec, parse_bound
-from kamplan.stages import consolidate as c
-from kamplan.stages.agreed import export_agreed
-from kamplan.stages.plan import plan_view
+from kamplan.stages import plan as c
+from kamplan.stages.plan import export_agreed, plan_view
 from kamplan.stages.targets import collect_targets
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace
@@ -136,6 +135,20 @@ def test_plan_view_follows_draft_then_agreed(collected):
     assert view.agreed and view.version == 2 and "agreed plan (version 2" in view.source
     assert round(view.targets["revenue"].sum(), 2) == 250_000_000.0
     assert len(view.visits) and set(view.visits["rep_id"]) <= set(view.targets["rep_id"])
+
+
+def test_spread_from_workbook_applies_the_sheet_to_the_current_version_and_says_when_it_is_stale(collected):
+    ws = collected
+    c.consolidate(ws)
+    c.spread(ws, TopDownSpec("revenue", "company", {"*": 250_000_000.0}))
+    book = c.consolidate(ws).workbook  # version 2, its instruction pre-filled in the Top-down sheet
+    dry, problems = c.spread_from_workbook(ws, book, dry_run=True)
+    assert problems == [] and dry.base_version == 2 and dry.version_id is None
+    assert dry.spec.figures == {"*": 250_000_000.0}
+    c.undo(ws, 1)  # version 3: the workbook now shows an older version
+    out, problems = c.spread_from_workbook(ws, book)
+    assert [p.code for p in problems] == ["stale-consolidation"] and not problems[0].is_error
+    assert out.base_version == 3 and out.version_id == 4
 
 
 def test_volume_figure_for_the_company_needs_one_unit(collected):

@@ -10,19 +10,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
 
 SHOW = 10  # lines of each list printed before "... and N more"
-
-
-def _open(ctx):
-    from kamplan.cli.main import open_workspace
-    return open_workspace(ctx)
-
-
-def _bar(label, total):
-    from kamplan.cli.main import progress_bar
-    return progress_bar(label, total)
 
 
 @click.group()
@@ -43,8 +34,8 @@ def accounts_segment(ctx, year, rolling, lang, as_json):
     Exit status 2 when the history cannot give a period (nothing written).
     """
     from kamplan.stages.review import segment_accounts
-    with _open(ctx) as ws:
-        with _bar("Segmenting", 5) as step:
+    with open_workspace(ctx) as ws:
+        with progress_bar("Segmenting", 5) as step:
             res = segment_accounts(ws, year=year, rolling=rolling, progress=step, language=lang)
         language = lang or ws.config.language
         if as_json:
@@ -123,9 +114,9 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
     classification is redone and the review workbook written again.  Exit status 1 when any
     file was rejected, 0 otherwise.
     """
+    from kamplan.stages.inputs import expand_inputs
     from kamplan.stages.review import collect_reviews, review_file_name
-    from kamplan.stages.targets import expand_inputs
-    with _open(ctx) as ws:
+    with open_workspace(ctx) as ws:
         default = ws.reports / review_file_name(ws.config.plan_year)
         if not paths and not default.exists():
             err_console.print(f"[red]error:[/red] there is no review workbook yet ({escape(str(default))}); "
@@ -133,7 +124,7 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
             sys.exit(2)
         inputs = list(paths) or [default]
         n = len(expand_inputs(inputs)[0])
-        with _bar("Collecting", n) as step:
+        with progress_bar("Collecting", n) as step:
             res = collect_reviews(ws, inputs, progress=step, resegment=not no_resegment)
         language = ws.config.language
         if as_json:
@@ -143,11 +134,8 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
                         "segment": res.segment.to_dict(language) if res.segment else None})
         else:
             for f in res.files:
-                colour = {"stored": "green", "unchanged": "cyan", "rejected": "red"}[f.outcome]
-                extra = f"  ({f.overrides} override(s), {f.judgements} judgement(s))" if f.outcome == "stored" else ""
-                console.print(f"[{colour}]{f.outcome:>9}[/{colour}] {escape(f.path.name)}{extra}")
-                for p in f.problems:
-                    console.print(problem_line(p))
+                print_file_outcome(f, f"  ({f.overrides} override(s), {f.judgements} judgement(s))"
+                                   if f.outcome == "stored" else "")
             if res.segment is not None:
                 _print_segment(res.segment, ws.config, language)
             console.print(f"{sum(f.outcome == 'stored' for f in res.files)} stored, "

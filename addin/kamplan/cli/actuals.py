@@ -16,12 +16,12 @@ SHOW = 10  # unmatched values printed per file before "... and N more"
 
 
 def _open(ctx):
-    from kamplan.cli.main import open_workspace
+    from kamplan.cli.common import open_workspace
     return open_workspace(ctx)
 
 
 def _bar(label, total):
-    from kamplan.cli.main import progress_bar
+    from kamplan.cli.common import progress_bar
     return progress_bar(label, total)
 
 

@@ -11,19 +11,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
 
 SHOW = 20
-
-
-def _open(ctx):
-    from kamplan.cli.main import open_workspace
-    return open_workspace(ctx)
-
-
-def _bar(label, total):
-    from kamplan.cli.main import progress_bar
-    return progress_bar(label, total)
 
 
 def _print_written(res, what: str):
@@ -77,8 +68,8 @@ def evaluate(ctx, quarter, year, reps, lang, as_json):
     if ctx.invoked_subcommand is not None:
         return
     from kamplan.stages.evaluation import evaluate as run
-    with _open(ctx) as ws:
-        with _bar("Evaluating", 2 + len(reps or ws.config.staff)) as step:
+    with open_workspace(ctx) as ws:
+        with progress_bar("Evaluating", 2 + len(reps or ws.config.staff)) as step:
             res = run(ws, quarter, year, list(reps) or None, progress=step, language=lang)
         if as_json:
             print_json(_result_json(res))
@@ -111,8 +102,8 @@ def evaluate_annual(ctx, year, reps, lang, as_json):
     """The annual evaluation of each salesperson (targets, results, scores, the VP's ratings and comments of
     every quarter) and the VP's summary, from the four quarters or the year so far."""
     from kamplan.stages.evaluation import annual_evaluation
-    with _open(ctx) as ws:
-        with _bar("Annual evaluation", 6 + len(reps or ws.config.staff)) as step:
+    with open_workspace(ctx) as ws:
+        with progress_bar("Annual evaluation", 6 + len(reps or ws.config.staff)) as step:
             res = annual_evaluation(ws, year, list(reps) or None, progress=step, language=lang)
         if as_json:
             print_json(_result_json(res))
@@ -131,20 +122,17 @@ def evaluate_collect(ctx, paths, as_json):
     Only what changed is stored; nothing is deleted. Exit status 1 when any file was rejected.
     """
     from kamplan.stages.evaluation import collect_evaluations
-    from kamplan.stages.targets import expand_inputs
-    with _open(ctx) as ws:
-        with _bar("Collecting", len(expand_inputs(paths)[0])) as step:
+    from kamplan.stages.inputs import expand_inputs
+    with open_workspace(ctx) as ws:
+        with progress_bar("Collecting", len(expand_inputs(paths)[0])) as step:
             res = collect_evaluations(ws, list(paths), progress=step)
         if as_json:
             print_json({"files": [{"file": str(f.path), "outcome": f.outcome, "ratings": f.ratings,
                                    "statuses": f.statuses, "problems": f.problems} for f in res.files]})
         else:
             for f in res.files:
-                colour = {"stored": "green", "unchanged": "cyan", "rejected": "red"}[f.outcome]
-                extra = f"  ({f.ratings} rating(s), {f.statuses} service status(es))" if f.outcome == "stored" else ""
-                console.print(f"[{colour}]{f.outcome:>9}[/{colour}] {escape(f.path.name)}{extra}")
-                for p in f.problems:
-                    console.print(problem_line(p))
+                print_file_outcome(f, f"  ({f.ratings} rating(s), {f.statuses} service status(es))"
+                                   if f.outcome == "stored" else "")
         sys.exit(1 if res.rejected else 0)
 
 
@@ -157,7 +145,7 @@ def evaluate_collect(ctx, paths, as_json):
 def warnings(ctx, quarter, year, show_all, as_json):
     """Early warnings of defection: accounts ranked by revenue at risk, each flag with its evidence."""
     from kamplan.stages.evaluation import warning_list
-    with _open(ctx) as ws:
+    with open_workspace(ctx, read_only=True) as ws:
         w, problems, q = warning_list(ws, quarter, year)
         if as_json:
             print_json({"year": year or ws.config.plan_year, "quarter": q, "warnings": w, "problems": problems})

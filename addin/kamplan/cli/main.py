@@ -1,32 +1,23 @@
 """The ``kamplan`` command line: a thin layer over the stages."""
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kamplan import __version__
+from kamplan.cli.accounts import accounts
+from kamplan.cli.actuals import actuals
+from kamplan.cli.addin import addin
+from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar, show_frame
+from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
+from kamplan.cli.plan import COMMANDS as plan_commands  # consolidate, spread, versions ... added to targets
+from kamplan.cli.resources import resources
 from kamplan.config import ConfigError
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace, WorkspaceError
-
-
-@contextlib.contextmanager
-def progress_bar(label: str, total: int | None):
-    """A progress bar on the terminal; silent when output is not a terminal (scripts, CI logs)."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[item]}"), console=err_console, transient=True,
-                  disable=not err_console.is_terminal) as bar:
-        task = bar.add_task(label, total=total, item="")
-        yield lambda item: bar.update(task, advance=1, item=item)
-
-
-def open_workspace(ctx: click.Context) -> Workspace:
-    return Workspace.open(ctx.obj["workspace"])
 
 
 class KamplanGroup(click.Group):
@@ -103,7 +94,8 @@ def targets_collect(ctx, paths, as_json):
 
     Exit status 1 when any file was rejected, 0 otherwise.
     """
-    from kamplan.stages.targets import collect_targets, expand_inputs
+    from kamplan.stages.inputs import expand_inputs
+    from kamplan.stages.targets import collect_targets
     with open_workspace(ctx) as ws:
         inputs = list(paths) or [ws.inbox]
         n = len(expand_inputs(inputs)[0])
@@ -121,11 +113,7 @@ def targets_collect(ctx, paths, as_json):
 
 def _print_collect(res):
     for f in res.files:
-        colour = {"stored": "green", "unchanged": "cyan", "rejected": "red"}[f.outcome]
-        console.print(f"[{colour}]{f.outcome:>9}[/{colour}] {escape(f.path.name)}"
-                      + (f"  ({len(f.warnings)} warning(s))" if f.warnings and f.outcome != "rejected" else ""))
-        for p in f.problems:
-            console.print(problem_line(p))
+        print_file_outcome(f, f"  ({len(f.warnings)} warning(s))" if f.warnings and f.outcome != "rejected" else "")
     console.print(frame_table(res.status, title=f"Round {res.round} · {res.year}"))
     stored = sum(f.outcome == "stored" for f in res.files)
     console.print(f"{stored} stored, {sum(f.outcome == 'unchanged' for f in res.files)} unchanged, "
@@ -137,15 +125,12 @@ def _print_collect(res):
 @click.pass_context
 def targets_status(ctx, as_json):
     """Who has submitted, who is missing, who was rejected (and why)."""
-    with open_workspace(ctx) as ws:
+    with open_workspace(ctx, read_only=True) as ws:
         cfg = ws.config
         rnd = ws.store.current_round(cfg.plan_year) or 1
         reps = {a.rep for a in cfg.accounts}
         status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if s.id in reps])
-        if as_json:
-            print_json(status)
-        else:
-            console.print(frame_table(status, title=f"Round {rnd} · {cfg.plan_year}"))
+        show_frame(status, as_json, f"Round {rnd} · {cfg.plan_year}")
 
 
 @cli.group()
@@ -177,7 +162,7 @@ def history_import(ctx, file):
 @click.pass_context
 def check(ctx):
     """Check the workspace's config and say what it holds."""
-    with open_workspace(ctx) as ws:
+    with open_workspace(ctx, read_only=True) as ws:
         cfg = ws.config
         console.print(f"{escape(str(ws.config_path))}: OK — plan year {cfg.plan_year}, {len(cfg.products)} products, "
                       f"{len(cfg.staff)} salespeople, {len(cfg.accounts)} accounts, "
@@ -215,23 +200,10 @@ def templates_build(out):
         console.print(f"wrote {escape(str(p))}")
 
 
-def _register_groups():
-    from kamplan.cli.accounts import accounts
-    from kamplan.cli.plan import register as register_plan_commands
-    cli.add_command(accounts)
-    register_plan_commands(targets)
-    from kamplan.cli.resources import resources
-    cli.add_command(resources)
-    from kamplan.cli.addin import addin
-    cli.add_command(addin)
-    from kamplan.cli.actuals import actuals
-    cli.add_command(actuals)
-    from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
-    for command in evaluation_commands:
-        cli.add_command(command)
-
-
-_register_groups()
+for group in (accounts, resources, addin, actuals, *evaluation_commands):
+    cli.add_command(group)
+for command in plan_commands:
+    targets.add_command(command)
 
 
 def main():

@@ -1,5 +1,5 @@
-"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen | export``: the VP's
-side of the target loop.  Added to the ``targets`` group by ``register(targets)``."""
+"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen``: the VP's side of
+the target loop.  ``cli.main`` adds ``COMMANDS`` to the ``targets`` group."""
 from __future__ import annotations
 
 import sys
@@ -7,14 +7,10 @@ from pathlib import Path
 
 import click
 
+from kamplan.cli.common import open_workspace, show_frame
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.engine.topdown import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS, TopDownError, TopDownSpec, \
     parse_bound
-
-
-def _open(ctx):
-    from kamplan.cli.main import open_workspace
-    return open_workspace(ctx)
 
 
 def _number(text: str, what: str) -> float:
@@ -42,11 +38,6 @@ def parse_figures(values: tuple[str, ...], by: str) -> dict[str, float]:
     return figures
 
 
-def register(targets: click.Group) -> None:
-    for command in (consolidate, spread, versions, compare, undo, agree, reopen):
-        targets.add_command(command)
-
-
 @click.command("consolidate")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
 @click.pass_context
@@ -56,8 +47,8 @@ def consolidate(ctx, as_json):
     Salespeople who have not submitted (or whose file was rejected) count with last year's
     run-rate, clearly marked.  A new bottom-up version is stored only when submissions changed.
     """
-    from kamplan.stages.consolidate import consolidate as run
-    with _open(ctx) as ws:
+    from kamplan.stages.plan import consolidate as run
+    with open_workspace(ctx) as ws:
         res = run(ws)
         if as_json:
             print_json({"year": res.year, "version": res.version_id, "new_version": res.new_version,
@@ -101,38 +92,20 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
     held lines do not move; floors and caps hold; sums are exact to the configured unit.
     Example: kamplan targets spread 250,000,000 --hold rep:R07 --floor class:key=last_year --cap all=own*1.3
     """
-    from kamplan.stages.consolidate import spread as run
-    with _open(ctx) as ws:
+    from kamplan.stages.plan import spread as run
+    from kamplan.stages.plan import spread_from_workbook
+    with open_workspace(ctx) as ws:
         if from_file:
-            from kamplan.workbooks.consolidation.reader import read_topdown_workbook
-            given, problems = read_topdown_workbook(from_file, ws.config)
+            out, problems = spread_from_workbook(ws, from_file, dry_run=dry_run)
             for p in problems:
                 err_console.print(problem_line(p))
-            if given is None or any(p.is_error for p in problems):
+            if out is None:
                 err_console.print(f"[red]Nothing changed:[/red] fix the Top-down sheet of {escape(str(from_file))}")
                 sys.exit(1)
-            spec = given.spec
-            current = ws.store.current_plan_version(ws.config.plan_year)
-            if given.version_id is not None and given.version_id != current:
-                err_console.print(f"[yellow]warning[/yellow] {escape(from_file.name)} shows version "
-                                  f"{given.version_id}; the current plan is version {current}: the instruction "
-                                  f"is applied to version {current}")
+            spec = out.spec
         else:
-            try:
-                hold_pairs = []
-                for h in holds:
-                    kind, sep, ident = h.partition(":")
-                    if not sep or not ident:
-                        raise click.BadParameter(f"{h!r}: write KIND:ID, e.g. rep:R07", param_hint="--hold")
-                    hold_pairs.append((kind.strip(), ident.strip()))
-                bounds = [parse_bound("floor", f) for f in floors] + [parse_bound("cap", c) for c in caps]
-                spec = TopDownSpec(measure=measure, by=by, figures=parse_figures(figures, by), method=method,
-                                   growth=_number(growth, "--growth") if growth else None,
-                                   reference_version=reference, holds=tuple(hold_pairs), bounds=tuple(bounds),
-                                   note=note)
-            except TopDownError as exc:
-                raise click.BadParameter(str(exc)) from None
-        out = run(ws, spec, dry_run=dry_run)
+            spec = _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps, note)
+            out = run(ws, spec, dry_run=dry_run)
         res, sp = out.result, out.result.spread
         if as_json:
             print_json({"base_version": out.base_version, "version": out.version_id, "target": sp.target_total,
@@ -156,12 +129,30 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
                           f"or targets undo --to {out.base_version}")
 
 
+def _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps,
+                       note) -> TopDownSpec:
+    """The top-down instruction typed on the command line."""
+    try:
+        hold_pairs = []
+        for h in holds:
+            kind, sep, ident = h.partition(":")
+            if not sep or not ident:
+                raise click.BadParameter(f"{h!r}: write KIND:ID, e.g. rep:R07", param_hint="--hold")
+            hold_pairs.append((kind.strip(), ident.strip()))
+        bounds = [parse_bound("floor", f) for f in floors] + [parse_bound("cap", c) for c in caps]
+        return TopDownSpec(measure=measure, by=by, figures=parse_figures(figures, by), method=method,
+                           growth=_number(growth, "--growth") if growth else None,
+                           reference_version=reference, holds=tuple(hold_pairs), bounds=tuple(bounds), note=note)
+    except TopDownError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @click.command("versions")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def versions(ctx, as_json):
     """Every version of the plan year: bottom-up, top-down, undo; which one is agreed."""
-    with _open(ctx) as ws:
+    with open_workspace(ctx, read_only=True) as ws:
         year = ws.config.plan_year
         frame = ws.store.plan_versions(year)
         agreed = ws.store.agreement(year)
@@ -184,15 +175,11 @@ def versions(ctx, as_json):
 @click.pass_context
 def compare(ctx, a, b, by, as_json):
     """Compare versions A and B: totals and change per salesperson (or region, class, ...)."""
-    from kamplan.stages.consolidate import compare as run
+    from kamplan.stages.plan import compare as run
     column = {"rep": "rep_id", "region": "region_id", "class": "cls", "account": "account_id",
               "product": "product_id", "quarter": "quarter"}[by]
-    with _open(ctx) as ws:
-        frame = run(ws, a, b, column)
-        if as_json:
-            print_json(frame)
-        else:
-            console.print(frame_table(frame, title=f"Version {a} → {b} by {by}"))
+    with open_workspace(ctx, read_only=True) as ws:
+        show_frame(run(ws, a, b, column), as_json, f"Version {a} → {b} by {by}")
 
 
 @click.command("undo")
@@ -200,8 +187,8 @@ def compare(ctx, a, b, by, as_json):
 @click.pass_context
 def undo(ctx, to_version):
     """Return to an earlier version (stored as a new version; nothing is deleted)."""
-    from kamplan.stages.consolidate import undo as run
-    with _open(ctx) as ws:
+    from kamplan.stages.plan import undo as run
+    with open_workspace(ctx) as ws:
         vid = run(ws, to_version)
         console.print(f"Version {to_version} is current again, stored as version [bold]{vid}[/bold].")
 
@@ -213,12 +200,12 @@ def undo(ctx, to_version):
 @click.pass_context
 def agree(ctx, version_id, note, no_export):
     """Lock the plan as agreed and write each salesperson's annual targets and the management summary."""
-    from kamplan.stages.consolidate import agree as run
-    with _open(ctx) as ws:
+    from kamplan.stages.plan import agree as run
+    from kamplan.stages.plan import export_agreed
+    with open_workspace(ctx) as ws:
         vid = run(ws, version_id, note=note)
         console.print(f"The {ws.config.plan_year} plan is [bold]agreed[/bold]: version {vid}.")
         if not no_export:
-            from kamplan.stages.agreed import export_agreed
             res = export_agreed(ws)
             console.print(f"Annual targets: {len(res.rep_files)} salesperson workbook(s) in "
                           f"[bold]{escape(str(res.folder))}[/bold]; management: {escape(str(res.management))}")
@@ -229,7 +216,10 @@ def agree(ctx, version_id, note, no_export):
 @click.pass_context
 def reopen(ctx, reason):
     """Lift the agreement so the plan can be adjusted again."""
-    from kamplan.stages.consolidate import reopen as run
-    with _open(ctx) as ws:
+    from kamplan.stages.plan import reopen as run
+    with open_workspace(ctx) as ws:
         vid = run(ws, reason)
         console.print(f"Version {vid} is no longer locked; adjust, then agree again.")
+
+
+COMMANDS = (consolidate, spread, versions, compare, undo, agree, reopen)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from kamplan.cli.common import open_workspace, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
 
 SHOW = 10
@@ -36,7 +37,6 @@ def resources_allocate(ctx, time_limit, choices, no_choices, resolve, as_json):
     Exit status 1 when the choices workbook has errors or the rules cannot all hold (infeasible),
     0 otherwise.
     """
-    from kamplan.cli.main import open_workspace, progress_bar
     from kamplan.stages.resources import allocate
     with open_workspace(ctx) as ws:
         with progress_bar("Allocating", 7) as step:

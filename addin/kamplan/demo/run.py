@@ -28,14 +28,12 @@ from kamplan.demo.salesforce import fill_target_workbook, make_mistake, respond_
 from kamplan.config import config_from_dict
 from kamplan.stages.review import segment_accounts
 from kamplan.engine.topdown import TopDownSpec, parse_bound
-from kamplan.stages.agreed import export_agreed
-from kamplan.stages.consolidate import agree, consolidate, spread
+from kamplan.stages.plan import agree, consolidate, export_agreed, plan_view, spread
 from kamplan.stages.resources import allocate
 from kamplan.demo.actuals import simulate_actuals, write_actuals_files
 from kamplan.demo.evaluation import fill_vp_evaluation
 from kamplan.stages.actuals import import_activities, import_actuals
 from kamplan.stages.evaluation import annual_evaluation, collect_evaluations, evaluate, warning_list
-from kamplan.stages.plan import plan_view
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.workspace import Workspace
 

@@ -12,7 +12,6 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,20 +25,15 @@ from kamplan.engine.evaluation import (
 from kamplan.engine.forecast import year_end_forecast
 from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
 from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
+from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
 from kamplan.workbooks.evaluation.reader import EvaluationInput, read_evaluation_workbook
 from kamplan.workbooks.evaluation.writer import EvaluationContent, new_identity, write_evaluation_workbook
 from kamplan.workbooks.kit.safety import content_hash
 from kamplan.workspace import Workspace
-
-Progress = Callable[[str], None]
-
-
-def _noop(_: str) -> None:
-    pass
-
 
 # -- the numbers -------------------------------------------------------------------------------------------
 @dataclass
@@ -85,17 +79,9 @@ def _activities(ws: Workspace, year: int) -> pd.DataFrame:
 
 
 def _allocated(ws: Workspace, year: int) -> pd.DataFrame | None:
-    """Support allocated per account (issue 5: ``kamplan.store.resources.support_by_account``, or a
-    ``Store.support_by_account`` method) as account_id, quarter, amount; None when resource allocation is
-    not available or the year has no allocation yet (then only support delivered is shown)."""
-    try:
-        from kamplan.store.resources import support_by_account
-        frame = support_by_account(ws.store, year)
-    except ImportError:
-        method = getattr(ws.store, "support_by_account", None)
-        if method is None:
-            return None
-        frame = method(year)
+    """Support allocated per account by the newest resource plan as account_id, quarter, amount; None when
+    the year has no allocation yet (then only support delivered is shown)."""
+    frame = support_by_account(ws.store, year)
     if frame is None or not len(frame) or "account_id" not in frame.columns:
         return None
     amount = next((c for c in ("amount", "allocated", "quantity", "days") if c in frame.columns), None)
@@ -133,8 +119,6 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
         reps_of.setdefault(a, r)
     margins = {p.id: p.standard_margin for p in cfg.products}
     lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins)
-    acc = group_totals(lines, ["rep_id", "account_id"]) if len(lines) else pd.DataFrame(
-        columns=["rep_id", "account_id"])
     annual = plan.targets.groupby("account_id")["revenue"].sum().to_dict()
     rules = cfg.evaluation
     fc = year_end_forecast(history, year, quarter, annual, "revenue", rules.forecast.history_years,
@@ -142,7 +126,34 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     activities = _activities(ws, year)
     allocated = _allocated(ws, year)
     activity = activity_vs_plan(plan.visits, plan.trainings, activities, quarter, reps_of, allocated)
-    # one account list for the Accounts and Activities sheets: accounts with a plan, sales or activity
+    acc, activity = _account_rows(lines, activity, fc, annual)
+    services = _services_in_force(store, year, plan.services)
+    staff = [s.id for s in cfg.staff]
+    reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
+    ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
+    numbers = goal_numbers(lines, activity)
+    sc = rules.scorecard
+    scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
+                               (sc.scale.min, sc.scale.max))
+    warns = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
+    classes = _class_suggestions(cfg, history, year, quarter, acc, warns, reps_of)
+    quarters = revenue_by_quarter(plan.targets.assign(rep_id=plan.targets["account_id"].map(reps_of)),
+                                  actuals.assign(rep_id=actuals["account_id"].map(lambda a: reps_of.get(a, ""))),
+                                  quarter, by=["rep_id"])
+    company = group_totals(lines, []) if len(lines) else pd.DataFrame()
+    if plan.targets.empty:
+        problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
+                              "collect the target workbooks first (kamplan targets collect)"))
+    return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
+                          classes, quarters, company, reps, ratings, allocated is not None, problems)
+
+
+def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame,
+                  annual: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One account list for the Accounts and Activities sheets (accounts with a plan, sales or activity):
+    the totals with the year-end forecast and gap, and the activity, in the same (rep_id, account_id) order."""
+    acc = group_totals(lines, ["rep_id", "account_id"]) if len(lines) else pd.DataFrame(
+        columns=["rep_id", "account_id"])
     active = activity[(activity.drop(columns=["rep_id", "account_id"]).fillna(0) != 0).any(axis=1)]
     keys = sorted(set(zip(acc["rep_id"], acc["account_id"])) | set(zip(active["rep_id"], active["account_id"])))
     key_frame = pd.DataFrame(keys, columns=["rep_id", "account_id"])
@@ -160,8 +171,12 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     for c in activity.columns:
         if c not in ("rep_id", "account_id", "support_allocated"):
             activity[c] = activity[c].fillna(0)
-    # services with the status in force
-    services = plan.services.copy()
+    return acc, activity
+
+
+def _services_in_force(store, year: int, planned: pd.DataFrame) -> pd.DataFrame:
+    """The plan's service commitments, numbered per account, with the status and note in force."""
+    services = planned.copy()
     services["no"] = services.groupby(["rep_id", "account_id"]).cumcount() + 1
     st = service_statuses(store, year)
     status = {(a, c): (s, n) for a, c, s, n in zip(st["account_id"], st["commitment"], st["status"], st["note"])}
@@ -169,43 +184,36 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
                           zip(services["account_id"], services["commitment"])]
     services["note"] = [status.get((a, str(c)), (None, None))[1] for a, c in
                         zip(services["account_id"], services["commitment"])]
-    services = services.sort_values(["rep_id", "account_id", "no"], kind="mergesort").reset_index(drop=True)
-    # scorecard
-    staff = [s.id for s in cfg.staff]
-    reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
-    ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
-    numbers = goal_numbers(lines, activity)
-    goals = rules.scorecard.goals
-    sc = rules.scorecard
-    scores, totals = scorecard(numbers, goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
-                               (sc.scale.min, sc.scale.max))
-    # warnings
+    return services.sort_values(["rep_id", "account_id", "no"], kind="mergesort").reset_index(drop=True)
+
+
+def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: int, plan: PlanView,
+                    activities: pd.DataFrame, activity: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
+    """The engine's early warnings, with the complaints still open at the end of ``quarter``."""
+    cfg = ws.config
     comp = complaint_status(activities[activities["quarter"].astype(int) <= quarter]) if len(activities) else None
     open_c = None
     if comp is not None and len(comp):
         open_c = comp[comp["status"] == "open"].rename(columns={"opened": "date"})[["account_id", "date"]]
     units = sorted({p.unit for p in cfg.products})
-    warns = early_warnings(history, year, quarter, rules.warnings, account_reps=reps_of, targets=plan.targets,
-                           plan_visits=plan.visits, visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
-                           open_complaints=open_c, customer_purchases=_customer_purchases(ws),
-                           unit=units[0] if len(units) == 1 else "")
-    # class suggestions from the year to date
+    return early_warnings(history, year, quarter, cfg.evaluation.warnings, account_reps=reps_of,
+                          targets=plan.targets, plan_visits=plan.visits,
+                          visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
+                          open_complaints=open_c, customer_purchases=_customer_purchases(ws),
+                          unit=units[0] if len(units) == 1 else "")
+
+
+def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, acc: pd.DataFrame,
+                       warns: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
+    """Class changes the year to date suggests (against target and last year), with the salesperson."""
     prev = history[(history["year"] == year - 1) & (history["quarter"] <= quarter)].groupby("account_id")["revenue"].sum()
     rev = pd.DataFrame({"account_id": acc["account_id"], "target": acc["ytd_target_revenue"],
                         "actual": acc["ytd_actual_revenue"]})
     rev["last_year"] = rev["account_id"].map(prev).fillna(0.0)
     classes = suggest_class_changes({a.id: a.cls for a in cfg.accounts}, rev,
-                                    dict(zip(warns["account_id"], warns["flags"].map(len))), rules.class_changes)
+                                    dict(zip(warns["account_id"], warns["flags"].map(len))), cfg.evaluation.class_changes)
     classes.insert(1, "rep_id", classes["account_id"].map(reps_of))
-    quarters = revenue_by_quarter(plan.targets.assign(rep_id=plan.targets["account_id"].map(reps_of)),
-                                  actuals.assign(rep_id=actuals["account_id"].map(lambda a: reps_of.get(a, ""))),
-                                  quarter, by=["rep_id"])
-    company = group_totals(lines, []) if len(lines) else pd.DataFrame()
-    if plan.targets.empty:
-        problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
-                              "collect the target workbooks first (kamplan targets collect)"))
-    return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
-                          classes, quarters, company, reps, ratings, allocated is not None, problems)
+    return classes
 
 
 def _ratings(ws: Workspace, year: int, quarter: int) -> dict[tuple[str, str], tuple[float | None, str | None]]:
@@ -312,7 +320,7 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
 
 
 def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None, reps: list[str] | None = None,
-             progress: Progress = _noop, now: dt.datetime | None = None, language: str | None = None,
+             progress: Progress = no_progress, now: dt.datetime | None = None, language: str | None = None,
              write: bool = True) -> EvaluateResult:
     """Evaluate ``quarter`` (default: the latest with actuals) of ``year`` (default: the plan year); write
     ``reports/evaluation_YEAR_Qn_VP.xlsx`` and ``..._Qn_REP.xlsx`` per salesperson (new names, never
@@ -356,7 +364,7 @@ def _write_all(ws, res: EvaluateResult, data: EvaluationData, evaluation: str, s
 
 
 def annual_evaluation(ws: Workspace, year: int | None = None, reps: list[str] | None = None,
-                      progress: Progress = _noop, now: dt.datetime | None = None,
+                      progress: Progress = no_progress, now: dt.datetime | None = None,
                       language: str | None = None) -> EvaluateResult:
     """Each salesperson's annual evaluation (targets, results, scores; the VP's ratings and comments of every
     quarter) and the VP's summary, from the four quarters (or the year so far)."""
@@ -403,12 +411,11 @@ class CollectEvaluationResult:
         return [f for f in self.files if f.outcome == "rejected"]
 
 
-def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = _noop,
+def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = no_progress,
                         now: dt.datetime | None = None) -> CollectEvaluationResult:
     """Read the VP's evaluation workbooks; store ratings, comments and service statuses the VP changed in the
     file (against what it showed when written) that differ from those in force; an older file collected
     again cannot undo later entries. Nothing is deleted; a file with any error stores nothing."""
-    from kamplan.stages.targets import expand_inputs
     files, problems = expand_inputs(paths)
     out = [CollectedFile(Path(p.file or "?"), "rejected", problems=[p]) for p in problems]
     for path in files:

@@ -1,20 +1,338 @@
-"""The plan of a year as later stages see it: the agreed plan once the VP has locked it, else the newest draft.
+"""The plan of a year, from the salespeople's figures to the agreed plan, and as later stages see it.
+
+Plan versions live in the store (``Store.record_plan_version``).  ``consolidate`` records a
+bottom-up version whenever the salespeople's submissions changed since the last one; ``spread``
+applies a top-down instruction to the current version and records the result (``spread_from_workbook``
+reads that instruction from a consolidation workbook); ``undo`` records a copy of an earlier version;
+``agree`` locks the current version as the year's plan and ``export_agreed`` writes it out for the
+salespeople and management.  Nothing is ever deleted, so any two versions can be compared.
 
 Evaluation, resource allocation and the add-in read targets through ``plan_view`` so they need not know
 how rounds, top-down versions and the agreement are stored.
+
+Stage functions print nothing; they return results and report progress through a callback.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import getpass
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from kamplan.engine.topdown import TopDownResult, TopDownSpec, apply_topdown
 from kamplan.model import TARGET_COLUMNS
-from kamplan.store import Store
+from kamplan.problems import Problem, has_errors, warning
+from kamplan.stages.inputs import Progress, no_progress
+from kamplan.stages.review import effective_classes
+from kamplan.store import Store, StoreError
+from kamplan.store.resources import support_by_account
+from kamplan.store.schema import PLAN_LINE_COLUMNS
+from kamplan.workbooks.agreed.writer import AgreedContent, write_management, write_rep_targets
+from kamplan.workbooks.consolidation.reader import read_topdown_workbook
+from kamplan.workbooks.consolidation.writer import ConsolidationContent, write_consolidation_workbook
+from kamplan.workspace import Workspace
 
+KEY = ["account_id", "product_id", "quarter"]
+PROPOSAL_COLUMNS = KEY + ["volume", "price", "revenue", "own_volume", "own_price", "own_revenue"]
 LINE_KINDS = ("targets", "visits", "trainings", "services", "requests")
 
 
+def who() -> str:
+    """The person running the command, for the record."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers, services)
+        return "unknown"
+
+
+# -- bottom-up -----------------------------------------------------------------------------------------
+@dataclass
+class BottomUp:
+    lines: pd.DataFrame  # PLAN_LINE_COLUMNS
+    submissions: dict[str, int]  # rep -> submission id used
+    run_rate_reps: list[str]  # salespeople with no usable submission: last year's actual stands in
+    responses: dict[str, dict[str, int]]  # rep -> {"accept": n, "counter": n} in top-down rounds
+
+
+def bottom_up(ws: Workspace) -> BottomUp:
+    """Per salesperson the lines of their newest current submission (any round); last year's
+    actual per quarter for those with none."""
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    subs = store.submissions(year)
+    owners = {a.id: a.rep for a in cfg.accounts}
+    reps = sorted({a.rep for a in cfg.accounts})
+    newest: dict[str, tuple[int, int]] = {}
+    for row in subs.itertuples(index=False):
+        if (row.round, row.id) > newest.get(row.rep_id, (-1, -1)):
+            newest[row.rep_id] = (row.round, row.id)
+    parts, used, responses = [], {}, {}
+    by_round: dict[int, pd.DataFrame] = {}
+    for rep in reps:
+        if rep not in newest:
+            continue
+        rnd, sid = newest[rep]
+        if rnd not in by_round:
+            by_round[rnd] = store.lines_frame(year, rnd, "targets")
+        frame = by_round[rnd]
+        mine = frame[frame["rep_id"] == rep]
+        mine = mine[mine["volume"].notna() | mine["revenue"].notna()]
+        used[rep] = sid
+        counts = mine["response"].value_counts()
+        if len(counts):
+            responses[rep] = {k: int(v) for k, v in counts.items()}
+        parts.append(mine.assign(basis="submitted"))
+    missing = [r for r in reps if r not in newest]
+    if missing:
+        ly = store.history([year - 1])
+        ly = ly[ly["account_id"].map(owners).isin(missing)]
+        ly = ly.groupby(KEY, as_index=False)[["volume", "revenue"]].sum()
+        ly["rep_id"] = ly["account_id"].map(owners)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ly["price"] = np.where(ly["volume"] > 0, ly["revenue"] / ly["volume"], np.nan)
+        parts.append(ly.assign(basis="run-rate"))
+    lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PLAN_LINE_COLUMNS)
+    lines = lines[PLAN_LINE_COLUMNS].copy()
+    lines["quarter"] = lines["quarter"].astype("int64")
+    for c in ("volume", "price", "revenue"):
+        lines[c] = lines[c].astype("float64")
+    lines = lines.sort_values(["rep_id", *KEY], kind="stable").reset_index(drop=True)
+    return BottomUp(lines, used, missing, responses)
+
+
+@dataclass
+class ConsolidateResult:
+    year: int
+    version_id: int | None
+    new_version: bool  # False: the submissions had not changed since the current bottom-up version
+    bottom_up: BottomUp
+    workbook: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def consolidate(ws: Workspace, write_workbook: bool = True, progress: Progress = no_progress,
+                by: str | None = None) -> ConsolidateResult:
+    """Record a bottom-up version if the submissions changed, then write the consolidation workbook."""
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    progress("reading submissions")
+    bu = bottom_up(ws)
+    versions = store.plan_versions(year)
+    last_bu = versions[versions["kind"] == "bottom-up"].tail(1)
+    same = len(last_bu) and last_bu["summary"].iloc[0].get("submissions") == {k: int(v) for k, v
+                                                                             in bu.submissions.items()}
+    agreed = store.agreement(year)
+    new_version = False
+    if not same and agreed is None and len(bu.lines):
+        rnd = store.current_round(year)
+        n_sub, n_run = len(bu.submissions), len(bu.run_rate_reps)
+        desc = (f"bottom-up, round {rnd}: {n_sub} salespeople submitted"
+                + (f", {n_run} missing (last year's run-rate)" if n_run else ""))
+        parent = int(versions["id"].iloc[-1]) if len(versions) else None
+        vid = store.record_plan_version(
+            year, "bottom-up", bu.lines, by or who(), desc, round=rnd, parent_id=parent,
+            summary={"submissions": bu.submissions, "run_rate_reps": bu.run_rate_reps,
+                     "responses": bu.responses, **_totals(bu.lines)})
+        new_version = True
+    else:
+        vid = store.current_plan_version(year)
+    result = ConsolidateResult(year, vid, new_version, bu)
+    if write_workbook and vid is not None:
+        progress("writing the consolidation workbook")
+        result.workbook = write_consolidation(ws, vid)
+    return result
+
+
+def _totals(lines: pd.DataFrame) -> dict:
+    return {"volume": float(lines["volume"].sum()), "revenue": float(lines["revenue"].sum())}
+
+
+# -- the lines the VP works on -------------------------------------------------------------------------
+def enriched_lines(ws: Workspace, version_id: int) -> tuple[dict, pd.DataFrame]:
+    """A version's lines with region, class, last year's actual, the salesperson's own (bottom-up)
+    figure and a potential weight: what spreading and the consolidation workbook need."""
+    cfg, store = ws.config, ws.store
+    info, lines = store.plan_version(version_id)
+    classes = {a: c for a, (c, _) in effective_classes(ws).items()}
+    region_of = {a.id: a.region for a in cfg.accounts}
+    lines["region_id"] = lines["account_id"].map(region_of).fillna("")
+    lines["cls"] = lines["account_id"].map(classes).fillna("")
+    ly = store.history([info["year"] - 1]).groupby(KEY, as_index=False)[["volume", "revenue"]].sum()
+    lines = lines.merge(ly.rename(columns={"volume": "ly_volume", "revenue": "ly_revenue"}), on=KEY, how="left")
+    own = _own_lines(ws, info["year"], version_id)
+    lines = lines.merge(own, on=KEY, how="left")
+    _, rows = store.classification(cfg.plan_year)
+    score = dict(zip(rows["account_id"], rows["score"])) if len(rows) else {}
+    weight = lines["account_id"].map(score).astype("float64")
+    # Without a score the account's potential is taken as its last year's revenue share (said in the notes).
+    lines["weight"] = weight.where(weight.notna(), lines["ly_revenue"].fillna(0.0) / max(
+        float(lines["ly_revenue"].fillna(0.0).sum()), 1.0))
+    return info, lines
+
+
+def _own_lines(ws: Workspace, year: int, upto_version: int) -> pd.DataFrame:
+    """The salespeople's own figure per line: the newest bottom-up version up to ``upto_version``."""
+    versions = ws.store.plan_versions(year)
+    bu = versions[(versions["kind"] == "bottom-up") & (versions["id"] <= upto_version)]
+    if not len(bu):
+        return pd.DataFrame(columns=[*KEY, "own_volume", "own_revenue"])
+    _, own = ws.store.plan_version(int(bu["id"].iloc[-1]))
+    own = own.groupby(KEY, as_index=False)[["volume", "revenue"]].sum()
+    return own.rename(columns={"volume": "own_volume", "revenue": "own_revenue"})
+
+
+# -- top-down ------------------------------------------------------------------------------------------
+@dataclass
+class SpreadOutcome:
+    base_version: int
+    version_id: int | None  # None for a dry run
+    result: TopDownResult
+    spec: TopDownSpec
+
+
+def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | None = None) -> SpreadOutcome:
+    """Apply ``spec`` to the current version and record the result as a new top-down version."""
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    agreed = store.agreement(year)
+    if agreed is not None:
+        raise StoreError(f"the {year} plan is agreed (version {agreed['version_id']}): reopen it before "
+                         "adjusting (kamplan targets reopen --reason ...)")
+    base = store.current_plan_version(year)
+    if base is None:
+        raise StoreError(f"there is no {year} plan to adjust yet: collect round 1 and run "
+                         "kamplan targets consolidate first")
+    if spec.measure == "volume" and spec.by != "product":
+        units = {p.unit for p in cfg.products}
+        if len(units) > 1:
+            raise ValueError(f"a volume figure by {spec.by} would add {', '.join(sorted(units))}: "
+                             "give volume figures per product (--by product), or a revenue figure")
+    _, lines = enriched_lines(ws, base)
+    if spec.method == "reference":
+        _, ref = store.plan_version(spec.reference_version)
+        ref = ref.groupby(KEY, as_index=False)[["volume", "revenue"]].sum()
+        lines = lines.merge(ref.rename(columns={"volume": "ref_volume", "revenue": "ref_revenue"}),
+                            on=KEY, how="left")
+    result = apply_topdown(lines, spec, cfg.targets.money_unit, cfg.targets.volume_unit)
+    outcome = SpreadOutcome(base, None, result, spec)
+    if dry_run:
+        return outcome
+    new = result.lines.copy()
+    sp = result.spread
+    summary = {"target": float(sp.target_total), "achieved": float(sp.achieved_total),
+               "shortfall": float(sp.shortfall), "notes": result.notes,
+               "changed_lines": int((result.effect["delta"] != 0).sum()),
+               "at_floor": int(sp.n_at_floor), "at_cap": int(sp.n_at_cap), **_totals(new)}
+    outcome.version_id = store.record_plan_version(
+        year, "top-down", new[PLAN_LINE_COLUMNS], by or who(), spec.describe(), parent_id=base,
+        instruction=spec.to_json(), summary=summary)
+    return outcome
+
+
+def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: str | None = None,
+                         progress: Progress = no_progress) -> tuple[SpreadOutcome | None, list[Problem]]:
+    """Apply the instruction typed into the Top-down sheet of the consolidation workbook at ``path``.
+
+    Nothing is spread (None) when the sheet has errors.  A workbook written for an older version is
+    applied to the current one, with a warning saying so."""
+    path = Path(path)
+    progress(f"reading the Top-down sheet of {path.name}")
+    found, problems = read_topdown_workbook(path, ws.config)
+    if found is None or has_errors(problems):
+        return None, problems
+    current = ws.store.current_plan_version(ws.config.plan_year)
+    if found.version_id is not None and current is not None and found.version_id != current:
+        problems.append(warning(
+            "stale-consolidation", f"{path.name} shows version {found.version_id}; the current plan is version "
+            f"{current}: the instruction is applied to version {current}",
+            "check the new workbook; undo with kamplan targets undo if this was not meant", file=path))
+    progress("spreading")
+    return spread(ws, found.spec, dry_run=dry_run, by=by), problems
+
+
+def undo(ws: Workspace, to_version: int, by: str | None = None) -> int:
+    """Make ``to_version`` current again by recording a copy of it (the versions after it stay)."""
+    cfg, store = ws.config, ws.store
+    info, lines = store.plan_version(to_version)
+    if info["year"] != cfg.plan_year:
+        raise StoreError(f"version {to_version} belongs to {info['year']}, not the plan year {cfg.plan_year}")
+    current = store.current_plan_version(cfg.plan_year)
+    if current == to_version:
+        raise StoreError(f"version {to_version} is already the current plan")
+    return store.record_plan_version(cfg.plan_year, "undo", lines, by or who(),
+                                     f"back to version {to_version} ({info['description']})", parent_id=current,
+                                     summary={"restored": int(to_version), **_totals(lines)})
+
+
+def compare(ws: Workspace, a: int, b: int, by: str = "rep_id") -> pd.DataFrame:
+    """Totals of versions ``a`` and ``b`` per ``by`` (rep_id, region_id, cls, account_id, product_id,
+    quarter) with the change in volume and revenue."""
+    if by not in ("rep_id", "region_id", "cls", "account_id", "product_id", "quarter"):
+        raise ValueError(f"compare by {by!r}: use rep_id, region_id, cls, account_id, product_id or quarter")
+    if a == b:
+        raise ValueError(f"compare two different versions (both are {a})")
+    frames = []
+    for vid in (a, b):
+        _, lines = enriched_lines(ws, vid)
+        frames.append(lines.groupby(by)[["volume", "revenue"]].sum())
+    out = frames[0].add_suffix(f"_v{a}").join(frames[1].add_suffix(f"_v{b}"), how="outer").fillna(0.0)
+    out["volume_change"] = out[f"volume_v{b}"] - out[f"volume_v{a}"]
+    out["revenue_change"] = out[f"revenue_v{b}"] - out[f"revenue_v{a}"]
+    return out.reset_index()
+
+
+# -- back to the salespeople ---------------------------------------------------------------------------
+def proposals(ws: Workspace) -> tuple[int, dict[str, pd.DataFrame]]:
+    """Per salesperson the current version's lines as a proposal (account_id, product_id, quarter,
+    volume, price, revenue, own_volume, own_price, own_revenue), and the version they come from."""
+    store, year = ws.store, ws.config.plan_year
+    if store.agreement(year) is not None:
+        raise StoreError(f"the {year} plan is agreed: no more proposal rounds (reopen it to change it)")
+    vid = store.current_plan_version(year)
+    if vid is None:
+        raise StoreError(f"there is no {year} plan to propose yet: collect round 1, then run "
+                         "kamplan targets consolidate (and targets spread)")
+    _, lines = enriched_lines(ws, vid)
+    cols = ["volume", "revenue", "own_volume", "own_revenue"]
+    lines[cols] = lines[cols].astype("float64")
+    out = {}
+    for rep, mine in lines.groupby("rep_id", sort=True):
+        prop = mine.groupby(KEY, as_index=False)[cols].sum(min_count=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prop["price"] = np.where(prop["volume"] > 0, prop["revenue"] / prop["volume"], np.nan)
+            prop["own_price"] = np.where(prop["own_volume"] > 0, prop["own_revenue"] / prop["own_volume"], np.nan)
+        out[rep] = prop[PROPOSAL_COLUMNS]
+    return vid, out
+
+
+def latest_submission(ws: Workspace, rep_id: str):
+    """The salesperson's newest current submission in any round (or None), to pre-fill the next round."""
+    store, year = ws.store, ws.config.plan_year
+    subs = store.submissions(year)
+    mine = subs[subs["rep_id"] == rep_id]
+    if not len(mine):
+        return None
+    return store.submission(int(mine.sort_values(["round", "id"])["id"].iloc[-1]))
+
+
+# -- agreement ----------------------------------------------------------------------------------------
+def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "") -> int:
+    cfg, store = ws.config, ws.store
+    vid = version_id or store.current_plan_version(cfg.plan_year)
+    if vid is None:
+        raise StoreError(f"there is no {cfg.plan_year} plan to agree yet: collect and consolidate first")
+    store.agree_plan(cfg.plan_year, vid, by or who(), note)
+    return vid
+
+
+def reopen(ws: Workspace, reason: str, by: str | None = None) -> int:
+    return ws.store.reopen_plan(ws.config.plan_year, by or who(), reason)
+
+
+# -- the plan as later stages see it ---------------------------------------------------------------
 @dataclass
 class PlanView:
     """Every frame has ``rep_id`` first, then the model's columns (TARGET_COLUMNS, VISIT_COLUMNS ...)."""
@@ -61,3 +379,87 @@ def plan_view(store: Store, year: int) -> PlanView:
     else:
         source = f"plan version {version}, {info['kind']}, not agreed yet: {info['description']}"
     return PlanView(year, bool(agreed), rnd, source, targets, version=version, **others)
+
+
+# -- the consolidation workbook ------------------------------------------------------------------------
+def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | None = None) -> ConsolidationContent:
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    info, lines = enriched_lines(ws, version_id)
+    rnd = store.current_round(year) or 1
+    reps = sorted({a.rep for a in cfg.accounts})
+    status = store.status(year, rnd, reps)
+    warnings: list[Problem] = []
+    for sid in status["submission_id"].dropna():
+        sub = store.submission(int(sid))
+        if sub is not None:
+            warnings.extend(sub.warnings)
+    versions = store.plan_versions(year)
+    last_td = versions[versions["kind"] == "top-down"].tail(1)
+    instruction = TopDownSpec.from_json(last_td["instruction"].iloc[0]) if len(last_td) else None
+    return ConsolidationContent(
+        config=cfg, year=year, generated_at=(now or dt.datetime.now()).replace(microsecond=0),
+        version={k: info[k] for k in ("id", "kind", "created_at", "by", "description")},
+        lines=lines, status=status, warnings=warnings,
+        versions=versions[["id", "kind", "created_at", "by", "description", "volume", "revenue"]],
+        instruction=instruction)
+
+
+def write_consolidation(ws: Workspace, version_id: int, now: dt.datetime | None = None) -> Path:
+    """reports/consolidation_<year>_v<version>.xlsx; an existing file of that version is kept."""
+    path = ws.reports / f"consolidation_{ws.config.plan_year}_v{version_id}.xlsx"
+    if path.exists():
+        return path
+    ws.reports.mkdir(parents=True, exist_ok=True)
+    return write_consolidation_workbook(consolidation_content(ws, version_id, now), path)
+
+
+# -- the agreed plan, as workbooks: each salesperson's annual targets, the management summary ----
+@dataclass
+class AgreedExport:
+    folder: Path
+    management: Path
+    rep_files: list[Path] = field(default_factory=list)
+
+
+def _support(ws: Workspace):
+    """Support allocated per account by the newest resource plan (None when there is none yet)."""
+    frame = support_by_account(ws.store, ws.config.plan_year)
+    return frame if len(frame) else None
+
+
+def export_agreed(ws: Workspace, language: str | None = None) -> AgreedExport:
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    agreed = store.agreement(year)
+    if agreed is None:
+        raise StoreError(f"the {year} plan is not agreed yet: kamplan targets agree locks it first")
+    view = plan_view(ws.store, year)
+    lang = language or cfg.language
+    _, lines = enriched_lines(ws, agreed["version_id"])
+    support = _support(ws)
+    names = {"account": {a.id: a.name.get(lang) for a in cfg.accounts},
+             "product": {p.id: p.name.get(lang) for p in cfg.products},
+             "rep": {s.id: s.name.get(lang) for s in cfg.staff},
+             "region": {r.id: r.name.get(lang) for r in cfg.regions}}
+    common = dict(year=year, language=lang, company=cfg.company.name.get(lang), currency=cfg.currency,
+                  version=agreed["version_id"], agreed_at=agreed["at"], agreed_by=agreed["by"],
+                  sheet_password=cfg.workbook.sheet_password, names=names,
+                  units={p.id: p.unit for p in cfg.products})
+    folder = ws.reports / f"agreed-{year}-v{agreed['version_id']}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = AgreedExport(folder, folder / f"management_{year}.xlsx")
+    for rep in sorted(lines["rep_id"].unique()):
+        def mine(frame):
+            return frame[frame["rep_id"] == rep].drop(columns="rep_id")
+        rep_support = None
+        if support is not None:
+            accounts = set(lines.loc[lines["rep_id"] == rep, "account_id"])
+            rep_support = support[support["account_id"].isin(accounts)]
+        content = AgreedContent(**common, lines=lines[lines["rep_id"] == rep], visits=mine(view.visits),
+                                trainings=mine(view.trainings), services=mine(view.services), support=rep_support)
+        out.rep_files.append(write_rep_targets(folder / f"{rep}_{year}_targets.xlsx", content, rep))
+    write_management(out.management, AgreedContent(**common, lines=lines))
+    store.log_event("plan.export", {"year": year, "version": agreed["version_id"], "folder": str(folder),
+                                    "files": len(out.rep_files) + 1})
+    return out

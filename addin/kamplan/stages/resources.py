@@ -1,7 +1,7 @@
 """Allocate executives, technical staff and outside advisors across key accounts (``kamplan resources``).
 
 ``allocate`` reads the plan's support requests (``stages.plan.plan_view``: the agreed plan once
-locked, else the newest round's submissions), values each account (``engine.support_value``:
+locked, else the newest round's submissions), values each account (``engine.resources.value``:
 money at stake x profit margin x class weight, concave response per class), applies the VP's
 forced choices and capacity changes, solves (HiGHS MILP warm-started from the greedy, with a time
 limit; objective, proven bound and gap always reported), keeps the run in the store and writes
@@ -29,27 +29,22 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
 from kamplan.engine.resources.allocation import Allocation, Instance, all_requests, marginal_values, solve
 from kamplan.engine.resources.value import account_values, fiscal_quarter, support_instance
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
-from kamplan.stages.review import effective_classes
+from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.plan import plan_view
+from kamplan.stages.review import effective_classes
 from kamplan.store import resources as rs
 from kamplan.workbooks.resources.layout import QUARTERS, YEAR, rt
 from kamplan.workbooks.resources.reader import ResourceInput, read_resource_workbook
 from kamplan.workbooks.resources.writer import ResourceWorkbookContent, new_identity, write_resource_workbook
 from kamplan.workspace import Workspace
 
-Progress = Callable[[str], None]
 FILE_PATTERN = re.compile(r"^resource_plan_(\d{4})_(\d{8}-\d{6})(?:-(\d+))?\.xlsx$")
-
-
-def _noop(_: str) -> None:
-    pass
 
 
 def resource_file_name(plan_year: int, stamp: dt.datetime, n: int = 0) -> str:
@@ -116,14 +111,13 @@ def _f(x):
 
 
 def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = None,
-             force_from: str | Path | None = None, progress: Progress = _noop, *, read_choices: bool = True,
+             force_from: str | Path | None = None, progress: Progress = no_progress, *, read_choices: bool = True,
              resolve: bool = False, write: bool = True, by: str | None = None,
              now: dt.datetime | None = None) -> AllocateResult:
     """Allocate the support pools to the plan's requests; see the module docstring."""
     cfg, store = ws.config, ws.store
     year = year or cfg.plan_year
-    rules = cfg.resources
-    limit = float(time_limit if time_limit is not None else rules.time_limit)
+    limit = float(time_limit if time_limit is not None else cfg.resources.time_limit)
     who = by if by is not None else _user()
     stamp = (now or dt.datetime.now()).replace(microsecond=0)
     res = AllocateResult(year)
@@ -132,38 +126,60 @@ def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = 
                                   "describe executives, technical staff and advisors under support_pools in "
                                   "kamplan.yaml"))
         return res
-    # 1. the VP's choices from a resource plan workbook
-    if read_choices:
-        path = Path(force_from) if force_from is not None else newest_resource_workbook(ws.reports, year)
-        if path is not None:
-            progress("choices")
-            if not path.is_file():
-                res.problems.append(error("choices-file-missing", f"{path} does not exist",
-                                          "give the resource plan workbook with the VP's choices"))
-                return res
-            got, problems = read_resource_workbook(path, year)
-            res.problems += problems
-            res.choices_file = path
-            if got is None or has_errors(problems):
-                return res
-            c_rows, k_rows = _changes(store, year, got, who, stamp)
-            res.choices_stored = rs.record_choices(store, year, c_rows, k_rows)
-    # 2. requests, classes and values
+    if read_choices and not _store_workbook_choices(ws, res, force_from, who, stamp, progress):
+        return res
     progress("plan")
     view = plan_view(store, year)
     res.source = view.source
-    requests = _requests(view.requests, cfg)
-    res.requests = requests
-    if not len(requests):
+    res.requests = _requests(view.requests, cfg)
+    if not len(res.requests):
         res.problems.append(warning("no-requests", f"no support requests in the plan of {year} ({view.source})",
                                     "collect the target workbooks first (kamplan targets collect)"))
-    classes = effective_classes(ws)
-    values = _values(store, cfg, year, classes, view.targets)
-    res.values = values
-    # 3. choices in force, applied
-    forced = rs.choices(store, year)
-    known = {r.request_id: (r.account_id, r.kind) for r in requests.itertuples(index=False)}
-    for r in forced.itertuples(index=False):
+    res.values = _values(store, cfg, year, effective_classes(ws), view.targets)
+    _apply_choices_in_force(ws, res)
+    res.instance = support_instance(cfg.support_pools, cfg.classes, cfg.resources, res.values, res.requests,
+                                    fiscal_quarter(cfg.calendar.first_month, year), res.forced_in, res.forced_out,
+                                    res.capacity_changes)
+    _solve(res, limit, resolve, progress)
+    progress("store")
+    name = _new_file_name(ws.reports, year, stamp) if write else None
+    stored_req = _stored_requests(res.instance, res.requests, res.allocation.given, cfg)
+    _record_run(ws, res, stored_req, who, name, limit, resolve)
+    if write:
+        progress("workbook")
+        content = build_resource_content(ws, res, stored_req, stamp)
+        res.path = write_resource_workbook(ws.reports / name, content)
+    return res
+
+
+def _store_workbook_choices(ws: Workspace, res: AllocateResult, force_from: str | Path | None, who: str,
+                            stamp: dt.datetime, progress: Progress) -> bool:
+    """Store what the VP changed in the Choices and Capacity sheets of ``force_from`` or the newest resource
+    plan; False (with the problems in ``res``) when that workbook is missing or has errors."""
+    year = res.plan_year
+    path = Path(force_from) if force_from is not None else newest_resource_workbook(ws.reports, year)
+    if path is None:
+        return True
+    progress("choices")
+    if not path.is_file():
+        res.problems.append(error("choices-file-missing", f"{path} does not exist",
+                                  "give the resource plan workbook with the VP's choices"))
+        return False
+    got, problems = read_resource_workbook(path, year)
+    res.problems += problems
+    res.choices_file = path
+    if got is None or has_errors(problems):
+        return False
+    c_rows, k_rows = _changes(ws.store, year, got, who, stamp)
+    res.choices_stored = rs.record_choices(ws.store, year, c_rows, k_rows)
+    return True
+
+
+def _apply_choices_in_force(ws: Workspace, res: AllocateResult) -> None:
+    """The stored forced choices and capacity changes that still fit the plan's requests and the staff."""
+    cfg, store, year = ws.config, ws.store, res.plan_year
+    known = {r.request_id: (r.account_id, r.kind) for r in res.requests.itertuples(index=False)}
+    for r in rs.choices(store, year).itertuples(index=False):
         if known.get(r.request_id) != (r.account_id, r.kind):
             res.problems.append(warning(
                 "choice-not-applied", f"the choice 'force {r.choice}' for request {r.request_id} ({r.account_id}, "
@@ -177,49 +193,48 @@ def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = 
     for r in rs.capacity_changes(store, year).itertuples(index=False):
         if r.person_id in people:
             res.capacity_changes[(r.person_id, int(r.quarter))] = float(r.capacity)
-    inst = support_instance(cfg.support_pools, cfg.classes, rules, values, requests,
-                            fiscal_quarter(cfg.calendar.first_month, year), res.forced_in, res.forced_out,
-                            res.capacity_changes)
-    res.instance = inst
-    # 4. solve
+
+
+def _solve(res: AllocateResult, limit: float, resolve: bool, progress: Progress) -> None:
+    """Solve the instance and price each person's and pool's capacity (marginal values)."""
     progress("solve")
-    alloc = solve(inst, time_limit=limit)
+    alloc = solve(res.instance, time_limit=limit)
     res.allocation = alloc
     res.problems += alloc.problems
     progress("marginal values")
     if alloc.status != "infeasible":
-        marg = marginal_values(inst, alloc, resolve=resolve, time_limit=max(limit / 10, 0.5))
+        res.marginals = marginal_values(res.instance, alloc, resolve=resolve, time_limit=max(limit / 10, 0.5))
     else:
-        marg = pd.DataFrame(columns=["pool", "person_id", "quarter", "capacity", "used", "value_per_unit",
-                                     "resolve_gain"])
-    res.marginals = marg
-    # 5. store and write
-    progress("store")
-    name = None
-    if write:
-        ws.reports.mkdir(parents=True, exist_ok=True)
-        n = 0
-        while (ws.reports / resource_file_name(year, stamp, n)).exists():
-            n += 1
-        name = resource_file_name(year, stamp, n)
-    given = alloc.given
-    stored_req = _stored_requests(inst, requests, given, cfg)
+        res.marginals = pd.DataFrame(columns=["pool", "person_id", "quarter", "capacity", "used", "value_per_unit",
+                                              "resolve_gain"])
+
+
+def _new_file_name(reports: Path, year: int, stamp: dt.datetime) -> str:
+    """A resource plan file name not taken yet (a new file per run, never overwriting)."""
+    reports.mkdir(parents=True, exist_ok=True)
+    n = 0
+    while (reports / resource_file_name(year, stamp, n)).exists():
+        n += 1
+    return resource_file_name(year, stamp, n)
+
+
+def _record_run(ws: Workspace, res: AllocateResult, stored_req: pd.DataFrame, who: str, name: str | None,
+                limit: float, resolve: bool) -> None:
+    """Keep the run in the store: settings, figures, requests, assignments, unmet requests, marginal values."""
+    alloc = res.allocation
     unmet = pd.DataFrame([dataclasses.asdict(u) for u in alloc.unmet],
                          columns=["request_id", "account_id", "kind", "asked", "given", "code", "reason", "fix"])
-    settings = {"time_limit": limit, "resolve": resolve, "rules": rules.model_dump(mode="json", by_alias=True),
+    settings = {"time_limit": limit, "resolve": resolve,
+                "rules": ws.config.resources.model_dump(mode="json", by_alias=True),
                 "forced_in": sorted(res.forced_in), "forced_out": sorted(res.forced_out),
                 "capacity_changes": {f"{p}:Q{q}": v for (p, q), v in sorted(res.capacity_changes.items())},
-                "choices_file": res.choices_file.name if res.choices_file else None, "plan_source": view.source,
-                "requests": len(requests)}
+                "choices_file": res.choices_file.name if res.choices_file else None, "plan_source": res.source,
+                "requests": len(res.requests)}
     res.run_id = rs.record_allocation(
-        store, year, by=who, settings=settings, method=alloc.method, status=alloc.status, objective=alloc.objective,
-        bound=alloc.bound, gap=alloc.gap, greedy_objective=alloc.greedy_objective, seconds=alloc.seconds,
-        requests=stored_req, assignments=alloc.assignments, unmet=unmet, marginals=marg, workbook=name)
-    if write:
-        progress("workbook")
-        content = build_resource_content(ws, res, stored_req, stamp)
-        res.path = write_resource_workbook(ws.reports / name, content)
-    return res
+        ws.store, res.plan_year, by=who, settings=settings, method=alloc.method, status=alloc.status,
+        objective=alloc.objective, bound=alloc.bound, gap=alloc.gap, greedy_objective=alloc.greedy_objective,
+        seconds=alloc.seconds, requests=stored_req, assignments=alloc.assignments, unmet=unmet,
+        marginals=res.marginals, workbook=name)
 
 
 def _user() -> str:
@@ -338,88 +353,121 @@ def _stored_requests(inst: Instance, requests: pd.DataFrame, given: dict, cfg) -
 
 
 # -- the workbook's content ----------------------------------------------------------------------------
+@dataclass
+class _Labels:
+    """What the workbook shows for ids, in the config's language."""
+    language: str
+    accounts: dict[str, str]  # account id -> name
+    persons: dict[str, tuple[str, str]]  # person id -> (name, pool kind)
+    classes: dict[str, str]  # class id -> name
+    units: dict[str, str]  # support kind -> unit
+
+    def kind(self, k: str) -> str:
+        return rt(f"kind.{k}", self.language) if k in self.units else k
+
+    def account(self, account_id: str) -> str:
+        return self.accounts.get(account_id, account_id)
+
+
 def build_resource_content(ws: Workspace, res: AllocateResult, stored_req: pd.DataFrame,
                            stamp: dt.datetime) -> ResourceWorkbookContent:
     cfg, store = ws.config, ws.store
     L = cfg.language
-    alloc, inst = res.allocation, res.instance
-    names = {a.id: a.name.get(L) for a in cfg.accounts}
-    persons = {p.id: (p.name.get(L), pool.kind) for pool in cfg.support_pools for p in pool.people}
-    class_labels = {c: r.name.get(L) for c, r in cfg.classes.items()}
+    alloc = res.allocation
+    labels = _Labels(L, {a.id: a.name.get(L) for a in cfg.accounts},
+                     {p.id: (p.name.get(L), pool.kind) for pool in cfg.support_pools for p in pool.people},
+                     {c: r.name.get(L) for c, r in cfg.classes.items()},
+                     {k: rt(f"unit.{cfg.unit_of_kind(k)}", L) for k in ("executive", "technical", "advisor")})
     cls_of = dict(zip(res.values["account_id"], res.values["cls"]))
     value_of = dict(zip(res.values["account_id"], res.values["value"]))
-    units = {k: rt(f"unit.{cfg.unit_of_kind(k)}", L) for k in ("executive", "technical", "advisor")}
-
-    def kind_label(k):
-        return rt(f"kind.{k}", L) if k in units else k
-    req = stored_req.set_index("request_id")
-    schedule = []
-    for a in alloc.assignments.itertuples(index=False):
-        r = req.loc[a.request_id] if a.request_id in req.index else None
-        schedule.append({"person_id": a.person_id, "quarter": f"Q{int(a.quarter)}", "request_id": a.request_id,
-                         "person": persons.get(a.person_id, (a.person_id,))[0], "pool": kind_label(a.kind),
-                         "account_id": a.account_id, "account": names.get(a.account_id, a.account_id),
-                         "purpose": r["purpose"] if r is not None else None,
-                         "task": r["task"] if r is not None else None,
-                         "deadline": r["deadline"] if r is not None else None, "amount": float(a.amount),
-                         "unit": units.get(a.kind, ""), "cost": float(a.cost)})
-    requests = []
-    for r in stored_req.itertuples(index=False):
-        cls = cls_of.get(r.account_id, "")
-        requests.append({"request_id": r.request_id, "rep": r.rep_id, "account_id": r.account_id,
-                         "account": names.get(r.account_id, r.account_id), "class": class_labels.get(cls, cls),
-                         "class_id": cls, "kind": kind_label(r.kind), "purpose": r.purpose, "task": r.task,
-                         "deadline_q": f"Q{r.deadline_quarter}" if r.deadline_quarter >= 1 else "—",
-                         "priority": rt(f"priority.{r.priority}", L) if r.priority in ("high", "medium", "low")
-                         else r.priority, "divisible": rt("yes" if r.divisible else "no", L),
-                         "asked": float(r.amount), "unit": units.get(r.kind, "")})
-    accounts = [{"account_id": a, "account": names.get(a, a), "class": class_labels.get(cls_of.get(a, ""), ""),
+    requests = _request_rows(stored_req, labels, cls_of)
+    accounts = [{"account_id": a, "account": labels.account(a), "class": labels.classes.get(cls_of.get(a, ""), ""),
                  "value": value_of.get(a)} for a in dict.fromkeys(stored_req["account_id"])]
-    unmet = [{"request_id": u.request_id, "account_id": u.account_id, "account": names.get(u.account_id, u.account_id),
-              "kind": kind_label(u.kind), "asked": u.asked, "given": u.given, "code": u.code, "reason": u.reason,
+    unmet = [{"request_id": u.request_id, "account_id": u.account_id, "account": labels.account(u.account_id),
+              "kind": labels.kind(u.kind), "asked": u.asked, "given": u.given, "code": u.code, "reason": u.reason,
               "fix": u.fix} for u in alloc.unmet]
-    marg = res.marginals
-    person_mv = {(r.person_id, int(r.quarter)): r.value_per_unit for r in marg.itertuples(index=False)}
-    cap = {p.id: p.capacity for p in inst.people}
-    people = []
-    for pool in cfg.support_pools:
-        for p in pool.people:
-            row = {"person_id": p.id, "person": p.name.get(L), "pool": kind_label(pool.kind),
-                   "unit": units[pool.kind]}
-            for q in QUARTERS:
-                row[f"cap_q{q}"] = float(cap.get(p.id, {}).get(q, 0.0))
-                row[f"mv_q{q}"] = person_mv.get((p.id, q))
-            people.append(row)
-    pools = {}
-    for r in marg.itertuples(index=False):
-        if r.person_id == "*":
-            pools[(r.pool, f"Q{int(r.quarter)}")] = {"mv": r.value_per_unit, "resolve_gain": r.resolve_gain}
-        elif r.person_id == "budget":
-            pools[(r.pool, YEAR)] = {"mv": r.value_per_unit}
-    in_force = {r.request_id: r.choice for r in rs.choices(store, res.plan_year).itertuples(index=False)}
-    choices = [{"request_id": r["request_id"], "account_id": r["account_id"], "kind_id": k,
-                "account": r["account"], "kind": r["kind"], "purpose": r["purpose"], "asked": r["asked"],
-                "given": float(stored_req.loc[stored_req["request_id"] == r["request_id"], "given"].iloc[0]),
-                "in_force": in_force.get(r["request_id"])}
-               for r, k in zip(requests, stored_req["kind"]) if not str(r["request_id"]).startswith("coverage:")]
+    person_mv = {(r.person_id, int(r.quarter)): r.value_per_unit for r in res.marginals.itertuples(index=False)}
+    cap = {p.id: p.capacity for p in res.instance.people}
+    people = _people_rows(cfg, labels, lambda p, q: {f"cap_q{q}": float(cap.get(p.id, {}).get(q, 0.0)),
+                                                     f"mv_q{q}": person_mv.get((p.id, q))})
     changes = {(r.person_id, int(r.quarter)): float(r.capacity)
                for r in rs.capacity_changes(store, res.plan_year).itertuples(index=False)}
-    capacity = []
-    for pool in cfg.support_pools:
-        for p in pool.people:
-            row = {"person_id": p.id, "person": p.name.get(L), "pool": kind_label(pool.kind),
-                   "unit": units[pool.kind]}
-            for q in QUARTERS:
-                row[f"cap_q{q}"] = float(p.capacity.get(f"Q{q}", 0.0))
-                row[f"new_q{q}"] = changes.get((p.id, q))
-            capacity.append(row)
+    capacity = _people_rows(cfg, labels, lambda p, q: {f"cap_q{q}": float(p.capacity.get(f"Q{q}", 0.0)),
+                                                       f"new_q{q}": changes.get((p.id, q))})
     figures = {"objective": _f(alloc.objective), "bound": _f(alloc.bound), "gap": _f(alloc.gap),
                "greedy_objective": _f(alloc.greedy_objective), "status": alloc.status, "method": alloc.method,
                "seconds": alloc.seconds, "requests": len(stored_req), "unmet": len(alloc.unmet)}
     budgets = [(pool.kind, float(pool.budget)) for pool in cfg.support_pools if pool.budget is not None]
     return ResourceWorkbookContent(
         identity=new_identity(res.plan_year, res.run_id, stamp), language=L, company=cfg.company.name.get(L),
-        currency=cfg.currency, source=res.source, figures=figures, budgets=budgets, schedule=schedule,
-        requests=requests, accounts=accounts, unmet=unmet, people=people, pools=pools, units=units,
-        class_labels=class_labels, choices=choices, capacity=capacity,
+        currency=cfg.currency, source=res.source, figures=figures, budgets=budgets,
+        schedule=_schedule_rows(alloc, stored_req, labels), requests=requests, accounts=accounts, unmet=unmet,
+        people=people, pools=_pool_marginals(res.marginals), units=labels.units, class_labels=labels.classes,
+        choices=_choice_rows(store, res.plan_year, requests, stored_req), capacity=capacity,
         problems=[str(p) for p in alloc.problems if p.is_error], sheet_password=cfg.workbook.sheet_password)
+
+
+def _schedule_rows(alloc: Allocation, stored_req: pd.DataFrame, labels: _Labels) -> list[dict]:
+    """Who supports which request in which quarter, and at what cost."""
+    req = stored_req.set_index("request_id")
+    schedule = []
+    for a in alloc.assignments.itertuples(index=False):
+        r = req.loc[a.request_id] if a.request_id in req.index else None
+        schedule.append({"person_id": a.person_id, "quarter": f"Q{int(a.quarter)}", "request_id": a.request_id,
+                         "person": labels.persons.get(a.person_id, (a.person_id,))[0], "pool": labels.kind(a.kind),
+                         "account_id": a.account_id, "account": labels.account(a.account_id),
+                         "purpose": r["purpose"] if r is not None else None,
+                         "task": r["task"] if r is not None else None,
+                         "deadline": r["deadline"] if r is not None else None, "amount": float(a.amount),
+                         "unit": labels.units.get(a.kind, ""), "cost": float(a.cost)})
+    return schedule
+
+
+def _request_rows(stored_req: pd.DataFrame, labels: _Labels, cls_of: dict[str, str]) -> list[dict]:
+    """Every request the run saw, as the Requests sheet shows it."""
+    L = labels.language
+    requests = []
+    for r in stored_req.itertuples(index=False):
+        cls = cls_of.get(r.account_id, "")
+        requests.append({"request_id": r.request_id, "rep": r.rep_id, "account_id": r.account_id,
+                         "account": labels.account(r.account_id), "class": labels.classes.get(cls, cls),
+                         "class_id": cls, "kind": labels.kind(r.kind), "purpose": r.purpose, "task": r.task,
+                         "deadline_q": f"Q{r.deadline_quarter}" if r.deadline_quarter >= 1 else "—",
+                         "priority": rt(f"priority.{r.priority}", L) if r.priority in ("high", "medium", "low")
+                         else r.priority, "divisible": rt("yes" if r.divisible else "no", L),
+                         "asked": float(r.amount), "unit": labels.units.get(r.kind, "")})
+    return requests
+
+
+def _people_rows(cfg, labels: _Labels, per_quarter) -> list[dict]:
+    """One row per support person; ``per_quarter(person, q)`` gives that quarter's columns."""
+    rows = []
+    for pool in cfg.support_pools:
+        for p in pool.people:
+            row = {"person_id": p.id, "person": p.name.get(labels.language), "pool": labels.kind(pool.kind),
+                   "unit": labels.units[pool.kind]}
+            for q in QUARTERS:
+                row.update(per_quarter(p, q))
+            rows.append(row)
+    return rows
+
+
+def _pool_marginals(marg: pd.DataFrame) -> dict:
+    """(pool, quarter or YEAR) -> the value of one more unit of the pool's capacity (or budget)."""
+    pools = {}
+    for r in marg.itertuples(index=False):
+        if r.person_id == "*":
+            pools[(r.pool, f"Q{int(r.quarter)}")] = {"mv": r.value_per_unit, "resolve_gain": r.resolve_gain}
+        elif r.person_id == "budget":
+            pools[(r.pool, YEAR)] = {"mv": r.value_per_unit}
+    return pools
+
+
+def _choice_rows(store, year: int, requests: list[dict], stored_req: pd.DataFrame) -> list[dict]:
+    """The Choices sheet: every plan request (not the coverage ones) with what it got and the choice in force."""
+    in_force = {r.request_id: r.choice for r in rs.choices(store, year).itertuples(index=False)}
+    return [{"request_id": r["request_id"], "account_id": r["account_id"], "kind_id": k,
+             "account": r["account"], "kind": r["kind"], "purpose": r["purpose"], "asked": r["asked"],
+             "given": float(stored_req.loc[stored_req["request_id"] == r["request_id"], "given"].iloc[0]),
+             "in_force": in_force.get(r["request_id"])}
+            for r, k in zip(requests, stored_req["kind"]) if not str(r["request_id"]).startswith("coverage:")]

@@ -7,28 +7,20 @@ they report progress through a callback and return results with their problems.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import pandas as pd
 
 from kamplan.periods import Period, choose_period
 from kamplan.engine.review import Segmentation, effective_classes as _effective, override_text, segment
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
-from kamplan.stages.targets import expand_inputs
+from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.workbooks.review.reader import ReviewInput, read_review_workbook
 from kamplan.workbooks.review.writer import build_review_content, write_review_workbook
 from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workspace import Workspace
-
-Progress = Callable[[str], None]
-
-
-def _noop(_: str) -> None:
-    pass
-
 
 def review_file_name(plan_year: int) -> str:
     return f"account_review_{plan_year}.xlsx"
@@ -111,7 +103,7 @@ def account_frame(config, language: str) -> pd.DataFrame:
                         columns=["account_id", "name", "rep", "region", "config_class"])
 
 
-def segment_accounts(ws: Workspace, year: int | None = None, rolling: bool = False, progress: Progress = _noop,
+def segment_accounts(ws: Workspace, year: int | None = None, rolling: bool = False, progress: Progress = no_progress,
                      *, period: Period | None = None, write: bool = True, now: dt.datetime | None = None,
                      language: str | None = None) -> SegmentResult:
     """Rank, price, score and classify every account; keep the run in the store and write the
@@ -241,7 +233,7 @@ class CollectReviewResult:
         return [f for f in self.files if f.outcome == "rejected"]
 
 
-def collect_reviews(ws: Workspace, paths: Iterable[str | Path], progress: Progress = _noop,
+def collect_reviews(ws: Workspace, paths: Iterable[str | Path], progress: Progress = no_progress,
                     now: dt.datetime | None = None, resegment: bool = True) -> CollectReviewResult:
     """Read returned review workbooks; store their overrides and judgements (only what changed).
 
@@ -255,7 +247,7 @@ def collect_reviews(ws: Workspace, paths: Iterable[str | Path], progress: Progre
     files, missing = expand_inputs(paths)
     outcomes = [ReviewFileOutcome(Path(p.file or ""), "rejected", problems=[p]) for p in missing]
     read: list[tuple[Path, ReviewInput | None, list[Problem]]] = []
-    for f in sorted(files, key=lambda f: (_mtime(f), str(f))):
+    for f in sorted(files, key=lambda f: (modified_time(f), str(f))):
         progress(f.name)
         problems = check_workbook_file(f)
         if problems:
@@ -295,56 +287,21 @@ def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dic
     cfg, store = ws.config, ws.store
     ov = store.overrides(cfg.plan_year)
     in_force = {r.account_id: (r.cls, r.reason) for r in ov.itertuples(index=False)}
-    override_at = {r.account_id: r.at for r in ov.itertuples(index=False)}
+    override_at = {r.account_id: _aware(r.at) for r in ov.itertuples(index=False)}
     judged = {(r.account_id, r.indicator): r for r in store.judgements(cfg.plan_year).itertuples(index=False)}
     written = _aware(sub.identity.generated_at)
     who = sub.reviewer or ""
     o_rows, j_rows, problems = [], [], []
     for row in sub.rows:
-        now = in_force.get(row.account_id)
-        newer = row.account_id in override_at and _aware(override_at[row.account_id]) > written
-        if newer and now is not None and row.override_class != now[0]:
-            # An older workbook must not undo what was decided after it was written.
-            problems.append(warning(
-                "override-changed-meanwhile",
-                f"account {row.account_id}: the override in force ({now[0]}) was set after this workbook was "
-                f"written; this file's {row.override_class or 'empty'} cell was not applied",
-                "enter the change in the newest review workbook (reports/)", file=sub.file_name, sheet=sub.sheet,
-                cell=sub.cell(row, "override_class")))
-        elif row.override_class is not None:
-            if now is None or now != (row.override_class, row.override_reason):
-                o_rows.append({"account_id": row.account_id, "cls": row.override_class,
-                               "reason": row.override_reason, "by": who, "at": at,
-                               "source": sub.source(row, "override_class")})
-        elif row.shown_override is not None and now is not None:
-            if now[0] == row.shown_override:
-                o_rows.append({"account_id": row.account_id, "cls": None, "reason": "cleared in the review workbook",
-                               "by": who, "at": at, "source": sub.source(row, "override_class")})
-            else:
-                problems.append(warning(
-                    "override-changed-meanwhile",
-                    f"account {row.account_id}: the override cell is empty, but the override in force was changed "
-                    f"after this workbook was written (now {now[0]}); it stays", "check it in a fresh review workbook",
-                    file=sub.file_name, sheet=sub.sheet, cell=sub.cell(row, "override_class")))
+        changed_after = row.account_id in override_at and override_at[row.account_id] > written
+        o_row, problem = _override_change(sub, row, in_force.get(row.account_id), changed_after, who, at)
+        o_rows += [o_row] if o_row else []
+        problems += [problem] if problem else []
         for ind, value in row.judgements.items():
-            old = judged.get((row.account_id, ind))
-            if old is not None and value is not None and float(old.score) != value and _aware(old.at) > written:
-                problems.append(warning(
-                    "judgement-changed-meanwhile",
-                    f"account {row.account_id}: {ind} was judged {old.score:g} after this workbook was written; "
-                    f"this file's {value:g} was not applied", "enter the change in the newest review workbook "
-                    "(reports/)", file=sub.file_name, sheet=sub.sheet, cell=sub.cell(row, f"j_{ind}")))
-                continue
-            if value is not None:
-                if old is None or float(old.score) != value:
-                    j_rows.append({"account_id": row.account_id, "indicator": ind, "score": value, "judge": who,
-                                   "at": at, "source": sub.source(row, f"j_{ind}")})
-            elif old is not None:
-                problems.append(warning(
-                    "judgement-cleared",
-                    f"account {row.account_id}: {ind} is empty here, but {old.score:g} (by {old.judge or '?'}, "
-                    f"{old.at:%Y-%m-%d}) is stored; it stays", "judgements are changed, never removed: enter a "
-                    "new score to change it", file=sub.file_name, sheet=sub.sheet, cell=sub.cell(row, f"j_{ind}")))
+            j_row, problem = _judgement_change(sub, row, ind, value, judged.get((row.account_id, ind)), written,
+                                               who, at)
+            j_rows += [j_row] if j_row else []
+            problems += [problem] if problem else []
     if (o_rows or j_rows) and not who:
         problems.append(error("reviewer-missing",
                               f"{len(o_rows)} override(s) and {len(j_rows)} judgement(s) were entered without a name",
@@ -353,15 +310,62 @@ def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dic
     return o_rows, j_rows, problems
 
 
+def _override_change(sub: ReviewInput, row, now: tuple | None, changed_after: bool, who: str,
+                     at: dt.datetime) -> tuple[dict | None, Problem | None]:
+    """The override row one account's cell asks for (a new class, or clearing it), or why it is not applied.
+
+    ``now`` is the (class, reason) in force; ``changed_after``: it was set after the workbook was written."""
+    cell = sub.cell(row, "override_class")
+    if changed_after and now is not None and row.override_class != now[0]:
+        # An older workbook must not undo what was decided after it was written.
+        return None, warning(
+            "override-changed-meanwhile",
+            f"account {row.account_id}: the override in force ({now[0]}) was set after this workbook was "
+            f"written; this file's {row.override_class or 'empty'} cell was not applied",
+            "enter the change in the newest review workbook (reports/)", file=sub.file_name, sheet=sub.sheet,
+            cell=cell)
+    if row.override_class is not None:
+        if now is None or now != (row.override_class, row.override_reason):
+            return {"account_id": row.account_id, "cls": row.override_class, "reason": row.override_reason,
+                    "by": who, "at": at, "source": sub.source(row, "override_class")}, None
+        return None, None
+    if row.shown_override is None or now is None:
+        return None, None
+    if now[0] == row.shown_override:
+        return {"account_id": row.account_id, "cls": None, "reason": "cleared in the review workbook",
+                "by": who, "at": at, "source": sub.source(row, "override_class")}, None
+    return None, warning(
+        "override-changed-meanwhile",
+        f"account {row.account_id}: the override cell is empty, but the override in force was changed "
+        f"after this workbook was written (now {now[0]}); it stays", "check it in a fresh review workbook",
+        file=sub.file_name, sheet=sub.sheet, cell=cell)
+
+
+def _judgement_change(sub: ReviewInput, row, ind: str, value: float | None, old, written: dt.datetime, who: str,
+                      at: dt.datetime) -> tuple[dict | None, Problem | None]:
+    """The judgement row one indicator cell asks for, or why it is not applied (``old``: the stored one)."""
+    cell = sub.cell(row, f"j_{ind}")
+    if old is not None and value is not None and float(old.score) != value and _aware(old.at) > written:
+        return None, warning(
+            "judgement-changed-meanwhile",
+            f"account {row.account_id}: {ind} was judged {old.score:g} after this workbook was written; "
+            f"this file's {value:g} was not applied", "enter the change in the newest review workbook "
+            "(reports/)", file=sub.file_name, sheet=sub.sheet, cell=cell)
+    if value is not None:
+        if old is None or float(old.score) != value:
+            return {"account_id": row.account_id, "indicator": ind, "score": value, "judge": who,
+                    "at": at, "source": sub.source(row, f"j_{ind}")}, None
+        return None, None
+    if old is not None:
+        return None, warning(
+            "judgement-cleared",
+            f"account {row.account_id}: {ind} is empty here, but {old.score:g} (by {old.judge or '?'}, "
+            f"{old.at:%Y-%m-%d}) is stored; it stays", "judgements are changed, never removed: enter a "
+            "new score to change it", file=sub.file_name, sheet=sub.sheet, cell=cell)
+    return None, None
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     """Comparable times: naive ones are local time; whole seconds, as workbook identities keep them."""
     moment = moment if moment.tzinfo is not None else moment.astimezone()
     return moment.replace(microsecond=0)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
-

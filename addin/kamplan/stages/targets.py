@@ -10,12 +10,15 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import pandas as pd
 
 from kamplan.engine.targets import last_year_lines
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
+from kamplan.stages.plan import PROPOSAL_COLUMNS, latest_submission, proposals
+from kamplan.stages.review import effective_classes
 from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workbooks.targets.content import (
     last_year_map, rep_from_file_name, target_content, target_file_name,
@@ -24,12 +27,6 @@ from kamplan.workbooks.targets.reader import ReadContext, identity_rep, read_tar
 from kamplan.workbooks.targets.writer import write_target_workbook
 from kamplan.store import StoreError, prepare_submission
 from kamplan.workspace import Workspace
-
-Progress = Callable[[str], None]  # called once per unit of work with a short description
-
-
-def _noop(_: str) -> None:
-    pass
 
 
 # -- issue ---------------------------------------------------------------------------------------------
@@ -43,7 +40,7 @@ class IssueResult:
 
 def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | None = None,
                   force: bool = False, language: str | None = None, now: dt.datetime | None = None,
-                  progress: Progress = _noop) -> IssueResult:
+                  progress: Progress = no_progress) -> IssueResult:
     """Write one target workbook per salesperson into ``outbox/round-N``.
 
     Round 1 is the bottom-up draft; it is opened in the store if no round is
@@ -52,6 +49,30 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     """
     cfg, store = ws.config, ws.store
     current = store.current_round(cfg.plan_year)
+    round_no = _round_to_issue(cfg, current, round_no, reps)
+    proposal_of: dict[str, pd.DataFrame] = {}
+    if round_no > 1:  # a top-down round: each salesperson gets the current plan version as a proposal
+        _, proposal_of = proposals(ws)
+    if current is None or round_no > current:
+        store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
+                         cfg.workbook.deadline)
+    folder = ws.round_outbox(round_no)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = IssueResult(round_no, folder)
+    stamp = (now or dt.datetime.now()).replace(microsecond=0)
+    jobs = _workbooks_to_write(ws, result, reps, force, language, stamp, proposal_of, progress)
+    # Each workbook is recorded before it is written: if the run is interrupted, every file on disk
+    # is one the store knows, so a later collect accepts it.
+    for path, content in jobs:
+        store.record_issued(content.identity, path.name)
+    _write_all(jobs, result, progress)
+    store.log_event("targets.issue", {"round": round_no, "written": [p.name for p in result.written],
+                                      "kept": [p.name for p in result.kept]})
+    return result
+
+
+def _round_to_issue(cfg, current: int | None, round_no: int | None, reps: list[str] | None) -> int:
+    """The round asked for (default: the open one, or 1), refused when closed or for unknown salespeople."""
     if round_no is None:
         round_no = current or 1
     if current is not None and round_no < current:
@@ -61,24 +82,23 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     if unknown:  # checked before anything is written: a typo must not open a round
         raise ValueError(f"unknown salesperson id(s): {', '.join(unknown)}; "
                          f"known: {', '.join(s.id for s in cfg.staff)}")
-    proposal_of: dict[str, pd.DataFrame] = {}
-    if round_no > 1:  # a top-down round: each salesperson gets the current plan version as a proposal
-        from kamplan.stages.consolidate import PROPOSAL_COLUMNS, latest_submission, proposals
-        _, proposal_of = proposals(ws)
-    if current is None or round_no > current:
-        store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
-                         cfg.workbook.deadline)
-    folder = ws.round_outbox(round_no)
-    folder.mkdir(parents=True, exist_ok=True)
-    from kamplan.stages.review import effective_classes  # accounts imports this module
+    return round_no
+
+
+def _workbooks_to_write(ws: Workspace, result: IssueResult, reps: list[str] | None, force: bool,
+                        language: str | None, stamp: dt.datetime, proposal_of: dict[str, pd.DataFrame],
+                        progress: Progress) -> list[tuple[Path, object]]:
+    """(path, content) of every workbook to write; existing files are kept (``result.kept``) or, with
+    ``force``, moved aside to ``replaced/STAMP/``."""
+    cfg, store = ws.config, ws.store
+    round_no, folder = result.round, result.folder
     classes = {a: c for a, (c, _) in effective_classes(ws).items()}
     last_year = last_year_map(cfg, store.history_totals(cfg.plan_year - 1))
     by_rep = accounts_by_rep(cfg)
-    staff = [s for s in cfg.staff if reps is None or s.id in reps]
-    result = IssueResult(round_no, folder)
-    stamp = (now or dt.datetime.now()).replace(microsecond=0)
     jobs: list[tuple[Path, object]] = []
-    for s in staff:
+    for s in cfg.staff:
+        if reps is not None and s.id not in reps:
+            continue
         if not by_rep.get(s.id):
             progress(s.id)
             continue
@@ -99,12 +119,12 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
         content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
                                  accounts_of_rep=by_rep[s.id], classes=classes, **extra)
         jobs.append((path, content))
-    # Workbooks are independent: write them in parallel; record each one as it is done.
+    return jobs
+
+
+def _write_all(jobs: list[tuple[Path, object]], result: IssueResult, progress: Progress) -> None:
+    """Workbooks are independent: write them in parallel when there are many."""
     workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
-    # Each workbook is recorded before it is written: if the run is interrupted, every file on disk
-    # is one the store knows, so a later collect accepts it.
-    for path, content in jobs:
-        store.record_issued(content.identity, path.name)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for (path, content), _ in zip(jobs, pool.map(_write_one, jobs, chunksize=2)):
@@ -115,9 +135,6 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
             _write_one(job)
             result.written.append(job[0])
             progress(job[1].identity.rep_id)
-    store.log_event("targets.issue", {"round": round_no, "written": [p.name for p in result.written],
-                                      "kept": [p.name for p in result.kept]})
-    return result
 
 
 def _write_one(job) -> Path:
@@ -146,35 +163,7 @@ class CollectResult:
         return [f for f in self.files if f.outcome == "rejected"]
 
 
-IGNORED_PREFIXES = ("~$", ".~lock", ".")  # Excel / LibreOffice lock files, hidden files
-IGNORED_FOLDERS = ("replaced",)  # where kamplan moves files it replaced: never collected again
 MAX_HASH_BYTES = 50 * 2**20
-
-
-def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """Files named directly, and every file inside named folders (recursively), in a stable order."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                folders = f.relative_to(p).parts[:-1]
-                if f.is_file() and not f.name.startswith(IGNORED_PREFIXES) and \
-                        not any(part.startswith(".") or part in IGNORED_FOLDERS for part in folders):
-                    files.append(f)
-        elif p.exists():
-            files.append(p)
-        else:
-            problems.append(error("not-found", f"{p} does not exist", "check the path", file=str(p)))
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique, problems
 
 
 def accounts_by_rep(cfg) -> dict[str, list]:
@@ -217,18 +206,33 @@ def _read_one(args) -> tuple[str, str | None, object, list[Problem]]:
             "send the file to the kamplan maintainers; the other files were collected", file=path.name)]
 
 
-def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progress = _noop,
+def read_context(ws: Workspace) -> ReadContext:
+    """What reading a returned target workbook checks it against: config, last year, round, issued files."""
+    cfg, store = ws.config, ws.store
+    return ReadContext(config=cfg, last_year=last_year_lines(store.history_totals(cfg.plan_year - 1),
+                                                             cfg.plan_year - 1),
+                       current_round=store.current_round(cfg.plan_year), issued=store.issued_map(cfg.plan_year))
+
+
+def check_workbook(ws: Workspace, path: Path) -> list[Problem]:
+    """Every problem collect would report for the target workbook at ``path``, without storing anything."""
+    problems = check_workbook_file(path)
+    if problems:
+        return problems
+    _, problems = read_target_workbook(path, read_context(ws), content_hash=content_hash(path))
+    return problems
+
+
+def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progress = no_progress,
                     workers: int | None = None, now: dt.datetime | None = None) -> CollectResult:
     cfg, store = ws.config, ws.store
     files, missing = expand_inputs(inputs)
     current = store.current_round(cfg.plan_year)
-    ctx = ReadContext(config=cfg, last_year=last_year_lines(store.history_totals(cfg.plan_year - 1),
-                                                            cfg.plan_year - 1),
-                      current_round=current, issued=store.issued_map(cfg.plan_year))
+    ctx = read_context(ws)
     outcomes: list[FileOutcome] = [FileOutcome(Path(p.file or ""), "rejected", problems=[p]) for p in missing]
     stamp = now or dt.datetime.now()
     # Store in file-modification order so that, of two files for one salesperson, the newer wins.
-    files.sort(key=lambda f: (_mtime(str(f)), str(f)))
+    files.sort(key=lambda f: (modified_time(f), str(f)))
     # A file whose exact bytes are already stored (this round or an earlier one, e.g. last round's file
     # still in the inbox) is unchanged: no need to read it, and no reason to reject it as stale.
     known: dict[str, str] = {}
@@ -288,10 +292,3 @@ def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: P
     rec = store.record_submission(sub, stamp)
     outcome = "unchanged" if rec.outcome == "unchanged" else "stored"
     return FileOutcome(path, outcome, sub.identity.rep_id, problems)
-
-
-def _mtime(path: str) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0

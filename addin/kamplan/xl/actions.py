@@ -17,13 +17,9 @@ from pathlib import Path
 from typing import Callable
 
 from kamplan.problems import Problem
+from kamplan.stages.inputs import Progress, no_progress
 
-Progress = Callable[[str], None]
 WORKSPACE_ENV = "KAMPLAN_WORKSPACE"  # a workspace folder that applies whatever workbook is open
-
-
-def _noop(_: str) -> None:
-    pass
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ class ActionContext:
     workspace: "object"  # kamplan.workspace.Workspace, open
     book: Path | None = None  # the workbook the button was pressed on (saved), if any
     language: str = "en"
-    progress: Progress = _noop
+    progress: Progress = no_progress
 
 
 @dataclass
@@ -174,7 +170,7 @@ class ActionError(Exception):
 
 
 def run_action(action_id: str, *, book: Path | None = None, workspace: Path | None = None,
-               progress: Progress = _noop, language: str | None = None) -> ActionResult:
+               progress: Progress = no_progress, language: str | None = None) -> ActionResult:
     """Run one registered action on files: what the ribbon button does, without Excel."""
     from kamplan.workspace import Workspace
     action = get(action_id)

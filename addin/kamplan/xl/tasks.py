@@ -2,7 +2,8 @@
 
 Each takes an ``ActionContext`` (open workspace, the saved workbook, language, progress) and returns
 an ``ActionResult`` (message, output path, problems).  They never touch Excel: ``macros`` shows the
-result in Excel, and the tests call them on workbook files.
+result in Excel, and the tests call them on workbook files.  Each task imports its stage when it runs:
+``macros`` imports this module when Excel loads the add-in, and a button should cost nothing until pressed.
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from kamplan.engine.targets import last_year_lines
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.xl.actions import ActionContext, ActionResult
 
@@ -19,22 +19,6 @@ CHECKS_FOLDER = ("reports", "checks")
 
 
 # -- check ---------------------------------------------------------------------------------------------
-def check_problems(ctx: ActionContext, path: Path) -> list[Problem]:
-    """Every problem collect would report for the workbook at ``path``, without storing anything."""
-    from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
-    from kamplan.workbooks.targets.reader import ReadContext, read_target_workbook
-    ws = ctx.workspace
-    cfg, store = ws.config, ws.store
-    problems = check_workbook_file(path)
-    if problems:
-        return problems
-    rc = ReadContext(config=cfg, last_year=last_year_lines(store.history_totals(cfg.plan_year - 1),
-                                                           cfg.plan_year - 1),
-                     current_round=store.current_round(cfg.plan_year), issued=store.issued_map(cfg.plan_year))
-    _, problems = read_target_workbook(path, rc, content_hash=content_hash(path))
-    return problems
-
-
 def checks_rows(problems: list[Problem], language: str = "en") -> list[list[str]]:
     """The Checks sheet: a header and one row per problem (severity, sheet, cell, problem, what to do)."""
     head = (["级别", "工作表", "单元格", "问题", "怎么改"] if language == "zh-CN"
@@ -82,9 +66,10 @@ def _count(problems: list[Problem]) -> str:
 
 def check_sheet(ctx: ActionContext) -> ActionResult:
     """Check the workbook as collect would; write a copy with the problems in reports/checks/."""
+    from kamplan.stages.targets import check_workbook
     path = ctx.book
     ctx.progress(f"checking {path.name}")
-    problems = check_problems(ctx, path)
+    problems = check_workbook(ctx.workspace, path)
     out = ctx.workspace.root.joinpath(*CHECKS_FOLDER) / f"{path.stem}_checks.xlsx"
     if any(p.sheet for p in problems):  # file-level problems (not an xlsx, encrypted ...) have no cells
         ctx.progress("writing the Checks sheet")
@@ -102,10 +87,10 @@ def check_sheet(ctx: ActionContext) -> ActionResult:
 # -- submit / collect ----------------------------------------------------------------------------------
 def submit_sheet(ctx: ActionContext) -> ActionResult:
     """Check the open workbook; without errors, copy it into the inbox and collect it."""
-    from kamplan.stages.targets import collect_targets
+    from kamplan.stages.targets import check_workbook, collect_targets
     path = ctx.book
     ws = ctx.workspace
-    problems = check_problems(ctx, path)
+    problems = check_workbook(ctx.workspace, path)
     if has_errors(problems):
         res = check_sheet(ctx)
         return ActionResult(f"Not submitted: {res.message}", res.output, res.problems, ok=False)
@@ -180,7 +165,7 @@ def _refused(what: str, exc: Exception, fix: str) -> ActionResult:
 
 def consolidate(ctx: ActionContext) -> ActionResult:
     """Consolidate the collected targets and write the consolidation workbook (``kamplan targets consolidate``)."""
-    from kamplan.stages.consolidate import consolidate as run
+    from kamplan.stages.plan import consolidate as run
     res = run(ctx.workspace, progress=ctx.progress)
     if res.version_id is None:
         return ActionResult(f"No {res.year} targets collected yet: nothing to consolidate.", None,
@@ -201,34 +186,24 @@ def consolidate(ctx: ActionContext) -> ActionResult:
 def spread(ctx: ActionContext) -> ActionResult:
     """Read the top-down instruction typed into the open consolidation workbook, apply it as a new plan
     version (``kamplan targets spread --from``) and write the refreshed consolidation workbook."""
-    from kamplan.stages.consolidate import consolidate as write_book
-    from kamplan.stages.consolidate import spread as run
+    from kamplan.stages.plan import consolidate as write_book
+    from kamplan.stages.plan import spread_from_workbook
     from kamplan.store import StoreError
-    from kamplan.workbooks.consolidation.reader import read_topdown_workbook
     ws, path = ctx.workspace, ctx.book
-    ctx.progress(f"reading the Top-down sheet of {path.name}")
-    found, problems = read_topdown_workbook(path, ws.config)
-    if found is None or has_errors(problems):
+    try:
+        out, problems = spread_from_workbook(ws, path, progress=ctx.progress)
+    except (StoreError, ValueError) as exc:
+        return _refused("Nothing changed", exc, "see the message; then press Spread again")
+    if out is None:
         first = next((p for p in problems if p.is_error), None)
         where = f" First: {first.sheet or ''}!{first.cell or ''} {first.message} — {first.fix}." if first else ""
         return ActionResult(f"Nothing changed: {_count(problems)} in the Top-down sheet of {path.name}; "
                             f"fix them and press Spread again.{where}", None, problems, ok=False)
-    current = ws.store.current_plan_version(ws.config.plan_year)
-    if found.version_id is not None and current is not None and found.version_id != current:
-        problems.append(warning(
-            "stale-consolidation", f"{path.name} shows version {found.version_id}, but the current plan is version "
-            f"{current}; the instruction was applied to version {current}",
-            "check the new workbook; undo with kamplan targets undo if this was not meant", file=path))
-    ctx.progress("spreading")
-    try:
-        out = run(ws, found.spec)
-    except (StoreError, ValueError) as exc:
-        return _refused("Nothing changed", exc, "see the message; then press Spread again")
     sp = out.result.spread
     ctx.progress("writing the consolidation workbook")
     book = write_book(ws, progress=ctx.progress).workbook
     short = f", short by {sp.shortfall:,.2f}" if sp.shortfall else ""
-    return ActionResult(f"{found.spec.describe()}: figure {sp.target_total:,.2f}, reached {sp.achieved_total:,.2f}"
+    return ActionResult(f"{out.spec.describe()}: figure {sp.target_total:,.2f}, reached {sp.achieved_total:,.2f}"
                         f"{short}. Stored as version {out.version_id} (from {out.base_version}). "
                         f"New consolidation workbook: {book}.", book, problems)
 
@@ -236,8 +211,8 @@ def spread(ctx: ActionContext) -> ActionResult:
 def agree(ctx: ActionContext) -> ActionResult:
     """Lock the current plan version as agreed and write each salesperson's annual targets and the
     management summary (``kamplan targets agree``)."""
-    from kamplan.stages.agreed import export_agreed
-    from kamplan.stages.consolidate import agree as run
+    from kamplan.stages.plan import agree as run
+    from kamplan.stages.plan import export_agreed
     from kamplan.store import StoreError
     ws = ctx.workspace
     ctx.progress("locking the plan")

@@ -260,7 +260,7 @@ def test_the_simulated_salesperson_always_returns_a_collectable_answer(round_one
 def test_the_loop_round_one_spread_round_two_with_counters(cache_root, tmp_path):
     """Round 1 → consolidate → spread +8 % → issue round 2 → answer (some counters) → collect round 2."""
     from kamplan.engine.topdown import TopDownSpec
-    from kamplan.stages import consolidate as c
+    from kamplan.stages import plan as c
     from kamplan.stages.targets import issue_targets
     ws = demo_workspace(cache_root, "en", tmp_path / "ws")
     with ws:
