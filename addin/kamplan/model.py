@@ -15,6 +15,42 @@ from kamplan.problems import Problem
 
 QUARTERS = (1, 2, 3, 4)
 
+# The account review's vocabulary, shared by the config (which validates rules against it) and the
+# engine (which computes it).  Indicator groups, weakest to strongest evidence:
+GROUPS: tuple[str, ...] = ("hard", "strength", "capability")
+
+# Every metric a class rule or a data indicator can use: name -> (kind, meaning).
+# kind "number" compares with numbers, "flag" is 1 or 0, "text" compares with == / != only.
+METRICS: dict[str, tuple[str, str]] = {
+    "volume": ("number", "volume in the period, in the product unit"),
+    "revenue": ("number", "revenue in the period"),
+    "gross_margin": ("number", "gross margin (money) in the period"),
+    "gross_margin_rate": ("number", "gross margin / revenue"),
+    "cost_to_serve": ("number", "cost to serve in the period (plus visits x cost_per_visit)"),
+    "cost_to_serve_rate": ("number", "cost to serve / revenue"),
+    "visits": ("number", "sales visits in the period"),
+    "visits_per_revenue": ("number", "visits per million of revenue (management effort)"),
+    "profit": ("number", "gross margin - cost to serve"),
+    "profit_margin": ("number", "profit / revenue"),
+    "profit_rank": ("number", "1 = the account that earns most"),
+    "measure": ("number", "the value of the Pareto measure (pareto.measure)"),
+    "share": ("number", "share of the Pareto measure's total, 0-1"),
+    "cum_share": ("number", "cumulative share down the ranking, this account included"),
+    "rank": ("number", "1 = the biggest account by the Pareto measure"),
+    "core": ("flag", "1 when among the accounts that make up pareto.cutoff_share"),
+    "big": ("flag", "1 when over pareto.size_threshold, or (no threshold) when core"),
+    "abc": ("text", "A, B or C by pareto.abc"),
+    "previous": ("number", "the Pareto measure in the previous period"),
+    "growth": ("number", "measure / previous - 1; unknown without a previous value"),
+    "is_new": ("flag", "1 when the account bought in the period but not in the previous one"),
+    "score_hard": ("number", "score of the hard indicators, 0-100"),
+    "score_strength": ("number", "score of the strength indicators, 0-100"),
+    "score_capability": ("number", "score of the capability indicators, 0-100"),
+    "score": ("number", "total score of the three groups, 0-100"),
+    "potential": ("number", "strength and capability together, 0-100 (what the customer could become)"),
+    "judged": ("number", "share of judgement indicators judged for the account, 0-1"),
+}
+
 # Columns of the frames below; the store and the engine rely on these names.
 HISTORY_COLUMNS = ["year", "quarter", "account_id", "product_id", "volume", "price", "revenue",
                    "gross_margin", "cost_to_serve", "visits"]

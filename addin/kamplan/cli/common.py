@@ -28,7 +28,8 @@ def progress_bar(label: str, total: int | None):
 
 def open_workspace(ctx: click.Context, read_only: bool = False) -> Workspace:
     """The workspace of ``--workspace``; ``read_only`` for commands that only show what is stored."""
-    return Workspace.open(ctx.obj["workspace"])  # sync=not read_only once Workspace.open takes it
+    # A read-only command writes nothing, so it neither waits for nor takes the store's write lock.
+    return Workspace.open(ctx.obj["workspace"], sync=not read_only)
 
 
 def print_file_outcome(f, extra: str = "") -> None:

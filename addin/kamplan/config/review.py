@@ -29,46 +29,15 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from kamplan.model import GROUPS, METRICS
 from kamplan.config.base import Names, Strict, WholeScale
 
 ClassId = Literal["key", "develop", "watch", "drop"]
 Group = Literal["hard", "strength", "capability"]
-GROUPS: tuple[str, ...] = ("hard", "strength", "capability")
 Measure = Literal["volume", "revenue", "gross_margin"]
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 
-# Every metric a class rule or a data indicator can use: name -> (kind, meaning).
-# kind "number" compares with numbers, "flag" is 1 or 0, "text" compares with == / != only.
-METRICS: dict[str, tuple[str, str]] = {
-    "volume": ("number", "volume in the period, in the product unit"),
-    "revenue": ("number", "revenue in the period"),
-    "gross_margin": ("number", "gross margin (money) in the period"),
-    "gross_margin_rate": ("number", "gross margin / revenue"),
-    "cost_to_serve": ("number", "cost to serve in the period (plus visits x cost_per_visit)"),
-    "cost_to_serve_rate": ("number", "cost to serve / revenue"),
-    "visits": ("number", "sales visits in the period"),
-    "visits_per_revenue": ("number", "visits per million of revenue (management effort)"),
-    "profit": ("number", "gross margin - cost to serve"),
-    "profit_margin": ("number", "profit / revenue"),
-    "profit_rank": ("number", "1 = the account that earns most"),
-    "measure": ("number", "the value of the Pareto measure (pareto.measure)"),
-    "share": ("number", "share of the Pareto measure's total, 0-1"),
-    "cum_share": ("number", "cumulative share down the ranking, this account included"),
-    "rank": ("number", "1 = the biggest account by the Pareto measure"),
-    "core": ("flag", "1 when among the accounts that make up pareto.cutoff_share"),
-    "big": ("flag", "1 when over pareto.size_threshold, or (no threshold) when core"),
-    "abc": ("text", "A, B or C by pareto.abc"),
-    "previous": ("number", "the Pareto measure in the previous period"),
-    "growth": ("number", "measure / previous - 1; unknown without a previous value"),
-    "is_new": ("flag", "1 when the account bought in the period but not in the previous one"),
-    "score_hard": ("number", "score of the hard indicators, 0-100"),
-    "score_strength": ("number", "score of the strength indicators, 0-100"),
-    "score_capability": ("number", "score of the capability indicators, 0-100"),
-    "score": ("number", "total score of the three groups, 0-100"),
-    "potential": ("number", "strength and capability together, 0-100 (what the customer could become)"),
-    "judged": ("number", "share of judgement indicators judged for the account, 0-1"),
-}
 # Metrics a data indicator may use (raw account figures, not scores or flags).
 INDICATOR_METRICS: tuple[str, ...] = (
     "volume", "revenue", "gross_margin", "gross_margin_rate", "cost_to_serve", "cost_to_serve_rate", "visits",

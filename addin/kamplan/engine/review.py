@@ -31,17 +31,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kamplan.config.review import GROUPS, METRICS, SegmentationRules, SegmentRule
+from kamplan.model import GROUPS, METRICS
 from kamplan.engine.pareto import Headline, headline, pareto
 from kamplan.periods import Period
 from kamplan.engine.profitability import (
     WhaleSummary, account_sums, add_ratios, in_period, prepare, product_lines, whale_curve,
 )
 from kamplan.problems import Problem, warning
+
+# The engine reads the validated ``segmentation`` section of the config (kamplan.config.review's
+# SegmentationRules and SegmentRule) by attribute only, so it does not import the config layer.
+Rules = Any
+Rule = Any
 
 CLASS_IDS = ("key", "develop", "watch", "drop")
 CLASS_ORDER = {"key": 3, "develop": 2, "watch": 1, "drop": 0}  # by attention: visits, executives, support
@@ -185,7 +191,7 @@ class Evaluation:
     judgement_problems: list[Problem] = field(default_factory=list)
 
 
-def _judgement_table(judgements: pd.DataFrame | None, index: pd.Index, rules: SegmentationRules
+def _judgement_table(judgements: pd.DataFrame | None, index: pd.Index, rules: Rules
                      ) -> tuple[pd.DataFrame, list[Problem]]:
     """Judgements pivoted to account x indicator on the scale; unknown or out-of-scale ones reported."""
     ids = [i.id for i in rules.scoring.judged]
@@ -225,7 +231,7 @@ def _judgement_table(judgements: pd.DataFrame | None, index: pd.Index, rules: Se
     return table, problems
 
 
-def evaluate(history: pd.DataFrame, rules: SegmentationRules, period: Period, base_ids=(),
+def evaluate(history: pd.DataFrame, rules: Rules, period: Period, base_ids=(),
              judgements: pd.DataFrame | None = None) -> Evaluation:
     """Figures, Pareto, profit, scores and rule-based classes of every account for ``period``.
 
@@ -315,7 +321,7 @@ def _condition(metrics: pd.DataFrame, cond) -> tuple[np.ndarray, np.ndarray]:
     return known, known & holds
 
 
-def classify(metrics: pd.DataFrame, rules: tuple[SegmentRule, ...], default_class: str) -> pd.DataFrame:
+def classify(metrics: pd.DataFrame, rules: tuple[Rule, ...], default_class: str) -> pd.DataFrame:
     """The class of each account by the ordered rules (first match wins).
 
     Returns (index as ``metrics``) cls, rule (id, or "" for the default), rule_values (the matched
@@ -354,7 +360,7 @@ def classify(metrics: pd.DataFrame, rules: tuple[SegmentRule, ...], default_clas
                         index=metrics.index)
 
 
-def reason_text(rule: SegmentRule | None, values: dict, skipped: list, default_class: str,
+def reason_text(rule: Rule | None, values: dict, skipped: list, default_class: str,
                 language: str = "en", class_names: dict[str, str] | None = None) -> str:
     """Why an account has its class, in words: the rule and the values that met its conditions."""
     zh = language == "zh-CN"
@@ -486,7 +492,7 @@ class Segmentation:
         return {c: int(vc.get(c, 0)) for c in CLASS_IDS}
 
 
-def _reasons(classes: pd.DataFrame, by_id: dict, rules: SegmentationRules, language: str,
+def _reasons(classes: pd.DataFrame, by_id: dict, rules: Rules, language: str,
              class_names: dict[str, str] | None) -> list[str]:
     """The class reasons, in words, of the rows of ``classes`` (cls, rule, rule_values, skipped)."""
     return [reason_text(by_id.get(r), v, s, rules.default_class, language, class_names)
@@ -565,7 +571,7 @@ def _add_effective_class(met: pd.DataFrame, language: str) -> np.ndarray:
     return has_override
 
 
-def _computed_previous(history: pd.DataFrame, rules: SegmentationRules, prev_period: Period, base_ids: list,
+def _computed_previous(history: pd.DataFrame, rules: Rules, prev_period: Period, base_ids: list,
                        judgements: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Last year's classes computed from the history with the same rules (accounts active then only),
     and their rule table; (None, None) without history in that period."""
@@ -593,7 +599,7 @@ def _add_movement(met: pd.DataFrame, mv: pd.DataFrame) -> np.ndarray:
     return idle
 
 
-def _add_flags(met: pd.DataFrame, rules: SegmentationRules, cand_set: set, in_config: np.ndarray,
+def _add_flags(met: pd.DataFrame, rules: Rules, cand_set: set, in_config: np.ndarray,
                has_override: np.ndarray) -> None:
     pm = rules.profitability.unprofitable_margin
     margin = met["profit_margin"].to_numpy(dtype="float64")
@@ -612,7 +618,7 @@ def _add_flags(met: pd.DataFrame, rules: SegmentationRules, cand_set: set, in_co
     met["flags"] = [[code for code, hit in checks if hit[i]] for i in range(len(met))]
 
 
-def _judgement_warning(met: pd.DataFrame, rules: SegmentationRules) -> list[Problem]:
+def _judgement_warning(met: pd.DataFrame, rules: Rules) -> list[Problem]:
     n_judged = len(rules.scoring.judged)
     if not n_judged:
         return []
@@ -644,7 +650,7 @@ def _skipped_rule_warnings(met: pd.DataFrame) -> list[Problem]:
             for rid, (n, ms) in skipped_count.items()]
 
 
-def _review_warnings(met: pd.DataFrame, rules: SegmentationRules, period: Period, hl: Headline,
+def _review_warnings(met: pd.DataFrame, rules: Rules, period: Period, hl: Headline,
                      ev: Evaluation, base_ids: list, in_config: np.ndarray) -> list[Problem]:
     """Warnings about the whole review: totals not positive, judgements missing, rules not checked,
     accounts not in the config."""
@@ -671,7 +677,7 @@ def _review_warnings(met: pd.DataFrame, rules: SegmentationRules, period: Period
     return problems
 
 
-def segment(history: pd.DataFrame, rules: SegmentationRules, period: Period, *,
+def segment(history: pd.DataFrame, rules: Rules, period: Period, *,
             accounts: pd.DataFrame | None = None, judgements: pd.DataFrame | None = None,
             overrides: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
             unit: str = "", currency: str = "", language: str = "en",
