@@ -308,7 +308,7 @@ def reopen(ws: Workspace, reason: str, by: str | None = None) -> int:
 
 # -- the consolidation workbook ------------------------------------------------------------------------
 def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | None = None):
-    from kamplan.workbooks.consolidation.writer import ConsolidationContent
+    from kamplan.workbooks.consolidation.content import ConsolidationContent
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     info, lines = enriched_lines(ws, version_id)
@@ -338,4 +338,4 @@ def write_consolidation(ws: Workspace, version_id: int, now: dt.datetime | None 
     if path.exists():
         return path
     ws.reports.mkdir(parents=True, exist_ok=True)
-    return write_consolidation_workbook(consolidation_content(ws, version_id, now), path)
+    return write_consolidation_workbook(path, consolidation_content(ws, version_id, now))

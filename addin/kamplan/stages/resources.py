@@ -41,7 +41,8 @@ from kamplan.stages.plan import plan_view
 from kamplan.store import resources as rs
 from kamplan.workbooks.resources.layout import QUARTERS, YEAR, rt
 from kamplan.workbooks.resources.reader import ResourceInput, read_resource_workbook
-from kamplan.workbooks.resources.writer import ResourceWorkbookContent, new_identity, write_resource_workbook
+from kamplan.workbooks.resources.content import ResourceWorkbookContent, new_identity
+from kamplan.workbooks.resources.writer import write_resource_workbook
 from kamplan.workspace import Workspace
 
 Progress = Callable[[str], None]

@@ -27,11 +27,13 @@ from xlsxwriter.utility import xl_col_to_name
 
 from kamplan.engine.topdown import HOLD_KINDS, MEASURES, METHODS
 from kamplan.workbooks.kit.i18n import t
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 
-KIND = "kamplan.consolidation"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+# The products and regions in order rebuild the layout; the version ids are those the Reference list offers.
+IDENTITY = IdentitySpec("kamplan.consolidation", 1, blocks=(
+    Block("products", 3, flat=True), Block("regions", 4, flat=True), Block("versions", 5, flat=True),
+))
 LIST_NAME_PREFIX = "kc_"  # defined names: kc_measures, kc_methods, kc_hold_kinds, kc_sides, kc_versions
 
 FMT_VOLUME = "#,##0.0"
@@ -110,7 +112,7 @@ class ConsolidationLayout:
     def signature(self) -> str:
         """Fingerprint of the Top-down sheet's layout (columns and rows), stored in the identity block."""
         tables = "|".join(tb.layout_signature() for tb in self.input_tables)
-        text = (f"{KIND}/{SCHEMA_VERSION}|{self.language}|{tables}"
+        text = (f"{IDENTITY.signature_head()}|{self.language}|{tables}"
                 + f"|{len(self.products)}/{len(self.regions)}/{self.hold_rows}/{self.bound_rows}")
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

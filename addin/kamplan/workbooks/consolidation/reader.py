@@ -17,11 +17,12 @@ from kamplan.engine.topdown import BOUND_SYNTAX, TopDownError, TopDownSpec, pars
 from kamplan.problems import Problem, error, has_errors, unexpected
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.consolidation.layout import (
-    IDENTITY_SHEET, KIND, LEVEL_COLUMN, PARAM_ROWS, SCHEMA_VERSION, ConsolidationLayout,
+    IDENTITY, LEVEL_COLUMN, PARAM_ROWS, ConsolidationLayout,
 )
 from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, stray_entry_problems
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workbooks.kit.reading import FileReader
 
@@ -54,24 +55,6 @@ def read_topdown_workbook(path: Path, config: PlanConfig) -> tuple[TopDownInput 
         return None, [unexpected(path, exc)]
 
 
-def read_identity(sheet: SheetValues | None) -> dict:
-    """Key/value rows (A/B) and the products (D), regions (E) and version ids (F) of the identity sheet."""
-    out: dict = {"products": [], "regions": [], "versions": []}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        def get(c):
-            return row[c] if c < len(row) else ""
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        for c, key in ((3, "products"), (4, "regions"), (5, "versions")):
-            if key_text(get(c)):
-                out[key].append(key_text(get(c)))
-    return out
-
-
 _ERR = object()
 
 
@@ -92,7 +75,7 @@ class _Reader(FileReader):
         if opened is None:
             return None, self.problems
         ident_sheets, all_names = opened
-        ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        ident = read_identity(ident_sheets.get(IDENTITY_SHEET), IDENTITY)
         layout = self._layout(ident)
         if layout is None:
             return None, self.problems
@@ -150,7 +133,7 @@ class _Reader(FileReader):
                      "this is not a kamplan consolidation workbook (its hidden identity block is missing)",
                      "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
             return None
-        if kind != KIND:
+        if kind != IDENTITY.kind:
             what = {"kamplan.targets": "a salesperson's target workbook",
                     "kamplan.review": "an account review workbook"}.get(kind, f"a {kind!r} workbook")
             self.err("wrong-kind", f"this is {what}, not a consolidation workbook",
@@ -163,9 +146,9 @@ class _Reader(FileReader):
         except (KeyError, ValueError):
             self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
             return None
-        if version != SCHEMA_VERSION:
+        if version != IDENTITY.schema_version:
             self.err("schema-version", f"the workbook was made by a kamplan with consolidation layout version "
-                     f"{version}; this one reads version {SCHEMA_VERSION}", FRESH)
+                     f"{version}; this one reads version {IDENTITY.schema_version}", FRESH)
             return None
         if plan_year != self.config.plan_year:
             self.err("wrong-year", f"this workbook is for plan year {plan_year}; the plan is {self.config.plan_year}",

@@ -9,48 +9,26 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
-from kamplan.engine.topdown import BOUND_SYNTAX, TopDownSpec
-from kamplan.problems import Problem
+from kamplan.engine.topdown import BOUND_SYNTAX
 from kamplan.workbooks.consolidation.layout import (
-    FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY_SHEET, KIND, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
-    PERIODS, SCHEMA_VERSION, WHATS, ConsolidationLayout, block_key,
+    FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
+    PERIODS, WHATS, ConsolidationLayout, block_key,
 )
+from kamplan.workbooks.consolidation.content import LINE_COLUMNS, ConsolidationContent
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, write_identity
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles, new_workbook, page_setup, protect_sheet
 
 RUNRATE_FILL = WARN_FILL
 STATE_FILLS = {"submitted": "#C6EFCE", "missing": "#FFEB9C", "rejected": "#F8CBAD"}
 BAND_FILL = "#D9E1F2"
-LINE_COLUMNS = ("rep_id", "region_id", "cls", "account_id", "product_id", "quarter", "volume", "price", "revenue",
-                "ly_volume", "ly_revenue", "own_volume", "own_revenue", "basis")
-
-
-@dataclass
-class ConsolidationContent:
-    """Everything the consolidation workbook shows; the stage builds it."""
-    config: PlanConfig
-    year: int
-    generated_at: dt.datetime
-    version: dict  # id, kind ("bottom-up"/"top-down"/"undo"/"agreed"), created_at, by, description
-    lines: pd.DataFrame  # one row per rep x account x product x quarter of the version shown (LINE_COLUMNS)
-    status: pd.DataFrame  # rep_id, state ("submitted"/"missing"/"rejected"), file_name, at, reasons, last_good_file
-    warnings: list[Problem]
-    versions: pd.DataFrame  # id, kind, created_at, by, description, volume, revenue
-    instruction: TopDownSpec | None = None  # pre-fills the Top-down sheet
-
-    @property
-    def language(self) -> str:
-        return self.config.language
-
-
-def write_consolidation_workbook(content: ConsolidationContent, path: Path) -> Path:
+def write_consolidation_workbook(path: Path, content: ConsolidationContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about an existing file)."""
     path = Path(path)
     view = _View(content)
@@ -536,21 +514,14 @@ class _Writer:
 
     def _identity(self, ws):
         lay, c = self.layout, self.c
-        rows = [("kind", KIND), ("schema_version", str(SCHEMA_VERSION)), ("plan_year", str(c.year)),
-                ("version_id", str(c.version.get("id", ""))), ("version_kind", str(c.version.get("kind", ""))),
-                ("generated_at", c.generated_at.isoformat(timespec="seconds")), ("language", self.L),
-                ("currency", c.config.currency), ("layout_hash", lay.signature()),
-                ("hold_rows", str(lay.hold_rows)), ("bound_rows", str(lay.bound_rows))]
-        for r, (k, value) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, value)
-        for col, (head, items) in ((3, ("products", lay.products)), (4, ("regions", lay.regions)),
-                                   (5, ("versions", [str(i) for i in self._version_ids()]))):
-            ws.write_string(0, col, head)
-            for r, item in enumerate(items, start=1):
-                ws.write_string(r, col, item)
-        ws.very_hidden()
-        self._protect(ws)
+        values = [("plan_year", str(c.year)), ("version_id", str(c.version.get("id", ""))),
+                  ("version_kind", str(c.version.get("kind", ""))),
+                  ("generated_at", c.generated_at.isoformat(timespec="seconds")), ("language", self.L),
+                  ("currency", c.config.currency), ("layout_hash", lay.signature()),
+                  ("hold_rows", str(lay.hold_rows)), ("bound_rows", str(lay.bound_rows))]
+        blocks = {"products": lay.products, "regions": lay.regions,
+                  "versions": [str(i) for i in self._version_ids()]}
+        write_identity(ws, IDENTITY, values, blocks, password=c.config.workbook.sheet_password)
 
 
 _KIND_IDS = ("bottom-up", "top-down", "undo", "agreed")

@@ -33,11 +33,15 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 
-KIND = "kamplan.evaluation"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+# Blocks of row keys, then blocks read as text: the goals and what the VP's cells showed when written.
+IDENTITY = IdentitySpec("kamplan.evaluation", 1, blocks=(
+    Block("lines", 3, width=3), Block("accounts", 7, width=2), Block("reps", 10),
+    Block("services", 12, width=3), Block("goals", 16, width=4, keys=0), Block("shown", 21, width=4, keys=0),
+    Block("shown_services", 26, width=5, keys=0),
+))
 LIST_NAME_PREFIX = "ke_"
 HEADER_ROW = 5  # 0-based: title, subtitle, note, note, totals, header
 REVIEWER_CELL = (2, 1)  # Scorecard sheet, B3 (VP's workbook): "Evaluated by"
@@ -249,7 +253,7 @@ class EvaluationLayout:
         return LIST_NAME_PREFIX + name
 
     def signature(self) -> str:
-        text = f"{KIND}/{SCHEMA_VERSION}|{self.evaluation}|{self.audience}|" + "|".join(
+        text = f"{IDENTITY.signature_head()}|{self.evaluation}|{self.audience}|" + "|".join(
             tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -14,11 +14,12 @@ from pathlib import Path
 from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.evaluation.layout import (
-    ET, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
+    ET, IDENTITY, REVIEWER_CELL, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
 )
-from kamplan.workbooks.evaluation.writer import IDENTITY_BLOCKS, TEXT_BLOCKS, EvaluationIdentity
+from kamplan.workbooks.evaluation.content import EvaluationIdentity
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.layout import SheetValues, Table
-from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workbooks.kit.reading import FileReader
 
@@ -61,26 +62,6 @@ class EvaluationInput:
     entries_seen: tuple[int, int] | None = None  # newest (rating, status) entry ids when written; None: unknown
 
 
-def read_identity(sheet: SheetValues | None) -> dict:
-    """Key/value rows (A/B) and the row-key blocks of the identity sheet."""
-    out: dict = {name: [] for name in IDENTITY_BLOCKS}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        def get(c):
-            return row[c] if c < len(row) else ""
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        for name, (col, width) in IDENTITY_BLOCKS.items():
-            key = tuple(key_text(get(col + k)) if name not in TEXT_BLOCKS else str(get(col + k)).strip()
-                        for k in range(width))
-            if key[0]:
-                out[name].append(key)
-    return out
-
-
 def read_evaluation_workbook(path: Path, config, content_hash: str = "") -> tuple[EvaluationInput | None,
                                                                                   list[Problem]]:
     path = Path(path)
@@ -100,7 +81,7 @@ class _Reader(FileReader):
         if opened is None:
             return None, self.problems
         ident_sheets, all_names = opened
-        self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET), IDENTITY)
         built = self._identity(self.ident)
         if built is None:
             return None, self.problems
@@ -153,7 +134,7 @@ class _Reader(FileReader):
                      "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
                      "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
             return None
-        if ident["kind"] != KIND:
+        if ident["kind"] != IDENTITY.kind:
             self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not an evaluation workbook",
                      "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")
             return None
@@ -170,9 +151,9 @@ class _Reader(FileReader):
             self.err("identity-damaged", "the workbook's identity block is damaged",
                      "write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it")
             return None
-        if version != SCHEMA_VERSION:
+        if version != IDENTITY.schema_version:
             self.err("schema-version", f"the workbook has evaluation layout version {version}; this kamplan reads "
-                     f"version {SCHEMA_VERSION}", "write the evaluation workbook again with this kamplan version")
+                     f"version {IDENTITY.schema_version}", "write the evaluation workbook again with this kamplan version")
             return None
         if audience != "vp":
             self.err("not-the-vp-workbook", f"this is the copy for salesperson {ident.get('rep_id', '')!r}; it has "
@@ -180,7 +161,7 @@ class _Reader(FileReader):
                      "evaluation_YEAR_annual_summary.xlsx) and collect that one")
             return None
         layout = EvaluationLayout(ident.get("language", "en"), year, quarter, evaluation, audience,
-                                  lines=ident["lines"], accounts=ident["accounts"], reps=[r[0] for r in ident["reps"]],
+                                  lines=ident["lines"], accounts=ident["accounts"], reps=[r for r, in ident["reps"]],
                                   goals=goals, services=ident["services"], n_warnings=n_warn, n_classes=n_cls,
                                   with_allocation=ident.get("with_allocation") == "1", scale=scale, cap=cap,
                                   currency=ident.get("currency", ""), unit=ident.get("unit", ""))
@@ -188,8 +169,10 @@ class _Reader(FileReader):
             self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
                      "write the evaluation workbook again with this kamplan version (kamplan evaluate)")
             return None
-        identity = EvaluationIdentity(KIND, version, year, quarter, evaluation, audience, ident.get("rep_id", ""),
-                                      generated, ident.get("workbook_id", ""), ident.get("layout_hash", ""))
+        identity = EvaluationIdentity(kind=IDENTITY.kind, schema_version=version, year=year, quarter=quarter,
+                                      evaluation=evaluation, audience=audience, rep_id=ident.get("rep_id", ""),
+                                      generated_at=generated, workbook_id=ident.get("workbook_id", ""),
+                                      layout_hash=ident.get("layout_hash", ""))
         return identity, layout
 
     # -- values ---------------------------------------------------------------------------------------

@@ -3,76 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 
 from kamplan.workbooks.evaluation.layout import (
-    IDENTITY_SHEET, KIND, PERIODS, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec, et,
+    IDENTITY, PERIODS, REVIEWER_CELL, SERVICE_STATUSES, EvaluationLayout, et,
 )
+from kamplan.workbooks.evaluation.content import EvaluationContent
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, write_identity
 from kamplan.workbooks.kit.layout import Table, quote_sheet
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
 
 LOSS_FONT = "#C00000"
-
-
-@dataclass
-class EvaluationIdentity:
-    kind: str
-    schema_version: int
-    year: int
-    quarter: int
-    evaluation: str  # "quarter" or "annual"
-    audience: str  # "vp" or "rep"
-    rep_id: str  # the salesperson of a rep workbook; "" for the VP's
-    generated_at: dt.datetime
-    workbook_id: str
-    layout_hash: str
-
-
-@dataclass
-class EvaluationContent:
-    """Everything an evaluation workbook shows; built by ``stages.evaluation``."""
-    identity: EvaluationIdentity
-    language: str
-    company: str
-    currency: str
-    unit: str
-    rep_names: dict[str, str]
-    account_names: dict[str, str]
-    product_names: dict[str, str]
-    lines: pd.DataFrame  # engine.evaluation.goal_vs_result rows shown
-    accounts: pd.DataFrame  # group_totals by rep_id, account_id + forecast, annual_target, method
-    activity: pd.DataFrame  # engine.evaluation.activity_vs_plan rows (same accounts, same order)
-    services: pd.DataFrame  # rep_id, account_id, no, commitment, measure, due, status, note
-    goals: list[GoalSpec]
-    reps: list[str]
-    ratings: dict[tuple[str, str], tuple[float | None, str | None]]  # (rep, goal) -> (rating, comment)
-    quarters: pd.DataFrame  # quarter 1-4, target_revenue, actual_revenue (NaN after the quarter)
-    warnings: pd.DataFrame  # rank, account_id, rep_id, revenue_at_risk, flags (labels), evidence
-    classes: pd.DataFrame  # account_id, rep_id, cls, suggested, attainment, growth, reason (labels)
-    history: dict[tuple[str, str, int], tuple[float | None, float | None, str | None]] = field(default_factory=dict)
-    with_allocation: bool = False
-    scale: tuple[int, int] = (1, 5)
-    cap: float = 1.2
-    sheet_password: str = "kamplan"
-    reviewer: str | None = None
-    # The newest rating and service-status entry ids in the store when written: an entry with a higher id
-    # was made after this workbook, so collecting this workbook again must not undo it.
-    entries_seen: tuple[int, int] = (0, 0)
-
-    def layout(self) -> EvaluationLayout:
-        i = self.identity
-        return EvaluationLayout(
-            self.language, i.year, i.quarter, i.evaluation, i.audience,
-            lines=list(zip(self.lines["rep_id"], self.lines["account_id"], self.lines["product_id"])),
-            accounts=list(zip(self.accounts["rep_id"], self.accounts["account_id"])), reps=list(self.reps),
-            goals=self.goals, services=[(r, a, str(n)) for r, a, n in zip(self.services["rep_id"],
-                                                                           self.services["account_id"],
-                                                                           self.services["no"])],
-            n_warnings=len(self.warnings), n_classes=len(self.classes), with_allocation=self.with_allocation,
-            scale=self.scale, cap=self.cap, currency=self.currency, unit=self.unit)
 
 
 def write_evaluation_workbook(path: Path, content: EvaluationContent) -> Path:
@@ -365,39 +307,25 @@ class _Writer:
 
     def _identity(self, ws):
         i, c, lay = self.c.identity, self.c, self.lay
-        pairs = [("kind", i.kind), ("schema_version", str(i.schema_version)), ("year", str(i.year)),
-                 ("quarter", str(i.quarter)), ("evaluation", i.evaluation), ("audience", i.audience),
-                 ("rep_id", i.rep_id), ("generated_at", i.generated_at.isoformat(timespec="seconds")),
-                 ("workbook_id", i.workbook_id), ("layout_hash", i.layout_hash), ("language", c.language),
-                 ("currency", c.currency), ("unit", c.unit), ("scale_min", str(c.scale[0])),
-                 ("scale_max", str(c.scale[1])), ("cap", repr(float(c.cap))),
-                 ("with_allocation", "1" if c.with_allocation else "0"), ("n_warnings", str(len(c.warnings))),
-                 ("n_classes", str(len(c.classes))), ("ratings_seen", str(c.entries_seen[0])),
-                 ("statuses_seen", str(c.entries_seen[1]))]
-        for r, (k, v) in enumerate(pairs):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        blocks = [("lines", lay.results.row_keys, 3), ("accounts", lay.accounts.row_keys, 7),
-                  ("reps", lay.reps.row_keys, 10), ("services", lay.services.row_keys, 12),
-                  ("goals", [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals], 16),
+        values = [("year", str(i.year)), ("quarter", str(i.quarter)), ("evaluation", i.evaluation),
+                  ("audience", i.audience), ("rep_id", i.rep_id), ("generated_at", i.stamp),
+                  ("workbook_id", i.workbook_id), ("layout_hash", i.layout_hash), ("language", c.language),
+                  ("currency", c.currency), ("unit", c.unit), ("scale_min", str(c.scale[0])),
+                  ("scale_max", str(c.scale[1])), ("cap", repr(float(c.cap))),
+                  ("with_allocation", "1" if c.with_allocation else "0"), ("n_warnings", str(len(c.warnings))),
+                  ("n_classes", str(len(c.classes))), ("ratings_seen", str(c.entries_seen[0])),
+                  ("statuses_seen", str(c.entries_seen[1]))]
+        blocks = {"lines": lay.results.row_keys, "accounts": lay.accounts.row_keys,
+                  "reps": lay.reps.row_keys, "services": lay.services.row_keys,
+                  "goals": [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals],
                   # what the VP's cells showed when written: a re-collected older file cannot undo later entries
-                  ("shown", [(r, g, "" if v[0] is None else repr(float(v[0])), v[1] or "")
-                             for (r, g), v in sorted(c.ratings.items()) if v != (None, None)], 21),
-                  ("shown_services", [(r, a, str(n), st or "", nt or "") for r, a, n, st, nt in zip(
+                  "shown": [(r, g, "" if v[0] is None else repr(float(v[0])), v[1] or "")
+                            for (r, g), v in sorted(c.ratings.items()) if v != (None, None)],
+                  "shown_services": [(r, a, str(n), st or "", nt or "") for r, a, n, st, nt in zip(
                       c.services["rep_id"], c.services["account_id"], c.services["no"], c.services["status"],
-                      c.services["note"]) if isinstance(st, str) or isinstance(nt, str)], 26)]
-        for name, rows, col in blocks:
-            ws.write_string(0, col, name)
-            for r, key in enumerate(rows, start=1):
-                for k, v in enumerate(key):
-                    ws.write_string(r, col + k, str(v))
-        ws.very_hidden()
-        self._protect(ws)
-
-
-IDENTITY_BLOCKS = {"lines": (3, 3), "accounts": (7, 2), "reps": (10, 1), "services": (12, 3), "goals": (16, 4),
-                   "shown": (21, 4), "shown_services": (26, 5)}
-TEXT_BLOCKS = ("goals", "shown", "shown_services")  # read as text, not as keys
+                      c.services["note"]) if isinstance(st, str) or isinstance(nt, str)]}
+        write_identity(ws, IDENTITY, values, {name: [tuple(map(str, row)) for row in rows]
+                                              for name, rows in blocks.items()}, password=c.sheet_password)
 
 
 def _how_to(language: str, lay: EvaluationLayout) -> str:
@@ -447,9 +375,3 @@ def _write_value(ws, r: int, c: int, value, fmt):
         ws.write_string(r, c, "; ".join(str(v) for v in value), fmt)
     else:
         ws.write_string(r, c, str(value), fmt)
-
-
-def new_identity(year: int, quarter: int, evaluation: str, audience: str, rep_id: str, generated_at: dt.datetime,
-                 workbook_id: str) -> EvaluationIdentity:
-    return EvaluationIdentity(KIND, SCHEMA_VERSION, year, quarter, evaluation, audience, rep_id, generated_at,
-                              workbook_id, "")

@@ -24,16 +24,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 
-KIND = "kamplan.resources"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
 LIST_NAME_PREFIX = "kres_"
 HEADER_ROW = 4  # 0-based: title, subtitle, note, note, header
 KINDS = ("executive", "technical", "advisor")
 CLASSES = ("key", "develop", "watch", "drop")
 QUARTERS = (1, 2, 3, 4)
+# The choices and capacity changes in force when written, so a re-collected older file cannot undo later ones.
+IDENTITY = IdentitySpec("kamplan.resources", 1, blocks=(
+    Block("choices", 3, headers=("request_id", "account_id", "kind", "choice_in_force")),
+    Block("capacity", 8, headers=("person_id", *(f"capacity_in_force_q{q}" for q in QUARTERS))),
+))
 YEAR = "year"
 SMALL = "0.000001"  # amounts below this count as zero in the sheets' formulas
 
@@ -177,7 +180,7 @@ class ResourceLayout:
         return LIST_NAME_PREFIX + name
 
     def signature(self) -> str:
-        text = f"{KIND}/{SCHEMA_VERSION}|" + "|".join(tb.layout_signature() for tb in self.tables)
+        text = f"{IDENTITY.signature_head()}|" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def kind_label(self, kind: str) -> str:

@@ -13,9 +13,10 @@ from pathlib import Path
 from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.layout import SheetValues, Table
-from kamplan.workbooks.resources.layout import IDENTITY_SHEET, KIND, QUARTERS, RT, SCHEMA_VERSION, ResourceLayout
-from kamplan.workbooks.resources.writer import ResourceIdentity
-from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
+from kamplan.workbooks.resources.layout import IDENTITY, QUARTERS, RT, ResourceLayout
+from kamplan.workbooks.resources.content import ResourceIdentity
+from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workbooks.kit.reading import FileReader
 
@@ -63,25 +64,14 @@ def read_resource_workbook(path: Path, plan_year: int) -> tuple[ResourceInput | 
         return None, [unexpected(path, exc)]
 
 
-def _identity_block(sheet: SheetValues | None) -> dict:
-    out: dict = {"choices": [], "capacity": []}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        get = lambda c: row[c] if c < len(row) else ""  # noqa: E731
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        if key_text(get(3)):
-            out["choices"].append((key_text(get(3)), key_text(get(4)), key_text(get(5)), key_text(get(6)) or None))
-        if key_text(get(8)):
-            shown = {}
-            for q in QUARTERS:
-                text = key_text(get(8 + q))
-                shown[q] = float(text) if text else None
-            out["capacity"].append((key_text(get(8)), shown))
-    return out
+def read_resource_identity(sheet: SheetValues | None) -> dict:
+    """The identity sheet, with each choice as (request, account, kind, choice or None) and each
+    capacity row as (person, {quarter: value or None})."""
+    ident = read_identity(sheet, IDENTITY)
+    ident["choices"] = [(r, a, k, c or None) for r, a, k, c in ident["choices"]]
+    ident["capacity"] = [(p, {q: float(text) if text else None for q, text in zip(QUARTERS, shown)})
+                         for p, *shown in ident["capacity"]]
+    return ident
 
 
 class _Reader(FileReader):
@@ -97,7 +87,7 @@ class _Reader(FileReader):
         if opened is None:
             return None, self.problems
         got, all_names = opened
-        ident = _identity_block(got.get(IDENTITY_SHEET))
+        ident = read_resource_identity(got.get(IDENTITY_SHEET))
         built = self._identity(ident)
         if built is None:
             return None, self.problems
@@ -133,7 +123,7 @@ class _Reader(FileReader):
                      "this is not a kamplan resource plan workbook (its hidden identity block is missing)",
                      "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
             return None
-        if ident["kind"] != KIND:
+        if ident["kind"] != IDENTITY.kind:
             self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not a resource plan",
                      "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
             return None
@@ -145,9 +135,9 @@ class _Reader(FileReader):
         except (KeyError, ValueError, TypeError):
             self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
             return None
-        if version != SCHEMA_VERSION:
+        if version != IDENTITY.schema_version:
             self.err("schema-version", f"the workbook has resource layout version {version}; this kamplan reads "
-                     f"version {SCHEMA_VERSION}", "write the resource plan again (kamplan resources allocate)")
+                     f"version {IDENTITY.schema_version}", "write the resource plan again (kamplan resources allocate)")
             return None
         layout = ResourceLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
                                 choices=[(r,) for r, *_ in ident["choices"]],
@@ -160,8 +150,9 @@ class _Reader(FileReader):
             self.err("wrong-year", f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
                      f"give the {self.plan_year} resource plan")
             return None
-        return ResourceIdentity(KIND, version, plan_year, run_id, generated, ident.get("workbook_id", ""),
-                                ident.get("layout_hash", "")), layout
+        return ResourceIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
+                                generated_at=generated, workbook_id=ident.get("workbook_id", ""),
+                                layout_hash=ident.get("layout_hash", "")), layout
 
     def _cell(self, tb: Table, sheet: SheetValues, r: int, key: str):
         ref = tb.ref(r, key)

@@ -3,63 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, write_identity
 from kamplan.workbooks.kit.layout import Table
+from kamplan.workbooks.resources.content import ResourceWorkbookContent
 from kamplan.workbooks.resources.layout import (
-    CLASSES, IDENTITY_SHEET, KIND, KINDS, QUARTERS, SCHEMA_VERSION, YEAR, ResourceLayout, list_ref, rt,
+    CLASSES, IDENTITY, KINDS, QUARTERS, YEAR, ResourceLayout, list_ref, rt,
 )
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
-
-
-@dataclass
-class ResourceIdentity:
-    kind: str
-    schema_version: int
-    plan_year: int
-    run_id: int
-    generated_at: dt.datetime
-    workbook_id: str
-    layout_hash: str
-
-
-@dataclass
-class ResourceWorkbookContent:
-    """Everything the resource plan workbook shows; rows are dicts keyed by the layout's column keys."""
-    identity: ResourceIdentity
-    language: str
-    company: str
-    currency: str
-    source: str  # where the requests come from (the plan view's source line)
-    figures: dict  # objective, bound, gap, status, method, seconds, greedy_objective, requests, unmet
-    budgets: list[tuple[str, float]]  # (kind, budget) of pools with a money budget
-    schedule: list[dict]
-    requests: list[dict]
-    accounts: list[dict]
-    unmet: list[dict]
-    people: list[dict]
-    pools: dict  # (kind, "Q1".."Q4" | "year") -> {"mv": float, "resolve_gain": float}
-    units: dict  # kind -> unit label
-    class_labels: dict  # class id -> label (as in the Requests sheet's class column)
-    choices: list[dict]  # request rows the VP may force, with "in_force" choice id ("in"/"out"/None)
-    capacity: list[dict]  # person rows with "cap_q1".. and "new_q1".. (changes in force)
-    problems: list[str] = field(default_factory=list)  # solver problems, shown on the cover
-    sheet_password: str = "kamplan"
-
-    def layout(self) -> ResourceLayout:
-        return ResourceLayout(
-            self.language, self.identity.plan_year, currency=self.currency,
-            schedule=[(r["person_id"], r["quarter"], r["request_id"]) for r in self.schedule],
-            requests=[(r["request_id"],) for r in self.requests], accounts=[(r["account_id"],) for r in self.accounts],
-            unmet=[(r["request_id"],) for r in self.unmet], people=[(r["person_id"],) for r in self.people],
-            choices=[(r["request_id"],) for r in self.choices], capacity=[(r["person_id"],) for r in self.capacity])
-
-
-def new_identity(plan_year: int, run_id: int, generated_at: dt.datetime | None = None) -> ResourceIdentity:
-    stamp = (generated_at or dt.datetime.now()).replace(microsecond=0)
-    return ResourceIdentity(KIND, SCHEMA_VERSION, plan_year, int(run_id), stamp, uuid.uuid4().hex, "")
 
 
 def write_resource_workbook(path: Path, content: ResourceWorkbookContent) -> Path:
@@ -290,35 +242,15 @@ class _Writer:
 
     def _identity(self, ws):
         ident, c = self.c.identity, self.c
-        rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)),
-                ("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)),
-                ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language),
-                ("currency", c.currency)]
-        for r, (k, v) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        ws.write_string(0, 3, "request_id")
-        ws.write_string(0, 4, "account_id")
-        ws.write_string(0, 5, "kind")
-        ws.write_string(0, 6, "choice_in_force")
-        for r, q in enumerate(c.choices, start=1):
-            ws.write_string(r, 3, str(q["request_id"]))
-            ws.write_string(r, 4, str(q["account_id"]))
-            ws.write_string(r, 5, str(q["kind_id"]))
-            if q.get("in_force"):
-                ws.write_string(r, 6, q["in_force"])
-        ws.write_string(0, 8, "person_id")
-        for q in QUARTERS:
-            ws.write_string(0, 8 + q, f"capacity_in_force_q{q}")
-        for r, p in enumerate(c.capacity, start=1):
-            ws.write_string(r, 8, str(p["person_id"]))
-            for q in QUARTERS:
-                v = p.get(f"new_q{q}")
-                if v is not None:
-                    ws.write_string(r, 8 + q, repr(float(v)))
-        ws.very_hidden()
-        self._protect(ws)
+        values = [("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)),
+                  ("generated_at", ident.stamp), ("workbook_id", ident.workbook_id),
+                  ("layout_hash", ident.layout_hash), ("language", c.language), ("currency", c.currency)]
+        blocks = {"choices": [(str(q["request_id"]), str(q["account_id"]), str(q["kind_id"]), q.get("in_force") or None)
+                              for q in c.choices],
+                  "capacity": [(str(p["person_id"]), *(None if p.get(f"new_q{q}") is None
+                                                       else repr(float(p[f"new_q{q}"])) for q in QUARTERS))
+                               for p in c.capacity]}
+        write_identity(ws, IDENTITY, values, blocks, password=c.sheet_password)
 
 
 def _how_to(language: str) -> str:

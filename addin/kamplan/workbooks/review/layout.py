@@ -29,11 +29,15 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 
-KIND = "kamplan.review"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+IDENTITY = IdentitySpec("kamplan.review", 1, blocks=(
+    Block("accounts", 3, headers=("accounts", "override_in_force"), keys=1),  # override: what was in force
+    Block("indicators", 6, headers=("indicator", "header", "group", "source", "weight", "higher_is_better"), keys=0),
+    Block("group_weights", 13, headers=("group_weight",), width=2, keys=0),
+    Block("min_coverage", 16, keys=0, flat=True),
+))
 LIST_NAME_PREFIX = "kr_"  # defined names: kr_classes
 HEADER_ROW = 5  # 0-based: title, subtitle, notes (reviewer), notes, totals or weights, header
 REVIEWER_CELL = (2, 1)  # Review sheet, B3: "Reviewed by" input
@@ -220,7 +224,7 @@ class ReviewLayout:
 
     def signature(self) -> str:
         """Fingerprint of the column layout (not of the rows), stored in the identity block."""
-        text = f"{KIND}/{SCHEMA_VERSION}|" + "|".join(tb.layout_signature() for tb in self.tables)
+        text = f"{IDENTITY.signature_head()}|" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _measure_header(self) -> str:

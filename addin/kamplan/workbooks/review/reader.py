@@ -15,12 +15,13 @@ from pathlib import Path
 from kamplan.problems import Problem, has_errors, unexpected
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import T
-from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.layout import Column, SheetValues, Table
 from kamplan.workbooks.review.layout import (
-    IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules,
+    IDENTITY, REVIEWER_CELL, ReviewIndicator, ReviewLayout, ScoreRules,
 )
-from kamplan.workbooks.review.writer import ReviewIdentity
+from kamplan.workbooks.review.content import ReviewIdentity
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workbooks.kit.reading import FileReader
 
@@ -63,30 +64,16 @@ class ReviewInput:
         return self.layout.reviewer_ref()
 
 
-def read_identity(sheet: SheetValues | None) -> dict:
-    """Key/value rows (A/B), the account column (D/E) and the indicators (G-L) of the identity sheet."""
-    out: dict = {"accounts": [], "overrides": {}, "indicators": [], "group_weights": []}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        get = lambda c: row[c] if c < len(row) else ""  # noqa: E731
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        a = key_text(get(3))
-        if a:
-            out["accounts"].append(a)
-            ov = str(get(4)).strip()
-            if ov:
-                out["overrides"][a] = ov
-        if key_text(get(6)):
-            out["indicators"].append(tuple(str(get(c)).strip() for c in range(6, 12)))
-        if key_text(get(13)):
-            out["group_weights"].append((str(get(13)).strip(), str(get(14)).strip()))
-        if r == 1 and key_text(get(16)):
-            out["min_coverage"] = str(get(16)).strip()
-    return out
+def read_review_identity(sheet: SheetValues | None) -> dict:
+    """The identity sheet, with the accounts as a list, the overrides in force when written as
+    ``{account: class}`` and the minimum coverage as text (absent if not written)."""
+    ident = read_identity(sheet, IDENTITY)
+    accounts = ident.pop("accounts")
+    ident["accounts"] = [a for a, _ in accounts]
+    ident["overrides"] = {a: ov for a, ov in accounts if ov}
+    for value in ident.pop("min_coverage")[:1]:
+        ident["min_coverage"] = value
+    return ident
 
 
 def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[ReviewInput | None, list[Problem]]:
@@ -109,7 +96,7 @@ class _Reader(FileReader):
         if opened is None:
             return None, self.problems
         ident_sheets, all_names = opened
-        ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        ident = read_review_identity(ident_sheets.get(IDENTITY_SHEET))
         built = self._identity(ident)
         if built is None:
             return None, self.problems
@@ -144,7 +131,7 @@ class _Reader(FileReader):
                      "this is not a kamplan account review workbook (its hidden identity block is missing)",
                      "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
             return None
-        if ident["kind"] != KIND:
+        if ident["kind"] != IDENTITY.kind:
             what = "a target workbook" if ident["kind"] == "kamplan.targets" else f"a {ident['kind']!r} workbook"
             fix = ("collect it with: kamplan targets collect" if ident["kind"] == "kamplan.targets"
                    else "collect it with the command for its kind")
@@ -164,9 +151,9 @@ class _Reader(FileReader):
             self.err("identity-damaged", "the workbook's identity block is damaged",
                      "write a fresh review workbook (kamplan accounts segment) and copy your entries into it")
             return None
-        if version != SCHEMA_VERSION:
+        if version != IDENTITY.schema_version:
             self.err("schema-version", f"the workbook was made by a kamplan with review layout version {version}; "
-                     f"this one reads version {SCHEMA_VERSION}",
+                     f"this one reads version {IDENTITY.schema_version}",
                      "write the review workbook again with this kamplan version (kamplan accounts segment)")
             return None
         language = ident.get("language", "en")
@@ -182,9 +169,10 @@ class _Reader(FileReader):
             self.err("wrong-year", f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
                      f"send the {cfg.plan_year} review workbook (last year's file was probably attached)")
             return None
-        identity = ReviewIdentity(KIND, version, plan_year, run_id, ident.get("basis", ""),
-                                  ident.get("period_start", ""), ident.get("period_end", ""), generated,
-                                  ident.get("workbook_id", ""), ident.get("layout_hash", ""))
+        identity = ReviewIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
+                                  basis=ident.get("basis", ""), period_start=ident.get("period_start", ""),
+                                  period_end=ident.get("period_end", ""), generated_at=generated,
+                                  workbook_id=ident.get("workbook_id", ""), layout_hash=ident.get("layout_hash", ""))
         return identity, layout
 
     # -- structure ---------------------------------------------------------------------------------------

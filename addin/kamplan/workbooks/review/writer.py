@@ -3,87 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kamplan.engine.review import FLAGS
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, write_identity
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.review.content import ReviewWorkbookContent
 from kamplan.workbooks.review.layout import (
-    FMT_INT, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules, rt,
+    FMT_INT, IDENTITY, REVIEWER_CELL, ReviewLayout, rt,
 )
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
 
 GROUP_FILL = "#D9E1F2"
 CLASS_FILLS = {"key": "#C6EFCE", "develop": "#DDEBF7", "watch": "#FFEB9C", "drop": "#E7E6E6"}
 LOSS_FONT = "#C00000"
-
-
-@dataclass
-class ReviewIdentity:
-    """The hidden identity block; collect checks it."""
-    kind: str
-    schema_version: int
-    plan_year: int
-    run_id: int
-    basis: str
-    period_start: str  # "2026Q1"
-    period_end: str
-    generated_at: dt.datetime
-    workbook_id: str
-    layout_hash: str
-
-
-@dataclass
-class ReviewWorkbookContent:
-    """Everything the review workbook shows; built by ``build_review_content``."""
-    identity: ReviewIdentity
-    language: str
-    company: str
-    currency: str
-    unit: str
-    measure: str
-    period_label: str
-    sentences: list[str]  # headline(s) and the profit curve in words
-    classes: list[tuple[str, str, int, int, bool]]  # id, label, visits/quarter, exec visits/year, support
-    accounts: pd.DataFrame  # shown accounts in rank order (the engine's columns, index account_id)
-    raw: pd.DataFrame  # indicator raw values of the shown accounts
-    norm: pd.DataFrame
-    indicators: list[ReviewIndicator]
-    score_rules: ScoreRules
-    lines: pd.DataFrame  # account_id, product_id, product, volume, revenue, gross_margin, acct_key, acct_lines,
-    #                      acct_cts, split (label)
-    whale: list[dict]  # key, rank_label, name, accounts, profit
-    movement: pd.DataFrame
-    candidates: pd.DataFrame
-    total_accounts: int
-    totals: dict[str, float]  # volume, revenue, gross_margin, cost_to_serve, profit of all accounts
-    overrides: dict[str, tuple[str, str, str, object]]  # account -> (class, reason, by, at) in force
-    judgements: dict[tuple[str, str], float]  # (account, indicator) -> score in force
-    allocation: str = "revenue"
-    sheet_password: str = "kamplan"
-    chart_points: int = 120
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def truncated(self) -> bool:
-        return len(self.accounts) < self.total_accounts
-
-    def class_label(self, cls) -> str:
-        if not isinstance(cls, str):
-            return ""
-        return next((label for c, label, *_ in self.classes if c == cls), cls)
-
-    def layout(self) -> ReviewLayout:
-        return ReviewLayout(self.language, self.identity.plan_year, list(self.accounts.index), self.indicators,
-                            self.score_rules, lines=list(zip(self.lines["account_id"], self.lines["product_id"])),
-                            whale=[w["key"] for w in self.whale], movement=list(self.movement["account_id"]),
-                            candidates=list(self.candidates["account_id"]), currency=self.currency, unit=self.unit,
-                            allocation=self.allocation, measure=self.measure)
 
 
 def _blank(v) -> bool:
@@ -522,43 +458,20 @@ class _Writer:
 
     def _identity(self, ws):
         ident, c = self.c.identity, self.c
-        rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)),
-                ("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)), ("basis", ident.basis),
-                ("period_start", ident.period_start), ("period_end", ident.period_end),
-                ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language),
-                ("currency", c.currency), ("unit", c.unit), ("measure", c.measure), ("allocation", c.allocation),
-                ("scale_min", str(c.score_rules.scale[0])), ("scale_max", str(c.score_rules.scale[1])),
-                ("live_judgements", "1" if c.score_rules.live_judgements else "0")]
-        for r, (k, v) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        # the accounts in order, the override in force when written; the judgement indicators
-        ws.write_string(0, 3, "accounts")
-        ws.write_string(0, 4, "override_in_force")
-        for r, a in enumerate(c.accounts.index, start=1):
-            ws.write_string(r, 3, str(a))
-            ov = c.overrides.get(a)
-            if ov is not None:
-                ws.write_string(r, 4, ov[0])
-        ws.write_string(0, 6, "indicator")
-        ws.write_string(0, 7, "header")
-        ws.write_string(0, 8, "group")
-        ws.write_string(0, 9, "source")
-        ws.write_string(0, 10, "weight")
-        ws.write_string(0, 11, "higher_is_better")
-        for r, ind in enumerate(self.layout.indicators, start=1):
-            for col, v in enumerate((ind.id, ind.name, ind.group, ind.source, repr(float(ind.weight)),
-                                     "1" if ind.higher_is_better else "0"), start=6):
-                ws.write_string(r, col, v)
-        ws.write_string(0, 13, "group_weight")
-        for r, (g, w) in enumerate(c.score_rules.group_weights, start=1):
-            ws.write_string(r, 13, g)
-            ws.write_string(r, 14, repr(float(w)))
-        ws.write_string(0, 16, "min_coverage")
-        ws.write_string(1, 16, repr(float(c.score_rules.min_coverage)))
-        ws.very_hidden()
-        self._protect(ws)
+        values = [("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)), ("basis", ident.basis),
+                  ("period_start", ident.period_start), ("period_end", ident.period_end),
+                  ("generated_at", ident.stamp), ("workbook_id", ident.workbook_id),
+                  ("layout_hash", ident.layout_hash), ("language", c.language), ("currency", c.currency),
+                  ("unit", c.unit), ("measure", c.measure), ("allocation", c.allocation),
+                  ("scale_min", str(c.score_rules.scale[0])), ("scale_max", str(c.score_rules.scale[1])),
+                  ("live_judgements", "1" if c.score_rules.live_judgements else "0")]
+        # the accounts in order with the override in force when written; the judgement indicators
+        blocks = {"accounts": [(str(a), (c.overrides.get(a) or (None,))[0]) for a in c.accounts.index],
+                  "indicators": [(ind.id, ind.name, ind.group, ind.source, repr(float(ind.weight)),
+                                  "1" if ind.higher_is_better else "0") for ind in self.layout.indicators],
+                  "group_weights": [(g, repr(float(w))) for g, w in c.score_rules.group_weights],
+                  "min_coverage": [repr(float(c.score_rules.min_coverage))]}
+        write_identity(ws, IDENTITY, values, blocks, password=c.sheet_password)
 
 
 def _flags_text(flags, language: str) -> str:
@@ -623,96 +536,3 @@ def _write_value(ws, r: int, c: int, value, fmt):
         ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
     else:
         ws.write_string(r, c, str(value), fmt)
-
-
-# -- building the content ---------------------------------------------------------------------------------
-def build_review_content(config, seg, run_id: int, overrides: pd.DataFrame | None = None,
-                         judgements: pd.DataFrame | None = None, generated_at: dt.datetime | None = None,
-                         workbook_id: str | None = None, language: str | None = None) -> ReviewWorkbookContent:
-    """What the review workbook shows, from the config and an engine ``Segmentation``.
-
-    ``overrides`` (account_id, cls, reason, by, at) and ``judgements`` (account_id, indicator,
-    score) are those in force, pre-filled in the Review sheet.
-    """
-    lang = language or config.language
-    rules = config.segmentation
-    max_rows = rules.review.max_rows
-    acc = seg.accounts.iloc[:max_rows].copy()
-    shown = set(acc.index)
-    sc = rules.scoring
-    indicators = [ReviewIndicator(i.id, i.name.get(lang), i.group, i.source, float(i.weight), i.higher_is_better)
-                  for i in sc.indicators]
-    score_rules = ScoreRules(group_weights=tuple((g, sc.group_weights.get(g)) for g in ("hard", "strength",
-                                                                                        "capability")),
-                             min_coverage=float(sc.min_coverage), scale=(sc.scale.min, sc.scale.max),
-                             live_judgements=sc.judgement_normalisation == "scale")
-    # product lines of the shown accounts, in rank order
-    lines = seg.lines[seg.lines["account_id"].isin(shown)].copy()
-    rank = pd.Series(range(len(acc)), index=acc.index)
-    lines["_r"] = lines["account_id"].map(rank)
-    lines = lines.sort_values(["_r", "product_id"], kind="mergesort").drop(columns="_r").reset_index(drop=True)
-    key = rules.profitability.allocation
-    all_lines = seg.lines
-    grp = all_lines.groupby("account_id", sort=False)
-    acct_key = grp[key].sum()
-    acct_n = grp.size()
-    neg = (all_lines[key] < 0).groupby(all_lines["account_id"], sort=False).any()
-    lines["acct_key"] = lines["account_id"].map(acct_key).astype("float64")
-    lines["acct_lines"] = lines["account_id"].map(acct_n).astype("int64")
-    lines["acct_cts"] = lines["account_id"].map(seg.accounts["cost_to_serve"]).astype("float64")
-    even = (lines["acct_key"] <= 0) | lines["account_id"].map(neg).fillna(False).astype(bool)
-    lines["split"] = [rt("split.even", lang) if e else rt(f"split.{key}", lang) for e in even]
-    names = {p.id: p.name.get(lang) for p in config.products}
-    lines["product"] = [names.get(p, p) for p in lines["product_id"]]
-    # profit curve: one row per account, or groups of accounts when there are too many
-    whale = _whale_rows(seg.whale, seg.accounts["name"], max_rows, lang)
-    classes = [(c, config.classes[c].name.get(lang), config.classes[c].visits_per_quarter,
-                config.classes[c].executive_visits_per_year, config.classes[c].support_eligible)
-               for c in ("key", "develop", "watch", "drop")]
-    ov = {}
-    if overrides is not None and len(overrides):
-        for r in overrides.itertuples(index=False):
-            ov[r.account_id] = (r.cls, r.reason, r.by, r.at)
-    jd = {}
-    if judgements is not None and len(judgements):
-        for r in judgements.itertuples(index=False):
-            jd[(r.account_id, r.indicator)] = float(r.score)
-    movement = seg.movement[seg.movement["account_id"].isin(shown) | seg.movement["class"].isna()]
-    candidates = seg.candidates[seg.candidates["account_id"].isin(shown)]
-    sentences = [seg.headline.sentence(lang)]
-    if seg.headline.by == "threshold":
-        sentences.append(seg.core_headline.sentence(lang))
-    sentences.append(seg.whale_summary.sentence(lang, config.currency))
-    totals = {k: float(seg.accounts[k].sum()) for k in ("volume", "revenue", "gross_margin", "cost_to_serve",
-                                                        "profit")}
-    stamp = (generated_at or dt.datetime.now()).replace(microsecond=0)
-    start, end = seg.period.key()
-    content = ReviewWorkbookContent(
-        identity=ReviewIdentity(KIND, SCHEMA_VERSION, config.plan_year, int(run_id), seg.period.basis, start, end,
-                                stamp, workbook_id or uuid.uuid4().hex, ""),
-        language=lang, company=config.company.name.get(lang), currency=config.currency, unit=seg.unit,
-        measure=seg.measure, period_label=seg.period.label, sentences=sentences, classes=classes, accounts=acc,
-        raw=seg.raw.loc[acc.index], norm=seg.norm.loc[acc.index], indicators=indicators, score_rules=score_rules,
-        lines=lines, whale=whale, movement=movement.reset_index(drop=True),
-        candidates=candidates.reset_index(drop=True), total_accounts=len(seg.accounts), totals=totals,
-        overrides=ov, judgements=jd, allocation=key, sheet_password=config.workbook.sheet_password,
-        chart_points=rules.review.chart_points)
-    content.identity.layout_hash = content.layout().signature()
-    return content
-
-
-def _whale_rows(whale: pd.DataFrame, names: pd.Series, max_rows: int, language: str) -> list[dict]:
-    n = len(whale)
-    if n <= max_rows:
-        return [{"key": r.account_id, "rank_label": str(r.profit_rank), "name": names.get(r.account_id, r.account_id),
-                 "accounts": 1, "profit": float(r.profit)} for r in whale.itertuples(index=False)]
-    size = math.ceil(n / max_rows)
-    out = []
-    profit = whale["profit"].to_numpy()
-    for a in range(0, n, size):
-        b = min(n, a + size)
-        out.append({"key": f"#{a + 1}-#{b}", "rank_label": f"{a + 1}-{b}",
-                    "name": rt("bucket", language, n=b - a, a=a + 1, b=b), "accounts": b - a,
-                    "profit": float(profit[a:b].sum())})
-    return out
-

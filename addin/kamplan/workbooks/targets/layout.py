@@ -19,11 +19,10 @@ from typing import Iterable
 
 from kamplan.model import QUARTERS
 from kamplan.workbooks.kit.i18n import t
+from kamplan.workbooks.kit.identity import IdentitySpec
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 
-KIND = "kamplan.targets"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+IDENTITY = IdentitySpec("kamplan.targets", 1)  # key/value rows only: the accounts and products are listed there
 
 FMT_VOLUME = "#,##0.0"
 FMT_MONEY = "#,##0"
@@ -109,7 +108,7 @@ class TargetLayout:
         of it), so a file of the other kind cannot pass for this one.
         """
         variant = f"{PROPOSAL_VARIANT}|" if self.proposal else ""
-        text = f"{KIND}/{SCHEMA_VERSION}|{variant}" + "|".join(tb.layout_signature() for tb in self.tables)
+        text = f"{IDENTITY.signature_head()}|{variant}" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property

@@ -39,10 +39,11 @@ from kamplan.workbooks.kit.i18n import LANGS, T, t
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.layout import Column, SheetValues, Table
 from kamplan.workbooks.targets.layout import (
-    ACCOUNT_LABEL_SEP, IDENTITY_SHEET, KIND, PROPOSAL_VARIANT, RESPONSES, SCHEMA_VERSION, AccountRow, ProductRow,
+    ACCOUNT_LABEL_SEP, IDENTITY, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow,
     TargetLayout, proposal_digest,
 )
 from kamplan.workbooks.targets.content import rep_from_file_name
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workbooks.kit.reading import FileReader
 
@@ -69,16 +70,6 @@ class ReadContext:
                            if self.last_year is not None else None)
 
 
-def read_identity(sheet: SheetValues | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if sheet is None:
-        return out
-    for row in sheet.rows:
-        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
-            out[row[0].strip()] = str(row[1]).strip()
-    return out
-
-
 def identity_rep(path: Path) -> str | None:
     """The salesperson a target workbook was issued to, from its identity block; None if unreadable."""
     try:
@@ -86,7 +77,7 @@ def identity_rep(path: Path) -> str | None:
     except Exception:  # unreadable files are reported by the reader itself
         return None
     ident = read_identity(sheets.get(IDENTITY_SHEET))
-    return ident.get("rep_id") if ident.get("kind") == KIND else None
+    return ident.get("rep_id") if ident.get("kind") == IDENTITY.kind else None
 
 
 def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -> tuple[Submission | None,
@@ -145,7 +136,7 @@ class _Reader(FileReader):
                      "send the workbook you were issued, filled in; entries copied into another file cannot "
                      "be collected")
             return None, None
-        if ident.get("kind") != KIND:
+        if ident.get("kind") != IDENTITY.kind:
             self.err("wrong-kind", f"this is a kamplan {ident.get('kind', '?')!r} workbook, not a target workbook",
                      "collect it with the command for its kind")
             return None, None
@@ -158,9 +149,9 @@ class _Reader(FileReader):
             self.err("identity-damaged", "the workbook's identity block is damaged",
                      "ask for a fresh workbook and copy your entries into it")
             return None, None
-        if version != SCHEMA_VERSION:
+        if version != IDENTITY.schema_version:
             self.err("schema-version", f"the workbook was made by a kamplan with layout version {version}; "
-                     f"this one reads version {SCHEMA_VERSION}",
+                     f"this one reads version {IDENTITY.schema_version}",
                      "issue the workbooks again with this kamplan version")
             return None, None
         rep_id = ident.get("rep_id", "")
@@ -219,7 +210,7 @@ class _Reader(FileReader):
                          "ask for a fresh workbook")
         if has_errors(self.problems):
             return None, None
-        identity = WorkbookIdentity(KIND, version, year, round_no, rep_id, generated, wid, layout.signature())
+        identity = WorkbookIdentity(IDENTITY.kind, version, year, round_no, rep_id, generated, wid, layout.signature())
         return identity, layout
 
     # -- tables --------------------------------------------------------------------------------------

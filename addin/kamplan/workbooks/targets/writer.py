@@ -16,9 +16,10 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from kamplan.model import QUARTERS, WorkbookIdentity, round_name
 from kamplan.workbooks.kit.i18n import t
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, write_identity
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 from kamplan.workbooks.targets.layout import (
-    IDENTITY_SHEET, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
+    IDENTITY, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
     proposal_digest,
 )
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
@@ -343,22 +344,17 @@ class _Writer:
 
     def _identity(self, ws, target_rows: list[dict]):
         ident, c = self.c.identity, self.c
-        rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)), ("year", str(ident.year)),
-                ("round", str(ident.round)), ("rep_id", ident.rep_id),
-                ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language), ("blank_rows", str(c.blank_rows)), ("first_month", str(c.first_month)),
-                ("accounts", ",".join(a.id for a in c.accounts)),
-                ("products", ",".join(p.id for p in c.products))]
+        values = [("year", str(ident.year)), ("round", str(ident.round)), ("rep_id", ident.rep_id),
+                  ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
+                  ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language),
+                  ("blank_rows", str(c.blank_rows)), ("first_month", str(c.first_month)),
+                  ("accounts", ",".join(a.id for a in c.accounts)), ("products", ",".join(p.id for p in c.products))]
         lay = self.layout
         if lay.proposal:
             figures = [((row["account_id"], row["product_id"]), [row.get(k) for k in lay.locked_figures])
                        for row in target_rows]
-            rows += [("variant", PROPOSAL_VARIANT), ("proposal_digest", proposal_digest(figures))]
-        for r, (k, v) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        ws.very_hidden()
-        self._protect(ws)
+            values += [("variant", PROPOSAL_VARIANT), ("proposal_digest", proposal_digest(figures))]
+        write_identity(ws, IDENTITY, values, password=c.sheet_password)
 
     # -- row values ----------------------------------------------------------------------------------
     def _targets_rows(self) -> list[dict]:
