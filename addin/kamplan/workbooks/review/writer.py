@@ -1,29 +1,23 @@
 """Write the account review workbook from its layout (XlsxWriter, native charts, no macros)."""
 from __future__ import annotations
 
-import datetime as dt
-import math
 from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kamplan.engine.review import FLAGS
-from kamplan.workbooks.kit.identity import IDENTITY_SHEET, write_identity
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 from kamplan.workbooks.review.content import ReviewWorkbookContent
 from kamplan.workbooks.review.layout import (
     FMT_INT, IDENTITY, REVIEWER_CELL, ReviewLayout, rt,
 )
-from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
+from kamplan.workbooks.kit.styles import Styles
+from kamplan.workbooks.kit.writer import WorkbookWriter, write_book
 
 GROUP_FILL = "#D9E1F2"
 CLASS_FILLS = {"key": "#C6EFCE", "develop": "#DDEBF7", "watch": "#FFEB9C", "drop": "#E7E6E6"}
 LOSS_FONT = "#C00000"
-
-
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 class _Styles(Styles):
@@ -40,28 +34,22 @@ class _Styles(Styles):
 def write_review_workbook(path: Path, content: ReviewWorkbookContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about an existing file)."""
     layout = content.layout()
-    with new_workbook(Path(path), title=rt("title", content.language, year=content.identity.plan_year),
-                      company=content.company, created=content.identity.generated_at,
-                      sheet_password=content.sheet_password) as wb:
-        _Writer(wb, _Styles(wb), layout, content).write()
-    return Path(path)
+    return write_book(path, lambda wb: _Writer(wb, _Styles(wb), layout, content),
+                      title=rt("title", content.language, year=content.identity.plan_year), company=content.company,
+                      created=content.identity.generated_at, password=content.sheet_password)
 
 
-class _Writer:
+class _Writer(WorkbookWriter):
     def __init__(self, wb, st: _Styles, layout: ReviewLayout, c: ReviewWorkbookContent):
-        self.wb, self.st, self.layout, self.c = wb, st, layout, c
-        self.L = c.language
+        super().__init__(wb, st, layout, c, language=c.language, password=c.sheet_password)
 
-    def write(self):
-        names = self.layout.sheet_names
+    def tab_order(self):
+        lay, names = self.layout, self.layout.sheet_names
+        return [("cover", names["cover"]), ("charts", names["charts"])] + [(tb.key, tb.sheet) for tb in (
+            lay.ranking, lay.scores, lay.lines, lay.whale, lay.movement, lay.candidates, lay.review)]
+
+    def write_sheets(self, sheets):
         lay = self.layout
-        cover = self.wb.add_worksheet(names["cover"])
-        charts = self.wb.add_worksheet(names["charts"])
-        sheets = {tb.key: self.wb.add_worksheet(tb.sheet) for tb in
-                  (lay.ranking, lay.scores, lay.lines, lay.whale, lay.movement, lay.candidates, lay.review)}
-        lists = self.wb.add_worksheet(names["lists"])
-        ident = self.wb.add_worksheet(IDENTITY_SHEET)
-        self._lists(lists)
         self._ranking(sheets["ranking"])
         self._scores(sheets["scores"])
         self._lines(sheets["lines"])
@@ -69,74 +57,14 @@ class _Writer:
         self._plain(sheets["movement"], lay.movement, self._movement_rows())
         self._plain(sheets["candidates"], lay.candidates, self._candidate_rows())
         self._review(sheets["review"])
-        self._cover(cover)
-        self._charts(charts)
-        self._identity(ident)
-        cover.activate()
+        self._cover(sheets["cover"])
+        self._charts(sheets["charts"])
 
     # -- common -----------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter: bool = False):
-        protect_sheet(ws, self.c.sheet_password, autofilter)
-
-    def _page(self, ws, table: Table | None, landscape: bool = True):
-        page_setup(ws, table.header_row if table is not None else None, landscape=landscape)
-
-    def _subtitle(self) -> str:
+    def subtitle(self) -> str:
         c = self.c
         return rt("subtitle", self.L, company=c.company, period=c.period_label,
                   measure=rt(f"measure.{c.measure}", self.L))
-
-    def _header(self, ws, table: Table, notes: list[str] = ()):
-        st = self.st
-        ws.write_string(0, 0, table.title or table.sheet, st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
-        for i, note in enumerate(notes):
-            ws.write_string(2 + i, 0, note, st.subtitle)
-        ws.set_row(table.header_row, 45)
-        for i, col in enumerate(table.columns):
-            ws.write_string(table.header_row, i, col.header, st.header)
-            ws.set_column(i, i, col.width)
-
-    def _write_row(self, ws, table: Table, r: int, values: dict):
-        st = self.st
-        for i, col in enumerate(table.columns):
-            fmt = st.cell(col.num_format, input=col.role == "input", text=col.dtype in ("text", "choice"))
-            if col.role == "formula":
-                ws.write_formula(r, i, col.formula(r), fmt)
-            else:
-                _write_value(ws, r, i, values.get(col.key), fmt)
-
-    def _table(self, ws, table: Table, rows: list[dict], freeze: int = 3, autofilter: bool = True,
-               notes: list[str] = ()):
-        self._header(ws, table, notes)
-        for off, values in enumerate(rows):
-            self._write_row(ws, table, table.first_row + off, values)
-        ws.freeze_panes(table.first_row, freeze)
-        if autofilter and rows:
-            ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
-        self._protect(ws, autofilter=autofilter and bool(rows))
-        self._page(ws, table)
-
-    def _totals(self, ws, table: Table, sums: list[str], values: dict | None = None, extra: dict | None = None):
-        """The totals line: SUM of the column, or a given value (all accounts when the table is cut)."""
-        st = self.st
-        r = table.total_row
-        ws.write_string(r, 0, rt("total", self.L), st.cell(None, total=True))
-        for i, col in enumerate(table.columns):
-            if i == 0:
-                continue
-            fmt = st.cell(col.num_format, total=True)
-            if extra and col.key in extra:
-                ws.write_formula(r, i, extra[col.key], fmt)
-            elif col.key in sums:
-                if values is not None and col.key in values:
-                    ws.write_number(r, i, float(values[col.key]), fmt)
-                elif table.n_rows:
-                    ws.write_formula(r, i, f"=SUM({table.span(col.key, absolute=False)})", fmt)
-                else:
-                    ws.write_number(r, i, 0.0, fmt)
-            else:
-                ws.write_blank(r, i, None, fmt)
 
     # -- Accounts ---------------------------------------------------------------------------------
     def _ranking(self, ws):
@@ -154,7 +82,7 @@ class _Writer:
                          "change": rt(f"change.{row['change']}", self.L) if isinstance(row["change"], str) else "",
                          "flags": _flags_text(row["flags"], self.L)})
         notes = [rt("truncated", self.L, shown=len(c.accounts), total=c.total_accounts)] if c.truncated else []
-        self._table(ws, tb, rows, freeze=3, notes=notes)
+        self.table(ws, tb, rows, freeze=3, notes=notes)
         values = None
         if c.truncated:
             values = {k: c.totals[k] for k in ("volume", "revenue", "gross_margin", "cost_to_serve", "profit")}
@@ -164,7 +92,7 @@ class _Writer:
         extra["profit_margin"] = f'=IF(N({rev}{t})>0,{prof}{t}/{rev}{t},"")'
         if not len(c.accounts):
             extra = {"profit_margin": extra["profit_margin"]}
-        self._totals(ws, tb, lay.ranking_sums(), values, extra)
+        self.totals(ws, tb, rt("total", self.L), lay.ranking_sums(), values, extra)
         if tb.n_rows:
             self._highlights(ws, tb)
 
@@ -191,7 +119,7 @@ class _Writer:
                 values[f"raw_{ind.id}"] = c.raw.at[a, ind.id]
                 values[f"norm_{ind.id}"] = c.norm.at[a, ind.id]
             rows.append(values)
-        self._table(ws, tb, rows, freeze=2)
+        self.table(ws, tb, rows, freeze=2)
         # weights above the normalised columns and the group scores; group names above them
         w = lay.weight_row()
         ws.write_string(w, 0, rt("weights", self.L), st.cell(None, total=True))
@@ -222,8 +150,8 @@ class _Writer:
                 "volume": ("Each account's cost to serve is split over its products by volume (evenly when the "
                            "account has no positive volume).",
                            "客户服务成本按各产品销量分摊(客户无正销量时平均分摊)。")}[c.allocation]
-        self._table(ws, tb, rows, freeze=4, notes=[note[1] if self.L == "zh-CN" else note[0]])
-        self._totals(ws, tb, ["volume", "revenue", "gross_margin", "line_cts", "profit"])
+        self.table(ws, tb, rows, freeze=4, notes=[note[1] if self.L == "zh-CN" else note[0]])
+        self.totals(ws, tb, rt("total", self.L), ["volume", "revenue", "gross_margin", "line_cts", "profit"])
         if tb.n_rows:
             for key in ("profit", "profit_margin"):
                 i = tb.col(key)
@@ -237,8 +165,8 @@ class _Writer:
         rows = [{"profit_rank": w["rank_label"], "account_id": w["key"], "account": w["name"],
                  "accounts": int(w["accounts"]), "profit": w["profit"]} for w in c.whale]
         notes = [s for s in c.sentences[-1:]]
-        self._table(ws, tb, rows, freeze=3, notes=notes)
-        self._totals(ws, tb, ["accounts", "profit"])
+        self.table(ws, tb, rows, freeze=3, notes=notes)
+        self.totals(ws, tb, rt("total", self.L), ["accounts", "profit"])
         if tb.n_rows:
             i = tb.col("profit")
             ws.conditional_format(tb.first_row, i, tb.last_row, i, {"type": "cell", "criteria": "<", "value": 0,
@@ -246,7 +174,7 @@ class _Writer:
 
     # -- read-only lists --------------------------------------------------------------------------------
     def _plain(self, ws, tb: Table, rows: list[dict]):
-        self._table(ws, tb, rows, freeze=2)
+        self.table(ws, tb, rows, freeze=2)
 
     def _movement_rows(self) -> list[dict]:
         c = self.c
@@ -288,7 +216,7 @@ class _Writer:
             for ind in lay.judged:
                 values[f"j_{ind.id}"] = c.judgements.get((a, ind.id))
             rows.append(values)
-        self._header(ws, tb)
+        self.header(ws, tb)
         r0, c0 = REVIEWER_CELL
         ws.write_string(r0, c0 - 1, rt("reviewer", self.L), st.label)
         ws.write_blank(r0, c0, None, st.input)
@@ -297,14 +225,14 @@ class _Writer:
                                             "input_message": rt("reviewer_help", self.L)[:255]})
         ws.write_string(r0 + 1, 0, rt("reviewer_help", self.L) + "  " + _review_note(self.L), st.subtitle)
         for off, values in enumerate(rows):
-            self._write_row(ws, tb, tb.first_row + off, values)
+            self.row(ws, tb, tb.first_row + off, values)
         if rows:
             for i, col in enumerate(tb.columns):
                 if col.role == "input":
                     self._validate(ws, tb, i, col)
         ws.freeze_panes(tb.first_row, 2)
-        self._protect(ws)
-        self._page(ws, tb)
+        self.protect(ws)
+        self.page(ws, tb)
         if tb.n_rows:
             i = tb.col("effective_class")
             for cls, label, *_ in c.classes:
@@ -335,7 +263,7 @@ class _Writer:
         ws.set_column(5, 5, 60)
         ws.hide_gridlines(2)
         ws.write_string(0, 0, rt("title", L, year=ident.plan_year), st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         row = 3
         for s in c.sentences:
             ws.merge_range(row, 0, row, 5, s, st.sentence)
@@ -388,15 +316,15 @@ class _Writer:
             row += 1
         ws.write_string(row, 1, "This workbook has no macros. It works in Excel, WPS and LibreOffice."
                         if L != "zh-CN" else "本工作簿不含宏,可在 Excel、WPS 和 LibreOffice 中使用。", st.subtitle)
-        self._protect(ws)
-        self._page(ws, None, landscape=False)
+        self.protect(ws)
+        self.page(ws, None, landscape=False)
 
     # -- Charts -------------------------------------------------------------------------------------
     def _charts(self, ws):
         c, lay, L = self.c, self.layout, self.L
         ws.hide_gridlines(2)
         ws.write_string(0, 0, rt("sheet.charts", L), self.st.title)
-        ws.write_string(1, 0, self._subtitle(), self.st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), self.st.subtitle)
         rk, wh = lay.ranking, lay.whale
         n = min(rk.n_rows, c.chart_points)
         measure_col, cum_col = lay.measure_column()
@@ -442,11 +370,11 @@ class _Writer:
             curve.set_legend({"none": True})
             curve.set_size({"width": 960, "height": 420})
             ws.insert_chart(26, 0, curve)
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     # -- hidden sheets -------------------------------------------------------------------------------
-    def _lists(self, ws):
+    def write_lists(self, ws):
         ws.write_string(0, 0, "classes")
         for r, (_, label, *_) in enumerate(self.c.classes, start=1):
             ws.write_string(r, 0, label)
@@ -454,9 +382,9 @@ class _Writer:
         end = len(self.c.classes) + 1
         self.wb.define_name(self.layout.list_name("classes"), f"={quote_sheet(ws.name)}!$A$2:$A${end}")
         ws.hide()
-        self._protect(ws)
+        self.protect(ws)
 
-    def _identity(self, ws):
+    def identity(self):
         ident, c = self.c.identity, self.c
         values = [("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)), ("basis", ident.basis),
                   ("period_start", ident.period_start), ("period_end", ident.period_end),
@@ -471,7 +399,7 @@ class _Writer:
                                   "1" if ind.higher_is_better else "0") for ind in self.layout.indicators],
                   "group_weights": [(g, repr(float(w))) for g, w in c.score_rules.group_weights],
                   "min_coverage": [repr(float(c.score_rules.min_coverage))]}
-        write_identity(ws, IDENTITY, values, blocks, password=c.sheet_password)
+        return IDENTITY, values, blocks
 
 
 def _flags_text(flags, language: str) -> str:
@@ -519,20 +447,3 @@ def _how_to(language: str, lay: ReviewLayout) -> str:
             "classes recomputed. The class that applies sets next year's default visit cycle in the target "
             "workbooks.\n"
             "5. Do not rename sheets or insert or delete rows or columns.")
-
-
-def _write_value(ws, r: int, c: int, value, fmt):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, float(value), fmt)
-    elif hasattr(value, "item"):  # numpy scalar
-        _write_value(ws, r, c, value.item(), fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
