@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
 from kamplan.engine.topdown import BOUND_SYNTAX, TopDownError, TopDownSpec, parse_bound
-from kamplan.problems import Problem, error, has_errors, unexpected
+from kamplan.problems import Problem, error, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.consolidation.layout import (
     IDENTITY, LEVEL_COLUMN, PARAM_ROWS, ConsolidationLayout,
@@ -22,9 +22,9 @@ from kamplan.workbooks.consolidation.layout import (
 from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, stray_entry_problems
-from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
+from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import FileReader, read_file
 
 FRESH = "enter the instruction in a freshly written consolidation workbook (kamplan targets consolidate)"
 
@@ -48,11 +48,7 @@ def read_topdown_instruction(path: Path, config: PlanConfig) -> tuple[TopDownSpe
 
 def read_topdown_workbook(path: Path, config: PlanConfig) -> tuple[TopDownInput | None, list[Problem]]:
     """Like ``read_topdown_instruction``, plus the version the workbook showed (to spot a stale file)."""
-    path = Path(path)
-    try:
-        return _Reader(path, config).read()
-    except Exception as exc:  # a bug must not become a traceback for the VP
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, config)
 
 
 _ERR = object()
@@ -62,20 +58,15 @@ class _Reader(FileReader):
     more_fix = "fix the ones above and run the spread again"
     again = "try again"
 
-    def __init__(self, path: Path, config: PlanConfig):
-        super().__init__(path)
-        self.config = config
-
     def err(self, code, message, fix, sheet=None, cell=None):  # every error counts against the budget
         self.complain(code, message, fix, sheet, cell)
 
     # -- top level -------------------------------------------------------------------------------------
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(lambda sheet: read_identity(sheet, IDENTITY))
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        ident = read_identity(ident_sheets.get(IDENTITY_SHEET), IDENTITY)
+        ident = opened[0]
         layout = self._layout(ident)
         if layout is None:
             return None, self.problems

@@ -11,17 +11,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.evaluation.layout import (
     ET, IDENTITY, REVIEWER_CELL, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
 )
 from kamplan.workbooks.evaluation.content import EvaluationIdentity
-from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
+from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import FileReader, read_file
 
 FRESH = "enter the evaluation in a fresh workbook (kamplan evaluate)"
 
@@ -64,24 +64,15 @@ class EvaluationInput:
 
 def read_evaluation_workbook(path: Path, config, content_hash: str = "") -> tuple[EvaluationInput | None,
                                                                                   list[Problem]]:
-    path = Path(path)
-    try:
-        return _Reader(path, config, content_hash).read()
-    except Exception as exc:  # a bug must not stop the other files
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, config, content_hash)
 
 
 class _Reader(FileReader):
-    def __init__(self, path: Path, config, content_hash: str):
-        super().__init__(path)
-        self.config, self.hash = config, content_hash
-
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(lambda sheet: read_identity(sheet, IDENTITY))
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET), IDENTITY)
+        self.ident = opened[0]
         built = self._identity(self.ident)
         if built is None:
             return None, self.problems

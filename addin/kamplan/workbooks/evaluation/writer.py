@@ -25,14 +25,9 @@ def write_evaluation_workbook(path: Path, content: EvaluationContent) -> Path:
 
 class _Writer(WorkbookWriter):
     def __init__(self, wb, st: Styles, layout: EvaluationLayout, c: EvaluationContent, title: str):
-        super().__init__(wb, st, layout, c, language=c.language, password=c.sheet_password)
+        super().__init__(wb, st, layout, c)
         self.title = title
         self.loss = wb.add_format({"font_color": LOSS_FONT})
-
-    def tab_order(self):
-        names = self.layout.sheet_names
-        return [("cover", names["cover"]), ("charts", names["charts"])] + [(tb.key, tb.sheet)
-                                                                             for tb in self.layout.tables]
 
     def write_sheets(self, sheets):
         lay = self.layout

@@ -7,12 +7,24 @@ printing thousands of lines, and a file that cannot be opened gets the same word
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
-from kamplan.problems import Problem, error, warning
+from kamplan.problems import Problem, error, unexpected, warning
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.kit.layout import SheetValues
 from kamplan.workbooks.kit.xlsxio import read_sheets
 
 MAX_PROBLEMS = 200  # a wholly wrong sheet should not print 10,000 lines
+
+
+def read_file(reader: Callable[..., "FileReader"], path: Path, *args) -> tuple[object | None, list[Problem]]:
+    """``reader(path, *args).read()``.  A bug must not stop the other files of a run: it becomes this
+    file's problem instead of a traceback."""
+    path = Path(path)
+    try:
+        return reader(path, *args).read()
+    except Exception as exc:
+        return None, [unexpected(path, exc)]
 
 
 class FileReader:
@@ -21,7 +33,9 @@ class FileReader:
     more_fix = "fix the ones above and collect again"  # what to do when the list was cut
     again = "send it again"  # how the person gets the file back to kamplan
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, config=None, content_hash: str = ""):
+        """``config``: what the file is checked against; ``content_hash``: the file's, stored with it."""
+        self.config, self.hash = config, content_hash
         self.path = Path(path)
         self.file = self.path.name
         self.problems: list[Problem] = []
@@ -54,3 +68,13 @@ class FileReader:
                 self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
                          f"open it in Excel, WPS or LibreOffice, save it as .xlsx and {self.again}")
             return None
+
+    def open_identity(self, read: Callable[[SheetValues | None], dict], names: list[str] = ()
+                      ) -> tuple[dict, dict[str, SheetValues], list[str]] | None:
+        """The identity sheet read with ``read``, the sheets asked for and every sheet name of the file;
+        None when the file cannot be opened (the problem is said)."""
+        opened = self.open_sheets([IDENTITY_SHEET, *names])
+        if opened is None:
+            return None
+        sheets, all_names = opened
+        return read(sheets.get(IDENTITY_SHEET)), sheets, all_names

@@ -65,14 +65,19 @@ class WorkbookWriter:
     text_dtypes = ("text", "choice")  # columns whose cells are formatted as text
     header_height = HEADER_HEIGHT
 
-    def __init__(self, wb, st, layout, content, *, language: str, password: str):
+    def __init__(self, wb, st, layout, content, *, language: str | None = None, password: str | None = None):
+        """``language`` and ``password``: the content's ``language`` and ``sheet_password`` unless given."""
         self.wb, self.st, self.layout, self.c = wb, st, layout, content
-        self.L, self.password = language, password
+        self.L = language if language is not None else content.language
+        self.password = password if password is not None else content.sheet_password
 
     # -- the skeleton ------------------------------------------------------------------------------------
     def tab_order(self) -> list[tuple[str, str]]:
-        """(key, sheet name) of every sheet before Lists, in tab order; "cover" is one of them."""
-        raise NotImplementedError
+        """(key, sheet name) of every sheet before Lists, in tab order; "cover" is one of them.  Unless
+        a workbook says otherwise: the cover, the charts (if any), then the layout's tables."""
+        names = self.layout.sheet_names
+        front = [(key, names[key]) for key in ("cover", "charts") if key in names]
+        return front + [(tb.key, tb.sheet) for tb in self.layout.tables]
 
     def write_lists(self, ws) -> None:
         """The hidden Lists sheet: drop-down choices and their defined names."""
@@ -137,12 +142,31 @@ class WorkbookWriter:
             else:
                 self.put(ws, r, i, values.get(col.key), fmt)
 
+    def rows(self, ws, table: Table, rows: list[dict]) -> None:
+        for off, values in enumerate(rows):
+            self.row(ws, table, table.first_row + off, values)
+
+    def validate(self, ws, table: Table, i: int, col) -> None:
+        """The data validation (and input help) of input column ``i``."""
+        raise NotImplementedError
+
+    def validate_inputs(self, ws, table: Table) -> None:
+        for i, col in enumerate(table.columns):
+            if col.role == "input":
+                self.validate(ws, table, i, col)
+
+    def finish(self, ws, table: Table | None, freeze: int) -> None:
+        """Frozen panes below the header and left of column ``freeze``, protection, print setup."""
+        if table is not None:
+            ws.freeze_panes(table.first_row, freeze)
+        self.protect(ws)
+        self.page(ws, table)
+
     def table(self, ws, table: Table, rows: list[dict], freeze: int = 3, autofilter: bool = True,
               notes=()) -> None:
         """A whole table sheet: header, rows, frozen panes, filter, protection, print setup."""
         self.header(ws, table, notes)
-        for off, values in enumerate(rows):
-            self.row(ws, table, table.first_row + off, values)
+        self.rows(ws, table, rows)
         ws.freeze_panes(table.first_row, freeze)
         if autofilter and rows:
             ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)

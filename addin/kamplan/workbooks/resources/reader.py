@@ -10,15 +10,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.layout import SheetValues, Table
-from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
+from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.resources.layout import IDENTITY, QUARTERS, RT, ResourceLayout
 from kamplan.workbooks.resources.content import ResourceIdentity
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import FileReader, read_file
 
 MAX_CAPACITY = 1000.0
 FRESH = "enter it in a fresh resource plan (kamplan resources allocate)"
@@ -57,11 +57,7 @@ class ResourceInput:
 
 def read_resource_workbook(path: Path, plan_year: int) -> tuple[ResourceInput | None, list[Problem]]:
     """Read ``path``, a resource plan workbook for ``plan_year``."""
-    path = Path(path)
-    try:
-        return _Reader(path, plan_year).read()
-    except Exception as exc:  # a bug must not hide the run: report it as this file's problem
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, plan_year)
 
 
 def read_resource_identity(sheet: SheetValues | None) -> dict:
@@ -83,11 +79,10 @@ class _Reader(FileReader):
         self.plan_year = plan_year
 
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(read_resource_identity)
         if opened is None:
             return None, self.problems
-        got, all_names = opened
-        ident = read_resource_identity(got.get(IDENTITY_SHEET))
+        ident = opened[0]
         built = self._identity(ident)
         if built is None:
             return None, self.problems

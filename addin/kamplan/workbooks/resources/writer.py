@@ -6,7 +6,7 @@ from pathlib import Path
 from kamplan.workbooks.kit.layout import Table
 from kamplan.workbooks.resources.content import ResourceWorkbookContent
 from kamplan.workbooks.resources.layout import (
-    CLASSES, IDENTITY, KINDS, QUARTERS, YEAR, ResourceLayout, list_ref, rt,
+    CLASSES, IDENTITY, KINDS, QUARTERS, YEAR, list_ref, rt,
 )
 from kamplan.workbooks.kit.styles import Styles
 from kamplan.workbooks.kit.writer import WorkbookWriter, write_book, write_value
@@ -22,15 +22,6 @@ def write_resource_workbook(path: Path, content: ResourceWorkbookContent) -> Pat
 
 
 class _Writer(WorkbookWriter):
-    def __init__(self, wb, st: Styles, layout: ResourceLayout, c: ResourceWorkbookContent):
-        super().__init__(wb, st, layout, c, language=c.language, password=c.sheet_password)
-
-    def tab_order(self):
-        lay, names = self.layout, self.layout.sheet_names
-        return [("cover", names["cover"]), ("charts", names["charts"])] + [(tb.key, tb.sheet) for tb in (
-            lay.schedule, lay.requests, lay.accounts, lay.classes, lay.unmet, lay.people, lay.pools, lay.choices,
-            lay.capacity)]
-
     def write_sheets(self, sheets):
         lay = self.layout
         c = self.c
@@ -74,17 +65,12 @@ class _Writer(WorkbookWriter):
                 "capacity": ("Change a person's capacity for a quarter (e.g. leave, a new hire's start); empty = "
                              "as configured.", "调整某人某季度的能力(如休假);留空表示按配置。")}[tb.key]
         self.header(ws, tb, [note[1] if self.L == "zh-CN" else note[0]])
-        for off, values in enumerate(rows):
-            self.row(ws, tb, tb.first_row + off, values)
+        self.rows(ws, tb, rows)
         if rows:
-            for i, col in enumerate(tb.columns):
-                if col.role == "input":
-                    self._validate(ws, tb, i, col)
-        ws.freeze_panes(tb.first_row, 1)
-        self.protect(ws)
-        self.page(ws, tb)
+            self.validate_inputs(ws, tb)
+        self.finish(ws, tb, freeze=1)
 
-    def _validate(self, ws, tb: Table, i: int, col):
+    def validate(self, ws, tb: Table, i: int, col):
         opts = {"error_title": rt("val.title", self.L), "error_message": col.help[:255], "error_type": "stop",
                 "input_title": col.header[:32], "input_message": col.help[:255], "ignore_blank": True,
                 "show_error": True, "show_input": True}

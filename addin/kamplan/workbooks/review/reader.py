@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
@@ -23,7 +23,7 @@ from kamplan.workbooks.review.layout import (
 from kamplan.workbooks.review.content import ReviewIdentity
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import FileReader, read_file
 
 CLASS_IDS = ("key", "develop", "watch", "drop")
 
@@ -78,25 +78,16 @@ def read_review_identity(sheet: SheetValues | None) -> dict:
 
 def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[ReviewInput | None, list[Problem]]:
     """Read ``path`` against the planning ``config`` (a PlanConfig)."""
-    path = Path(path)
-    try:
-        return _Reader(path, config, content_hash).read()
-    except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, config, content_hash)
 
 
 class _Reader(FileReader):
-    def __init__(self, path: Path, config, content_hash: str):
-        super().__init__(path)
-        self.config, self.hash = config, content_hash
-
     # -- top level ---------------------------------------------------------------------------------
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(read_review_identity)
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        ident = read_review_identity(ident_sheets.get(IDENTITY_SHEET))
+        ident, _, all_names = opened
         built = self._identity(ident)
         if built is None:
             return None, self.problems

@@ -40,14 +40,6 @@ def write_review_workbook(path: Path, content: ReviewWorkbookContent) -> Path:
 
 
 class _Writer(WorkbookWriter):
-    def __init__(self, wb, st: _Styles, layout: ReviewLayout, c: ReviewWorkbookContent):
-        super().__init__(wb, st, layout, c, language=c.language, password=c.sheet_password)
-
-    def tab_order(self):
-        lay, names = self.layout, self.layout.sheet_names
-        return [("cover", names["cover"]), ("charts", names["charts"])] + [(tb.key, tb.sheet) for tb in (
-            lay.ranking, lay.scores, lay.lines, lay.whale, lay.movement, lay.candidates, lay.review)]
-
     def write_sheets(self, sheets):
         lay = self.layout
         self._ranking(sheets["ranking"])
@@ -224,15 +216,10 @@ class _Writer(WorkbookWriter):
                                             "input_title": rt("reviewer", self.L)[:32],
                                             "input_message": rt("reviewer_help", self.L)[:255]})
         ws.write_string(r0 + 1, 0, rt("reviewer_help", self.L) + "  " + _review_note(self.L), st.subtitle)
-        for off, values in enumerate(rows):
-            self.row(ws, tb, tb.first_row + off, values)
+        self.rows(ws, tb, rows)
         if rows:
-            for i, col in enumerate(tb.columns):
-                if col.role == "input":
-                    self._validate(ws, tb, i, col)
-        ws.freeze_panes(tb.first_row, 2)
-        self.protect(ws)
-        self.page(ws, tb)
+            self.validate_inputs(ws, tb)
+        self.finish(ws, tb, freeze=2)
         if tb.n_rows:
             i = tb.col("effective_class")
             for cls, label, *_ in c.classes:
@@ -240,7 +227,7 @@ class _Writer(WorkbookWriter):
                     "type": "cell", "criteria": "==", "value": '"' + label.replace('"', '""') + '"',
                     "format": st.class_fmt[cls]})
 
-    def _validate(self, ws, tb: Table, i: int, col: Column):
+    def validate(self, ws, tb: Table, i: int, col: Column):
         title = rt("val.title", self.L)
         opts: dict = {"error_title": title, "error_message": col.help[:255] or None, "error_type": "stop",
                       "input_title": col.header[:32], "input_message": col.help[:255] or None,

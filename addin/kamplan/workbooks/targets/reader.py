@@ -33,7 +33,7 @@ from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
 )
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import LANGS, T, t
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -45,7 +45,7 @@ from kamplan.workbooks.targets.layout import (
 from kamplan.workbooks.targets.content import rep_from_file_name
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import FileReader, read_file
 
 MAX_PROBLEMS_PER_TABLE = 200  # a wholly wrong sheet should not print 10,000 lines
 
@@ -82,11 +82,7 @@ def identity_rep(path: Path) -> str | None:
 
 def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -> tuple[Submission | None,
                                                                                           list[Problem]]:
-    path = Path(path)
-    try:
-        return _Reader(path, ctx, content_hash).read()
-    except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, ctx, content_hash)
 
 
 class _Reader(FileReader):
@@ -98,13 +94,13 @@ class _Reader(FileReader):
     # -- top level -----------------------------------------------------------------------------------
     def read(self):
         # One pass over the file: the identity block and the table sheets under either language's names.
-        wanted = [IDENTITY_SHEET] + [t(f"sheet.{k}", lang) for lang in LANGS
-                                     for k in ("targets", "summary", "visits", "trainings", "services", "requests")]
-        opened = self.open_sheets(wanted)
+        wanted = [t(f"sheet.{k}", lang) for lang in LANGS
+                  for k in ("targets", "summary", "visits", "trainings", "services", "requests")]
+        opened = self.open_identity(read_identity, wanted)
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        identity, layout = self._identity(read_identity(ident_sheets.get(IDENTITY_SHEET)), all_names)
+        ident, ident_sheets, all_names = opened
+        identity, layout = self._identity(ident, all_names)
         if identity is None:
             return None, self.problems
         sheets = {tb.sheet: ident_sheets[tb.sheet] for tb in layout.tables if tb.sheet in ident_sheets}

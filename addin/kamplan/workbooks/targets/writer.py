@@ -103,11 +103,8 @@ class _Writer(WorkbookWriter):
     header_height = 42
 
     def __init__(self, wb, st: _Styles, layout: TargetLayout, c: TargetWorkbookContent):
-        super().__init__(wb, st, layout, c, language=c.language, password=c.sheet_password)
-        self.target_rows: list[dict] = []
-
-    def tab_order(self):
-        return [("cover", self.layout.sheet_names["cover"])] + [(tb.key, tb.sheet) for tb in self.layout.tables]
+        super().__init__(wb, st, layout, c)
+        self.target_rows: list[dict] = []  # the Targets sheet's rows: the identity's proposal digest needs them
 
     def write_sheets(self, sheets):
         self._cover(sheets["cover"])
@@ -168,13 +165,10 @@ class _Writer(WorkbookWriter):
 
     def _fixed_table(self, ws, table: Table, rows: list[dict]):
         self.header(ws, table)
-        for r_off, values in enumerate(rows):
-            self.row(ws, table, table.first_row + r_off, values)
+        self.rows(ws, table, rows)
         if table.total_row is not None:
             self._totals(ws, table)
-        for i, col in enumerate(table.columns):
-            if col.role == "input":
-                self._validate(ws, table, i, col)
+        self.validate_inputs(ws, table)
         ws.freeze_panes(table.first_row, 3 if table.key != "targets" else 5)
         ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
         self.protect(ws, autofilter=True)
@@ -220,12 +214,8 @@ class _Writer(WorkbookWriter):
         self.header(ws, table, subtitle=self._free_hint(table))
         for r_off in range(table.n_rows):
             self.row(ws, table, table.first_row + r_off, prefill[r_off] if r_off < len(prefill) else {})
-        for i, col in enumerate(table.columns):
-            if col.role == "input":
-                self._validate(ws, table, i, col)
-        ws.freeze_panes(table.first_row, 1)
-        self.protect(ws)
-        self.page(ws, table)
+        self.validate_inputs(ws, table)
+        self.finish(ws, table, freeze=1)
 
     def _free_hint(self, table: Table) -> str:
         hints = {"trainings": ("One row per training. Leave unused rows empty.",
@@ -237,7 +227,7 @@ class _Writer(WorkbookWriter):
         en, zh = hints[table.key]
         return zh if self.L == "zh-CN" else en
 
-    def _validate(self, ws, table: Table, i: int, col: Column):
+    def validate(self, ws, table: Table, i: int, col: Column):
         first, last = table.first_row, table.last_row
         title = t("val.title", self.L)
         opts: dict = {"error_title": title, "error_message": col.help[:255] or None, "error_type": "stop",
