@@ -298,14 +298,24 @@ class _Writer(WorkbookWriter):
         ws.data_validation(r1, c1, r2, c2, opts)
 
     def _topdown(self, ws):
-        lay, st, spec = self.layout, self.st, self.c.instruction
-        fig, holds, bounds = lay.figures, lay.holds, lay.bounds
-        for i, col in enumerate(fig.columns):
+        """The Top-down sheet: the parameters, the figures table, the holds and the floors and caps."""
+        lay, st = self.layout, self.st
+        for i, col in enumerate(lay.figures.columns):
             ws.set_column(i, i, col.width)
         ws.write_string(0, 0, self.t("cons.td.title"), st.title)
         ws.write_string(1, 0, self.subtitle(), st.subtitle)
         ws.write_string(2, 0, self.t("cons.td.intro", file=self.file_name), st.label)
-        # the parameters: label, input, help
+        self._parameters(ws)
+        self._figures(ws)
+        self._holds(ws)
+        self._bounds(ws)
+        ws.freeze_panes(3, 0)
+        self.protect(ws)
+        self.page(ws, None, landscape=True)
+
+    def _parameters(self, ws):
+        """One row per parameter: label, input cell (pre-filled from the instruction), help."""
+        lay, st, spec = self.layout, self.st, self.c.instruction
         measure = spec.measure if spec else "revenue"
         method = spec.method if spec else "proportional"
         params = {"measure": lay.measure_label(measure), "method": lay.method_label(method),
@@ -320,18 +330,25 @@ class _Writer(WorkbookWriter):
             fmt = {"growth": st.cell(FMT_PCT, input=True), "reference": st.cell(FMT_INT, input=True),
                    "note": st.cell(None, input=True, text=True)}.get(key, st.cell(None, input=True, text=True))
             self.put(ws, row, c, params[key], fmt)
-            ws.merge_range(row, c + 1, row, len(fig.columns) - 1, help_text, st.help)
-            rule = {"measure": {"validate": "list", "source": "=" + lay.list_name("measures")},
-                    "method": {"validate": "list", "source": "=" + lay.list_name("methods")},
-                    "growth": {"validate": "decimal", "criteria": "between", "minimum": -0.9, "maximum": 5.0},
-                    "reference": ({"validate": "list", "source": "=" + lay.list_name("versions")}
-                                  if self._version_ids() else
-                                  {"validate": "integer", "criteria": ">=", "value": 1}),
-                    "note": {"validate": "length", "criteria": "<=", "value": 500}}[key]
+            ws.merge_range(row, c + 1, row, len(lay.figures.columns) - 1, help_text, st.help)
             val = {"growth": "cons.td.val.growth", "reference": "cons.td.val.reference",
                    "note": "cons.td.val.note"}.get(key, "val.pick")
-            self._validate(ws, row, c, row, c, self.t(val), label, **rule)
-        # figures
+            self._validate(ws, row, c, row, c, self.t(val), label, **self._parameter_rule(key))
+
+    def _parameter_rule(self, key: str) -> dict:
+        lay = self.layout
+        return {"measure": {"validate": "list", "source": "=" + lay.list_name("measures")},
+                "method": {"validate": "list", "source": "=" + lay.list_name("methods")},
+                "growth": {"validate": "decimal", "criteria": "between", "minimum": -0.9, "maximum": 5.0},
+                "reference": ({"validate": "list", "source": "=" + lay.list_name("versions")}
+                              if self._version_ids() else
+                              {"validate": "integer", "criteria": ">=", "value": 1}),
+                "note": {"validate": "length", "criteria": "<=", "value": 500}}[key]
+
+    def _figures(self, ws):
+        """The figure of the company, each product or each region; the instruction's own level filled in."""
+        lay, st, spec = self.layout, self.st, self.c.instruction
+        fig = lay.figures
         ws.write_string(FIGURES_TITLE_ROW, 0, fig.title, st.section)
         ws.set_row(fig.header_row, 32)
         for i, col in enumerate(fig.columns):
@@ -347,7 +364,10 @@ class _Writer(WorkbookWriter):
         col: Column = fig.column("figure")
         self._validate(ws, fig.first_row, i, fig.last_row, i, col.help, col.header, validate="decimal",
                        criteria=">=", value=0)
-        # holds
+
+    def _holds(self, ws):
+        lay, st, spec = self.layout, self.st, self.c.instruction
+        holds = lay.holds
         ws.write_string(holds.header_row - 1, 0, holds.title, st.section)
         for i, col in enumerate(holds.columns):
             ws.write_string(holds.header_row, i, col.header, st.header)
@@ -355,12 +375,15 @@ class _Writer(WorkbookWriter):
         for off in range(holds.n_rows):
             kind, ident = held[off] if off < len(held) else (None, None)
             self.row(ws, holds, holds.first_row + off,
-                      {"kind": lay.hold_label(kind) if kind else None, "id": ident})
+                     {"kind": lay.hold_label(kind) if kind else None, "id": ident})
         self._validate(ws, holds.first_row, 0, holds.last_row, 0, self.t("val.pick"), holds.columns[0].header,
                        validate="list", source="=" + lay.list_name("hold_kinds"))
         self._validate(ws, holds.first_row, 1, holds.last_row, 1, holds.columns[1].help, holds.columns[1].header,
                        validate="length", criteria="<=", value=100)
-        # bounds
+
+    def _bounds(self, ws):
+        lay, st, spec = self.layout, self.st, self.c.instruction
+        bounds = lay.bounds
         ws.write_string(bounds.header_row - 2, 0, bounds.title, st.section)
         ws.write_string(bounds.header_row - 1, 0, self.t("cons.td.syntax", syntax=BOUND_SYNTAX), st.subtitle)
         for i, col in enumerate(bounds.columns):
@@ -369,7 +392,7 @@ class _Writer(WorkbookWriter):
         for off in range(bounds.n_rows):
             b = rules[off] if off < len(rules) else None
             self.row(ws, bounds, bounds.first_row + off,
-                      {"side": lay.side_label(b.side) if b else None, "rule": b.text if b else None})
+                     {"side": lay.side_label(b.side) if b else None, "rule": b.text if b else None})
         self._validate(ws, bounds.first_row, 0, bounds.last_row, 0, self.t("val.pick"), bounds.columns[0].header,
                        validate="list", source="=" + lay.list_name("sides"))
         x = xl_rowcol_to_cell(bounds.first_row, 1)
@@ -377,9 +400,6 @@ class _Writer(WorkbookWriter):
                           ("all", "account:", "rep:", "region:", "product:", "class:"))
         self._validate(ws, bounds.first_row, 1, bounds.last_row, 1, bounds.columns[1].help, bounds.columns[1].header,
                        validate="custom", value=f'=AND(ISNUMBER(FIND("=",{x})),OR({starts}))')
-        ws.freeze_panes(3, 0)
-        self.protect(ws)
-        self.page(ws, None, landscape=True)
 
     def _version_ids(self) -> list[int]:
         versions = self.c.versions
