@@ -54,6 +54,13 @@ def read_topdown_workbook(path: Path, config: PlanConfig) -> tuple[TopDownInput 
 _ERR = object()
 
 
+def _wrong_kind(kind: str) -> tuple[str, str]:
+    what = {"kamplan.targets": "a salesperson's target workbook",
+            "kamplan.review": "an account review workbook"}.get(kind, f"a {kind!r} workbook")
+    return (f"this is {what}, not a consolidation workbook",
+            "enter the top-down instruction in the consolidation workbook (kamplan targets consolidate)")
+
+
 class _Reader(FileReader):
     more_fix = "fix the ones above and run the spread again"
     again = "try again"
@@ -118,17 +125,10 @@ class _Reader(FileReader):
 
     # -- identity ----------------------------------------------------------------------------------------
     def _layout(self, ident: dict) -> ConsolidationLayout | None:
-        kind = ident.get("kind")
-        if not kind:
-            self.err("not-a-consolidation-workbook",
-                     "this is not a kamplan consolidation workbook (its hidden identity block is missing)",
-                     "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
-            return None
-        if kind != IDENTITY.kind:
-            what = {"kamplan.targets": "a salesperson's target workbook",
-                    "kamplan.review": "an account review workbook"}.get(kind, f"a {kind!r} workbook")
-            self.err("wrong-kind", f"this is {what}, not a consolidation workbook",
-                     "enter the top-down instruction in the consolidation workbook (kamplan targets consolidate)")
+        missing = ("not-a-consolidation-workbook",
+                   "this is not a kamplan consolidation workbook (its hidden identity block is missing)",
+                   "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
+        if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
         try:
             version = int(ident.get("schema_version", "0"))

@@ -120,14 +120,12 @@ class _Reader(FileReader):
 
     # -- identity -------------------------------------------------------------------------------------
     def _identity(self, ident: dict):
-        if not ident.get("kind"):
-            self.err("not-an-evaluation-workbook",
-                     "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
-                     "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
-            return None
-        if ident["kind"] != IDENTITY.kind:
-            self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not an evaluation workbook",
-                     "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")
+        missing = ("not-an-evaluation-workbook",
+                   "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
+                   "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
+        if not self.of_kind(ident, IDENTITY.kind, missing, lambda kind: (
+                f"this is a {kind!r} workbook, not an evaluation workbook",
+                "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")):
             return None
         try:
             version = int(ident.get("schema_version", "0"))

@@ -78,3 +78,16 @@ class FileReader:
             return None
         sheets, all_names = opened
         return read(sheets.get(IDENTITY_SHEET)), sheets, all_names
+
+    def of_kind(self, ident: dict, kind: str, missing: tuple[str, str, str],
+                wrong: Callable[[str], tuple[str, str]]) -> bool:
+        """Whether the identity block is there and of ``kind``; else the problem is said: ``missing``
+        (code, message, fix) without a block, ``wrong(found kind)`` (message, fix) for another kind."""
+        found = ident.get("kind")
+        if not found:
+            self.err(*missing)
+            return False
+        if found != kind:
+            self.err("wrong-kind", *wrong(found))
+            return False
+        return True

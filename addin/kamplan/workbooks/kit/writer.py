@@ -17,7 +17,7 @@ import pandas as pd
 
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, IdentitySpec, write_identity
 from kamplan.workbooks.kit.layout import Table
-from kamplan.workbooks.kit.styles import new_workbook, page_setup, protect_sheet
+from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
 
 HEADER_HEIGHT = 45  # points: room for two or three lines of a wrapped column header
 
@@ -70,6 +70,15 @@ class WorkbookWriter:
         self.wb, self.st, self.layout, self.c = wb, st, layout, content
         self.L = language if language is not None else content.language
         self.password = password if password is not None else content.sheet_password
+
+    @classmethod
+    def save(cls, path: Path, content, *, title: str, styles=Styles, layout=None) -> Path:
+        """Write ``content`` (its layout unless given) with this writer to ``path``; the company, the time
+        written and the sheet password come from the content and its identity."""
+        layout = layout if layout is not None else content.layout()
+        return write_book(path, lambda wb: cls(wb, styles(wb), layout, content), title=title,
+                          company=content.company, created=content.identity.generated_at,
+                          password=content.sheet_password)
 
     # -- the skeleton ------------------------------------------------------------------------------------
     def tab_order(self) -> list[tuple[str, str]]:

@@ -113,14 +113,11 @@ class _Reader(FileReader):
                              [p for p in self.problems if not p.is_error]), self.problems
 
     def _identity(self, ident: dict):
-        if not ident.get("kind"):
-            self.err("not-a-resource-workbook",
-                     "this is not a kamplan resource plan workbook (its hidden identity block is missing)",
-                     "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
-            return None
-        if ident["kind"] != IDENTITY.kind:
-            self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not a resource plan",
-                     "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
+        give = "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)"
+        missing = ("not-a-resource-workbook",
+                   "this is not a kamplan resource plan workbook (its hidden identity block is missing)", give)
+        if not self.of_kind(ident, IDENTITY.kind, missing,
+                            lambda kind: (f"this is a {kind!r} workbook, not a resource plan", give)):
             return None
         try:
             version = int(ident["schema_version"])

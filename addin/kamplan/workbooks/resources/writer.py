@@ -8,17 +8,15 @@ from kamplan.workbooks.resources.content import ResourceWorkbookContent
 from kamplan.workbooks.resources.layout import (
     CLASSES, IDENTITY, KINDS, QUARTERS, YEAR, list_ref, rt,
 )
-from kamplan.workbooks.kit.styles import Styles
-from kamplan.workbooks.kit.writer import WorkbookWriter, write_book, write_value
+from kamplan.workbooks.kit.writer import WorkbookWriter, write_value
 
 
 def write_resource_workbook(path: Path, content: ResourceWorkbookContent) -> Path:
     """Write atomically to ``path`` (the caller picks a new name; nothing is overwritten here)."""
     layout = content.layout()
     content.identity.layout_hash = layout.signature()
-    return write_book(path, lambda wb: _Writer(wb, Styles(wb), layout, content),
-                      title=rt("title", content.language, year=content.identity.plan_year), company=content.company,
-                      created=content.identity.generated_at, password=content.sheet_password)
+    return _Writer.save(path, content, title=rt("title", content.language, year=content.identity.plan_year),
+                        layout=layout)
 
 
 class _Writer(WorkbookWriter):

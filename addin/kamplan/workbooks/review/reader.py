@@ -81,6 +81,12 @@ def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[Re
     return read_file(_Reader, path, config, content_hash)
 
 
+def _wrong_kind(kind: str) -> tuple[str, str]:
+    if kind == "kamplan.targets":
+        return "this is a target workbook, not an account review workbook", "collect it with: kamplan targets collect"
+    return f"this is a {kind!r} workbook, not an account review workbook", "collect it with the command for its kind"
+
+
 class _Reader(FileReader):
     # -- top level ---------------------------------------------------------------------------------
     def read(self):
@@ -117,16 +123,10 @@ class _Reader(FileReader):
     # -- identity ------------------------------------------------------------------------------------
     def _identity(self, ident: dict):
         cfg = self.config
-        if not ident.get("kind"):
-            self.err("not-a-review-workbook",
-                     "this is not a kamplan account review workbook (its hidden identity block is missing)",
-                     "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
-            return None
-        if ident["kind"] != IDENTITY.kind:
-            what = "a target workbook" if ident["kind"] == "kamplan.targets" else f"a {ident['kind']!r} workbook"
-            fix = ("collect it with: kamplan targets collect" if ident["kind"] == "kamplan.targets"
-                   else "collect it with the command for its kind")
-            self.err("wrong-kind", f"this is {what}, not an account review workbook", fix)
+        missing = ("not-a-review-workbook",
+                   "this is not a kamplan account review workbook (its hidden identity block is missing)",
+                   "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
+        if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
         try:
             version = int(ident.get("schema_version", "0"))

@@ -13,7 +13,7 @@ from kamplan.workbooks.review.layout import (
     FMT_INT, IDENTITY, REVIEWER_CELL, ReviewLayout, rt,
 )
 from kamplan.workbooks.kit.styles import Styles
-from kamplan.workbooks.kit.writer import WorkbookWriter, write_book
+from kamplan.workbooks.kit.writer import WorkbookWriter
 
 GROUP_FILL = "#D9E1F2"
 CLASS_FILLS = {"key": "#C6EFCE", "develop": "#DDEBF7", "watch": "#FFEB9C", "drop": "#E7E6E6"}
@@ -33,10 +33,8 @@ class _Styles(Styles):
 
 def write_review_workbook(path: Path, content: ReviewWorkbookContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about an existing file)."""
-    layout = content.layout()
-    return write_book(path, lambda wb: _Writer(wb, _Styles(wb), layout, content),
-                      title=rt("title", content.language, year=content.identity.plan_year), company=content.company,
-                      created=content.identity.generated_at, password=content.sheet_password)
+    return _Writer.save(path, content, title=rt("title", content.language, year=content.identity.plan_year),
+                        styles=_Styles)
 
 
 class _Writer(WorkbookWriter):

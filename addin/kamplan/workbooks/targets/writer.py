@@ -22,7 +22,7 @@ from kamplan.workbooks.targets.layout import (
     proposal_digest,
 )
 from kamplan.workbooks.kit.styles import Styles
-from kamplan.workbooks.kit.writer import WorkbookWriter, write_book
+from kamplan.workbooks.kit.writer import WorkbookWriter
 
 CHANGED_FILL = "#FCE4D6"  # an input cell that no longer holds the proposal
 
@@ -92,10 +92,8 @@ class _Styles(Styles):
 
 def write_target_workbook(path: Path, content: TargetWorkbookContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about existing files)."""
-    layout = content.layout()
-    return write_book(path, lambda wb: _Writer(wb, _Styles(wb), layout, content),
-                      title=t("cover.title", content.language, year=content.identity.year), company=content.company,
-                      created=content.identity.generated_at, password=content.sheet_password)
+    return _Writer.save(path, content, title=t("cover.title", content.language, year=content.identity.year),
+                        styles=_Styles)
 
 
 class _Writer(WorkbookWriter):
