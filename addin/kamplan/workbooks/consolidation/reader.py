@@ -24,7 +24,7 @@ from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, stray_entry_problems
 from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader, read_file
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the instruction in a freshly written consolidation workbook (kamplan targets consolidate)"
 
@@ -49,9 +49,6 @@ def read_topdown_instruction(path: Path, config: PlanConfig) -> tuple[TopDownSpe
 def read_topdown_workbook(path: Path, config: PlanConfig) -> tuple[TopDownInput | None, list[Problem]]:
     """Like ``read_topdown_instruction``, plus the version the workbook showed (to spot a stale file)."""
     return read_file(_Reader, path, config)
-
-
-_ERR = object()
 
 
 def _wrong_kind(kind: str) -> tuple[str, str]:
@@ -130,17 +127,14 @@ class _Reader(FileReader):
                    "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
         if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            plan_year = int(ident["plan_year"])
-            hold_rows, bound_rows = int(ident["hold_rows"]), int(ident["bound_rows"])
-        except (KeyError, ValueError):
-            self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
+        fields = self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["plan_year"]), int(ident["hold_rows"]),
+            int(ident["bound_rows"])), IDENTITY.schema_version, fresh=FRESH, errors=(KeyError, ValueError),
+            version=("the workbook was made by a kamplan with consolidation layout version {found}; this one "
+                     "reads version {reads}", FRESH))
+        if fields is None:
             return None
-        if version != IDENTITY.schema_version:
-            self.err("schema-version", f"the workbook was made by a kamplan with consolidation layout version "
-                     f"{version}; this one reads version {IDENTITY.schema_version}", FRESH)
-            return None
+        _, plan_year, hold_rows, bound_rows = fields
         if plan_year != self.config.plan_year:
             self.err("wrong-year", f"this workbook is for plan year {plan_year}; the plan is {self.config.plan_year}",
                      f"use the {self.config.plan_year} consolidation workbook")
@@ -198,7 +192,7 @@ class _Reader(FileReader):
         if ref in self.sheet.errors:
             self.err("error-value", f"{self.sheet.errors[ref]} is an error value, not an entry",
                      "type a plain value (no formula)", sheet=self.sheet_name, cell=ref)
-            return _ERR
+            return CELL_ERROR
         return self.sheet.get(row, col)
 
     def _param(self, key: str):
@@ -220,7 +214,7 @@ class _Reader(FileReader):
     def _choice(self, key: str, list_name: str) -> str | None:
         raw = self._param(key)
         ref, label = self.layout.param_ref(key), self.layout.t(f"cons.td.{key}")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         if cells.is_blank(raw):
             self.err("missing-value", f"{label!r} is empty", f"pick one of {self._shown(list_name)}",
@@ -235,7 +229,7 @@ class _Reader(FileReader):
     def _growth(self, method: str | None) -> float | None:
         raw = self._param("growth")
         ref = self.layout.param_ref("growth")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         value = None
         if not cells.is_blank(raw):
@@ -264,7 +258,7 @@ class _Reader(FileReader):
     def _reference(self, method: str | None, versions: list[str]) -> int | None:
         raw = self._param("reference")
         ref = self.layout.param_ref("reference")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         value, why = cells.parse_integer(raw)
         if why:
@@ -287,7 +281,7 @@ class _Reader(FileReader):
 
     def _note(self) -> str | None:
         raw = self._param("note")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         text, why = cells.parse_text(raw, max_len=500)
         if why:
@@ -304,7 +298,7 @@ class _Reader(FileReader):
             r = tb.first_row + off
             ref = tb.ref(r, "figure")
             raw = self._raw(r, col, ref)
-            if raw is _ERR or cells.is_blank(raw):
+            if raw is CELL_ERROR or cells.is_blank(raw):
                 continue
             number, why = cells.parse_number(raw)
             what = "the company" if level == "company" else f"{level} {ident}"
@@ -354,7 +348,7 @@ class _Reader(FileReader):
         for r in range(tb.first_row, tb.last_row + 1):
             raw_kind = self._raw(r, tb.col("kind"), tb.ref(r, "kind"))
             raw_id = self._raw(r, tb.col("id"), tb.ref(r, "id"))
-            if raw_kind is _ERR or raw_id is _ERR or (cells.is_blank(raw_kind) and cells.is_blank(raw_id)):
+            if raw_kind is CELL_ERROR or raw_id is CELL_ERROR or (cells.is_blank(raw_kind) and cells.is_blank(raw_id)):
                 continue
             ident = key_text(raw_id)
             if cells.is_blank(raw_kind):
@@ -427,7 +421,7 @@ class _Reader(FileReader):
         for r in range(tb.first_row, tb.last_row + 1):
             raw_side = self._raw(r, tb.col("side"), tb.ref(r, "side"))
             raw_rule = self._raw(r, tb.col("rule"), tb.ref(r, "rule"))
-            if raw_side is _ERR or raw_rule is _ERR or (cells.is_blank(raw_side) and cells.is_blank(raw_rule)):
+            if raw_side is CELL_ERROR or raw_rule is CELL_ERROR or (cells.is_blank(raw_side) and cells.is_blank(raw_rule)):
                 continue
             if cells.is_blank(raw_side):
                 self.err("missing-value", "a rule without floor or cap",

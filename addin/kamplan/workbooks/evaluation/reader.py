@@ -18,10 +18,10 @@ from kamplan.workbooks.evaluation.layout import (
 )
 from kamplan.workbooks.evaluation.content import EvaluationIdentity
 from kamplan.workbooks.kit.identity import read_identity
-from kamplan.workbooks.kit.layout import SheetValues, Table
+from kamplan.workbooks.kit.layout import SheetValues
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader, read_file
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the evaluation in a fresh workbook (kamplan evaluate)"
 
@@ -127,23 +127,18 @@ class _Reader(FileReader):
                 f"this is a {kind!r} workbook, not an evaluation workbook",
                 "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")):
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            year, quarter = int(ident["year"]), int(ident["quarter"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-            scale = (int(ident["scale_min"]), int(ident["scale_max"]))
-            cap = float(ident["cap"])
-            goals = [GoalSpec(i, n, k, float(w)) for i, n, k, w in ident["goals"]]
-            evaluation, audience = ident["evaluation"], ident["audience"]
-            n_warn, n_cls = int(ident.get("n_warnings", "0")), int(ident.get("n_classes", "0"))
-        except (KeyError, ValueError, TypeError):
-            self.err("identity-damaged", "the workbook's identity block is damaged",
-                     "write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it")
+        fields = self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["quarter"]),
+            dt.datetime.fromisoformat(ident["generated_at"]), (int(ident["scale_min"]), int(ident["scale_max"])),
+            float(ident["cap"]), [GoalSpec(i, n, k, float(w)) for i, n, k, w in ident["goals"]],
+            ident["evaluation"], ident["audience"], int(ident.get("n_warnings", "0")),
+            int(ident.get("n_classes", "0"))), IDENTITY.schema_version,
+            fresh="write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it",
+            version=("the workbook has evaluation layout version {found}; this kamplan reads version {reads}",
+                     "write the evaluation workbook again with this kamplan version"))
+        if fields is None:
             return None
-        if version != IDENTITY.schema_version:
-            self.err("schema-version", f"the workbook has evaluation layout version {version}; this kamplan reads "
-                     f"version {IDENTITY.schema_version}", "write the evaluation workbook again with this kamplan version")
-            return None
+        version, year, quarter, generated, scale, cap, goals, evaluation, audience, n_warn, n_cls = fields
         if audience != "vp":
             self.err("not-the-vp-workbook", f"this is the copy for salesperson {ident.get('rep_id', '')!r}; it has "
                      "no rating cells", "enter ratings in the VP's workbook (evaluation_YEAR_Qn_VP.xlsx or "
@@ -165,13 +160,6 @@ class _Reader(FileReader):
         return identity, layout
 
     # -- values ---------------------------------------------------------------------------------------
-    def _value(self, tb: Table, sheet: SheetValues, r: int, key: str):
-        ref = tb.ref(r, key)
-        if ref in sheet.errors:
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          f"type {tb.column(key).header!r} as a plain value (no formula)", tb.sheet, ref)
-            return _ERR
-        return sheet.get(r, tb.col(key))
 
     def _reviewer(self, layout: EvaluationLayout, sheet: SheetValues) -> str | None:
         text, why = cells.parse_text(sheet.get(*REVIEWER_CELL), max_len=120)
@@ -189,9 +177,9 @@ class _Reader(FileReader):
             r = tb.first_row + i
             ref = tb.ref(r, "rating")
             fix = f"enter the rating of {names[goal]!r} for {rep} as a whole number from {lo} to {hi}, or leave it empty"
-            raw = self._value(tb, sheet, r, "rating")
+            raw = self.cell(tb, sheet, r, "rating")
             rating = None
-            if raw is not _ERR and not cells.is_blank(raw):
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 num, why = cells.parse_number(raw)
                 if why:
                     self.complain("bad-rating", why, fix, tb.sheet, ref)
@@ -203,8 +191,8 @@ class _Reader(FileReader):
                 else:
                     rating = float(round(num))
             comment = None
-            raw = self._value(tb, sheet, r, "comment")
-            if raw is not _ERR:
+            raw = self.cell(tb, sheet, r, "comment")
+            if raw is not CELL_ERROR:
                 comment, why = cells.parse_text(raw, max_len=2000)
                 if why:
                     self.complain("bad-value", why, "shorten the comment to 2,000 characters", tb.sheet,
@@ -224,16 +212,16 @@ class _Reader(FileReader):
             r = tb.first_row + i
             ref = tb.ref(r, "status")
             commitment = str(sheet.get(r, tb.col("commitment"))).strip()
-            raw = self._value(tb, sheet, r, "status")
+            raw = self.cell(tb, sheet, r, "status")
             status = None
-            if raw is not _ERR and not cells.is_blank(raw):
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 status = spell.get(cells.normalise_label(raw))
                 if status is None:
                     self.complain("bad-status", f"{cells.show(raw)} is not a service status",
                                   f"pick one of {labels} from the dropdown, or leave it empty", tb.sheet, ref)
             note = None
-            raw = self._value(tb, sheet, r, "note")
-            if raw is not _ERR:
+            raw = self.cell(tb, sheet, r, "note")
+            if raw is not CELL_ERROR:
                 note, why = cells.parse_text(raw, max_len=1000)
                 if why:
                     self.complain("bad-value", why, "shorten the note to 1,000 characters", tb.sheet,
@@ -241,5 +229,3 @@ class _Reader(FileReader):
             out.append(ServiceEntry(rep, acc, commitment, status, note, f"{self.file} › {tb.sheet} › {ref}"))
         return out
 
-
-_ERR = object()

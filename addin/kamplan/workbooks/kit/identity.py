@@ -99,7 +99,8 @@ def write_identity(ws, spec: IdentitySpec, values: Iterable[tuple[str, str]],
 
 def read_identity(sheet: SheetValues | None, spec: IdentitySpec | None = None) -> dict:
     """The key/value rows (A/B) as ``{key: text}`` plus ``{block.name: [entry, ...]}`` for each block
-    ``spec`` declares (no spec: the key/value rows of any kind's sheet); only the empty block lists when the sheet is missing."""
+    ``spec`` declares (no spec: the key/value rows of any kind's sheet); only the empty block lists when
+    the sheet is missing."""
     blocks = spec.blocks if spec is not None else ()
     out: dict = {b.name: [] for b in blocks}
     if sheet is None:

@@ -15,6 +15,7 @@ from kamplan.workbooks.kit.layout import SheetValues
 from kamplan.workbooks.kit.xlsxio import read_sheets
 
 MAX_PROBLEMS = 200  # a wholly wrong sheet should not print 10,000 lines
+CELL_ERROR = object()  # what ``FileReader.cell`` gives for a cell holding an error value (said already)
 
 
 def read_file(reader: Callable[..., "FileReader"], path: Path, *args) -> tuple[object | None, list[Problem]]:
@@ -91,3 +92,30 @@ class FileReader:
             self.err("wrong-kind", *wrong(found))
             return False
         return True
+
+    def typed_identity(self, parse: Callable[[], tuple], schema_version: int, *, fresh: str, version: tuple[str, str],
+                       errors: tuple[type[Exception], ...] = (KeyError, ValueError, TypeError)) -> tuple | None:
+        """``parse()``: the identity block's fields typed, the layout version first.  None with the problem
+        said when a field is missing or unreadable (``fresh``: what to do) or the version is another one
+        (``version``: message naming {found} and {reads}, fix)."""
+        try:
+            fields = parse()
+        except errors:
+            self.err("identity-damaged", "the workbook's identity block is damaged", fresh)
+            return None
+        if fields[0] != schema_version:
+            message, fix = version
+            self.err("schema-version", message.format(found=fields[0], reads=schema_version), fix)
+            return None
+        return fields
+
+    def cell(self, tb, sheet: SheetValues, r: int, key: str, fix: str = "type {header!r} as a plain value "
+             "(no formula)"):
+        """The raw value of column ``key`` in row ``r``, or ``CELL_ERROR`` for an error value (#REF!, ...),
+        said with ``fix`` ({header}: the column's header)."""
+        ref = tb.ref(r, key)
+        if ref in sheet.errors:
+            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
+                          fix.format(header=tb.column(key).header), tb.sheet, ref)
+            return CELL_ERROR
+        return sheet.get(r, tb.col(key))

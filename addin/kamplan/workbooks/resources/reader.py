@@ -18,7 +18,7 @@ from kamplan.workbooks.resources.layout import IDENTITY, QUARTERS, RT, ResourceL
 from kamplan.workbooks.resources.content import ResourceIdentity
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader, read_file
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 MAX_CAPACITY = 1000.0
 FRESH = "enter it in a fresh resource plan (kamplan resources allocate)"
@@ -119,18 +119,14 @@ class _Reader(FileReader):
         if not self.of_kind(ident, IDENTITY.kind, missing,
                             lambda kind: (f"this is a {kind!r} workbook, not a resource plan", give)):
             return None
-        try:
-            version = int(ident["schema_version"])
-            plan_year = int(ident["plan_year"])
-            run_id = int(ident["run_id"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-        except (KeyError, ValueError, TypeError):
-            self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
+        fields = self.typed_identity(lambda: (
+            int(ident["schema_version"]), int(ident["plan_year"]), int(ident["run_id"]),
+            dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version, fresh=FRESH,
+            version=("the workbook has resource layout version {found}; this kamplan reads version {reads}",
+                     "write the resource plan again (kamplan resources allocate)"))
+        if fields is None:
             return None
-        if version != IDENTITY.schema_version:
-            self.err("schema-version", f"the workbook has resource layout version {version}; this kamplan reads "
-                     f"version {IDENTITY.schema_version}", "write the resource plan again (kamplan resources allocate)")
-            return None
+        version, plan_year, run_id, generated = fields
         layout = ResourceLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
                                 choices=[(r,) for r, *_ in ident["choices"]],
                                 capacity=[(p,) for p, _ in ident["capacity"]])
@@ -146,13 +142,6 @@ class _Reader(FileReader):
                                 generated_at=generated, workbook_id=ident.get("workbook_id", ""),
                                 layout_hash=ident.get("layout_hash", "")), layout
 
-    def _cell(self, tb: Table, sheet: SheetValues, r: int, key: str):
-        ref = tb.ref(r, key)
-        if ref in sheet.errors:
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          f"type {tb.column(key).header!r} as a plain value, or clear it", tb.sheet, ref)
-            return _ERR
-        return sheet.get(r, tb.col(key))
 
     def _choices(self, layout: ResourceLayout, sheet: SheetValues, shown: dict) -> list[ChoiceRow]:
         tb = layout.choices
@@ -165,9 +154,9 @@ class _Reader(FileReader):
         for i, (rid,) in enumerate(tb.row_keys):
             r = tb.first_row + i
             account, kind, in_force = shown.get(rid, ("", "", None))
-            raw = self._cell(tb, sheet, r, "choice")
+            raw = self.cell(tb, sheet, r, "choice", "type {header!r} as a plain value, or clear it")
             choice = None
-            if raw is not _ERR and not cells.is_blank(raw):
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 choice = spellings.get(cells.normalise_label(raw))
                 if choice is None:
                     self.complain("bad-choice", f"{cells.show(raw)} is not a choice for request {rid}",
@@ -184,9 +173,9 @@ class _Reader(FileReader):
             values = {}
             for q in QUARTERS:
                 key = f"new_q{q}"
-                raw = self._cell(tb, sheet, r, key)
+                raw = self.cell(tb, sheet, r, key, "type {header!r} as a plain value, or clear it")
                 value = None
-                if raw is not _ERR and not cells.is_blank(raw):
+                if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)
                     fix = f"enter {pid}'s Q{q} capacity as a number from 0 to {MAX_CAPACITY:g}, or leave it empty"
                     if why:
@@ -200,5 +189,3 @@ class _Reader(FileReader):
             out.append(CapacityRow(pid, r, values, dict(shown.get(pid, {}))))
         return out
 
-
-_ERR = object()

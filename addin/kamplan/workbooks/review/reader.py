@@ -16,14 +16,14 @@ from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
-from kamplan.workbooks.kit.layout import Column, SheetValues, Table
+from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.review.layout import (
     IDENTITY, REVIEWER_CELL, ReviewIndicator, ReviewLayout, ScoreRules,
 )
 from kamplan.workbooks.review.content import ReviewIdentity
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader, read_file
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 CLASS_IDS = ("key", "develop", "watch", "drop")
 
@@ -128,25 +128,19 @@ class _Reader(FileReader):
                    "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
         if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            plan_year = int(ident["plan_year"])
-            run_id = int(ident["run_id"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-            lo, hi = int(ident["scale_min"]), int(ident["scale_max"])
-            indicators = [ReviewIndicator(i, h, g, s, float(w), hb == "1")
-                          for i, h, g, s, w, hb in ident["indicators"]]
-            weights = tuple((g, float(w)) for g, w in ident["group_weights"])
-            min_cov = float(ident.get("min_coverage", "0.6"))
-        except (KeyError, ValueError, TypeError):
-            self.err("identity-damaged", "the workbook's identity block is damaged",
-                     "write a fresh review workbook (kamplan accounts segment) and copy your entries into it")
+        fields = self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["plan_year"]), int(ident["run_id"]),
+            dt.datetime.fromisoformat(ident["generated_at"]), int(ident["scale_min"]), int(ident["scale_max"]),
+            [ReviewIndicator(i, h, g, s, float(w), hb == "1") for i, h, g, s, w, hb in ident["indicators"]],
+            tuple((g, float(w)) for g, w in ident["group_weights"]), float(ident.get("min_coverage", "0.6"))),
+            IDENTITY.schema_version,
+            fresh="write a fresh review workbook (kamplan accounts segment) and copy your entries into it",
+            version=("the workbook was made by a kamplan with review layout version {found}; this one reads "
+                     "version {reads}",
+                     "write the review workbook again with this kamplan version (kamplan accounts segment)"))
+        if fields is None:
             return None
-        if version != IDENTITY.schema_version:
-            self.err("schema-version", f"the workbook was made by a kamplan with review layout version {version}; "
-                     f"this one reads version {IDENTITY.schema_version}",
-                     "write the review workbook again with this kamplan version (kamplan accounts segment)")
-            return None
+        version, plan_year, run_id, generated, lo, hi, indicators, weights, min_cov = fields
         language = ident.get("language", "en")
         layout = ReviewLayout(language, plan_year, ident["accounts"], indicators,
                               ScoreRules(weights, min_cov, (lo, hi), ident.get("live_judgements") == "1"),
@@ -212,8 +206,8 @@ class _Reader(FileReader):
             row = ReviewRow(acc, r, None, None, shown.get(acc))
             # override class
             ref = tb.ref(r, "override_class")
-            raw = self._value(tb, sheet, r, "override_class")
-            if raw is not _ERR and not cells.is_blank(raw):
+            raw = self.cell(tb, sheet, r, "override_class")
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 text = cells.normalise_label(raw)
                 cls = choices.get(text)
                 if cls is None:
@@ -222,8 +216,8 @@ class _Reader(FileReader):
                                   tb.sheet, ref)
                 row.override_class = cls
             # reason
-            raw = self._value(tb, sheet, r, "override_reason")
-            if raw is not _ERR:
+            raw = self.cell(tb, sheet, r, "override_reason")
+            if raw is not CELL_ERROR:
                 text, why = cells.parse_text(raw, max_len=500)
                 if why:
                     self.complain("bad-value", why, "shorten the reason to 500 characters", tb.sheet,
@@ -244,9 +238,9 @@ class _Reader(FileReader):
             # judgements
             for ind in layout.judged:
                 key = f"j_{ind.id}"
-                raw = self._value(tb, sheet, r, key)
+                raw = self.cell(tb, sheet, r, key)
                 value = None
-                if raw is not _ERR and not cells.is_blank(raw):
+                if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)
                     if why:
                         self.complain("bad-value", why, _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
@@ -261,18 +255,6 @@ class _Reader(FileReader):
                 row.judgements[ind.id] = value
             out.append(row)
         return out
-
-    def _value(self, tb: Table, sheet: SheetValues, r: int, key: str):
-        ref = tb.ref(r, key)
-        if ref in sheet.errors:
-            c: Column = tb.column(key)
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
-            return _ERR
-        return sheet.get(r, tb.col(key))
-
-
-_ERR = object()
 
 
 def _judgement_fix(name: str, lo: int, hi: int) -> str:

@@ -156,21 +156,12 @@ class _Reader(FileReader):
             self.err("wrong-kind", f"this is a kamplan {ident.get('kind', '?')!r} workbook, not a target workbook",
                      "collect it with the command for its kind")
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            year = int(ident["year"])
-            round_no = int(ident["round"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-        except (KeyError, ValueError):
-            self.err("identity-damaged", "the workbook's identity block is damaged",
-                     "ask for a fresh workbook and copy your entries into it")
-            return None
-        if version != IDENTITY.schema_version:
-            self.err("schema-version", f"the workbook was made by a kamplan with layout version {version}; "
-                     f"this one reads version {IDENTITY.schema_version}",
-                     "issue the workbooks again with this kamplan version")
-            return None
-        return version, year, round_no, generated
+        return self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["round"]),
+            dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version,
+            fresh="ask for a fresh workbook and copy your entries into it", errors=(KeyError, ValueError),
+            version=("the workbook was made by a kamplan with layout version {found}; this one reads version {reads}",
+                     "issue the workbooks again with this kamplan version"))
 
     def _layout(self, ident: dict[str, str], year: int, round_no: int) -> TargetLayout | None:
         """The layout rebuilt from the identity block, if it is the one this kamplan writes."""
