@@ -1,4 +1,4 @@
-"""What the consolidation workbook shows; ``stages.consolidate`` builds it."""
+"""What the consolidation workbook shows; ``stages.plan`` builds it."""
 from __future__ import annotations
 
 import datetime as dt
