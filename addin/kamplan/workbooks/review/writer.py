@@ -40,15 +40,10 @@ def write_review_workbook(path: Path, content: ReviewWorkbookContent) -> Path:
 class _Writer(WorkbookWriter):
     def write_sheets(self, sheets):
         lay = self.layout
-        self._ranking(sheets["ranking"])
-        self._scores(sheets["scores"])
-        self._lines(sheets["lines"])
-        self._whale(sheets["whale"])
+        self.fill(sheets, ("ranking", "scores", "lines", "whale"))
         self._plain(sheets["movement"], lay.movement, self._movement_rows())
         self._plain(sheets["candidates"], lay.candidates, self._candidate_rows())
-        self._review(sheets["review"])
-        self._cover(sheets["cover"])
-        self._charts(sheets["charts"])
+        self.fill(sheets, ("review", "cover", "charts"))
 
     # -- common -----------------------------------------------------------------------------------
     def subtitle(self) -> str:
