@@ -1,0 +1,168 @@
+"""kamplan.xl.macros on stand-ins of xlwings' objects: what "Check this sheet" does inside Excel.
+
+The stand-ins behave as xlwings does where the defect lived: ``Range.note`` is None for a cell without
+a note (xlwings: ``Note(...) if impl.note else None``), a note is made with ``Range.add_note``, and a
+sheet's protection is read and set through the COM object model (``sheet.api``)."""
+from __future__ import annotations
+
+import pytest
+
+from kamplan.problems import error, warning
+from kamplan.xl import macros
+
+PASSWORD = "kamplan"
+
+
+class Note:
+    def __init__(self, text):
+        self.text = text
+
+
+class Range:
+    def __init__(self, fail=False):
+        self.note = None  # xlwings: no note object on a cell without a note
+        self.fail = fail
+        self.value = None
+        self.font = type("Font", (), {"bold": False})()
+
+    def add_note(self, text):
+        if self.fail:
+            raise RuntimeError("Excel refused the note")
+        if self.note is not None:
+            raise ValueError("This cell already has a note")
+        self.note = Note(text)
+        return self.note
+
+
+class Protection:
+    def __init__(self, columns, rows, filtering):
+        self.AllowFormattingColumns, self.AllowFormattingRows, self.AllowFiltering = columns, rows, filtering
+
+
+class SheetApi:
+    """The COM Worksheet: Protect takes its options by position (Password, DrawingObjects, Contents, ...)."""
+    def __init__(self, protected, columns=True, rows=True, filtering=False):
+        self.ProtectContents = protected
+        self.Protection = Protection(columns, rows, filtering)
+        self.protect_calls = []
+
+    def Unprotect(self, password):
+        assert password == PASSWORD
+        self.ProtectContents = False
+
+    def Protect(self, *args):
+        self.protect_calls.append(args)
+        self.ProtectContents = True
+        self.Protection = Protection(args[6], args[7], args[14])
+
+
+class Sheet:
+    def __init__(self, name, api, fail=False):
+        self.name, self.api, self.fail, self.cells = name, api, fail, {}
+
+    def range(self, cell):
+        return self.cells.setdefault(cell, Range(self.fail))
+
+    __getitem__ = range
+
+    def autofit(self, axis):
+        pass
+
+    def delete(self):
+        self.book.sheets.items.remove(self)
+
+
+class Sheets:
+    def __init__(self, book, items):
+        self.book, self.items = book, items
+        for s in items:
+            s.book = book
+
+    def __iter__(self):
+        return iter(list(self.items))
+
+    def __getitem__(self, key):
+        return self.items[key] if isinstance(key, int) else next(s for s in self.items if s.name == key)
+
+    def add(self, name, before=None):
+        sh = Sheet(name, SheetApi(False))
+        sh.book = self.book
+        self.items.insert(self.items.index(before) if before else 0, sh)
+        return sh
+
+
+class BookApi:
+    def __init__(self):
+        self.structure_protected = True
+
+    def Unprotect(self, password):
+        self.structure_protected = False
+
+    def Protect(self, password, structure):
+        self.structure_protected = structure
+
+
+class Book:
+    def __init__(self, sheets):
+        self.api = BookApi()
+        self.sheets = Sheets(self, sheets)
+
+
+def _problems():
+    return [error("bad-volume", "volume is not a number", "type a number", sheet="Targets", cell="F5"),
+            warning("big-change", "volume is 5x last year", "check it", sheet="Targets", cell="F6"),
+            error("bad-volume", "again", "type a number", sheet="Targets", cell="F5")]
+
+
+def test_check_writes_notes_into_cells_that_had_none_and_protects_the_sheet_again():
+    targets = Sheet("Targets", SheetApi(True, columns=True, rows=True, filtering=True))
+    book = Book([Sheet("Cover", SheetApi(True)), targets])
+    macros._annotate(book, _problems(), PASSWORD)
+    assert "volume is not a number" in targets.range("F5").note.text and "again" in targets.range("F5").note.text
+    assert "5x last year" in targets.range("F6").note.text
+    assert targets.api.ProtectContents, "the sheet is left unprotected"
+    [args] = targets.api.protect_calls
+    assert args[0] == PASSWORD
+    p = targets.api.Protection  # the writer's permissions survive: resize columns and rows, filter
+    assert (p.AllowFormattingColumns, p.AllowFormattingRows, p.AllowFiltering) == (True, True, True)
+    assert book.sheets[0].name == macros.CHECKS_SHEET and book.sheets[0]["A1"].value[0][0] == "Severity"
+    assert book.api.structure_protected
+
+
+def test_a_cell_with_a_note_gets_the_new_text():
+    targets = Sheet("Targets", SheetApi(True, filtering=False))
+    targets.range("F5").note = Note("old")
+    macros._annotate(Book([targets]), _problems()[:1], PASSWORD)
+    assert targets.range("F5").note.text.startswith("error: volume is not a number")
+    assert targets.api.Protection.AllowFiltering is False  # not granted by the writer, not granted now
+
+
+def test_a_failing_note_still_leaves_the_sheet_protected_as_the_writer_had_it():
+    targets = Sheet("Targets", SheetApi(True, columns=True, rows=False, filtering=True), fail=True)
+    book = Book([targets])
+    with pytest.raises(RuntimeError):
+        macros._annotate(book, _problems(), PASSWORD)
+    assert targets.api.ProtectContents
+    p = targets.api.Protection
+    assert (p.AllowFormattingColumns, p.AllowFormattingRows, p.AllowFiltering) == (True, False, True)
+    assert book.api.structure_protected
+
+
+def test_an_unprotected_sheet_is_not_protected_by_the_check():
+    targets = Sheet("Targets", SheetApi(False))
+    macros._annotate(Book([targets]), _problems(), PASSWORD)
+    assert not targets.api.ProtectContents and targets.api.protect_calls == []
+
+
+def test_the_fallback_permissions_are_the_writers():
+    """Where the sheet's permissions cannot be read (Excel for Mac), the writer's are used: the same
+    options ``workbooks.kit.styles.protect_sheet`` gives XlsxWriter."""
+    from kamplan.workbooks.kit.styles import protect_sheet
+    seen = {}
+
+    class Ws:
+        def protect(self, password, options):
+            seen.update(options)
+    protect_sheet(Ws(), PASSWORD, autofilter=True)
+    want = macros.WRITER_PROTECTION
+    assert (seen["format_columns"], seen["format_rows"]) == (want.format_columns, want.format_rows)
