@@ -166,3 +166,28 @@ def test_the_fallback_permissions_are_the_writers():
     protect_sheet(Ws(), PASSWORD, autofilter=True)
     want = macros.WRITER_PROTECTION
     assert (seen["format_columns"], seen["format_rows"]) == (want.format_columns, want.format_rows)
+
+
+def test_a_onedrive_address_maps_to_the_synchronised_folder(tmp_path):
+    root = tmp_path / "OneDrive - Contoso"
+    book = root / "kam ws" / "inbox" / "Zhang Wei.xlsx"
+    book.parent.mkdir(parents=True)
+    book.write_bytes(b"x")
+    url = "https://contoso-my.sharepoint.com/personal/zw_contoso_com/Documents/kam%20ws/inbox/Zhang%20Wei.xlsx"
+    assert macros.local_path(url, env={"OneDriveCommercial": str(root)}) == book
+    assert macros.local_path(str(book), env={}) == book
+    with pytest.raises(macros.actions.ActionError, match="OneDrive.*KAMPLAN_WORKSPACE"):
+        macros.local_path(url, env={"OneDrive": str(tmp_path / "elsewhere")})
+
+
+def test_the_add_in_speaks_the_workspace_language():
+    from kamplan.xl.messages import TEXTS, text
+    assert all(set(v) == {"en", "zh-CN"} for v in TEXTS.values())
+    assert text("status", "zh-CN", label="检查本表", step="正在开始") == "kamplan · 检查本表:正在开始"
+    assert text("save_first", "en").startswith("Save this workbook")
+    rows = []
+    targets = Sheet("Targets", SheetApi(True))
+    book = Book([targets])
+    macros._annotate(book, _problems(), PASSWORD, "zh-CN")
+    rows = book.sheets[0]["A1"].value
+    assert rows[0][0] == "级别" and rows[1][0] == "错误"
