@@ -250,8 +250,36 @@ streams = {"VBA/" + m.name: open(m.bin_path, "rb").read() for m in project.get_m
 streams["VBA/dir"] = open("dir.bin", "rb").read()
 streams["VBA/_VBA_PROJECT"] = open("vba_project.bin", "rb").read()
 streams["PROJECT"] = open("project.bin", "rb").read()
+from kamplan.xl.build import as_excel_saves
+streams = as_excel_saves(streams, [m["name"] for m in manifest["modules"]])
 open("vbaProject.bin", "wb").write(write_cfb(streams))
 '''
+
+
+VBA_PROJECT_HEADER = b"\xcc\x61\xff\xff\x00\x01\x00"  # as in xlwings' shipped add-in (see as_excel_saves)
+
+
+def as_excel_saves(streams: dict[str, bytes], module_names: list[str]) -> dict[str, bytes]:
+    """Remove the differences from a vbaProject.bin that Excel saved which kamplan's content does not
+    require (found record by record against xlwings' shipped add-in, tests/frontends/test_addin_vba_evidence.py):
+
+    * the ``PROJECTwm`` stream (module names in MBCS and UTF-16), which ms-ovba omits;
+    * ``VersionCompatible32="393222000"`` after ``HelpContextID`` in ``PROJECT``, and the
+      ``[Workspace]`` section (one line per module: the editor's window, closed);
+    * ``_VBA_PROJECT``: Reserved3 0x0001 as Excel's file has it (ms-ovba writes 0x0003); the version
+      0xFFFF stays, so Excel ignores the (absent) compiled cache and compiles the source."""
+    out = dict(streams)
+    text = out["PROJECT"].decode("cp1252")
+    if "VersionCompatible32=" not in text:
+        text = re.sub(r'(HelpContextID="[^"]*"\r\n)', r'\1VersionCompatible32="393222000"\r\n', text, count=1)
+    if "[Workspace]" not in text:
+        text = text.rstrip("\r\n") + "\r\n\r\n[Workspace]\r\n" + "".join(f"{n}=0, 0, 0, 0, C\r\n"
+                                                                         for n in module_names) + "\r\n"
+    out["PROJECT"] = text.encode("cp1252")
+    out["PROJECTwm"] = b"".join(n.encode("cp1252") + b"\0" + n.encode("utf-16-le") + b"\0\0"
+                                for n in module_names) + b"\0\0"
+    out["VBA/_VBA_PROJECT"] = VBA_PROJECT_HEADER
+    return out
 
 
 def _module_source(m: VbaModule) -> str:
@@ -377,7 +405,7 @@ def build_addin(out: Path, language: str = "en") -> Path:
 
 
 DIGEST_PROPERTY = "kamplan_vba_sha256"  # a document property: the fingerprint of what the add-in was built from
-BUILDER_VERSION = "2"  # bump when this module changes what it writes for the same sources
+BUILDER_VERSION = "3"  # bump when this module changes what it writes for the same sources
 MS_OVBA_VERSION = "0.0.1"  # the build patches ms-ovba's internals: only this release is known to work
 PREBUILT = Path(__file__).resolve().parent / "prebuilt" / ADDIN_NAME  # committed; carried by the wheel
 PREBUILT_INFO = PREBUILT.with_name(ADDIN_NAME + ".json")
