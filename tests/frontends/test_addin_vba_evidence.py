@@ -123,6 +123,8 @@ def test_container_as_excel_writes_it(excel, ours):
 def test_dir_stream_records_in_excels_order(excel, ours):
     assert ours.info_ids() == excel.info_ids()
     assert ours.references() == excel.references()  # stdole and Office, registered references
+    refs = [(r, v) for r, v in ours.dir if r in (REFERENCE_NAME, 0x3E, 0x0D)]
+    assert refs == [(r, v) for r, v in excel.dir if r in (REFERENCE_NAME, 0x3E, 0x0D)]  # byte for byte
     info = dict(ours.dir[:len(ours.info_ids())])
     ref = dict(excel.dir[:len(excel.info_ids())])
     for rid in (0x01, 0x02, 0x14, 0x03, 0x07, 0x08):  # SysKind win32, LCIDs, code page 1252, help, flags
