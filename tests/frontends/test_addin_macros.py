@@ -5,6 +5,8 @@ a note (xlwings: ``Note(...) if impl.note else None``), a note is made with ``Ra
 sheet's protection is read and set through the COM object model (``sheet.api``)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kamplan.problems import error, warning
@@ -191,3 +193,99 @@ def test_the_add_in_speaks_the_workspace_language():
     macros._annotate(book, _problems(), PASSWORD, "zh-CN")
     rows = book.sheets[0]["A1"].value
     assert rows[0][0] == "级别" and rows[1][0] == "错误"
+
+
+# -- Refresh and Choose workspace ----------------------------------------------------------------------
+class CellApi:
+    def __init__(self):
+        self.calculated = 0
+
+    def Calculate(self):
+        self.calculated += 1
+
+
+class Used:
+    def __init__(self, formulas):
+        self.formula = formulas
+        self.cells = {}
+
+    def __getitem__(self, ij):
+        return type("Cell", (), {"api": self.cells.setdefault(ij, CellApi())})()
+
+
+class CalcSheet:
+    def __init__(self, formulas):
+        self.used_range = Used(formulas)
+
+
+class App:
+    def __init__(self, books):
+        self.books = Books(self, books)
+        self.alerts, self.status_bar = [], None
+
+    def alert(self, message, title=None, mode=None):
+        self.alerts.append(message)
+
+
+class Books(list):
+    def __init__(self, app, items):
+        super().__init__(items)
+        self.opened = []
+
+    def open(self, path):
+        self.opened.append(Path(path))
+
+
+class OpenBook:
+    def __init__(self, path, sheets, saved=True):
+        self.fullname, self.sheets = str(path), sheets
+        self.api = type("Api", (), {"Saved": saved})()
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_refresh_recalculates_only_kam_cells():
+    sheet = CalcSheet((("=KAM_TARGET(A1)", "=SUM(A1:A3)", 5), ("=kam_spread(1,B1:B3)", None, "text")))
+    book = OpenBook("nowhere.xlsx", [sheet, CalcSheet("=KAM_CLASS(A1,B1)")])
+    assert macros.recalculate_kam_cells(book) == 3
+    assert sheet.used_range.cells[(0, 0)].calculated == 1 and (0, 1) not in sheet.used_range.cells
+
+
+def test_refresh_reopens_an_output_a_newer_one_replaced_and_never_closes_unsaved_entries(tmp_path):
+    import os
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (tmp_path / "kamplan.yaml").write_text("x", encoding="utf-8")
+    old, new = reports / "consolidation_2027_v4.xlsx", reports / "consolidation_2027_v5.xlsx"
+    review_old, review_new = reports / "account_review_20270110-0900.xlsx", reports / "account_review_20270111-1000.xlsx"
+    for i, p in enumerate((old, review_old, new, review_new)):
+        p.write_bytes(b"x")
+        os.utime(p, (1000 + i, 1000 + i))
+    consolidation = OpenBook(old, [])
+    review = OpenBook(review_old, [], saved=False)  # the VP typed into it
+    app = App([consolidation, review])
+    message = macros.refresh(app, tmp_path, "en")
+    assert set(app.books.opened) == {new, review_new}
+    assert consolidation.closed and not review.closed
+    assert "consolidation_2027_v5.xlsx" in message and message.startswith("Recalculated 0 KAM_ cell(s) in 2")
+    assert "重新打开" in macros.refresh(App([]), tmp_path, "zh-CN")
+
+
+def test_choose_workspace_remembers_it_and_buttons_and_functions_use_it(tmp_path, monkeypatch):
+    from kamplan.xl import actions
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(actions.WORKSPACE_ENV, raising=False)
+    ws = tmp_path / "kam ws"
+    (ws / "reports").mkdir(parents=True)
+    (ws / "kamplan.yaml").write_text("x", encoding="utf-8")
+    app = App([])
+    assert macros.choose(app, "en", pick=lambda app, prompt: str(tmp_path)) is None  # not a workspace
+    assert "kamplan.yaml" in app.alerts[-1] and actions.chosen_workspace() is None
+    assert macros.choose(app, "zh-CN", pick=lambda app, prompt: str(ws / "reports")) == ws.resolve()
+    assert app.status_bar == f"工作区:{ws.resolve()}"
+    assert actions.find_workspace(None) == ws.resolve()
+    assert actions.find_workspace(tmp_path / "Book1.xlsx") == ws.resolve()  # a workbook outside any workspace
+    assert macros.choose(app, "en", pick=lambda app, prompt: None) is None  # cancelled: nothing changes
+    assert actions.find_workspace(None) == ws.resolve()

@@ -30,8 +30,11 @@ def run(action_id: str) -> None:
     except actions.ActionError as exc:
         app.alert(str(exc), TITLE, mode="critical")
         return
-    root = actions.find_workspace(path) if path else actions.find_workspace(None)
+    root = actions.find_workspace(path)
     language = _language(root)
+    if action_id in actions.EXCEL_ONLY:
+        choose(app, language)
+        return
     if action.needs_book:
         if path is None:
             app.alert(text("save_first", language), TITLE, mode="critical")
@@ -48,14 +51,93 @@ def run(action_id: str) -> None:
         if action_id in ("kam_check", "kam_submit") and path is not None and result.problems:
             progress(text("annotating", language))
             _annotate(book, result.problems, _password(root), language)
+        if action_id == "kam_refresh":
+            result.message = refresh(app, root, language)
     except actions.ActionError as exc:
         app.alert(str(exc), TITLE, mode="critical")
         return
     finally:
-        app.status_bar = False
+        app.status_bar = text("workspace_is", language, root=root) if root else False
     if action.opens_output and result.output and result.output.suffix.lower() in (".xlsx", ".xlsm"):
         app.books.open(str(result.output))
     app.alert(result.message, TITLE, mode=None if result.ok else "critical")
+
+
+# -- Choose workspace and Refresh ----------------------------------------------------------------------
+def _pick_folder(app, prompt: str) -> str | None:
+    """A folder picker: Office's own on Windows (msoFileDialogFolderPicker = 4), AppleScript on the Mac."""
+    try:
+        dialog = app.api.FileDialog(4)
+    except AttributeError:
+        import subprocess
+        run = subprocess.run(["osascript", "-e", f'POSIX path of (choose folder with prompt "{prompt}")'],
+                             capture_output=True, text=True)
+        return run.stdout.strip() or None
+    dialog.Title = prompt
+    return dialog.SelectedItems(1) if dialog.Show() == -1 else None
+
+
+def choose(app, language: str, pick=_pick_folder) -> Path | None:
+    """Choose workspace: pick a folder, remember it, show it in the status bar."""
+    folder = pick(app, text("workspace_is", language, root="…"))
+    if not folder:
+        return None
+    try:
+        root = actions.choose_workspace(Path(folder))
+    except actions.ActionError:
+        app.alert(text("not_a_workspace", language, folder=folder), TITLE, mode="critical")
+        return None
+    app.status_bar = text("workspace_is", language, root=root)
+    app.alert(text("workspace_chosen", language, root=root), TITLE)
+    return root
+
+
+def recalculate_kam_cells(book) -> int:
+    """Recalculate every cell whose formula calls a KAM_ function (Excel does not, since their inputs did
+    not change when the store did); returns how many."""
+    n = 0
+    for sheet in book.sheets:
+        used = sheet.used_range
+        formulas = used.formula
+        rows = formulas if isinstance(formulas, (list, tuple)) else ((formulas,),)
+        for i, row in enumerate(rows):
+            for j, formula in enumerate(row if isinstance(row, (list, tuple)) else (row,)):
+                if isinstance(formula, str) and "KAM_" in formula.upper():
+                    api = used[i, j].api
+                    try:
+                        api.Calculate()
+                    except AttributeError:
+                        api.calculate()
+                    n += 1
+    return n
+
+
+def _unsaved(book) -> bool:
+    try:
+        return not book.api.Saved
+    except AttributeError:  # not knowable (Mac): treat as having entries, never close it
+        return True
+
+
+def refresh(app, root: Path | None, language: str) -> str:
+    """Refresh: the KAM_ cells of every open workbook recalculated, and each open output that a newer
+    one replaced closed (only when it has no unsaved entries) and the newer one opened."""
+    from kamplan.xl.tasks import stale_outputs
+    books = list(app.books)
+    cells = sum(recalculate_kam_cells(b) for b in books)
+    reopened = []
+    if root is not None:
+        paths = {}
+        for b in books:
+            if _saved(b) and not str(b.fullname).lower().startswith("http"):
+                paths[Path(b.fullname).resolve()] = b
+        for old, new in stale_outputs(list(paths), root / "reports"):
+            if not _unsaved(paths[old]):
+                paths[old].close()
+            app.books.open(str(new))
+            reopened.append(new.name)
+    return text("refreshed", language, cells=cells, books=len(books),
+                reopened=", ".join(reopened) or text("nothing", language))
 
 
 def _saved(book) -> bool:
