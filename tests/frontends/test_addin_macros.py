@@ -289,3 +289,52 @@ def test_choose_workspace_remembers_it_and_buttons_and_functions_use_it(tmp_path
     assert actions.find_workspace(tmp_path / "Book1.xlsx") == ws.resolve()  # a workbook outside any workspace
     assert macros.choose(app, "en", pick=lambda app, prompt: None) is None  # cancelled: nothing changes
     assert actions.find_workspace(None) == ws.resolve()
+
+
+class CallerBook:
+    def __init__(self, fullname, app):
+        self.fullname, self.app, self.saved = str(fullname), app, 0
+
+    def save(self):
+        self.saved += 1
+
+
+def test_run_speaks_the_workspace_language_and_leaves_the_workspace_in_the_status_bar(tmp_path, monkeypatch):
+    from kamplan.xl import actions
+    from kamplan.xl.actions import ActionResult
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "kamplan.yaml").write_text("x", encoding="utf-8")
+    book_path = ws / "inbox" / "a.xlsx"
+    book_path.parent.mkdir()
+    book_path.write_bytes(b"x")
+    statuses = []
+
+    class RecordingApp(App):
+        status_bar = property(lambda self: statuses[-1] if statuses else None, lambda self, v: statuses.append(v))
+    app = RecordingApp([])
+    caller = CallerBook(book_path, app)
+    monkeypatch.setattr(macros.xw.Book, "caller", staticmethod(lambda: caller))
+    monkeypatch.setattr(macros, "_language", lambda root: "zh-CN")
+    seen = {}
+
+    def fake_run(action_id, *, book, workspace, progress, language):
+        seen.update(action=action_id, book=book, workspace=workspace, language=language)
+        progress("第一步")
+        return ActionResult("完成", None, [])
+    monkeypatch.setattr(actions, "run_action", fake_run)
+    macros.run("kam_collect")
+    assert seen == {"action": "kam_collect", "book": book_path, "workspace": ws, "language": "zh-CN"}
+    assert statuses[0] == "kamplan · 收集:正在开始" and "kamplan · 收集:第一步" in statuses
+    assert statuses[-1] == f"工作区:{ws}" and app.alerts == ["完成"]
+    macros.run("kam_check")  # a book action saves the workbook first
+    assert caller.saved == 1
+
+
+def test_run_on_an_unmapped_onedrive_workbook_says_what_to_do(monkeypatch):
+    app = App([])
+    caller = CallerBook("https://d.docs.live.net/abc/kam/a.xlsx", app)
+    monkeypatch.setattr(macros.xw.Book, "caller", staticmethod(lambda: caller))
+    monkeypatch.setenv("OneDrive", "/nonexistent")
+    macros.run("kam_check")
+    assert len(app.alerts) == 1 and "OneDrive" in app.alerts[0] and caller.saved == 0
