@@ -183,3 +183,9 @@ def test_cli_mac_install_stays_in_the_temporary_home(tmp_path, fake_home, no_ms_
 def test_cli_build_needs_ms_ovba_and_says_so(tmp_path, no_ms_ovba):
     r = CliRunner().invoke(cli, ["addin", "build", "--out", str(tmp_path / "dist" / "kamplan.xlam")])
     assert r.exit_code == 2 and "addin-build" in r.output and not (tmp_path / "dist" / "kamplan.xlam").exists()
+
+
+def test_cli_build_of_the_prebuilt_is_english_only(tmp_path):
+    before = build.PREBUILT.read_bytes()
+    r = CliRunner().invoke(cli, ["addin", "build", "--lang", "zh-CN"])
+    assert r.exit_code == 2 and "--out" in r.output and build.PREBUILT.read_bytes() == before

@@ -47,6 +47,9 @@ def addin_build(out, lang, workspace):
     try:
         for p in write_sources():
             console.print(f"wrote {escape(str(p))}")
+        if out is None and lang != "en":
+            raise BuildError("the prebuilt add-in is English (`kamplan addin install --lang zh-CN` puts the Chinese "
+                             "ribbon in); give --out FILE for a zh-CN copy")
         if out is None:
             built = build_prebuilt()
             console.print(f"built [bold]{escape(str(built))}[/bold] and its fingerprint; commit both")
