@@ -338,3 +338,21 @@ def test_run_on_an_unmapped_onedrive_workbook_says_what_to_do(monkeypatch):
     monkeypatch.setenv("OneDrive", "/nonexistent")
     macros.run("kam_check")
     assert len(app.alerts) == 1 and "OneDrive" in app.alerts[0] and caller.saved == 0
+
+
+def test_on_the_mac_a_refused_option_still_protects_the_sheet():
+    class MacApi:
+        """AppleScript's worksheet: lower-case commands, keyword options; this one knows no options."""
+        def __init__(self):
+            self.protected_with = None
+
+        def unprotect(self, password):
+            self.protected_with = None
+
+        def protect(self, password, **options):
+            if options:
+                raise TypeError("unknown keyword")
+            self.protected_with = password
+    sheet = Sheet("Targets", MacApi())
+    macros._annotate(Book([sheet]), _problems(), PASSWORD)
+    assert sheet.api.protected_with == PASSWORD and sheet.range("F5").note is not None
