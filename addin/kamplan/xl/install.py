@@ -73,9 +73,9 @@ def conda_settings(prefix: Path) -> tuple[Path, str] | None:
 
 
 def settings_encoding(system: str) -> str:
-    """What the add-in's VBA (``Open ... For Input`` / ``Input #``) and xlwings' Python side
-    (``open(conf, "r")``: the locale encoding) read the settings file with: on Windows the ANSI code
-    page (cp1252 in Western Europe, cp936 in China), not UTF-8; on the Mac UTF-8."""
+    """What the add-in's VBA (xlwings' ``GetConfigFromFile``: ``Open ... For Input`` / ``Input #``) reads
+    the settings file with: on Windows the ANSI code page (cp1252 in Western Europe, cp936 in China),
+    not UTF-8 (``locale.getencoding`` gives it even in Python's UTF-8 mode); on the Mac UTF-8."""
     if system != "Windows":
         return "utf-8"
     import locale
