@@ -135,14 +135,13 @@ class _Reader(FileReader):
         if fields is None:
             return None
         _, plan_year, hold_rows, bound_rows = fields
-        if plan_year != self.config.plan_year:
-            self.err("wrong-year", f"this workbook is for plan year {plan_year}; the plan is {self.config.plan_year}",
-                     f"use the {self.config.plan_year} consolidation workbook")
+        year = self.config.plan_year
+        if not self.year_matches(plan_year, year, f"this workbook is for plan year {plan_year}; the plan is {year}",
+                                 f"use the {year} consolidation workbook"):
             return None
         layout = ConsolidationLayout(ident.get("language", "en"), ident["products"], ident["regions"],
                                      currency=ident.get("currency", ""), hold_rows=hold_rows, bound_rows=bound_rows)
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads", FRESH)
+        if not self.layout_matches(layout, ident, FRESH):
             return None
         return layout
 

@@ -149,9 +149,7 @@ class _Reader(FileReader):
                                   goals=goals, services=ident["services"], n_warnings=n_warn, n_classes=n_cls,
                                   with_allocation=ident.get("with_allocation") == "1", scale=scale, cap=cap,
                                   currency=ident.get("currency", ""), unit=ident.get("unit", ""))
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "write the evaluation workbook again with this kamplan version (kamplan evaluate)")
+        if not self.layout_matches(layout, ident, "write the evaluation workbook again with this kamplan version (kamplan evaluate)"):
             return None
         identity = EvaluationIdentity(kind=IDENTITY.kind, schema_version=version, year=year, quarter=quarter,
                                       evaluation=evaluation, audience=audience, rep_id=ident.get("rep_id", ""),

@@ -110,6 +110,21 @@ class FileReader:
             return None
         return fields
 
+    def layout_matches(self, layout, ident: dict, fix: str) -> bool:
+        """Whether the layout this kamplan builds from the identity block is the one the workbook was
+        written with (its recorded ``layout_hash``); if not, that is said with ``fix``."""
+        if layout.signature() == ident.get("layout_hash"):
+            return True
+        self.err("layout-changed", "the workbook's layout differs from what this kamplan reads", fix)
+        return False
+
+    def year_matches(self, found: int, expected: int, message: str, fix: str) -> bool:
+        """Whether the workbook is for the ``expected`` plan year; if not, ``message`` and ``fix`` are said."""
+        if found == expected:
+            return True
+        self.err("wrong-year", message, fix)
+        return False
+
     def cell(self, tb, sheet: SheetValues, r: int, key: str, fix: str = "type {header!r} as a plain value "
              "(no formula)"):
         """The raw value of column ``key`` in row ``r``, or ``CELL_ERROR`` for an error value (#REF!, ...),

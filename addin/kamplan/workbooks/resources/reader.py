@@ -130,13 +130,11 @@ class _Reader(FileReader):
         layout = ResourceLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
                                 choices=[(r,) for r, *_ in ident["choices"]],
                                 capacity=[(p,) for p, _ in ident["capacity"]])
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "write the resource plan again (kamplan resources allocate)")
+        if not self.layout_matches(layout, ident, "write the resource plan again (kamplan resources allocate)"):
             return None
-        if plan_year != self.plan_year:
-            self.err("wrong-year", f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
-                     f"give the {self.plan_year} resource plan")
+        if not self.year_matches(plan_year, self.plan_year,
+                                 f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
+                                 f"give the {self.plan_year} resource plan"):
             return None
         return ResourceIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
                                 generated_at=generated, workbook_id=ident.get("workbook_id", ""),

@@ -146,13 +146,12 @@ class _Reader(FileReader):
                               ScoreRules(weights, min_cov, (lo, hi), ident.get("live_judgements") == "1"),
                               currency=ident.get("currency", ""), unit=ident.get("unit", ""),
                               allocation=ident.get("allocation", "revenue"), measure=ident.get("measure", "volume"))
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "write the review workbook again with this kamplan version (kamplan accounts segment)")
+        if not self.layout_matches(layout, ident, "write the review workbook again with this kamplan version "
+                                   "(kamplan accounts segment)"):
             return None
-        if plan_year != cfg.plan_year:
-            self.err("wrong-year", f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
-                     f"send the {cfg.plan_year} review workbook (last year's file was probably attached)")
+        if not self.year_matches(plan_year, cfg.plan_year,
+                                 f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
+                                 f"send the {cfg.plan_year} review workbook (last year's file was probably attached)"):
             return None
         identity = ReviewIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
                                   basis=ident.get("basis", ""), period_start=ident.get("period_start", ""),

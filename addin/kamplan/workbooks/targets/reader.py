@@ -179,9 +179,7 @@ class _Reader(FileReader):
         proposal = ident.get("variant") == PROPOSAL_VARIANT
         layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency,
                               first_month=cfg.calendar.first_month, proposal=proposal)
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "issue the workbooks again with this kamplan version")
+        if not self.layout_matches(layout, ident, "issue the workbooks again with this kamplan version"):
             return None
         if proposal and (round_no < 2 or not ident.get("proposal_digest")):
             self.err("identity-damaged", "the workbook's identity block is damaged (a top-down proposal must be "
