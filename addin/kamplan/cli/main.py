@@ -8,7 +8,7 @@ import click
 
 from kamplan import __version__
 from kamplan.cli.accounts import accounts
-from kamplan.cli.actuals import actuals
+from kamplan.cli.actuals import actuals, parsed_periods, replacing_options
 from kamplan.cli.addin import addin
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar, show_frame
 from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
@@ -140,16 +140,20 @@ def history():
 
 @history.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@replacing_options
 @click.pass_context
-def history_import(ctx, file):
+def history_import(ctx, file, periods, force):
     """Import FILE (CSV or xlsx) into the store; the periods it holds replace earlier imports of them.
 
     Columns: year, quarter, account_id, product_id, volume, price, revenue,
-    gross_margin, cost_to_serve, visits.
+    gross_margin, cost_to_serve, visits.  A row outside the ten years before the plan year (and the
+    plan year), or replacing a stored quarter by less than half of it, is an error unless the quarter
+    is named with --periods.
     """
     from kamplan.stages.history import import_history
+    stated = parsed_periods(periods)
     with open_workspace(ctx) as ws:
-        n, problems = import_history(ws, file)
+        n, problems = import_history(ws, file, stated, force)
         for p in problems:
             console.print(problem_line(p))
         if any(p.is_error for p in problems):

@@ -15,6 +15,7 @@ import polars as pl
 
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
 from kamplan.imports.columns import account_lookup, matched, normal, product_lookup
+from kamplan.imports.replacing import Replacing
 from kamplan.imports.tables import ROW, TableFile, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
@@ -54,6 +55,7 @@ class ErpTotals:
     revenue_unmatched: float = 0.0
     without_cost: int = 0  # matched lines whose gross margin is estimated from the standard margin
     periods: list[tuple[int, int]] = field(default_factory=list)
+    first_rows: dict[tuple[int, int], int] = field(default_factory=dict)  # period -> first matched line's row
     unmatched_values: list[UnmatchedValue] = field(default_factory=list)
 
 
@@ -65,10 +67,11 @@ class ErpLines(ErpTotals):
     unmatched_lines: pl.DataFrame = field(default_factory=pl.DataFrame)  # file, row, customer, ..., reason
 
 
-def read_erp_file(path: Path, config) -> tuple[ErpLines, list[Problem]]:
+def read_erp_file(path: Path, config, replacing: Replacing | None = None) -> tuple[ErpLines, list[Problem]]:
     """Read and check one export.  With an error among the problems the lines are not to be stored; the
-    totals say how far the file was read."""
-    reader = _ErpFile(path, config)
+    totals say how far the file was read.  ``replacing``: the quarters its lines may fall in (default:
+    the plan year and the year before)."""
+    reader = _ErpFile(path, config, replacing or Replacing.for_actuals(config.plan_year))
     try:
         reader.read()
     except Exception as exc:  # a bug must not stop the other files
@@ -80,8 +83,10 @@ class _ErpFile(TableFile):
     """One export on its way: header match → parse → validate → match → convert → sum.  Each step adds
     its problems; the read stops after a step that found an error."""
 
-    def __init__(self, path: Path, config):
+    def __init__(self, path: Path, config, replacing: Replacing):
         super().__init__(path, config)
+        self.replacing = replacing
+        self.lines_read = pl.DataFrame()  # row and date of every line, to name the first of a wrong quarter
         self.products = {pr.id: pr for pr in config.products}
         self.out = ErpLines()
 
@@ -92,6 +97,7 @@ class _ErpFile(TableFile):
         frame = self.checked(frame)
         if frame is None:
             return
+        self.lines_read = frame.select(ROW, "raw_date")
         sums = self.sum_per_key(frame)
         if self.failed():
             return
@@ -99,7 +105,11 @@ class _ErpFile(TableFile):
         factors, rates = self.unit_factors(sums), self.currency_rates(sums)
         if self.failed():
             return
-        self.sum_up(frame, self.convert(sums, factors, rates))
+        converted = self.convert(sums, factors, rates)
+        self.check_periods(converted)
+        if self.failed():
+            return
+        self.sum_up(frame, converted)
 
     # -- header match and parse -------------------------------------------------------------------------
     def header_match(self) -> pl.DataFrame | None:
@@ -245,6 +255,23 @@ class _ErpFile(TableFile):
             (pl.col("ym") // 100 - (month < first_month).cast(pl.Int32)).cast(pl.Int64).alias("year"),
             ((month - first_month) % 12 // 3 + 1).cast(pl.Int64).alias("quarter"), month.alias("month"))
 
+    def check_periods(self, g: pl.DataFrame) -> None:
+        """An error for the lines of each quarter the import may not replace (``Replacing``): the first
+        line's row and date, and how many lines there are."""
+        per_period = (g.group_by("year", "quarter").agg(pl.col("lines").sum(), pl.col("first_row").min())
+                      .sort("first_row"))
+        for year, quarter, lines, first_row in per_period.iter_rows():
+            date = self.first_date(first_row)
+            what = f"date {date}" + (f" ({lines:,} lines, this is the first)" if lines > 1 else "")
+            problem = self.replacing.line_problem((year, quarter), what, file=self.name,
+                                                  sheet=where(self.sheet, first_row), cell=self.cols["date"])
+            if problem:
+                self.problems.append(problem)
+
+    def first_date(self, row: int) -> str:
+        lines = self.lines_read.filter(pl.col(ROW) == row)
+        return str(lines["raw_date"][0]).strip() if lines.height else "?"
+
     # -- sum ---------------------------------------------------------------------------------------------
     def sum_up(self, frame: pl.DataFrame, g: pl.DataFrame) -> None:
         """The file's totals, its sums per quarter x account x product and its unmatched lines."""
@@ -256,6 +283,8 @@ class _ErpFile(TableFile):
         matched_sums = g.filter(is_matched)
         self.out.sums = quarter_sums(matched_sums)
         self.out.periods = sorted(set(matched_sums.select("year", "quarter").unique().iter_rows()))
+        self.out.first_rows = {(y, q): int(r) for y, q, r in matched_sums.group_by("year", "quarter")
+                               .agg(pl.col("first_row").min()).iter_rows()}
         self.out.months = matched_sums.select("year", "quarter", "month").unique()
         self.out.unmatched_lines = self.unmatched_lines(frame, unmatched)
 

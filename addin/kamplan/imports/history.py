@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamplan.imports.columns import find_columns
+from kamplan.imports.replacing import Replacing
 from kamplan.model import HISTORY_COLUMNS
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks.kit import cells
@@ -24,9 +25,10 @@ MAX_ERRORS = 200  # a file this wrong is listed no further
 _FIRST_ROW = 2  # the header is row 1
 
 
-def read_history_file(path: Path, known_accounts: set[str], known_products: set[str]
-                      ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """The file's rows as ``HISTORY_COLUMNS`` (None if any cell is wrong) and the problems."""
+def read_history_file(path: Path, known_accounts: set[str], known_products: set[str],
+                      replacing: Replacing | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The file's rows as ``HISTORY_COLUMNS`` (None if any cell is wrong) and the problems.  With
+    ``replacing`` a row in a quarter the import may not replace is an error."""
     path = Path(path)
     name = path.name
     raw, problems = _read_raw(path)
@@ -35,7 +37,7 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
     raw, problems = _named_columns(raw, name)
     if raw is None:
         return None, problems
-    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products})
+    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products}, replacing)
     if has_errors(problems):
         return None, problems
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
@@ -72,14 +74,20 @@ def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, l
     return raw.rename(columns={h: f for f, h in cols.items()}), []
 
 
-def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]]) -> tuple[list[dict], list[Problem]]:
+def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]], replacing: Replacing | None = None
+                ) -> tuple[list[dict], list[Problem]]:
     """The non-blank rows parsed; stops listing after ``MAX_ERRORS`` errors."""
     rows, problems = [], []
     present = set(raw.columns)
     for i, rec in enumerate(raw.to_dict("records")):
         if all(cells.is_blank(v) for v in rec.values()):
             continue
-        row, row_problems = _parse_row(rec, _Cell(name, f"row {i + _FIRST_ROW}"), known, present)
+        where = _Cell(name, f"row {i + _FIRST_ROW}")
+        row, row_problems = _parse_row(rec, where, known, present)
+        if replacing and not has_errors(row_problems):
+            period = replacing.line_problem((row["year"], row["quarter"]), f"year {row['year']} quarter "
+                                            f"{row['quarter']}", **where.at("year"))
+            row_problems += [period] if period else []
         rows.append(row)
         problems += row_problems
         if sum(p.is_error for p in problems) >= MAX_ERRORS:
