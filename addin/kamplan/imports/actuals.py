@@ -16,6 +16,7 @@ import polars as pl
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
 from kamplan.imports.columns import account_lookup, matched, normal, product_lookup
 from kamplan.imports.replacing import Replacing
+from kamplan.limits import LIMITS, limit_problem
 from kamplan.imports.tables import ROW, TableFile, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
@@ -107,6 +108,7 @@ class _ErpFile(TableFile):
             return
         converted = self.convert(sums, factors, rates)
         self.check_periods(converted)
+        self.sum_limit_problems(converted)
         if self.failed():
             return
         self.sum_up(frame, converted)
@@ -147,10 +149,45 @@ class _ErpFile(TableFile):
             if checks.get(f"bad_{f}"):
                 what, fix = ("a date", self.date_fix()) if f == "date" else ("a number", self.number_fix())
                 self.problems += bad_value_problems(frame, f"raw_{f}", c, cols[f], what, fix, self.name, self.sheet)
+        for f, c in (("quantity", "quantity"), ("amount", "amount"), ("cost", "cost")):
+            if f in cols:
+                self.problems += self.line_limit_problems(frame, f, c)
         for f in ACTUALS_REQUIRED:
             if checks[f"empty_{f}"]:
                 self.problems += empty_problems(frame, f"raw_{f}", cols[f], self.name, self.sheet,
                                                 f"fill in the {f}, or delete the line in the export if it is not a sale")
+
+    def line_limit_problems(self, frame: pl.DataFrame, field: str, col: str) -> list[Problem]:
+        """Lines whose ``field`` is NaN, infinite or outside its hard limit (``kamplan.limits``): the first
+        ones by row, then a count."""
+        limit = LIMITS[field]
+        bad = frame.filter(pl.col(col).is_not_null() & ~pl.col(col).is_between(limit.low, limit.high))
+        header = self.cols[field]
+        out = [limit_problem(field, value, code="actuals-limit", header=header, file=self.name,
+                             sheet=where(self.sheet, row), cell=header, limit=limit)
+               for row, value in bad.head(SHOWN_PER_COLUMN).select(ROW, col).iter_rows()]
+        if bad.height > SHOWN_PER_COLUMN:
+            out.append(error("actuals-limit", f"{bad.height - SHOWN_PER_COLUMN:,} more lines have {header} outside "
+                             f"{limit.range_text()}", "correct them in the export", file=self.name, sheet=self.sheet,
+                             cell=header))
+        return out
+
+    def sum_limit_problems(self, g: pl.DataFrame) -> None:
+        """A quarter's matched volume, revenue or price (revenue / volume) outside its hard limit: the
+        lines may each be plausible, the quarter cannot be (a pasted number, a wrong unit factor)."""
+        known = g.filter(pl.col("account_id").is_not_null() & pl.col("product_id").is_not_null())
+        sums = (known.group_by("year", "quarter", "account_id", "product_id")
+                .agg(pl.col("volume").sum(), pl.col("revenue").sum(), pl.col("first_row").min()).sort("first_row"))
+        for year, quarter, acc, prod, volume, revenue, row in sums.iter_rows():
+            price = revenue / volume if volume > 0 and revenue > 0 else None  # returns can make either negative
+            for field, value in (("volume", abs(volume)), ("revenue", revenue), ("price", price)):
+                problem = limit_problem(field, value, code="actuals-limit",
+                                        header=f"{year} Q{quarter} {acc} {prod} {field} (the quarter's sum, "
+                                               f"in plan units and currency)", file=self.name,
+                                        sheet=where(self.sheet, row))
+                if problem:
+                    self.problems.append(problem)
+                    break
 
     def date_fix(self) -> str:
         return ("write dates like 2026-03-31, or add the file's format to actuals.date_formats "

@@ -14,6 +14,7 @@ import pandas as pd
 
 from kamplan.imports.columns import find_columns
 from kamplan.imports.replacing import Replacing
+from kamplan.limits import limit_problem, margin_problem
 from kamplan.model import HISTORY_COLUMNS
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks.kit import cells
@@ -128,9 +129,23 @@ def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set
         if why:
             problems.append(error("history-value", why, f"enter {col} as a number", **where.at(col)))
         row[col] = v
+    problems += _limit_problems(row, {p.cell for p in problems}, where)
     problems += _amount_problems(row, {p.cell for p in problems}, where)
     _derive(row)
     return row, problems
+
+
+def _limit_problems(row: dict, bad_cells: set[str], where: _Cell) -> list[Problem]:
+    """Numbers outside their hard limit (``kamplan.limits``) and a gross margin above the revenue."""
+    out = [limit_problem(col, row[col], code="history-limit", header=col, **where.at(col))
+           for col in NUMBERS if row[col] is not None and col not in bad_cells]
+    if not bad_cells & {"volume", "price", "revenue", "gross_margin"} and not any(out):
+        revenue = row["revenue"]
+        if revenue is None and row["price"] is not None:
+            revenue = (row["volume"] or 0.0) * row["price"]
+        out.append(margin_problem(revenue, row["gross_margin"], code="history-limit",
+                                  **where.at("gross_margin")))
+    return [p for p in out if p]
 
 
 def _plan_id(value, col: str, what: str, known: set[str], where: _Cell) -> tuple[str | None, list[Problem]]:
