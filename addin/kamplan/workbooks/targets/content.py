@@ -18,7 +18,7 @@ from kamplan.engine.targets import default_price, last_year_lines
 from kamplan.model import QUARTERS, Submission, WorkbookIdentity
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.targets.layout import (
-    ACCOUNT_LABEL_SEP, KIND, SCHEMA_VERSION, AccountRow, ProductRow, TargetLayout,
+    ACCOUNT_LABEL_SEP, IDENTITY, AccountRow, ProductRow, TargetLayout,
 )
 from kamplan.workbooks.targets.writer import ProposalLine, TargetWorkbookContent
 
@@ -79,7 +79,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
     layout = TargetLayout(lang, config.plan_year, accounts, products, blank_rows, config.currency,
                           config.calendar.first_month, proposal=lines is not None)
     identity = WorkbookIdentity(
-        kind=KIND, schema_version=SCHEMA_VERSION, year=config.plan_year, round=round_no, rep_id=rep_id,
+        kind=IDENTITY.kind, schema_version=IDENTITY.schema_version, year=config.plan_year, round=round_no, rep_id=rep_id,
         generated_at=(generated_at or dt.datetime.now()).replace(microsecond=0),
         workbook_id=workbook_id or uuid.uuid4().hex, layout_hash=layout.signature())
     return TargetWorkbookContent(
