@@ -36,6 +36,7 @@ from typing import Callable
 import pandas as pd
 import polars as pl
 
+from kamplan.csvcells import safe_frame
 from kamplan.engine.actuals import lines_to_history
 from kamplan.imports.activities import read_activity_log
 from kamplan.imports.actuals import ErpLines, ErpTotals, UnmatchedValue, read_erp_file
@@ -279,7 +280,7 @@ def _digest(path: Path) -> str | None:
 
 def _write_csv_atomic(frame: pl.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
-        frame.write_csv(tmp, include_bom=True)  # the BOM makes Excel open the Chinese text as UTF-8
+        safe_frame(frame).write_csv(tmp, include_bom=True)  # the BOM makes Excel open the Chinese text as UTF-8
 
 
 # -- activity log ------------------------------------------------------------------------------------
