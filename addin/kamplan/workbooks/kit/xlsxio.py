@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -25,9 +26,11 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 
 @contextlib.contextmanager
 def atomic_path(path: Path):
-    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` in one rename.
+    Temporary files a killed or failed write left in the folder are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".kamplan-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -44,6 +47,24 @@ def atomic_path(path: Path):
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+STALE_AFTER_SECONDS = 600  # a write takes seconds; a younger temp file may belong to a write still running
+
+
+def remove_stale_temp_files(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove ``.kamplan-*`` files (the temporary files of ``atomic_path``) older than ``STALE_AFTER_SECONDS``
+    in ``folder``: a kill -9 or a full disk leaves one behind, visible on Windows as a broken workbook."""
+    now = time.time() if now is None else now
+    removed = []
+    for stale in Path(folder).glob(".kamplan-*"):
+        try:
+            if stale.is_file() and now - stale.stat().st_mtime > STALE_AFTER_SECONDS:
+                stale.unlink()
+                removed.append(stale)
+        except OSError:  # gone already, or another user's file: not ours to insist on
+            continue
+    return removed
 
 
 def legacy_password_hash(password: str) -> str:
