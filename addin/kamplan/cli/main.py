@@ -21,7 +21,10 @@ from kamplan.workspace import Workspace, WorkspaceError
 
 
 class KamplanGroup(click.Group):
-    """Turns known failures into a message and exit code 2 instead of a traceback."""
+    """Turns known failures into a message and exit code 2 instead of a traceback: the config's problems,
+    the workspace's and store's refusals, and environment errors (``kamplan.errors``: permission, full
+    disk, locked file, damaged store).  Anything else is a bug: a short message and exit code 3, the
+    traceback only with ``--debug``."""
 
     def invoke(self, ctx):
         try:
@@ -34,17 +37,38 @@ class KamplanGroup(click.Group):
         except (WorkspaceError, StoreError, ValueError) as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            _refuse(exc)
+
+
+def _refuse(exc: Exception) -> None:
+    """The message for an error that escaped a command, and its exit status (2 environment, 3 a bug)."""
+    from kamplan.errors import environment_problem
+    problem = environment_problem(exc)
+    if problem is not None:
+        err_console.print(f"[red]error:[/red] {escape(problem.message)}\n  what to do: {escape(problem.fix)}")
+        sys.exit(2)
+    err_console.print(f"[red]kamplan stopped on an unexpected error[/red] ({type(exc).__name__}: "
+                      f"{escape(str(exc).splitlines()[0] if str(exc) else '')}). Nothing half-written was kept. "
+                      "Run the command again with --debug (kamplan --debug ...) and report what it prints.")
+    sys.exit(3)
 
 
 @click.group(cls=KamplanGroup)
 @click.version_option(__version__, prog_name="kamplan")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="The planning workspace (a folder made by `kamplan init`).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.pass_context
-def cli(ctx, workspace):
+def cli(ctx, workspace, debug):
     """Key-account planning: December targets, consolidation, resources and evaluation."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
+    ctx.obj["debug"] = debug
 
 
 @cli.command()
