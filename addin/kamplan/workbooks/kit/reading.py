@@ -12,7 +12,8 @@ from typing import Callable
 from kamplan.problems import Problem, error, unexpected, warning
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.kit.layout import SheetValues
-from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.safety import check_workbook_file
+from kamplan.workbooks.kit.xlsxio import not_an_entry, read_sheets
 
 MAX_PROBLEMS = 200  # a wholly wrong sheet should not print 10,000 lines
 CELL_ERROR = object()  # what ``FileReader.cell`` gives for a cell holding an error value (said already)
@@ -57,7 +58,13 @@ class FileReader:
             self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
 
     def open_sheets(self, names: list[str]) -> tuple[dict[str, SheetValues], list[str]] | None:
-        """``read_sheets`` of this file, or None with the problem said (password, broken file)."""
+        """``read_sheets`` of this file, or None with the problem said: the safety gate's (a CSV or .ods
+        renamed .xlsx, an empty file, a zip bomb ...; every reader says it in the same words), a password,
+        a broken file."""
+        gate = check_workbook_file(self.path)
+        if gate:
+            self.problems += gate
+            return None
         try:
             return read_sheets(self.path, names)
         except Exception as exc:  # calamine: not a zip, password, broken XML ...
@@ -115,7 +122,7 @@ class FileReader:
         said with ``fix`` ({header}: the column's header)."""
         ref = tb.ref(r, key)
         if ref in sheet.errors:
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          fix.format(header=tb.column(key).header), tb.sheet, ref)
+            code, message = not_an_entry(sheet.errors[ref])
+            self.complain(code, message, fix.format(header=tb.column(key).header), tb.sheet, ref)
             return CELL_ERROR
         return sheet.get(r, tb.col(key))

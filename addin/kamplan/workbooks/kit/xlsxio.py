@@ -136,8 +136,43 @@ def error_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     return out
 
 
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s>/](?:(?!</c>).)*)</c>', re.S)
+_SAVED = re.compile(rb"<v>[^<]+</v>")
+_FORMULA_TEXT = re.compile(rb"<f[^>]*>([^<]*)</f>")
+
+
+def unsaved_formula_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """Cells of one sheet part holding a formula with no saved result, e.g. {'F9': '=D9*2'}: a program
+    that does not calculate (a script, a converter) writes a typed formula so, and its value would read
+    as empty.  A formula whose saved result is an empty text (``t="str"``) has a result."""
+    data = zf.read(part)
+    if b"<f" not in data:
+        return {}
+    out = {}
+    for m in _FORMULA_CELL.finditer(data):
+        attrs, body = m.group(1), m.group(2)
+        if _SAVED.search(body) or (b't="str"' in attrs and b"<v" in body):
+            continue
+        ref = _REF.search(attrs)
+        if ref:
+            text = _FORMULA_TEXT.search(body)
+            out[ref.group(1).decode()] = "=" + (text.group(1).decode("utf-8", "replace") if text else "")
+    return out
+
+
+def not_an_entry(value: str) -> tuple[str, str]:
+    """(code, message) for a cell in ``SheetValues.errors``: an error value (#REF!), or a formula with no
+    saved result (kept there as its text, starting with =)."""
+    if value.startswith("="):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return "formula-no-value", (f"the cell holds a formula ({shown}) with no saved result: type a value, "
+                                    "not a formula")
+    return "error-value", f"{value} is an error value, not an entry"
+
+
 def read_sheets(path: Path, names: list[str]) -> tuple[dict[str, SheetValues], list[str]]:
-    """Read the named sheets (values as Python objects, origin A1) and their error cells.
+    """Read the named sheets (values as Python objects, origin A1), their error cells and their formulas
+    with no saved result (both in ``SheetValues.errors``: neither is an entry).
 
     Returns the sheets found and the workbook's full list of sheet names.
     """
@@ -158,5 +193,5 @@ def read_sheets(path: Path, names: list[str]) -> tuple[dict[str, SheetValues], l
             parts = sheet_parts(zf)
             for n in wanted:
                 if n in parts and parts[n] in zf.namelist():
-                    out[n].errors = error_cells(zf, parts[n])
+                    out[n].errors = {**unsaved_formula_cells(zf, parts[n]), **error_cells(zf, parts[n])}
     return out, all_names
