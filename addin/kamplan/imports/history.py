@@ -7,12 +7,13 @@ column; a file with errors gives no frame.
 """
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from kamplan.imports.columns import find_columns
+from kamplan.imports.columns import find_columns, repeated_headers
 from kamplan.imports.replacing import Replacing
 from kamplan.limits import limit_problem, margin_problem
 from kamplan.model import HISTORY_COLUMNS
@@ -32,13 +33,14 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
     ``replacing`` a row in a quarter the import may not replace is an error."""
     path = Path(path)
     name = path.name
-    raw, problems = _read_raw(path)
+    raw, read_problems = _read_raw(path)
     if raw is None:
-        return None, problems
+        return None, read_problems
     raw, problems = _named_columns(raw, name)
     if raw is None:
-        return None, problems
+        return None, read_problems + problems
     rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products}, replacing)
+    problems = read_problems + problems
     if has_errors(problems):
         return None, problems
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
@@ -54,12 +56,26 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         if gate:
             return None, gate
         return pd.read_excel(path, dtype=object, engine="calamine"), []
-    try:
-        # blank lines are kept (and skipped later) so that row numbers match the file's lines
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False), []
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        return None, [error("history-unreadable", f"cannot read the file as UTF-8 CSV: {exc}",
-                            "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+    problems: list[Problem] = []
+    for encoding in ("utf-8-sig", "gb18030"):  # Chinese Excel saves "CSV" as GBK, which GB18030 contains
+        try:
+            # blank lines are kept (and skipped later) so that row numbers match the file's lines
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, skip_blank_lines=False)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            return None, [error("history-unreadable", f"cannot read the file as CSV: {exc}",
+                                "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+        if encoding == "gb18030":
+            problems.append(warning("history-gbk", "the file is not UTF-8; it was read as GBK/GB18030 (the "
+                                    "encoding Chinese Excel saves CSV in)", "nothing to do if the names read "
+                                    "right; else save it as CSV UTF-8", file=path.name))
+        header = next(csv.reader([path.read_bytes().decode(encoding).splitlines()[0]]), [])
+        repeated = repeated_headers(header, {c: [c] for c in HISTORY_COLUMNS}, code="history-columns",
+                                    file=path.name)
+        return (None, repeated) if repeated else (raw, problems)
+    return None, [error("history-unreadable", "the file is neither UTF-8 nor GBK/GB18030 text",
+                        "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
 
 
 def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
