@@ -60,3 +60,19 @@ def test_a_typed_formula_as_an_override_reason_is_an_error_not_no_reason(cache_r
         p = _problem(f, "formula-no-value")
         assert p.file == "review.xlsx" and p.cell and "not a formula" in p.message
         assert ws.store.overrides(2027).empty
+
+
+def test_a_returned_workbook_with_macros_is_refused(cache_root, tmp_path):
+    import zipfile
+    with demo_workspace(cache_root, "en", tmp_path / "ws") as ws:
+        issued = sorted((ws.outbox / "round-1").glob("*.xlsx"))
+        filled = tmp_path / issued[0].name
+        fill_target_workbook(issued[0], filled, np.random.default_rng(3))
+        macro = ws.inbox / (filled.stem + ".xlsm")
+        with zipfile.ZipFile(filled) as src, zipfile.ZipFile(macro, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                dst.writestr(item, src.read(item))
+            dst.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 VBA project")
+        [f] = collect_targets(ws, [macro]).files
+        assert f.outcome == "rejected"
+        assert [p.code for p in f.problems if p.is_error] == ["macros"], [str(p) for p in f.problems]

@@ -6,6 +6,7 @@ printing thousands of lines, and a file that cannot be opened gets the same word
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -65,6 +66,10 @@ class FileReader:
         if gate:
             self.problems += gate
             return None
+        if self._has_macros():
+            self.err("macros", "the workbook contains macros (VBA), which kamplan's workbooks never do: someone "
+                     "added code to it", f"save it as an Excel Workbook (.xlsx, without macros) and {self.again}")
+            return None
         try:
             return read_sheets(self.path, names)
         except Exception as exc:  # calamine: not a zip, password, broken XML ...
@@ -76,6 +81,13 @@ class FileReader:
                 self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
                          f"open it in Excel, WPS or LibreOffice, save it as .xlsx and {self.again}")
             return None
+
+    def _has_macros(self) -> bool:
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return any(n.lower().endswith("vbaproject.bin") for n in zf.namelist())
+        except (OSError, zipfile.BadZipFile):
+            return False  # said by the reader that opens it
 
     def open_identity(self, read: Callable[[SheetValues | None], dict], names: list[str] = ()
                       ) -> tuple[dict, dict[str, SheetValues], list[str]] | None:
