@@ -34,3 +34,17 @@ def test_a_failed_write_leaves_neither_a_temp_file_nor_a_half_file(tmp_path):
     except OSError:
         pass
     assert target.read_text() == "the old one" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_temp_file_of_a_killed_writer_goes_at_once(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    orphan = tmp_path / f".kamplan-{dead}-x1.xlsx"
+    orphan.write_bytes(b"killed half-way")
+    alive = tmp_path / f".kamplan-{os.getppid()}-x2.xlsx"  # the parent process is running
+    alive.write_bytes(b"still writing")
+    with atomic_path(tmp_path / "new.xlsx") as tmp:
+        tmp.write_bytes(b"ok")
+    assert not orphan.exists() and alive.exists()

@@ -31,7 +31,7 @@ def atomic_path(path: Path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=".kamplan-", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".kamplan-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -53,18 +53,37 @@ STALE_AFTER_SECONDS = 600  # a write takes seconds; a younger temp file may belo
 
 
 def remove_stale_temp_files(folder: Path, now: float | None = None) -> list[Path]:
-    """Remove ``.kamplan-*`` files (the temporary files of ``atomic_path``) older than ``STALE_AFTER_SECONDS``
-    in ``folder``: a kill -9 or a full disk leaves one behind, visible on Windows as a broken workbook."""
+    """Remove ``.kamplan-*`` files (the temporary files of ``atomic_path``) in ``folder`` whose writer has
+    ended or that are older than ``STALE_AFTER_SECONDS``: a kill -9 or a full disk leaves one behind,
+    visible on Windows as a broken workbook."""
     now = time.time() if now is None else now
     removed = []
     for stale in Path(folder).glob(".kamplan-*"):
         try:
-            if stale.is_file() and now - stale.stat().st_mtime > STALE_AFTER_SECONDS:
+            if stale.is_file() and (now - stale.stat().st_mtime > STALE_AFTER_SECONDS or _writer_gone(stale)):
                 stale.unlink()
                 removed.append(stale)
         except OSError:  # gone already, or another user's file: not ours to insist on
             continue
     return removed
+
+
+def _writer_gone(temp: Path) -> bool:
+    """Whether the process that made ``temp`` (``.kamplan-<pid>-...``) has ended (a kill -9): then its file
+    can go at once.  Only where the check is harmless (POSIX); elsewhere the age rule alone applies."""
+    m = re.match(r"\.kamplan-(\d+)-", temp.name)
+    if not m or os.name != "posix":
+        return False
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return False  # this process may be writing it right now (another thread)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def legacy_password_hash(password: str) -> str:
