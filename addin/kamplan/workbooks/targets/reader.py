@@ -34,6 +34,7 @@ from kamplan.model import (
     WorkbookIdentity,
 )
 from kamplan.problems import Problem, has_errors
+from kamplan.limits import LIMITS
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import LANGS, T, t
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -326,9 +327,12 @@ class _Reader(FileReader):
             top = c.maximum
             if c.key.startswith("volume_q"):
                 top = self.ctx.config.targets.max_volume_per_line
+            elif c.key.startswith("price_q"):  # a hard limit, not a "typo?" warning (issue 18)
+                top = LIMITS["price"].high if top is None else min(top, LIMITS["price"].high)
             if top is not None and value > top:
                 self._complain(budget, "too-large", f"{cells.show(raw)} is above the limit {top:,.0f}",
-                               _fix(c, layout) + " (a typo?)", tb.sheet, ref)
+                               _fix(c, layout) + f" between {c.minimum or 0:g} and {top:,.0f} (a typo?)",
+                               tb.sheet, ref)
                 return None
         if c.dtype == "date" and not layout.span[0] <= value <= layout.span[1]:
             self._complain(budget, "date-outside-year", f"{value.isoformat()} is not in the plan year "
