@@ -340,27 +340,41 @@ class _Reader(FileReader):
         raw = self.sheet.get(PARAM_ROWS["measure"], 1)
         return self._labels("measures").get(cells.normalise_label(raw)) if not cells.is_blank(raw) else None
 
+    # -- rows of two dropdown-led inputs (holds, bounds) -------------------------------------------------
+    def _entered_pair(self, tb, r: int, first: str, second: str) -> tuple[object, object] | None:
+        """The raw values of two input columns of row ``r``; None for a row to pass over (both empty, or
+        an error value, which is said already)."""
+        a = self._raw(r, tb.col(first), tb.ref(r, first))
+        b = self._raw(r, tb.col(second), tb.ref(r, second))
+        if a is CELL_ERROR or b is CELL_ERROR or (cells.is_blank(a) and cells.is_blank(b)):
+            return None
+        return a, b
+
+    def _picked(self, raw, list_name: str, ref: str, choices: str, *, missing: str, bad: str) -> str | None:
+        """The id behind a dropdown choice typed in ``ref``, or None after saying ``missing`` (blank) or
+        ``bad`` (not a choice of the list); the fix names the ``choices``."""
+        if cells.is_blank(raw):
+            self.err("missing-value", missing, f"pick {choices} in {ref}", sheet=self.sheet_name, cell=ref)
+            return None
+        found = self._labels(list_name).get(cells.normalise_label(raw))
+        if found is None:
+            self.err("bad-value", bad, f"pick {choices} from the dropdown", sheet=self.sheet_name, cell=ref)
+        return found
+
     # -- holds -------------------------------------------------------------------------------------------
     def _holds(self) -> list[tuple[str, str]]:
         tb = self.layout.holds
-        kinds = self._labels("hold_kinds")
         out: list[tuple[str, str]] = []
         for r in range(tb.first_row, tb.last_row + 1):
-            raw_kind = self._raw(r, tb.col("kind"), tb.ref(r, "kind"))
-            raw_id = self._raw(r, tb.col("id"), tb.ref(r, "id"))
-            if raw_kind is CELL_ERROR or raw_id is CELL_ERROR or (cells.is_blank(raw_kind) and cells.is_blank(raw_id)):
+            entered = self._entered_pair(tb, r, "kind", "id")
+            if entered is None:
                 continue
+            raw_kind, raw_id = entered
             ident = key_text(raw_id)
-            if cells.is_blank(raw_kind):
-                self.err("missing-value", f"what {cells.show(raw_id)} is (account, salesperson, ...) is not said",
-                         f"pick one of {self._shown('hold_kinds')} in {tb.ref(r, 'kind')}",
-                         sheet=self.sheet_name, cell=tb.ref(r, "kind"))
-                continue
-            kind = kinds.get(cells.normalise_label(raw_kind))
+            kind = self._picked(raw_kind, "hold_kinds", tb.ref(r, "kind"), f"one of {self._shown('hold_kinds')}",
+                                missing=f"what {cells.show(raw_id)} is (account, salesperson, ...) is not said",
+                                bad=f"{cells.show(raw_kind)} cannot be held")
             if kind is None:
-                self.err("bad-value", f"{cells.show(raw_kind)} cannot be held",
-                         f"pick one of {self._shown('hold_kinds')} from the dropdown", sheet=self.sheet_name,
-                         cell=tb.ref(r, "kind"))
                 continue
             if not ident:
                 self.err("missing-value", f"the {self.layout.hold_label(kind).lower()} to hold is not given",
@@ -416,23 +430,16 @@ class _Reader(FileReader):
     # -- bounds ------------------------------------------------------------------------------------------
     def _bounds(self) -> list:
         tb = self.layout.bounds
-        sides = self._labels("sides")
         out = []
         for r in range(tb.first_row, tb.last_row + 1):
-            raw_side = self._raw(r, tb.col("side"), tb.ref(r, "side"))
-            raw_rule = self._raw(r, tb.col("rule"), tb.ref(r, "rule"))
-            if raw_side is CELL_ERROR or raw_rule is CELL_ERROR or (cells.is_blank(raw_side) and cells.is_blank(raw_rule)):
+            entered = self._entered_pair(tb, r, "side", "rule")
+            if entered is None:
                 continue
-            if cells.is_blank(raw_side):
-                self.err("missing-value", "a rule without floor or cap",
-                         f"pick {self._shown('sides')} in {tb.ref(r, 'side')}", sheet=self.sheet_name,
-                         cell=tb.ref(r, "side"))
-                continue
-            side = sides.get(cells.normalise_label(raw_side))
+            raw_side, raw_rule = entered
+            side = self._picked(raw_side, "sides", tb.ref(r, "side"), self._shown("sides"),
+                                missing="a rule without floor or cap",
+                                bad=f"{cells.show(raw_side)} is neither floor nor cap")
             if side is None:
-                self.err("bad-value", f"{cells.show(raw_side)} is neither floor nor cap",
-                         f"pick {self._shown('sides')} from the dropdown", sheet=self.sheet_name,
-                         cell=tb.ref(r, "side"))
                 continue
             if cells.is_blank(raw_rule):
                 self.err("missing-value", f"the {side} has no rule", f"write it as {BOUND_SYNTAX}",

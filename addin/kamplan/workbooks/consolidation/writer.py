@@ -143,15 +143,8 @@ class _Writer(WorkbookWriter):
                                               "warnings", "versions")]
 
     def write_sheets(self, sheets):
-        self._lines(sheets["lines"])
-        self._summary(sheets["summary"])
-        self._accounts(sheets["accounts"])
-        self._status(sheets["status"])
-        self._warnings(sheets["warnings"])
-        self._versions(sheets["versions"])
-        self._topdown(sheets["topdown"])
-        self._charts(sheets["charts"])
-        self._cover(sheets["cover"])
+        self.fill(sheets, ("lines", "summary", "accounts", "status", "warnings", "versions", "topdown", "charts",
+                           "cover"))
 
     # -- common -----------------------------------------------------------------------------------------
     def subtitle(self) -> str:

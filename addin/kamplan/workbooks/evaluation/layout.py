@@ -73,6 +73,30 @@ GOAL_SOURCES = {"revenue": ("results", "ytd_target_revenue", "ytd_actual_revenue
                 "trainings": ("activities", "ytd_trainings_planned", "ytd_trainings_held")}
 
 
+# The columns each period (quarter, year to date) repeats: key, header unit, width, number format, and
+# the column's role on Goal vs result and on Accounts (None: not shown there).  A formula column's
+# quantity is its key.
+PERIOD_COLUMNS = (
+    ("target_volume", "volume", 11, FMT_VOLUME, "info", None),
+    ("actual_volume", "volume", 11, FMT_VOLUME, "info", None),
+    ("volume_var", "volume", 11, FMT_VOLUME, "formula", None),
+    ("volume_att", "plain", 10, FMT_PCT, "formula", None),
+    ("target_price", "money", 11, FMT_PRICE, "formula", None),
+    ("actual_price", "money", 11, FMT_PRICE, "formula", None),
+    ("target_revenue", "money", 13, FMT_MONEY, "info", "formula"),
+    ("actual_revenue", "money", 13, FMT_MONEY, "info", "formula"),
+    ("revenue_var", "money", 13, FMT_MONEY, "formula", "formula"),
+    ("revenue_att", "plain", 10, FMT_PCT, "formula", "formula"),
+    ("price_effect", "money", 12, FMT_MONEY, "info", "formula"),
+    ("volume_effect", "money", 12, FMT_MONEY, "info", "info"),
+    ("mix_effect", "money", 12, FMT_MONEY, None, "info"),
+    ("target_gm", "money", 12, FMT_MONEY, "info", None),
+    ("actual_gm", "money", 12, FMT_MONEY, "info", None),
+    ("gm_var", "money", 12, FMT_MONEY, "formula", None),
+    ("gm_att", "plain", 10, FMT_PCT, "formula", None),
+)
+
+
 class EvaluationLayout:
     """Where everything sits in an evaluation workbook."""
 
@@ -139,6 +163,24 @@ class EvaluationLayout:
     def _vol(self, key: str, **fmt) -> str:
         return f"{self._t(key, **fmt)} ({self.unit})" if self.unit else self._t(key, **fmt)
 
+    def _account_key_columns(self) -> list[Column]:
+        """Salesperson, account id and account name: the first columns of every per-account table."""
+        return [Column("rep_id", self._t("col.rep_id"), "key", width=10),
+                Column("account_id", self._t("col.account_id"), "key", width=10),
+                Column("account", self._t("col.account"), "info", width=22)]
+
+    def _period_columns(self, per: str, on_results: bool) -> list[Column]:
+        """The PERIOD_COLUMNS of period ``per`` ("q" or "ytd") on Goal vs result (``on_results``) or on
+        Accounts: keys prefixed with the period, headers naming it and the currency or unit."""
+        p, header = self._p(per), {"volume": self._vol, "money": self._money, "plain": self._t}
+        out = []
+        for key, unit, width, fmt, results_role, accounts_role in PERIOD_COLUMNS:
+            role = results_role if on_results else accounts_role
+            if role is not None:
+                out.append(Column(per + "_" + key, header[unit](f"c.{key}", p=p), role, "number", width, fmt,
+                                  **({"quantity": key} if role == "formula" else {})))
+        return out
+
     def _sumifs(self, src: Table, value: str, crit: list[tuple[str, str]]) -> str:
         """SUMIFS over ``src``'s column ``value`` where each key column equals a cell of this row."""
         if not src.n_rows:
@@ -151,38 +193,11 @@ class EvaluationLayout:
     # -- Goal vs result ------------------------------------------------------------------------------
     def _results(self, keys: list[tuple[str, str, str]]) -> Table:
         c = self._c
-        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
-                c("account_id", self._t("col.account_id"), "key", width=10),
-                c("account", self._t("col.account"), "info", width=22),
+        cols = self._account_key_columns() + [
                 c("product_id", self._t("col.product_id"), "key", width=9),
                 c("product", self._t("col.product"), "info", width=16)]
         for per in PERIODS:
-            p = self._p(per)
-            k = per + "_"
-            cols += [
-                c(k + "target_volume", self._vol("c.target_volume", p=p), "info", "number", 11, FMT_VOLUME),
-                c(k + "actual_volume", self._vol("c.actual_volume", p=p), "info", "number", 11, FMT_VOLUME),
-                c(k + "volume_var", self._vol("c.volume_var", p=p), "formula", "number", 11, FMT_VOLUME,
-                  quantity="volume_var"),
-                c(k + "volume_att", self._t("c.volume_att", p=p), "formula", "number", 10, FMT_PCT,
-                  quantity="volume_att"),
-                c(k + "target_price", self._money("c.target_price", p=p), "formula", "number", 11, FMT_PRICE,
-                  quantity="target_price"),
-                c(k + "actual_price", self._money("c.actual_price", p=p), "formula", "number", 11, FMT_PRICE,
-                  quantity="actual_price"),
-                c(k + "target_revenue", self._money("c.target_revenue", p=p), "info", "number", 13, FMT_MONEY),
-                c(k + "actual_revenue", self._money("c.actual_revenue", p=p), "info", "number", 13, FMT_MONEY),
-                c(k + "revenue_var", self._money("c.revenue_var", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="revenue_var"),
-                c(k + "revenue_att", self._t("c.revenue_att", p=p), "formula", "number", 10, FMT_PCT,
-                  quantity="revenue_att"),
-                c(k + "price_effect", self._money("c.price_effect", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "volume_effect", self._money("c.volume_effect", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "target_gm", self._money("c.target_gm", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "actual_gm", self._money("c.actual_gm", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "gm_var", self._money("c.gm_var", p=p), "formula", "number", 12, FMT_MONEY, quantity="gm_var"),
-                c(k + "gm_att", self._t("c.gm_att", p=p), "formula", "number", 10, FMT_PCT, quantity="gm_att"),
-            ]
+            cols += self._period_columns(per, on_results=True)
         table = Table("results", self.sheet_names["results"], tuple(cols), HEADER_ROW, row_keys=tuple(keys),
                       total_row=HEADER_ROW - 1, title=self.sheet_names["results"])
         f = {}
@@ -211,25 +226,9 @@ class EvaluationLayout:
     # -- Accounts --------------------------------------------------------------------------------------
     def _accounts(self, keys: list[tuple[str, str]]) -> Table:
         c = self._c
-        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
-                c("account_id", self._t("col.account_id"), "key", width=10),
-                c("account", self._t("col.account"), "info", width=22)]
+        cols = self._account_key_columns()
         for per in PERIODS:
-            p, k = self._p(per), per + "_"
-            cols += [
-                c(k + "target_revenue", self._money("c.target_revenue", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="target_revenue"),
-                c(k + "actual_revenue", self._money("c.actual_revenue", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="actual_revenue"),
-                c(k + "revenue_var", self._money("c.revenue_var", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="revenue_var"),
-                c(k + "revenue_att", self._t("c.revenue_att", p=p), "formula", "number", 10, FMT_PCT,
-                  quantity="revenue_att"),
-                c(k + "price_effect", self._money("c.price_effect", p=p), "formula", "number", 12, FMT_MONEY,
-                  quantity="price_effect"),
-                c(k + "volume_effect", self._money("c.volume_effect", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "mix_effect", self._money("c.mix_effect", p=p), "info", "number", 12, FMT_MONEY),
-            ]
+            cols += self._period_columns(per, on_results=False)
         cols += [c("forecast", self._money("col.forecast"), "info", "number", 14, FMT_MONEY),
                  c("annual_target", self._money("col.annual_target"), "info", "number", 14, FMT_MONEY),
                  c("gap", self._money("col.gap"), "formula", "number", 13, FMT_MONEY, quantity="gap"),
@@ -257,9 +256,7 @@ class EvaluationLayout:
     # -- Activities ------------------------------------------------------------------------------------
     def _activities(self, keys: list[tuple[str, str]]) -> Table:
         c = self._c
-        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
-                c("account_id", self._t("col.account_id"), "key", width=10),
-                c("account", self._t("col.account"), "info", width=22)]
+        cols = self._account_key_columns()
         for per in PERIODS:
             p, k = self._p(per), per + "_"
             cols += [c(k + "rep_planned", self._t("c.rep_planned", p=p), "info", "number", 9, FMT_COUNT),

@@ -190,13 +190,7 @@ class _Reader(FileReader):
                                   tb.sheet, ref)
                 else:
                     rating = float(round(num))
-            comment = None
-            raw = self.cell(tb, sheet, r, "comment")
-            if raw is not CELL_ERROR:
-                comment, why = cells.parse_text(raw, max_len=2000)
-                if why:
-                    self.complain("bad-value", why, "shorten the comment to 2,000 characters", tb.sheet,
-                                  tb.ref(r, "comment"))
+            comment = self.text_cell(tb, sheet, r, "comment", 2000, "comment")
             out.append(RatingEntry(rep, goal, rating, comment, f"{self.file} › {tb.sheet} › {ref}"))
         return out
 
@@ -219,13 +213,7 @@ class _Reader(FileReader):
                 if status is None:
                     self.complain("bad-status", f"{cells.show(raw)} is not a service status",
                                   f"pick one of {labels} from the dropdown, or leave it empty", tb.sheet, ref)
-            note = None
-            raw = self.cell(tb, sheet, r, "note")
-            if raw is not CELL_ERROR:
-                note, why = cells.parse_text(raw, max_len=1000)
-                if why:
-                    self.complain("bad-value", why, "shorten the note to 1,000 characters", tb.sheet,
-                                  tb.ref(r, "note"))
+            note = self.text_cell(tb, sheet, r, "note", 1000, "note")
             out.append(ServiceEntry(rep, acc, commitment, status, note, f"{self.file} › {tb.sheet} › {ref}"))
         return out
 

@@ -31,13 +31,7 @@ class _Writer(WorkbookWriter):
 
     def write_sheets(self, sheets):
         lay = self.layout
-        self._results(sheets["results"])
-        self._accounts(sheets["accounts"])
-        self._activities(sheets["activities"])
-        self._services(sheets["services"])
-        self._scorecard(sheets["scorecard"])
-        self._reps(sheets["reps"])
-        self._quarters(sheets["quarters"])
+        self.fill(sheets, ("results", "accounts", "activities", "services", "scorecard", "reps", "quarters"))
         if lay.is_vp:
             self._plain(sheets["warnings"], lay.warnings, self.c.warnings.to_dict("records"))
             self._plain(sheets["classes"], lay.classes, self.c.classes.to_dict("records"))
@@ -59,18 +53,23 @@ class _Writer(WorkbookWriter):
         return {k: (lambda a, b: lambda r: f'=IF(N({b}{r + 1})>0,{a}{r + 1}/{b}{r + 1},"")')(
             table.letter(a), table.letter(b)) for k, (a, b) in pairs.items()}
 
+    def _named_rows(self, frame, product: bool = False) -> list[dict]:
+        """The frame's rows as dicts, each with its account's (and product's) name as the workbook shows it."""
+        c = self.c
+        rows = frame.to_dict("records")
+        for r in rows:
+            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
+            if product:
+                r["product"] = c.product_names.get(r["product_id"], r["product_id"])
+        return rows
+
     def _plain(self, ws, table: Table, rows: list[dict]):
         self.table(ws, table, rows, freeze=2)
 
     # -- sheets --------------------------------------------------------------------------------------------
     def _results(self, ws):
         c, tb = self.c, self.layout.results
-        rows = []
-        for r in c.lines.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
-            r["product"] = c.product_names.get(r["product_id"], r["product_id"])
-            rows.append(r)
+        rows = self._named_rows(c.lines, product=True)
         self.table(ws, tb, rows, freeze=5)
         pairs = {}
         for per in PERIODS:
@@ -91,12 +90,9 @@ class _Writer(WorkbookWriter):
 
     def _accounts(self, ws):
         c, tb = self.c, self.layout.accounts
-        rows = []
-        for r in c.accounts.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
+        rows = self._named_rows(c.accounts)
+        for r in rows:
             r["method"] = et(f"method.{r['method']}", self.L) if isinstance(r.get("method"), str) else ""
-            rows.append(r)
         note = ("Price + volume + mix effect = revenue variance, to the cent. Mix: selling more of the dearer or "
                 "cheaper products. Forecast: the year so far divided by the share those quarters brought in "
                 "earlier years.") if self.L != "zh-CN" else (
@@ -109,11 +105,7 @@ class _Writer(WorkbookWriter):
 
     def _activities(self, ws):
         c, tb = self.c, self.layout.activities
-        rows = []
-        for r in c.activity.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
-            rows.append(r)
+        rows = self._named_rows(c.activity)
         self.table(ws, tb, rows, freeze=3)
         pairs = {p + "_visit_att": (p + "_rep_made", p + "_rep_planned") for p in PERIODS}
         pairs["ytd_training_att"] = ("ytd_trainings_held", "ytd_trainings_planned")
@@ -121,13 +113,10 @@ class _Writer(WorkbookWriter):
 
     def _services(self, ws):
         c, tb = self.c, self.layout.services
-        rows = []
-        for r in c.services.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
+        rows = self._named_rows(c.services)
+        for r in rows:
             r["no"] = str(r["no"])
             r["status"] = et(f"status.{r['status']}", self.L) if isinstance(r.get("status"), str) else None
-            rows.append(r)
         self.table(ws, tb, rows, freeze=4)
         if self.layout.is_vp and tb.n_rows:
             i = tb.col("status")

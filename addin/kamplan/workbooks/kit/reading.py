@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from kamplan.problems import Problem, error, unexpected, warning
+from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.kit.layout import SheetValues
 from kamplan.workbooks.kit.safety import check_workbook_file
@@ -138,3 +139,15 @@ class FileReader:
             self.complain(code, message, fix.format(header=tb.column(key).header), tb.sheet, ref)
             return CELL_ERROR
         return sheet.get(r, tb.col(key))
+
+    def text_cell(self, tb, sheet: SheetValues, r: int, key: str, max_len: int, what: str) -> str | None:
+        """The free text typed in column ``key`` of row ``r`` (None when blank or an error value); a text
+        over ``max_len`` characters is said, with the fix to shorten ``what`` (the comment, the note...)."""
+        raw = self.cell(tb, sheet, r, key)
+        if raw is CELL_ERROR:
+            return None
+        text, why = cells.parse_text(raw, max_len=max_len)
+        if why:
+            self.complain("bad-value", why, f"shorten the {what} to {max_len:,} characters", tb.sheet,
+                          tb.ref(r, key))
+        return text

@@ -96,6 +96,12 @@ class WorkbookWriter:
         """Fill the sheets of ``tab_order`` (by key), in the order the workbook needs."""
         raise NotImplementedError
 
+    def fill(self, sheets: dict, keys) -> None:
+        """Fill the sheets ``keys`` with this writer's ``_<key>`` methods, in that order: a sheet that
+        refers to another's rows (a cover's totals, a chart's ranges) comes after it."""
+        for key in keys:
+            getattr(self, "_" + key)(sheets[key])
+
     def identity(self) -> tuple[IdentitySpec, list[tuple[str, str]], dict]:
         """The identity sheet: the declaration, the key/value rows after kind and version, the block rows."""
         raise NotImplementedError

@@ -216,13 +216,7 @@ class _Reader(FileReader):
                                   tb.sheet, ref)
                 row.override_class = cls
             # reason
-            raw = self.cell(tb, sheet, r, "override_reason")
-            if raw is not CELL_ERROR:
-                text, why = cells.parse_text(raw, max_len=500)
-                if why:
-                    self.complain("bad-value", why, "shorten the reason to 500 characters", tb.sheet,
-                                  tb.ref(r, "override_reason"))
-                row.override_reason = text
+            row.override_reason = self.text_cell(tb, sheet, r, "override_reason", 500, "reason")
             if row.override_class and not row.override_reason:
                 self.complain("override-without-reason",
                               f"account {acc}: the override to "

@@ -6,11 +6,10 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from kamplan.engine.review import FLAGS
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 from kamplan.workbooks.review.content import ReviewWorkbookContent
 from kamplan.workbooks.review.layout import (
-    FMT_INT, IDENTITY, REVIEWER_CELL, ReviewLayout, rt,
+    FMT_INT, IDENTITY, REVIEWER_CELL, RT, ReviewLayout, rt,
 )
 from kamplan.workbooks.kit.styles import Styles
 from kamplan.workbooks.kit.writer import WorkbookWriter
@@ -40,15 +39,10 @@ def write_review_workbook(path: Path, content: ReviewWorkbookContent) -> Path:
 class _Writer(WorkbookWriter):
     def write_sheets(self, sheets):
         lay = self.layout
-        self._ranking(sheets["ranking"])
-        self._scores(sheets["scores"])
-        self._lines(sheets["lines"])
-        self._whale(sheets["whale"])
+        self.fill(sheets, ("ranking", "scores", "lines", "whale"))
         self._plain(sheets["movement"], lay.movement, self._movement_rows())
         self._plain(sheets["candidates"], lay.candidates, self._candidate_rows())
-        self._review(sheets["review"])
-        self._cover(sheets["cover"])
-        self._charts(sheets["charts"])
+        self.fill(sheets, ("review", "cover", "charts"))
 
     # -- common -----------------------------------------------------------------------------------
     def subtitle(self) -> str:
@@ -390,8 +384,8 @@ class _Writer(WorkbookWriter):
 def _flags_text(flags, language: str) -> str:
     if not isinstance(flags, (list, tuple)):
         return ""
-    i = 1 if language == "zh-CN" else 0
-    return ("; " if i == 0 else ";").join(FLAGS[f][i] for f in flags if f in FLAGS)
+    sep = ";" if language == "zh-CN" else "; "
+    return sep.join(rt(f"flag.{f}", language) for f in flags if f"flag.{f}" in RT)
 
 
 def _score_note(lay: ReviewLayout, language: str) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 from kamplan.config import PlanConfig
 from kamplan.engine.targets import default_price, last_year_lines
 from kamplan.model import QUARTERS, Submission, WorkbookIdentity
+from kamplan.periods import as_date
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.targets.layout import (
     ACCOUNT_LABEL_SEP, IDENTITY, AccountRow, ProductRow, TargetLayout,
@@ -181,13 +182,7 @@ def _list_prefill(sub: Submission, accounts: list[AccountRow], lang: str,
 def _date(v) -> dt.date | None:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
+    return as_date(v if isinstance(v, dt.date | pd.Timestamp) else str(v))
 
 
 def target_file_name(rep_id: str, year: int, round_no: int) -> str:
