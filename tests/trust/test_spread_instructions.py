@@ -3,37 +3,26 @@ the current version; ``-5``, ``1`` and ``0.06`` are refused (no sign on a figure
 version); an unreachable figure stores nothing unless --store-closest; --hold with an unknown id is an error."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from kamplan.cli.main import cli
-from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.stages.plan import consolidate
-from kamplan.stages.targets import collect_targets
 from kamplan.workspace import Workspace
-from support.workspaces import demo_workspace
+from support.resources import collected_workspace
 
-_BUILT: dict[str, Path] = {}
+@pytest.fixture(scope="module")
+def cache_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("spread")
 
 
 @pytest.fixture
-def consolidated(tmp_path_factory, tmp_path) -> Path:
+def consolidated(cache_root, tmp_path) -> Path:
     """The demo after round 1 collected and consolidated (version 1, bottom-up)."""
-    if "ws" not in _BUILT:
-        root = tmp_path_factory.mktemp("consolidated")
-        ws = demo_workspace(root, "en", root / "ws")
-        rng = np.random.default_rng(7)
-        for p in sorted((ws.outbox / "round-1").glob("*.xlsx")):
-            fill_target_workbook(p, ws.inbox / p.name, rng)
-        collect_targets(ws, [ws.inbox])
+    with collected_workspace(cache_root, tmp_path / "ws") as ws:
         consolidate(ws)
-        ws.close()
-        _BUILT["ws"] = root / "ws"
-    shutil.copytree(_BUILT["ws"], tmp_path / "ws")
     return tmp_path / "ws"
 
 
