@@ -211,7 +211,8 @@ def read_context(ws: Workspace) -> ReadContext:
     cfg, store = ws.config, ws.store
     return ReadContext(config=cfg, last_year=last_year_lines(store.history_totals(cfg.plan_year - 1),
                                                              cfg.plan_year - 1),
-                       current_round=store.current_round(cfg.plan_year), issued=store.issued_map(cfg.plan_year))
+                       current_round=store.current_round(cfg.plan_year), issued=store.issued_map(cfg.plan_year),
+                       refuse_blank=True)
 
 
 def check_workbook(ws: Workspace, path: Path) -> list[Problem]:

@@ -59,6 +59,7 @@ def _wrong_kind(kind: str) -> tuple[str, str]:
 
 
 class _Reader(FileReader):
+    macros_allowed = True  # kamplan writes this workbook as an .xlsm with the Actions sheet too
     more_fix = "fix the ones above and run the spread again"
     again = "try again"
 

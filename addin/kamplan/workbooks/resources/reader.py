@@ -71,6 +71,7 @@ def read_resource_identity(sheet: SheetValues | None) -> dict:
 
 
 class _Reader(FileReader):
+    macros_allowed = True  # kamplan writes this workbook as an .xlsm with the Actions sheet too
     more_fix = "fix the ones above and run again"
     again = "try again"
 

@@ -88,6 +88,7 @@ def _wrong_kind(kind: str) -> tuple[str, str]:
 
 
 class _Reader(FileReader):
+    macros_allowed = True  # kamplan writes this workbook as an .xlsm with the Actions sheet too
     # -- top level ---------------------------------------------------------------------------------
     def read(self):
         opened = self.open_identity(read_review_identity)

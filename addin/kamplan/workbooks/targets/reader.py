@@ -58,6 +58,9 @@ class ReadContext:
     last_year: pd.DataFrame | None = None  # engine.targets.last_year_lines of plan_year - 1, for warnings
     current_round: int | None = None  # the open round in the store; None: not checked
     issued: Mapping[str, dict] | None = None  # workbook_id -> issue record (rep_id, round); None: not checked
+    # Collecting refuses a workbook with no volume typed (no answer, not a plan of 0); reading one to see
+    # what it shows (a blank issued workbook, in a test or a preview) does not.
+    refuse_blank: bool = False
 
     def __post_init__(self):
         # built once per collect run, not once per file (a company may have 20,000 accounts)
@@ -343,8 +346,8 @@ class _Reader(FileReader):
     def _submission(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> Submission | None:
         """The Submission of the sheets read: target, visit and list lines, then the target warnings."""
         cfg = self.ctx.config
-        if self._blank(frames, layout):
-            return None
+        if self.ctx.refuse_blank:
+            self._say_if_blank(frames, layout)
         targets = pd.DataFrame(self._target_lines(identity, frames, layout), columns=TARGET_COLUMNS)
         trainings, services, requests = self._list_lines(frames, layout)
         sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
@@ -358,7 +361,7 @@ class _Reader(FileReader):
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
 
-    def _blank(self, frames: dict, layout: TargetLayout) -> bool:
+    def _say_if_blank(self, frames: dict, layout: TargetLayout) -> bool:
         """A workbook sent back without a single volume typed (not even 0) is no answer: storing it would
         drop the salesperson's bottom-up plan to 0, while no answer keeps last year's run-rate (marked)."""
         rows = frames.get("targets") or []
