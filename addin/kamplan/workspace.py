@@ -18,10 +18,12 @@ Three ways to open one:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 
 from kamplan.config import PlanConfig, load_config
@@ -37,13 +39,44 @@ class WorkspaceError(Exception):
 
 
 def store_target(root: Path) -> str | Path:
-    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db."""
+    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db.
+
+    A workspace.yaml that cannot be read, or a ``store_url`` that is not a database URL, is a
+    WorkspaceError naming the file and the key (and never the password)."""
     settings = root / SETTINGS_NAME
-    if settings.exists():
+    if not settings.exists():
+        return root / STORE_NAME
+    try:
         data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
-        if data.get("store_url"):
-            return str(data["store_url"])
-    return root / STORE_NAME
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise WorkspaceError(f"{settings}: cannot be read ({_masked(str(exc))}); fix the file "
+                             "(it holds store_url: URL) or remove it to use the workspace's kamplan.db") from None
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{settings}: expected keys like store_url: URL, got {type(data).__name__}")
+    url = data.get("store_url")
+    if not url:
+        return root / STORE_NAME
+    if not isinstance(url, str) or "://" not in url:
+        raise WorkspaceError(f"{settings}: store_url: {_masked(str(url))!r} is not a database URL; write "
+                             "store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE (the password in "
+                             "KAMPLAN_STORE_PASSWORD or ~/.pgpass), or remove the key to use kamplan.db")
+    try:
+        sa.make_url(url).port  # noqa: B018 -- a bad port fails here, with the key path
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise WorkspaceError(f"{settings}: store_url: {_masked(url)!r} is not a database URL "
+                             f"({_masked(str(exc))}); write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE "
+                             "with a numeric port") from None
+    return url
+
+
+def store_label(root: Path) -> str:
+    """How to show the workspace's store to people: the file path, or the URL without its password."""
+    target = store_target(root)
+    return _masked(target) if isinstance(target, str) else str(target)
+
+
+def _masked(text: str) -> str:
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 def default_config_text() -> str:
@@ -55,6 +88,7 @@ class Workspace:
     root: Path
     config: PlanConfig
     readonly: bool = False  # the store is opened read-only (see open_readonly)
+    create_store: bool = False  # only ``init`` creates a store: otherwise a missing one is an error
     _store: Store | None = field(default=None, repr=False)
 
     @property
@@ -79,11 +113,24 @@ class Workspace:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.store_target(), readonly=self.readonly)
+            target = self.store_target()
+            source = f"store_url in {self.root / SETTINGS_NAME}" if isinstance(target, str) else None
+            store = Store.open(target, readonly=self.readonly, create=self.create_store, source=source)
+            try:
+                store.check_company(self.config)
+            except BaseException:
+                store.close()
+                raise
+            self._store = store
         return self._store
 
     def store_target(self) -> str | Path:
+        """Where the store is (a path, or a URL that may hold a password: show ``store_label()``)."""
         return store_target(self.root)
+
+    def store_label(self) -> str:
+        """The store for people to read: its path, or its URL without the password."""
+        return store_label(self.root)
 
     def close(self):
         if self._store is not None:
@@ -97,7 +144,7 @@ class Workspace:
         self.close()
 
     @classmethod
-    def open(cls, root: str | Path, *, sync: bool = True) -> "Workspace":
+    def open(cls, root: str | Path, *, sync: bool = True, create_store: bool = False) -> "Workspace":
         """The workspace in ``root`` with its config loaded.
 
         ``sync`` (the default, for commands that change the plan): make the store's master data
@@ -105,9 +152,13 @@ class Workspace:
         read, so that a read-only command neither waits for nor takes the store's write lock.
         """
         root = _checked_root(root)
-        ws = cls(root, load_config(root / CONFIG_NAME))
+        ws = cls(root, load_config(root / CONFIG_NAME), create_store=create_store)
         if sync:
-            ws.store.sync_master_data(ws.config)
+            try:
+                ws.store.sync_master_data(ws.config)
+            except BaseException:
+                ws.close()
+                raise
         return ws
 
     @classmethod
@@ -130,7 +181,7 @@ class Workspace:
         for sub in ("outbox", "inbox", "reports"):
             (root / sub).mkdir(exist_ok=True)
         cfg.write_text(config_text if config_text is not None else default_config_text(), encoding="utf-8")
-        return cls.open(root)
+        return cls.open(root, create_store=True)
 
 
 def _checked_root(root: str | Path) -> Path:

@@ -57,7 +57,7 @@ def init(directory, config_file):
     with Workspace.init(directory, text) as ws:
         console.print(f"Created workspace [bold]{escape(str(ws.root))}[/bold]")
         console.print(f"  config: {escape(str(ws.config_path))}  (edit it: products, staff, accounts)")
-        console.print(f"  store:  {escape(str(ws.store_target()))}")
+        console.print(f"  store:  {escape(ws.store_label())}")
         console.print(f"  next:   kamplan -w {escape(str(directory))} targets issue")
 
 
@@ -155,7 +155,7 @@ def history_import(ctx, file):
         if any(p.is_error for p in problems):
             console.print(f"[red]Nothing imported[/red] from {escape(str(file))}.")
             sys.exit(1)
-        console.print(f"Imported {n:,} history lines from {escape(str(file))} into {escape(str(ws.store_target()))}")
+        console.print(f"Imported {n:,} history lines from {escape(str(file))} into {escape(ws.store_label())}")
 
 
 @cli.command()

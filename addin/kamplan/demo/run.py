@@ -96,7 +96,7 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
     progress("workspace")
     with Workspace.init(out, text) as ws:
         summary.lines.append(("Planning config", str(ws.config_path)))
-        summary.lines.append(("Store (system of record)", str(ws.store_target())))
+        summary.lines.append(("Store (system of record)", ws.store_label()))
         history = demo_history(config, seed=seed)
         ws.store.replace_history(history, source="demo generator")
         progress("history")
