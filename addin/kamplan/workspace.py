@@ -57,15 +57,20 @@ def store_target(root: Path) -> str | Path:
     if not url:
         return root / STORE_NAME
     if not isinstance(url, str) or "://" not in url:
-        raise WorkspaceError(f"{settings}: store_url: {_masked(str(url))!r} is not a database URL; write "
+        # the value is not shown: it is not a URL, so where a password in it would be cannot be told
+        raise WorkspaceError(f"{settings}: store_url: the value is not a database URL; write "
                              "store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE (the password in "
                              "KAMPLAN_STORE_PASSWORD or ~/.pgpass), or remove the key to use kamplan.db")
     try:
         sa.make_url(url).port  # noqa: B018 -- a bad port fails here, with the key path
-    except (sa.exc.ArgumentError, ValueError) as exc:
-        raise WorkspaceError(f"{settings}: store_url: {_masked(url)!r} is not a database URL "
-                             f"({_masked(str(exc))}); write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE "
-                             "with a numeric port") from None
+    except ValueError:
+        raise WorkspaceError(f"{settings}: store_url: {_masked(url)!r} is not a database URL: its port is not "
+                             "a number; write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE with a "
+                             "numeric port") from None
+    except sa.exc.ArgumentError as exc:
+        raise WorkspaceError(f"{settings}: store_url: the value is not a database URL "
+                             f"({type(exc).__name__}); write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE"
+                             ) from None
     return url
 
 

@@ -173,12 +173,14 @@ def check(ctx):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kamplan-demo"),
               show_default=True, help="Folder for the demo workspace.")
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="zh-CN", show_default=True)
-def demo(out, lang):
+@click.option("--store-url", help="Run it on this empty team store (e.g. postgresql+psycopg2://USER@HOST/DB; "
+                                  "the password in KAMPLAN_STORE_PASSWORD or ~/.pgpass).")
+def demo(out, lang, store_url):
     """Run the annual cycle on the embedded demo company (93 customers, 8 salespeople)."""
     from kamplan.demo.run import DemoError, run_demo
     try:
         with progress_bar("Demo", None) as step:
-            summary = run_demo(out, lang, progress=step)
+            summary = run_demo(out, lang, progress=step, store_url=store_url)
     except DemoError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)

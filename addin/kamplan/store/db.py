@@ -80,8 +80,8 @@ def _url_of(target: str | Path, readonly: bool, create: bool) -> tuple[sa.URL, s
         raise StoreError(f"cannot open the plan database {path}: the folder {path.parent} does not exist; "
                          "create the workspace first (kamplan init) or fix the path")
     if readonly and not path.is_file():
-        raise StoreError(f"there is no plan database {path} yet; run a kamplan command in the workspace "
-                         "(e.g. kamplan status) to create it")
+        raise StoreError(f"there is no plan database {path} yet (it holds no kamplan plan yet); "
+                         "`kamplan init` creates it")
     if not create and (not path.is_file() or path.stat().st_size == 0):
         state = "is empty (0 bytes)" if path.is_file() else "is missing"
         raise StoreError(f"the plan database {path} {state}: kamplan does not silently start an empty plan. "
@@ -241,8 +241,8 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
 
     def _require_current(self, version: int | None, latest: int) -> None:
         if version is None:
-            raise StoreError(f"{self.where} holds no kamplan plan yet; run a kamplan command in the "
-                             "workspace (e.g. kamplan status) to create it")
+            raise StoreError(f"{self.where} holds no kamplan plan yet; `kamplan init` creates it "
+                             "(for a team store: in the VP's workspace, with store_url in its workspace.yaml)")
         if version < latest:
             raise StoreError(f"{self.where} was written by an older kamplan (schema version {version}); run "
                              "a kamplan command in the workspace (e.g. kamplan status) to bring it up to date")
