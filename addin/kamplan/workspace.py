@@ -38,14 +38,15 @@ class WorkspaceError(Exception):
     pass
 
 
-def store_target(root: Path) -> str | Path:
-    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db.
+ROLES = ("vp", "regional_manager", "management")
 
-    A workspace.yaml that cannot be read, or a ``store_url`` that is not a database URL, is a
-    WorkspaceError naming the file and the key (and never the password)."""
+
+def workspace_settings(root: Path) -> dict:
+    """DIR/workspace.yaml as a mapping ({} when there is none); a file that cannot be read is a
+    WorkspaceError naming it (and never a password in it)."""
     settings = root / SETTINGS_NAME
     if not settings.exists():
-        return root / STORE_NAME
+        return {}
     try:
         data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -53,6 +54,35 @@ def store_target(root: Path) -> str | Path:
                              "(it holds store_url: URL) or remove it to use the workspace's kamplan.db") from None
     if not isinstance(data, dict):
         raise WorkspaceError(f"{settings}: expected keys like store_url: URL, got {type(data).__name__}")
+    return data
+
+
+def workspace_role(root: Path, config: PlanConfig) -> tuple[str, str | None]:
+    """(role, region) of the workspace: ``role:`` of workspace.yaml (default vp) and, for a regional
+    manager, ``region:`` (a region id of the config)."""
+    data, settings = workspace_settings(root), root / SETTINGS_NAME
+    role = str(data.get("role") or "vp")
+    if role not in ROLES:
+        raise WorkspaceError(f"{settings}: role: {role!r} is not a role; use one of {', '.join(ROLES)}")
+    region = data.get("region")
+    if role == "regional_manager":
+        regions = [r.id for r in config.regions]
+        if region not in regions:
+            raise WorkspaceError(f"{settings}: region: {region!r} — a regional manager's workspace names its "
+                                 f"region, one of {', '.join(regions)}")
+        return role, str(region)
+    if region is not None:
+        raise WorkspaceError(f"{settings}: region: is only for role: regional_manager (this workspace is {role})")
+    return role, None
+
+
+def store_target(root: Path) -> str | Path:
+    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db.
+
+    A workspace.yaml that cannot be read, or a ``store_url`` that is not a database URL, is a
+    WorkspaceError naming the file and the key (and never the password)."""
+    settings = root / SETTINGS_NAME
+    data = workspace_settings(root)
     url = data.get("store_url")
     if not url:
         return root / STORE_NAME
@@ -94,6 +124,8 @@ class Workspace:
     config: PlanConfig
     readonly: bool = False  # the store is opened read-only (see open_readonly)
     create_store: bool = False  # only ``init`` creates a store: otherwise a missing one is an error
+    role: str = "vp"  # workspace.yaml role: vp, regional_manager (with region) or management
+    region: str | None = None
     _store: Store | None = field(default=None, repr=False)
 
     @property
@@ -133,6 +165,19 @@ class Workspace:
         """Where the store is (a path, or a URL that may hold a password: show ``store_label()``)."""
         return store_target(self.root)
 
+    def require_vp(self, what: str) -> None:
+        """Refuse ``what`` (e.g. "agree the company plan") in a regional manager's or management's workspace."""
+        if self.role != "vp":
+            who = f"the regional manager's workspace of {self.region}" if self.region else "a management workspace"
+            raise WorkspaceError(f"this is {who} (role: {self.role} in {self.root / SETTINGS_NAME}): only the "
+                                 f"VP's workspace can {what}")
+
+    def reps_in_scope(self) -> set[str] | None:
+        """The salespeople this workspace acts for: those of its region, or None for all."""
+        if self.region is None:
+            return None
+        return {s.id for s in self.config.staff if s.region == self.region}
+
     def store_label(self) -> str:
         """The store for people to read: its path, or its URL without the password."""
         return store_label(self.root)
@@ -157,8 +202,12 @@ class Workspace:
         read, so that a read-only command neither waits for nor takes the store's write lock.
         """
         root = _checked_root(root)
-        ws = cls(root, load_config(root / CONFIG_NAME), create_store=create_store)
-        if sync:
+        config = load_config(root / CONFIG_NAME)
+        role, region = workspace_role(root, config)
+        ws = cls(root, config, readonly=role == "management", create_store=create_store, role=role, region=region)
+        # Only the VP's workspace makes the store's master data match its config: a regional manager's
+        # sees (and on PostgreSQL may see) only its region, and management only reads.
+        if sync and role == "vp":
             try:
                 ws.store.sync_master_data(ws.config)
             except BaseException:
@@ -172,7 +221,9 @@ class Workspace:
         through the workspace's settings like any command's) opens read-only, so ``writing()`` is
         refused and a missing or older store is a StoreError instead of being created or migrated."""
         root = _checked_root(root)
-        return cls(root, load_config(root / CONFIG_NAME), readonly=True)
+        config = load_config(root / CONFIG_NAME)
+        role, region = workspace_role(root, config)
+        return cls(root, config, readonly=True, role=role, region=region)
 
     @classmethod
     def init(cls, root: str | Path, config_text: str | None = None) -> "Workspace":

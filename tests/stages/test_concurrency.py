@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,8 @@ from kamplan.demo.company import demo_config_dict, demo_history
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.stages.targets import issue_targets
 from kamplan.workspace import Workspace
+from support.postgres import fresh_database
 
-SERVER = os.environ.get("KAMPLAN_TEST_POSTGRES_URL")
 RACES = 3  # bounded: each race is a few processes for a few seconds
 RACE_SECONDS = 180
 
@@ -52,18 +51,8 @@ def backend(request):
     if request.param == "sqlite":
         yield None
         return
-    if not SERVER:
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail("KAMPLAN_TEST_POSTGRES_URL is not set: .ci/run should have started PostgreSQL")
-        pytest.skip("set KAMPLAN_TEST_POSTGRES_URL=postgresql+psycopg2://user:pw@host/postgres to run")
-    name = f"kamplan_race_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.engine.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database("kamplan_race") as url:
+        yield url
 
 
 def make_workspace(root: Path, url: str | None) -> Path:

@@ -48,7 +48,7 @@ def sweep(ws: Path, erp: Path | None = None) -> list[tuple[str, list[str]]]:
     history = ws.parent / "history.csv"
     history.write_text("year,quarter,account_id,product_id,volume,price,revenue\n", encoding="utf-8")
     return [
-        ("init", ["init", str(ws.parent / "second")]),
+        ("init", ["init", str(ws.parent / "second"), "--config", str(ws / "kamplan.yaml")]),  # same company
         ("check", [*w, "check"]),
         ("targets status", [*w, "targets", "status"]), ("targets status", [*w, "targets", "status", "--json"]),
         ("targets collect", [*w, "targets", "collect"]), ("targets collect", [*w, "targets", "collect", "--json"]),
@@ -71,6 +71,7 @@ def sweep(ws: Path, erp: Path | None = None) -> list[tuple[str, list[str]]]:
         ("evaluate annual", [*w, "evaluate", "annual"]),
         ("evaluate collect", [*w, "evaluate", "collect", str(ws / "kamplan.yaml")]),
         ("warnings", [*w, "warnings"]),
+        ("store setup-team", [*w, "store", "setup-team", "--manager", "east=kamplan_east", "--dry-run"]),
         ("demo", ["demo", "--out", str(ws.parent / "demo-refused"), "--lang", "en", "--store-url",
                   _store_url_of(ws)]),
     ]
@@ -162,7 +163,7 @@ def test_no_command_prints_the_password_on_a_real_server(secret_server, tmp_path
     full = url.render_as_string(hide_password=False)
     demo = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "ws"), "--lang", "en", "--store-url", full])
     assert demo.exit_code == 0, demo.output
-    assert PASSWORD not in demo.output and "***" in demo.output
+    assert PASSWORD not in demo.output and "Store (system of record)" in demo.output
     (tmp_path / "second").mkdir()
     (tmp_path / "second" / "workspace.yaml").write_text(yaml.safe_dump({"store_url": full}), encoding="utf-8")
     codes = run_sweep(tmp_path / "ws", caplog, erp=tmp_path / "ws" / "erp")

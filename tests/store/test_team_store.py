@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +27,8 @@ from kamplan.stages.targets import collect_targets, issue_targets
 from kamplan.store import BaseMovedError, Store, StoreError
 from kamplan.store import schema as s
 from kamplan.workspace import Workspace
+from support.postgres import fresh_database
 
-SERVER = os.environ.get("KAMPLAN_TEST_POSTGRES_URL")
 T0 = dt.datetime(2026, 12, 15, 10)
 
 
@@ -39,18 +38,8 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         yield None
         return
-    if not SERVER:
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail("KAMPLAN_TEST_POSTGRES_URL is not set: .ci/run should have started PostgreSQL")
-        pytest.skip("set KAMPLAN_TEST_POSTGRES_URL to run the store tests on PostgreSQL too")
-    name = f"kamplan_team_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.engine.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database("kamplan_team") as url:
+        yield url
 
 
 def workspace(root: Path, url: str | None, company: str | None = None) -> Workspace:

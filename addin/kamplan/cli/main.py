@@ -15,6 +15,7 @@ from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, wa
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.cli.plan import COMMANDS as plan_commands  # consolidate, spread, versions ... added to targets
 from kamplan.cli.resources import resources
+from kamplan.cli.store import store
 from kamplan.config import ConfigError
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace, WorkspaceError
@@ -128,7 +129,7 @@ def targets_status(ctx, as_json):
     with open_workspace(ctx, read_only=True) as ws:
         cfg = ws.config
         rnd = ws.store.current_round(cfg.plan_year) or 1
-        reps = {a.rep for a in cfg.accounts}
+        reps = {a.rep for a in cfg.accounts} & (ws.reps_in_scope() or {s.id for s in cfg.staff})  # by region
         status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if s.id in reps])
         show_frame(status, as_json, f"Round {rnd} · {cfg.plan_year}")
 
@@ -202,7 +203,7 @@ def templates_build(out):
         console.print(f"wrote {escape(str(p))}")
 
 
-for group in (accounts, resources, addin, actuals, *evaluation_commands):
+for group in (accounts, resources, addin, actuals, store, *evaluation_commands):
     cli.add_command(group)
 for command in plan_commands:
     targets.add_command(command)

@@ -125,6 +125,7 @@ def consolidate(ws: Workspace, write_workbook: bool = True, progress: Progress =
     consolidates at once, a spread), the submissions are read again and compared with it once more,
     so two identical consolidations at once give one version."""
     progress("reading submissions")
+    ws.require_vp("consolidate the company plan")
     try:
         result = _consolidate_once(ws, by)
     except BaseMovedError:
@@ -210,6 +211,8 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
 
     The version states its base; if another version was stored since the base was read (another VP's
     spread a moment earlier), the store refuses it with a BaseMovedError naming who stored what: rerun."""
+    if not dry_run:
+        ws.require_vp("adjust the company plan")
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     agreed = store.agreement(year)
@@ -270,6 +273,7 @@ def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: s
 
 def undo(ws: Workspace, to_version: int, by: str | None = None) -> int:
     """Make ``to_version`` current again by recording a copy of it (the versions after it stay)."""
+    ws.require_vp("change the company plan")
     cfg, store = ws.config, ws.store
     info, lines = store.plan_version(to_version)
     if info["year"] != cfg.plan_year:
@@ -338,6 +342,7 @@ def latest_submission(ws: Workspace, rep_id: str):
 def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "") -> int:
     """Lock the current version (or ``version_id``, which must be current) as the year's plan, without
     writing the export (``agree_and_export`` does both)."""
+    ws.require_vp("agree the company plan")
     cfg, store = ws.config, ws.store
     vid = version_id or store.current_plan_version(cfg.plan_year)
     if vid is None:
@@ -361,6 +366,7 @@ def agree_and_export(ws: Workspace, version_id: int | None = None, by: str | Non
     agreement it is renamed into ``reports/agreed-YEAR-vN``, and only then is the agreement committed.
     An interrupted run leaves no agreement (and at most a temporary folder, removed by the next run).
     Agreeing a plan that is agreed already writes its export again (e.g. after one was deleted)."""
+    ws.require_vp("agree the company plan")
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     agreed = store.agreement(year)
@@ -388,6 +394,7 @@ def agree_and_export(ws: Workspace, version_id: int | None = None, by: str | Non
 
 
 def reopen(ws: Workspace, reason: str, by: str | None = None) -> int:
+    ws.require_vp("reopen the company plan")
     return ws.store.reopen_plan(ws.config.plan_year, by or who(), reason)
 
 

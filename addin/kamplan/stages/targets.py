@@ -244,15 +244,17 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(to_read) >= 24 else 1
     batch_reps: dict[tuple, str] = {}
+    scope = ws.reps_in_scope()  # a regional manager's workspace collects its region's salespeople only
     if workers > 1:
         # Workers read and check while this process stores what they return, in order.
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as pool:
             for result in pool.map(_read_in_worker, [str(f) for f in to_read], chunksize=2):
-                outcomes.append(_store_one(store, cfg, current, stamp, result, batch_reps, progress))
+                outcomes.append(_store_one(store, cfg, current, stamp, result, batch_reps, progress, scope))
     else:
         for f in to_read:
-            outcomes.append(_store_one(store, cfg, current, stamp, _read_one((str(f), ctx)), batch_reps, progress))
-    outcomes.extend(_resent_outcomes(store, files, known, batch_reps, stamp))
+            outcomes.append(_store_one(store, cfg, current, stamp, _read_one((str(f), ctx)), batch_reps, progress,
+                                       scope))
+    outcomes.extend(_resent_outcomes(store, files, known, batch_reps, stamp, scope))
     by_rep = accounts_by_rep(cfg)
     status = store.status(cfg.plan_year, current or 1, [s.id for s in cfg.staff if by_rep.get(s.id)])
     store.log_event("targets.collect", {"files": len(outcomes),
@@ -299,7 +301,7 @@ def _saved_after(path: Path, sub: dict) -> bool:
 
 
 def _resent_outcomes(store, files: list[Path], known: dict[Path, dict], batch_reps: dict[tuple, str],
-                     stamp: dt.datetime) -> list[FileOutcome]:
+                     stamp: dt.datetime, scope: set[str] | None = None) -> list[FileOutcome]:
     """The outcome of each already-stored file.  Where the newest file of a salesperson and round holds
     an older, superseded content and was saved after the current one was collected, it was sent again:
     that content is current again, with a warning.  (A stale copy lying in a folder since before the
@@ -313,7 +315,8 @@ def _resent_outcomes(store, files: list[Path], known: dict[Path, dict], batch_re
     for f, sub in known.items():
         key = (sub["rep_id"], int(sub["round"]))
         read_later = key in batch_reps and order[batch_reps[key]] > order[str(f)]
-        if sub["status"] == "current" or newest_known[key] != f or read_later or not _saved_after(f, sub):
+        out_of_scope = scope is not None and key[0] not in scope
+        if out_of_scope or sub["status"] == "current" or newest_known[key] != f or read_later or not _saved_after(f, sub):
             out.append(FileOutcome(f, "unchanged", sub["rep_id"]))
             continue
         rec = store.reinstate_submission(int(sub["id"]), stamp, f.name)
@@ -329,7 +332,8 @@ def _resent_outcomes(store, files: list[Path], known: dict[Path, dict], batch_re
     return out
 
 
-def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: Progress) -> FileOutcome:
+def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: Progress,
+               scope: set[str] | None = None) -> FileOutcome:
     path_s, digest, sub, problems = result
     path = Path(path_s)
     progress(path.name)
@@ -340,6 +344,12 @@ def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: P
             ident_rep = rep_from_file_name(path.name, staff)
         store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
         return FileOutcome(path, "rejected", ident_rep, problems)
+    if scope is not None and sub.identity.rep_id not in scope:
+        problems = problems + [error(
+            "other-region", f"this is the workbook of {sub.identity.rep_id}, who is not in this workspace's region",
+            "collect it in the VP's workspace or in that region's manager's workspace", file=path.name)]
+        store.record_rejection(path.name, digest, cfg.plan_year, current, sub.identity.rep_id, problems, stamp)
+        return FileOutcome(path, "rejected", sub.identity.rep_id, problems)
     key = (sub.identity.rep_id, sub.identity.round)
     if key in batch_reps and Path(batch_reps[key]).name != path.name:
         dup = warning("two-files-one-rep",

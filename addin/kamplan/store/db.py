@@ -247,6 +247,11 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
             raise StoreError(f"{self.where} was written by an older kamplan (schema version {version}); run "
                              "a kamplan command in the workspace (e.g. kamplan status) to bring it up to date")
 
+    def setup_team(self, roles: list, dry_run: bool = False) -> list[str]:
+        """Give each colleague's database role its access (``kamplan.store.team``); returns the SQL."""
+        from kamplan.store.team import setup_team
+        return setup_team(self._url, roles, dry_run=dry_run)
+
     def schema_version(self) -> int:
         with self.reading() as conn:
             return int(conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar())
