@@ -38,7 +38,8 @@ def setup_team(ctx, managers, management, dry_run):
         known = {r.id for r in ws.config.regions}
         unknown = sorted({r.region for r in roles if r.region and r.region not in known})
         if unknown:
-            raise click.BadParameter(f"unknown region(s) {', '.join(unknown)}; the config has {', '.join(sorted(known))}",
+            raise click.BadParameter(f"unknown region(s) {', '.join(unknown)}; "
+                                     f"the config has {', '.join(sorted(known))}",
                                      param_hint="--manager")
         statements = ws.store.setup_team(roles, dry_run=dry_run)
     for sql in statements:

@@ -316,7 +316,8 @@ def _resent_outcomes(store, files: list[Path], known: dict[Path, dict], batch_re
         key = (sub["rep_id"], int(sub["round"]))
         read_later = key in batch_reps and order[batch_reps[key]] > order[str(f)]
         out_of_scope = scope is not None and key[0] not in scope
-        if out_of_scope or sub["status"] == "current" or newest_known[key] != f or read_later or not _saved_after(f, sub):
+        stale = newest_known[key] != f or read_later or not _saved_after(f, sub)
+        if out_of_scope or sub["status"] == "current" or stale:
             out.append(FileOutcome(f, "unchanged", sub["rep_id"]))
             continue
         rec = store.reinstate_submission(int(sub["id"]), stamp, f.name)

@@ -6,5 +6,6 @@ from kamplan.store.schema import schema_version  # noqa: F401
 from kamplan.store.sql import StoreError  # noqa: F401
 from kamplan.store.submissions import PreparedSubmission, SubmissionRecord, prepare_submission  # noqa: F401
 
-__all__ = ["AlreadyAgreedError", "BaseMovedError", "DEFAULT_FILE_NAME", "PreparedSubmission", "Store", "StoreError", "SubmissionRecord",
+__all__ = ["AlreadyAgreedError", "BaseMovedError", "DEFAULT_FILE_NAME", "PreparedSubmission", "Store", "StoreError",
+           "SubmissionRecord",
            "prepare_submission", "schema_version"]

@@ -13,6 +13,14 @@ command says ``store.history(...)`` whatever module holds it.  The resource and
 evaluation features keep their storage in functions that take a store
 (``store.resources``, ``store.evaluation``); like any code outside this class they
 use the public transactions ``Store.writing()`` and ``Store.reading()``.
+
+Concurrency (several workspaces on one PostgreSQL store, or several commands on one file): a write that
+decides on what it read names a lock, ``writing(lock="plan:2027")``; SQLite's ``BEGIN IMMEDIATE``
+serialises every write anyway, and on a server the lock is a transaction-scoped advisory lock.  The
+database itself keeps one current submission per salesperson and round (a partial unique index), and a
+new plan version is refused when the version it was built on is no longer current.  Connection problems
+and a server lost mid-command are StoreErrors naming the host, the port and the fix; no message shows
+the URL's password (``where`` is the URL without it).
 """
 from __future__ import annotations
 
@@ -292,8 +300,17 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
     def reading(self) -> Iterator[sa.Connection]:
         """One read transaction: a consistent snapshot of the store, rolled back at the end."""
         self._check_open()
-        with self._engine.connect() as conn:
-            yield conn
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            on_server = self._url.get_backend_name() != "sqlite"
+            if on_server and (exc.connection_invalidated or conn_lost(str(exc.orig).lower())):
+                raise StoreError(f"the connection to the team store {self.where} was lost while reading; nothing "
+                                 "was changed: check the server and run the command again") from None
+            if on_server:
+                raise StoreError(self._server_problem(exc)) from None
+            raise
 
     def _check_open(self) -> None:
         if self._closed:

@@ -175,8 +175,9 @@ class Submissions:
 
         The same file (content hash) again for the same rep, year and round writes nothing
         and returns the stored one with outcome "unchanged" (making an older content current
-        again is ``reinstate_submission``, which collect calls for a file sent again).  Otherwise the new submission becomes current and the previous current
-        one (if any) is marked superseded by it.  The audit event is part of the same transaction.
+        again is ``reinstate_submission``, which collect calls for a file sent again).  Otherwise
+        the new submission becomes current and the previous current one (if any) is marked
+        superseded by it.  The audit event is part of the same transaction.
 
         Concurrency: the transaction holds the submissions lock of the year (SQLite's write lock,
         an advisory lock on a server), so the check, the insert and the supersede cannot interleave
