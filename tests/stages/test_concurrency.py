@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -244,3 +245,41 @@ def test_a_collect_killed_half_way_keeps_every_stored_file_with_its_audit_event(
     assert rerun.returncode == 0, rerun.stderr
     assert len(current_per_rep(root)) == 8 and query(root, "SELECT count(*) FROM submissions")[0][0] == 8
     assert submissions_without_event(root) == set()
+
+
+def _agreed_version(root: Path) -> int | None:
+    rows = query(root, "SELECT action, version_id FROM plan_agreements ORDER BY id DESC LIMIT 1")
+    return rows[0][1] if rows and rows[0][0] == "agreed" else None
+
+
+def test_an_agree_killed_at_any_moment_is_agreed_with_its_whole_export_or_not_at_all(backend, tmp_path):
+    root = make_workspace(tmp_path / "ws", backend)
+    _collected(root, tmp_path)
+    subprocess.run([sys.executable, "-m", "kamplan.cli.main", "-w", str(root), "targets", "consolidate"],
+                   check=True, capture_output=True, timeout=RACE_SECONDS)
+    reports = root / "reports"
+    for delay in (1.0, 2.0, 3.0, 4.5):  # bounded: from while it imports to while it writes the workbooks
+        proc = subprocess.Popen([sys.executable, "-m", "kamplan.cli.main", "-w", str(root), "targets", "agree"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=RACE_SECONDS)
+        vid = _agreed_version(root)
+        folders = list(reports.glob("agreed-*"))
+        if vid is None:
+            assert folders == [], folders  # never an export without its agreement
+        else:  # never an agreement without its whole export
+            export = reports / f"agreed-2027-v{vid}"
+            assert (export / "management_2027.xlsx").is_file() and len(list(export.glob("*_targets.xlsx"))) == 8
+            subprocess.run([sys.executable, "-m", "kamplan.cli.main", "-w", str(root), "targets", "reopen",
+                            "--reason", "kill test"], check=True, capture_output=True, timeout=RACE_SECONDS)
+            for f in folders:
+                shutil.rmtree(f)
+    rerun = subprocess.run([sys.executable, "-m", "kamplan.cli.main", "-w", str(root), "targets", "agree"],
+                           capture_output=True, text=True, timeout=RACE_SECONDS)
+    assert rerun.returncode == 0, rerun.stderr
+    vid = _agreed_version(root)
+    export = reports / f"agreed-2027-v{vid}"
+    assert (export / "management_2027.xlsx").is_file() and len(list(export.glob("*_targets.xlsx"))) == 8
+    assert not list(reports.glob(".kamplan-*"))  # the rerun removed what the kills left
