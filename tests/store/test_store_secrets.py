@@ -152,10 +152,20 @@ def secret_server():
         c.exec_driver_sql(f'CREATE DATABASE "{db}" OWNER {role}')
     url = sa.engine.make_url(SERVER).set(username=role, password=PASSWORD, database=db)
     yield url, admin
+    _end_sessions(url)
     with admin.connect() as c:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
     admin.dispose()
+
+
+def _end_sessions(url: sa.URL) -> None:
+    """End the role's other sessions as the role itself (a role may always end its own sessions)."""
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE usename = current_user AND pid <> pg_backend_pid()")
+    engine.dispose()
 
 
 def test_no_command_prints_the_password_on_a_real_server(secret_server, tmp_path, caplog):
@@ -196,7 +206,7 @@ def test_the_password_may_come_from_the_environment(secret_server, tmp_path, mon
 
 
 def test_a_server_lost_in_the_middle_of_a_command_rolls_back_and_says_so(secret_server, tmp_path):
-    url, admin = secret_server
+    url, _ = secret_server
     from kamplan.store import Store, StoreError
     from kamplan.store.sql import insert_event
     with Store.open(url.render_as_string(hide_password=False)) as store:
@@ -206,8 +216,10 @@ def test_a_server_lost_in_the_middle_of_a_command_rolls_back_and_says_so(secret_
             with store.writing() as conn:
                 insert_event(conn, "half-done", {"step": 1})
                 pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-                with admin.connect() as c:
+                killer = sa.create_engine(url, isolation_level="AUTOCOMMIT")  # the server ends the session
+                with killer.connect() as c:
                     c.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+                killer.dispose()
                 insert_event(conn, "half-done", {"step": 2})
         assert PASSWORD not in str(caught.value)
         assert len(store.events()) == before  # nothing of the step was stored

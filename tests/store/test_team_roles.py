@@ -100,6 +100,13 @@ def team_server():
     try:
         with fresh_database("kamplan_roles") as url:
             yield url, role
+            # the manager's sessions end as that role (a role may always end its own sessions)
+            mine = sa.create_engine(sa.engine.make_url(url).set(username=role, password=PASSWORD),
+                                    isolation_level="AUTOCOMMIT")
+            with mine.connect() as c:
+                c.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE usename = current_user AND pid <> pg_backend_pid()")
+            mine.dispose()
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
