@@ -10,6 +10,7 @@ module is the ground floor: the engine, the store and the stages all take period
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,20 @@ def fiscal_months(first_month: int = 1) -> dict[int, list[int]]:
     """Quarter -> its calendar months, e.g. first_month 4: {1: [4, 5, 6], ..., 4: [1, 2, 3]}."""
     return {q: [(first_month - 1 + 3 * (q - 1) + i) % 12 + 1 for i in range(3)] for q in (1, 2, 3, 4)}
 
+
+
+def as_date(value) -> dt.date:
+    """The calendar date of a stored or typed value: a date, a date-time (its day), a numpy or pandas
+    time stamp, or ISO text ("2027-03-31", a time after it ignored).  Anything else is a TypeError."""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value.strip()[:10])
+    raise TypeError(f"{value!r} is not a date")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def test_unknown_action_is_named_with_the_known_ones():
 
 def test_workspace_is_found_above_the_workbook(ws, tmp_path, monkeypatch):
     monkeypatch.delenv(actions.WORKSPACE_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no workspace chosen with Choose workspace
     book = _filled(ws, tmp_path)
     assert find_workspace(book) == ws.root
     assert find_workspace(tmp_path / "elsewhere.xlsx") is None
@@ -60,6 +61,7 @@ def test_workspace_is_found_above_the_workbook(ws, tmp_path, monkeypatch):
 
 def test_book_actions_refuse_to_start_without_a_book_or_workspace(tmp_path, monkeypatch):
     monkeypatch.delenv(actions.WORKSPACE_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     with pytest.raises(ActionError, match="open a target workbook"):
         run_action("kam_check")
     (tmp_path / "x.xlsx").write_bytes(b"")
@@ -133,3 +135,19 @@ def test_collect_issue_segment_and_open_output_on_the_workspace(ws, tmp_path):
     assert steps  # progress reached the caller (the macro shows it in the status bar)
     res = run_action("kam_open_output", workspace=ws.root)
     assert res.ok and res.output.name.startswith("account_review_")
+
+
+def test_refresh_names_the_outputs_a_newer_one_replaced(ws, tmp_path):
+    import os
+    from kamplan.xl.tasks import output_kind
+    assert output_kind(ws.reports / "consolidation_2027_v4.xlsx") == output_kind(ws.reports / "consolidation_2027_v12.xlsx")
+    assert output_kind(ws.reports / "consolidation_2027_v4.xlsx") != output_kind(ws.reports / "resource_plan_2027.xlsx")
+    ws.reports.mkdir(parents=True, exist_ok=True)
+    old, new = ws.reports / "consolidation_2027_v1.xlsx", ws.reports / "consolidation_2027_v2.xlsx"
+    for i, p in enumerate((old, new)):
+        p.write_bytes(b"x")
+        os.utime(p, (2000 + i, 2000 + i))
+    res = run_action("kam_refresh", book=old, workspace=ws.root)
+    assert res.output == new and "consolidation_2027_v1.xlsx → consolidation_2027_v2.xlsx" in res.message
+    assert run_action("kam_refresh", book=new, workspace=ws.root).output is None
+    assert str(ws.root) in run_action("kam_workspace", workspace=ws.root).message

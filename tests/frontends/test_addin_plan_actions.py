@@ -12,8 +12,8 @@ import pytest
 from kamplan.demo.actuals import OUTSIDERS, simulate_actuals, write_actuals_files
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.stages.targets import collect_targets
-from kamplan.workbooks.consolidation.layout import ConsolidationLayout
-from kamplan.workbooks.consolidation.reader import read_identity
+from kamplan.workbooks.consolidation.layout import IDENTITY, ConsolidationLayout
+from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workspace import Workspace
 from kamplan.xl.actions import run_action
@@ -43,7 +43,7 @@ def collected(tmp_path_factory, tmp_path) -> Path:
 def type_company_figure(book: Path, figure: float) -> None:
     """The VP types a company revenue figure into the Top-down sheet (only that one figure) and saves."""
     sheets, _ = read_sheets(book, ["_kamplan"])
-    ident = read_identity(sheets["_kamplan"])
+    ident = read_identity(sheets["_kamplan"], IDENTITY)
     lay = ConsolidationLayout(ident["language"], ident["products"], ident["regions"], currency=ident["currency"],
                               hold_rows=int(ident["hold_rows"]), bound_rows=int(ident["bound_rows"]))
     wb = openpyxl.load_workbook(book)

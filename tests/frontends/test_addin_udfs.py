@@ -123,17 +123,22 @@ def test_class_bad_input(args, says):
 
 
 # -- KAM_TARGET ----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory):
-    """A demo workspace with two salespeople's workbooks collected."""
+def _two_collected(root):
+    """A demo workspace (open) with two salespeople's workbooks collected."""
     from kamplan.demo.salesforce import fill_target_workbook
     from kamplan.stages.targets import collect_targets
     from support.workspaces import demo_workspace
-    root = tmp_path_factory.mktemp("udf")
     ws = demo_workspace(root / "cache", "en", root / "ws")
     for i, src in enumerate(sorted(ws.round_outbox(1).glob("*.xlsx"))[:2]):
         fill_target_workbook(src, ws.inbox / src.name, np.random.default_rng(i))
     collect_targets(ws, [ws.inbox])
+    return ws
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    """A demo workspace with two salespeople's workbooks collected."""
+    ws = _two_collected(tmp_path_factory.mktemp("udf"))
     targets = ws.store.targets_frame(ws.config.plan_year, 1)
     ws.close()
     return ws.root, targets
@@ -143,11 +148,11 @@ def test_target_reads_the_store_by_account_product_and_quarter(collected):
     root, t = collected
     line = t[t["volume"] > 0].iloc[0]
     acc, prod, q = line["account_id"], line["product_id"], int(line["quarter"])
-    assert KAM_TARGET(acc, prod, q, "volume", None, str(root)) == pytest.approx(line["volume"])
-    assert KAM_TARGET(acc, prod, f"Q{q}", "revenue", None, str(root)) == pytest.approx(line["revenue"])
+    assert KAM_TARGET(acc, prod, q, None, "volume", None, str(root)) == pytest.approx(line["volume"])
+    assert KAM_TARGET(acc, prod, f"Q{q}", None, "revenue", None, str(root)) == pytest.approx(line["revenue"])
     year = t[(t["account_id"] == acc)]
-    assert KAM_TARGET(acc, "", "year", "volume", None, str(root)) == pytest.approx(year["volume"].sum())
-    assert KAM_TARGET(acc, "", 0, "price", None, str(root)) == pytest.approx(
+    assert KAM_TARGET(acc, "", "year", None, "volume", None, str(root)) == pytest.approx(year["volume"].sum())
+    assert KAM_TARGET(acc, "", 0, None, "price", None, str(root)) == pytest.approx(
         year["revenue"].sum() / year["volume"].sum())
 
 
@@ -155,11 +160,11 @@ def test_target_bad_input(collected, tmp_path, monkeypatch):
     root, t = collected
     acc = t.iloc[0]["account_id"]
     monkeypatch.delenv("KAMPLAN_WORKSPACE", raising=False)
-    assert "no account 'NOPE'" in KAM_TARGET("NOPE", "", 1, "volume", None, str(root))
-    assert "no product 'P9'" in KAM_TARGET(acc, "P9", 1, "volume", None, str(root))
-    assert "quarter 'Q5'" in KAM_TARGET(acc, "", "Q5", "volume", None, str(root))
-    assert "measure 'margin'" in KAM_TARGET(acc, "", 1, "margin", None, str(root))
-    assert "no targets collected for 2001" in KAM_TARGET(acc, "", 1, "volume", 2001, str(root))
+    assert "no account 'NOPE'" in KAM_TARGET("NOPE", "", 1, None, "volume", None, str(root))
+    assert "no product 'P9'" in KAM_TARGET(acc, "P9", 1, None, "volume", None, str(root))
+    assert "quarter 'Q5'" in KAM_TARGET(acc, "", "Q5", None, "volume", None, str(root))
+    assert "measure 'margin'" in KAM_TARGET(acc, "", 1, None, "margin", None, str(root))
+    assert "no targets collected for 2001" in KAM_TARGET(acc, "", 1, None, "volume", 2001, str(root))
     assert "no workspace" in KAM_TARGET(acc, "", 1)
 
 
@@ -175,7 +180,7 @@ def test_target_finds_the_store_through_the_workspace_settings_and_never_writes(
     (ws / "workspace.yaml").write_text(f"store_url: sqlite:///{shared / 'kamplan.db'}\n", encoding="utf-8")
     line = t[t["volume"] > 0].iloc[0]
     before = {f.name: f.read_bytes() for f in shared.iterdir()}
-    got = KAM_TARGET(line["account_id"], line["product_id"], int(line["quarter"]), "volume", None, str(ws))
+    got = KAM_TARGET(line["account_id"], line["product_id"], int(line["quarter"]), None, "volume", None, str(ws))
     assert got == pytest.approx(line["volume"])
     assert not (ws / "kamplan.db").exists()  # no store made where the old code looked
     assert {f.name: f.read_bytes() for f in shared.iterdir() if f.name in before} == before
@@ -202,3 +207,22 @@ def test_kam_forecast_and_kam_risk_on_lists_and_bad_input():
     assert KAM_FORECAST([["abc"], [1.0]]).startswith("#KAM!")
     assert KAM_RISK([[1.0, 2.0], [3.0, 4.0]]).startswith("#KAM!")
     assert KAM_RISK([[1.0]], "maybe").startswith("#KAM!")
+
+
+def test_target_by_plan_version_with_product_and_quarter_optional(tmp_path_factory):
+    from kamplan.stages.plan import consolidate
+    from kamplan.workspace import Workspace
+    ws = _two_collected(tmp_path_factory.mktemp("udf-versions"))
+    vid = consolidate(ws).version_id
+    ws.close()
+    with Workspace.open_readonly(ws.root) as w:
+        _, lines = w.store.plan_version(vid)
+    acc = lines.loc[lines["volume"] > 0, "account_id"].iloc[0]
+    mine = lines[lines["account_id"] == acc]
+    assert KAM_TARGET(acc, workspace=str(ws.root)) == pytest.approx(mine["volume"].sum())  # all products, year
+    assert KAM_TARGET(acc, None, None, vid, workspace=str(ws.root)) == pytest.approx(mine["volume"].sum())
+    assert KAM_TARGET(acc, "", 2, f"v{vid}", "revenue", workspace=str(ws.root)) == pytest.approx(
+        mine.loc[mine["quarter"] == 2, "revenue"].sum())
+    assert "not agreed yet" in KAM_TARGET(acc, version="agreed", workspace=str(ws.root))
+    assert "there is no plan version 99" in KAM_TARGET(acc, version=99, workspace=str(ws.root))
+    assert "version 'x1'" in KAM_TARGET(acc, version="x1", workspace=str(ws.root))

@@ -40,7 +40,7 @@ def _button_macros(path: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def consolidation(tmp_path_factory):
     folder = tmp_path_factory.mktemp("xlsm")
-    src = write_consolidation_workbook(small_content("zh-CN"), folder / "consolidation_2027_v2.xlsx")
+    src = write_consolidation_workbook(folder / "consolidation_2027_v2.xlsx", small_content("zh-CN"))
     return src, macrobook.make_macro_workbook(src)
 
 
@@ -94,7 +94,7 @@ def test_every_sheet_has_its_document_module_and_the_actions_sheet_is_second(con
 def test_the_instruction_reads_back_from_the_xlsm_like_from_the_xlsx(consolidation, tmp_path):
     from kamplan.engine.topdown import TopDownSpec
     spec = TopDownSpec("revenue", "company", {"*": 1.2e8}, note="board figure")
-    src = write_consolidation_workbook(small_content("en", spec), tmp_path / "c.xlsx")
+    src = write_consolidation_workbook(tmp_path / "c.xlsx", small_content("en", spec))
     xlsm = macrobook.make_macro_workbook(src)
     a, pa = read_topdown_instruction(src, small_config("en"))
     b, pb = read_topdown_instruction(xlsm, small_config("en"))

@@ -103,7 +103,7 @@ SPEC = TopDownSpec("revenue", "product", {"P1": 31_000_000.0, "P3": 64_500_000.0
 @pytest.mark.parametrize("language", ["en", "zh-CN"])
 def test_every_formula_equals_the_pandas_totals_and_none_is_an_error(libreoffice, tmp_path, language):
     content = small_content(language, SPEC)
-    path = write_consolidation_workbook(content, tmp_path / "consolidation.xlsx")
+    path = write_consolidation_workbook(tmp_path / "consolidation.xlsx", content)
     rec = check(libreoffice, content, path)
     assert len(rec.cells) > 1500
 
@@ -111,7 +111,7 @@ def test_every_formula_equals_the_pandas_totals_and_none_is_an_error(libreoffice
 def test_the_top_down_totals_follow_the_measure_chosen(libreoffice, tmp_path):
     spec = TopDownSpec("volume", "region", {"east": 9_000.0}, "equal")
     content = small_content("en", spec)
-    path = write_consolidation_workbook(content, tmp_path / "volume.xlsx")
+    path = write_consolidation_workbook(tmp_path / "volume.xlsx", content)
     check(libreoffice, content, path)
 
 
@@ -124,12 +124,12 @@ def test_holes_moved_accounts_and_any_line_order_give_the_same_sums(libreoffice,
     lines.loc[(lines["account_id"] == "A02") & (lines["quarter"] >= 3), "rep_id"] = "chen"
     lines = lines.sample(frac=1.0, random_state=3)  # any order in, the same sums out
     content = small_content("zh-CN", None, lines=lines)
-    path = write_consolidation_workbook(content, tmp_path / "holes.xlsx")
+    path = write_consolidation_workbook(tmp_path / "holes.xlsx", content)
     check(libreoffice, content, path)
 
 
 def test_an_instruction_saved_by_libreoffice_is_read(libreoffice, tmp_path):
-    src = write_consolidation_workbook(small_content("en"), tmp_path / "consolidation.xlsx")
+    src = write_consolidation_workbook(tmp_path / "consolidation.xlsx", small_content("en"))
     typed = fill(src, tmp_path / "typed.xlsx", params={"method": "Growth % over last year", "growth": 0.04},
                  figures={("company", "*"): 123_000_000}, holds=[("Salesperson", "li")],
                  bounds=[("Cap", "all=own*1.25")])

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from kamplan.stages.review import collect_reviews, segment_accounts
-from kamplan.workbooks.review.writer import build_review_content
+from kamplan.workbooks.review.content import build_review_content
 from support.review import JUDGED, fill_review, review_workspace
 
 pytestmark = pytest.mark.libreoffice

@@ -11,8 +11,8 @@ import pandas as pd
 
 from kamplan.config import config_from_dict
 from kamplan.problems import error, warning
-from kamplan.workbooks.consolidation.layout import ConsolidationLayout
-from kamplan.workbooks.consolidation.writer import ConsolidationContent
+from kamplan.workbooks.consolidation.layout import IDENTITY, ConsolidationLayout
+from kamplan.workbooks.consolidation.content import ConsolidationContent
 
 YEAR = 2027
 CLASSES = {
@@ -104,10 +104,10 @@ def small_content(language: str = "en", instruction=None, lines: pd.DataFrame | 
 
 
 def layout_of(path: Path) -> ConsolidationLayout:
-    from kamplan.workbooks.consolidation.reader import read_identity
+    from kamplan.workbooks.kit.identity import read_identity
     from kamplan.workbooks.kit.xlsxio import read_sheets
     sheets, _ = read_sheets(path, ["_kamplan"])
-    ident = read_identity(sheets["_kamplan"])
+    ident = read_identity(sheets["_kamplan"], IDENTITY)
     return ConsolidationLayout(ident["language"], ident["products"], ident["regions"], currency=ident["currency"],
                                hold_rows=int(ident["hold_rows"]), bound_rows=int(ident["bound_rows"]))
 

@@ -33,10 +33,8 @@ from kamplan.demo.company import demo_config_dict, demo_history
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.engine.topdown import TopDownSpec
 from kamplan.stages.actuals import import_activities, import_actuals
-from kamplan.stages.agreed import export_agreed
-from kamplan.stages.consolidate import agree, consolidate, spread, write_consolidation
 from kamplan.stages.evaluation import evaluate
-from kamplan.stages.plan import plan_view
+from kamplan.stages.plan import agree, consolidate, export_agreed, plan_view, spread, write_consolidation
 from kamplan.stages.resources import allocate
 from kamplan.stages.review import segment_accounts
 from kamplan.stages.targets import collect_targets, issue_targets

@@ -11,7 +11,7 @@ import openpyxl
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.stages.targets import collect_targets
 from kamplan.workbooks.resources.layout import ResourceLayout
-from kamplan.workbooks.resources.reader import _identity_block
+from kamplan.workbooks.resources.reader import read_resource_identity
 from kamplan.workbooks.kit.layout import SheetValues
 from kamplan.workspace import Workspace
 from support.workspaces import demo_workspace
@@ -37,7 +37,7 @@ def layout_of(path: Path) -> ResourceLayout:
     wb = openpyxl.load_workbook(path, read_only=True)
     rows = [list(r) for r in wb["_kamplan"].iter_rows(values_only=True)]
     wb.close()
-    ident = _identity_block(SheetValues("_kamplan", [[("" if v is None else v) for v in r] for r in rows]))
+    ident = read_resource_identity(SheetValues("_kamplan", [[("" if v is None else v) for v in r] for r in rows]))
     return ResourceLayout(ident["language"], int(ident["plan_year"]), currency=ident["currency"],
                           choices=[(r,) for r, *_ in ident["choices"]], capacity=[(p,) for p, _ in ident["capacity"]])
 

@@ -10,8 +10,8 @@ import yaml
 
 from kamplan.config import config_from_dict
 from kamplan.demo.company import demo_config_dict, demo_history
-from kamplan.workbooks.review.layout import IDENTITY_SHEET
-from kamplan.workbooks.review.reader import read_identity
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
+from kamplan.workbooks.review.reader import read_review_identity
 from kamplan.workspace import Workspace
 
 _CACHE: dict[tuple, Path] = {}
@@ -76,7 +76,7 @@ def layout_of(path: Path):
     from kamplan.workbooks.review.layout import ReviewIndicator, ReviewLayout, ScoreRules
     from kamplan.workbooks.kit.xlsxio import read_sheets
     sheets, _ = read_sheets(path, [IDENTITY_SHEET])
-    ident = read_identity(sheets[IDENTITY_SHEET])
+    ident = read_review_identity(sheets[IDENTITY_SHEET])
     inds = [ReviewIndicator(i, h, g, s, float(w), hb == "1") for i, h, g, s, w, hb in ident["indicators"]]
     rules = ScoreRules(tuple((g, float(w)) for g, w in ident["group_weights"]), float(ident["min_coverage"]),
                        (int(ident["scale_min"]), int(ident["scale_max"])), ident["live_judgements"] == "1")

@@ -32,20 +32,29 @@ def addin():
 
 
 @addin.command("build")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("dist/kamplan.xlam"),
-              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the add-in here instead of the prebuilt one shipped in the package "
+                   "(addin/kamplan/xl/prebuilt/kamplan.xlam, which is committed).")
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
               help="Language of the ribbon labels.")
 @click.option("--workspace", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Also write macro-enabled (.xlsm) copies of the newest consolidation, account review and "
                    "resource plan workbooks in this workspace's reports folder (existing .xlsm files are kept).")
 def addin_build(out, lang, workspace):
-    """Build kamplan.xlam from addin/kamplan/xl/excel (VBA, ribbon) and the action registry."""
-    from kamplan.xl.build import BuildError, build_addin, write_sources
+    """Build kamplan.xlam from addin/kamplan/xl/excel (VBA, ribbon) and the action registry: a developer's
+    step (pip install '.[addin-build]'); users' installs copy the prebuilt add-in."""
+    from kamplan.xl.build import BuildError, build_addin, build_prebuilt, write_sources
     try:
         for p in write_sources():
             console.print(f"wrote {escape(str(p))}")
-        console.print(f"built [bold]{escape(str(build_addin(out, lang)))}[/bold]")
+        if out is None and lang != "en":
+            raise BuildError("the prebuilt add-in is English (`kamplan addin install --lang zh-CN` puts the Chinese "
+                             "ribbon in); give --out FILE for a zh-CN copy")
+        if out is None:
+            built = build_prebuilt()
+            console.print(f"built [bold]{escape(str(built))}[/bold] and its fingerprint; commit both")
+        else:
+            console.print(f"built [bold]{escape(str(build_addin(out, lang)))}[/bold]")
         if workspace is not None:
             from kamplan.xl.macrobook import macro_path, make_macro_workbook, newest_vp_workbooks
             books = newest_vp_workbooks(workspace / "reports")
@@ -112,12 +121,15 @@ def _startup_option(f):
 def addin_install(startup_dir, conf, system, lang):
     """Put kamplan.xlam where Excel loads it (Windows, macOS) and point it at this Python."""
     from kamplan.xl.build import BuildError
-    from kamplan.xl.install import install, status
+    from kamplan.xl.install import InstallError, install, status
     paths = _paths(startup_dir, conf, system)
     try:
         for line in install(paths, lang):
             console.print(escape(line))
-    except (BuildError, OSError) as exc:
+    except (BuildError, InstallError) as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    except OSError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))} (close Excel if it has the add-in open)")
         sys.exit(2)
     _print_status(status(paths))

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
-from kamplan.workbooks.evaluation.layout import IDENTITY_SHEET, REVIEWER_CELL, EvaluationLayout, GoalSpec, et
-from kamplan.workbooks.evaluation.reader import read_identity
+from kamplan.workbooks.evaluation.layout import IDENTITY, REVIEWER_CELL, EvaluationLayout, GoalSpec, et
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
 
 _COMMENTS = {"en": ["Close to the customer's engineers", "Plan updated after every visit", "Needs more visits",
@@ -22,7 +22,7 @@ _COMMENTS = {"en": ["Close to the customer's engineers", "Plan updated after eve
 def evaluation_layout_of(path: Path) -> EvaluationLayout:
     """The layout of an evaluation workbook, rebuilt from its identity block."""
     sheets, _ = read_sheets(Path(path), [IDENTITY_SHEET])
-    i = read_identity(sheets[IDENTITY_SHEET])
+    i = read_identity(sheets[IDENTITY_SHEET], IDENTITY)
     return EvaluationLayout(i["language"], int(i["year"]), int(i["quarter"]), i["evaluation"], i["audience"],
                             lines=i["lines"], accounts=i["accounts"], reps=[r[0] for r in i["reps"]],
                             goals=[GoalSpec(a, b, c, float(d)) for a, b, c, d in i["goals"]],

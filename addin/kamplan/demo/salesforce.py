@@ -20,7 +20,8 @@ import openpyxl
 
 from kamplan.model import QUARTERS
 from kamplan.workbooks.kit.i18n import t
-from kamplan.workbooks.targets.layout import IDENTITY_SHEET, PROPOSAL_VARIANT, AccountRow, ProductRow, TargetLayout
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
+from kamplan.workbooks.targets.layout import PROPOSAL_VARIANT, AccountRow, ProductRow, TargetLayout
 
 
 class LockedCellError(Exception):

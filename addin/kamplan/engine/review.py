@@ -70,16 +70,9 @@ METRIC_NAMES: dict[str, tuple[str, str]] = {
 _PCT = {"growth", "share", "cum_share", "gross_margin_rate", "cost_to_serve_rate", "profit_margin", "judged"}
 _MONEY = {"revenue", "gross_margin", "cost_to_serve", "profit"}
 
-# Flags an account can carry: code -> (English, Chinese).
-FLAGS: dict[str, tuple[str, str]] = {
-    "big-unprofitable": ("big but unprofitable", "大客户但不盈利"),
-    "big-declining": ("big and buying much less (defection risk)", "大客户采购明显下降(流失风险)"),
-    "develop-candidate": ("small but growing: candidate to develop", "小客户但增长快:培养候选"),
-    "judgements-missing": ("judgements missing", "缺少评分"),
-    "not-in-config": ("not in the config's account list", "不在配置的客户清单中"),
-    "no-sales": ("bought nothing in the period", "本期无采购"),
-    "override": ("class set by the VP", "类别由销售副总调整"),
-}
+# Flags an account can carry (their words are the review workbook's labels, flag.<code>).
+FLAGS: tuple[str, ...] = ("big-unprofitable", "big-declining", "develop-candidate", "judgements-missing",
+                          "not-in-config", "no-sales", "override")
 
 
 # -- small helpers ---------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from kamplan.store.evaluation import evaluation_ratings, record_evaluation_input
 from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
 from kamplan.workbooks.evaluation.reader import EvaluationInput, read_evaluation_workbook
-from kamplan.workbooks.evaluation.writer import EvaluationContent, new_identity, write_evaluation_workbook
+from kamplan.workbooks.evaluation.content import EvaluationContent, new_identity
+from kamplan.workbooks.evaluation.writer import write_evaluation_workbook
 from kamplan.workbooks.kit.safety import content_hash
 from kamplan.workspace import Workspace
 

@@ -36,7 +36,8 @@ from kamplan.store.resources import support_by_account
 from kamplan.store.schema import PLAN_LINE_COLUMNS
 from kamplan.workbooks.agreed.writer import AgreedContent, write_management, write_rep_targets
 from kamplan.workbooks.consolidation.reader import read_topdown_workbook
-from kamplan.workbooks.consolidation.writer import ConsolidationContent, write_consolidation_workbook
+from kamplan.workbooks.consolidation.content import ConsolidationContent
+from kamplan.workbooks.consolidation.writer import write_consolidation_workbook
 from kamplan.workspace import Workspace
 
 KEY = ["account_id", "product_id", "quarter"]
@@ -477,7 +478,7 @@ def write_consolidation(ws: Workspace, version_id: int, now: dt.datetime | None 
     if path.exists():
         return path
     ws.reports.mkdir(parents=True, exist_ok=True)
-    return write_consolidation_workbook(consolidation_content(ws, version_id, now), path)
+    return write_consolidation_workbook(path, consolidation_content(ws, version_id, now))
 
 
 # -- the agreed plan, as workbooks: each salesperson's annual targets, the management summary ----

@@ -41,7 +41,8 @@ from kamplan.stages.review import effective_classes
 from kamplan.store import resources as rs
 from kamplan.workbooks.resources.layout import QUARTERS, YEAR, rt
 from kamplan.workbooks.resources.reader import ResourceInput, read_resource_workbook
-from kamplan.workbooks.resources.writer import ResourceWorkbookContent, new_identity, write_resource_workbook
+from kamplan.workbooks.resources.content import ResourceWorkbookContent, new_identity
+from kamplan.workbooks.resources.writer import write_resource_workbook
 from kamplan.workspace import Workspace
 
 FILE_PATTERN = re.compile(r"^resource_plan_(\d{4})_(\d{8}-\d{6})(?:-(\d+))?\.xlsx$")

@@ -18,7 +18,8 @@ from kamplan.engine.review import Segmentation, effective_classes as _effective,
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.workbooks.review.reader import ReviewInput, read_review_workbook
-from kamplan.workbooks.review.writer import build_review_content, write_review_workbook
+from kamplan.workbooks.review.content import build_review_content
+from kamplan.workbooks.review.writer import write_review_workbook
 from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workspace import Workspace
 

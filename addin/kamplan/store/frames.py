@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from kamplan.model import QUARTERS
+from kamplan.periods import as_date
 from kamplan.store.schema import LineSpec
 
 
@@ -72,17 +73,10 @@ def _to_float(value: Any) -> float:
 
 
 def _to_date(value: Any) -> dt.date:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, np.datetime64):
-        return pd.Timestamp(value).date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value.strip()[:10])
-    raise _Bad("is not a date")
+    try:
+        return as_date(value)
+    except TypeError:
+        raise _Bad("is not a date") from None
 
 
 def _to_bool(value: Any) -> bool:

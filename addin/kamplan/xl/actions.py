@@ -88,6 +88,7 @@ GROUPS: tuple[Group, ...] = (
     Group("kamAccounts", "Accounts", "客户"),
     Group("kamReview", "Evaluation", "评估"),
     Group("kamOutput", "Output", "输出"),
+    Group("kamWorkspace", "Workspace", "工作区"),
 )
 
 ACTIONS: tuple[Action, ...] = (
@@ -139,7 +140,17 @@ ACTIONS: tuple[Action, ...] = (
     Action("kam_open_output", "kamOutput", "Open output", "打开输出", "kamplan.xl.tasks:open_output",
            "Open the newest workbook in the workspace's reports folder.", "打开 reports 文件夹中最新的工作簿。",
            image="FileOpen", opens_output=True),
+    Action("kam_refresh", "kamOutput", "Refresh", "刷新", "kamplan.xl.tasks:refresh",
+           "Recalculate every KAM_ cell of the open workbooks from the store, and reopen open outputs that a "
+           "newer one has replaced.", "按数据库重新计算已打开工作簿中的所有 KAM_ 单元格,并重新打开已被更新版本取代的输出。",
+           image="RefreshAll"),
+    Action("kam_workspace", "kamWorkspace", "Choose workspace", "选择工作区", "kamplan.xl.tasks:current_workspace",
+           "Choose the workspace folder the buttons and KAM_ functions use when the workbook is not inside one; "
+           "the current one is shown in the status bar.",
+           "选择工作簿不在工作区内时按钮和 KAM_ 函数所用的工作区文件夹;当前工作区显示在状态栏中。",
+           image="FileOpenUsingSystemDialog"),
 )
+EXCEL_ONLY = ("kam_workspace",)  # needs no workspace to start: it chooses one
 
 
 def get(action_id: str) -> Action:
@@ -149,20 +160,49 @@ def get(action_id: str) -> Action:
     raise KeyError(f"no add-in action {action_id!r}; known: {', '.join(a.id for a in ACTIONS)}")
 
 
+def chosen_file() -> Path:
+    """Where Choose workspace keeps the folder (per user, beside the add-in's settings)."""
+    return Path.home() / ".kamplan" / "workspace.txt"
+
+
+def chosen_workspace() -> Path | None:
+    """The folder chosen with Choose workspace, while it still is a workspace."""
+    from kamplan.workspace import CONFIG_NAME
+    try:
+        root = Path(chosen_file().read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return root if str(root) and (root / CONFIG_NAME).exists() else None
+
+
+def choose_workspace(folder: Path) -> Path:
+    """Remember ``folder`` (or the workspace above it) as the chosen workspace; refused when it is none."""
+    from kamplan.workbooks.kit.xlsxio import atomic_path
+    from kamplan.workspace import CONFIG_NAME
+    folder = Path(folder).expanduser().resolve()
+    root = next((f for f in [folder, *folder.parents] if (f / CONFIG_NAME).exists()), None)
+    if root is None:
+        raise ActionError(f"{folder} holds no {CONFIG_NAME}: choose the folder made by `kamplan init`")
+    chosen_file().parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(chosen_file()) as tmp:
+        Path(tmp).write_text(str(root), encoding="utf-8")
+    return root
+
+
 def find_workspace(start: Path | None) -> Path | None:
     """The workspace a workbook belongs to: ``$KAMPLAN_WORKSPACE``, else the nearest folder at or above
-    ``start`` that holds a ``kamplan.yaml`` (a returned workbook in ``inbox/`` finds its workspace)."""
+    ``start`` that holds a ``kamplan.yaml`` (a returned workbook in ``inbox/`` finds its workspace), else
+    the one chosen with Choose workspace."""
     from kamplan.workspace import CONFIG_NAME
     env = os.environ.get(WORKSPACE_ENV)
     if env and (Path(env) / CONFIG_NAME).exists():
         return Path(env).resolve()
-    if start is None:
-        return None
-    start = Path(start).resolve()
-    for folder in [start, *start.parents] if start.is_dir() else list(start.parents):
-        if (folder / CONFIG_NAME).exists():
-            return folder
-    return None
+    if start is not None:
+        start = Path(start).resolve()
+        for folder in [start, *start.parents] if start.is_dir() else list(start.parents):
+            if (folder / CONFIG_NAME).exists():
+                return folder
+    return chosen_workspace()
 
 
 class ActionError(Exception):

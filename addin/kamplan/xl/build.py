@@ -250,8 +250,36 @@ streams = {"VBA/" + m.name: open(m.bin_path, "rb").read() for m in project.get_m
 streams["VBA/dir"] = open("dir.bin", "rb").read()
 streams["VBA/_VBA_PROJECT"] = open("vba_project.bin", "rb").read()
 streams["PROJECT"] = open("project.bin", "rb").read()
+from kamplan.xl.build import as_excel_saves
+streams = as_excel_saves(streams, [m["name"] for m in manifest["modules"]])
 open("vbaProject.bin", "wb").write(write_cfb(streams))
 '''
+
+
+VBA_PROJECT_HEADER = b"\xcc\x61\xff\xff\x00\x01\x00"  # as in xlwings' shipped add-in (see as_excel_saves)
+
+
+def as_excel_saves(streams: dict[str, bytes], module_names: list[str]) -> dict[str, bytes]:
+    """Remove the differences from a vbaProject.bin that Excel saved which kamplan's content does not
+    require (found record by record against xlwings' shipped add-in, tests/frontends/test_addin_vba_evidence.py):
+
+    * the ``PROJECTwm`` stream (module names in MBCS and UTF-16), which ms-ovba omits;
+    * ``VersionCompatible32="393222000"`` after ``HelpContextID`` in ``PROJECT``, and the
+      ``[Workspace]`` section (one line per module: the editor's window, closed);
+    * ``_VBA_PROJECT``: Reserved3 0x0001 as Excel's file has it (ms-ovba writes 0x0003); the version
+      0xFFFF stays, so Excel ignores the (absent) compiled cache and compiles the source."""
+    out = dict(streams)
+    text = out["PROJECT"].decode("cp1252")
+    if "VersionCompatible32=" not in text:
+        text = re.sub(r'(HelpContextID="[^"]*"\r\n)', r'\1VersionCompatible32="393222000"\r\n', text, count=1)
+    if "[Workspace]" not in text:
+        text = text.rstrip("\r\n") + "\r\n\r\n[Workspace]\r\n" + "".join(f"{n}=0, 0, 0, 0, C\r\n"
+                                                                         for n in module_names) + "\r\n"
+    out["PROJECT"] = text.encode("cp1252")
+    out["PROJECTwm"] = b"".join(n.encode("cp1252") + b"\0" + n.encode("utf-16-le") + b"\0\0"
+                                for n in module_names) + b"\0\0"
+    out["VBA/_VBA_PROJECT"] = VBA_PROJECT_HEADER
+    return out
 
 
 def _module_source(m: VbaModule) -> str:
@@ -274,15 +302,25 @@ def _guid_text(hex32: str) -> str:
     return str(uuid.UUID(hex32)).upper()
 
 
+def _check_ms_ovba() -> None:
+    from importlib import metadata
+    try:
+        import ms_ovba  # noqa: F401
+        found = metadata.version("ms-ovba")
+    except (ImportError, metadata.PackageNotFoundError) as exc:
+        raise BuildError("building the add-in needs ms-ovba: pip install 'kamplan[addin-build]' (users do not "
+                         "build: `kamplan addin install` copies the prebuilt add-in)") from exc
+    if found != MS_OVBA_VERSION:
+        raise BuildError(f"ms-ovba {found} is installed; the build patches ms-ovba {MS_OVBA_VERSION}'s internals "
+                         f"and is not known to work with another release: pip install 'ms-ovba=={MS_OVBA_VERSION}'")
+
+
 def build_vba_project(modules: list[VbaModule], out: Path) -> Path:
     """Compile ``modules`` into a ``vbaProject.bin`` at ``out`` with ms-ovba.
 
     ms-ovba writes its work files into the current folder, so it runs in a child process inside a
     fresh temporary folder: nothing is left in the caller's folder or in site-packages."""
-    try:
-        import ms_ovba  # noqa: F401
-    except ImportError as exc:
-        raise BuildError("building the add-in needs ms-ovba: pip install 'kamplan[addin-build]'") from exc
+    _check_ms_ovba()
     with tempfile.TemporaryDirectory(prefix="kamplan-vba-") as tmp:
         work = Path(tmp)
         manifest = {"project_id": "{5B2C0D3E-6A1F-4C8B-9E27-4B61A0D7C1F5}", "modules": []}
@@ -366,17 +404,67 @@ def build_addin(out: Path, language: str = "en") -> Path:
     return out
 
 
-DIGEST_PROPERTY = "kamplan_vba_sha256"  # a document property: which VBA sources the add-in was built from
+DIGEST_PROPERTY = "kamplan_vba_sha256"  # a document property: the fingerprint of what the add-in was built from
+BUILDER_VERSION = "3"  # bump when this module changes what it writes for the same sources
+MS_OVBA_VERSION = "0.0.1"  # the build patches ms-ovba's internals: only this release is known to work
+PREBUILT = Path(__file__).resolve().parent / "prebuilt" / ADDIN_NAME  # committed; carried by the wheel
+PREBUILT_INFO = PREBUILT.with_name(ADDIN_NAME + ".json")
 
 
 def vba_digest(modules: list[VbaModule]) -> str:
-    """A fingerprint of the VBA sources (vbaProject.bin itself differs on every build: ms-ovba encrypts
-    the project's protection fields with a random seed)."""
+    """The add-in's fingerprint: the VBA module sources (xlwings' module, hence its DLL name, included),
+    the English ribbon, the builder's version and ms-ovba's (vbaProject.bin itself differs on every
+    build: ms-ovba encrypts the project's protection fields with a random seed)."""
     import hashlib
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"builder {BUILDER_VERSION} ms-ovba {MS_OVBA_VERSION}\0".encode())
     for m in modules:
         h.update(_module_source(m).encode("utf-8") + b"\0")
+    h.update(ribbon.render_ribbon("en").encode("utf-8"))
     return h.hexdigest()
+
+
+def fingerprint() -> str:
+    """The fingerprint the add-in built from the current sources has (needs no ms-ovba)."""
+    return vba_digest(addin_modules(["Sheet1"]))
+
+
+def xlwings_version_of(modules: list[VbaModule]) -> str:
+    """The xlwings version (and so the DLL name) the RunPython module was copied from."""
+    m = re.search(r'XLWINGS_VERSION As String = "([^"]+)"', next(x.code for x in modules if x.name == "xlwings"))
+    if not m:
+        raise BuildError("xlwings' RunPython module has no XLWINGS_VERSION; update kamplan.xl.build")
+    return m.group(1)
+
+
+def build_prebuilt(out: Path = PREBUILT) -> Path:
+    """The developer's step: build the add-in shipped in the package, and record what it was built from."""
+    out = build_addin(out, "en")
+    modules = addin_modules(["Sheet1"])
+    info = {"fingerprint": vba_digest(modules), "xlwings": xlwings_version_of(modules),
+            "builder": BUILDER_VERSION, "ms_ovba": MS_OVBA_VERSION}
+    out.with_name(out.name + ".json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return out
+
+
+def prebuilt_info(path: Path = PREBUILT) -> dict:
+    info = path.with_name(path.name + ".json")
+    if not path.exists() or not info.exists():
+        raise BuildError(f"the prebuilt add-in {path} is missing from this kamplan; reinstall kamplan, or in a "
+                         "source checkout run: pip install '.[addin-build]' && kamplan addin build")
+    return json.loads(info.read_text(encoding="utf-8"))
+
+
+def localized_addin(src: Path, dst: Path, language: str) -> Path:
+    """A copy of the add-in ``src`` with the ribbon in ``language`` (the ribbon part is plain XML, so no
+    rebuild of the VBA project is needed)."""
+    _rewrite_package(src, dst, _replace_ribbon(ribbon.render_ribbon(language)))
+    return dst
+
+
+def _replace_ribbon(xml: str):
+    def edit(name: str, data: bytes) -> bytes:
+        return xml.encode("utf-8") if name == "customUI/customUI14.xml" else data
+    return edit
 
 
 def built_digest(path: Path) -> str | None:

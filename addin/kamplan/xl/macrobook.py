@@ -53,7 +53,7 @@ TEXTS = {
 
 def workbook_identity(path: Path) -> dict:
     """The key/value rows of a kamplan workbook's identity sheet (kind, language, ...), or {}."""
-    from kamplan.workbooks.consolidation.reader import read_identity
+    from kamplan.workbooks.kit.identity import read_identity
     from kamplan.workbooks.kit.xlsxio import read_sheets
     sheets, _ = read_sheets(path, ["_kamplan"])
     sheet = sheets.get("_kamplan")

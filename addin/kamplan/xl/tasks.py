@@ -8,6 +8,7 @@ result in Excel, and the tests call them on workbook files.  Each task imports i
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -155,6 +156,46 @@ def open_output(ctx: ActionContext) -> ActionResult:
                                    file=str(reports))], ok=False)
     newest = max(books, key=lambda p: (p.stat().st_mtime, str(p)))
     return ActionResult(f"Opening {newest}.", newest, [])
+
+
+_STAMP = re.compile(r"([_-](v\d+|r\d+|round-?\d+|\d{4}|\d{6,8}([_-]?\d{4,6})?|\d{2}))+$", re.IGNORECASE)
+
+
+def output_kind(path: Path) -> str:
+    """What an output is, without its version or time stamp: ``consolidation_2027_v4`` and
+    ``consolidation_2027_v5`` are one kind, the newer replacing the older."""
+    return f"{path.parent}/{_STAMP.sub('', path.stem).lower()}"
+
+
+def stale_outputs(open_books: list[Path], reports: Path) -> list[tuple[Path, Path]]:
+    """(open workbook, the newer one of its kind) for every open output under ``reports`` that a newer
+    file has replaced (the VP still looks at the consolidation of version 4 after Spread wrote 5)."""
+    reports = reports.resolve()
+    out = []
+    for book in open_books:
+        book = Path(book).resolve()
+        if reports not in book.parents or not book.exists():
+            continue
+        same = [p for p in book.parent.glob("*" + book.suffix) if output_kind(p) == output_kind(book)
+                and not p.name.startswith(("~$", ".~lock", "."))]
+        newest = max(same, key=lambda p: (p.stat().st_mtime, str(p)))
+        if newest != book and newest.stat().st_mtime > book.stat().st_mtime:
+            out.append((book, newest))
+    return out
+
+
+def refresh(ctx: ActionContext) -> ActionResult:
+    """What Refresh finds without Excel: the open outputs a newer one replaced (the macro recalculates
+    the KAM_ cells and reopens these; ``ctx.book`` is the workbook the button was pressed on)."""
+    books = [ctx.book] if ctx.book else []
+    stale = stale_outputs(books, ctx.workspace.reports)
+    names = ", ".join(f"{old.name} → {new.name}" for old, new in stale) or "none"
+    return ActionResult(f"Outputs replaced by newer ones: {names}.", stale[0][1] if stale else None, [])
+
+
+def current_workspace(ctx: ActionContext) -> ActionResult:
+    """The workspace the buttons and functions use now."""
+    return ActionResult(f"Workspace: {ctx.workspace.root}", ctx.workspace.root, [])
 
 
 # -- the VP's plan: consolidate, spread, agree, allocate -------------------------------------------------

@@ -287,23 +287,56 @@ def _class_answer(got: pd.Series, what: str, cfg, rules) -> str:
 
 
 # -- KAM_TARGET ----------------------------------------------------------------------------------------
-def _targets(root: Path, year: int) -> pd.DataFrame:
-    """The plan's targets of ``year``, read through the workspace's read-only store (a formula never
-    writes), cached per workspace and year until the store file changes, and at most a minute."""
-    from kamplan.stages.plan import plan_view
+def _targets(root: Path, year: int, version: int | str | None = None) -> pd.DataFrame:
+    """The plan's targets of ``year`` (the plan view, or one plan version, or the agreed one), read
+    through the workspace's read-only store (a formula never writes), cached per workspace, year and
+    version until the store file changes, and at most a minute."""
     from kamplan.store import StoreError
     from kamplan.workspace import Workspace, store_target
     target = store_target(root)  # a file, or the URL of a shared store (then only the minute counts)
     changed = target.stat().st_mtime if isinstance(target, Path) and target.exists() else 0.0
     stamp = (changed, time.monotonic() // 60)
-    hit = _TARGETS.get((root, year))
+    key = (root, year, version)
+    hit = _TARGETS.get(key)
     if hit is None or hit[0] != stamp:
         try:
             with Workspace.open_readonly(root) as ws:
-                _TARGETS[(root, year)] = (stamp, plan_view(ws.store, year).targets)
+                _TARGETS[key] = (stamp, _version_targets(ws.store, year, version))
         except StoreError as exc:
             raise UdfInputError(str(exc)) from None
-    return _TARGETS[(root, year)][1]
+    return _TARGETS[key][1]
+
+
+def _version_targets(store, year: int, version: int | str | None) -> pd.DataFrame:
+    from kamplan.stages.plan import plan_view
+    if version is None:
+        return plan_view(store, year).targets
+    if version == "agreed":
+        agreed = store.agreement(year)
+        if not agreed:
+            raise UdfInputError(f"the {year} plan is not agreed yet; leave version blank for the current plan")
+        version = agreed["version_id"]
+    info, lines = store.plan_version(int(version))
+    if info.get("year") not in (None, year):
+        raise UdfInputError(f"plan version {version} belongs to {info['year']}, not {year}")
+    return lines
+
+
+def _version(v) -> int | str | None:
+    """KAM_TARGET's version: blank (the plan view), a plan version number, or "agreed"."""
+    if v is None or str(v).strip() == "":
+        return None
+    text = str(v).strip().lower().lstrip("v")
+    if text in ("agreed", "确认", "已确认"):
+        return "agreed"
+    try:
+        n = float(text)
+    except ValueError:
+        raise UdfInputError(f"version {v!r}: use a plan version number (kamplan targets versions), "
+                            "\"agreed\", or blank for the current plan") from None
+    if n != int(n) or n < 1:
+        raise UdfInputError(f"version {v!r}: use a whole plan version number")
+    return int(n)
 
 
 def _quarter(q) -> int:
@@ -321,15 +354,19 @@ def _quarter(q) -> int:
 
 @xw.func(category=CATEGORY)
 @kam_arg("account", doc="Account id, e.g. C001")
-@kam_arg("product", doc="Product id, or blank for all products")
-@kam_arg("quarter", doc="1-4 or Q1-Q4; 0 or blank for the year")
+@kam_arg("product", doc="Optional: product id; blank for all products")
+@kam_arg("quarter", doc="Optional: 1-4 or Q1-Q4; 0 or blank for the year")
+@kam_arg("version", doc="Optional: plan version number, or agreed; blank: the agreed plan once locked, else "
+                       "the current version, else the newest round")
 @kam_arg("measure", doc="Optional: volume (default), revenue or price")
 @kam_arg("year", doc="Optional: plan year (default: the config's)")
-@kam_arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in")
-def KAM_TARGET(account, product, quarter, measure="volume", year=None, workspace=None, caller=None):
+@kam_arg("workspace", doc="Optional: the workspace folder; default: the one this workbook is in, or the chosen one")
+def KAM_TARGET(account, product=None, quarter=None, version=None, measure="volume", year=None, workspace=None,
+               caller=None):
     """The target of an account (and product, quarter) from the store: agreed once locked, else the newest round.
 
-    Volume and revenue add up; price is revenue / volume.  Reads the workspace's store."""
+    A version number gives that plan version's targets.  Volume and revenue add up; price is revenue / volume.
+    Reads the workspace's store, never writes it."""
     try:
         root = _workspace_root(_scalar(workspace), caller)
         if root is None:
@@ -346,7 +383,7 @@ def KAM_TARGET(account, product, quarter, measure="volume", year=None, workspace
         if m not in ("volume", "revenue", "price"):
             raise UdfInputError(f"measure {m!r}: use volume, revenue or price")
         y = int(_number(_scalar(year), "year")) if _scalar(year) not in (None, "") else cfg.plan_year
-        t = _targets(root, y)
+        t = _targets(root, y, _version(_scalar(version)))
         if t.empty:
             raise UdfInputError(f"no targets collected for {y} yet")
         sel = t[(t["account_id"] == acc) & ((t["product_id"] == prod) if prod else True)

@@ -27,7 +27,7 @@ FULL = TopDownSpec(
 
 
 def write(tmp_path: Path, spec=None, language="en", name="consolidation_2027.xlsx") -> Path:
-    return write_consolidation_workbook(small_content(language, spec), tmp_path / name)
+    return write_consolidation_workbook(tmp_path / name, small_content(language, spec))
 
 
 def read(path: Path, language="en"):
@@ -322,6 +322,6 @@ def test_status_warnings_and_versions_are_listed(tmp_path):
 def test_no_lines_still_gives_a_valid_workbook(tmp_path):
     content = small_content("en", FULL)
     content.lines = content.lines.iloc[0:0]
-    path = write_consolidation_workbook(content, tmp_path / "empty.xlsx")
+    path = write_consolidation_workbook(tmp_path / "empty.xlsx", content)
     spec, problems = read_topdown_instruction(path, small_config())
     assert spec == FULL and problems == []

@@ -16,7 +16,7 @@ from kamplan.cli.accounts import accounts as accounts_group
 from kamplan.cli.main import cli
 from kamplan.stages.review import collect_reviews, effective_classes, review_file_name, segment_accounts
 from kamplan.stages.targets import issue_targets
-from kamplan.workbooks.review.layout import IDENTITY_SHEET
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.review.reader import read_review_workbook
 
 cli.add_command(accounts_group)

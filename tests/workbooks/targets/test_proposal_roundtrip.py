@@ -12,7 +12,7 @@ from kamplan.demo.salesforce import (
 )
 from kamplan.stages.targets import collect_targets
 from kamplan.workbooks.kit.i18n import t
-from kamplan.workbooks.targets.layout import IDENTITY_SHEET
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.targets.reader import ReadContext, read_target_workbook
 from support.proposals import collect_round_one, proposal_from, write_proposal
 from support.workspaces import demo_workspace

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from kamplan.demo.salesforce import layout_of
-from kamplan.workbooks.targets.layout import IDENTITY_SHEET
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from support.workspaces import demo_workspace
 
 

@@ -12,44 +12,12 @@ from pathlib import Path
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
+from kamplan.workbooks.kit.i18n import load_labels, translator
 from kamplan.workbooks.kit.layout import quote_sheet
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
 
-LABELS: dict[str, tuple[str, str]] = {
-    "title.rep": ("{year} annual targets — {rep}", "{year} 年度目标 — {rep}"),
-    "title.mgmt": ("{year} agreed plan — management summary", "{year} 已确认计划 — 管理层汇总"),
-    "sub": ("Agreed plan, version {version}, locked {at} by {by}. {company}.",
-            "已确认计划,版本 {version},{at} 由 {by} 锁定。{company}。"),
-    "sheet.targets": ("Annual targets", "年度目标"),
-    "sheet.activities": ("Visits", "拜访"),
-    "sheet.trainings": ("Trainings", "培训"),
-    "sheet.services": ("Service commitments", "服务承诺"),
-    "sheet.support": ("Support", "支持资源"),
-    "sheet.by_rep": ("By salesperson", "按销售人员"),
-    "sheet.by_region": ("By region", "按区域"),
-    "sheet.lines": ("Lines", "明细"),
-    "col.account": ("Account", "客户"), "col.account_id": ("Account ID", "客户编号"),
-    "col.class": ("Class", "类别"), "col.product": ("Product", "产品"), "col.unit": ("Unit", "单位"),
-    "col.vol_q": ("Volume Q{q}", "第{q}季度销量"), "col.vol_y": ("Volume year", "全年销量"),
-    "col.rev_q": ("Revenue Q{q}", "第{q}季度销售额"), "col.rev_y": ("Revenue year", "全年销售额"),
-    "col.rep_visits_q": ("Visits Q{q}", "第{q}季度拜访"), "col.exec_visits_q": ("Exec visits Q{q}", "第{q}季度高层拜访"),
-    "col.quarter": ("Quarter", "季度"), "col.topic": ("Topic", "主题"), "col.audience": ("Audience", "对象"),
-    "col.commitment": ("Commitment", "承诺"), "col.measure": ("Measure", "衡量标准"), "col.due": ("Due", "期限"),
-    "col.kind": ("Kind", "类型"), "col.person": ("Person", "人员"), "col.amount": ("Amount", "数量"),
-    "col.purpose": ("Purpose", "目的"), "col.task": ("Task", "任务"), "col.deadline": ("Deadline", "截止日期"),
-    "col.rep": ("Salesperson", "销售人员"), "col.region": ("Region", "区域"), "col.rep_id": ("Rep ID", "人员编号"),
-    "col.region_id": ("Region ID", "区域编号"), "col.product_id": ("Product ID", "产品编号"),
-    "col.volume": ("Volume", "销量"), "col.revenue": ("Revenue", "销售额"), "col.ly_revenue": ("Last year revenue", "上年销售额"),
-    "col.growth": ("Growth", "增长"),
-    "total": ("Total", "合计"),
-    "none": ("None planned.", "无。"),
-}
-
-
-def _t(key: str, lang: str, **fmt) -> str:
-    en, zh = LABELS[key]
-    text = zh if lang == "zh-CN" else en
-    return text.format(**fmt) if fmt else text
+LABELS = load_labels(__file__)  # key -> (English, Chinese)
+_t = translator(LABELS)
 
 
 @dataclass

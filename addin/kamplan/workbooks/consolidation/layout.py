@@ -27,18 +27,16 @@ from xlsxwriter.utility import xl_col_to_name
 
 from kamplan.engine.topdown import HOLD_KINDS, MEASURES, METHODS
 from kamplan.workbooks.kit.i18n import t
-from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
+from kamplan.workbooks.kit.layout import FMT_CENTS, FMT_INT, FMT_MONEY, FMT_PCT, FMT_VOLUME, Column, Table, quote_sheet
 
-KIND = "kamplan.consolidation"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+# The products and regions in order rebuild the layout; the version ids are those the Reference list offers.
+IDENTITY = IdentitySpec("kamplan.consolidation", 1, blocks=(
+    Block("products", 3, flat=True), Block("regions", 4, flat=True), Block("versions", 5, flat=True),
+))
 LIST_NAME_PREFIX = "kc_"  # defined names: kc_measures, kc_methods, kc_hold_kinds, kc_sides, kc_versions
 
-FMT_VOLUME = "#,##0.0"
-FMT_MONEY = "#,##0"
-FMT_PRICE = "#,##0.00"
-FMT_PCT = "0.0%"
-FMT_INT = "0"
+FMT_PRICE = FMT_CENTS
 FMT_DATETIME = "yyyy-mm-dd hh:mm"
 
 PERIODS = ("y", "q1", "q2", "q3", "q4")
@@ -55,10 +53,6 @@ PARAM_COL = 1
 FIGURES_TITLE_ROW = 10
 HOLD_ROWS = 20
 BOUND_ROWS = 12
-
-
-def c_(key, header, role, dtype="text", width=12, fmt=None, **kw) -> Column:
-    return Column(key, header, role, dtype, width, fmt, **kw)
 
 
 def block_key(period: str, measure: str, what: str) -> str:
@@ -110,7 +104,7 @@ class ConsolidationLayout:
     def signature(self) -> str:
         """Fingerprint of the Top-down sheet's layout (columns and rows), stored in the identity block."""
         tables = "|".join(tb.layout_signature() for tb in self.input_tables)
-        text = (f"{KIND}/{SCHEMA_VERSION}|{self.language}|{tables}"
+        text = (f"{IDENTITY.signature_head()}|{self.language}|{tables}"
                 + f"|{len(self.products)}/{len(self.regions)}/{self.hold_rows}/{self.bound_rows}")
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -146,24 +140,24 @@ class ConsolidationLayout:
     def _lines_table(self, n: int) -> Table:
         cur = self.currency
         cols = (
-            c_("region_id", self.t("cons.col.region_id"), "info", width=10),
-            c_("rep_id", self.t("cons.col.rep_id"), "info", width=11),
-            c_("rep", self.t("cons.col.rep"), "info", width=14),
-            c_("cls", self.t("cons.col.cls"), "info", width=9),
-            c_("class", self.t("cons.col.class"), "info", width=10),
-            c_("account_id", self.t("cons.col.account_id"), "info", width=11),
-            c_("account", self.t("cons.col.account"), "info", width=24),
-            c_("product_id", self.t("cons.col.product_id"), "info", width=10),
-            c_("product", self.t("cons.col.product"), "info", width=18),
-            c_("quarter", self.t("cons.col.quarter"), "info", "integer", 8, FMT_INT),
-            c_("basis", self.t("cons.col.basis"), "info", width=11),
-            c_("volume", self.t("cons.col.volume"), "info", "number", 12, FMT_VOLUME),
-            c_("price", f"{self.t('cons.col.price')} ({cur})", "info", "number", 12, FMT_PRICE),
-            c_("revenue", f"{self.t('cons.col.revenue')} ({cur})", "info", "number", 15, FMT_MONEY),
-            c_("ly_volume", self.t("cons.col.ly_volume"), "info", "number", 12, FMT_VOLUME),
-            c_("ly_revenue", f"{self.t('cons.col.ly_revenue')} ({cur})", "info", "number", 15, FMT_MONEY),
-            c_("own_volume", self.t("cons.col.own_volume"), "info", "number", 12, FMT_VOLUME),
-            c_("own_revenue", f"{self.t('cons.col.own_revenue')} ({cur})", "info", "number", 15, FMT_MONEY),
+            Column("region_id", self.t("cons.col.region_id"), "info", width=10),
+            Column("rep_id", self.t("cons.col.rep_id"), "info", width=11),
+            Column("rep", self.t("cons.col.rep"), "info", width=14),
+            Column("cls", self.t("cons.col.cls"), "info", width=9),
+            Column("class", self.t("cons.col.class"), "info", width=10),
+            Column("account_id", self.t("cons.col.account_id"), "info", width=11),
+            Column("account", self.t("cons.col.account"), "info", width=24),
+            Column("product_id", self.t("cons.col.product_id"), "info", width=10),
+            Column("product", self.t("cons.col.product"), "info", width=18),
+            Column("quarter", self.t("cons.col.quarter"), "info", "integer", 8, FMT_INT),
+            Column("basis", self.t("cons.col.basis"), "info", width=11),
+            Column("volume", self.t("cons.col.volume"), "info", "number", 12, FMT_VOLUME),
+            Column("price", f"{self.t('cons.col.price')} ({cur})", "info", "number", 12, FMT_PRICE),
+            Column("revenue", f"{self.t('cons.col.revenue')} ({cur})", "info", "number", 15, FMT_MONEY),
+            Column("ly_volume", self.t("cons.col.ly_volume"), "info", "number", 12, FMT_VOLUME),
+            Column("ly_revenue", f"{self.t('cons.col.ly_revenue')} ({cur})", "info", "number", 15, FMT_MONEY),
+            Column("own_volume", self.t("cons.col.own_volume"), "info", "number", 12, FMT_VOLUME),
+            Column("own_revenue", f"{self.t('cons.col.own_revenue')} ({cur})", "info", "number", 15, FMT_MONEY),
         )
         return Table("lines", self.sheet_names["lines"], cols, 3, row_keys=tuple((i,) for i in range(n)),
                      title=self.t("cons.sheet.lines"))
@@ -177,15 +171,15 @@ class ConsolidationLayout:
                 fmt = FMT_VOLUME if m == "volume" else FMT_MONEY
                 unit = "" if m == "volume" else f" ({self.currency})"
                 cols += [
-                    c_(block_key(p, m, "ly"), self.t("cons.col.m_ly", m=label) + unit, "formula", "number", 13, fmt,
+                    Column(block_key(p, m, "ly"), self.t("cons.col.m_ly", m=label) + unit, "formula", "number", 13, fmt,
                        quantity=f"ly_{m}"),
-                    c_(block_key(p, m, "own"), self.t("cons.col.m_own", m=label) + unit, "formula", "number", 13,
+                    Column(block_key(p, m, "own"), self.t("cons.col.m_own", m=label) + unit, "formula", "number", 13,
                        fmt, quantity=f"own_{m}"),
-                    c_(block_key(p, m, "cur"), self.t("cons.col.m_cur", m=label) + unit, "formula", "number", 13,
+                    Column(block_key(p, m, "cur"), self.t("cons.col.m_cur", m=label) + unit, "formula", "number", 13,
                        fmt, quantity=m),
-                    c_(block_key(p, m, "growth"), self.t("cons.col.m_growth", m=label), "formula", "number", 10,
+                    Column(block_key(p, m, "growth"), self.t("cons.col.m_growth", m=label), "formula", "number", 10,
                        FMT_PCT, quantity=f"growth_{m}"),
-                    c_(block_key(p, m, "vs_own"), self.t("cons.col.m_vs_own", m=label), "formula", "number", 10,
+                    Column(block_key(p, m, "vs_own"), self.t("cons.col.m_vs_own", m=label), "formula", "number", 10,
                        FMT_PCT, quantity=f"vs_own_{m}"),
                 ]
         return cols
@@ -233,11 +227,11 @@ class ConsolidationLayout:
 
     # -- Summary -------------------------------------------------------------------------------------------
     def _summary_table(self, rows: list[tuple[str, str]]) -> Table:
-        cols = [c_("level", self.t("cons.col.level"), "key", width=12),
-                c_("id", self.t("cons.col.id"), "key", width=10),
-                c_("name", self.t("cons.col.name"), "info", width=22),
-                c_("basis", self.t("cons.col.basis"), "info", width=18),
-                c_("runrate_share", self.t("cons.col.runrate_share"), "formula", "number", 11, FMT_PCT,
+        cols = [Column("level", self.t("cons.col.level"), "key", width=12),
+                Column("id", self.t("cons.col.id"), "key", width=10),
+                Column("name", self.t("cons.col.name"), "info", width=22),
+                Column("basis", self.t("cons.col.basis"), "info", width=18),
+                Column("runrate_share", self.t("cons.col.runrate_share"), "formula", "number", 11, FMT_PCT,
                    quantity="runrate_share"),
                 *self._block_columns()]
         table = Table("summary", self.sheet_names["summary"], tuple(cols), TABLE_HEADER_ROW, row_keys=tuple(rows),
@@ -264,14 +258,14 @@ class ConsolidationLayout:
     def _accounts_table(self, rows: list[tuple[str, str]], blocks: list[tuple[int, int]]) -> Table:
         """One row per account x product; ``blocks``: the first and last line of each row's lines, which
         the writer keeps together, so each SUMIFS reads four lines instead of all of them."""
-        cols = [c_("account_id", self.t("cons.col.account_id"), "key", width=11),
-                c_("account", self.t("cons.col.account"), "info", width=24),
-                c_("rep", self.t("cons.col.rep"), "info", width=14),
-                c_("region", self.t("cons.col.region"), "info", width=12),
-                c_("class", self.t("cons.col.class"), "info", width=10),
-                c_("product_id", self.t("cons.col.product_id"), "key", width=10),
-                c_("product", self.t("cons.col.product"), "info", width=18),
-                c_("basis", self.t("cons.col.basis"), "info", width=18),
+        cols = [Column("account_id", self.t("cons.col.account_id"), "key", width=11),
+                Column("account", self.t("cons.col.account"), "info", width=24),
+                Column("rep", self.t("cons.col.rep"), "info", width=14),
+                Column("region", self.t("cons.col.region"), "info", width=12),
+                Column("class", self.t("cons.col.class"), "info", width=10),
+                Column("product_id", self.t("cons.col.product_id"), "key", width=10),
+                Column("product", self.t("cons.col.product"), "info", width=18),
+                Column("basis", self.t("cons.col.basis"), "info", width=18),
                 *self._block_columns()]
         table = Table("accounts", self.sheet_names["accounts"], tuple(cols), TABLE_HEADER_ROW,
                       row_keys=tuple(rows), title=self.t("cons.sheet.accounts"))
@@ -286,34 +280,34 @@ class ConsolidationLayout:
 
     # -- read-only lists ---------------------------------------------------------------------------------------
     def _status_table(self) -> Table:
-        cols = (c_("rep_id", self.t("cons.col.rep_id"), "key", width=11),
-                c_("rep", self.t("cons.col.rep"), "info", width=16),
-                c_("region", self.t("cons.col.region"), "info", width=12),
-                c_("state", self.t("cons.col.state"), "info", width=11),
-                c_("file_name", self.t("cons.col.file_name"), "info", width=30),
-                c_("at", self.t("cons.col.at"), "info", "date", 17, FMT_DATETIME),
-                c_("reasons", self.t("cons.col.reasons"), "info", width=60),
-                c_("last_good_file", self.t("cons.col.last_good_file"), "info", width=30))
+        cols = (Column("rep_id", self.t("cons.col.rep_id"), "key", width=11),
+                Column("rep", self.t("cons.col.rep"), "info", width=16),
+                Column("region", self.t("cons.col.region"), "info", width=12),
+                Column("state", self.t("cons.col.state"), "info", width=11),
+                Column("file_name", self.t("cons.col.file_name"), "info", width=30),
+                Column("at", self.t("cons.col.at"), "info", "date", 17, FMT_DATETIME),
+                Column("reasons", self.t("cons.col.reasons"), "info", width=60),
+                Column("last_good_file", self.t("cons.col.last_good_file"), "info", width=30))
         return Table("status", self.sheet_names["status"], cols, 3, title=self.t("cons.sheet.status"))
 
     def _warnings_table(self) -> Table:
-        cols = (c_("severity", self.t("cons.col.severity"), "info", width=9),
-                c_("where", self.t("cons.col.where"), "info", width=40),
-                c_("code", self.t("cons.col.code"), "info", width=18),
-                c_("message", self.t("cons.col.message"), "info", width=60),
-                c_("fix", self.t("cons.col.fix"), "info", width=50))
+        cols = (Column("severity", self.t("cons.col.severity"), "info", width=9),
+                Column("where", self.t("cons.col.where"), "info", width=40),
+                Column("code", self.t("cons.col.code"), "info", width=18),
+                Column("message", self.t("cons.col.message"), "info", width=60),
+                Column("fix", self.t("cons.col.fix"), "info", width=50))
         return Table("warnings", self.sheet_names["warnings"], cols, 3, title=self.t("cons.sheet.warnings"))
 
     def _versions_table(self) -> Table:
         cur = self.currency
-        cols = (c_("id", self.t("cons.col.version"), "key", "integer", 8, FMT_INT),
-                c_("kind", self.t("cons.col.kind"), "info", width=11),
-                c_("created_at", self.t("cons.col.created_at"), "info", "date", 17, FMT_DATETIME),
-                c_("by", self.t("cons.col.by"), "info", width=14),
-                c_("description", self.t("cons.col.description"), "info", width=60),
-                c_("volume", self.t("cons.col.volume"), "info", "number", 14, FMT_VOLUME),
-                c_("revenue", f"{self.t('cons.col.revenue')} ({cur})", "info", "number", 16, FMT_MONEY),
-                c_("shown", self.t("cons.col.shown"), "info", width=14))
+        cols = (Column("id", self.t("cons.col.version"), "key", "integer", 8, FMT_INT),
+                Column("kind", self.t("cons.col.kind"), "info", width=11),
+                Column("created_at", self.t("cons.col.created_at"), "info", "date", 17, FMT_DATETIME),
+                Column("by", self.t("cons.col.by"), "info", width=14),
+                Column("description", self.t("cons.col.description"), "info", width=60),
+                Column("volume", self.t("cons.col.volume"), "info", "number", 14, FMT_VOLUME),
+                Column("revenue", f"{self.t('cons.col.revenue')} ({cur})", "info", "number", 16, FMT_MONEY),
+                Column("shown", self.t("cons.col.shown"), "info", width=14))
         return Table("versions", self.sheet_names["versions"], cols, 3, title=self.t("cons.sheet.versions"))
 
     # -- Top-down (input) --------------------------------------------------------------------------------------
@@ -325,17 +319,17 @@ class ConsolidationLayout:
         return [("company", "*"), *(("product", p) for p in self.products), *(("region", r) for r in self.regions)]
 
     def _figures_table(self) -> Table:
-        cols = (c_("level", self.t("cons.col.level"), "key", width=32),
-                c_("name", self.t("cons.col.name"), "info", width=36),
-                c_("id", self.t("cons.col.id"), "key", width=10),
-                c_("ly", self.t("cons.td.col.ly"), "formula", "number", 15, FMT_MONEY, quantity="ly"),
-                c_("own", self.t("cons.td.col.own"), "formula", "number", 15, FMT_MONEY, quantity="own"),
-                c_("cur", self.t("cons.td.col.cur"), "formula", "number", 15, FMT_MONEY, quantity="cur"),
-                c_("figure", self.t("cons.td.col.figure"), "input", "number", 15, FMT_MONEY, minimum=0,
+        cols = (Column("level", self.t("cons.col.level"), "key", width=32),
+                Column("name", self.t("cons.col.name"), "info", width=36),
+                Column("id", self.t("cons.col.id"), "key", width=10),
+                Column("ly", self.t("cons.td.col.ly"), "formula", "number", 15, FMT_MONEY, quantity="ly"),
+                Column("own", self.t("cons.td.col.own"), "formula", "number", 15, FMT_MONEY, quantity="own"),
+                Column("cur", self.t("cons.td.col.cur"), "formula", "number", 15, FMT_MONEY, quantity="cur"),
+                Column("figure", self.t("cons.td.col.figure"), "input", "number", 15, FMT_MONEY, minimum=0,
                    help=self.t("cons.td.val.figure")),
-                c_("gap_cur", self.t("cons.td.col.gap_cur"), "formula", "number", 15, FMT_MONEY, quantity="gap_cur"),
-                c_("gap_own", self.t("cons.td.col.gap_own"), "formula", "number", 15, FMT_MONEY, quantity="gap_own"),
-                c_("growth", self.t("cons.td.col.growth"), "formula", "number", 11, FMT_PCT, quantity="growth"))
+                Column("gap_cur", self.t("cons.td.col.gap_cur"), "formula", "number", 15, FMT_MONEY, quantity="gap_cur"),
+                Column("gap_own", self.t("cons.td.col.gap_own"), "formula", "number", 15, FMT_MONEY, quantity="gap_own"),
+                Column("growth", self.t("cons.td.col.growth"), "formula", "number", 11, FMT_PCT, quantity="growth"))
         rows = self.figure_rows()
         keys = tuple((self.t(f"cons.level.{lv}"), i) for lv, i in rows)
         table = Table("figures", self.sheet_names["topdown"], cols, FIGURES_TITLE_ROW + 1, row_keys=keys,
@@ -369,17 +363,17 @@ class ConsolidationLayout:
         return self.figures.first_row + self.figure_rows().index((level, ident))
 
     def _holds_table(self) -> Table:
-        cols = (c_("kind", self.t("cons.td.col.hold_kind"), "input", "choice", 14, choices="hold_kinds",
+        cols = (Column("kind", self.t("cons.td.col.hold_kind"), "input", "choice", 14, choices="hold_kinds",
                    help=self.t("val.pick")),
-                c_("id", self.t("cons.td.col.hold_id"), "input", "text", 36, help=self.t("cons.td.val.hold_id")))
+                Column("id", self.t("cons.td.col.hold_id"), "input", "text", 36, help=self.t("cons.td.val.hold_id")))
         header = self.figures.last_row + 3
         return Table("holds", self.sheet_names["topdown"], cols, header, free_rows=self.hold_rows,
                      title=self.t("cons.td.holds"))
 
     def _bounds_table(self) -> Table:
-        cols = (c_("side", self.t("cons.td.col.side"), "input", "choice", 14, choices="sides",
+        cols = (Column("side", self.t("cons.td.col.side"), "input", "choice", 14, choices="sides",
                    help=self.t("val.pick")),
-                c_("rule", self.t("cons.td.col.rule"), "input", "text", 36, help=self.t("cons.td.val.rule")))
+                Column("rule", self.t("cons.td.col.rule"), "input", "text", 36, help=self.t("cons.td.val.rule")))
         header = self.holds.last_row + 4  # blank, title, syntax line, header
         return Table("bounds", self.sheet_names["topdown"], cols, header, free_rows=self.bound_rows,
                      title=self.t("cons.td.bounds"))

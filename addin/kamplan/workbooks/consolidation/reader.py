@@ -14,16 +14,17 @@ from pathlib import Path
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
 from kamplan.engine.topdown import BOUND_SYNTAX, TopDownError, TopDownSpec, parse_bound
-from kamplan.problems import Problem, error, has_errors, unexpected
+from kamplan.problems import Problem, error, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.consolidation.layout import (
-    IDENTITY_SHEET, KIND, LEVEL_COLUMN, PARAM_ROWS, SCHEMA_VERSION, ConsolidationLayout,
+    IDENTITY, LEVEL_COLUMN, PARAM_ROWS, ConsolidationLayout,
 )
 from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, stray_entry_problems
+from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the instruction in a freshly written consolidation workbook (kamplan targets consolidate)"
 
@@ -47,52 +48,29 @@ def read_topdown_instruction(path: Path, config: PlanConfig) -> tuple[TopDownSpe
 
 def read_topdown_workbook(path: Path, config: PlanConfig) -> tuple[TopDownInput | None, list[Problem]]:
     """Like ``read_topdown_instruction``, plus the version the workbook showed (to spot a stale file)."""
-    path = Path(path)
-    try:
-        return _Reader(path, config).read()
-    except Exception as exc:  # a bug must not become a traceback for the VP
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, config)
 
 
-def read_identity(sheet: SheetValues | None) -> dict:
-    """Key/value rows (A/B) and the products (D), regions (E) and version ids (F) of the identity sheet."""
-    out: dict = {"products": [], "regions": [], "versions": []}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        def get(c):
-            return row[c] if c < len(row) else ""
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        for c, key in ((3, "products"), (4, "regions"), (5, "versions")):
-            if key_text(get(c)):
-                out[key].append(key_text(get(c)))
-    return out
-
-
-_ERR = object()
+def _wrong_kind(kind: str) -> tuple[str, str]:
+    what = {"kamplan.targets": "a salesperson's target workbook",
+            "kamplan.review": "an account review workbook"}.get(kind, f"a {kind!r} workbook")
+    return (f"this is {what}, not a consolidation workbook",
+            "enter the top-down instruction in the consolidation workbook (kamplan targets consolidate)")
 
 
 class _Reader(FileReader):
     more_fix = "fix the ones above and run the spread again"
     again = "try again"
 
-    def __init__(self, path: Path, config: PlanConfig):
-        super().__init__(path)
-        self.config = config
-
     def err(self, code, message, fix, sheet=None, cell=None):  # every error counts against the budget
         self.complain(code, message, fix, sheet, cell)
 
     # -- top level -------------------------------------------------------------------------------------
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(lambda sheet: read_identity(sheet, IDENTITY))
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        ident = opened[0]
         layout = self._layout(ident)
         if layout is None:
             return None, self.problems
@@ -144,37 +122,26 @@ class _Reader(FileReader):
 
     # -- identity ----------------------------------------------------------------------------------------
     def _layout(self, ident: dict) -> ConsolidationLayout | None:
-        kind = ident.get("kind")
-        if not kind:
-            self.err("not-a-consolidation-workbook",
-                     "this is not a kamplan consolidation workbook (its hidden identity block is missing)",
-                     "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
+        missing = ("not-a-consolidation-workbook",
+                   "this is not a kamplan consolidation workbook (its hidden identity block is missing)",
+                   "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
+        if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
-        if kind != KIND:
-            what = {"kamplan.targets": "a salesperson's target workbook",
-                    "kamplan.review": "an account review workbook"}.get(kind, f"a {kind!r} workbook")
-            self.err("wrong-kind", f"this is {what}, not a consolidation workbook",
-                     "enter the top-down instruction in the consolidation workbook (kamplan targets consolidate)")
+        fields = self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["plan_year"]), int(ident["hold_rows"]),
+            int(ident["bound_rows"])), IDENTITY.schema_version, fresh=FRESH, errors=(KeyError, ValueError),
+            version=("the workbook was made by a kamplan with consolidation layout version {found}; this one "
+                     "reads version {reads}", FRESH))
+        if fields is None:
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            plan_year = int(ident["plan_year"])
-            hold_rows, bound_rows = int(ident["hold_rows"]), int(ident["bound_rows"])
-        except (KeyError, ValueError):
-            self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
-            return None
-        if version != SCHEMA_VERSION:
-            self.err("schema-version", f"the workbook was made by a kamplan with consolidation layout version "
-                     f"{version}; this one reads version {SCHEMA_VERSION}", FRESH)
-            return None
-        if plan_year != self.config.plan_year:
-            self.err("wrong-year", f"this workbook is for plan year {plan_year}; the plan is {self.config.plan_year}",
-                     f"use the {self.config.plan_year} consolidation workbook")
+        _, plan_year, hold_rows, bound_rows = fields
+        year = self.config.plan_year
+        if not self.year_matches(plan_year, year, f"this workbook is for plan year {plan_year}; the plan is {year}",
+                                 f"use the {year} consolidation workbook"):
             return None
         layout = ConsolidationLayout(ident.get("language", "en"), ident["products"], ident["regions"],
                                      currency=ident.get("currency", ""), hold_rows=hold_rows, bound_rows=bound_rows)
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads", FRESH)
+        if not self.layout_matches(layout, ident, FRESH):
             return None
         return layout
 
@@ -224,7 +191,7 @@ class _Reader(FileReader):
         if ref in self.sheet.errors:
             self.err("error-value", f"{self.sheet.errors[ref]} is an error value, not an entry",
                      "type a plain value (no formula)", sheet=self.sheet_name, cell=ref)
-            return _ERR
+            return CELL_ERROR
         return self.sheet.get(row, col)
 
     def _param(self, key: str):
@@ -246,7 +213,7 @@ class _Reader(FileReader):
     def _choice(self, key: str, list_name: str) -> str | None:
         raw = self._param(key)
         ref, label = self.layout.param_ref(key), self.layout.t(f"cons.td.{key}")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         if cells.is_blank(raw):
             self.err("missing-value", f"{label!r} is empty", f"pick one of {self._shown(list_name)}",
@@ -261,7 +228,7 @@ class _Reader(FileReader):
     def _growth(self, method: str | None) -> float | None:
         raw = self._param("growth")
         ref = self.layout.param_ref("growth")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         value = None
         if not cells.is_blank(raw):
@@ -290,7 +257,7 @@ class _Reader(FileReader):
     def _reference(self, method: str | None, versions: list[str]) -> int | None:
         raw = self._param("reference")
         ref = self.layout.param_ref("reference")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         value, why = cells.parse_integer(raw)
         if why:
@@ -313,7 +280,7 @@ class _Reader(FileReader):
 
     def _note(self) -> str | None:
         raw = self._param("note")
-        if raw is _ERR:
+        if raw is CELL_ERROR:
             return None
         text, why = cells.parse_text(raw, max_len=500)
         if why:
@@ -330,7 +297,7 @@ class _Reader(FileReader):
             r = tb.first_row + off
             ref = tb.ref(r, "figure")
             raw = self._raw(r, col, ref)
-            if raw is _ERR or cells.is_blank(raw):
+            if raw is CELL_ERROR or cells.is_blank(raw):
                 continue
             number, why = cells.parse_number(raw)
             what = "the company" if level == "company" else f"{level} {ident}"
@@ -372,27 +339,41 @@ class _Reader(FileReader):
         raw = self.sheet.get(PARAM_ROWS["measure"], 1)
         return self._labels("measures").get(cells.normalise_label(raw)) if not cells.is_blank(raw) else None
 
+    # -- rows of two dropdown-led inputs (holds, bounds) -------------------------------------------------
+    def _entered_pair(self, tb, r: int, first: str, second: str) -> tuple[object, object] | None:
+        """The raw values of two input columns of row ``r``; None for a row to pass over (both empty, or
+        an error value, which is said already)."""
+        a = self._raw(r, tb.col(first), tb.ref(r, first))
+        b = self._raw(r, tb.col(second), tb.ref(r, second))
+        if a is CELL_ERROR or b is CELL_ERROR or (cells.is_blank(a) and cells.is_blank(b)):
+            return None
+        return a, b
+
+    def _picked(self, raw, list_name: str, ref: str, choices: str, *, missing: str, bad: str) -> str | None:
+        """The id behind a dropdown choice typed in ``ref``, or None after saying ``missing`` (blank) or
+        ``bad`` (not a choice of the list); the fix names the ``choices``."""
+        if cells.is_blank(raw):
+            self.err("missing-value", missing, f"pick {choices} in {ref}", sheet=self.sheet_name, cell=ref)
+            return None
+        found = self._labels(list_name).get(cells.normalise_label(raw))
+        if found is None:
+            self.err("bad-value", bad, f"pick {choices} from the dropdown", sheet=self.sheet_name, cell=ref)
+        return found
+
     # -- holds -------------------------------------------------------------------------------------------
     def _holds(self) -> list[tuple[str, str]]:
         tb = self.layout.holds
-        kinds = self._labels("hold_kinds")
         out: list[tuple[str, str]] = []
         for r in range(tb.first_row, tb.last_row + 1):
-            raw_kind = self._raw(r, tb.col("kind"), tb.ref(r, "kind"))
-            raw_id = self._raw(r, tb.col("id"), tb.ref(r, "id"))
-            if raw_kind is _ERR or raw_id is _ERR or (cells.is_blank(raw_kind) and cells.is_blank(raw_id)):
+            entered = self._entered_pair(tb, r, "kind", "id")
+            if entered is None:
                 continue
+            raw_kind, raw_id = entered
             ident = key_text(raw_id)
-            if cells.is_blank(raw_kind):
-                self.err("missing-value", f"what {cells.show(raw_id)} is (account, salesperson, ...) is not said",
-                         f"pick one of {self._shown('hold_kinds')} in {tb.ref(r, 'kind')}",
-                         sheet=self.sheet_name, cell=tb.ref(r, "kind"))
-                continue
-            kind = kinds.get(cells.normalise_label(raw_kind))
+            kind = self._picked(raw_kind, "hold_kinds", tb.ref(r, "kind"), f"one of {self._shown('hold_kinds')}",
+                                missing=f"what {cells.show(raw_id)} is (account, salesperson, ...) is not said",
+                                bad=f"{cells.show(raw_kind)} cannot be held")
             if kind is None:
-                self.err("bad-value", f"{cells.show(raw_kind)} cannot be held",
-                         f"pick one of {self._shown('hold_kinds')} from the dropdown", sheet=self.sheet_name,
-                         cell=tb.ref(r, "kind"))
                 continue
             if not ident:
                 self.err("missing-value", f"the {self.layout.hold_label(kind).lower()} to hold is not given",
@@ -448,23 +429,16 @@ class _Reader(FileReader):
     # -- bounds ------------------------------------------------------------------------------------------
     def _bounds(self) -> list:
         tb = self.layout.bounds
-        sides = self._labels("sides")
         out = []
         for r in range(tb.first_row, tb.last_row + 1):
-            raw_side = self._raw(r, tb.col("side"), tb.ref(r, "side"))
-            raw_rule = self._raw(r, tb.col("rule"), tb.ref(r, "rule"))
-            if raw_side is _ERR or raw_rule is _ERR or (cells.is_blank(raw_side) and cells.is_blank(raw_rule)):
+            entered = self._entered_pair(tb, r, "side", "rule")
+            if entered is None:
                 continue
-            if cells.is_blank(raw_side):
-                self.err("missing-value", "a rule without floor or cap",
-                         f"pick {self._shown('sides')} in {tb.ref(r, 'side')}", sheet=self.sheet_name,
-                         cell=tb.ref(r, "side"))
-                continue
-            side = sides.get(cells.normalise_label(raw_side))
+            raw_side, raw_rule = entered
+            side = self._picked(raw_side, "sides", tb.ref(r, "side"), self._shown("sides"),
+                                missing="a rule without floor or cap",
+                                bad=f"{cells.show(raw_side)} is neither floor nor cap")
             if side is None:
-                self.err("bad-value", f"{cells.show(raw_side)} is neither floor nor cap",
-                         f"pick {self._shown('sides')} from the dropdown", sheet=self.sheet_name,
-                         cell=tb.ref(r, "side"))
                 continue
             if cells.is_blank(raw_rule):
                 self.err("missing-value", f"the {side} has no rule", f"write it as {BOUND_SYNTAX}",

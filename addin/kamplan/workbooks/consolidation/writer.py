@@ -8,58 +8,34 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
-from kamplan.engine.topdown import BOUND_SYNTAX, TopDownSpec
-from kamplan.problems import Problem
+from kamplan.engine.topdown import BOUND_SYNTAX
 from kamplan.workbooks.consolidation.layout import (
-    FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY_SHEET, KIND, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
-    PERIODS, SCHEMA_VERSION, WHATS, ConsolidationLayout, block_key,
+    FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
+    PERIODS, WHATS, ConsolidationLayout, block_key,
 )
+from kamplan.workbooks.consolidation.content import LINE_COLUMNS, ConsolidationContent
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
-from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles, new_workbook, page_setup, protect_sheet
+from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles
+from kamplan.workbooks.kit.writer import WorkbookWriter, write_book, write_value
 
 RUNRATE_FILL = WARN_FILL
 STATE_FILLS = {"submitted": "#C6EFCE", "missing": "#FFEB9C", "rejected": "#F8CBAD"}
 BAND_FILL = "#D9E1F2"
-LINE_COLUMNS = ("rep_id", "region_id", "cls", "account_id", "product_id", "quarter", "volume", "price", "revenue",
-                "ly_volume", "ly_revenue", "own_volume", "own_revenue", "basis")
-
-
-@dataclass
-class ConsolidationContent:
-    """Everything the consolidation workbook shows; the stage builds it."""
-    config: PlanConfig
-    year: int
-    generated_at: dt.datetime
-    version: dict  # id, kind ("bottom-up"/"top-down"/"undo"/"agreed"), created_at, by, description
-    lines: pd.DataFrame  # one row per rep x account x product x quarter of the version shown (LINE_COLUMNS)
-    status: pd.DataFrame  # rep_id, state ("submitted"/"missing"/"rejected"), file_name, at, reasons, last_good_file
-    warnings: list[Problem]
-    versions: pd.DataFrame  # id, kind, created_at, by, description, volume, revenue
-    instruction: TopDownSpec | None = None  # pre-fills the Top-down sheet
-
-    @property
-    def language(self) -> str:
-        return self.config.language
-
-
-def write_consolidation_workbook(content: ConsolidationContent, path: Path) -> Path:
+def write_consolidation_workbook(path: Path, content: ConsolidationContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about an existing file)."""
     path = Path(path)
     view = _View(content)
     cfg = content.config
-    with new_workbook(path, title=view.layout.t("cons.title", year=content.year),
+    return write_book(path, lambda wb: _Writer(wb, view, path.name),
+                      title=view.layout.t("cons.title", year=content.year),
                       company=cfg.company.name.get(content.language), created=content.generated_at,
-                      sheet_password=cfg.workbook.sheet_password) as wb:
-        _Writer(wb, view, path.name).write()
-    return path
+                      password=cfg.workbook.sheet_password)
 
 
 # -- what is shown, in order ---------------------------------------------------------------------------------
@@ -152,91 +128,51 @@ class _Styles(Styles):
                                    "valign": "top"})
 
 
-class _Writer:
+class _Writer(WorkbookWriter):
     def __init__(self, wb, view: _View, file_name: str):
-        self.wb, self.v, self.file_name = wb, view, file_name
-        self.c, self.layout, self.L = view.c, view.layout, view.lang
-        self.st = _Styles(wb)
-        self.password = self.c.config.workbook.sheet_password
+        super().__init__(wb, _Styles(wb), view.layout, view.c, language=view.lang,
+                         password=view.c.config.workbook.sheet_password)
+        self.v, self.file_name = view, file_name
 
     def t(self, key: str, **fmt) -> str:
         return self.layout.t(key, **fmt)
 
-    def write(self):
+    def tab_order(self):
         names = self.layout.sheet_names
-        cover = self.wb.add_worksheet(names["cover"])
-        summary = self.wb.add_worksheet(names["summary"])
-        charts = self.wb.add_worksheet(names["charts"])
-        topdown = self.wb.add_worksheet(names["topdown"])
-        accounts = self.wb.add_worksheet(names["accounts"])
-        lines = self.wb.add_worksheet(names["lines"])
-        status = self.wb.add_worksheet(names["status"])
-        warnings = self.wb.add_worksheet(names["warnings"])
-        versions = self.wb.add_worksheet(names["versions"])
-        lists = self.wb.add_worksheet(names["lists"])
-        ident = self.wb.add_worksheet(IDENTITY_SHEET)
-        self._lists(lists)
-        self._lines(lines)
-        self._summary(summary)
-        self._accounts(accounts)
-        self._status(status)
-        self._warnings(warnings)
-        self._versions(versions)
-        self._topdown(topdown)
-        self._charts(charts)
-        self._cover(cover)
-        self._identity(ident)
-        cover.activate()
+        return [(key, names[key]) for key in ("cover", "summary", "charts", "topdown", "accounts", "lines", "status",
+                                              "warnings", "versions")]
+
+    def write_sheets(self, sheets):
+        self.fill(sheets, ("lines", "summary", "accounts", "status", "warnings", "versions", "topdown", "charts",
+                           "cover"))
 
     # -- common -----------------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter: bool = False):
-        protect_sheet(ws, self.password, autofilter)
-
-    def _page(self, ws, table: Table | None, *, landscape: bool = True, wide: bool = False, key_columns: int = 0):
-        page_setup(ws, table.header_row if table is not None else None, landscape=landscape, wide=wide,
-                   key_columns=key_columns)
-
-    def _subtitle(self) -> str:
+    def subtitle(self) -> str:
         v, cfg = self.c.version, self.c.config
         kind = str(v.get("kind", ""))
         kind_label = self.t(f"cons.version_kind.{kind}") if kind in _KIND_IDS else kind
         return self.t("cons.subtitle", company=cfg.company.name.get(self.L), version=v.get("id", ""),
                       kind=kind_label, currency=cfg.currency)
 
-    def _header(self, ws, table: Table, notes=()):
-        st = self.st
-        ws.write_string(0, 0, table.title or table.sheet, st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
-        for i, note in enumerate(notes):
-            ws.write_string(2 + i, 0, note, st.subtitle)
-        ws.set_row(table.header_row, 45)
-        for i, col in enumerate(table.columns):
-            ws.write_string(table.header_row, i, col.header, st.header)
-
     def _widths(self, ws, table: Table, outline_from: int | None = None):
         for i, col in enumerate(table.columns):
             options = {"level": 1} if outline_from is not None and i >= outline_from else None
             ws.set_column(i, i, col.width, None, options)
 
-    def _row(self, ws, table: Table, r: int, values: dict):
-        st = self.st
-        for i, col in enumerate(table.columns):
-            fmt = st.cell(col.num_format, input=col.role == "input", text=col.dtype in ("text", "choice"))
-            if col.role == "formula":
-                ws.write_formula(r, i, col.formula(r), fmt)
-            else:
-                _put(ws, r, i, values.get(col.key), fmt)
+    def put(self, ws, r: int, c: int, value, fmt):
+        # empty text and pandas' missing values (NA, NaT) are written as blank cells
+        write_value(ws, r, c, None if _blank(value) or (isinstance(value, str) and not value) else value, fmt)
 
     def _plain_table(self, ws, table: Table, rows: list[dict], notes=(), freeze: int = 1):
-        self._header(ws, table, notes)
+        self.header(ws, table, notes, widths=False)
         self._widths(ws, table)
         for off, values in enumerate(rows):
-            self._row(ws, table, table.first_row + off, values)
+            self.row(ws, table, table.first_row + off, values)
         ws.freeze_panes(table.first_row, freeze)
         if rows:
             ws.autofilter(table.header_row, 0, table.first_row + len(rows) - 1, len(table.columns) - 1)
-        self._protect(ws, autofilter=bool(rows))
-        self._page(ws, table)
+        self.protect(ws, autofilter=bool(rows))
+        self.page(ws, table)
 
     # -- Lines ------------------------------------------------------------------------------------------
     def _lines(self, ws):
@@ -262,7 +198,7 @@ class _Writer:
     # -- Summary and Accounts: measure blocks ---------------------------------------------------------------
     def _blocks(self, ws, table: Table, rows: list[dict], key_columns: int, notes=()):
         st = self.st
-        self._header(ws, table, notes)
+        self.header(ws, table, notes, widths=False)
         first_block = table.col(block_key("y", MEASURE_ORDER[0], WHATS[0]))
         self._widths(ws, table, outline_from=table.col(block_key("q1", MEASURE_ORDER[0], WHATS[0])))
         band = table.header_row - 1
@@ -271,15 +207,15 @@ class _Writer:
             a = first_block + n * width
             ws.merge_range(band, a, band, a + width - 1, self.layout.period_label(p), st.band)
         for off, values in enumerate(rows):
-            self._row(ws, table, table.first_row + off, values)
+            self.row(ws, table, table.first_row + off, values)
         ws.freeze_panes(table.first_row, key_columns)
         if rows:
             ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
             basis = xl_rowcol_to_cell(table.first_row, table.col("basis"), col_abs=True)
             ws.conditional_format(table.first_row, 0, table.last_row, len(table.columns) - 1, {
                 "type": "formula", "criteria": f'={basis}<>""', "format": st.runrate})
-        self._protect(ws, autofilter=bool(rows))
-        self._page(ws, table, wide=True, key_columns=key_columns)
+        self.protect(ws, autofilter=bool(rows))
+        self.page(ws, table, wide=True, key_columns=key_columns)
 
     def _summary(self, ws):
         v, tb = self.v, self.layout.summary
@@ -355,14 +291,24 @@ class _Writer:
         ws.data_validation(r1, c1, r2, c2, opts)
 
     def _topdown(self, ws):
-        lay, st, spec = self.layout, self.st, self.c.instruction
-        fig, holds, bounds = lay.figures, lay.holds, lay.bounds
-        for i, col in enumerate(fig.columns):
+        """The Top-down sheet: the parameters, the figures table, the holds and the floors and caps."""
+        lay, st = self.layout, self.st
+        for i, col in enumerate(lay.figures.columns):
             ws.set_column(i, i, col.width)
         ws.write_string(0, 0, self.t("cons.td.title"), st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         ws.write_string(2, 0, self.t("cons.td.intro", file=self.file_name), st.label)
-        # the parameters: label, input, help
+        self._parameters(ws)
+        self._figures(ws)
+        self._holds(ws)
+        self._bounds(ws)
+        ws.freeze_panes(3, 0)
+        self.protect(ws)
+        self.page(ws, None, landscape=True)
+
+    def _parameters(self, ws):
+        """One row per parameter: label, input cell (pre-filled from the instruction), help."""
+        lay, st, spec = self.layout, self.st, self.c.instruction
         measure = spec.measure if spec else "revenue"
         method = spec.method if spec else "proportional"
         params = {"measure": lay.measure_label(measure), "method": lay.method_label(method),
@@ -376,19 +322,26 @@ class _Writer:
             ws.write_string(row, 0, label, st.label)
             fmt = {"growth": st.cell(FMT_PCT, input=True), "reference": st.cell(FMT_INT, input=True),
                    "note": st.cell(None, input=True, text=True)}.get(key, st.cell(None, input=True, text=True))
-            _put(ws, row, c, params[key], fmt)
-            ws.merge_range(row, c + 1, row, len(fig.columns) - 1, help_text, st.help)
-            rule = {"measure": {"validate": "list", "source": "=" + lay.list_name("measures")},
-                    "method": {"validate": "list", "source": "=" + lay.list_name("methods")},
-                    "growth": {"validate": "decimal", "criteria": "between", "minimum": -0.9, "maximum": 5.0},
-                    "reference": ({"validate": "list", "source": "=" + lay.list_name("versions")}
-                                  if self._version_ids() else
-                                  {"validate": "integer", "criteria": ">=", "value": 1}),
-                    "note": {"validate": "length", "criteria": "<=", "value": 500}}[key]
+            self.put(ws, row, c, params[key], fmt)
+            ws.merge_range(row, c + 1, row, len(lay.figures.columns) - 1, help_text, st.help)
             val = {"growth": "cons.td.val.growth", "reference": "cons.td.val.reference",
                    "note": "cons.td.val.note"}.get(key, "val.pick")
-            self._validate(ws, row, c, row, c, self.t(val), label, **rule)
-        # figures
+            self._validate(ws, row, c, row, c, self.t(val), label, **self._parameter_rule(key))
+
+    def _parameter_rule(self, key: str) -> dict:
+        lay = self.layout
+        return {"measure": {"validate": "list", "source": "=" + lay.list_name("measures")},
+                "method": {"validate": "list", "source": "=" + lay.list_name("methods")},
+                "growth": {"validate": "decimal", "criteria": "between", "minimum": -0.9, "maximum": 5.0},
+                "reference": ({"validate": "list", "source": "=" + lay.list_name("versions")}
+                              if self._version_ids() else
+                              {"validate": "integer", "criteria": ">=", "value": 1}),
+                "note": {"validate": "length", "criteria": "<=", "value": 500}}[key]
+
+    def _figures(self, ws):
+        """The figure of the company, each product or each region; the instruction's own level filled in."""
+        lay, st, spec = self.layout, self.st, self.c.instruction
+        fig = lay.figures
         ws.write_string(FIGURES_TITLE_ROW, 0, fig.title, st.section)
         ws.set_row(fig.header_row, 32)
         for i, col in enumerate(fig.columns):
@@ -399,25 +352,31 @@ class _Writer:
             value = figures.get(ident) if spec is not None and level == spec.by else None
             values = {"level": self.t(f"cons.level.{level}"), "name": self.v.name(level, ident), "id": ident,
                       "figure": value}
-            self._row(ws, fig, r, values)
+            self.row(ws, fig, r, values)
         i = fig.col("figure")
         col: Column = fig.column("figure")
         self._validate(ws, fig.first_row, i, fig.last_row, i, col.help, col.header, validate="decimal",
                        criteria=">=", value=0)
-        # holds
+
+    def _holds(self, ws):
+        lay, st, spec = self.layout, self.st, self.c.instruction
+        holds = lay.holds
         ws.write_string(holds.header_row - 1, 0, holds.title, st.section)
         for i, col in enumerate(holds.columns):
             ws.write_string(holds.header_row, i, col.header, st.header)
         held = list(spec.holds) if spec else []
         for off in range(holds.n_rows):
             kind, ident = held[off] if off < len(held) else (None, None)
-            self._row(ws, holds, holds.first_row + off,
-                      {"kind": lay.hold_label(kind) if kind else None, "id": ident})
+            self.row(ws, holds, holds.first_row + off,
+                     {"kind": lay.hold_label(kind) if kind else None, "id": ident})
         self._validate(ws, holds.first_row, 0, holds.last_row, 0, self.t("val.pick"), holds.columns[0].header,
                        validate="list", source="=" + lay.list_name("hold_kinds"))
         self._validate(ws, holds.first_row, 1, holds.last_row, 1, holds.columns[1].help, holds.columns[1].header,
                        validate="length", criteria="<=", value=100)
-        # bounds
+
+    def _bounds(self, ws):
+        lay, st, spec = self.layout, self.st, self.c.instruction
+        bounds = lay.bounds
         ws.write_string(bounds.header_row - 2, 0, bounds.title, st.section)
         ws.write_string(bounds.header_row - 1, 0, self.t("cons.td.syntax", syntax=BOUND_SYNTAX), st.subtitle)
         for i, col in enumerate(bounds.columns):
@@ -425,8 +384,8 @@ class _Writer:
         rules = list(spec.bounds) if spec else []
         for off in range(bounds.n_rows):
             b = rules[off] if off < len(rules) else None
-            self._row(ws, bounds, bounds.first_row + off,
-                      {"side": lay.side_label(b.side) if b else None, "rule": b.text if b else None})
+            self.row(ws, bounds, bounds.first_row + off,
+                     {"side": lay.side_label(b.side) if b else None, "rule": b.text if b else None})
         self._validate(ws, bounds.first_row, 0, bounds.last_row, 0, self.t("val.pick"), bounds.columns[0].header,
                        validate="list", source="=" + lay.list_name("sides"))
         x = xl_rowcol_to_cell(bounds.first_row, 1)
@@ -434,9 +393,6 @@ class _Writer:
                           ("all", "account:", "rep:", "region:", "product:", "class:"))
         self._validate(ws, bounds.first_row, 1, bounds.last_row, 1, bounds.columns[1].help, bounds.columns[1].header,
                        validate="custom", value=f'=AND(ISNUMBER(FIND("=",{x})),OR({starts}))')
-        ws.freeze_panes(3, 0)
-        self._protect(ws)
-        self._page(ws, None, landscape=True)
 
     def _version_ids(self) -> list[int]:
         versions = self.c.versions
@@ -449,7 +405,7 @@ class _Writer:
         lay, st = self.layout, self.st
         ws.hide_gridlines(2)
         ws.write_string(0, 0, self.t("cons.sheet.charts"), st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         sm = lay.summary
         top = 3
         for level, title in (("region", "cons.chart.region"), ("rep", "cons.chart.rep")):
@@ -472,8 +428,8 @@ class _Writer:
             chart.set_size({"width": 960, "height": 400})
             ws.insert_chart(top, 0, chart)
             top += 22
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     # -- Read me -----------------------------------------------------------------------------------------
     def _cover(self, ws):
@@ -482,7 +438,7 @@ class _Writer:
         ws.set_column(1, 1, 90)
         ws.hide_gridlines(2)
         ws.write_string(0, 0, self.t("cons.title", year=c.year), st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         kind = str(v.get("kind", ""))
         states = self.v.status["state"].astype(str).value_counts() if len(self.v.status) else {}
         counts = {s: int(states.get(s, 0)) for s in ("submitted", "missing", "rejected")}
@@ -509,11 +465,11 @@ class _Writer:
         ws.write_blank(row, 0, None, st.swatch)
         ws.write_string(row, 1, self.t("cons.cover.legend"), st.subtitle)
         ws.write_string(row + 1, 1, self.t("cover.no_macros"), st.subtitle)
-        self._protect(ws)
-        self._page(ws, None, landscape=False)
+        self.protect(ws)
+        self.page(ws, None, landscape=False)
 
     # -- hidden sheets -------------------------------------------------------------------------------------
-    def _lists(self, ws):
+    def write_lists(self, ws):
         lay = self.layout
         col = 0
         for name, items in lay.choices().items():
@@ -532,25 +488,18 @@ class _Writer:
                                 f"={quote_sheet(ws.name)}!${_col(col)}$2:${_col(col)}${len(ids) + 1}")
         ws.set_column(0, col, 36)
         ws.hide()
-        self._protect(ws)
+        self.protect(ws)
 
-    def _identity(self, ws):
+    def identity(self):
         lay, c = self.layout, self.c
-        rows = [("kind", KIND), ("schema_version", str(SCHEMA_VERSION)), ("plan_year", str(c.year)),
-                ("version_id", str(c.version.get("id", ""))), ("version_kind", str(c.version.get("kind", ""))),
-                ("generated_at", c.generated_at.isoformat(timespec="seconds")), ("language", self.L),
-                ("currency", c.config.currency), ("layout_hash", lay.signature()),
-                ("hold_rows", str(lay.hold_rows)), ("bound_rows", str(lay.bound_rows))]
-        for r, (k, value) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, value)
-        for col, (head, items) in ((3, ("products", lay.products)), (4, ("regions", lay.regions)),
-                                   (5, ("versions", [str(i) for i in self._version_ids()]))):
-            ws.write_string(0, col, head)
-            for r, item in enumerate(items, start=1):
-                ws.write_string(r, col, item)
-        ws.very_hidden()
-        self._protect(ws)
+        values = [("plan_year", str(c.year)), ("version_id", str(c.version.get("id", ""))),
+                  ("version_kind", str(c.version.get("kind", ""))),
+                  ("generated_at", c.generated_at.isoformat(timespec="seconds")), ("language", self.L),
+                  ("currency", c.config.currency), ("layout_hash", lay.signature()),
+                  ("hold_rows", str(lay.hold_rows)), ("bound_rows", str(lay.bound_rows))]
+        blocks = {"products": lay.products, "regions": lay.regions,
+                  "versions": [str(i) for i in self._version_ids()]}
+        return IDENTITY, values, blocks
 
 
 _KIND_IDS = ("bottom-up", "top-down", "undo", "agreed")
@@ -611,26 +560,3 @@ def _is_number(x) -> bool:
         return True
     except (TypeError, ValueError):
         return False
-
-
-def _put(ws, r: int, c: int, value, fmt):
-    """One value into one cell; blanks for None/NaN/NaT; timezone dropped from datetimes."""
-    if _blank(value) or (isinstance(value, str) and not value):
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif hasattr(value, "item") and not isinstance(value, (str, dt.date)):  # numpy scalar
-        _put(ws, r, c, value.item(), fmt)
-    elif isinstance(value, (int, float)):
-        if isinstance(value, float) and math.isinf(value):
-            ws.write_blank(r, c, None, fmt)
-        else:
-            ws.write_number(r, c, float(value), fmt)
-    elif isinstance(value, dt.datetime):
-        stamp = pd.Timestamp(value).to_pydatetime().replace(tzinfo=None)
-        ws.write_datetime(r, c, stamp, fmt)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
-

@@ -27,161 +27,34 @@ identity block and checks the fingerprint.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
+from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.layout import (
+    FMT_CENTS, FMT_INT, FMT_PCT, FMT_SCORE, FMT_VOLUME, Column, Table, quote_sheet, with_formulas,
+)
 
-KIND = "kamplan.evaluation"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+# Blocks of row keys, then blocks read as text: the goals and what the VP's cells showed when written.
+IDENTITY = IdentitySpec("kamplan.evaluation", 1, blocks=(
+    Block("lines", 3, width=3), Block("accounts", 7, width=2), Block("reps", 10),
+    Block("services", 12, width=3), Block("goals", 16, width=4, keys=0), Block("shown", 21, width=4, keys=0),
+    Block("shown_services", 26, width=5, keys=0),
+))
 LIST_NAME_PREFIX = "ke_"
 HEADER_ROW = 5  # 0-based: title, subtitle, note, note, totals, header
 REVIEWER_CELL = (2, 1)  # Scorecard sheet, B3 (VP's workbook): "Evaluated by"
 PERIODS = ("q", "ytd")
 SERVICE_STATUSES = ("open", "in_progress", "delivered", "late", "dropped")
 
-FMT_VOLUME = "#,##0.0"
-FMT_MONEY = "#,##0.00"
-FMT_PRICE = "#,##0.00"
-FMT_PCT = "0.0%"
-FMT_INT = "0"
-FMT_SCORE = "0.0"
+FMT_MONEY = FMT_PRICE = FMT_CENTS  # the evaluation shows money to the cent
 FMT_COUNT = "#,##0.#"
 
-ET: dict[str, tuple[str, str]] = {
-    "sheet.cover": ("Read me", "说明"),
-    "sheet.charts": ("Charts", "图表"),
-    "sheet.results": ("Goal vs result", "目标与成果"),
-    "sheet.accounts": ("Accounts", "客户汇总"),
-    "sheet.activities": ("Activities", "活动对比"),
-    "sheet.services": ("Services", "服务承诺"),
-    "sheet.scorecard": ("Scorecard", "考核评分"),
-    "sheet.reps": ("Salespeople", "销售人员"),
-    "sheet.quarters": ("By quarter", "分季度"),
-    "sheet.warnings": ("Early warnings", "流失预警"),
-    "sheet.classes": ("Class suggestions", "类别建议"),
-    "sheet.history": ("Ratings by quarter", "各季度评价"),
-    "sheet.lists": ("Lists", "选项"),
-    "title.quarter": ("Evaluation {year} Q{quarter}", "{year} 年第 {quarter} 季度考核"),
-    "title.annual": ("Annual evaluation {year}", "{year} 年度考核"),
-    "subtitle": ("{company} · {who} · goal against result, quarter {quarter} and year to date",
-                 "{company} · {who} · 目标与成果对比:第 {quarter} 季度及年初至今"),
-    "who.vp": ("all salespeople", "全体销售人员"),
-    "col.rep_id": ("Salesperson ID", "销售人员编号"),
-    "col.rep": ("Salesperson", "销售人员"),
-    "col.account_id": ("Account ID", "客户编号"),
-    "col.account": ("Account", "客户"),
-    "col.product_id": ("Product ID", "产品编号"),
-    "col.product": ("Product", "产品"),
-    "p.q": ("Q{quarter}", "Q{quarter}"),
-    "p.ytd": ("YTD", "年初至今"),
-    "c.target_volume": ("{p} target volume", "{p} 目标销量"),
-    "c.actual_volume": ("{p} actual volume", "{p} 实际销量"),
-    "c.volume_var": ("{p} volume variance", "{p} 销量差异"),
-    "c.volume_att": ("{p} volume attainment", "{p} 销量达成率"),
-    "c.target_price": ("{p} target price", "{p} 目标单价"),
-    "c.actual_price": ("{p} actual price", "{p} 实际单价"),
-    "c.target_revenue": ("{p} target revenue", "{p} 目标销售额"),
-    "c.actual_revenue": ("{p} actual revenue", "{p} 实际销售额"),
-    "c.revenue_var": ("{p} revenue variance", "{p} 销售额差异"),
-    "c.revenue_att": ("{p} revenue attainment", "{p} 销售额达成率"),
-    "c.price_effect": ("{p} price effect", "{p} 价格影响"),
-    "c.volume_effect": ("{p} volume effect", "{p} 销量影响"),
-    "c.mix_effect": ("{p} mix effect", "{p} 结构影响"),
-    "c.target_gm": ("{p} target gross margin", "{p} 目标毛利"),
-    "c.actual_gm": ("{p} actual gross margin", "{p} 实际毛利"),
-    "c.gm_var": ("{p} gross margin variance", "{p} 毛利差异"),
-    "c.gm_att": ("{p} gross margin attainment", "{p} 毛利达成率"),
-    "c.rep_planned": ("{p} visits planned", "{p} 计划拜访"),
-    "c.rep_made": ("{p} visits made", "{p} 实际拜访"),
-    "c.visit_att": ("{p} visits vs cycle", "{p} 拜访完成率"),
-    "c.exec_planned": ("{p} executive visits planned", "{p} 计划高层拜访"),
-    "c.exec_made": ("{p} executive visits made", "{p} 实际高层拜访"),
-    "c.trainings_planned": ("{p} trainings planned", "{p} 计划培训"),
-    "c.trainings_held": ("{p} trainings held", "{p} 已开展培训"),
-    "c.training_att": ("{p} trainings vs plan", "{p} 培训完成率"),
-    "col.support_allocated": ("Support allocated (YTD)", "已分配支持(年初至今)"),
-    "col.support_delivered": ("Support delivered (YTD)", "已提供支持(年初至今)"),
-    "col.open_complaints": ("Open complaints", "未解决投诉"),
-    "col.complaints": ("Complaints (YTD)", "投诉(年初至今)"),
-    "col.forecast": ("Forecast revenue (year)", "全年预测销售额"),
-    "col.annual_target": ("Annual revenue target", "全年目标销售额"),
-    "col.gap": ("Gap to target", "与目标差距"),
-    "col.method": ("Forecast method", "预测方法"),
-    "col.no": ("No.", "序号"),
-    "col.commitment": ("Commitment", "服务承诺"),
-    "col.measure": ("Measure", "衡量标准"),
-    "col.due": ("Due", "期限"),
-    "col.status": ("Status (VP)", "状态(副总)"),
-    "col.note": ("Note (VP)", "备注(副总)"),
-    "col.goal_id": ("Goal ID", "指标编号"),
-    "col.goal": ("Goal", "考核指标"),
-    "col.goal_kind": ("Kind", "类型"),
-    "col.weight": ("Weight", "权重"),
-    "col.target": ("Target (YTD)", "目标(年初至今)"),
-    "col.result": ("Result (YTD)", "成果(年初至今)"),
-    "col.attainment": ("Attainment", "达成率"),
-    "col.rating": ("Rating (VP)", "评分(副总)"),
-    "col.score": ("Score", "得分"),
-    "col.comment": ("Comment (VP)", "评语(副总)"),
-    "col.total_score": ("Total score", "总分"),
-    "col.quarter": ("Quarter", "季度"),
-    "col.q_target": ("Target revenue", "目标销售额"),
-    "col.q_actual": ("Actual revenue", "实际销售额"),
-    "col.rank": ("Rank", "排名"),
-    "col.at_risk": ("Revenue at risk (last 4 quarters)", "风险销售额(近四季度)"),
-    "col.flags": ("Flags", "预警"),
-    "col.evidence": ("Evidence", "依据"),
-    "col.class": ("Class", "类别"),
-    "col.suggested": ("Suggested class", "建议类别"),
-    "col.growth": ("Growth vs last year", "同比增长"),
-    "col.reason": ("Why", "原因"),
-    "col.q_rating": ("Q{q} rating", "Q{q} 评分"),
-    "col.q_comment": ("Q{q} comment", "Q{q} 评语"),
-    "kind.number": ("number", "数据"),
-    "kind.judgement": ("judgement", "评价"),
-    "goal.revenue": ("Revenue", "销售额"),
-    "goal.volume": ("Volume", "销量"),
-    "goal.gross_margin": ("Gross margin", "毛利"),
-    "goal.visits": ("Visits vs visit cycle", "拜访周期完成"),
-    "goal.trainings": ("Trainings held", "培训开展"),
-    "status.open": ("open", "未开始"),
-    "status.in_progress": ("in progress", "进行中"),
-    "status.delivered": ("delivered", "已完成"),
-    "status.late": ("late", "逾期"),
-    "status.dropped": ("dropped", "已取消"),
-    "method.seasonal": ("own seasonality", "本客户季节性"),
-    "method.company seasonal": ("company seasonality", "公司季节性"),
-    "method.run-rate": ("run-rate", "按当前速度"),
-    "method.actual": ("actual", "实际"),
-    "method.none": ("no sales yet", "尚无销售"),
-    "flag.yoy-decline": ("down vs last year", "同比下降"),
-    "flag.below-plan": ("below plan", "低于目标"),
-    "flag.falling-trend": ("falling trend", "持续下滑"),
-    "flag.few-visits": ("few visits", "拜访不足"),
-    "flag.open-complaints": ("open complaints", "投诉未解决"),
-    "flag.lost-share": ("lost share", "份额下降"),
-    "class.key": ("key", "重点"),
-    "class.develop": ("develop", "培养"),
-    "class.watch": ("watch", "警惕"),
-    "class.drop": ("drop", "淘汰"),
-    "total": ("Total", "合计"),
-    "reviewer": ("Evaluated by", "考核人"),
-    "val.rating": ("A whole number from {lo} (poor) to {hi} (excellent); empty = not rated.",
-                   "请输入 {lo}(差)到 {hi}(优)的整数;留空表示未评分。"),
-    "val.status": ("Pick a status from the list.", "请从列表中选择状态。"),
-    "val.title": ("kamplan", "kamplan"),
-}
-
-
-def et(key: str, language: str, **fmt) -> str:
-    en, zh = ET[key]
-    text = zh if language == "zh-CN" else en
-    return text.format(**fmt) if fmt else text
+ET = load_labels(__file__)  # key -> (English, Chinese)
+et = translator(ET)
 
 
 @dataclass(frozen=True)
@@ -198,6 +71,30 @@ GOAL_SOURCES = {"revenue": ("results", "ytd_target_revenue", "ytd_actual_revenue
                 "gross_margin": ("results", "ytd_target_gm", "ytd_actual_gm"),
                 "visits": ("activities", "ytd_rep_planned", "ytd_rep_made"),
                 "trainings": ("activities", "ytd_trainings_planned", "ytd_trainings_held")}
+
+
+# The columns each period (quarter, year to date) repeats: key, header unit, width, number format, and
+# the column's role on Goal vs result and on Accounts (None: not shown there).  A formula column's
+# quantity is its key.
+PERIOD_COLUMNS = (
+    ("target_volume", "volume", 11, FMT_VOLUME, "info", None),
+    ("actual_volume", "volume", 11, FMT_VOLUME, "info", None),
+    ("volume_var", "volume", 11, FMT_VOLUME, "formula", None),
+    ("volume_att", "plain", 10, FMT_PCT, "formula", None),
+    ("target_price", "money", 11, FMT_PRICE, "formula", None),
+    ("actual_price", "money", 11, FMT_PRICE, "formula", None),
+    ("target_revenue", "money", 13, FMT_MONEY, "info", "formula"),
+    ("actual_revenue", "money", 13, FMT_MONEY, "info", "formula"),
+    ("revenue_var", "money", 13, FMT_MONEY, "formula", "formula"),
+    ("revenue_att", "plain", 10, FMT_PCT, "formula", "formula"),
+    ("price_effect", "money", 12, FMT_MONEY, "info", "formula"),
+    ("volume_effect", "money", 12, FMT_MONEY, "info", "info"),
+    ("mix_effect", "money", 12, FMT_MONEY, None, "info"),
+    ("target_gm", "money", 12, FMT_MONEY, "info", None),
+    ("actual_gm", "money", 12, FMT_MONEY, "info", None),
+    ("gm_var", "money", 12, FMT_MONEY, "formula", None),
+    ("gm_att", "plain", 10, FMT_PCT, "formula", None),
+)
 
 
 class EvaluationLayout:
@@ -249,7 +146,7 @@ class EvaluationLayout:
         return LIST_NAME_PREFIX + name
 
     def signature(self) -> str:
-        text = f"{KIND}/{SCHEMA_VERSION}|{self.evaluation}|{self.audience}|" + "|".join(
+        text = f"{IDENTITY.signature_head()}|{self.evaluation}|{self.audience}|" + "|".join(
             tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -266,6 +163,24 @@ class EvaluationLayout:
     def _vol(self, key: str, **fmt) -> str:
         return f"{self._t(key, **fmt)} ({self.unit})" if self.unit else self._t(key, **fmt)
 
+    def _account_key_columns(self) -> list[Column]:
+        """Salesperson, account id and account name: the first columns of every per-account table."""
+        return [Column("rep_id", self._t("col.rep_id"), "key", width=10),
+                Column("account_id", self._t("col.account_id"), "key", width=10),
+                Column("account", self._t("col.account"), "info", width=22)]
+
+    def _period_columns(self, per: str, on_results: bool) -> list[Column]:
+        """The PERIOD_COLUMNS of period ``per`` ("q" or "ytd") on Goal vs result (``on_results``) or on
+        Accounts: keys prefixed with the period, headers naming it and the currency or unit."""
+        p, header = self._p(per), {"volume": self._vol, "money": self._money, "plain": self._t}
+        out = []
+        for key, unit, width, fmt, results_role, accounts_role in PERIOD_COLUMNS:
+            role = results_role if on_results else accounts_role
+            if role is not None:
+                out.append(Column(per + "_" + key, header[unit](f"c.{key}", p=p), role, "number", width, fmt,
+                                  **({"quantity": key} if role == "formula" else {})))
+        return out
+
     def _sumifs(self, src: Table, value: str, crit: list[tuple[str, str]]) -> str:
         """SUMIFS over ``src``'s column ``value`` where each key column equals a cell of this row."""
         if not src.n_rows:
@@ -278,38 +193,11 @@ class EvaluationLayout:
     # -- Goal vs result ------------------------------------------------------------------------------
     def _results(self, keys: list[tuple[str, str, str]]) -> Table:
         c = self._c
-        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
-                c("account_id", self._t("col.account_id"), "key", width=10),
-                c("account", self._t("col.account"), "info", width=22),
+        cols = self._account_key_columns() + [
                 c("product_id", self._t("col.product_id"), "key", width=9),
                 c("product", self._t("col.product"), "info", width=16)]
         for per in PERIODS:
-            p = self._p(per)
-            k = per + "_"
-            cols += [
-                c(k + "target_volume", self._vol("c.target_volume", p=p), "info", "number", 11, FMT_VOLUME),
-                c(k + "actual_volume", self._vol("c.actual_volume", p=p), "info", "number", 11, FMT_VOLUME),
-                c(k + "volume_var", self._vol("c.volume_var", p=p), "formula", "number", 11, FMT_VOLUME,
-                  quantity="volume_var"),
-                c(k + "volume_att", self._t("c.volume_att", p=p), "formula", "number", 10, FMT_PCT,
-                  quantity="volume_att"),
-                c(k + "target_price", self._money("c.target_price", p=p), "formula", "number", 11, FMT_PRICE,
-                  quantity="target_price"),
-                c(k + "actual_price", self._money("c.actual_price", p=p), "formula", "number", 11, FMT_PRICE,
-                  quantity="actual_price"),
-                c(k + "target_revenue", self._money("c.target_revenue", p=p), "info", "number", 13, FMT_MONEY),
-                c(k + "actual_revenue", self._money("c.actual_revenue", p=p), "info", "number", 13, FMT_MONEY),
-                c(k + "revenue_var", self._money("c.revenue_var", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="revenue_var"),
-                c(k + "revenue_att", self._t("c.revenue_att", p=p), "formula", "number", 10, FMT_PCT,
-                  quantity="revenue_att"),
-                c(k + "price_effect", self._money("c.price_effect", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "volume_effect", self._money("c.volume_effect", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "target_gm", self._money("c.target_gm", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "actual_gm", self._money("c.actual_gm", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "gm_var", self._money("c.gm_var", p=p), "formula", "number", 12, FMT_MONEY, quantity="gm_var"),
-                c(k + "gm_att", self._t("c.gm_att", p=p), "formula", "number", 10, FMT_PCT, quantity="gm_att"),
-            ]
+            cols += self._period_columns(per, on_results=True)
         table = Table("results", self.sheet_names["results"], tuple(cols), HEADER_ROW, row_keys=tuple(keys),
                       total_row=HEADER_ROW - 1, title=self.sheet_names["results"])
         f = {}
@@ -325,7 +213,7 @@ class EvaluationLayout:
             f[k + "revenue_att"] = _att(L["actual_revenue"], L["target_revenue"])
             f[k + "gm_var"] = _diff(L["actual_gm"], L["target_gm"])
             f[k + "gm_att"] = _att(L["actual_gm"], L["target_gm"])
-        return _with_formulas(table, f)
+        return with_formulas(table, f)
 
     def result_sums(self) -> list[str]:
         out = []
@@ -338,25 +226,9 @@ class EvaluationLayout:
     # -- Accounts --------------------------------------------------------------------------------------
     def _accounts(self, keys: list[tuple[str, str]]) -> Table:
         c = self._c
-        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
-                c("account_id", self._t("col.account_id"), "key", width=10),
-                c("account", self._t("col.account"), "info", width=22)]
+        cols = self._account_key_columns()
         for per in PERIODS:
-            p, k = self._p(per), per + "_"
-            cols += [
-                c(k + "target_revenue", self._money("c.target_revenue", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="target_revenue"),
-                c(k + "actual_revenue", self._money("c.actual_revenue", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="actual_revenue"),
-                c(k + "revenue_var", self._money("c.revenue_var", p=p), "formula", "number", 13, FMT_MONEY,
-                  quantity="revenue_var"),
-                c(k + "revenue_att", self._t("c.revenue_att", p=p), "formula", "number", 10, FMT_PCT,
-                  quantity="revenue_att"),
-                c(k + "price_effect", self._money("c.price_effect", p=p), "formula", "number", 12, FMT_MONEY,
-                  quantity="price_effect"),
-                c(k + "volume_effect", self._money("c.volume_effect", p=p), "info", "number", 12, FMT_MONEY),
-                c(k + "mix_effect", self._money("c.mix_effect", p=p), "info", "number", 12, FMT_MONEY),
-            ]
+            cols += self._period_columns(per, on_results=False)
         cols += [c("forecast", self._money("col.forecast"), "info", "number", 14, FMT_MONEY),
                  c("annual_target", self._money("col.annual_target"), "info", "number", 14, FMT_MONEY),
                  c("gap", self._money("col.gap"), "formula", "number", 13, FMT_MONEY, quantity="gap"),
@@ -374,7 +246,7 @@ class EvaluationLayout:
             f[k + "revenue_var"] = _diff(a, t)
             f[k + "revenue_att"] = _att(a, t)
         f["gap"] = _diff(table.letter("forecast"), table.letter("annual_target"))
-        return _with_formulas(table, f)
+        return with_formulas(table, f)
 
     def account_sums(self) -> list[str]:
         out = [per + "_" + x for per in PERIODS for x in ("target_revenue", "actual_revenue", "revenue_var",
@@ -384,9 +256,7 @@ class EvaluationLayout:
     # -- Activities ------------------------------------------------------------------------------------
     def _activities(self, keys: list[tuple[str, str]]) -> Table:
         c = self._c
-        cols = [c("rep_id", self._t("col.rep_id"), "key", width=10),
-                c("account_id", self._t("col.account_id"), "key", width=10),
-                c("account", self._t("col.account"), "info", width=22)]
+        cols = self._account_key_columns()
         for per in PERIODS:
             p, k = self._p(per), per + "_"
             cols += [c(k + "rep_planned", self._t("c.rep_planned", p=p), "info", "number", 9, FMT_COUNT),
@@ -412,7 +282,7 @@ class EvaluationLayout:
             k = per + "_"
             f[k + "visit_att"] = _att(table.letter(k + "rep_made"), table.letter(k + "rep_planned"))
         f["ytd_training_att"] = _att(table.letter("ytd_trainings_held"), table.letter("ytd_trainings_planned"))
-        return _with_formulas(table, f)
+        return with_formulas(table, f)
 
     def activity_sums(self) -> list[str]:
         return [c.key for c in self.activities.columns if c.role == "info" and c.dtype in ("number", "integer")]
@@ -484,7 +354,7 @@ class EvaluationLayout:
         def att(r):
             n = r + 1
             return f'=IF(AND(ISNUMBER({tl}{n}),N({tl}{n})>0),{rl}{n}/{tl}{n},"")'
-        return _with_formulas(table, {"target": source("target"), "result": source("result"), "attainment": att,
+        return with_formulas(table, {"target": source("target"), "result": source("result"), "attainment": att,
                                       "score": score})
 
     def scorecard_rows(self, rep: str) -> tuple[int, int]:
@@ -523,7 +393,7 @@ class EvaluationLayout:
             known = f"SUMPRODUCT({w},--ISNUMBER({s}))"
             return f'=IF({known}>0,SUMPRODUCT({w},{s})/{known},"")'
         L = table.letter
-        return _with_formulas(table, {
+        return with_formulas(table, {
             "ytd_target_revenue": summed(rs, "ytd_target_revenue"), "ytd_actual_revenue": summed(rs, "ytd_actual_revenue"),
             "ytd_revenue_att": _att(L("ytd_actual_revenue"), L("ytd_target_revenue")), "score": total_score,
             "forecast": summed(ac, "forecast"), "annual_target": summed(ac, "annual_target"),
@@ -583,8 +453,3 @@ def _diff(a: str, b: str):
 
 def _att(num: str, den: str):
     return lambda r: f'=IF(N({den}{r + 1})>0,{num}{r + 1}/{den}{r + 1},"")'
-
-
-def _with_formulas(table: Table, formulas: dict) -> Table:
-    cols = tuple(dataclasses.replace(c, formula=formulas[c.key]) if c.key in formulas else c for c in table.columns)
-    return dataclasses.replace(table, columns=cols)

@@ -11,16 +11,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.evaluation.layout import (
-    ET, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
+    ET, IDENTITY, REVIEWER_CELL, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
 )
-from kamplan.workbooks.evaluation.writer import IDENTITY_BLOCKS, TEXT_BLOCKS, EvaluationIdentity
-from kamplan.workbooks.kit.layout import SheetValues, Table
-from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.evaluation.content import EvaluationIdentity
+from kamplan.workbooks.kit.identity import read_identity
+from kamplan.workbooks.kit.layout import SheetValues
+from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the evaluation in a fresh workbook (kamplan evaluate)"
 
@@ -61,46 +62,17 @@ class EvaluationInput:
     entries_seen: tuple[int, int] | None = None  # newest (rating, status) entry ids when written; None: unknown
 
 
-def read_identity(sheet: SheetValues | None) -> dict:
-    """Key/value rows (A/B) and the row-key blocks of the identity sheet."""
-    out: dict = {name: [] for name in IDENTITY_BLOCKS}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        def get(c):
-            return row[c] if c < len(row) else ""
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        for name, (col, width) in IDENTITY_BLOCKS.items():
-            key = tuple(key_text(get(col + k)) if name not in TEXT_BLOCKS else str(get(col + k)).strip()
-                        for k in range(width))
-            if key[0]:
-                out[name].append(key)
-    return out
-
-
 def read_evaluation_workbook(path: Path, config, content_hash: str = "") -> tuple[EvaluationInput | None,
                                                                                   list[Problem]]:
-    path = Path(path)
-    try:
-        return _Reader(path, config, content_hash).read()
-    except Exception as exc:  # a bug must not stop the other files
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, config, content_hash)
 
 
 class _Reader(FileReader):
-    def __init__(self, path: Path, config, content_hash: str):
-        super().__init__(path)
-        self.config, self.hash = config, content_hash
-
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(lambda sheet: read_identity(sheet, IDENTITY))
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        self.ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        self.ident = opened[0]
         built = self._identity(self.ident)
         if built is None:
             return None, self.problems
@@ -148,58 +120,44 @@ class _Reader(FileReader):
 
     # -- identity -------------------------------------------------------------------------------------
     def _identity(self, ident: dict):
-        if not ident.get("kind"):
-            self.err("not-an-evaluation-workbook",
-                     "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
-                     "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
+        missing = ("not-an-evaluation-workbook",
+                   "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
+                   "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
+        if not self.of_kind(ident, IDENTITY.kind, missing, lambda kind: (
+                f"this is a {kind!r} workbook, not an evaluation workbook",
+                "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")):
             return None
-        if ident["kind"] != KIND:
-            self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not an evaluation workbook",
-                     "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")
+        fields = self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["quarter"]),
+            dt.datetime.fromisoformat(ident["generated_at"]), (int(ident["scale_min"]), int(ident["scale_max"])),
+            float(ident["cap"]), [GoalSpec(i, n, k, float(w)) for i, n, k, w in ident["goals"]],
+            ident["evaluation"], ident["audience"], int(ident.get("n_warnings", "0")),
+            int(ident.get("n_classes", "0"))), IDENTITY.schema_version,
+            fresh="write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it",
+            version=("the workbook has evaluation layout version {found}; this kamplan reads version {reads}",
+                     "write the evaluation workbook again with this kamplan version"))
+        if fields is None:
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            year, quarter = int(ident["year"]), int(ident["quarter"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-            scale = (int(ident["scale_min"]), int(ident["scale_max"]))
-            cap = float(ident["cap"])
-            goals = [GoalSpec(i, n, k, float(w)) for i, n, k, w in ident["goals"]]
-            evaluation, audience = ident["evaluation"], ident["audience"]
-            n_warn, n_cls = int(ident.get("n_warnings", "0")), int(ident.get("n_classes", "0"))
-        except (KeyError, ValueError, TypeError):
-            self.err("identity-damaged", "the workbook's identity block is damaged",
-                     "write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it")
-            return None
-        if version != SCHEMA_VERSION:
-            self.err("schema-version", f"the workbook has evaluation layout version {version}; this kamplan reads "
-                     f"version {SCHEMA_VERSION}", "write the evaluation workbook again with this kamplan version")
-            return None
+        version, year, quarter, generated, scale, cap, goals, evaluation, audience, n_warn, n_cls = fields
         if audience != "vp":
             self.err("not-the-vp-workbook", f"this is the copy for salesperson {ident.get('rep_id', '')!r}; it has "
                      "no rating cells", "enter ratings in the VP's workbook (evaluation_YEAR_Qn_VP.xlsx or "
                      "evaluation_YEAR_annual_summary.xlsx) and collect that one")
             return None
         layout = EvaluationLayout(ident.get("language", "en"), year, quarter, evaluation, audience,
-                                  lines=ident["lines"], accounts=ident["accounts"], reps=[r[0] for r in ident["reps"]],
+                                  lines=ident["lines"], accounts=ident["accounts"], reps=[r for r, in ident["reps"]],
                                   goals=goals, services=ident["services"], n_warnings=n_warn, n_classes=n_cls,
                                   with_allocation=ident.get("with_allocation") == "1", scale=scale, cap=cap,
                                   currency=ident.get("currency", ""), unit=ident.get("unit", ""))
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "write the evaluation workbook again with this kamplan version (kamplan evaluate)")
+        if not self.layout_matches(layout, ident, "write the evaluation workbook again with this kamplan version (kamplan evaluate)"):
             return None
-        identity = EvaluationIdentity(KIND, version, year, quarter, evaluation, audience, ident.get("rep_id", ""),
-                                      generated, ident.get("workbook_id", ""), ident.get("layout_hash", ""))
+        identity = EvaluationIdentity(kind=IDENTITY.kind, schema_version=version, year=year, quarter=quarter,
+                                      evaluation=evaluation, audience=audience, rep_id=ident.get("rep_id", ""),
+                                      generated_at=generated, workbook_id=ident.get("workbook_id", ""),
+                                      layout_hash=ident.get("layout_hash", ""))
         return identity, layout
 
     # -- values ---------------------------------------------------------------------------------------
-    def _value(self, tb: Table, sheet: SheetValues, r: int, key: str):
-        ref = tb.ref(r, key)
-        if ref in sheet.errors:
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          f"type {tb.column(key).header!r} as a plain value (no formula)", tb.sheet, ref)
-            return _ERR
-        return sheet.get(r, tb.col(key))
 
     def _reviewer(self, layout: EvaluationLayout, sheet: SheetValues) -> str | None:
         text, why = cells.parse_text(sheet.get(*REVIEWER_CELL), max_len=120)
@@ -217,9 +175,9 @@ class _Reader(FileReader):
             r = tb.first_row + i
             ref = tb.ref(r, "rating")
             fix = f"enter the rating of {names[goal]!r} for {rep} as a whole number from {lo} to {hi}, or leave it empty"
-            raw = self._value(tb, sheet, r, "rating")
+            raw = self.cell(tb, sheet, r, "rating")
             rating = None
-            if raw is not _ERR and not cells.is_blank(raw):
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 num, why = cells.parse_number(raw)
                 if why:
                     self.complain("bad-rating", why, fix, tb.sheet, ref)
@@ -230,13 +188,7 @@ class _Reader(FileReader):
                                   tb.sheet, ref)
                 else:
                     rating = float(round(num))
-            comment = None
-            raw = self._value(tb, sheet, r, "comment")
-            if raw is not _ERR:
-                comment, why = cells.parse_text(raw, max_len=2000)
-                if why:
-                    self.complain("bad-value", why, "shorten the comment to 2,000 characters", tb.sheet,
-                                  tb.ref(r, "comment"))
+            comment = self.text_cell(tb, sheet, r, "comment", 2000, "comment")
             out.append(RatingEntry(rep, goal, rating, comment, f"{self.file} › {tb.sheet} › {ref}"))
         return out
 
@@ -252,22 +204,14 @@ class _Reader(FileReader):
             r = tb.first_row + i
             ref = tb.ref(r, "status")
             commitment = str(sheet.get(r, tb.col("commitment"))).strip()
-            raw = self._value(tb, sheet, r, "status")
+            raw = self.cell(tb, sheet, r, "status")
             status = None
-            if raw is not _ERR and not cells.is_blank(raw):
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 status = spell.get(cells.normalise_label(raw))
                 if status is None:
                     self.complain("bad-status", f"{cells.show(raw)} is not a service status",
                                   f"pick one of {labels} from the dropdown, or leave it empty", tb.sheet, ref)
-            note = None
-            raw = self._value(tb, sheet, r, "note")
-            if raw is not _ERR:
-                note, why = cells.parse_text(raw, max_len=1000)
-                if why:
-                    self.complain("bad-value", why, "shorten the note to 1,000 characters", tb.sheet,
-                                  tb.ref(r, "note"))
+            note = self.text_cell(tb, sheet, r, "note", 1000, "note")
             out.append(ServiceEntry(rep, acc, commitment, status, note, f"{self.file} › {tb.sheet} › {ref}"))
         return out
 
-
-_ERR = object()

@@ -1,204 +1,83 @@
 """Write an evaluation workbook from its layout (XlsxWriter, native charts, no macros)."""
 from __future__ import annotations
 
-import datetime as dt
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 
 from kamplan.workbooks.evaluation.layout import (
-    IDENTITY_SHEET, KIND, PERIODS, REVIEWER_CELL, SCHEMA_VERSION, SERVICE_STATUSES, EvaluationLayout, GoalSpec, et,
+    IDENTITY, PERIODS, REVIEWER_CELL, SERVICE_STATUSES, EvaluationLayout, et,
 )
+from kamplan.workbooks.evaluation.content import EvaluationContent
 from kamplan.workbooks.kit.layout import Table, quote_sheet
-from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
+from kamplan.workbooks.kit.styles import Styles
+from kamplan.workbooks.kit.writer import WorkbookWriter, write_book
 
 LOSS_FONT = "#C00000"
 
 
-@dataclass
-class EvaluationIdentity:
-    kind: str
-    schema_version: int
-    year: int
-    quarter: int
-    evaluation: str  # "quarter" or "annual"
-    audience: str  # "vp" or "rep"
-    rep_id: str  # the salesperson of a rep workbook; "" for the VP's
-    generated_at: dt.datetime
-    workbook_id: str
-    layout_hash: str
-
-
-@dataclass
-class EvaluationContent:
-    """Everything an evaluation workbook shows; built by ``stages.evaluation``."""
-    identity: EvaluationIdentity
-    language: str
-    company: str
-    currency: str
-    unit: str
-    rep_names: dict[str, str]
-    account_names: dict[str, str]
-    product_names: dict[str, str]
-    lines: pd.DataFrame  # engine.evaluation.goal_vs_result rows shown
-    accounts: pd.DataFrame  # group_totals by rep_id, account_id + forecast, annual_target, method
-    activity: pd.DataFrame  # engine.evaluation.activity_vs_plan rows (same accounts, same order)
-    services: pd.DataFrame  # rep_id, account_id, no, commitment, measure, due, status, note
-    goals: list[GoalSpec]
-    reps: list[str]
-    ratings: dict[tuple[str, str], tuple[float | None, str | None]]  # (rep, goal) -> (rating, comment)
-    quarters: pd.DataFrame  # quarter 1-4, target_revenue, actual_revenue (NaN after the quarter)
-    warnings: pd.DataFrame  # rank, account_id, rep_id, revenue_at_risk, flags (labels), evidence
-    classes: pd.DataFrame  # account_id, rep_id, cls, suggested, attainment, growth, reason (labels)
-    history: dict[tuple[str, str, int], tuple[float | None, float | None, str | None]] = field(default_factory=dict)
-    with_allocation: bool = False
-    scale: tuple[int, int] = (1, 5)
-    cap: float = 1.2
-    sheet_password: str = "kamplan"
-    reviewer: str | None = None
-    # The newest rating and service-status entry ids in the store when written: an entry with a higher id
-    # was made after this workbook, so collecting this workbook again must not undo it.
-    entries_seen: tuple[int, int] = (0, 0)
-
-    def layout(self) -> EvaluationLayout:
-        i = self.identity
-        return EvaluationLayout(
-            self.language, i.year, i.quarter, i.evaluation, i.audience,
-            lines=list(zip(self.lines["rep_id"], self.lines["account_id"], self.lines["product_id"])),
-            accounts=list(zip(self.accounts["rep_id"], self.accounts["account_id"])), reps=list(self.reps),
-            goals=self.goals, services=[(r, a, str(n)) for r, a, n in zip(self.services["rep_id"],
-                                                                           self.services["account_id"],
-                                                                           self.services["no"])],
-            n_warnings=len(self.warnings), n_classes=len(self.classes), with_allocation=self.with_allocation,
-            scale=self.scale, cap=self.cap, currency=self.currency, unit=self.unit)
-
-
 def write_evaluation_workbook(path: Path, content: EvaluationContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller picks a new name)."""
-    layout = content.layout()
     i = content.identity
     title = et(f"title.{i.evaluation}", content.language, year=i.year, quarter=i.quarter)
-    with new_workbook(Path(path), title=title, company=content.company, created=i.generated_at,
-                      sheet_password=content.sheet_password) as wb:
-        _Writer(wb, Styles(wb), layout, content, title).write()
-    return Path(path)
+    return write_book(path, lambda wb: _Writer(wb, Styles(wb), content.layout(), content, title), title=title,
+                      company=content.company, created=i.generated_at, password=content.sheet_password)
 
 
-class _Writer:
+class _Writer(WorkbookWriter):
     def __init__(self, wb, st: Styles, layout: EvaluationLayout, c: EvaluationContent, title: str):
-        self.wb, self.st, self.lay, self.c, self.title = wb, st, layout, c, title
-        self.L = c.language
+        super().__init__(wb, st, layout, c)
+        self.title = title
         self.loss = wb.add_format({"font_color": LOSS_FONT})
 
-    def write(self):
-        lay, names = self.lay, self.lay.sheet_names
-        cover = self.wb.add_worksheet(names["cover"])
-        charts = self.wb.add_worksheet(names["charts"])
-        sheets = {tb.key: self.wb.add_worksheet(tb.sheet) for tb in lay.tables}
-        lists = self.wb.add_worksheet(names["lists"])
-        ident = self.wb.add_worksheet(IDENTITY_SHEET)
-        self._lists(lists)
-        self._results(sheets["results"])
-        self._accounts(sheets["accounts"])
-        self._activities(sheets["activities"])
-        self._services(sheets["services"])
-        self._scorecard(sheets["scorecard"])
-        self._reps(sheets["reps"])
-        self._quarters(sheets["quarters"])
+    def write_sheets(self, sheets):
+        lay = self.layout
+        self.fill(sheets, ("results", "accounts", "activities", "services", "scorecard", "reps", "quarters"))
         if lay.is_vp:
             self._plain(sheets["warnings"], lay.warnings, self.c.warnings.to_dict("records"))
             self._plain(sheets["classes"], lay.classes, self.c.classes.to_dict("records"))
         if lay.history is not None:
             self._history(sheets["history"])
-        self._cover(cover)
-        self._charts(charts)
-        self._identity(ident)
-        cover.activate()
+        self._cover(sheets["cover"])
+        self._charts(sheets["charts"])
 
     # -- common ------------------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter: bool = False):
-        protect_sheet(ws, self.c.sheet_password, autofilter)
+    def table_title(self, table: Table) -> str:
+        return self.title + " · " + table.title
 
-    def _page(self, ws, table: Table | None):
-        page_setup(ws, table.header_row if table is not None else None)
-
-    def _subtitle(self) -> str:
+    def subtitle(self) -> str:
         i = self.c.identity
         who = self.c.rep_names.get(i.rep_id, i.rep_id) if i.audience == "rep" else et("who.vp", self.L)
         return et("subtitle", self.L, company=self.c.company, who=who, quarter=i.quarter)
-
-    def _header(self, ws, table: Table, notes=()):
-        st = self.st
-        ws.write_string(0, 0, self.title + " · " + table.title, st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
-        for i, note in enumerate(notes):
-            ws.write_string(2 + i, 0, note, st.subtitle)
-        ws.set_row(table.header_row, 45)
-        for i, col in enumerate(table.columns):
-            ws.write_string(table.header_row, i, col.header, st.header)
-            ws.set_column(i, i, col.width)
-
-    def _table(self, ws, table: Table, rows: list[dict], freeze: int = 3, notes=()):
-        self._header(ws, table, notes)
-        st = self.st
-        for off, values in enumerate(rows):
-            r = table.first_row + off
-            for i, col in enumerate(table.columns):
-                fmt = st.cell(col.num_format, input=col.role == "input", text=col.dtype in ("text", "choice"))
-                if col.role == "formula":
-                    ws.write_formula(r, i, col.formula(r), fmt)
-                else:
-                    _write_value(ws, r, i, values.get(col.key), fmt)
-        ws.freeze_panes(table.first_row, freeze)
-        if rows:
-            ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
-        self._protect(ws, autofilter=bool(rows))
-        self._page(ws, table)
-
-    def _totals(self, ws, table: Table, sums: list[str], extra: dict | None = None):
-        st = self.st
-        r = table.total_row
-        ws.write_string(r, 0, et("total", self.L), st.cell(None, total=True))
-        for i, col in enumerate(table.columns):
-            if i == 0:
-                continue
-            fmt = st.cell(col.num_format, total=True)
-            if extra and col.key in extra:
-                ws.write_formula(r, i, extra[col.key](r), fmt)
-            elif col.key in sums:
-                if table.n_rows:
-                    ws.write_formula(r, i, f"=SUM({table.span(col.key, absolute=False)})", fmt)
-                else:
-                    ws.write_number(r, i, 0.0, fmt)
-            else:
-                ws.write_blank(r, i, None, fmt)
 
     def _ratio_totals(self, table: Table, pairs: dict[str, tuple[str, str]]) -> dict:
         return {k: (lambda a, b: lambda r: f'=IF(N({b}{r + 1})>0,{a}{r + 1}/{b}{r + 1},"")')(
             table.letter(a), table.letter(b)) for k, (a, b) in pairs.items()}
 
+    def _named_rows(self, frame, product: bool = False) -> list[dict]:
+        """The frame's rows as dicts, each with its account's (and product's) name as the workbook shows it."""
+        c = self.c
+        rows = frame.to_dict("records")
+        for r in rows:
+            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
+            if product:
+                r["product"] = c.product_names.get(r["product_id"], r["product_id"])
+        return rows
+
     def _plain(self, ws, table: Table, rows: list[dict]):
-        self._table(ws, table, rows, freeze=2)
+        self.table(ws, table, rows, freeze=2)
 
     # -- sheets --------------------------------------------------------------------------------------------
     def _results(self, ws):
-        c, tb = self.c, self.lay.results
-        rows = []
-        for r in c.lines.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
-            r["product"] = c.product_names.get(r["product_id"], r["product_id"])
-            rows.append(r)
-        self._table(ws, tb, rows, freeze=5)
+        c, tb = self.c, self.layout.results
+        rows = self._named_rows(c.lines, product=True)
+        self.table(ws, tb, rows, freeze=5)
         pairs = {}
         for per in PERIODS:
             k = per + "_"
             pairs.update({k + "volume_att": (k + "actual_volume", k + "target_volume"),
                           k + "revenue_att": (k + "actual_revenue", k + "target_revenue"),
                           k + "gm_att": (k + "actual_gm", k + "target_gm")})
-        self._totals(ws, tb, self.lay.result_sums(), self._ratio_totals(tb, pairs))
+        self.totals(ws, tb, et("total", self.L), self.layout.result_sums(), extra=self._ratio_totals(tb, pairs))
         self._losses(ws, tb, [p + "_revenue_var" for p in PERIODS] + [p + "_gm_var" for p in PERIODS])
 
     def _losses(self, ws, tb: Table, keys: list[str]):
@@ -210,54 +89,44 @@ class _Writer:
                                                                    "format": self.loss})
 
     def _accounts(self, ws):
-        c, tb = self.c, self.lay.accounts
-        rows = []
-        for r in c.accounts.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
+        c, tb = self.c, self.layout.accounts
+        rows = self._named_rows(c.accounts)
+        for r in rows:
             r["method"] = et(f"method.{r['method']}", self.L) if isinstance(r.get("method"), str) else ""
-            rows.append(r)
         note = ("Price + volume + mix effect = revenue variance, to the cent. Mix: selling more of the dearer or "
                 "cheaper products. Forecast: the year so far divided by the share those quarters brought in "
                 "earlier years.") if self.L != "zh-CN" else (
                 "价格影响 + 销量影响 + 结构影响 = 销售额差异(精确到分)。结构影响:高价或低价产品的销售比重变化。"
                 "全年预测:年初至今销售额除以往年同期占全年的比例。")
-        self._table(ws, tb, rows, freeze=3, notes=[note])
+        self.table(ws, tb, rows, freeze=3, notes=[note])
         pairs = {p + "_revenue_att": (p + "_actual_revenue", p + "_target_revenue") for p in PERIODS}
-        self._totals(ws, tb, self.lay.account_sums(), self._ratio_totals(tb, pairs))
+        self.totals(ws, tb, et("total", self.L), self.layout.account_sums(), extra=self._ratio_totals(tb, pairs))
         self._losses(ws, tb, [p + "_revenue_var" for p in PERIODS] + ["gap"])
 
     def _activities(self, ws):
-        c, tb = self.c, self.lay.activities
-        rows = []
-        for r in c.activity.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
-            rows.append(r)
-        self._table(ws, tb, rows, freeze=3)
+        c, tb = self.c, self.layout.activities
+        rows = self._named_rows(c.activity)
+        self.table(ws, tb, rows, freeze=3)
         pairs = {p + "_visit_att": (p + "_rep_made", p + "_rep_planned") for p in PERIODS}
         pairs["ytd_training_att"] = ("ytd_trainings_held", "ytd_trainings_planned")
-        self._totals(ws, tb, self.lay.activity_sums(), self._ratio_totals(tb, pairs))
+        self.totals(ws, tb, et("total", self.L), self.layout.activity_sums(), extra=self._ratio_totals(tb, pairs))
 
     def _services(self, ws):
-        c, tb = self.c, self.lay.services
-        rows = []
-        for r in c.services.to_dict("records"):
-            r = dict(r)
-            r["account"] = c.account_names.get(r["account_id"], r["account_id"])
+        c, tb = self.c, self.layout.services
+        rows = self._named_rows(c.services)
+        for r in rows:
             r["no"] = str(r["no"])
             r["status"] = et(f"status.{r['status']}", self.L) if isinstance(r.get("status"), str) else None
-            rows.append(r)
-        self._table(ws, tb, rows, freeze=4)
-        if self.lay.is_vp and tb.n_rows:
+        self.table(ws, tb, rows, freeze=4)
+        if self.layout.is_vp and tb.n_rows:
             i = tb.col("status")
             ws.data_validation(tb.first_row, i, tb.last_row, i, {
-                "validate": "list", "source": "=" + self.lay.list_name("statuses"),
+                "validate": "list", "source": "=" + self.layout.list_name("statuses"),
                 "input_title": et("val.title", self.L), "input_message": tb.column("status").help,
                 "error_title": et("val.title", self.L), "error_message": tb.column("status").help})
 
     def _scorecard(self, ws):
-        c, lay, tb = self.c, self.lay, self.lay.scorecard
+        c, lay, tb = self.c, self.layout, self.layout.scorecard
         goals = {g.id: g for g in lay.goals}
         rows = []
         for rep, goal in tb.row_keys:
@@ -271,7 +140,7 @@ class _Writer:
                 f"rating from {lo} (0) to {hi} (100). The total is the weighted mean of the goals with a score.") \
             if self.L != "zh-CN" else (f"数据类指标得分 = 100 × 达成率(最高 {100 * lay.cap:.0f});评价类指标按副总评分 "
                                        f"{lo}(0 分)到 {hi}(100 分)计。总分为有得分指标的加权平均。")
-        self._table(ws, tb, rows, freeze=4, notes=[note])
+        self.table(ws, tb, rows, freeze=4, notes=[note])
         if lay.is_vp:
             ws.write_string(REVIEWER_CELL[0], 0, et("reviewer", self.L), self.st.label)
             ws.write(REVIEWER_CELL[0], REVIEWER_CELL[1], c.reviewer or "", self.st.input)
@@ -284,23 +153,24 @@ class _Writer:
                     "error_title": et("val.title", self.L), "error_message": msg})
 
     def _reps(self, ws):
-        c, tb = self.c, self.lay.reps
+        c, tb = self.c, self.layout.reps
         rows = [{"rep_id": r, "rep": c.rep_names.get(r, r)} for r in c.reps]
-        self._table(ws, tb, rows, freeze=2)
-        self._totals(ws, tb, ["ytd_target_revenue", "ytd_actual_revenue", "forecast", "annual_target", "gap"],
-                     self._ratio_totals(tb, {"ytd_revenue_att": ("ytd_actual_revenue", "ytd_target_revenue")}))
+        self.table(ws, tb, rows, freeze=2)
+        self.totals(ws, tb, et("total", self.L), ["ytd_target_revenue", "ytd_actual_revenue", "forecast",
+                                                  "annual_target", "gap"],
+                    extra=self._ratio_totals(tb, {"ytd_revenue_att": ("ytd_actual_revenue", "ytd_target_revenue")}))
 
     def _quarters(self, ws):
-        c, tb = self.c, self.lay.quarters
+        c, tb = self.c, self.layout.quarters
         q = c.quarters.set_index("quarter")
         rows = [{"quarter": f"Q{n}", "target_revenue": q.at[n, "target_revenue"] if n in q.index else 0.0,
                  "actual_revenue": q.at[n, "actual_revenue"] if n in q.index else None} for n in (1, 2, 3, 4)]
-        self._table(ws, tb, rows, freeze=1)
-        self._totals(ws, tb, ["target_revenue", "actual_revenue"])
+        self.table(ws, tb, rows, freeze=1)
+        self.totals(ws, tb, et("total", self.L), ["target_revenue", "actual_revenue"])
 
     def _history(self, ws):
-        c, tb = self.c, self.lay.history
-        goals = {g.id: g for g in self.lay.goals}
+        c, tb = self.c, self.layout.history
+        goals = {g.id: g for g in self.layout.goals}
         rows = []
         for rep, goal in tb.row_keys:
             row = {"rep_id": rep, "goal": goal, "goal_name": goals[goal].name}
@@ -308,22 +178,22 @@ class _Writer:
                 rating, score, comment = c.history.get((rep, goal, q), (None, None, None))
                 row.update({f"q{q}_rating": rating, f"q{q}_score": score, f"q{q}_comment": comment})
             rows.append(row)
-        self._table(ws, tb, rows, freeze=3)
+        self.table(ws, tb, rows, freeze=3)
 
     def _cover(self, ws):
-        st, lay = self.st, self.lay
+        st, lay = self.st, self.layout
         ws.set_column(0, 0, 110)
         ws.write_string(0, 0, self.title, st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         ws.write_string(3, 0, _how_to(self.L, lay), st.wrap)
         ws.set_row(3, 260)
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     def _charts(self, ws):
-        lay, L = self.lay, self.L
+        lay, L = self.layout, self.L
         ws.write_string(0, 0, self.title, self.st.title)
-        ws.write_string(1, 0, self._subtitle(), self.st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), self.st.subtitle)
         rp, qt = lay.reps, lay.quarters
         row = 3
         if rp.n_rows:
@@ -350,54 +220,39 @@ class _Writer:
         cols.set_legend({"position": "bottom"})
         cols.set_size({"width": 820, "height": 360})
         ws.insert_chart(row, 0, cols)
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     # -- hidden sheets ------------------------------------------------------------------------------------------
-    def _lists(self, ws):
+    def write_lists(self, ws):
         ws.write_string(0, 0, "statuses")
         for r, s in enumerate(SERVICE_STATUSES, start=1):
             ws.write_string(r, 0, et(f"status.{s}", self.L))
-        self.wb.define_name(self.lay.list_name("statuses"),
+        self.wb.define_name(self.layout.list_name("statuses"),
                             f"={quote_sheet(ws.name)}!$A$2:$A${len(SERVICE_STATUSES) + 1}")
         ws.hide()
-        self._protect(ws)
+        self.protect(ws)
 
-    def _identity(self, ws):
-        i, c, lay = self.c.identity, self.c, self.lay
-        pairs = [("kind", i.kind), ("schema_version", str(i.schema_version)), ("year", str(i.year)),
-                 ("quarter", str(i.quarter)), ("evaluation", i.evaluation), ("audience", i.audience),
-                 ("rep_id", i.rep_id), ("generated_at", i.generated_at.isoformat(timespec="seconds")),
-                 ("workbook_id", i.workbook_id), ("layout_hash", i.layout_hash), ("language", c.language),
-                 ("currency", c.currency), ("unit", c.unit), ("scale_min", str(c.scale[0])),
-                 ("scale_max", str(c.scale[1])), ("cap", repr(float(c.cap))),
-                 ("with_allocation", "1" if c.with_allocation else "0"), ("n_warnings", str(len(c.warnings))),
-                 ("n_classes", str(len(c.classes))), ("ratings_seen", str(c.entries_seen[0])),
-                 ("statuses_seen", str(c.entries_seen[1]))]
-        for r, (k, v) in enumerate(pairs):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        blocks = [("lines", lay.results.row_keys, 3), ("accounts", lay.accounts.row_keys, 7),
-                  ("reps", lay.reps.row_keys, 10), ("services", lay.services.row_keys, 12),
-                  ("goals", [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals], 16),
+    def identity(self):
+        i, c, lay = self.c.identity, self.c, self.layout
+        values = [("year", str(i.year)), ("quarter", str(i.quarter)), ("evaluation", i.evaluation),
+                  ("audience", i.audience), ("rep_id", i.rep_id), ("generated_at", i.stamp),
+                  ("workbook_id", i.workbook_id), ("layout_hash", i.layout_hash), ("language", c.language),
+                  ("currency", c.currency), ("unit", c.unit), ("scale_min", str(c.scale[0])),
+                  ("scale_max", str(c.scale[1])), ("cap", repr(float(c.cap))),
+                  ("with_allocation", "1" if c.with_allocation else "0"), ("n_warnings", str(len(c.warnings))),
+                  ("n_classes", str(len(c.classes))), ("ratings_seen", str(c.entries_seen[0])),
+                  ("statuses_seen", str(c.entries_seen[1]))]
+        blocks = {"lines": lay.results.row_keys, "accounts": lay.accounts.row_keys,
+                  "reps": lay.reps.row_keys, "services": lay.services.row_keys,
+                  "goals": [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals],
                   # what the VP's cells showed when written: a re-collected older file cannot undo later entries
-                  ("shown", [(r, g, "" if v[0] is None else repr(float(v[0])), v[1] or "")
-                             for (r, g), v in sorted(c.ratings.items()) if v != (None, None)], 21),
-                  ("shown_services", [(r, a, str(n), st or "", nt or "") for r, a, n, st, nt in zip(
+                  "shown": [(r, g, "" if v[0] is None else repr(float(v[0])), v[1] or "")
+                            for (r, g), v in sorted(c.ratings.items()) if v != (None, None)],
+                  "shown_services": [(r, a, str(n), st or "", nt or "") for r, a, n, st, nt in zip(
                       c.services["rep_id"], c.services["account_id"], c.services["no"], c.services["status"],
-                      c.services["note"]) if isinstance(st, str) or isinstance(nt, str)], 26)]
-        for name, rows, col in blocks:
-            ws.write_string(0, col, name)
-            for r, key in enumerate(rows, start=1):
-                for k, v in enumerate(key):
-                    ws.write_string(r, col + k, str(v))
-        ws.very_hidden()
-        self._protect(ws)
-
-
-IDENTITY_BLOCKS = {"lines": (3, 3), "accounts": (7, 2), "reps": (10, 1), "services": (12, 3), "goals": (16, 4),
-                   "shown": (21, 4), "shown_services": (26, 5)}
-TEXT_BLOCKS = ("goals", "shown", "shown_services")  # read as text, not as keys
+                      c.services["note"]) if isinstance(st, str) or isinstance(nt, str)]}
+        return IDENTITY, values, {name: [tuple(map(str, row)) for row in rows] for name, rows in blocks.items()}
 
 
 def _how_to(language: str, lay: EvaluationLayout) -> str:
@@ -428,28 +283,3 @@ def _how_to(language: str, lay: EvaluationLayout) -> str:
                  "run `kamplan evaluate collect FILE.xlsx`.\n"
                  "6. Early warnings: accounts ranked by revenue at risk, each flag with its numbers.\n")
     return text + "Do not rename sheets or insert or delete rows or columns."
-
-
-def _write_value(ws, r: int, c: int, value, fmt):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        ws.write_blank(r, c, None, fmt)
-    elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        _write_value(ws, r, c, value.item(), fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, float(value), fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
-    elif isinstance(value, (list, tuple)):
-        ws.write_string(r, c, "; ".join(str(v) for v in value), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
-
-
-def new_identity(year: int, quarter: int, evaluation: str, audience: str, rep_id: str, generated_at: dt.datetime,
-                 workbook_id: str) -> EvaluationIdentity:
-    return EvaluationIdentity(KIND, SCHEMA_VERSION, year, quarter, evaluation, audience, rep_id, generated_at,
-                              workbook_id, "")

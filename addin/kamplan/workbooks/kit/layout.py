@@ -6,10 +6,20 @@ cannot drift apart.  Positions are 0-based internally; ``ref()`` gives A1.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from xlsxwriter.utility import xl_col_to_name
+
+# Number formats (Excel format codes) the workbooks share.
+FMT_VOLUME = "#,##0.0"
+FMT_MONEY = "#,##0"
+FMT_CENTS = "#,##0.00"
+FMT_PCT = "0.0%"
+FMT_INT = "0"
+FMT_SCORE = "0.0"
+FMT_DATE = "yyyy-mm-dd"
 
 Role = Literal["key", "info", "input", "formula"]
 DType = Literal["text", "number", "integer", "date", "choice"]
@@ -108,3 +118,9 @@ class SheetValues:
 
 def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
+
+
+def with_formulas(table: Table, formulas: dict[str, Callable[[int], str]]) -> Table:
+    """``table`` with the formula of each column named in ``formulas`` set."""
+    cols = tuple(dataclasses.replace(c, formula=formulas[c.key]) if c.key in formulas else c for c in table.columns)
+    return dataclasses.replace(table, columns=cols)

@@ -7,12 +7,26 @@ printing thousands of lines, and a file that cannot be opened gets the same word
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
-from kamplan.problems import Problem, error, warning
+from kamplan.problems import Problem, error, unexpected, warning
+from kamplan.workbooks.kit import cells
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.kit.layout import SheetValues
 from kamplan.workbooks.kit.xlsxio import read_sheets
 
 MAX_PROBLEMS = 200  # a wholly wrong sheet should not print 10,000 lines
+CELL_ERROR = object()  # what ``FileReader.cell`` gives for a cell holding an error value (said already)
+
+
+def read_file(reader: Callable[..., "FileReader"], path: Path, *args) -> tuple[object | None, list[Problem]]:
+    """``reader(path, *args).read()``.  A bug must not stop the other files of a run: it becomes this
+    file's problem instead of a traceback."""
+    path = Path(path)
+    try:
+        return reader(path, *args).read()
+    except Exception as exc:
+        return None, [unexpected(path, exc)]
 
 
 class FileReader:
@@ -21,7 +35,9 @@ class FileReader:
     more_fix = "fix the ones above and collect again"  # what to do when the list was cut
     again = "send it again"  # how the person gets the file back to kamplan
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, config=None, content_hash: str = ""):
+        """``config``: what the file is checked against; ``content_hash``: the file's, stored with it."""
+        self.config, self.hash = config, content_hash
         self.path = Path(path)
         self.file = self.path.name
         self.problems: list[Problem] = []
@@ -54,3 +70,80 @@ class FileReader:
                 self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
                          f"open it in Excel, WPS or LibreOffice, save it as .xlsx and {self.again}")
             return None
+
+    def open_identity(self, read: Callable[[SheetValues | None], dict], names: list[str] = ()
+                      ) -> tuple[dict, dict[str, SheetValues], list[str]] | None:
+        """The identity sheet read with ``read``, the sheets asked for and every sheet name of the file;
+        None when the file cannot be opened (the problem is said)."""
+        opened = self.open_sheets([IDENTITY_SHEET, *names])
+        if opened is None:
+            return None
+        sheets, all_names = opened
+        return read(sheets.get(IDENTITY_SHEET)), sheets, all_names
+
+    def of_kind(self, ident: dict, kind: str, missing: tuple[str, str, str],
+                wrong: Callable[[str], tuple[str, str]]) -> bool:
+        """Whether the identity block is there and of ``kind``; else the problem is said: ``missing``
+        (code, message, fix) without a block, ``wrong(found kind)`` (message, fix) for another kind."""
+        found = ident.get("kind")
+        if not found:
+            self.err(*missing)
+            return False
+        if found != kind:
+            self.err("wrong-kind", *wrong(found))
+            return False
+        return True
+
+    def typed_identity(self, parse: Callable[[], tuple], schema_version: int, *, fresh: str, version: tuple[str, str],
+                       errors: tuple[type[Exception], ...] = (KeyError, ValueError, TypeError)) -> tuple | None:
+        """``parse()``: the identity block's fields typed, the layout version first.  None with the problem
+        said when a field is missing or unreadable (``fresh``: what to do) or the version is another one
+        (``version``: message naming {found} and {reads}, fix)."""
+        try:
+            fields = parse()
+        except errors:
+            self.err("identity-damaged", "the workbook's identity block is damaged", fresh)
+            return None
+        if fields[0] != schema_version:
+            message, fix = version
+            self.err("schema-version", message.format(found=fields[0], reads=schema_version), fix)
+            return None
+        return fields
+
+    def layout_matches(self, layout, ident: dict, fix: str) -> bool:
+        """Whether the layout this kamplan builds from the identity block is the one the workbook was
+        written with (its recorded ``layout_hash``); if not, that is said with ``fix``."""
+        if layout.signature() == ident.get("layout_hash"):
+            return True
+        self.err("layout-changed", "the workbook's layout differs from what this kamplan reads", fix)
+        return False
+
+    def year_matches(self, found: int, expected: int, message: str, fix: str) -> bool:
+        """Whether the workbook is for the ``expected`` plan year; if not, ``message`` and ``fix`` are said."""
+        if found == expected:
+            return True
+        self.err("wrong-year", message, fix)
+        return False
+
+    def cell(self, tb, sheet: SheetValues, r: int, key: str, fix: str = "type {header!r} as a plain value "
+             "(no formula)"):
+        """The raw value of column ``key`` in row ``r``, or ``CELL_ERROR`` for an error value (#REF!, ...),
+        said with ``fix`` ({header}: the column's header)."""
+        ref = tb.ref(r, key)
+        if ref in sheet.errors:
+            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
+                          fix.format(header=tb.column(key).header), tb.sheet, ref)
+            return CELL_ERROR
+        return sheet.get(r, tb.col(key))
+
+    def text_cell(self, tb, sheet: SheetValues, r: int, key: str, max_len: int, what: str) -> str | None:
+        """The free text typed in column ``key`` of row ``r`` (None when blank or an error value); a text
+        over ``max_len`` characters is said, with the fix to shorten ``what`` (the comment, the note...)."""
+        raw = self.cell(tb, sheet, r, key)
+        if raw is CELL_ERROR:
+            return None
+        text, why = cells.parse_text(raw, max_len=max_len)
+        if why:
+            self.complain("bad-value", why, f"shorten the {what} to {max_len:,} characters", tb.sheet,
+                          tb.ref(r, key))
+        return text

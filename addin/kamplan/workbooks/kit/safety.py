@@ -457,6 +457,7 @@ def _bomb(name: str, what: str) -> Problem:
 
 
 def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | None:
+    """The zip container, step by step; the first problem found, or None."""
     # 1. find and walk the central directory ourselves, so a huge member count
     #    is refused before zipfile builds a ZipInfo for each of them
     try:
@@ -477,8 +478,21 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
             EOFError, struct.error, UnicodeDecodeError, OverflowError) as exc:
         return _corrupt(name, f"zip directory unreadable: {exc}")
+    # 3. is it an xlsx at all?  4. declared sizes: ratio per member, then the sum
+    problem = _not_an_xlsx_problem(zf, infos, name) or _declared_size_problem(infos, name, limits)
+    if problem is not None:
+        return problem
+    # 5. where the data lies: local headers match, members do not overlap
+    try:
+        spans = _member_spans(f, infos, cd_start)
+    except _ZipFault as exc:
+        return _corrupt(name, str(exc))
+    # 6. stream every member: true size, CRC, and the XML prolog
+    return _overlap_problem(spans, name) or _stream_problem(f, spans, name, limits)
 
-    # 3. is it an xlsx at all?
+
+def _not_an_xlsx_problem(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str) -> Problem | None:
+    """The parts an xlsx must have; no zip password; only the compression methods Excel uses."""
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         return _not_xlsx_zip(zf, names, name)
@@ -493,8 +507,11 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
                          f'"{name}" was packed with a compression method Excel does not '
                          f"use (method {info.compress_type} in {info.filename}).",
                          _SAVE_AS_XLSX, file=name)
+    return None
 
-    # 4. declared sizes: ratio per member, then the sum
+
+def _declared_size_problem(infos: list[zipfile.ZipInfo], name: str, limits: Limits) -> Problem | None:
+    """Declared sizes: the expansion ratio of each member, then the sum."""
     for info in infos:
         if info.file_size > _RATIO_MIN_MEMBER:
             ratio = info.file_size / max(info.compress_size, 1)
@@ -506,20 +523,23 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
     if total > limits.max_uncompressed_bytes:
         return _too_large(name, f"would unpack to {_size(total)} (the limit is "
                           f"{_size(limits.max_uncompressed_bytes)})")
+    return None
 
-    # 5. where the data lies: local headers match, members do not overlap
-    try:
-        spans = _member_spans(f, infos, cd_start)
-    except _ZipFault as exc:
-        return _corrupt(name, str(exc))
+
+def _overlap_problem(spans: list[tuple[zipfile.ZipInfo, int]], name: str) -> Problem | None:
+    """Members must not share packed data (a classic zip bomb)."""
     previous_end, previous_name = 0, None
     for info, data_start in sorted(spans, key=lambda s: s[0].header_offset):
         if info.header_offset < previous_end:
             return _bomb(name, f'has parts that share the same packed data ("{previous_name}" '
                          f'and "{info.filename}")')
         previous_end, previous_name = data_start + info.compress_size, info.filename
+    return None
 
-    # 6. stream every member: true size, CRC, and the XML prolog
+
+def _stream_problem(f: BinaryIO, spans: list[tuple[zipfile.ZipInfo, int]], name: str,
+                    limits: Limits) -> Problem | None:
+    """Stream every member: true size, CRC, and the XML prolog."""
     budget = limits.max_uncompressed_bytes
     for info, data_start in spans:
         want_xml = info.filename.lower().endswith(_XML_SUFFIXES)
@@ -759,49 +779,60 @@ def _sniff_xml_encoding(head: bytes) -> tuple[str, int]:
 def _xml_prolog_problem(head: bytes, complete: bool) -> str | None:
     """None if the prolog is plain (or the part is empty), else a reason:
     'doctype', 'encoding', 'junk' or 'too-long'."""
-    codec, bom = _sniff_xml_encoding(head)
-    body = head[bom:]
-    unit = 4 if "32" in codec else 2 if "16" in codec else 1
-    body = body[: len(body) - len(body) % unit]
-    text = body.decode(codec, errors="replace")
-    wide = unit > 1
+    text, wide = _decoded_head(head)
+    cut = None if complete else "too-long"  # what reaching the end of ``head`` means
     i, n = 0, len(text)
     while True:
         while i < n and text[i] in " \t\r\n":
             i += 1
         if i >= n:
-            return None if complete else "too-long"
+            return cut
         if text[i] != "<":
             return "junk"
         if i + 1 >= n:
-            return None if complete else "too-long"
-        c = text[i + 1]
-        if c == "?":
-            end = text.find("?>", i + 2)
-            if end < 0:
-                return None if complete else "too-long"
-            if i == 0 and re.match(r"<\?xml[\s?]", text[: end + 2]):
-                m = _ENCODING_DECL.search(text, 0, end)
-                if m:
-                    declared = m.group(2).strip()
-                    family = _WIDE_UNICODE if wide else _ASCII_COMPATIBLE
-                    if not family.fullmatch(declared):
-                        return "encoding"
-            i = end + 2
-            continue
-        if c == "!":
-            if text.startswith("<!--", i):
-                end = text.find("-->", i + 4)
-                if end < 0:
-                    return None if complete else "too-long"
-                i = end + 3
-                continue
-            if "<!--".startswith(text[i:n]):  # "<!" or "<!-" at the very end
-                return None if complete else "too-long"
-            return "doctype"  # <!DOCTYPE, <!ENTITY, <![CDATA[ ... before the root
-        if c.isalpha() or c in "_:" or (ord(c) >= 0x80 and c != "\ufffd"):
-            return None  # the root element: the prolog is over
-        return "junk"
+            return cut
+        step = _prolog_item(text, i, wide, cut)
+        if not isinstance(step, int):
+            return step
+        i = step
+
+
+def _decoded_head(head: bytes) -> tuple[str, bool]:
+    """The head as text in its sniffed encoding (a cut last character dropped), and whether the
+    encoding is a wide one (UTF-16 or UTF-32)."""
+    codec, bom = _sniff_xml_encoding(head)
+    body = head[bom:]
+    unit = 4 if "32" in codec else 2 if "16" in codec else 1
+    body = body[: len(body) - len(body) % unit]
+    return body.decode(codec, errors="replace"), unit > 1
+
+
+def _prolog_item(text: str, i: int, wide: bool, cut: str | None) -> int | str | None:
+    """The prolog item starting with "<" at ``i``: the index after it (an XML declaration, processing
+    instruction or comment), or the verdict: None at the root element, else a reason."""
+    c = text[i + 1]
+    if c == "?":
+        end = text.find("?>", i + 2)
+        if end < 0:
+            return cut
+        if i == 0 and re.match(r"<\?xml[\s?]", text[: end + 2]):
+            m = _ENCODING_DECL.search(text, 0, end)
+            if m:
+                declared = m.group(2).strip()
+                family = _WIDE_UNICODE if wide else _ASCII_COMPATIBLE
+                if not family.fullmatch(declared):
+                    return "encoding"
+        return end + 2
+    if c == "!":
+        if text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            return cut if end < 0 else end + 3
+        if "<!--".startswith(text[i:]):  # "<!" or "<!-" at the very end
+            return cut
+        return "doctype"  # <!DOCTYPE, <!ENTITY, <![CDATA[ ... before the root
+    if c.isalpha() or c in "_:" or (ord(c) >= 0x80 and c != "\ufffd"):
+        return None  # the root element: the prolog is over
+    return "junk"
 
 
 def _xml_problem(name: str, member: str, reason: str) -> Problem:

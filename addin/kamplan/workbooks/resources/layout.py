@@ -21,121 +21,31 @@ tables from the workbook's identity block.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
-from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
+from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.layout import (
+    FMT_DATE, FMT_MONEY, FMT_PCT, FMT_VOLUME, Column, Table, quote_sheet, with_formulas,
+)
 
-KIND = "kamplan.resources"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
 LIST_NAME_PREFIX = "kres_"
 HEADER_ROW = 4  # 0-based: title, subtitle, note, note, header
 KINDS = ("executive", "technical", "advisor")
 CLASSES = ("key", "develop", "watch", "drop")
 QUARTERS = (1, 2, 3, 4)
+# The choices and capacity changes in force when written, so a re-collected older file cannot undo later ones.
+IDENTITY = IdentitySpec("kamplan.resources", 1, blocks=(
+    Block("choices", 3, headers=("request_id", "account_id", "kind", "choice_in_force")),
+    Block("capacity", 8, headers=("person_id", *(f"capacity_in_force_q{q}" for q in QUARTERS))),
+))
 YEAR = "year"
 SMALL = "0.000001"  # amounts below this count as zero in the sheets' formulas
 
-FMT_UNITS = "#,##0.0"
-FMT_MONEY = "#,##0"
-FMT_PCT = "0.0%"
-FMT_DATE = "yyyy-mm-dd"
+FMT_UNITS = FMT_VOLUME
 
-RT: dict[str, tuple[str, str]] = {
-    "sheet.cover": ("Read me", "说明"),
-    "sheet.charts": ("Charts", "图表"),
-    "sheet.schedule": ("Schedule", "人员日程"),
-    "sheet.requests": ("Requests", "申请与分配"),
-    "sheet.accounts": ("Accounts", "客户"),
-    "sheet.classes": ("By class", "按类别"),
-    "sheet.unmet": ("Unmet", "未满足"),
-    "sheet.people": ("People", "人员利用率"),
-    "sheet.pools": ("Pools", "资源池"),
-    "sheet.choices": ("Choices", "强制选择"),
-    "sheet.capacity": ("Capacity", "能力调整"),
-    "sheet.lists": ("Lists", "选项"),
-    "title": ("Resource plan {year}", "{year} 年资源分配方案"),
-    "subtitle": ("{company} · run {run} · {source}", "{company} · 第 {run} 次分配 · {source}"),
-    "col.person_id": ("Person ID", "人员编号"),
-    "col.person": ("Person", "人员"),
-    "col.pool": ("Pool", "资源池"),
-    "col.unit": ("Unit", "单位"),
-    "col.quarter": ("Quarter", "季度"),
-    "col.request_id": ("Request", "申请编号"),
-    "col.rep": ("Salesperson", "销售人员"),
-    "col.account_id": ("Account ID", "客户编号"),
-    "col.account": ("Account", "客户"),
-    "col.class": ("Class", "类别"),
-    "col.kind": ("Resource", "资源类型"),
-    "col.purpose": ("Purpose", "支援目的"),
-    "col.task": ("Concrete task", "具体任务"),
-    "col.deadline": ("Deadline", "时间限制"),
-    "col.deadline_q": ("Deadline quarter", "截止季度"),
-    "col.amount": ("Amount", "数量"),
-    "col.cost": ("Cost ({currency})", "费用({currency})"),
-    "col.asked": ("Asked", "申请"),
-    "col.given": ("Given", "分配"),
-    "col.short": ("Short", "缺口"),
-    "col.status": ("Status", "状态"),
-    "col.priority": ("Priority", "优先级"),
-    "col.divisible": ("Can be split?", "可拆分?"),
-    "col.value": ("Value at stake ({currency})", "客户价值({currency})"),
-    "col.asked_kind": ("Asked: {kind}", "申请:{kind}"),
-    "col.given_kind": ("Given: {kind}", "分配:{kind}"),
-    "col.code": ("Reason code", "原因代码"),
-    "col.reason": ("Why not", "原因"),
-    "col.fix": ("What would make it fit", "如何满足"),
-    "col.cap_q": ("Capacity Q{q}", "Q{q} 能力"),
-    "col.used_q": ("Used Q{q}", "Q{q} 已用"),
-    "col.cap_year": ("Capacity / year", "全年能力"),
-    "col.used_year": ("Used / year", "全年已用"),
-    "col.utilisation": ("Utilisation", "利用率"),
-    "col.mv_q": ("Value of one more unit Q{q}", "Q{q} 增加一单位的价值"),
-    "col.capacity": ("Capacity", "能力"),
-    "col.used": ("Used", "已用"),
-    "col.mv": ("Value of one more unit ({currency})", "增加一单位的价值({currency})"),
-    "col.resolve_gain": ("Gain when re-solved with one more", "重新求解增加一单位的收益"),
-    "col.choice": ("VP's choice", "副总选择"),
-    "col.in_force": ("Choice in force", "现行选择"),
-    "col.new_q": ("New capacity Q{q}", "Q{q} 新能力"),
-    "q.year": ("Year", "全年"),
-    "status.met": ("met", "已满足"),
-    "status.partly": ("partly", "部分满足"),
-    "status.unmet": ("unmet", "未满足"),
-    "choice.in": ("Force in", "强制纳入"),
-    "choice.out": ("Force out", "强制排除"),
-    "yes": ("yes", "是"),
-    "no": ("no", "否"),
-    "kind.executive": ("Executive", "公司高层"),
-    "kind.technical": ("Technical staff", "技术部"),
-    "kind.advisor": ("Outside advisor", "外聘教授"),
-    "unit.days": ("days", "天"),
-    "unit.visits": ("visits", "次"),
-    "priority.high": ("High", "高"),
-    "priority.medium": ("Medium", "中"),
-    "priority.low": ("Low", "低"),
-    "val.choice": ("Pick 'Force in' or 'Force out', or leave empty to let the optimiser decide.",
-                   "选择“强制纳入”或“强制排除”;留空则由优化器决定。"),
-    "val.capacity": ("A number of {unit} from 0 to 1000; empty = as configured.",
-                     "请输入 0 到 1000 之间的数({unit});留空表示按配置。"),
-    "val.title": ("kamplan", "kamplan"),
-}
-
-
-def rt(key: str, language: str, **fmt) -> str:
-    en, zh = RT[key]
-    text = zh if language == "zh-CN" else en
-    return text.format(**fmt) if fmt else text
-
-
-def _c(key, header, role, dtype="text", width=12, fmt=None, **kw) -> Column:
-    return Column(key, header, role, dtype, width, fmt, **kw)
-
-
-def _with_formulas(table: Table, formulas: dict) -> Table:
-    cols = tuple(dataclasses.replace(c, formula=formulas[c.key]) if c.key in formulas else c for c in table.columns)
-    return dataclasses.replace(table, columns=cols)
+RT = load_labels(__file__)  # key -> (English, Chinese)
+rt = translator(RT)
 
 
 class ResourceLayout:
@@ -177,7 +87,7 @@ class ResourceLayout:
         return LIST_NAME_PREFIX + name
 
     def signature(self) -> str:
-        text = f"{KIND}/{SCHEMA_VERSION}|" + "|".join(tb.layout_signature() for tb in self.tables)
+        text = f"{IDENTITY.signature_head()}|" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def kind_label(self, kind: str) -> str:
@@ -193,44 +103,44 @@ class ResourceLayout:
 
     # -- Schedule -------------------------------------------------------------------------------------
     def _schedule(self, rows) -> Table:
-        cols = [_c("person_id", self._t("col.person_id"), "key", width=12),
-                _c("quarter", self._t("col.quarter"), "key", width=8),
-                _c("request_id", self._t("col.request_id"), "key", width=16),
-                _c("person", self._t("col.person"), "info", width=20),
-                _c("pool", self._t("col.pool"), "info", width=14),
-                _c("account_id", self._t("col.account_id"), "info", width=11),
-                _c("account", self._t("col.account"), "info", width=22),
-                _c("purpose", self._t("col.purpose"), "info", width=24),
-                _c("task", self._t("col.task"), "info", width=36),
-                _c("deadline", self._t("col.deadline"), "info", "date", 11, FMT_DATE),
-                _c("amount", self._t("col.amount"), "info", "number", 9, FMT_UNITS),
-                _c("unit", self._t("col.unit"), "info", width=7),
-                _c("cost", self._t("col.cost", currency=self.currency), "info", "number", 11, FMT_MONEY)]
+        cols = [Column("person_id", self._t("col.person_id"), "key", width=12),
+                Column("quarter", self._t("col.quarter"), "key", width=8),
+                Column("request_id", self._t("col.request_id"), "key", width=16),
+                Column("person", self._t("col.person"), "info", width=20),
+                Column("pool", self._t("col.pool"), "info", width=14),
+                Column("account_id", self._t("col.account_id"), "info", width=11),
+                Column("account", self._t("col.account"), "info", width=22),
+                Column("purpose", self._t("col.purpose"), "info", width=24),
+                Column("task", self._t("col.task"), "info", width=36),
+                Column("deadline", self._t("col.deadline"), "info", "date", 11, FMT_DATE),
+                Column("amount", self._t("col.amount"), "info", "number", 9, FMT_UNITS),
+                Column("unit", self._t("col.unit"), "info", width=7),
+                Column("cost", self._t("col.cost", currency=self.currency), "info", "number", 11, FMT_MONEY)]
         return self._table("schedule", cols, rows)
 
     # -- Requests ---------------------------------------------------------------------------------------
     def _requests(self, rows) -> Table:
-        cols = [_c("request_id", self._t("col.request_id"), "key", width=16),
-                _c("rep", self._t("col.rep"), "info", width=12),
-                _c("account_id", self._t("col.account_id"), "info", width=11),
-                _c("account", self._t("col.account"), "info", width=22),
-                _c("class", self._t("col.class"), "info", width=10),
-                _c("kind", self._t("col.kind"), "info", width=14),
-                _c("purpose", self._t("col.purpose"), "info", width=24),
-                _c("task", self._t("col.task"), "info", width=36),
-                _c("deadline_q", self._t("col.deadline_q"), "info", width=9),
-                _c("priority", self._t("col.priority"), "info", width=9),
-                _c("divisible", self._t("col.divisible"), "info", width=9),
-                _c("asked", self._t("col.asked"), "info", "number", 9, FMT_UNITS),
-                _c("unit", self._t("col.unit"), "info", width=7),
-                _c("given", self._t("col.given"), "formula", "number", 9, FMT_UNITS, quantity="given"),
-                _c("short", self._t("col.short"), "formula", "number", 9, FMT_UNITS, quantity="short"),
-                _c("status", self._t("col.status"), "formula", width=11, quantity="status")]
+        cols = [Column("request_id", self._t("col.request_id"), "key", width=16),
+                Column("rep", self._t("col.rep"), "info", width=12),
+                Column("account_id", self._t("col.account_id"), "info", width=11),
+                Column("account", self._t("col.account"), "info", width=22),
+                Column("class", self._t("col.class"), "info", width=10),
+                Column("kind", self._t("col.kind"), "info", width=14),
+                Column("purpose", self._t("col.purpose"), "info", width=24),
+                Column("task", self._t("col.task"), "info", width=36),
+                Column("deadline_q", self._t("col.deadline_q"), "info", width=9),
+                Column("priority", self._t("col.priority"), "info", width=9),
+                Column("divisible", self._t("col.divisible"), "info", width=9),
+                Column("asked", self._t("col.asked"), "info", "number", 9, FMT_UNITS),
+                Column("unit", self._t("col.unit"), "info", width=7),
+                Column("given", self._t("col.given"), "formula", "number", 9, FMT_UNITS, quantity="given"),
+                Column("short", self._t("col.short"), "formula", "number", 9, FMT_UNITS, quantity="short"),
+                Column("status", self._t("col.status"), "formula", width=11, quantity="status")]
         tb = self._table("requests", cols, rows)
         sc = self.schedule
         a, g, s = tb.letter("asked"), tb.letter("given"), tb.letter("short")
         met, partly, unmet = (self._t(f"status.{k}") for k in ("met", "partly", "unmet"))
-        return _with_formulas(tb, {
+        return with_formulas(tb, {
             "given": lambda r: (f"=SUMIFS({sc.qualified_span('amount')},{sc.qualified_span('request_id')},"
                                 f"{tb.ref(r, 'request_id')})"),
             "short": lambda r: f"=MAX({a}{r + 1}-{g}{r + 1},0)",
@@ -252,54 +162,54 @@ class ResourceLayout:
         cols = []
         for kind in KINDS:
             k = self.kind_label(kind)
-            cols += [_c(f"asked_{kind}", self._t("col.asked_kind", kind=k), "formula", "number", 11, FMT_UNITS,
+            cols += [Column(f"asked_{kind}", self._t("col.asked_kind", kind=k), "formula", "number", 11, FMT_UNITS,
                         quantity=f"asked_{kind}"),
-                     _c(f"given_{kind}", self._t("col.given_kind", kind=k), "formula", "number", 11, FMT_UNITS,
+                     Column(f"given_{kind}", self._t("col.given_kind", kind=k), "formula", "number", 11, FMT_UNITS,
                         quantity=f"given_{kind}")]
         return cols
 
     def _accounts(self, rows) -> Table:
-        cols = [_c("account_id", self._t("col.account_id"), "key", width=11),
-                _c("account", self._t("col.account"), "info", width=22),
-                _c("class", self._t("col.class"), "info", width=10),
-                _c("value", self._t("col.value", currency=self.currency), "info", "number", 14, FMT_MONEY),
+        cols = [Column("account_id", self._t("col.account_id"), "key", width=11),
+                Column("account", self._t("col.account"), "info", width=22),
+                Column("class", self._t("col.class"), "info", width=10),
+                Column("value", self._t("col.value", currency=self.currency), "info", "number", 14, FMT_MONEY),
                 *self._kind_columns()]
         tb = self._table("accounts", cols, rows)
-        return _with_formulas(tb, self._asked_given_formulas(tb, "account_id", "account_id"))
+        return with_formulas(tb, self._asked_given_formulas(tb, "account_id", "account_id"))
 
     def _classes(self) -> Table:
-        cols = [_c("class_id", "ID", "key", width=9), _c("class", self._t("col.class"), "info", width=12),
+        cols = [Column("class_id", "ID", "key", width=9), Column("class", self._t("col.class"), "info", width=12),
                 *self._kind_columns()]
         tb = self._table("classes", cols, [(c,) for c in CLASSES])
-        return _with_formulas(tb, self._asked_given_formulas(tb, "class", "class"))
+        return with_formulas(tb, self._asked_given_formulas(tb, "class", "class"))
 
     # -- Unmet ---------------------------------------------------------------------------------------------
     def _unmet(self, rows) -> Table:
-        cols = [_c("request_id", self._t("col.request_id"), "key", width=16),
-                _c("account_id", self._t("col.account_id"), "info", width=11),
-                _c("account", self._t("col.account"), "info", width=22),
-                _c("kind", self._t("col.kind"), "info", width=14),
-                _c("asked", self._t("col.asked"), "info", "number", 9, FMT_UNITS),
-                _c("given", self._t("col.given"), "info", "number", 9, FMT_UNITS),
-                _c("code", self._t("col.code"), "info", width=11),
-                _c("reason", self._t("col.reason"), "info", width=60),
-                _c("fix", self._t("col.fix"), "info", width=50)]
+        cols = [Column("request_id", self._t("col.request_id"), "key", width=16),
+                Column("account_id", self._t("col.account_id"), "info", width=11),
+                Column("account", self._t("col.account"), "info", width=22),
+                Column("kind", self._t("col.kind"), "info", width=14),
+                Column("asked", self._t("col.asked"), "info", "number", 9, FMT_UNITS),
+                Column("given", self._t("col.given"), "info", "number", 9, FMT_UNITS),
+                Column("code", self._t("col.code"), "info", width=11),
+                Column("reason", self._t("col.reason"), "info", width=60),
+                Column("fix", self._t("col.fix"), "info", width=50)]
         return self._table("unmet", cols, rows)
 
     # -- People and pools ------------------------------------------------------------------------------
     def _people(self, rows) -> Table:
-        cols = [_c("person_id", self._t("col.person_id"), "key", width=12),
-                _c("person", self._t("col.person"), "info", width=22),
-                _c("pool", self._t("col.pool"), "info", width=14),
-                _c("unit", self._t("col.unit"), "info", width=7)]
-        cols += [_c(f"cap_q{q}", self._t("col.cap_q", q=q), "info", "number", 9, FMT_UNITS) for q in QUARTERS]
-        cols += [_c(f"used_q{q}", self._t("col.used_q", q=q), "formula", "number", 9, FMT_UNITS,
+        cols = [Column("person_id", self._t("col.person_id"), "key", width=12),
+                Column("person", self._t("col.person"), "info", width=22),
+                Column("pool", self._t("col.pool"), "info", width=14),
+                Column("unit", self._t("col.unit"), "info", width=7)]
+        cols += [Column(f"cap_q{q}", self._t("col.cap_q", q=q), "info", "number", 9, FMT_UNITS) for q in QUARTERS]
+        cols += [Column(f"used_q{q}", self._t("col.used_q", q=q), "formula", "number", 9, FMT_UNITS,
                     quantity=f"used_q{q}") for q in QUARTERS]
-        cols += [_c("cap_year", self._t("col.cap_year"), "formula", "number", 10, FMT_UNITS, quantity="cap_year"),
-                 _c("used_year", self._t("col.used_year"), "formula", "number", 10, FMT_UNITS, quantity="used_year"),
-                 _c("utilisation", self._t("col.utilisation"), "formula", "number", 10, FMT_PCT,
+        cols += [Column("cap_year", self._t("col.cap_year"), "formula", "number", 10, FMT_UNITS, quantity="cap_year"),
+                 Column("used_year", self._t("col.used_year"), "formula", "number", 10, FMT_UNITS, quantity="used_year"),
+                 Column("utilisation", self._t("col.utilisation"), "formula", "number", 10, FMT_PCT,
                     quantity="utilisation")]
-        cols += [_c(f"mv_q{q}", self._t("col.mv_q", q=q), "info", "number", 12, FMT_MONEY) for q in QUARTERS]
+        cols += [Column(f"mv_q{q}", self._t("col.mv_q", q=q), "info", "number", 12, FMT_MONEY) for q in QUARTERS]
         tb = self._table("people", cols, rows)
         sc = self.schedule
         f = {f"used_q{q}": (lambda r, q=q: (
@@ -311,17 +221,17 @@ class ResourceLayout:
         f["cap_year"] = lambda r: f"=SUM({c1}{r + 1}:{c4}{r + 1})"
         f["used_year"] = lambda r: f"=SUM({u1}{r + 1}:{u4}{r + 1})"
         f["utilisation"] = lambda r: f'=IF({cy}{r + 1}>0,{uy}{r + 1}/{cy}{r + 1},"")'
-        return _with_formulas(tb, f)
+        return with_formulas(tb, f)
 
     def _pools(self) -> Table:
-        cols = [_c("pool_id", "ID", "key", width=10), _c("quarter", self._t("col.quarter"), "key", width=8),
-                _c("pool", self._t("col.pool"), "info", width=16), _c("unit", self._t("col.unit"), "info", width=7),
-                _c("capacity", self._t("col.capacity"), "formula", "number", 10, FMT_UNITS, quantity="capacity"),
-                _c("used", self._t("col.used"), "formula", "number", 10, FMT_UNITS, quantity="used"),
-                _c("utilisation", self._t("col.utilisation"), "formula", "number", 10, FMT_PCT,
+        cols = [Column("pool_id", "ID", "key", width=10), Column("quarter", self._t("col.quarter"), "key", width=8),
+                Column("pool", self._t("col.pool"), "info", width=16), Column("unit", self._t("col.unit"), "info", width=7),
+                Column("capacity", self._t("col.capacity"), "formula", "number", 10, FMT_UNITS, quantity="capacity"),
+                Column("used", self._t("col.used"), "formula", "number", 10, FMT_UNITS, quantity="used"),
+                Column("utilisation", self._t("col.utilisation"), "formula", "number", 10, FMT_PCT,
                    quantity="utilisation"),
-                _c("mv", self._t("col.mv", currency=self.currency), "info", "number", 14, FMT_MONEY),
-                _c("resolve_gain", self._t("col.resolve_gain"), "info", "number", 14, FMT_MONEY)]
+                Column("mv", self._t("col.mv", currency=self.currency), "info", "number", 14, FMT_MONEY),
+                Column("resolve_gain", self._t("col.resolve_gain"), "info", "number", 14, FMT_MONEY)]
         rows = [(k, f"Q{q}") for k in KINDS for q in QUARTERS] + [(k, YEAR) for k in KINDS]
         tb = self._table("pools", cols, rows)
         pe = self.people
@@ -334,29 +244,29 @@ class ResourceLayout:
                                                                                    ("used", "used"))}
         cap, used = tb.letter("capacity"), tb.letter("used")
         f["utilisation"] = lambda r: f'=IF({cap}{r + 1}>0,{used}{r + 1}/{cap}{r + 1},"")'
-        return _with_formulas(tb, f)
+        return with_formulas(tb, f)
 
     # -- inputs ------------------------------------------------------------------------------------------
     def _choices(self, rows) -> Table:
-        cols = [_c("request_id", self._t("col.request_id"), "key", width=16),
-                _c("account_id", self._t("col.account_id"), "info", width=11),
-                _c("account", self._t("col.account"), "info", width=22),
-                _c("kind", self._t("col.kind"), "info", width=14),
-                _c("purpose", self._t("col.purpose"), "info", width=24),
-                _c("asked", self._t("col.asked"), "info", "number", 9, FMT_UNITS),
-                _c("given", self._t("col.given"), "info", "number", 9, FMT_UNITS),
-                _c("in_force", self._t("col.in_force"), "info", width=14),
-                _c("choice", self._t("col.choice"), "input", "choice", 16, choices="choices",
+        cols = [Column("request_id", self._t("col.request_id"), "key", width=16),
+                Column("account_id", self._t("col.account_id"), "info", width=11),
+                Column("account", self._t("col.account"), "info", width=22),
+                Column("kind", self._t("col.kind"), "info", width=14),
+                Column("purpose", self._t("col.purpose"), "info", width=24),
+                Column("asked", self._t("col.asked"), "info", "number", 9, FMT_UNITS),
+                Column("given", self._t("col.given"), "info", "number", 9, FMT_UNITS),
+                Column("in_force", self._t("col.in_force"), "info", width=14),
+                Column("choice", self._t("col.choice"), "input", "choice", 16, choices="choices",
                    help=self._t("val.choice"))]
         return self._table("choices", cols, rows)
 
     def _capacity(self, rows) -> Table:
-        cols = [_c("person_id", self._t("col.person_id"), "key", width=12),
-                _c("person", self._t("col.person"), "info", width=22),
-                _c("pool", self._t("col.pool"), "info", width=14),
-                _c("unit", self._t("col.unit"), "info", width=7)]
-        cols += [_c(f"cap_q{q}", self._t("col.cap_q", q=q), "info", "number", 9, FMT_UNITS) for q in QUARTERS]
-        cols += [_c(f"new_q{q}", self._t("col.new_q", q=q), "input", "number", 10, FMT_UNITS, minimum=0,
+        cols = [Column("person_id", self._t("col.person_id"), "key", width=12),
+                Column("person", self._t("col.person"), "info", width=22),
+                Column("pool", self._t("col.pool"), "info", width=14),
+                Column("unit", self._t("col.unit"), "info", width=7)]
+        cols += [Column(f"cap_q{q}", self._t("col.cap_q", q=q), "info", "number", 9, FMT_UNITS) for q in QUARTERS]
+        cols += [Column(f"new_q{q}", self._t("col.new_q", q=q), "input", "number", 10, FMT_UNITS, minimum=0,
                     maximum=1000, help=self._t("val.capacity", unit="")) for q in QUARTERS]
         return self._table("capacity", cols, rows)
 

@@ -10,14 +10,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.layout import SheetValues, Table
-from kamplan.workbooks.resources.layout import IDENTITY_SHEET, KIND, QUARTERS, RT, SCHEMA_VERSION, ResourceLayout
-from kamplan.workbooks.resources.writer import ResourceIdentity
-from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.identity import read_identity
+from kamplan.workbooks.resources.layout import IDENTITY, QUARTERS, RT, ResourceLayout
+from kamplan.workbooks.resources.content import ResourceIdentity
+from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 MAX_CAPACITY = 1000.0
 FRESH = "enter it in a fresh resource plan (kamplan resources allocate)"
@@ -56,32 +57,17 @@ class ResourceInput:
 
 def read_resource_workbook(path: Path, plan_year: int) -> tuple[ResourceInput | None, list[Problem]]:
     """Read ``path``, a resource plan workbook for ``plan_year``."""
-    path = Path(path)
-    try:
-        return _Reader(path, plan_year).read()
-    except Exception as exc:  # a bug must not hide the run: report it as this file's problem
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, plan_year)
 
 
-def _identity_block(sheet: SheetValues | None) -> dict:
-    out: dict = {"choices": [], "capacity": []}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        get = lambda c: row[c] if c < len(row) else ""  # noqa: E731
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        if key_text(get(3)):
-            out["choices"].append((key_text(get(3)), key_text(get(4)), key_text(get(5)), key_text(get(6)) or None))
-        if key_text(get(8)):
-            shown = {}
-            for q in QUARTERS:
-                text = key_text(get(8 + q))
-                shown[q] = float(text) if text else None
-            out["capacity"].append((key_text(get(8)), shown))
-    return out
+def read_resource_identity(sheet: SheetValues | None) -> dict:
+    """The identity sheet, with each choice as (request, account, kind, choice or None) and each
+    capacity row as (person, {quarter: value or None})."""
+    ident = read_identity(sheet, IDENTITY)
+    ident["choices"] = [(r, a, k, c or None) for r, a, k, c in ident["choices"]]
+    ident["capacity"] = [(p, {q: float(text) if text else None for q, text in zip(QUARTERS, shown)})
+                         for p, *shown in ident["capacity"]]
+    return ident
 
 
 class _Reader(FileReader):
@@ -93,11 +79,10 @@ class _Reader(FileReader):
         self.plan_year = plan_year
 
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(read_resource_identity)
         if opened is None:
             return None, self.problems
-        got, all_names = opened
-        ident = _identity_block(got.get(IDENTITY_SHEET))
+        ident = opened[0]
         built = self._identity(ident)
         if built is None:
             return None, self.problems
@@ -128,48 +113,33 @@ class _Reader(FileReader):
                              [p for p in self.problems if not p.is_error]), self.problems
 
     def _identity(self, ident: dict):
-        if not ident.get("kind"):
-            self.err("not-a-resource-workbook",
-                     "this is not a kamplan resource plan workbook (its hidden identity block is missing)",
-                     "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
+        give = "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)"
+        missing = ("not-a-resource-workbook",
+                   "this is not a kamplan resource plan workbook (its hidden identity block is missing)", give)
+        if not self.of_kind(ident, IDENTITY.kind, missing,
+                            lambda kind: (f"this is a {kind!r} workbook, not a resource plan", give)):
             return None
-        if ident["kind"] != KIND:
-            self.err("wrong-kind", f"this is a {ident['kind']!r} workbook, not a resource plan",
-                     "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)")
+        fields = self.typed_identity(lambda: (
+            int(ident["schema_version"]), int(ident["plan_year"]), int(ident["run_id"]),
+            dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version, fresh=FRESH,
+            version=("the workbook has resource layout version {found}; this kamplan reads version {reads}",
+                     "write the resource plan again (kamplan resources allocate)"))
+        if fields is None:
             return None
-        try:
-            version = int(ident["schema_version"])
-            plan_year = int(ident["plan_year"])
-            run_id = int(ident["run_id"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-        except (KeyError, ValueError, TypeError):
-            self.err("identity-damaged", "the workbook's identity block is damaged", FRESH)
-            return None
-        if version != SCHEMA_VERSION:
-            self.err("schema-version", f"the workbook has resource layout version {version}; this kamplan reads "
-                     f"version {SCHEMA_VERSION}", "write the resource plan again (kamplan resources allocate)")
-            return None
+        version, plan_year, run_id, generated = fields
         layout = ResourceLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
                                 choices=[(r,) for r, *_ in ident["choices"]],
                                 capacity=[(p,) for p, _ in ident["capacity"]])
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "write the resource plan again (kamplan resources allocate)")
+        if not self.layout_matches(layout, ident, "write the resource plan again (kamplan resources allocate)"):
             return None
-        if plan_year != self.plan_year:
-            self.err("wrong-year", f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
-                     f"give the {self.plan_year} resource plan")
+        if not self.year_matches(plan_year, self.plan_year,
+                                 f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
+                                 f"give the {self.plan_year} resource plan"):
             return None
-        return ResourceIdentity(KIND, version, plan_year, run_id, generated, ident.get("workbook_id", ""),
-                                ident.get("layout_hash", "")), layout
+        return ResourceIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
+                                generated_at=generated, workbook_id=ident.get("workbook_id", ""),
+                                layout_hash=ident.get("layout_hash", "")), layout
 
-    def _cell(self, tb: Table, sheet: SheetValues, r: int, key: str):
-        ref = tb.ref(r, key)
-        if ref in sheet.errors:
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          f"type {tb.column(key).header!r} as a plain value, or clear it", tb.sheet, ref)
-            return _ERR
-        return sheet.get(r, tb.col(key))
 
     def _choices(self, layout: ResourceLayout, sheet: SheetValues, shown: dict) -> list[ChoiceRow]:
         tb = layout.choices
@@ -182,9 +152,9 @@ class _Reader(FileReader):
         for i, (rid,) in enumerate(tb.row_keys):
             r = tb.first_row + i
             account, kind, in_force = shown.get(rid, ("", "", None))
-            raw = self._cell(tb, sheet, r, "choice")
+            raw = self.cell(tb, sheet, r, "choice", "type {header!r} as a plain value, or clear it")
             choice = None
-            if raw is not _ERR and not cells.is_blank(raw):
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 choice = spellings.get(cells.normalise_label(raw))
                 if choice is None:
                     self.complain("bad-choice", f"{cells.show(raw)} is not a choice for request {rid}",
@@ -201,9 +171,9 @@ class _Reader(FileReader):
             values = {}
             for q in QUARTERS:
                 key = f"new_q{q}"
-                raw = self._cell(tb, sheet, r, key)
+                raw = self.cell(tb, sheet, r, key, "type {header!r} as a plain value, or clear it")
                 value = None
-                if raw is not _ERR and not cells.is_blank(raw):
+                if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)
                     fix = f"enter {pid}'s Q{q} capacity as a number from 0 to {MAX_CAPACITY:g}, or leave it empty"
                     if why:
@@ -217,5 +187,3 @@ class _Reader(FileReader):
             out.append(CapacityRow(pid, r, values, dict(shown.get(pid, {}))))
         return out
 
-
-_ERR = object()

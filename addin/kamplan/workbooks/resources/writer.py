@@ -1,155 +1,60 @@
 """Write the resource plan workbook from its layout (XlsxWriter, native charts, no macros)."""
 from __future__ import annotations
 
-import datetime as dt
-import math
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamplan.workbooks.kit.layout import Table
+from kamplan.workbooks.resources.content import ResourceWorkbookContent
 from kamplan.workbooks.resources.layout import (
-    CLASSES, IDENTITY_SHEET, KIND, KINDS, QUARTERS, SCHEMA_VERSION, YEAR, ResourceLayout, list_ref, rt,
+    CLASSES, IDENTITY, KINDS, QUARTERS, YEAR, list_ref, rt,
 )
-from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
-
-
-@dataclass
-class ResourceIdentity:
-    kind: str
-    schema_version: int
-    plan_year: int
-    run_id: int
-    generated_at: dt.datetime
-    workbook_id: str
-    layout_hash: str
-
-
-@dataclass
-class ResourceWorkbookContent:
-    """Everything the resource plan workbook shows; rows are dicts keyed by the layout's column keys."""
-    identity: ResourceIdentity
-    language: str
-    company: str
-    currency: str
-    source: str  # where the requests come from (the plan view's source line)
-    figures: dict  # objective, bound, gap, status, method, seconds, greedy_objective, requests, unmet
-    budgets: list[tuple[str, float]]  # (kind, budget) of pools with a money budget
-    schedule: list[dict]
-    requests: list[dict]
-    accounts: list[dict]
-    unmet: list[dict]
-    people: list[dict]
-    pools: dict  # (kind, "Q1".."Q4" | "year") -> {"mv": float, "resolve_gain": float}
-    units: dict  # kind -> unit label
-    class_labels: dict  # class id -> label (as in the Requests sheet's class column)
-    choices: list[dict]  # request rows the VP may force, with "in_force" choice id ("in"/"out"/None)
-    capacity: list[dict]  # person rows with "cap_q1".. and "new_q1".. (changes in force)
-    problems: list[str] = field(default_factory=list)  # solver problems, shown on the cover
-    sheet_password: str = "kamplan"
-
-    def layout(self) -> ResourceLayout:
-        return ResourceLayout(
-            self.language, self.identity.plan_year, currency=self.currency,
-            schedule=[(r["person_id"], r["quarter"], r["request_id"]) for r in self.schedule],
-            requests=[(r["request_id"],) for r in self.requests], accounts=[(r["account_id"],) for r in self.accounts],
-            unmet=[(r["request_id"],) for r in self.unmet], people=[(r["person_id"],) for r in self.people],
-            choices=[(r["request_id"],) for r in self.choices], capacity=[(r["person_id"],) for r in self.capacity])
-
-
-def new_identity(plan_year: int, run_id: int, generated_at: dt.datetime | None = None) -> ResourceIdentity:
-    stamp = (generated_at or dt.datetime.now()).replace(microsecond=0)
-    return ResourceIdentity(KIND, SCHEMA_VERSION, plan_year, int(run_id), stamp, uuid.uuid4().hex, "")
+from kamplan.workbooks.kit.writer import WorkbookWriter, write_value
 
 
 def write_resource_workbook(path: Path, content: ResourceWorkbookContent) -> Path:
     """Write atomically to ``path`` (the caller picks a new name; nothing is overwritten here)."""
     layout = content.layout()
     content.identity.layout_hash = layout.signature()
-    with new_workbook(Path(path), title=rt("title", content.language, year=content.identity.plan_year),
-                      company=content.company, created=content.identity.generated_at,
-                      sheet_password=content.sheet_password) as wb:
-        _Writer(wb, Styles(wb), layout, content).write()
-    return Path(path)
+    return _Writer.save(path, content, title=rt("title", content.language, year=content.identity.plan_year),
+                        layout=layout)
 
 
-class _Writer:
-    def __init__(self, wb, st: Styles, layout: ResourceLayout, c: ResourceWorkbookContent):
-        self.wb, self.st, self.lay, self.c, self.L = wb, st, layout, c, c.language
-
-    def write(self):
-        lay, names = self.lay, self.lay.sheet_names
-        cover = self.wb.add_worksheet(names["cover"])
-        charts = self.wb.add_worksheet(names["charts"])
-        sheets = {tb.key: self.wb.add_worksheet(tb.sheet) for tb in
-                  (lay.schedule, lay.requests, lay.accounts, lay.classes, lay.unmet, lay.people, lay.pools,
-                   lay.choices, lay.capacity)}
-        lists = self.wb.add_worksheet(names["lists"])
-        ident = self.wb.add_worksheet(IDENTITY_SHEET)
-        self._lists(lists)
+class _Writer(WorkbookWriter):
+    def write_sheets(self, sheets):
+        lay = self.layout
         c = self.c
-        self._table(sheets["schedule"], lay.schedule, c.schedule, freeze=3)
-        self._table(sheets["requests"], lay.requests, c.requests, freeze=2)
-        self._table(sheets["accounts"], lay.accounts, c.accounts, freeze=2)
-        self._table(sheets["classes"], lay.classes,
+        self.table(sheets["schedule"], lay.schedule, c.schedule, freeze=3)
+        self.table(sheets["requests"], lay.requests, c.requests, freeze=2)
+        self.table(sheets["accounts"], lay.accounts, c.accounts, freeze=2)
+        self.table(sheets["classes"], lay.classes,
                     [{"class_id": k, "class": c.class_labels.get(k, k)} for k in CLASSES], freeze=2,
                     autofilter=False)
-        self._table(sheets["unmet"], lay.unmet, c.unmet, freeze=2)
-        self._table(sheets["people"], lay.people, c.people, freeze=2)
+        self.table(sheets["unmet"], lay.unmet, c.unmet, freeze=2)
+        self.table(sheets["people"], lay.people, c.people, freeze=2)
         pool_rows = []
         for kind, q in lay.pools.row_keys:
             info = c.pools.get((kind, q), {})
             pool_rows.append({"pool_id": kind, "quarter": q if q != YEAR else rt("q.year", self.L),
                               "pool": lay.kind_label(kind), "unit": c.units.get(kind, ""),
                               "mv": info.get("mv"), "resolve_gain": info.get("resolve_gain")})
-        self._table(sheets["pools"], lay.pools, pool_rows, freeze=3, autofilter=False)
+        self.table(sheets["pools"], lay.pools, pool_rows, freeze=3, autofilter=False)
         self._inputs(sheets["choices"], lay.choices,
                      [{**r, "in_force": lay.choice_label(r.get("in_force")),
                        "choice": lay.choice_label(r.get("in_force"))} for r in c.choices])
         self._inputs(sheets["capacity"], lay.capacity, c.capacity)
-        self._cover(cover)
-        self._charts(charts)
-        self._identity(ident)
-        cover.activate()
+        self._cover(sheets["cover"])
+        self._charts(sheets["charts"])
 
     # -- common ------------------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter: bool = False):
-        protect_sheet(ws, self.c.sheet_password, autofilter)
-
-    def _page(self, ws, table: Table | None):
-        page_setup(ws, table.header_row if table is not None else None)
-
-    def _subtitle(self) -> str:
+    def subtitle(self) -> str:
         return rt("subtitle", self.L, company=self.c.company, run=self.c.identity.run_id, source=self.c.source)
 
-    def _header(self, ws, tb: Table, note: str = ""):
-        st = self.st
-        ws.write_string(0, 0, tb.title, st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
-        if note:
-            ws.write_string(2, 0, note, st.subtitle)
-        ws.set_row(tb.header_row, 45)
-        for i, col in enumerate(tb.columns):
-            ws.write_string(tb.header_row, i, col.header, st.header)
-            ws.set_column(i, i, col.width)
+    def table_title(self, table: Table) -> str:
+        return table.title
 
-    def _row(self, ws, tb: Table, r: int, values: dict):
-        for i, col in enumerate(tb.columns):
-            fmt = self.st.cell(col.num_format, input=col.role == "input", text=col.dtype in ("text", "choice"))
-            if col.role == "formula":
-                ws.write_formula(r, i, col.formula(r), fmt)
-            else:
-                _value(ws, r, i, values.get(col.key), fmt)
-
-    def _table(self, ws, tb: Table, rows: list[dict], freeze=2, autofilter=True, note=""):
-        self._header(ws, tb, note)
-        for off, values in enumerate(rows):
-            self._row(ws, tb, tb.first_row + off, values)
-        ws.freeze_panes(tb.first_row, freeze)
-        if autofilter and rows:
-            ws.autofilter(tb.header_row, 0, tb.last_row, len(tb.columns) - 1)
-        self._protect(ws, autofilter=autofilter and bool(rows))
-        self._page(ws, tb)
+    def put(self, ws, r: int, c: int, value, fmt):
+        # a yes/no fact of the plan reads as its word (True/False), not as an Excel boolean
+        write_value(ws, r, c, str(value) if isinstance(value, bool) else value, fmt)
 
     def _inputs(self, ws, tb: Table, rows: list[dict]):
         note = {"choices": ("Force a request in or out; the next `kamplan resources allocate` honours it. "
@@ -157,23 +62,18 @@ class _Writer:
                             "可强制纳入或排除某项申请;下次运行 kamplan resources allocate 时生效。留空由优化器决定。"),
                 "capacity": ("Change a person's capacity for a quarter (e.g. leave, a new hire's start); empty = "
                              "as configured.", "调整某人某季度的能力(如休假);留空表示按配置。")}[tb.key]
-        self._header(ws, tb, note[1] if self.L == "zh-CN" else note[0])
-        for off, values in enumerate(rows):
-            self._row(ws, tb, tb.first_row + off, values)
+        self.header(ws, tb, [note[1] if self.L == "zh-CN" else note[0]])
+        self.rows(ws, tb, rows)
         if rows:
-            for i, col in enumerate(tb.columns):
-                if col.role == "input":
-                    self._validate(ws, tb, i, col)
-        ws.freeze_panes(tb.first_row, 1)
-        self._protect(ws)
-        self._page(ws, tb)
+            self.validate_inputs(ws, tb)
+        self.finish(ws, tb, freeze=1)
 
-    def _validate(self, ws, tb: Table, i: int, col):
+    def validate(self, ws, tb: Table, i: int, col):
         opts = {"error_title": rt("val.title", self.L), "error_message": col.help[:255], "error_type": "stop",
                 "input_title": col.header[:32], "input_message": col.help[:255], "ignore_blank": True,
                 "show_error": True, "show_input": True}
         if col.dtype == "choice":
-            opts.update(validate="list", source="=" + self.lay.list_name(col.choices))
+            opts.update(validate="list", source="=" + self.layout.list_name(col.choices))
         else:
             opts.update(validate="decimal", criteria="between", minimum=float(col.minimum),
                         maximum=float(col.maximum))
@@ -181,7 +81,7 @@ class _Writer:
 
     # -- Read me ---------------------------------------------------------------------------------------
     def _cover(self, ws):
-        c, L, st, lay = self.c, self.L, self.st, self.lay
+        c, L, st, lay = self.c, self.L, self.st, self.layout
         zh = L == "zh-CN"
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 18)
@@ -189,7 +89,7 @@ class _Writer:
         ws.set_column(3, 3, 80)
         ws.hide_gridlines(2)
         ws.write_string(0, 0, rt("title", L, year=c.identity.plan_year), st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         f = c.figures
         labels = [("objective", "Value of the allocation ({cur})", "分配方案的价值({cur})", "#,##0"),
                   ("bound", "Proven upper bound ({cur})", "已证明的上界({cur})", "#,##0"),
@@ -202,7 +102,7 @@ class _Writer:
         row = 3
         for key, en, zhl, fmt in labels:
             ws.write_string(row, 0, (zhl if zh else en).format(cur=c.currency), st.label)
-            _value(ws, row, 1, f.get(key), st.cell(fmt))
+            self.put(ws, row, 1, f.get(key), st.cell(fmt))
             row += 1
         sc = lay.schedule
         for kind, budget in c.budgets:
@@ -223,15 +123,15 @@ class _Writer:
         ws.write_string(row + 3, 0, ("本工作簿不含宏,可在 Excel、WPS 和 LibreOffice 中使用。" if zh else
                                      "This workbook has no macros. It works in Excel, WPS and LibreOffice."),
                         st.subtitle)
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     # -- Charts ----------------------------------------------------------------------------------------
     def _charts(self, ws):
-        lay, L = self.lay, self.L
+        lay, L = self.layout, self.L
         zh = L == "zh-CN"
         ws.write_string(0, 0, lay.sheet_names["charts"], self.st.title)
-        ws.write_string(1, 0, self._subtitle(), self.st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), self.st.subtitle)
         pe = lay.people
         if self.c.people:
             ch = self.wb.add_chart({"type": "bar"})
@@ -274,51 +174,31 @@ class _Writer:
         ch.set_legend({"position": "bottom"})
         ch.set_size({"width": 620, "height": 360})
         ws.insert_chart(21, 13, ch)
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     # -- hidden sheets -------------------------------------------------------------------------------------
-    def _lists(self, ws):
+    def write_lists(self, ws):
         ws.write_string(0, 0, "choices")
-        labels = [self.lay.choice_label("in"), self.lay.choice_label("out")]
+        labels = [self.layout.choice_label("in"), self.layout.choice_label("out")]
         for r, label in enumerate(labels, start=1):
             ws.write_string(r, 0, label)
         ws.set_column(0, 0, 20)
-        self.wb.define_name(self.lay.list_name("choices"), list_ref(ws.name, len(labels)))
+        self.wb.define_name(self.layout.list_name("choices"), list_ref(ws.name, len(labels)))
         ws.hide()
-        self._protect(ws)
+        self.protect(ws)
 
-    def _identity(self, ws):
+    def identity(self):
         ident, c = self.c.identity, self.c
-        rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)),
-                ("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)),
-                ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language),
-                ("currency", c.currency)]
-        for r, (k, v) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        ws.write_string(0, 3, "request_id")
-        ws.write_string(0, 4, "account_id")
-        ws.write_string(0, 5, "kind")
-        ws.write_string(0, 6, "choice_in_force")
-        for r, q in enumerate(c.choices, start=1):
-            ws.write_string(r, 3, str(q["request_id"]))
-            ws.write_string(r, 4, str(q["account_id"]))
-            ws.write_string(r, 5, str(q["kind_id"]))
-            if q.get("in_force"):
-                ws.write_string(r, 6, q["in_force"])
-        ws.write_string(0, 8, "person_id")
-        for q in QUARTERS:
-            ws.write_string(0, 8 + q, f"capacity_in_force_q{q}")
-        for r, p in enumerate(c.capacity, start=1):
-            ws.write_string(r, 8, str(p["person_id"]))
-            for q in QUARTERS:
-                v = p.get(f"new_q{q}")
-                if v is not None:
-                    ws.write_string(r, 8 + q, repr(float(v)))
-        ws.very_hidden()
-        self._protect(ws)
+        values = [("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)),
+                  ("generated_at", ident.stamp), ("workbook_id", ident.workbook_id),
+                  ("layout_hash", ident.layout_hash), ("language", c.language), ("currency", c.currency)]
+        blocks = {"choices": [(str(q["request_id"]), str(q["account_id"]), str(q["kind_id"]), q.get("in_force") or None)
+                              for q in c.choices],
+                  "capacity": [(str(p["person_id"]), *(None if p.get(f"new_q{q}") is None
+                                                       else repr(float(p[f"new_q{q}"])) for q in QUARTERS))
+                               for p in c.capacity]}
+        return IDENTITY, values, blocks
 
 
 def _how_to(language: str) -> str:
@@ -345,23 +225,3 @@ def _how_to(language: str) -> str:
             "quarter. Save, then run `kamplan resources allocate` again: it reads the newest resource plan in "
             "reports/ (or the file given with --choices), stores your choices and honours them in the new plan.\n"
             "7. Do not rename sheets or insert or delete rows or columns.")
-
-
-def _value(ws, r: int, c: int, value, fmt):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        ws.write_blank(r, c, None, fmt)
-    elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        _value(ws, r, c, value.item(), fmt)
-    elif isinstance(value, bool):
-        ws.write_string(r, c, str(value), fmt)
-    elif isinstance(value, (int, float)):
-        if math.isinf(value):
-            ws.write_blank(r, c, None, fmt)
-        else:
-            ws.write_number(r, c, float(value), fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)

@@ -23,137 +23,32 @@ indicators; the reader rebuilds it from the workbook's identity block.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.identity import Block, IdentitySpec
+from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.layout import (
+    FMT_INT, FMT_MONEY, FMT_PCT, FMT_SCORE, FMT_VOLUME, Column, Table, quote_sheet, with_formulas,
+)
 
-KIND = "kamplan.review"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+IDENTITY = IdentitySpec("kamplan.review", 1, blocks=(
+    Block("accounts", 3, headers=("accounts", "override_in_force"), keys=1),  # override: what was in force
+    Block("indicators", 6, headers=("indicator", "header", "group", "source", "weight", "higher_is_better"), keys=0),
+    Block("group_weights", 13, headers=("group_weight",), width=2, keys=0),
+    Block("min_coverage", 16, keys=0, flat=True),
+))
 LIST_NAME_PREFIX = "kr_"  # defined names: kr_classes
 HEADER_ROW = 5  # 0-based: title, subtitle, notes (reviewer), notes, totals or weights, header
 REVIEWER_CELL = (2, 1)  # Review sheet, B3: "Reviewed by" input
 EVEN_SPLIT = "even"  # the "split" value of a product line whose account cost is split evenly
 
-FMT_VOLUME = "#,##0.0"
-FMT_MONEY = "#,##0"
-FMT_PCT = "0.0%"
-FMT_INT = "0"
-FMT_SCORE = "0.0"
 FMT_SHARE = "0.000"
 
-# Labels: key -> (English, Chinese).
-RT: dict[str, tuple[str, str]] = {
-    "sheet.cover": ("Read me", "说明"),
-    "sheet.charts": ("Charts", "图表"),
-    "sheet.ranking": ("Accounts", "客户排名"),
-    "sheet.scores": ("Scores", "评分"),
-    "sheet.lines": ("Products", "产品利润"),
-    "sheet.whale": ("Profit curve", "利润曲线"),
-    "sheet.movement": ("Movement", "类别变动"),
-    "sheet.candidates": ("Develop candidates", "培养候选"),
-    "sheet.review": ("Review", "评审"),
-    "sheet.lists": ("Lists", "选项"),
-    "title": ("Account review {year}", "{year} 年客户评审"),
-    "subtitle": ("{company} · based on {period} · {measure} ranking", "{company} · 依据 {period} · 按{measure}排名"),
-    "truncated": ("The table lists the top {shown:,} of {total:,} accounts; totals are of all accounts.",
-                  "本表列出前 {shown:,} 家(共 {total:,} 家)客户;合计为全部客户。"),
-    "measure.volume": ("volume", "销量"),
-    "measure.revenue": ("revenue", "销售额"),
-    "measure.gross_margin": ("gross margin", "毛利"),
-    "col.rank": ("Rank", "排名"),
-    "col.account_id": ("Account ID", "客户编号"),
-    "col.account": ("Account", "客户"),
-    "col.rep": ("Salesperson", "销售人员"),
-    "col.abc": ("ABC", "ABC"),
-    "col.big": ("Big", "大客户"),
-    "col.volume": ("Volume", "销量"),
-    "col.volume_share": ("Volume share", "销量占比"),
-    "col.volume_cum": ("Cumulative volume share", "销量累计占比"),
-    "col.revenue": ("Revenue", "销售额"),
-    "col.revenue_share": ("Revenue share", "销售额占比"),
-    "col.revenue_cum": ("Cumulative revenue share", "销售额累计占比"),
-    "col.gross_margin": ("Gross margin", "毛利"),
-    "col.gm_share": ("Gross margin share", "毛利占比"),
-    "col.gm_cum": ("Cumulative gross margin share", "毛利累计占比"),
-    "col.cost_to_serve": ("Cost to serve", "服务成本"),
-    "col.profit": ("Profit", "利润"),
-    "col.profit_margin": ("Profit margin", "利润率"),
-    "col.profit_rank": ("Profit rank", "利润排名"),
-    "col.growth": ("Growth", "增长"),
-    "col.score_hard": ("Hard score", "硬指标得分"),
-    "col.score_strength": ("Strength score", "实力得分"),
-    "col.score_capability": ("Capability score", "能力得分"),
-    "col.score": ("Total score", "总分"),
-    "col.potential": ("Potential", "潜力"),
-    "col.judged": ("Judged", "已评分"),
-    "col.computed_class": ("Class by rules", "规则分类"),
-    "col.reason": ("Why", "原因"),
-    "col.override": ("VP override", "副总调整"),
-    "col.class": ("Class", "类别"),
-    "col.previous_class": ("Last year", "上年类别"),
-    "col.change": ("Change", "变动"),
-    "col.flags": ("Flags", "提示"),
-    "col.in_force": ("Override in force", "现行调整"),
-    "col.override_class": ("Override class", "调整类别"),
-    "col.override_reason": ("Reason for the override", "调整原因"),
-    "col.effective_class": ("Class that applies", "最终类别"),
-    "col.product_id": ("Product ID", "产品编号"),
-    "col.product": ("Product", "产品"),
-    "col.acct_key": ("Account {what}", "客户{what}合计"),
-    "col.acct_lines": ("Account's products", "客户产品数"),
-    "col.acct_cts": ("Account cost to serve", "客户服务成本"),
-    "col.split": ("Split by", "分摊依据"),
-    "col.key_share": ("Share of the account's cost", "分摊比例"),
-    "col.line_cts": ("Cost to serve (allocated)", "分摊服务成本"),
-    "col.group": ("Group", "组别"),
-    "col.accounts": ("Accounts", "客户数"),
-    "col.cum_profit": ("Cumulative profit", "累计利润"),
-    "col.cum_profit_share": ("Cumulative share of profit", "累计利润占比"),
-    "col.cum_accounts": ("Cumulative accounts", "累计客户数"),
-    "col.cum_account_share": ("Cumulative share of accounts", "累计客户占比"),
-    "col.previous_reason": ("Why last year", "上年原因"),
-    "col.previous": ("Last period", "上期"),
-    "col.years_to_big": ("Years to key size at this growth", "按此增速达到大客户规模所需年数"),
-    "col.raw": ("{name}", "{name}"),
-    "col.norm": ("{name} (0-100)", "{name}(0-100)"),
-    "total": ("Total", "合计"),
-    "weights": ("Weight", "权重"),
-    "reviewer": ("Reviewed by", "评审人"),
-    "reviewer_help": ("Your name: overrides and judgements are recorded with it.",
-                      "请填写您的姓名:调整和评分将以此记录。"),
-    "yes": ("yes", "是"),
-    "no": ("no", "否"),
-    "change.up": ("↑ up", "↑ 上调"),
-    "change.down": ("↓ down", "↓ 下调"),
-    "change.new": ("new", "新"),
-    "change.gone": ("gone", "已无"),
-    "change.same": ("", ""),
-    "change.none": ("", ""),
-    "split.revenue": ("revenue", "销售额"),
-    "split.volume": ("volume", "销量"),
-    "split.even": ("evenly", "平均"),
-    "bucket": ("{n} accounts (ranks {a}-{b})", "{n} 家客户(第 {a}-{b} 名)"),
-    "group.hard": ("Hard", "硬指标"),
-    "group.strength": ("Strength", "实力"),
-    "group.capability": ("Capability", "能力"),
-    "val.class": ("Pick a class from the list, or leave empty to keep the class by rules.",
-                  "请从列表中选择类别;留空则采用规则分类。"),
-    "val.reason": ("Say why (required with an override).", "请说明原因(调整类别时必填)。"),
-    "val.judgement": ("A whole number from {lo} (weak) to {hi} (strong); empty = not judged.",
-                      "请输入 {lo}(弱)到 {hi}(强)的整数;留空表示未评分。"),
-    "val.title": ("kamplan", "kamplan"),
-}
-
-
-def rt(key: str, language: str, **fmt) -> str:
-    en, zh = RT[key]
-    text = zh if language == "zh-CN" else en
-    return text.format(**fmt) if fmt else text
+RT = load_labels(__file__)  # key -> (English, Chinese)
+rt = translator(RT)
 
 
 @dataclass(frozen=True)
@@ -220,7 +115,7 @@ class ReviewLayout:
 
     def signature(self) -> str:
         """Fingerprint of the column layout (not of the rows), stored in the identity block."""
-        text = f"{KIND}/{SCHEMA_VERSION}|" + "|".join(tb.layout_signature() for tb in self.tables)
+        text = f"{IDENTITY.signature_head()}|" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _measure_header(self) -> str:
@@ -271,7 +166,7 @@ class ReviewLayout:
         table = Table("review", self.sheet_names["review"], tuple(cols), HEADER_ROW,
                       row_keys=tuple((a,) for a in self.accounts), title=self._t("sheet.review"))
         oc, cc = table.letter("override_class"), table.letter("computed_class")
-        return _with_formulas(table, {
+        return with_formulas(table, {
             "effective_class": lambda r: f'=IF(TRIM({oc}{r + 1})="",{cc}{r + 1},TRIM({oc}{r + 1}))'})
 
     def reviewer_ref(self) -> str:
@@ -300,7 +195,7 @@ class ReviewLayout:
         table = Table("scores", self.sheet_names["scores"], tuple(cols), HEADER_ROW,
                       row_keys=tuple((a,) for a in self.accounts), total_row=HEADER_ROW - 1,
                       title=self._t("sheet.scores"))
-        return _with_formulas(table, self._score_formulas(table))
+        return with_formulas(table, self._score_formulas(table))
 
     @staticmethod
     def _raw_format(ind: ReviewIndicator) -> str:
@@ -421,7 +316,7 @@ class ReviewLayout:
         table = Table("ranking", self.sheet_names["ranking"], tuple(cols), HEADER_ROW,
                       row_keys=tuple((a,) for a in self.accounts), total_row=HEADER_ROW - 1,
                       title=self._t("sheet.ranking"))
-        return _with_formulas(table, self._ranking_formulas(table))
+        return with_formulas(table, self._ranking_formulas(table))
 
     def _ranking_formulas(self, rk: Table) -> dict:
         t = rk.total_row + 1
@@ -483,7 +378,7 @@ class ReviewLayout:
         sp, lines_, total, cts, share, gm, lcts, prof, rev = (
             L(k) for k in ("split", "acct_lines", "acct_key", "acct_cts", "key_share", "gross_margin", "line_cts",
                            "profit", "revenue"))
-        return _with_formulas(table, {
+        return with_formulas(table, {
             "key_share": lambda r: f'=IF({sp}{r + 1}="{even}",1/{lines_}{r + 1},{key}{r + 1}/{total}{r + 1})',
             "line_cts": lambda r: f"={cts}{r + 1}*{share}{r + 1}",
             "profit": lambda r: f"={gm}{r + 1}-{lcts}{r + 1}",
@@ -513,7 +408,7 @@ class ReviewLayout:
         L = table.letter
         t, first = table.total_row + 1, table.first_row + 1
         p, cp, n, cn = L("profit"), L("cum_profit"), L("accounts"), L("cum_accounts")
-        return _with_formulas(table, {
+        return with_formulas(table, {
             "cum_profit": lambda r: f"=SUM(${p}${first}:{p}{r + 1})",
             "cum_profit_share": lambda r: f'=IF(N(${p}${t})>0,{cp}{r + 1}/${p}${t},"")',
             "cum_accounts": lambda r: f"=SUM(${n}${first}:{n}{r + 1})",
@@ -549,11 +444,6 @@ class ReviewLayout:
         )
         return Table("candidates", self.sheet_names["candidates"], cols, 3, row_keys=tuple((k,) for k in keys),
                      title=self._t("sheet.candidates"))
-
-
-def _with_formulas(table: Table, formulas: dict) -> Table:
-    cols = tuple(dataclasses.replace(c, formula=formulas[c.key]) if c.key in formulas else c for c in table.columns)
-    return dataclasses.replace(table, columns=cols)
 
 
 def col_letter(i: int) -> str:

@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import T
-from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
-from kamplan.workbooks.kit.layout import Column, SheetValues, Table
+from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
+from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.review.layout import (
-    IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules,
+    IDENTITY, REVIEWER_CELL, ReviewIndicator, ReviewLayout, ScoreRules,
 )
-from kamplan.workbooks.review.writer import ReviewIdentity
+from kamplan.workbooks.review.content import ReviewIdentity
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 CLASS_IDS = ("key", "develop", "watch", "drop")
 
@@ -63,53 +64,36 @@ class ReviewInput:
         return self.layout.reviewer_ref()
 
 
-def read_identity(sheet: SheetValues | None) -> dict:
-    """Key/value rows (A/B), the account column (D/E) and the indicators (G-L) of the identity sheet."""
-    out: dict = {"accounts": [], "overrides": {}, "indicators": [], "group_weights": []}
-    if sheet is None:
-        return out
-    for r, row in enumerate(sheet.rows):
-        get = lambda c: row[c] if c < len(row) else ""  # noqa: E731
-        if isinstance(get(0), str) and get(0):
-            out[get(0).strip()] = str(get(1)).strip()
-        if r == 0:
-            continue
-        a = key_text(get(3))
-        if a:
-            out["accounts"].append(a)
-            ov = str(get(4)).strip()
-            if ov:
-                out["overrides"][a] = ov
-        if key_text(get(6)):
-            out["indicators"].append(tuple(str(get(c)).strip() for c in range(6, 12)))
-        if key_text(get(13)):
-            out["group_weights"].append((str(get(13)).strip(), str(get(14)).strip()))
-        if r == 1 and key_text(get(16)):
-            out["min_coverage"] = str(get(16)).strip()
-    return out
+def read_review_identity(sheet: SheetValues | None) -> dict:
+    """The identity sheet, with the accounts as a list, the overrides in force when written as
+    ``{account: class}`` and the minimum coverage as text (absent if not written)."""
+    ident = read_identity(sheet, IDENTITY)
+    accounts = ident.pop("accounts")
+    ident["accounts"] = [a for a, _ in accounts]
+    ident["overrides"] = {a: ov for a, ov in accounts if ov}
+    for value in ident.pop("min_coverage")[:1]:
+        ident["min_coverage"] = value
+    return ident
 
 
 def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[ReviewInput | None, list[Problem]]:
     """Read ``path`` against the planning ``config`` (a PlanConfig)."""
-    path = Path(path)
-    try:
-        return _Reader(path, config, content_hash).read()
-    except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, config, content_hash)
+
+
+def _wrong_kind(kind: str) -> tuple[str, str]:
+    if kind == "kamplan.targets":
+        return "this is a target workbook, not an account review workbook", "collect it with: kamplan targets collect"
+    return f"this is a {kind!r} workbook, not an account review workbook", "collect it with the command for its kind"
 
 
 class _Reader(FileReader):
-    def __init__(self, path: Path, config, content_hash: str):
-        super().__init__(path)
-        self.config, self.hash = config, content_hash
-
     # -- top level ---------------------------------------------------------------------------------
     def read(self):
-        opened = self.open_sheets([IDENTITY_SHEET])
+        opened = self.open_identity(read_review_identity)
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        ident = read_identity(ident_sheets.get(IDENTITY_SHEET))
+        ident, _, all_names = opened
         built = self._identity(ident)
         if built is None:
             return None, self.problems
@@ -139,52 +123,40 @@ class _Reader(FileReader):
     # -- identity ------------------------------------------------------------------------------------
     def _identity(self, ident: dict):
         cfg = self.config
-        if not ident.get("kind"):
-            self.err("not-a-review-workbook",
-                     "this is not a kamplan account review workbook (its hidden identity block is missing)",
-                     "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
+        missing = ("not-a-review-workbook",
+                   "this is not a kamplan account review workbook (its hidden identity block is missing)",
+                   "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
+        if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
-        if ident["kind"] != KIND:
-            what = "a target workbook" if ident["kind"] == "kamplan.targets" else f"a {ident['kind']!r} workbook"
-            fix = ("collect it with: kamplan targets collect" if ident["kind"] == "kamplan.targets"
-                   else "collect it with the command for its kind")
-            self.err("wrong-kind", f"this is {what}, not an account review workbook", fix)
+        fields = self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["plan_year"]), int(ident["run_id"]),
+            dt.datetime.fromisoformat(ident["generated_at"]), int(ident["scale_min"]), int(ident["scale_max"]),
+            [ReviewIndicator(i, h, g, s, float(w), hb == "1") for i, h, g, s, w, hb in ident["indicators"]],
+            tuple((g, float(w)) for g, w in ident["group_weights"]), float(ident.get("min_coverage", "0.6"))),
+            IDENTITY.schema_version,
+            fresh="write a fresh review workbook (kamplan accounts segment) and copy your entries into it",
+            version=("the workbook was made by a kamplan with review layout version {found}; this one reads "
+                     "version {reads}",
+                     "write the review workbook again with this kamplan version (kamplan accounts segment)"))
+        if fields is None:
             return None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            plan_year = int(ident["plan_year"])
-            run_id = int(ident["run_id"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-            lo, hi = int(ident["scale_min"]), int(ident["scale_max"])
-            indicators = [ReviewIndicator(i, h, g, s, float(w), hb == "1")
-                          for i, h, g, s, w, hb in ident["indicators"]]
-            weights = tuple((g, float(w)) for g, w in ident["group_weights"])
-            min_cov = float(ident.get("min_coverage", "0.6"))
-        except (KeyError, ValueError, TypeError):
-            self.err("identity-damaged", "the workbook's identity block is damaged",
-                     "write a fresh review workbook (kamplan accounts segment) and copy your entries into it")
-            return None
-        if version != SCHEMA_VERSION:
-            self.err("schema-version", f"the workbook was made by a kamplan with review layout version {version}; "
-                     f"this one reads version {SCHEMA_VERSION}",
-                     "write the review workbook again with this kamplan version (kamplan accounts segment)")
-            return None
+        version, plan_year, run_id, generated, lo, hi, indicators, weights, min_cov = fields
         language = ident.get("language", "en")
         layout = ReviewLayout(language, plan_year, ident["accounts"], indicators,
                               ScoreRules(weights, min_cov, (lo, hi), ident.get("live_judgements") == "1"),
                               currency=ident.get("currency", ""), unit=ident.get("unit", ""),
                               allocation=ident.get("allocation", "revenue"), measure=ident.get("measure", "volume"))
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "write the review workbook again with this kamplan version (kamplan accounts segment)")
+        if not self.layout_matches(layout, ident, "write the review workbook again with this kamplan version "
+                                   "(kamplan accounts segment)"):
             return None
-        if plan_year != cfg.plan_year:
-            self.err("wrong-year", f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
-                     f"send the {cfg.plan_year} review workbook (last year's file was probably attached)")
+        if not self.year_matches(plan_year, cfg.plan_year,
+                                 f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
+                                 f"send the {cfg.plan_year} review workbook (last year's file was probably attached)"):
             return None
-        identity = ReviewIdentity(KIND, version, plan_year, run_id, ident.get("basis", ""),
-                                  ident.get("period_start", ""), ident.get("period_end", ""), generated,
-                                  ident.get("workbook_id", ""), ident.get("layout_hash", ""))
+        identity = ReviewIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
+                                  basis=ident.get("basis", ""), period_start=ident.get("period_start", ""),
+                                  period_end=ident.get("period_end", ""), generated_at=generated,
+                                  workbook_id=ident.get("workbook_id", ""), layout_hash=ident.get("layout_hash", ""))
         return identity, layout
 
     # -- structure ---------------------------------------------------------------------------------------
@@ -233,8 +205,8 @@ class _Reader(FileReader):
             row = ReviewRow(acc, r, None, None, shown.get(acc))
             # override class
             ref = tb.ref(r, "override_class")
-            raw = self._value(tb, sheet, r, "override_class")
-            if raw is not _ERR and not cells.is_blank(raw):
+            raw = self.cell(tb, sheet, r, "override_class")
+            if raw is not CELL_ERROR and not cells.is_blank(raw):
                 text = cells.normalise_label(raw)
                 cls = choices.get(text)
                 if cls is None:
@@ -243,13 +215,7 @@ class _Reader(FileReader):
                                   tb.sheet, ref)
                 row.override_class = cls
             # reason
-            raw = self._value(tb, sheet, r, "override_reason")
-            if raw is not _ERR:
-                text, why = cells.parse_text(raw, max_len=500)
-                if why:
-                    self.complain("bad-value", why, "shorten the reason to 500 characters", tb.sheet,
-                                  tb.ref(r, "override_reason"))
-                row.override_reason = text
+            row.override_reason = self.text_cell(tb, sheet, r, "override_reason", 500, "reason")
             if row.override_class and not row.override_reason:
                 self.complain("override-without-reason",
                               f"account {acc}: the override to "
@@ -265,9 +231,9 @@ class _Reader(FileReader):
             # judgements
             for ind in layout.judged:
                 key = f"j_{ind.id}"
-                raw = self._value(tb, sheet, r, key)
+                raw = self.cell(tb, sheet, r, key)
                 value = None
-                if raw is not _ERR and not cells.is_blank(raw):
+                if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)
                     if why:
                         self.complain("bad-value", why, _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
@@ -282,18 +248,6 @@ class _Reader(FileReader):
                 row.judgements[ind.id] = value
             out.append(row)
         return out
-
-    def _value(self, tb: Table, sheet: SheetValues, r: int, key: str):
-        ref = tb.ref(r, key)
-        if ref in sheet.errors:
-            c: Column = tb.column(key)
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
-            return _ERR
-        return sheet.get(r, tb.col(key))
-
-
-_ERR = object()
 
 
 def _judgement_fix(name: str, lo: int, hi: int) -> str:

@@ -1,93 +1,22 @@
 """Write the account review workbook from its layout (XlsxWriter, native charts, no macros)."""
 from __future__ import annotations
 
-import datetime as dt
-import math
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from kamplan.engine.review import FLAGS
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.review.content import ReviewWorkbookContent
 from kamplan.workbooks.review.layout import (
-    FMT_INT, IDENTITY_SHEET, KIND, REVIEWER_CELL, SCHEMA_VERSION, ReviewIndicator, ReviewLayout, ScoreRules, rt,
+    FMT_INT, IDENTITY, REVIEWER_CELL, RT, ReviewLayout, rt,
 )
-from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
+from kamplan.workbooks.kit.styles import Styles
+from kamplan.workbooks.kit.writer import WorkbookWriter
 
 GROUP_FILL = "#D9E1F2"
 CLASS_FILLS = {"key": "#C6EFCE", "develop": "#DDEBF7", "watch": "#FFEB9C", "drop": "#E7E6E6"}
 LOSS_FONT = "#C00000"
-
-
-@dataclass
-class ReviewIdentity:
-    """The hidden identity block; collect checks it."""
-    kind: str
-    schema_version: int
-    plan_year: int
-    run_id: int
-    basis: str
-    period_start: str  # "2026Q1"
-    period_end: str
-    generated_at: dt.datetime
-    workbook_id: str
-    layout_hash: str
-
-
-@dataclass
-class ReviewWorkbookContent:
-    """Everything the review workbook shows; built by ``build_review_content``."""
-    identity: ReviewIdentity
-    language: str
-    company: str
-    currency: str
-    unit: str
-    measure: str
-    period_label: str
-    sentences: list[str]  # headline(s) and the profit curve in words
-    classes: list[tuple[str, str, int, int, bool]]  # id, label, visits/quarter, exec visits/year, support
-    accounts: pd.DataFrame  # shown accounts in rank order (the engine's columns, index account_id)
-    raw: pd.DataFrame  # indicator raw values of the shown accounts
-    norm: pd.DataFrame
-    indicators: list[ReviewIndicator]
-    score_rules: ScoreRules
-    lines: pd.DataFrame  # account_id, product_id, product, volume, revenue, gross_margin, acct_key, acct_lines,
-    #                      acct_cts, split (label)
-    whale: list[dict]  # key, rank_label, name, accounts, profit
-    movement: pd.DataFrame
-    candidates: pd.DataFrame
-    total_accounts: int
-    totals: dict[str, float]  # volume, revenue, gross_margin, cost_to_serve, profit of all accounts
-    overrides: dict[str, tuple[str, str, str, object]]  # account -> (class, reason, by, at) in force
-    judgements: dict[tuple[str, str], float]  # (account, indicator) -> score in force
-    allocation: str = "revenue"
-    sheet_password: str = "kamplan"
-    chart_points: int = 120
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def truncated(self) -> bool:
-        return len(self.accounts) < self.total_accounts
-
-    def class_label(self, cls) -> str:
-        if not isinstance(cls, str):
-            return ""
-        return next((label for c, label, *_ in self.classes if c == cls), cls)
-
-    def layout(self) -> ReviewLayout:
-        return ReviewLayout(self.language, self.identity.plan_year, list(self.accounts.index), self.indicators,
-                            self.score_rules, lines=list(zip(self.lines["account_id"], self.lines["product_id"])),
-                            whale=[w["key"] for w in self.whale], movement=list(self.movement["account_id"]),
-                            candidates=list(self.candidates["account_id"]), currency=self.currency, unit=self.unit,
-                            allocation=self.allocation, measure=self.measure)
-
-
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 class _Styles(Styles):
@@ -103,104 +32,23 @@ class _Styles(Styles):
 
 def write_review_workbook(path: Path, content: ReviewWorkbookContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about an existing file)."""
-    layout = content.layout()
-    with new_workbook(Path(path), title=rt("title", content.language, year=content.identity.plan_year),
-                      company=content.company, created=content.identity.generated_at,
-                      sheet_password=content.sheet_password) as wb:
-        _Writer(wb, _Styles(wb), layout, content).write()
-    return Path(path)
+    return _Writer.save(path, content, title=rt("title", content.language, year=content.identity.plan_year),
+                        styles=_Styles)
 
 
-class _Writer:
-    def __init__(self, wb, st: _Styles, layout: ReviewLayout, c: ReviewWorkbookContent):
-        self.wb, self.st, self.layout, self.c = wb, st, layout, c
-        self.L = c.language
-
-    def write(self):
-        names = self.layout.sheet_names
+class _Writer(WorkbookWriter):
+    def write_sheets(self, sheets):
         lay = self.layout
-        cover = self.wb.add_worksheet(names["cover"])
-        charts = self.wb.add_worksheet(names["charts"])
-        sheets = {tb.key: self.wb.add_worksheet(tb.sheet) for tb in
-                  (lay.ranking, lay.scores, lay.lines, lay.whale, lay.movement, lay.candidates, lay.review)}
-        lists = self.wb.add_worksheet(names["lists"])
-        ident = self.wb.add_worksheet(IDENTITY_SHEET)
-        self._lists(lists)
-        self._ranking(sheets["ranking"])
-        self._scores(sheets["scores"])
-        self._lines(sheets["lines"])
-        self._whale(sheets["whale"])
+        self.fill(sheets, ("ranking", "scores", "lines", "whale"))
         self._plain(sheets["movement"], lay.movement, self._movement_rows())
         self._plain(sheets["candidates"], lay.candidates, self._candidate_rows())
-        self._review(sheets["review"])
-        self._cover(cover)
-        self._charts(charts)
-        self._identity(ident)
-        cover.activate()
+        self.fill(sheets, ("review", "cover", "charts"))
 
     # -- common -----------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter: bool = False):
-        protect_sheet(ws, self.c.sheet_password, autofilter)
-
-    def _page(self, ws, table: Table | None, landscape: bool = True):
-        page_setup(ws, table.header_row if table is not None else None, landscape=landscape)
-
-    def _subtitle(self) -> str:
+    def subtitle(self) -> str:
         c = self.c
         return rt("subtitle", self.L, company=c.company, period=c.period_label,
                   measure=rt(f"measure.{c.measure}", self.L))
-
-    def _header(self, ws, table: Table, notes: list[str] = ()):
-        st = self.st
-        ws.write_string(0, 0, table.title or table.sheet, st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
-        for i, note in enumerate(notes):
-            ws.write_string(2 + i, 0, note, st.subtitle)
-        ws.set_row(table.header_row, 45)
-        for i, col in enumerate(table.columns):
-            ws.write_string(table.header_row, i, col.header, st.header)
-            ws.set_column(i, i, col.width)
-
-    def _write_row(self, ws, table: Table, r: int, values: dict):
-        st = self.st
-        for i, col in enumerate(table.columns):
-            fmt = st.cell(col.num_format, input=col.role == "input", text=col.dtype in ("text", "choice"))
-            if col.role == "formula":
-                ws.write_formula(r, i, col.formula(r), fmt)
-            else:
-                _write_value(ws, r, i, values.get(col.key), fmt)
-
-    def _table(self, ws, table: Table, rows: list[dict], freeze: int = 3, autofilter: bool = True,
-               notes: list[str] = ()):
-        self._header(ws, table, notes)
-        for off, values in enumerate(rows):
-            self._write_row(ws, table, table.first_row + off, values)
-        ws.freeze_panes(table.first_row, freeze)
-        if autofilter and rows:
-            ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
-        self._protect(ws, autofilter=autofilter and bool(rows))
-        self._page(ws, table)
-
-    def _totals(self, ws, table: Table, sums: list[str], values: dict | None = None, extra: dict | None = None):
-        """The totals line: SUM of the column, or a given value (all accounts when the table is cut)."""
-        st = self.st
-        r = table.total_row
-        ws.write_string(r, 0, rt("total", self.L), st.cell(None, total=True))
-        for i, col in enumerate(table.columns):
-            if i == 0:
-                continue
-            fmt = st.cell(col.num_format, total=True)
-            if extra and col.key in extra:
-                ws.write_formula(r, i, extra[col.key], fmt)
-            elif col.key in sums:
-                if values is not None and col.key in values:
-                    ws.write_number(r, i, float(values[col.key]), fmt)
-                elif table.n_rows:
-                    ws.write_formula(r, i, f"=SUM({table.span(col.key, absolute=False)})", fmt)
-                else:
-                    ws.write_number(r, i, 0.0, fmt)
-            else:
-                ws.write_blank(r, i, None, fmt)
 
     # -- Accounts ---------------------------------------------------------------------------------
     def _ranking(self, ws):
@@ -218,7 +66,7 @@ class _Writer:
                          "change": rt(f"change.{row['change']}", self.L) if isinstance(row["change"], str) else "",
                          "flags": _flags_text(row["flags"], self.L)})
         notes = [rt("truncated", self.L, shown=len(c.accounts), total=c.total_accounts)] if c.truncated else []
-        self._table(ws, tb, rows, freeze=3, notes=notes)
+        self.table(ws, tb, rows, freeze=3, notes=notes)
         values = None
         if c.truncated:
             values = {k: c.totals[k] for k in ("volume", "revenue", "gross_margin", "cost_to_serve", "profit")}
@@ -228,7 +76,7 @@ class _Writer:
         extra["profit_margin"] = f'=IF(N({rev}{t})>0,{prof}{t}/{rev}{t},"")'
         if not len(c.accounts):
             extra = {"profit_margin": extra["profit_margin"]}
-        self._totals(ws, tb, lay.ranking_sums(), values, extra)
+        self.totals(ws, tb, rt("total", self.L), lay.ranking_sums(), values, extra)
         if tb.n_rows:
             self._highlights(ws, tb)
 
@@ -255,7 +103,7 @@ class _Writer:
                 values[f"raw_{ind.id}"] = c.raw.at[a, ind.id]
                 values[f"norm_{ind.id}"] = c.norm.at[a, ind.id]
             rows.append(values)
-        self._table(ws, tb, rows, freeze=2)
+        self.table(ws, tb, rows, freeze=2)
         # weights above the normalised columns and the group scores; group names above them
         w = lay.weight_row()
         ws.write_string(w, 0, rt("weights", self.L), st.cell(None, total=True))
@@ -286,8 +134,8 @@ class _Writer:
                 "volume": ("Each account's cost to serve is split over its products by volume (evenly when the "
                            "account has no positive volume).",
                            "客户服务成本按各产品销量分摊(客户无正销量时平均分摊)。")}[c.allocation]
-        self._table(ws, tb, rows, freeze=4, notes=[note[1] if self.L == "zh-CN" else note[0]])
-        self._totals(ws, tb, ["volume", "revenue", "gross_margin", "line_cts", "profit"])
+        self.table(ws, tb, rows, freeze=4, notes=[note[1] if self.L == "zh-CN" else note[0]])
+        self.totals(ws, tb, rt("total", self.L), ["volume", "revenue", "gross_margin", "line_cts", "profit"])
         if tb.n_rows:
             for key in ("profit", "profit_margin"):
                 i = tb.col(key)
@@ -301,8 +149,8 @@ class _Writer:
         rows = [{"profit_rank": w["rank_label"], "account_id": w["key"], "account": w["name"],
                  "accounts": int(w["accounts"]), "profit": w["profit"]} for w in c.whale]
         notes = [s for s in c.sentences[-1:]]
-        self._table(ws, tb, rows, freeze=3, notes=notes)
-        self._totals(ws, tb, ["accounts", "profit"])
+        self.table(ws, tb, rows, freeze=3, notes=notes)
+        self.totals(ws, tb, rt("total", self.L), ["accounts", "profit"])
         if tb.n_rows:
             i = tb.col("profit")
             ws.conditional_format(tb.first_row, i, tb.last_row, i, {"type": "cell", "criteria": "<", "value": 0,
@@ -310,7 +158,7 @@ class _Writer:
 
     # -- read-only lists --------------------------------------------------------------------------------
     def _plain(self, ws, tb: Table, rows: list[dict]):
-        self._table(ws, tb, rows, freeze=2)
+        self.table(ws, tb, rows, freeze=2)
 
     def _movement_rows(self) -> list[dict]:
         c = self.c
@@ -352,7 +200,7 @@ class _Writer:
             for ind in lay.judged:
                 values[f"j_{ind.id}"] = c.judgements.get((a, ind.id))
             rows.append(values)
-        self._header(ws, tb)
+        self.header(ws, tb)
         r0, c0 = REVIEWER_CELL
         ws.write_string(r0, c0 - 1, rt("reviewer", self.L), st.label)
         ws.write_blank(r0, c0, None, st.input)
@@ -360,15 +208,10 @@ class _Writer:
                                             "input_title": rt("reviewer", self.L)[:32],
                                             "input_message": rt("reviewer_help", self.L)[:255]})
         ws.write_string(r0 + 1, 0, rt("reviewer_help", self.L) + "  " + _review_note(self.L), st.subtitle)
-        for off, values in enumerate(rows):
-            self._write_row(ws, tb, tb.first_row + off, values)
+        self.rows(ws, tb, rows)
         if rows:
-            for i, col in enumerate(tb.columns):
-                if col.role == "input":
-                    self._validate(ws, tb, i, col)
-        ws.freeze_panes(tb.first_row, 2)
-        self._protect(ws)
-        self._page(ws, tb)
+            self.validate_inputs(ws, tb)
+        self.finish(ws, tb, freeze=2)
         if tb.n_rows:
             i = tb.col("effective_class")
             for cls, label, *_ in c.classes:
@@ -376,7 +219,7 @@ class _Writer:
                     "type": "cell", "criteria": "==", "value": '"' + label.replace('"', '""') + '"',
                     "format": st.class_fmt[cls]})
 
-    def _validate(self, ws, tb: Table, i: int, col: Column):
+    def validate(self, ws, tb: Table, i: int, col: Column):
         title = rt("val.title", self.L)
         opts: dict = {"error_title": title, "error_message": col.help[:255] or None, "error_type": "stop",
                       "input_title": col.header[:32], "input_message": col.help[:255] or None,
@@ -399,7 +242,7 @@ class _Writer:
         ws.set_column(5, 5, 60)
         ws.hide_gridlines(2)
         ws.write_string(0, 0, rt("title", L, year=ident.plan_year), st.title)
-        ws.write_string(1, 0, self._subtitle(), st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), st.subtitle)
         row = 3
         for s in c.sentences:
             ws.merge_range(row, 0, row, 5, s, st.sentence)
@@ -452,15 +295,15 @@ class _Writer:
             row += 1
         ws.write_string(row, 1, "This workbook has no macros. It works in Excel, WPS and LibreOffice."
                         if L != "zh-CN" else "本工作簿不含宏,可在 Excel、WPS 和 LibreOffice 中使用。", st.subtitle)
-        self._protect(ws)
-        self._page(ws, None, landscape=False)
+        self.protect(ws)
+        self.page(ws, None, landscape=False)
 
     # -- Charts -------------------------------------------------------------------------------------
     def _charts(self, ws):
         c, lay, L = self.c, self.layout, self.L
         ws.hide_gridlines(2)
         ws.write_string(0, 0, rt("sheet.charts", L), self.st.title)
-        ws.write_string(1, 0, self._subtitle(), self.st.subtitle)
+        ws.write_string(1, 0, self.subtitle(), self.st.subtitle)
         rk, wh = lay.ranking, lay.whale
         n = min(rk.n_rows, c.chart_points)
         measure_col, cum_col = lay.measure_column()
@@ -506,11 +349,11 @@ class _Writer:
             curve.set_legend({"none": True})
             curve.set_size({"width": 960, "height": 420})
             ws.insert_chart(26, 0, curve)
-        self._protect(ws)
-        self._page(ws, None)
+        self.protect(ws)
+        self.page(ws, None)
 
     # -- hidden sheets -------------------------------------------------------------------------------
-    def _lists(self, ws):
+    def write_lists(self, ws):
         ws.write_string(0, 0, "classes")
         for r, (_, label, *_) in enumerate(self.c.classes, start=1):
             ws.write_string(r, 0, label)
@@ -518,54 +361,31 @@ class _Writer:
         end = len(self.c.classes) + 1
         self.wb.define_name(self.layout.list_name("classes"), f"={quote_sheet(ws.name)}!$A$2:$A${end}")
         ws.hide()
-        self._protect(ws)
+        self.protect(ws)
 
-    def _identity(self, ws):
+    def identity(self):
         ident, c = self.c.identity, self.c
-        rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)),
-                ("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)), ("basis", ident.basis),
-                ("period_start", ident.period_start), ("period_end", ident.period_end),
-                ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language),
-                ("currency", c.currency), ("unit", c.unit), ("measure", c.measure), ("allocation", c.allocation),
-                ("scale_min", str(c.score_rules.scale[0])), ("scale_max", str(c.score_rules.scale[1])),
-                ("live_judgements", "1" if c.score_rules.live_judgements else "0")]
-        for r, (k, v) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        # the accounts in order, the override in force when written; the judgement indicators
-        ws.write_string(0, 3, "accounts")
-        ws.write_string(0, 4, "override_in_force")
-        for r, a in enumerate(c.accounts.index, start=1):
-            ws.write_string(r, 3, str(a))
-            ov = c.overrides.get(a)
-            if ov is not None:
-                ws.write_string(r, 4, ov[0])
-        ws.write_string(0, 6, "indicator")
-        ws.write_string(0, 7, "header")
-        ws.write_string(0, 8, "group")
-        ws.write_string(0, 9, "source")
-        ws.write_string(0, 10, "weight")
-        ws.write_string(0, 11, "higher_is_better")
-        for r, ind in enumerate(self.layout.indicators, start=1):
-            for col, v in enumerate((ind.id, ind.name, ind.group, ind.source, repr(float(ind.weight)),
-                                     "1" if ind.higher_is_better else "0"), start=6):
-                ws.write_string(r, col, v)
-        ws.write_string(0, 13, "group_weight")
-        for r, (g, w) in enumerate(c.score_rules.group_weights, start=1):
-            ws.write_string(r, 13, g)
-            ws.write_string(r, 14, repr(float(w)))
-        ws.write_string(0, 16, "min_coverage")
-        ws.write_string(1, 16, repr(float(c.score_rules.min_coverage)))
-        ws.very_hidden()
-        self._protect(ws)
+        values = [("plan_year", str(ident.plan_year)), ("run_id", str(ident.run_id)), ("basis", ident.basis),
+                  ("period_start", ident.period_start), ("period_end", ident.period_end),
+                  ("generated_at", ident.stamp), ("workbook_id", ident.workbook_id),
+                  ("layout_hash", ident.layout_hash), ("language", c.language), ("currency", c.currency),
+                  ("unit", c.unit), ("measure", c.measure), ("allocation", c.allocation),
+                  ("scale_min", str(c.score_rules.scale[0])), ("scale_max", str(c.score_rules.scale[1])),
+                  ("live_judgements", "1" if c.score_rules.live_judgements else "0")]
+        # the accounts in order with the override in force when written; the judgement indicators
+        blocks = {"accounts": [(str(a), (c.overrides.get(a) or (None,))[0]) for a in c.accounts.index],
+                  "indicators": [(ind.id, ind.name, ind.group, ind.source, repr(float(ind.weight)),
+                                  "1" if ind.higher_is_better else "0") for ind in self.layout.indicators],
+                  "group_weights": [(g, repr(float(w))) for g, w in c.score_rules.group_weights],
+                  "min_coverage": [repr(float(c.score_rules.min_coverage))]}
+        return IDENTITY, values, blocks
 
 
 def _flags_text(flags, language: str) -> str:
     if not isinstance(flags, (list, tuple)):
         return ""
-    i = 1 if language == "zh-CN" else 0
-    return ("; " if i == 0 else ";").join(FLAGS[f][i] for f in flags if f in FLAGS)
+    sep = ";" if language == "zh-CN" else "; "
+    return sep.join(rt(f"flag.{f}", language) for f in flags if f"flag.{f}" in RT)
 
 
 def _score_note(lay: ReviewLayout, language: str) -> str:
@@ -606,113 +426,3 @@ def _how_to(language: str, lay: ReviewLayout) -> str:
             "classes recomputed. The class that applies sets next year's default visit cycle in the target "
             "workbooks.\n"
             "5. Do not rename sheets or insert or delete rows or columns.")
-
-
-def _write_value(ws, r: int, c: int, value, fmt):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, float(value), fmt)
-    elif hasattr(value, "item"):  # numpy scalar
-        _write_value(ws, r, c, value.item(), fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
-
-
-# -- building the content ---------------------------------------------------------------------------------
-def build_review_content(config, seg, run_id: int, overrides: pd.DataFrame | None = None,
-                         judgements: pd.DataFrame | None = None, generated_at: dt.datetime | None = None,
-                         workbook_id: str | None = None, language: str | None = None) -> ReviewWorkbookContent:
-    """What the review workbook shows, from the config and an engine ``Segmentation``.
-
-    ``overrides`` (account_id, cls, reason, by, at) and ``judgements`` (account_id, indicator,
-    score) are those in force, pre-filled in the Review sheet.
-    """
-    lang = language or config.language
-    rules = config.segmentation
-    max_rows = rules.review.max_rows
-    acc = seg.accounts.iloc[:max_rows].copy()
-    shown = set(acc.index)
-    sc = rules.scoring
-    indicators = [ReviewIndicator(i.id, i.name.get(lang), i.group, i.source, float(i.weight), i.higher_is_better)
-                  for i in sc.indicators]
-    score_rules = ScoreRules(group_weights=tuple((g, sc.group_weights.get(g)) for g in ("hard", "strength",
-                                                                                        "capability")),
-                             min_coverage=float(sc.min_coverage), scale=(sc.scale.min, sc.scale.max),
-                             live_judgements=sc.judgement_normalisation == "scale")
-    # product lines of the shown accounts, in rank order
-    lines = seg.lines[seg.lines["account_id"].isin(shown)].copy()
-    rank = pd.Series(range(len(acc)), index=acc.index)
-    lines["_r"] = lines["account_id"].map(rank)
-    lines = lines.sort_values(["_r", "product_id"], kind="mergesort").drop(columns="_r").reset_index(drop=True)
-    key = rules.profitability.allocation
-    all_lines = seg.lines
-    grp = all_lines.groupby("account_id", sort=False)
-    acct_key = grp[key].sum()
-    acct_n = grp.size()
-    neg = (all_lines[key] < 0).groupby(all_lines["account_id"], sort=False).any()
-    lines["acct_key"] = lines["account_id"].map(acct_key).astype("float64")
-    lines["acct_lines"] = lines["account_id"].map(acct_n).astype("int64")
-    lines["acct_cts"] = lines["account_id"].map(seg.accounts["cost_to_serve"]).astype("float64")
-    even = (lines["acct_key"] <= 0) | lines["account_id"].map(neg).fillna(False).astype(bool)
-    lines["split"] = [rt("split.even", lang) if e else rt(f"split.{key}", lang) for e in even]
-    names = {p.id: p.name.get(lang) for p in config.products}
-    lines["product"] = [names.get(p, p) for p in lines["product_id"]]
-    # profit curve: one row per account, or groups of accounts when there are too many
-    whale = _whale_rows(seg.whale, seg.accounts["name"], max_rows, lang)
-    classes = [(c, config.classes[c].name.get(lang), config.classes[c].visits_per_quarter,
-                config.classes[c].executive_visits_per_year, config.classes[c].support_eligible)
-               for c in ("key", "develop", "watch", "drop")]
-    ov = {}
-    if overrides is not None and len(overrides):
-        for r in overrides.itertuples(index=False):
-            ov[r.account_id] = (r.cls, r.reason, r.by, r.at)
-    jd = {}
-    if judgements is not None and len(judgements):
-        for r in judgements.itertuples(index=False):
-            jd[(r.account_id, r.indicator)] = float(r.score)
-    movement = seg.movement[seg.movement["account_id"].isin(shown) | seg.movement["class"].isna()]
-    candidates = seg.candidates[seg.candidates["account_id"].isin(shown)]
-    sentences = [seg.headline.sentence(lang)]
-    if seg.headline.by == "threshold":
-        sentences.append(seg.core_headline.sentence(lang))
-    sentences.append(seg.whale_summary.sentence(lang, config.currency))
-    totals = {k: float(seg.accounts[k].sum()) for k in ("volume", "revenue", "gross_margin", "cost_to_serve",
-                                                        "profit")}
-    stamp = (generated_at or dt.datetime.now()).replace(microsecond=0)
-    start, end = seg.period.key()
-    content = ReviewWorkbookContent(
-        identity=ReviewIdentity(KIND, SCHEMA_VERSION, config.plan_year, int(run_id), seg.period.basis, start, end,
-                                stamp, workbook_id or uuid.uuid4().hex, ""),
-        language=lang, company=config.company.name.get(lang), currency=config.currency, unit=seg.unit,
-        measure=seg.measure, period_label=seg.period.label, sentences=sentences, classes=classes, accounts=acc,
-        raw=seg.raw.loc[acc.index], norm=seg.norm.loc[acc.index], indicators=indicators, score_rules=score_rules,
-        lines=lines, whale=whale, movement=movement.reset_index(drop=True),
-        candidates=candidates.reset_index(drop=True), total_accounts=len(seg.accounts), totals=totals,
-        overrides=ov, judgements=jd, allocation=key, sheet_password=config.workbook.sheet_password,
-        chart_points=rules.review.chart_points)
-    content.identity.layout_hash = content.layout().signature()
-    return content
-
-
-def _whale_rows(whale: pd.DataFrame, names: pd.Series, max_rows: int, language: str) -> list[dict]:
-    n = len(whale)
-    if n <= max_rows:
-        return [{"key": r.account_id, "rank_label": str(r.profit_rank), "name": names.get(r.account_id, r.account_id),
-                 "accounts": 1, "profit": float(r.profit)} for r in whale.itertuples(index=False)]
-    size = math.ceil(n / max_rows)
-    out = []
-    profit = whale["profit"].to_numpy()
-    for a in range(0, n, size):
-        b = min(n, a + size)
-        out.append({"key": f"#{a + 1}-#{b}", "rank_label": f"{a + 1}-{b}",
-                    "name": rt("bucket", language, n=b - a, a=a + 1, b=b), "accounts": b - a,
-                    "profit": float(profit[a:b].sum())})
-    return out
-

@@ -16,9 +16,10 @@ import pandas as pd
 from kamplan.config import PlanConfig
 from kamplan.engine.targets import default_price, last_year_lines
 from kamplan.model import QUARTERS, Submission, WorkbookIdentity
+from kamplan.periods import as_date
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.targets.layout import (
-    ACCOUNT_LABEL_SEP, KIND, SCHEMA_VERSION, AccountRow, ProductRow, TargetLayout,
+    ACCOUNT_LABEL_SEP, IDENTITY, AccountRow, ProductRow, TargetLayout,
 )
 from kamplan.workbooks.targets.writer import ProposalLine, TargetWorkbookContent
 
@@ -79,7 +80,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
     layout = TargetLayout(lang, config.plan_year, accounts, products, blank_rows, config.currency,
                           config.calendar.first_month, proposal=lines is not None)
     identity = WorkbookIdentity(
-        kind=KIND, schema_version=SCHEMA_VERSION, year=config.plan_year, round=round_no, rep_id=rep_id,
+        kind=IDENTITY.kind, schema_version=IDENTITY.schema_version, year=config.plan_year, round=round_no, rep_id=rep_id,
         generated_at=(generated_at or dt.datetime.now()).replace(microsecond=0),
         workbook_id=workbook_id or uuid.uuid4().hex, layout_hash=layout.signature())
     return TargetWorkbookContent(
@@ -181,13 +182,7 @@ def _list_prefill(sub: Submission, accounts: list[AccountRow], lang: str,
 def _date(v) -> dt.date | None:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
+    return as_date(v if isinstance(v, dt.date | pd.Timestamp) else str(v))
 
 
 def target_file_name(rep_id: str, year: int, round_no: int) -> str:

@@ -19,17 +19,11 @@ from typing import Iterable
 
 from kamplan.model import QUARTERS
 from kamplan.workbooks.kit.i18n import t
-from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.identity import IdentitySpec
+from kamplan.workbooks.kit.layout import FMT_DATE, FMT_INT, FMT_MONEY, FMT_PCT, FMT_VOLUME, Column, Table, quote_sheet
 
-KIND = "kamplan.targets"
-SCHEMA_VERSION = 1
-IDENTITY_SHEET = "_kamplan"
+IDENTITY = IdentitySpec("kamplan.targets", 1)  # key/value rows only: the accounts and products are listed there
 
-FMT_VOLUME = "#,##0.0"
-FMT_MONEY = "#,##0"
-FMT_PCT = "0.0%"
-FMT_INT = "0"
-FMT_DATE = "yyyy-mm-dd"
 
 # Lists sheet: (list name, column); each list starts in row 2 under a header.
 LIST_COLUMNS = {"accounts": 0, "kinds": 1, "kind_units": 2, "priorities": 3, "yesno": 4, "quarters": 5,
@@ -109,7 +103,7 @@ class TargetLayout:
         of it), so a file of the other kind cannot pass for this one.
         """
         variant = f"{PROPOSAL_VARIANT}|" if self.proposal else ""
-        text = f"{KIND}/{SCHEMA_VERSION}|{variant}" + "|".join(tb.layout_signature() for tb in self.tables)
+        text = f"{IDENTITY.signature_head()}|{variant}" + "|".join(tb.layout_signature() for tb in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property

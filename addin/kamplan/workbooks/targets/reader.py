@@ -33,18 +33,19 @@ from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
 )
-from kamplan.problems import Problem, has_errors, unexpected
+from kamplan.problems import Problem, has_errors
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import LANGS, T, t
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
 from kamplan.workbooks.kit.layout import Column, SheetValues, Table
 from kamplan.workbooks.targets.layout import (
-    ACCOUNT_LABEL_SEP, IDENTITY_SHEET, KIND, PROPOSAL_VARIANT, RESPONSES, SCHEMA_VERSION, AccountRow, ProductRow,
+    ACCOUNT_LABEL_SEP, IDENTITY, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow,
     TargetLayout, proposal_digest,
 )
 from kamplan.workbooks.targets.content import rep_from_file_name
+from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
-from kamplan.workbooks.kit.reading import FileReader
+from kamplan.workbooks.kit.reading import FileReader, read_file
 
 MAX_PROBLEMS_PER_TABLE = 200  # a wholly wrong sheet should not print 10,000 lines
 
@@ -69,16 +70,6 @@ class ReadContext:
                            if self.last_year is not None else None)
 
 
-def read_identity(sheet: SheetValues | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if sheet is None:
-        return out
-    for row in sheet.rows:
-        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
-            out[row[0].strip()] = str(row[1]).strip()
-    return out
-
-
 def identity_rep(path: Path) -> str | None:
     """The salesperson a target workbook was issued to, from its identity block; None if unreadable."""
     try:
@@ -86,16 +77,12 @@ def identity_rep(path: Path) -> str | None:
     except Exception:  # unreadable files are reported by the reader itself
         return None
     ident = read_identity(sheets.get(IDENTITY_SHEET))
-    return ident.get("rep_id") if ident.get("kind") == KIND else None
+    return ident.get("rep_id") if ident.get("kind") == IDENTITY.kind else None
 
 
 def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -> tuple[Submission | None,
                                                                                           list[Problem]]:
-    path = Path(path)
-    try:
-        return _Reader(path, ctx, content_hash).read()
-    except Exception as exc:  # a bug must not stop the other files: report it as this file's problem
-        return None, [unexpected(path, exc)]
+    return read_file(_Reader, path, ctx, content_hash)
 
 
 class _Reader(FileReader):
@@ -107,13 +94,13 @@ class _Reader(FileReader):
     # -- top level -----------------------------------------------------------------------------------
     def read(self):
         # One pass over the file: the identity block and the table sheets under either language's names.
-        wanted = [IDENTITY_SHEET] + [t(f"sheet.{k}", lang) for lang in LANGS
-                                     for k in ("targets", "summary", "visits", "trainings", "services", "requests")]
-        opened = self.open_sheets(wanted)
+        wanted = [t(f"sheet.{k}", lang) for lang in LANGS
+                  for k in ("targets", "summary", "visits", "trainings", "services", "requests")]
+        opened = self.open_identity(read_identity, wanted)
         if opened is None:
             return None, self.problems
-        ident_sheets, all_names = opened
-        identity, layout = self._identity(read_identity(ident_sheets.get(IDENTITY_SHEET)), all_names)
+        ident, ident_sheets, all_names = opened
+        identity, layout = self._identity(ident, all_names)
         if identity is None:
             return None, self.problems
         sheets = {tb.sheet: ident_sheets[tb.sheet] for tb in layout.tables if tb.sheet in ident_sheets}
@@ -138,32 +125,47 @@ class _Reader(FileReader):
 
     # -- identity ------------------------------------------------------------------------------------
     def _identity(self, ident: dict[str, str], all_names: list[str]):
-        cfg = self.ctx.config
+        """The identity and layout of the workbook, checked: kind and version, layout, then whether it
+        is this plan's, this salesperson's and this round's.  (None, None) after any error."""
+        head = self._head(ident)
+        if head is None:
+            return None, None
+        version, year, round_no, generated = head
+        layout = self._layout(ident, year, round_no)
+        if layout is None:
+            return None, None
+        self.proposal_digest = ident.get("proposal_digest", "")
+        rep_id, wid = ident.get("rep_id", ""), ident.get("workbook_id", "")
+        self._owner_checks(year, rep_id)
+        self._round_checks(round_no)
+        self._issued_checks(year, rep_id, wid)
+        if has_errors(self.problems):
+            return None, None
+        identity = WorkbookIdentity(IDENTITY.kind, version, year, round_no, rep_id, generated, wid, layout.signature())
+        return identity, layout
+
+    def _head(self, ident: dict[str, str]) -> tuple[int, int, int, dt.datetime] | None:
+        """Kind, schema version, year, round and when written; None with the problem said."""
         if not ident:
             self.err("not-a-target-workbook",
                      "this is not a kamplan target workbook (its hidden identity block is missing)",
                      "send the workbook you were issued, filled in; entries copied into another file cannot "
                      "be collected")
-            return None, None
-        if ident.get("kind") != KIND:
+            return None
+        if ident.get("kind") != IDENTITY.kind:
             self.err("wrong-kind", f"this is a kamplan {ident.get('kind', '?')!r} workbook, not a target workbook",
                      "collect it with the command for its kind")
-            return None, None
-        try:
-            version = int(ident.get("schema_version", "0"))
-            year = int(ident["year"])
-            round_no = int(ident["round"])
-            generated = dt.datetime.fromisoformat(ident["generated_at"])
-        except (KeyError, ValueError):
-            self.err("identity-damaged", "the workbook's identity block is damaged",
-                     "ask for a fresh workbook and copy your entries into it")
-            return None, None
-        if version != SCHEMA_VERSION:
-            self.err("schema-version", f"the workbook was made by a kamplan with layout version {version}; "
-                     f"this one reads version {SCHEMA_VERSION}",
-                     "issue the workbooks again with this kamplan version")
-            return None, None
-        rep_id = ident.get("rep_id", "")
+            return None
+        return self.typed_identity(lambda: (
+            int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["round"]),
+            dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version,
+            fresh="ask for a fresh workbook and copy your entries into it", errors=(KeyError, ValueError),
+            version=("the workbook was made by a kamplan with layout version {found}; this one reads version {reads}",
+                     "issue the workbooks again with this kamplan version"))
+
+    def _layout(self, ident: dict[str, str], year: int, round_no: int) -> TargetLayout | None:
+        """The layout rebuilt from the identity block, if it is the one this kamplan writes."""
+        cfg = self.ctx.config
         language = ident.get("language", "en")
         if language not in LANGS:
             language = "en"
@@ -177,16 +179,18 @@ class _Reader(FileReader):
         proposal = ident.get("variant") == PROPOSAL_VARIANT
         layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency,
                               first_month=cfg.calendar.first_month, proposal=proposal)
-        if layout.signature() != ident.get("layout_hash"):
-            self.err("layout-changed", "the workbook's layout differs from what this kamplan reads",
-                     "issue the workbooks again with this kamplan version")
-            return None, None
+        if not self.layout_matches(layout, ident, "issue the workbooks again with this kamplan version"):
+            return None
         if proposal and (round_no < 2 or not ident.get("proposal_digest")):
             self.err("identity-damaged", "the workbook's identity block is damaged (a top-down proposal must be "
                      "round 2 or later and carry its fingerprint)", "ask for a fresh workbook and copy your "
                      "entries into it")
-            return None, None
-        self.proposal_digest = ident.get("proposal_digest", "")
+            return None
+        return layout
+
+    def _owner_checks(self, year: int, rep_id: str) -> None:
+        """This plan year's workbook, of a salesperson of the plan whose name the file bears."""
+        cfg = self.ctx.config
         if year != cfg.plan_year:
             self.err("wrong-year", f"this workbook is for {year}; the plan being collected is {cfg.plan_year}",
                      f"send the {cfg.plan_year} workbook (last year's file was probably attached by mistake)")
@@ -200,16 +204,10 @@ class _Reader(FileReader):
                      f"the file is named for {name_rep!r} but the workbook inside was issued to {rep_id!r}",
                      f"fill in your own workbook ({name_rep}_...), or rename the file if it really is "
                      f"{rep_id}'s")
-        if self.ctx.current_round is not None and round_no != self.ctx.current_round:
-            if round_no < self.ctx.current_round:
-                self.err("stale-round", f"this is the round {round_no} workbook, but round "
-                         f"{self.ctx.current_round} is open",
-                         f"fill in the round {self.ctx.current_round} workbook you were sent")
-            else:
-                self.err("future-round", f"this is a round {round_no} workbook, but only round "
-                         f"{self.ctx.current_round} is open", "check the workspace: was it issued elsewhere?")
-        wid = ident.get("workbook_id", "")
-        if self.ctx.issued is not None and year == cfg.plan_year:  # another year's file: said above
+
+    def _issued_checks(self, year: int, rep_id: str, wid: str) -> None:
+        """Issued from this workspace, to this salesperson."""
+        if self.ctx.issued is not None and year == self.ctx.config.plan_year:  # another year's file: said above
             rec = self.ctx.issued.get(wid)
             if rec is None:
                 self.err("not-issued-here", "this workbook was not issued from this planning workspace",
@@ -217,13 +215,22 @@ class _Reader(FileReader):
             elif rec.get("rep_id") not in (None, rep_id):
                 self.err("identity-mismatch", "the identity block does not match the issued workbook",
                          "ask for a fresh workbook")
-        if has_errors(self.problems):
-            return None, None
-        identity = WorkbookIdentity(KIND, version, year, round_no, rep_id, generated, wid, layout.signature())
-        return identity, layout
+
+    def _round_checks(self, round_no: int) -> None:
+        current = self.ctx.current_round
+        if current is None or round_no == current:
+            return
+        if round_no < current:
+            self.err("stale-round", f"this is the round {round_no} workbook, but round {current} is open",
+                     f"fill in the round {current} workbook you were sent")
+        else:
+            self.err("future-round", f"this is a round {round_no} workbook, but only round {current} is open",
+                     "check the workspace: was it issued elsewhere?")
 
     # -- tables --------------------------------------------------------------------------------------
     def _table(self, tb: Table, sheet: SheetValues, layout: TargetLayout) -> list[dict] | None:
+        """The rows of one table sheet as dicts (None if its structure is broken): a fixed table's every
+        row, a free list's used rows, each cell parsed and checked against its column."""
         if not self._headers_ok(tb, sheet):
             return None
         if tb.row_keys and not self._keys_ok(tb, sheet):
@@ -233,13 +240,11 @@ class _Reader(FileReader):
         out = []
         budget = [MAX_PROBLEMS_PER_TABLE]
         key_pos = {c.key: j for j, c in enumerate(tb.key_columns())}
-        inputs = tb.input_columns()
-        input_idx = [tb.col(c.key) for c in inputs]
         locked = [tb.column(k) for k in layout.locked_figures] if tb.key == "targets" else []
+        inputs = tb.input_columns()  # once per sheet: a fixed table may have tens of thousands of rows
         for i in range(tb.n_rows):
             r = tb.first_row + i
-            if not tb.row_keys and all(cells.is_blank(sheet.get(r, j)) for j in input_idx) and \
-                    not (sheet.errors and any(tb.ref(r, c.key) in sheet.errors for c in inputs)):
+            if not tb.row_keys and self._unused(tb, sheet, r, inputs):
                 continue
             row = {"_row": r}
             for c in tb.columns:
@@ -251,14 +256,24 @@ class _Reader(FileReader):
                 value, why = cells.parse_number(sheet.get(r, tb.col(c.key)))
                 row[c.key] = math.nan if why else value
             if not tb.row_keys:
-                for c in inputs:
-                    if c.required and row.get(c.key) is None:
-                        ref = tb.ref(r, c.key)
-                        if ref not in sheet.errors and not any(p.cell == ref for p in self.problems[-10:]):
-                            self._complain(budget, "missing-value", f"{c.header!r} is empty but the row is used",
-                                           f"fill in {c.header!r}, or clear the whole row", tb.sheet, ref)
+                self._required(tb, sheet, row, inputs, budget)
             out.append(row)
         return out
+
+    @staticmethod
+    def _unused(tb: Table, sheet: SheetValues, r: int, inputs: list[Column]) -> bool:
+        """A free list's row with every input cell empty (and no error value in one)."""
+        return all(cells.is_blank(sheet.get(r, tb.col(c.key))) for c in inputs) and \
+            not (sheet.errors and any(tb.ref(r, c.key) in sheet.errors for c in inputs))
+
+    def _required(self, tb: Table, sheet: SheetValues, row: dict, inputs: list[Column], budget) -> None:
+        """A used free-list row must fill every required column (unless that cell was said already)."""
+        for c in inputs:
+            if c.required and row.get(c.key) is None:
+                ref = tb.ref(row["_row"], c.key)
+                if ref not in sheet.errors and not any(p.cell == ref for p in self.problems[-10:]):
+                    self._complain(budget, "missing-value", f"{c.header!r} is empty but the row is used",
+                                   f"fill in {c.header!r}, or clear the whole row", tb.sheet, ref)
 
     def _complain(self, budget, code, message, fix, sheet, cell):
         budget[0] -= 1
@@ -322,9 +337,24 @@ class _Reader(FileReader):
 
     # -- assemble --------------------------------------------------------------------------------------
     def _submission(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> Submission | None:
+        """The Submission of the sheets read: target, visit and list lines, then the target warnings."""
         cfg = self.ctx.config
-        product_ids = self.ctx.product_ids
-        plan_accounts = self.ctx.account_rep
+        targets = pd.DataFrame(self._target_lines(identity, frames, layout), columns=TARGET_COLUMNS)
+        trainings, services, requests = self._list_lines(frames, layout)
+        sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
+                         visits=pd.DataFrame(self._visit_lines(identity, frames, layout), columns=VISIT_COLUMNS),
+                         trainings=pd.DataFrame(trainings, columns=TRAINING_COLUMNS),
+                         services=pd.DataFrame(services, columns=SERVICE_COLUMNS),
+                         requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
+        if self.ctx.last_year is not None and not has_errors(self.problems):
+            self.problems += target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
+                                             file=self.file, sheet=layout.targets.sheet)
+        sub.warnings = [p for p in self.problems if not p.is_error]
+        return sub
+
+    def _target_lines(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> list[dict]:
+        """One line per row and quarter of the rows this salesperson still plans (and, in a proposal
+        workbook, whose response is valid)."""
         tg = layout.targets
         target_rows = []
         moved: set[str] = set()
@@ -333,48 +363,69 @@ class _Reader(FileReader):
         proposal_ok = not layout.proposal or frames.get("targets") is None or \
             self._check_proposal(frames["targets"], layout)
         for row in frames.get("targets") or []:
-            r = row["_row"]
-            acc, prod = row["account_id"], row["product_id"]
-            used = any(row.get(f"volume_q{q}") for q in QUARTERS)
-            if acc not in plan_accounts or prod not in product_ids:
-                what = f"account {acc!r}" if acc not in plan_accounts else f"product {prod!r}"
-                if used:
-                    self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
-                             "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
-                continue
-            if plan_accounts[acc] != identity.rep_id:
-                # storing them here too would count the account twice (the new owner plans it)
-                if used and acc not in moved:
-                    self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc]}; its lines "
-                              "here were not stored", f"give the figures to {plan_accounts[acc]}, or ask the VP "
-                              "to move the account back", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
-                moved.add(acc)
+            if not self._still_planned(row, identity, tg, moved):
                 continue
             # against a changed proposal a comparison would only add confusing problems
             if layout.proposal and not (proposal_ok and self._responses(row, layout, bad_cells)):
                 continue
-            for q in QUARTERS:
-                vol = row.get(f"volume_q{q}") or 0.0
-                price = row.get(f"price_q{q}")
-                if vol > 0 and not price:
-                    self.err("price-missing", f"volume {vol:g} in Q{q} has no price", "enter the Q"
-                             f"{q} price", sheet=tg.sheet, cell=tg.ref(r, f"price_q{q}"))
-                    continue
-                price = price or 0.0
-                target_rows.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
-                                    "price": price, "revenue": vol * price, "comment": row.get("comment"),
-                                    "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}",
-                                    "response": row.get("_response")})
-        vi = layout.visits
+            target_rows += self._quarter_lines(row, tg)
+        return target_rows
+
+    def _still_planned(self, row: dict, identity: WorkbookIdentity, tg: Table, moved: set[str]) -> bool:
+        """The row's account and product are in the plan and the account is still this salesperson's;
+        else the row is said (once per moved account) and skipped."""
+        plan_accounts = self.ctx.account_rep
+        r, acc, prod = row["_row"], row["account_id"], row["product_id"]
+        used = any(row.get(f"volume_q{q}") for q in QUARTERS)
+        if acc not in plan_accounts or prod not in self.ctx.product_ids:
+            what = f"account {acc!r}" if acc not in plan_accounts else f"product {prod!r}"
+            if used:
+                self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
+                         "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+            return False
+        if plan_accounts[acc] != identity.rep_id:
+            # storing them here too would count the account twice (the new owner plans it)
+            if used and acc not in moved:
+                self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc]}; its lines "
+                          "here were not stored", f"give the figures to {plan_accounts[acc]}, or ask the VP "
+                          "to move the account back", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+            moved.add(acc)
+            return False
+        return True
+
+    def _quarter_lines(self, row: dict, tg: Table) -> list[dict]:
+        r, acc, prod = row["_row"], row["account_id"], row["product_id"]
+        lines = []
+        for q in QUARTERS:
+            vol = row.get(f"volume_q{q}") or 0.0
+            price = row.get(f"price_q{q}")
+            if vol > 0 and not price:
+                self.err("price-missing", f"volume {vol:g} in Q{q} has no price", "enter the Q"
+                         f"{q} price", sheet=tg.sheet, cell=tg.ref(r, f"price_q{q}"))
+                continue
+            price = price or 0.0
+            lines.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
+                          "price": price, "revenue": vol * price, "comment": row.get("comment"),
+                          "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}",
+                          "response": row.get("_response")})
+        return lines
+
+    def _visit_lines(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> list[dict]:
+        vi, plan_accounts = layout.visits, self.ctx.account_rep
         visit_rows = []
         for row in frames.get("visits") or []:
             if plan_accounts.get(row["account_id"], identity.rep_id) != identity.rep_id:
-                continue  # the account moved to another salesperson (see above)
+                continue  # the account moved to another salesperson (see _still_planned)
             for q in QUARTERS:
                 visit_rows.append({"account_id": row["account_id"], "quarter": q,
                                    "rep_visits": row.get(f"rep_visits_q{q}") or 0,
                                    "exec_visits": row.get(f"exec_visits_q{q}") or 0,
                                    "src": f"{vi.sheet}!{vi.ref(row['_row'], f'rep_visits_q{q}')}"})
+        return visit_rows
+
+    def _list_lines(self, frames: dict, layout: TargetLayout) -> tuple[list[dict], list[dict], list[dict]]:
+        """The trainings, service commitments and resource requests of the free-list sheets."""
+        cfg = self.ctx.config
         trainings = [{"account_id": r["account"], "quarter": r["quarter"], "topic": r["topic"],
                       "audience": r.get("audience"), "src": self._src(layout.trainings, r)}
                      for r in frames.get("trainings") or []]
@@ -389,17 +440,7 @@ class _Reader(FileReader):
                              "deadline": r["deadline"], "priority": r["priority"],
                              "divisible": (kind == "executive") if divisible is None else divisible,
                              "src": self._src(layout.requests, r)})
-        targets = pd.DataFrame(target_rows, columns=TARGET_COLUMNS)
-        sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
-                         visits=pd.DataFrame(visit_rows, columns=VISIT_COLUMNS),
-                         trainings=pd.DataFrame(trainings, columns=TRAINING_COLUMNS),
-                         services=pd.DataFrame(services, columns=SERVICE_COLUMNS),
-                         requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
-        if self.ctx.last_year is not None and not has_errors(self.problems):
-            self.problems += target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
-                                             file=self.file, sheet=tg.sheet)
-        sub.warnings = [p for p in self.problems if not p.is_error]
-        return sub
+        return trainings, services, requests
 
     # -- top-down proposal -----------------------------------------------------------------------------
     def _check_proposal(self, rows: list[dict], layout: TargetLayout) -> bool:

@@ -18,10 +18,11 @@ from kamplan.model import QUARTERS, WorkbookIdentity, round_name
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
 from kamplan.workbooks.targets.layout import (
-    IDENTITY_SHEET, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
+    IDENTITY, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
     proposal_digest,
 )
-from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
+from kamplan.workbooks.kit.styles import Styles
+from kamplan.workbooks.kit.writer import WorkbookWriter
 
 CHANGED_FILL = "#FCE4D6"  # an input cell that no longer holds the proposal
 
@@ -91,30 +92,23 @@ class _Styles(Styles):
 
 def write_target_workbook(path: Path, content: TargetWorkbookContent) -> Path:
     """Write the workbook atomically to ``path`` (the caller decides about existing files)."""
-    layout = content.layout()
-    with new_workbook(Path(path), title=t("cover.title", content.language, year=content.identity.year),
-                      company=content.company, created=content.identity.generated_at,
-                      sheet_password=content.sheet_password) as wb:
-        _Writer(wb, _Styles(wb), layout, content).write()
-    return Path(path)
+    return _Writer.save(path, content, title=t("cover.title", content.language, year=content.identity.year),
+                        styles=_Styles)
 
 
-class _Writer:
+class _Writer(WorkbookWriter):
+    text_dtypes = ("text",)  # choice cells keep the general format in this workbook
+    header_height = 42
+
     def __init__(self, wb, st: _Styles, layout: TargetLayout, c: TargetWorkbookContent):
-        self.wb, self.st, self.layout, self.c = wb, st, layout, c
-        self.L = c.language
+        super().__init__(wb, st, layout, c)
+        self.target_rows: list[dict] = []  # the Targets sheet's rows: the identity's proposal digest needs them
 
-    def write(self):
-        names = self.layout.sheet_names
-        cover = self.wb.add_worksheet(names["cover"])
-        sheets = {tb.key: self.wb.add_worksheet(tb.sheet) for tb in self.layout.tables}
-        lists = self.wb.add_worksheet(names["lists"])
-        ident = self.wb.add_worksheet(IDENTITY_SHEET)
-        self._lists(lists)
-        self._cover(cover)
+    def write_sheets(self, sheets):
+        self._cover(sheets["cover"])
         lay = self.layout
-        target_rows = self._targets_rows()
-        self._fixed_table(sheets["targets"], lay.targets, target_rows)
+        self.target_rows = self._targets_rows()
+        self._fixed_table(sheets["targets"], lay.targets, self.target_rows)
         self._fixed_table(sheets["summary"], lay.summary, self._summary_rows())
         self._fixed_table(sheets["visits"], lay.visits, self._visits_rows())
         for key in ("trainings", "services", "requests"):
@@ -122,16 +116,8 @@ class _Writer:
         self._conditional_formats(sheets["targets"], lay.targets)
         if lay.proposal:
             self._proposal_formats(sheets["targets"], lay.targets)
-        self._identity(ident, target_rows)
-        cover.activate()
 
     # -- sheets ------------------------------------------------------------------------------------
-    def _protect(self, ws, autofilter: bool = False):
-        protect_sheet(ws, self.c.sheet_password, autofilter)
-
-    def _page(self, ws, table: Table | None, landscape: bool = True):
-        page_setup(ws, table.header_row if table is not None else None, landscape=landscape)
-
     def _cover(self, ws):
         c, L, st = self.c, self.L, self.st
         ident = c.identity
@@ -169,41 +155,22 @@ class _Writer:
         ws.write_string(row, 1, t("cover.legend_input", L), st.wrap)
         row += 1
         ws.write_string(row, 1, t("cover.no_macros", L), st.subtitle)
-        self._protect(ws)
-        self._page(ws, None, landscape=False)
+        self.protect(ws)
+        self.page(ws, None, landscape=False)
 
-    def _header(self, ws, table: Table, subtitle: str = ""):
-        st = self.st
-        ws.write_string(0, 0, table.title or table.sheet, st.title)
-        sub = subtitle or f"{self.c.rep_name} · {self.c.identity.year} · {round_name(self.c.identity.round, self.L)}"
-        ws.write_string(1, 0, sub, st.subtitle)
-        ws.set_row(table.header_row, 42)
-        for i, col in enumerate(table.columns):
-            ws.write_string(table.header_row, i, col.header, st.header)
-            ws.set_column(i, i, col.width)
+    def subtitle(self) -> str:
+        return f"{self.c.rep_name} · {self.c.identity.year} · {round_name(self.c.identity.round, self.L)}"
 
     def _fixed_table(self, ws, table: Table, rows: list[dict]):
-        self._header(ws, table)
-        for r_off, values in enumerate(rows):
-            self._row(ws, table, table.first_row + r_off, values)
+        self.header(ws, table)
+        self.rows(ws, table, rows)
         if table.total_row is not None:
             self._totals(ws, table)
-        for i, col in enumerate(table.columns):
-            if col.role == "input":
-                self._validate(ws, table, i, col)
+        self.validate_inputs(ws, table)
         ws.freeze_panes(table.first_row, 3 if table.key != "targets" else 5)
         ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
-        self._protect(ws, autofilter=True)
-        self._page(ws, table)
-
-    def _row(self, ws, table: Table, r: int, values: dict):
-        """One table row: formulas from the layout, values (or blank input cells) from ``values``."""
-        for i, col in enumerate(table.columns):
-            fmt = self.st.cell(col.num_format, input=col.role == "input", text=col.dtype == "text")
-            if col.role == "formula":
-                ws.write_formula(r, i, col.formula(r), fmt)
-            else:
-                _write_value(ws, r, i, values.get(col.key), fmt)
+        self.protect(ws, autofilter=True)
+        self.page(ws, table)
 
     def _totals(self, ws, table: Table):
         st = self.st
@@ -242,15 +209,11 @@ class _Writer:
                 ws.write_blank(r, i, None, fmt)
 
     def _free_table(self, ws, table: Table, prefill: list[dict]):
-        self._header(ws, table, subtitle=self._free_hint(table))
+        self.header(ws, table, subtitle=self._free_hint(table))
         for r_off in range(table.n_rows):
-            self._row(ws, table, table.first_row + r_off, prefill[r_off] if r_off < len(prefill) else {})
-        for i, col in enumerate(table.columns):
-            if col.role == "input":
-                self._validate(ws, table, i, col)
-        ws.freeze_panes(table.first_row, 1)
-        self._protect(ws)
-        self._page(ws, table)
+            self.row(ws, table, table.first_row + r_off, prefill[r_off] if r_off < len(prefill) else {})
+        self.validate_inputs(ws, table)
+        self.finish(ws, table, freeze=1)
 
     def _free_hint(self, table: Table) -> str:
         hints = {"trainings": ("One row per training. Leave unused rows empty.",
@@ -262,7 +225,7 @@ class _Writer:
         en, zh = hints[table.key]
         return zh if self.L == "zh-CN" else en
 
-    def _validate(self, ws, table: Table, i: int, col: Column):
+    def validate(self, ws, table: Table, i: int, col: Column):
         first, last = table.first_row, table.last_row
         title = t("val.title", self.L)
         opts: dict = {"error_title": title, "error_message": col.help[:255] or None, "error_type": "stop",
@@ -317,7 +280,7 @@ class _Writer:
             "type": "formula", "format": self.st.warn,
             "criteria": f'=AND(OR({",".join(changed)}),{resp}{row}<>"{counter}")'})
 
-    def _lists(self, ws):
+    def write_lists(self, ws):
         lay, c = self.layout, self.c
         columns = {
             "accounts": [lay.account_label(a) for a in c.accounts],
@@ -339,26 +302,21 @@ class _Writer:
             end = max(len(values), 1) + 1
             self.wb.define_name(lay.list_name(name), f"={quote_sheet(ws.name)}!${letter}$2:${letter}${end}")
         ws.hide()
-        self._protect(ws)
+        self.protect(ws)
 
-    def _identity(self, ws, target_rows: list[dict]):
+    def identity(self):
         ident, c = self.c.identity, self.c
-        rows = [("kind", ident.kind), ("schema_version", str(ident.schema_version)), ("year", str(ident.year)),
-                ("round", str(ident.round)), ("rep_id", ident.rep_id),
-                ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
-                ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language), ("blank_rows", str(c.blank_rows)), ("first_month", str(c.first_month)),
-                ("accounts", ",".join(a.id for a in c.accounts)),
-                ("products", ",".join(p.id for p in c.products))]
+        values = [("year", str(ident.year)), ("round", str(ident.round)), ("rep_id", ident.rep_id),
+                  ("generated_at", ident.generated_at.isoformat(timespec="seconds")),
+                  ("workbook_id", ident.workbook_id), ("layout_hash", ident.layout_hash), ("language", c.language),
+                  ("blank_rows", str(c.blank_rows)), ("first_month", str(c.first_month)),
+                  ("accounts", ",".join(a.id for a in c.accounts)), ("products", ",".join(p.id for p in c.products))]
         lay = self.layout
         if lay.proposal:
             figures = [((row["account_id"], row["product_id"]), [row.get(k) for k in lay.locked_figures])
-                       for row in target_rows]
-            rows += [("variant", PROPOSAL_VARIANT), ("proposal_digest", proposal_digest(figures))]
-        for r, (k, v) in enumerate(rows):
-            ws.write_string(r, 0, k)
-            ws.write_string(r, 1, v)
-        ws.very_hidden()
-        self._protect(ws)
+                       for row in self.target_rows]
+            values += [("variant", PROPOSAL_VARIANT), ("proposal_digest", proposal_digest(figures))]
+        return IDENTITY, values, {}
 
     # -- row values ----------------------------------------------------------------------------------
     def _targets_rows(self) -> list[dict]:
@@ -413,19 +371,3 @@ class _Writer:
                 row[f"rep_visits_q{q}"], row[f"exec_visits_q{q}"] = before.get(q, (per_q, execs[q - 1]))
             out.append(row)
         return out
-
-
-def _write_value(ws, r: int, c: int, value, fmt):
-    """Write one value with the right type; text is always text, never a formula or a number."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
-    elif isinstance(value, (int, float)):
-        ws.write_number(r, c, value, fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, fmt)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)

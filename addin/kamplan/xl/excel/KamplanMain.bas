@@ -17,7 +17,8 @@ Public Sub KamRun(ByVal actionId As String)
                "or the account review), then press the button again.", vbExclamation, "kamplan"
         Exit Sub
     End If
-    Application.StatusBar = "kamplan: starting " & actionId & " ..."
+    Application.StatusBar = "kamplan ..."  ' Python replaces it at once, in the workspace's language
     RunPython "import kamplan.xl.macros as m; m.run('" & Replace(actionId, "'", "") & "')"
-    Application.StatusBar = False
+    ' Python leaves the current workspace in the status bar; clear only what this sub put there
+    If CStr(Application.StatusBar) = "kamplan ..." Then Application.StatusBar = False
 End Sub
