@@ -8,7 +8,6 @@ it (with KAMPLAN_TEST_POSTGRES_URL).  A new command must be added to the sweep (
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from click.testing import CliRunner
 
 from kamplan.cli.main import cli
 from kamplan.workspace import Workspace
+from support.postgres import require_server
 
-SERVER = os.environ.get("KAMPLAN_TEST_POSTGRES_URL")
 PASSWORD = f"Pw{uuid.uuid4().hex[:12]}Secret"
 
 # Commands that never open a store (they build files from the default config or manage Excel).
@@ -139,18 +138,15 @@ def test_a_bad_store_url_is_a_config_problem_with_its_key(tmp_path, url, what):
 @pytest.fixture
 def secret_server():
     """A login role with a distinctive password and an empty database it owns; yields (url, admin engine)."""
-    if not SERVER:
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail("KAMPLAN_TEST_POSTGRES_URL is not set: .ci/run should have started PostgreSQL")
-        pytest.skip("set KAMPLAN_TEST_POSTGRES_URL to run the store tests on PostgreSQL too")
+    server = require_server()
     tag = uuid.uuid4().hex[:8]
     role, db = f"kamplan_pw_{tag}", f"kamplan_pw_{tag}"
-    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'")
         c.exec_driver_sql(f"GRANT {role} TO CURRENT_USER")  # to make it the new database's owner
         c.exec_driver_sql(f'CREATE DATABASE "{db}" OWNER {role}')
-    url = sa.engine.make_url(SERVER).set(username=role, password=PASSWORD, database=db)
+    url = sa.engine.make_url(server).set(username=role, password=PASSWORD, database=db)
     yield url, admin
     _end_sessions(url)
     with admin.connect() as c:
