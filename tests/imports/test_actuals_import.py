@@ -158,7 +158,9 @@ def test_reimport_of_a_quarter_replaces_it_and_keeps_the_old(tmp_path):
         import_actuals(ws, [jan, feb, apr])
         assert ws.store.history()["volume"].tolist() == [30.0, 1.0]
         fixed = _csv(tmp_path / "q1-corrected.csv", head + "2027-01-05,C001,CCR,12,1200\n2027-03-05,C001,CCR,1,99\n")
-        res = import_actuals(ws, [fixed])
+        refused = import_actuals(ws, [fixed])  # 30 t -> 13 t: far less, so the quarter must be stated
+        assert not refused.stored and refused.files[0].problems[-1].code == "import-period-shrinks"
+        res = import_actuals(ws, [fixed], periods=frozenset({(2027, 1)}))
         h = ws.store.history()
         assert h[["quarter", "volume"]].values.tolist() == [[1, 13.0], [2, 1.0]]  # Q1 replaced, Q2 kept
         assert res.periods == [(2027, 1)]

@@ -44,8 +44,27 @@ def _file_import(name: str):
     return decorate
 
 
+def replacing_options(command):
+    """``--periods`` and ``--force``: which stored quarters an import may replace (kamplan.imports.replacing)."""
+    command = click.option("--force", is_flag=True,
+                           help="Accept lines outside the usual years and replacing a stored quarter by far "
+                                "less.")(command)
+    return click.option("--periods", multiple=True, metavar="2027Q1,...",
+                        help="The fiscal quarters this import replaces (2027Q1, or 2027 for the year); a line "
+                             "in another quarter is an error, and a stated quarter may shrink.")(command)
+
+
+def parsed_periods(values):
+    from kamplan.imports.replacing import PeriodsError, parse_periods
+    try:
+        return parse_periods(values)
+    except PeriodsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--periods") from None
+
+
 @_file_import("import")
-def actuals_import(ctx, files, dry_run, as_json):
+@replacing_options
+def actuals_import(ctx, files, dry_run, as_json, periods, force):
     """Import ERP exports of invoice or delivery lines (CSV or xlsx) as actuals.
 
     Columns (names set in the config's actuals.columns; Chinese headers accepted): date, customer,
@@ -53,11 +72,14 @@ def actuals_import(ctx, files, dry_run, as_json):
     account and product; the quarters the files cover replace earlier imports of them (kept in the
     store), so give all files of a quarter together.  Lines of customers or products that are not
     in the plan are listed and written to reports/actuals_unmatched_<time>.csv.
+    A line outside the plan year and the year before, or a file that would replace a stored quarter
+    by less than half of it (a mistyped date), is an error unless the quarter is named with --periods.
     Exit status 1 when any file was rejected, 0 otherwise.
     """
     from kamplan.stages.actuals import import_actuals
+    stated = parsed_periods(periods)
     with _open(ctx) as ws:
-        res = _read_with_progress(import_actuals, ws, files, dry_run)
+        res = _read_with_progress(import_actuals, ws, files, dry_run, periods=stated, force=force)
         if as_json:
             print_json({"stored": res.stored, "dry_run": dry_run, "actuals_import_id": res.actuals_import_id,
                         "rows_stored": res.rows_stored, "periods": res.periods, "store": res.store_where,
@@ -71,9 +93,9 @@ def actuals_import(ctx, files, dry_run, as_json):
         sys.exit(1 if res.rejected or not (res.stored or dry_run) else 0)
 
 
-def _read_with_progress(importer, ws, files, dry_run: bool):
+def _read_with_progress(importer, ws, files, dry_run: bool, **options):
     with _bar("Reading", len(files)) as step:
-        return importer(ws, list(files), dry_run=dry_run, progress=step)
+        return importer(ws, list(files), dry_run=dry_run, progress=step, **options)
 
 
 def _print_files(res, counts, more=None) -> None:

@@ -8,7 +8,7 @@ import click
 
 from kamplan import __version__
 from kamplan.cli.accounts import accounts
-from kamplan.cli.actuals import actuals
+from kamplan.cli.actuals import actuals, parsed_periods, replacing_options
 from kamplan.cli.addin import addin
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar, show_frame
 from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
@@ -22,7 +22,10 @@ from kamplan.workspace import Workspace, WorkspaceError
 
 
 class KamplanGroup(click.Group):
-    """Turns known failures into a message and exit code 2 instead of a traceback."""
+    """Turns known failures into a message and exit code 2 instead of a traceback: the config's problems,
+    the workspace's and store's refusals, and environment errors (``kamplan.errors``: permission, full
+    disk, locked file, damaged store).  Anything else is a bug: a short message and exit code 3, the
+    traceback only with ``--debug``."""
 
     def invoke(self, ctx):
         try:
@@ -35,17 +38,38 @@ class KamplanGroup(click.Group):
         except (WorkspaceError, StoreError, ValueError) as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            _refuse(exc)
+
+
+def _refuse(exc: Exception) -> None:
+    """The message for an error that escaped a command, and its exit status (2 environment, 3 a bug)."""
+    from kamplan.errors import environment_problem
+    problem = environment_problem(exc)
+    if problem is not None:
+        err_console.print(f"[red]error:[/red] {escape(problem.message)}\n  what to do: {escape(problem.fix)}")
+        sys.exit(2)
+    err_console.print(f"[red]kamplan stopped on an unexpected error[/red] ({type(exc).__name__}: "
+                      f"{escape(str(exc).splitlines()[0] if str(exc) else '')}). Nothing half-written was kept. "
+                      "Run the command again with --debug (kamplan --debug ...) and report what it prints.")
+    sys.exit(3)
 
 
 @click.group(cls=KamplanGroup)
 @click.version_option(__version__, prog_name="kamplan")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="The planning workspace (a folder made by `kamplan init`).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.pass_context
-def cli(ctx, workspace):
+def cli(ctx, workspace, debug):
     """Key-account planning: December targets, consolidation, resources and evaluation."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
+    ctx.obj["debug"] = debug
 
 
 @cli.command()
@@ -141,16 +165,20 @@ def history():
 
 @history.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@replacing_options
 @click.pass_context
-def history_import(ctx, file):
+def history_import(ctx, file, periods, force):
     """Import FILE (CSV or xlsx) into the store; the periods it holds replace earlier imports of them.
 
     Columns: year, quarter, account_id, product_id, volume, price, revenue,
-    gross_margin, cost_to_serve, visits.
+    gross_margin, cost_to_serve, visits.  A row outside the ten years before the plan year (and the
+    plan year), or replacing a stored quarter by less than half of it, is an error unless the quarter
+    is named with --periods.
     """
     from kamplan.stages.history import import_history
+    stated = parsed_periods(periods)
     with open_workspace(ctx) as ws:
-        n, problems = import_history(ws, file)
+        n, problems = import_history(ws, file, stated, force)
         for p in problems:
             console.print(problem_line(p))
         if any(p.is_error for p in problems):

@@ -1,8 +1,11 @@
 """Formatting results for people (rich tables) and scripts (JSON)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -60,3 +63,29 @@ def to_jsonable(obj):
 
 def print_json(obj) -> None:
     print(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2))
+
+
+@contextlib.contextmanager
+def stdout_to_stderr(enabled: bool = True):
+    """Send everything written to standard output, also by C libraries (the HiGHS solver prints its banner
+    straight to file descriptor 1), to standard error while the block runs: with ``--json`` standard output
+    carries only the JSON."""
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured (tests, an IDE): Python's own writes only
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    saved = os.dup(fd)
+    try:
+        os.dup2(sys.stderr.fileno(), fd)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)

@@ -21,21 +21,39 @@ def _number(text: str, what: str) -> float:
         raise click.BadParameter(f"{text!r} is not a number", param_hint=what) from None
 
 
-def parse_figures(values: tuple[str, ...], by: str) -> dict[str, float]:
-    """``12000000`` (company) or ``P1=5000 P2=3000`` (per product / region)."""
+def _figure(text: str) -> tuple[float, bool]:
+    """A figure (``250,000,000``) or a change over the current version (``+6%``, ``-2%``, ``6%``):
+    (value, is_change); a change is a fraction (0.06).  A signed plain number is refused: ``-5`` is
+    neither a figure nor clearly a change."""
+    cleaned = str(text).strip().replace(",", "").replace("_", "").replace(" ", "")
+    if cleaned.endswith("%"):
+        return _number(cleaned, "FIGURE"), True
+    if cleaned.startswith(("+", "-")):
+        raise click.BadParameter(f"{text!r}: a figure has no sign; for a change write it as a percentage "
+                                 f"({cleaned}% over the current version), else the figure itself", param_hint="FIGURE")
+    return _number(cleaned, "FIGURE"), False
+
+
+def parse_figures(values: tuple[str, ...], by: str) -> tuple[dict[str, float], tuple[str, ...]]:
+    """``12000000`` or ``+6%`` (company) or ``P1=5000 P2=-2%`` (per product / region): the figures and the
+    keys whose figure is a change over the current version."""
     figures: dict[str, float] = {}
+    relative: list[str] = []
     for v in values:
         if "=" in v:
             key, _, num = v.partition("=")
             if by == "company":
                 raise click.BadParameter(f"{v!r} names a {key.strip()}: add --by product or --by region",
                                          param_hint="FIGURE")
-            figures[key.strip()] = _number(num, "FIGURE")
+            key = key.strip()
         else:
             if by != "company":
                 raise click.BadParameter(f"{v!r}: by {by}, write ID=FIGURE (e.g. P1=5000)", param_hint="FIGURE")
-            figures["*"] = _number(v, "FIGURE")
-    return figures
+            key, num = "*", v
+        figures[key], is_change = _figure(num)
+        if is_change:
+            relative.append(key)
+    return figures, tuple(relative)
 
 
 @click.command("consolidate")
@@ -66,7 +84,7 @@ def consolidate(ctx, as_json):
         console.print(f"Consolidation workbook: [bold]{escape(str(res.workbook))}[/bold]")
 
 
-@click.command("spread")
+@click.command("spread", context_settings={"ignore_unknown_options": True})  # so that -2% is a figure
 @click.argument("figures", nargs=-1)
 @click.option("--measure", type=click.Choice(MEASURES), default="revenue", show_default=True)
 @click.option("--by", "by", type=click.Choice(BY), default="company", show_default=True,
@@ -81,22 +99,29 @@ def consolidate(ctx, as_json):
 @click.option("--from", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Read the instruction from the Top-down sheet of a consolidation workbook.")
 @click.option("--note", default="", help="Why; kept with the version.")
+@click.option("--allow-far", is_flag=True, help="Accept a figure under a fifth or over five times the current version.")
+@click.option("--store-closest", is_flag=True,
+              help="When the figure cannot be reached (holds, floors, caps), store the closest reachable plan.")
 @click.option("--dry-run", is_flag=True, help="Show the effect without storing a version.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, caps, from_file, note, dry_run,
-           as_json):
+def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, caps, from_file, note, allow_far,
+           store_closest, dry_run, as_json):
     """Adjust the plan top-down to FIGURES (the company figure, or ID=FIGURE per product / region).
 
+    A FIGURE is the figure itself (250,000,000) or a change over the current version (+6%, -2%).
     The gap to the current version is spread to account x product x quarter lines by METHOD;
-    held lines do not move; floors and caps hold; sums are exact to the configured unit.
-    Example: kamplan targets spread 250,000,000 --hold rep:R07 --floor class:key=last_year --cap all=own*1.3
+    held lines do not move; floors and caps hold; sums are exact to the configured unit.  A figure
+    under a fifth or over five times the current version is refused (--allow-far), and a figure that cannot
+    be reached stores nothing (--store-closest stores the closest reachable plan).
+    Exit status 1 when nothing was stored (unreachable, or the workbook has errors).
+    Example: kamplan targets spread +6% --hold rep:R07 --floor class:key=last_year --cap all=own*1.3
     """
     from kamplan.stages.plan import spread as run
     from kamplan.stages.plan import spread_from_workbook
     with open_workspace(ctx) as ws:
         if from_file:
-            out, problems = spread_from_workbook(ws, from_file, dry_run=dry_run)
+            out, problems = spread_from_workbook(ws, from_file, dry_run=dry_run, store_closest=store_closest)
             for p in problems:
                 err_console.print(problem_line(p))
             if out is None:
@@ -104,14 +129,17 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
                 sys.exit(1)
             spec = out.spec
         else:
-            spec = _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps, note)
-            out = run(ws, spec, dry_run=dry_run)
+            spec = _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps, note,
+                                      allow_far)
+            out = run(ws, spec, dry_run=dry_run, store_closest=store_closest)
         res, sp = out.result, out.result.spread
+        unreachable = out.unreachable and out.version_id is None and not dry_run  # refused, not stored
         if as_json:
             print_json({"base_version": out.base_version, "version": out.version_id, "target": sp.target_total,
                         "achieved": sp.achieved_total, "shortfall": sp.shortfall, "notes": res.notes,
+                        "stored": out.version_id is not None,
                         "changed_lines": int((res.effect["delta"] != 0).sum())})
-            return
+            sys.exit(1 if unreachable else 0)
         console.print(f"{spec.describe()}")
         console.print(f"  figure {sp.target_total:,.2f}  reached {sp.achieved_total:,.2f}"
                       + (f"  [red]short by {sp.shortfall:,.2f}[/red]" if sp.shortfall else ""))
@@ -123,6 +151,11 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
             console.print(frame_table(by_rep, title="Change per salesperson"))
         if dry_run:
             console.print("[cyan]Dry run:[/cyan] nothing stored.")
+        elif unreachable:
+            err_console.print(f"[red]Nothing stored:[/red] the figure cannot be reached (short by {sp.shortfall:,.2f}, "
+                              "see above why). Loosen the holds, floors or caps, or store the closest reachable "
+                              "plan with --store-closest.")
+            sys.exit(1)
         else:
             console.print(f"Stored as version [bold]{out.version_id}[/bold] (from version {out.base_version}). "
                           f"Next: kamplan targets consolidate (workbook), targets issue --round N (proposals), "
@@ -130,7 +163,7 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
 
 
 def _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps,
-                       note) -> TopDownSpec:
+                       note, allow_far: bool = False) -> TopDownSpec:
     """The top-down instruction typed on the command line."""
     try:
         hold_pairs = []
@@ -140,9 +173,13 @@ def _spec_from_options(figures, measure, by, method, growth, reference, holds, f
                 raise click.BadParameter(f"{h!r}: write KIND:ID, e.g. rep:R07", param_hint="--hold")
             hold_pairs.append((kind.strip(), ident.strip()))
         bounds = [parse_bound("floor", f) for f in floors] + [parse_bound("cap", c) for c in caps]
-        return TopDownSpec(measure=measure, by=by, figures=parse_figures(figures, by), method=method,
-                           growth=_number(growth, "--growth") if growth else None,
-                           reference_version=reference, holds=tuple(hold_pairs), bounds=tuple(bounds), note=note)
+        values, relative = parse_figures(figures, by)
+        spec = TopDownSpec(measure=measure, by=by, figures=values, method=method,
+                           growth=_number(growth, "--growth") if growth else None, reference_version=reference,
+                           holds=tuple(hold_pairs), bounds=tuple(bounds), note=note, relative=relative,
+                           allow_far=allow_far)
+        spec.check()
+        return spec
     except TopDownError as exc:
         raise click.BadParameter(str(exc)) from None
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from kamplan.cli.common import open_workspace, progress_bar
-from kamplan.cli.output import console, err_console, escape, print_json, problem_line
+from kamplan.cli.output import console, err_console, escape, print_json, problem_line, stdout_to_stderr
 
 SHOW = 10
 
@@ -39,7 +39,7 @@ def resources_allocate(ctx, time_limit, choices, no_choices, resolve, as_json):
     """
     from kamplan.stages.resources import allocate
     with open_workspace(ctx) as ws:
-        with progress_bar("Allocating", 7) as step:
+        with stdout_to_stderr(as_json), progress_bar("Allocating", 7) as step:
             res = allocate(ws, time_limit=time_limit, force_from=choices, progress=step, read_choices=not no_choices,
                            resolve=resolve)
         if as_json:

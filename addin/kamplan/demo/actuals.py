@@ -147,6 +147,7 @@ def write_actuals_files(folder: Path, invoice_lines: pd.DataFrame, activity_rows
     """Save the lines as an ERP export and the activity log as a CRM export: ``folder/<stem>_invoices.<fmt>``
     and ``folder/<stem>_activities.<fmt>``, with Chinese (zh-CN) or English headers; CSV is UTF-8 with a
     BOM, as Excel's "CSV UTF-8" saves it.  Returns the two paths."""
+    from kamplan.csvcells import safe_frame
     from kamplan.workbooks.kit.xlsxio import atomic_path
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"fmt {fmt!r}: use csv or xlsx")
@@ -165,7 +166,7 @@ def write_actuals_files(folder: Path, invoice_lines: pd.DataFrame, activity_rows
         path = folder / name
         with atomic_path(path) as tmp:
             if fmt == "csv":
-                frame.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+                safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
             else:
                 _write_xlsx(tmp, frame)
         paths.append(path)

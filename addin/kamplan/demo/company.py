@@ -34,6 +34,7 @@ Regenerate the committed demo config with::
 from __future__ import annotations
 
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,12 @@ PRODUCTS = (
 PRODUCT_IDS = tuple(p[0] for p in PRODUCTS)
 
 
+def _load_regions() -> list[dict]:
+    """The regions' facts, kept as data in regions.toml beside this module."""
+    with open(Path(__file__).with_name("regions.toml"), "rb") as f:
+        return tomllib.load(f)["region"]
+
+
 @dataclass(frozen=True)
 class _RegionFacts:
     id: str
@@ -76,27 +83,7 @@ class _RegionFacts:
     cities: tuple[tuple[str, str], ...]
 
 
-REGIONS = (
-    _RegionFacts("north", "华北", "North China", 24, 120.0, 1500.0, (
-        ("唐山", "Tangshan"), ("邯郸", "Handan"), ("石家庄", "Shijiazhuang"), ("天津", "Tianjin"),
-        ("太原", "Taiyuan"), ("包头", "Baotou"), ("承德", "Chengde"), ("邢台", "Xingtai"),
-        ("秦皇岛", "Qinhuangdao"), ("长治", "Changzhi"))),
-    _RegionFacts("east", "华东", "East China", 26, 260.0, 3000.0, (
-        ("南京", "Nanjing"), ("张家港", "Zhangjiagang"), ("常州", "Changzhou"), ("无锡", "Wuxi"),
-        ("济南", "Jinan"), ("日照", "Rizhao"), ("临沂", "Linyi"), ("马鞍山", "Ma'anshan"),
-        ("宁波", "Ningbo"), ("芜湖", "Wuhu"), ("江阴", "Jiangyin"), ("淄博", "Zibo"))),
-    _RegionFacts("northeast", "东北", "Northeast China", 14, 300.0, 3500.0, (
-        ("鞍山", "Anshan"), ("本溪", "Benxi"), ("大连", "Dalian"), ("沈阳", "Shenyang"),
-        ("营口", "Yingkou"), ("通化", "Tonghua"), ("齐齐哈尔", "Qiqihar"), ("抚顺", "Fushun"))),
-    _RegionFacts("central-south", "中南", "Central & South China", 18, 380.0, 4000.0, (
-        ("武汉", "Wuhan"), ("湘潭", "Xiangtan"), ("安阳", "Anyang"), ("鄂州", "Ezhou"),
-        ("韶关", "Shaoguan"), ("柳州", "Liuzhou"), ("娄底", "Loudi"), ("广州", "Guangzhou"),
-        ("洛阳", "Luoyang"), ("济源", "Jiyuan"))),
-    _RegionFacts("west", "西部", "West China", 11, 520.0, 5500.0, (
-        ("成都", "Chengdu"), ("重庆", "Chongqing"), ("昆明", "Kunming"), ("西安", "Xi'an"),
-        ("兰州", "Lanzhou"), ("嘉峪关", "Jiayuguan"), ("乌鲁木齐", "Urumqi"), ("西宁", "Xining"),
-        ("攀枝花", "Panzhihua"), ("贵阳", "Guiyang"))),
-)
+REGIONS = tuple(_RegionFacts(**{**r, "cities": tuple(tuple(c) for c in r["cities"])}) for r in _load_regions())
 _REGION = {r.id: r for r in REGIONS}
 
 # salespeople: id, zh, en, region

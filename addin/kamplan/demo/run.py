@@ -228,7 +228,8 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
         import_activities(ws, [act_path])
         progress(f"actuals Q{q}")
         res = evaluate(ws, q, progress=progress)
-        rated = ws.inbox / "evaluations" / f"evaluation_{year}_Q{q}_VP_rated.xlsx"
+        # not in inbox/: a newcomer's first `targets collect` there would reject these as the wrong kind
+        rated = ws.root / "evaluations-rated" / f"evaluation_{year}_Q{q}_VP_rated.xlsx"
         rated.parent.mkdir(parents=True, exist_ok=True)
         fill_vp_evaluation(res.paths["VP"], rated, rng, reviewer="VP (demo)")
         collect_evaluations(ws, [rated])

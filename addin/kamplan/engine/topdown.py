@@ -46,6 +46,9 @@ _BOUND = re.compile(r"^\s*(all|(account|rep|region|product|class):([^=\s]+))\s*=
                     r"\s*(?:\*\s*([0-9]*\.?[0-9]+)\s*)?$")
 
 
+FAR_BELOW, FAR_ABOVE = 0.2, 5.0  # a figure under a fifth or over five times the current version needs allow_far
+
+
 class TopDownError(ValueError):
     """The instruction cannot be carried out as stated; the message says why and what to do."""
 
@@ -91,6 +94,8 @@ class TopDownSpec:
     holds: tuple[tuple[str, str], ...] = ()
     bounds: tuple[Bound, ...] = ()
     note: str = ""
+    relative: tuple[str, ...] = ()  # figure keys that are growth over the current version (0.06 = +6%)
+    allow_far: bool = False  # a figure far from the current version is meant (see FAR_BELOW, FAR_ABOVE)
 
     def check(self) -> None:
         if self.measure not in MEASURES:
@@ -110,12 +115,20 @@ class TopDownSpec:
         for k, v in self.figures.items():
             if not np.isfinite(v):
                 raise TopDownError(f"the figure for {k} is not a number")
+            if k in self.relative and not v > -1:
+                raise TopDownError(f"a change of {v:+.0%} would take {_figure_name(k)} to nothing or below; "
+                                   "write a change above -100%, e.g. -5%")
+            if k not in self.relative and v < 0:
+                raise TopDownError(f"the figure {v:,.6g} for {_figure_name(k)} is below 0: give the figure "
+                                   "itself (e.g. 250,000,000), or a change as a percentage (e.g. -5%)")
         for kind, _ in self.holds:
             if kind not in HOLD_KINDS:
                 raise TopDownError(f"cannot hold a {kind!r}: hold an {', '.join(HOLD_KINDS)}")
 
     def describe(self) -> str:
-        figs = ", ".join(f"{k if k != '*' else 'company'} {v:,.2f}" for k, v in self.figures.items())
+        figs = ", ".join(f"{k if k != '*' else 'company'} "
+                         + (f"{v:+.2%} over the current version" if k in self.relative else f"{v:,.2f}")
+                         for k, v in self.figures.items())
         text = f"{self.measure} {figs or '(growth only)'} by {METHODS[self.method]}"
         if self.method == "growth":
             text += f" ({self.growth:+.1%})"
@@ -131,14 +144,20 @@ class TopDownSpec:
         return {"measure": self.measure, "by": self.by, "figures": dict(self.figures), "method": self.method,
                 "growth": self.growth, "reference_version": self.reference_version,
                 "holds": [list(h) for h in self.holds], "note": self.note,
-                "bounds": [{"side": b.side, "text": b.text} for b in self.bounds]}
+                "bounds": [{"side": b.side, "text": b.text} for b in self.bounds],
+                "relative": list(self.relative), "allow_far": self.allow_far}
 
     @classmethod
     def from_json(cls, d: dict) -> TopDownSpec:
         return cls(measure=d["measure"], by=d["by"], figures={k: float(v) for k, v in d["figures"].items()},
                    method=d["method"], growth=d.get("growth"), reference_version=d.get("reference_version"),
                    holds=tuple(tuple(h) for h in d.get("holds", ())), note=d.get("note", ""),
-                   bounds=tuple(parse_bound(b["side"], b["text"]) for b in d.get("bounds", ())))
+                   bounds=tuple(parse_bound(b["side"], b["text"]) for b in d.get("bounds", ())),
+                   relative=tuple(d.get("relative", ())), allow_far=bool(d.get("allow_far", False)))
+
+
+def _figure_name(key: str) -> str:
+    return "the company" if key == "*" else key
 
 
 @dataclass
@@ -167,11 +186,22 @@ def held_lines(lines: pd.DataFrame, holds) -> np.ndarray:
             parts = str(ident).split("/")
             if len(parts) != 3 or not parts[2].isdigit():
                 raise TopDownError(f"held line {ident!r}: write account/product/quarter, e.g. A01/P1/2")
-            mask |= ((lines["account_id"] == parts[0]) & (lines["product_id"] == parts[1])
-                     & (lines["quarter"] == int(parts[2]))).to_numpy()
+            this = ((lines["account_id"] == parts[0]) & (lines["product_id"] == parts[1])
+                    & (lines["quarter"] == int(parts[2]))).to_numpy()
         else:
-            mask |= (lines[_SCOPE_COLUMN[kind]].astype(str) == str(ident)).to_numpy()
+            this = (lines[_SCOPE_COLUMN[kind]].astype(str) == str(ident)).to_numpy()
+        if not this.any():
+            raise TopDownError(f"--hold {kind}:{ident}: no plan line has that {kind}, so nothing would be held; "
+                               f"check the id ({_known_ids(lines, kind)})")
+        mask |= this
     return mask
+
+
+def _known_ids(lines: pd.DataFrame, kind: str) -> str:
+    if kind == "line":
+        return "a line is account/product/quarter, e.g. A01/P1/2"
+    ids = sorted(set(lines[_SCOPE_COLUMN[kind]].astype(str)))
+    return f"the plan has {', '.join(ids[:10])}" + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
 
 
 def bound_arrays(lines: pd.DataFrame, bounds, measure: str) -> tuple[np.ndarray, np.ndarray]:
@@ -209,6 +239,7 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
     lo, hi = _bounds(lines, spec, held, notes)
     engine_method, kwargs = _method_inputs(lines, spec)
     target, by = _figures(lines, spec)
+    target = _absolute(spec, target, current, by, notes)
     hierarchy = [lines["region_id"].astype(str).to_numpy(), lines["rep_id"].astype(str).to_numpy(),
                  lines["account_id"].astype(str).to_numpy()]
     try:
@@ -275,6 +306,30 @@ def _figures(lines: pd.DataFrame, spec: TopDownSpec) -> tuple[float | dict | Non
         raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {spec.by}; "
                            f"check the id (the plan has {', '.join(sorted(set(by.tolist()))[:8])})")
     return dict(spec.figures) or None, by
+
+
+def _absolute(spec: TopDownSpec, target, current: np.ndarray, by: np.ndarray | None, notes: list[str]):
+    """The figures with every growth (``relative``) turned into the figure over the current version, and
+    checked against it: one under ``FAR_BELOW`` or over ``FAR_ABOVE`` times the current total is refused
+    unless ``allow_far`` (``0.06`` typed for ``+6%``, a figure missing three zeros)."""
+    if target is None:
+        return None
+    figures = {"*": target} if by is None else dict(target)
+    out = {}
+    for key, figure in figures.items():
+        now = float(current.sum() if by is None else current[by == key].sum())
+        if key in spec.relative:
+            out[key] = now * (1 + figure)
+            notes.append(f"{_figure_name(key)}: {figure:+.2%} over the current {now:,.2f} is {out[key]:,.2f}")
+            continue
+        out[key] = figure
+        if now > 0 and not spec.allow_far and not FAR_BELOW <= figure / now <= FAR_ABOVE:
+            raise TopDownError(
+                f"the {spec.measure} figure {figure:,.6g} for {_figure_name(key)} is {figure / now - 1:+.0%} against "
+                f"the current version's {now:,.2f}: a figure this far off is refused (a typo, or a growth "
+                f"typed as a figure?). For a change write it as a percentage (e.g. +6% or -2%); to set it "
+                f"anyway, add --allow-far")
+    return out["*"] if by is None else out
 
 
 def _moved_lines(lines: pd.DataFrame, new: np.ndarray, current: np.ndarray, price: np.ndarray, measure: str,

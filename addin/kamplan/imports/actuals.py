@@ -15,6 +15,8 @@ import polars as pl
 
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
 from kamplan.imports.columns import account_lookup, matched, normal, product_lookup
+from kamplan.imports.replacing import Replacing
+from kamplan.limits import LIMITS, limit_problem
 from kamplan.imports.tables import ROW, TableFile, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
@@ -54,6 +56,7 @@ class ErpTotals:
     revenue_unmatched: float = 0.0
     without_cost: int = 0  # matched lines whose gross margin is estimated from the standard margin
     periods: list[tuple[int, int]] = field(default_factory=list)
+    first_rows: dict[tuple[int, int], int] = field(default_factory=dict)  # period -> first matched line's row
     unmatched_values: list[UnmatchedValue] = field(default_factory=list)
 
 
@@ -65,10 +68,11 @@ class ErpLines(ErpTotals):
     unmatched_lines: pl.DataFrame = field(default_factory=pl.DataFrame)  # file, row, customer, ..., reason
 
 
-def read_erp_file(path: Path, config) -> tuple[ErpLines, list[Problem]]:
+def read_erp_file(path: Path, config, replacing: Replacing | None = None) -> tuple[ErpLines, list[Problem]]:
     """Read and check one export.  With an error among the problems the lines are not to be stored; the
-    totals say how far the file was read."""
-    reader = _ErpFile(path, config)
+    totals say how far the file was read.  ``replacing``: the quarters its lines may fall in (default:
+    the plan year and the year before)."""
+    reader = _ErpFile(path, config, replacing or Replacing.for_actuals(config.plan_year))
     try:
         reader.read()
     except Exception as exc:  # a bug must not stop the other files
@@ -80,8 +84,10 @@ class _ErpFile(TableFile):
     """One export on its way: header match → parse → validate → match → convert → sum.  Each step adds
     its problems; the read stops after a step that found an error."""
 
-    def __init__(self, path: Path, config):
+    def __init__(self, path: Path, config, replacing: Replacing):
         super().__init__(path, config)
+        self.replacing = replacing
+        self.lines_read = pl.DataFrame()  # row and date of every line, to name the first of a wrong quarter
         self.products = {pr.id: pr for pr in config.products}
         self.out = ErpLines()
 
@@ -92,6 +98,7 @@ class _ErpFile(TableFile):
         frame = self.checked(frame)
         if frame is None:
             return
+        self.lines_read = frame.select(ROW, "raw_date")
         sums = self.sum_per_key(frame)
         if self.failed():
             return
@@ -99,7 +106,12 @@ class _ErpFile(TableFile):
         factors, rates = self.unit_factors(sums), self.currency_rates(sums)
         if self.failed():
             return
-        self.sum_up(frame, self.convert(sums, factors, rates))
+        converted = self.convert(sums, factors, rates)
+        self.check_periods(converted)
+        self.sum_limit_problems(converted)
+        if self.failed():
+            return
+        self.sum_up(frame, converted)
 
     # -- header match and parse -------------------------------------------------------------------------
     def header_match(self) -> pl.DataFrame | None:
@@ -137,10 +149,45 @@ class _ErpFile(TableFile):
             if checks.get(f"bad_{f}"):
                 what, fix = ("a date", self.date_fix()) if f == "date" else ("a number", self.number_fix())
                 self.problems += bad_value_problems(frame, f"raw_{f}", c, cols[f], what, fix, self.name, self.sheet)
+        for f, c in (("quantity", "quantity"), ("amount", "amount"), ("cost", "cost")):
+            if f in cols:
+                self.problems += self.line_limit_problems(frame, f, c)
         for f in ACTUALS_REQUIRED:
             if checks[f"empty_{f}"]:
                 self.problems += empty_problems(frame, f"raw_{f}", cols[f], self.name, self.sheet,
                                                 f"fill in the {f}, or delete the line in the export if it is not a sale")
+
+    def line_limit_problems(self, frame: pl.DataFrame, field: str, col: str) -> list[Problem]:
+        """Lines whose ``field`` is NaN, infinite or outside its hard limit (``kamplan.limits``): the first
+        ones by row, then a count."""
+        limit = LIMITS[field]
+        bad = frame.filter(pl.col(col).is_not_null() & ~pl.col(col).is_between(limit.low, limit.high))
+        header = self.cols[field]
+        out = [limit_problem(field, value, code="actuals-limit", header=header, file=self.name,
+                             sheet=where(self.sheet, row), cell=header, limit=limit)
+               for row, value in bad.head(SHOWN_PER_COLUMN).select(ROW, col).iter_rows()]
+        if bad.height > SHOWN_PER_COLUMN:
+            out.append(error("actuals-limit", f"{bad.height - SHOWN_PER_COLUMN:,} more lines have {header} outside "
+                             f"{limit.range_text()}", "correct them in the export", file=self.name, sheet=self.sheet,
+                             cell=header))
+        return out
+
+    def sum_limit_problems(self, g: pl.DataFrame) -> None:
+        """A quarter's matched volume, revenue or price (revenue / volume) outside its hard limit: the
+        lines may each be plausible, the quarter cannot be (a pasted number, a wrong unit factor)."""
+        known = g.filter(pl.col("account_id").is_not_null() & pl.col("product_id").is_not_null())
+        sums = (known.group_by("year", "quarter", "account_id", "product_id")
+                .agg(pl.col("volume").sum(), pl.col("revenue").sum(), pl.col("first_row").min()).sort("first_row"))
+        for year, quarter, acc, prod, volume, revenue, row in sums.iter_rows():
+            price = revenue / volume if volume > 0 and revenue > 0 else None  # returns can make either negative
+            for field, value in (("volume", abs(volume)), ("revenue", revenue), ("price", price)):
+                problem = limit_problem(field, value, code="actuals-limit",
+                                        header=f"{year} Q{quarter} {acc} {prod} {field} (the quarter's sum, "
+                                               f"in plan units and currency)", file=self.name,
+                                        sheet=where(self.sheet, row))
+                if problem:
+                    self.problems.append(problem)
+                    break
 
     def date_fix(self) -> str:
         return ("write dates like 2026-03-31, or add the file's format to actuals.date_formats "
@@ -245,6 +292,23 @@ class _ErpFile(TableFile):
             (pl.col("ym") // 100 - (month < first_month).cast(pl.Int32)).cast(pl.Int64).alias("year"),
             ((month - first_month) % 12 // 3 + 1).cast(pl.Int64).alias("quarter"), month.alias("month"))
 
+    def check_periods(self, g: pl.DataFrame) -> None:
+        """An error for the lines of each quarter the import may not replace (``Replacing``): the first
+        line's row and date, and how many lines there are."""
+        per_period = (g.group_by("year", "quarter").agg(pl.col("lines").sum(), pl.col("first_row").min())
+                      .sort("first_row"))
+        for year, quarter, lines, first_row in per_period.iter_rows():
+            date = self.first_date(first_row)
+            what = f"date {date}" + (f" ({lines:,} lines, this is the first)" if lines > 1 else "")
+            problem = self.replacing.line_problem((year, quarter), what, file=self.name,
+                                                  sheet=where(self.sheet, first_row), cell=self.cols["date"])
+            if problem:
+                self.problems.append(problem)
+
+    def first_date(self, row: int) -> str:
+        lines = self.lines_read.filter(pl.col(ROW) == row)
+        return str(lines["raw_date"][0]).strip() if lines.height else "?"
+
     # -- sum ---------------------------------------------------------------------------------------------
     def sum_up(self, frame: pl.DataFrame, g: pl.DataFrame) -> None:
         """The file's totals, its sums per quarter x account x product and its unmatched lines."""
@@ -256,6 +320,8 @@ class _ErpFile(TableFile):
         matched_sums = g.filter(is_matched)
         self.out.sums = quarter_sums(matched_sums)
         self.out.periods = sorted(set(matched_sums.select("year", "quarter").unique().iter_rows()))
+        self.out.first_rows = {(y, q): int(r) for y, q, r in matched_sums.group_by("year", "quarter")
+                               .agg(pl.col("first_row").min()).iter_rows()}
         self.out.months = matched_sums.select("year", "quarter", "month").unique()
         self.out.unmatched_lines = self.unmatched_lines(frame, unmatched)
 

@@ -32,6 +32,27 @@ def find_columns(headers: list[str], wanted: dict[str, list[str]]) -> dict[str, 
     return out
 
 
+def repeated_headers(headers: list[str], wanted: dict[str, list[str]], *, code: str, file: str,
+                     sheet: str | None = None) -> list[Problem]:
+    """An error for each header kamplan reads that the file has twice (white space and case do not count):
+    which of the two columns holds the figures cannot be guessed."""
+    accepted = {normal(n) for names in wanted.values() for n in names}
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        key = normal(h)
+        if not key or key not in accepted:
+            continue
+        if key in seen:
+            out.append(error(code, f"the column {h!r} appears twice (columns {seen[key] + 1} and {i + 1}): "
+                             "kamplan cannot tell which one holds the figures",
+                             "delete or rename one of them and import the file again", file=file, sheet=sheet,
+                             cell=f"header row, column {i + 1}"))
+        else:
+            seen[key] = i
+    return out
+
+
 def has_fields(required: list[str] | tuple[str, ...], wanted: dict[str, list[str]]):
     """A test for a header row: does it name every required field?"""
     return lambda header: all(f in find_columns(header, wanted) for f in required)

@@ -7,12 +7,15 @@ column; a file with errors gives no frame.
 """
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from kamplan.imports.columns import find_columns
+from kamplan.imports.columns import find_columns, repeated_headers
+from kamplan.imports.replacing import Replacing
+from kamplan.limits import limit_problem, margin_problem
 from kamplan.model import HISTORY_COLUMNS
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks.kit import cells
@@ -24,18 +27,20 @@ MAX_ERRORS = 200  # a file this wrong is listed no further
 _FIRST_ROW = 2  # the header is row 1
 
 
-def read_history_file(path: Path, known_accounts: set[str], known_products: set[str]
-                      ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """The file's rows as ``HISTORY_COLUMNS`` (None if any cell is wrong) and the problems."""
+def read_history_file(path: Path, known_accounts: set[str], known_products: set[str],
+                      replacing: Replacing | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The file's rows as ``HISTORY_COLUMNS`` (None if any cell is wrong) and the problems.  With
+    ``replacing`` a row in a quarter the import may not replace is an error."""
     path = Path(path)
     name = path.name
-    raw, problems = _read_raw(path)
+    raw, read_problems = _read_raw(path)
     if raw is None:
-        return None, problems
+        return None, read_problems
     raw, problems = _named_columns(raw, name)
     if raw is None:
-        return None, problems
-    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products})
+        return None, read_problems + problems
+    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products}, replacing)
+    problems = read_problems + problems
     if has_errors(problems):
         return None, problems
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
@@ -51,12 +56,26 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         if gate:
             return None, gate
         return pd.read_excel(path, dtype=object, engine="calamine"), []
-    try:
-        # blank lines are kept (and skipped later) so that row numbers match the file's lines
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False), []
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        return None, [error("history-unreadable", f"cannot read the file as UTF-8 CSV: {exc}",
-                            "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+    problems: list[Problem] = []
+    for encoding in ("utf-8-sig", "gb18030"):  # Chinese Excel saves "CSV" as GBK, which GB18030 contains
+        try:
+            # blank lines are kept (and skipped later) so that row numbers match the file's lines
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, skip_blank_lines=False)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            return None, [error("history-unreadable", f"cannot read the file as CSV: {exc}",
+                                "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+        if encoding == "gb18030":
+            problems.append(warning("history-gbk", "the file is not UTF-8; it was read as GBK/GB18030 (the "
+                                    "encoding Chinese Excel saves CSV in)", "nothing to do if the names read "
+                                    "right; else save it as CSV UTF-8", file=path.name))
+        header = next(csv.reader([path.read_bytes().decode(encoding).splitlines()[0]]), [])
+        repeated = repeated_headers(header, {c: [c] for c in HISTORY_COLUMNS}, code="history-columns",
+                                    file=path.name)
+        return (None, repeated) if repeated else (raw, problems)
+    return None, [error("history-unreadable", "the file is neither UTF-8 nor GBK/GB18030 text",
+                        "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
 
 
 def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -72,14 +91,20 @@ def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, l
     return raw.rename(columns={h: f for f, h in cols.items()}), []
 
 
-def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]]) -> tuple[list[dict], list[Problem]]:
+def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]], replacing: Replacing | None = None
+                ) -> tuple[list[dict], list[Problem]]:
     """The non-blank rows parsed; stops listing after ``MAX_ERRORS`` errors."""
     rows, problems = [], []
     present = set(raw.columns)
     for i, rec in enumerate(raw.to_dict("records")):
         if all(cells.is_blank(v) for v in rec.values()):
             continue
-        row, row_problems = _parse_row(rec, _Cell(name, f"row {i + _FIRST_ROW}"), known, present)
+        where = _Cell(name, f"row {i + _FIRST_ROW}")
+        row, row_problems = _parse_row(rec, where, known, present)
+        if replacing and not has_errors(row_problems):
+            period = replacing.line_problem((row["year"], row["quarter"]), f"year {row['year']} quarter "
+                                            f"{row['quarter']}", **where.at("year"))
+            row_problems += [period] if period else []
         rows.append(row)
         problems += row_problems
         if sum(p.is_error for p in problems) >= MAX_ERRORS:
@@ -120,9 +145,23 @@ def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set
         if why:
             problems.append(error("history-value", why, f"enter {col} as a number", **where.at(col)))
         row[col] = v
+    problems += _limit_problems(row, {p.cell for p in problems}, where)
     problems += _amount_problems(row, {p.cell for p in problems}, where)
     _derive(row)
     return row, problems
+
+
+def _limit_problems(row: dict, bad_cells: set[str], where: _Cell) -> list[Problem]:
+    """Numbers outside their hard limit (``kamplan.limits``) and a gross margin above the revenue."""
+    out = [limit_problem(col, row[col], code="history-limit", header=col, **where.at(col))
+           for col in NUMBERS if row[col] is not None and col not in bad_cells]
+    if not bad_cells & {"volume", "price", "revenue", "gross_margin"} and not any(out):
+        revenue = row["revenue"]
+        if revenue is None and row["price"] is not None:
+            revenue = (row["volume"] or 0.0) * row["price"]
+        out.append(margin_problem(revenue, row["gross_margin"], code="history-limit",
+                                  **where.at("gross_margin")))
+    return [p for p in out if p]
 
 
 def _plan_id(value, col: str, what: str, known: set[str], where: _Cell) -> tuple[str | None, list[Problem]]:

@@ -2,15 +2,17 @@
 the row number a person sees in the file."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Callable
 
 import polars as pl
 
 from kamplan.config.actuals import ActualsRules
-from kamplan.imports.columns import find_columns, has_fields, match_header
+from kamplan.imports.columns import find_columns, has_fields, match_header, repeated_headers
 from kamplan.problems import Problem, error, warning
 from kamplan.workbooks.kit.safety import Limits, check_workbook_file
 
@@ -61,7 +63,7 @@ def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | No
         return pl.read_csv(source, **opts)
 
     try:
-        if rules.encoding == "gb18030":
+        if rules.encoding == "gb18030" or (rules.encoding == "auto" and not _looks_utf8(path)):
             frame = read(_recoded(path))
         else:
             try:
@@ -79,6 +81,34 @@ def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | No
                                   "check the delimiter (config actuals.delimiter) and save it again as CSV UTF-8",
                                   file=name)]
     return frame, None, []
+
+
+def frame_headers(path: Path, frame: pl.DataFrame, rules: ActualsRules) -> list[str]:
+    """The header row as the file has it, repeats included (polars and ``_rows_frame`` rename repeats)."""
+    original = frame.columns
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+        return [re.sub(r"_\d+$", "", c) if re.sub(r"_\d+$", "", c) in original else c for c in original if c != ROW]
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = head.decode("gb18030", errors="replace")
+    first = text.splitlines()[0] if text else ""
+    return next(csv.reader([first], delimiter=rules.delimiter), [])
+
+
+def _looks_utf8(path: Path) -> bool:
+    """Whether the file's first megabyte is UTF-8 (polars would read GBK bytes as replacement characters
+    without a word, and no header would match)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    cut = head.rfind(b"\n")
+    try:
+        (head[:cut] if cut > 0 and len(head) == 1 << 20 else head).decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _recoded(path: Path) -> io.BytesIO:
@@ -160,6 +190,10 @@ def read_fields(path: Path, rules: ActualsRules, wanted: dict[str, list[str]], r
     frame, sheet, problems = read_table(path, rules, has_fields(required, wanted), wanted if only_wanted else None)
     if frame is None:
         return None, sheet, {}, problems
+    repeated = repeated_headers(frame_headers(path, frame, rules), wanted, code=code, file=Path(path).name,
+                                sheet=sheet)
+    if repeated:
+        return None, sheet, {}, problems + repeated
     cols, missing = match_header([c for c in frame.columns if c != ROW], wanted, required, code=code,
                                  config_key=config_key, file=Path(path).name, sheet=sheet,
                                  show_accepted=show_accepted)

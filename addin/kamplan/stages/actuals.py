@@ -36,9 +36,11 @@ from typing import Callable
 import pandas as pd
 import polars as pl
 
+from kamplan.csvcells import safe_frame
 from kamplan.engine.actuals import lines_to_history
 from kamplan.imports.activities import read_activity_log
 from kamplan.imports.actuals import ErpLines, ErpTotals, UnmatchedValue, read_erp_file
+from kamplan.imports.replacing import Replacing, period_totals, shrink_problem
 from kamplan.periods import fiscal_months, fiscal_year_quarter
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.workbooks.kit.xlsxio import atomic_path
@@ -56,6 +58,7 @@ class ActualsFile(ErpTotals, WithProblems):
     path: Path
     outcome: str = "rejected"  # "read" (good, part of the import) or "rejected"
     problems: list[Problem] = field(default_factory=list)
+    lines_read: ErpLines | None = field(default=None, repr=False)  # what was read, while the import runs
 
     def totals(self) -> dict:
         return {"file": self.path.name, "outcome": self.outcome, "lines": self.lines, "matched": self.matched,
@@ -98,10 +101,10 @@ class ActualsResult(WithProblems):
 
 
 # -- actuals -----------------------------------------------------------------------------------------
-def read_actuals_file(path: Path, config) -> tuple[ActualsFile, ErpLines | None]:
+def read_actuals_file(path: Path, config, replacing: Replacing | None = None) -> tuple[ActualsFile, ErpLines | None]:
     """Read and check one export; a file with errors comes back rejected with no lines."""
     path = Path(path)
-    lines, problems = read_erp_file(path, config)
+    lines, problems = read_erp_file(path, config, replacing)
     totals = {f.name: getattr(lines, f.name) for f in fields(ErpTotals)}
     if has_errors(problems):
         return ActualsFile(path, problems=problems, **totals), None
@@ -109,14 +112,19 @@ def read_actuals_file(path: Path, config) -> tuple[ActualsFile, ErpLines | None]
 
 
 def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
-                   progress: Callable[[str], None] | None = None, now: dt.datetime | None = None) -> ActualsResult:
+                   progress: Callable[[str], None] | None = None, now: dt.datetime | None = None,
+                   periods: frozenset | None = None, force: bool = False) -> ActualsResult:
     """Read every file, then store the good ones together as one import (unless ``dry_run``).
 
     The quarters the good files cover replace earlier imports of them, so give all files of
     a quarter together (e.g. the three monthly exports).  A file given twice is read once.
+    ``periods`` (the quarters the import replaces) and ``force``: see ``kamplan.imports.replacing``;
+    a file with a line outside them, or that would replace a stored quarter by far less, is rejected.
     """
     config = ws.config
-    files, read = _read_files(paths, config, progress)
+    replacing = Replacing.for_actuals(config.plan_year, periods, force)
+    files, read = _read_files(paths, config, progress, replacing)
+    _refuse_shrinking(ws, files, read, replacing)
     good = [f for f in files if f.outcome == "read"]
     result = ActualsResult(files=files, problems=_nothing_read(good, "actuals-nothing"), dry_run=dry_run,
                            store_where=ws.store_label())
@@ -150,7 +158,7 @@ def _nothing_read(good: list, code: str) -> list[Problem]:
                   "fix the problems listed for each file and run the import again")]
 
 
-def _read_files(paths: list[Path], config, progress: Callable[[str], None] | None
+def _read_files(paths: list[Path], config, progress: Callable[[str], None] | None, replacing: Replacing
                 ) -> tuple[list[ActualsFile], list[ErpLines]]:
     """Each file read once (a second file with the same content is skipped with a warning)."""
     files: list[ActualsFile] = []
@@ -165,13 +173,35 @@ def _read_files(paths: list[Path], config, progress: Callable[[str], None] | Non
             continue
         if digest is not None:
             seen[digest] = path.name
-        f, lines = read_actuals_file(path, config)
+        f, lines = read_actuals_file(path, config, replacing)
         files.append(f)
+        f.lines_read = lines
         if lines is not None:
             read.append(lines)
         if progress:
             progress(path.name)
     return files, read
+
+
+def _refuse_shrinking(ws: Workspace, files: list[ActualsFile], read: list[ErpLines], replacing: Replacing) -> None:
+    """Reject every good file with lines in a stored quarter the import would replace by far less
+    (``Replacing.shrinks``), until none is left: the good files of a quarter count together."""
+    years = sorted({y for r in read for y, _ in r.periods})
+    stored = period_totals(ws.store.history(years=years)) if years else {}
+    while True:
+        good = [(f, f.lines_read) for f in files if f.outcome == "read" and f.lines_read is not None]
+        new = period_totals(_history([lines for _, lines in good], ws.config))
+        bad = [p for p, totals in new.items() if p in stored and replacing.shrinks(p, totals, stored[p])]
+        if not bad:
+            break
+        for f, lines in good:
+            for p in bad:
+                if p in lines.first_rows:
+                    f.problems.append(shrink_problem(p, new[p], stored[p], file=f.path.name,
+                                                     first_line=f"row {lines.first_rows[p]}",
+                                                     currency=ws.config.currency))
+                    f.outcome = "rejected"
+    read[:] = [f.lines_read for f in files if f.outcome == "read" and f.lines_read is not None]
 
 
 def _history(read: list[ErpLines], config) -> pd.DataFrame:
@@ -250,7 +280,7 @@ def _digest(path: Path) -> str | None:
 
 def _write_csv_atomic(frame: pl.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
-        frame.write_csv(tmp, include_bom=True)  # the BOM makes Excel open the Chinese text as UTF-8
+        safe_frame(frame).write_csv(tmp, include_bom=True)  # the BOM makes Excel open the Chinese text as UTF-8
 
 
 # -- activity log ------------------------------------------------------------------------------------

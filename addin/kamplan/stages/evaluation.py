@@ -431,8 +431,27 @@ def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = n
         if got is None:
             out.append(CollectedFile(path, "rejected", problems=found))
             continue
+        other_year = _year_problem(ws, got, path)
+        if other_year:
+            out.append(CollectedFile(path, "rejected", problems=found + [other_year]))
+            continue
         out.append(_store(ws, got, found, path, now))
     return CollectEvaluationResult(out)
+
+
+def _year_problem(ws: Workspace, got: EvaluationInput, path: Path) -> Problem | None:
+    """A workbook evaluates a year and quarter this workspace has actuals for; one of another year (or of
+    another workspace that got further) would store ratings of a period this plan never evaluated."""
+    ident = got.identity
+    latest = latest_quarter(ws, ident.year)
+    quarter = ident.quarter if ident.evaluation == "quarter" else 1
+    if latest is not None and quarter <= latest:
+        return None
+    period = f"{ident.year} Q{ident.quarter}" if ident.evaluation == "quarter" else f"the year {ident.year}"
+    return error("evaluation-other-period", f"this workbook evaluates {period}, for which this workspace has no "
+                 f"actuals (plan year {ws.config.plan_year})", "collect it in the workspace that wrote it, or "
+                 "write this workspace's evaluation workbook (kamplan evaluate) and enter the ratings there",
+                 file=path)
 
 
 def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path, now) -> CollectedFile:

@@ -202,13 +202,21 @@ def _own_lines(ws: Workspace, year: int, upto_version: int) -> pd.DataFrame:
 @dataclass
 class SpreadOutcome:
     base_version: int
-    version_id: int | None  # None for a dry run
+    version_id: int | None  # None for a dry run, or a figure that cannot be reached (unless store_closest)
     result: TopDownResult
     spec: TopDownSpec
 
+    @property
+    def unreachable(self) -> bool:
+        """The figure is not reached (holds, floors or caps): nothing is stored unless asked to."""
+        return bool(self.result.spread.shortfall)
 
-def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | None = None) -> SpreadOutcome:
-    """Apply ``spec`` to the current version and record the result as a new top-down version.
+
+def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | None = None,
+           store_closest: bool = False) -> SpreadOutcome:
+    """Apply ``spec`` to the current version and record the result as a new top-down version.  A figure
+    that cannot be reached stores nothing (``outcome.unreachable``, the notes say why) unless
+    ``store_closest``: then the closest reachable plan is stored.
 
     The version states its base; if another version was stored since the base was read (another VP's
     spread a moment earlier), the store refuses it with a BaseMovedError naming who stored what: rerun."""
@@ -237,7 +245,7 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
                             on=KEY, how="left")
     result = apply_topdown(lines, spec, cfg.targets.money_unit, cfg.targets.volume_unit)
     outcome = SpreadOutcome(base, None, result, spec)
-    if dry_run:
+    if dry_run or (outcome.unreachable and not store_closest):
         return outcome
     new = result.lines.copy()
     sp = result.spread
@@ -252,7 +260,8 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
 
 
 def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: str | None = None,
-                         progress: Progress = no_progress) -> tuple[SpreadOutcome | None, list[Problem]]:
+                         progress: Progress = no_progress, store_closest: bool = False
+                         ) -> tuple[SpreadOutcome | None, list[Problem]]:
     """Apply the instruction typed into the Top-down sheet of the consolidation workbook at ``path``.
 
     Nothing is spread (None) when the sheet has errors.  A workbook written for an older version is
@@ -269,7 +278,7 @@ def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: s
             f"{current}: the instruction is applied to version {current}",
             "check the new workbook; undo with kamplan targets undo if this was not meant", file=path))
     progress("spreading")
-    return spread(ws, found.spec, dry_run=dry_run, by=by), problems
+    return spread(ws, found.spec, dry_run=dry_run, by=by, store_closest=store_closest), problems
 
 
 def undo(ws: Workspace, to_version: int, by: str | None = None) -> int:

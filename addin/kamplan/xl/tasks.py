@@ -241,6 +241,10 @@ def spread(ctx: ActionContext) -> ActionResult:
         return ActionResult(f"Nothing changed: {_count(problems)} in the Top-down sheet of {path.name}; "
                             f"fix them and press Spread again.{where}", None, problems, ok=False)
     sp = out.result.spread
+    if out.version_id is None:  # the figure cannot be reached: nothing is stored (issue 18)
+        return ActionResult(f"Nothing changed: the figure {sp.target_total:,.2f} cannot be reached (short by "
+                            f"{sp.shortfall:,.2f}): {'; '.join(out.result.notes)}. Loosen the holds, floors or "
+                            "caps in the Top-down sheet and press Spread again.", None, problems, ok=False)
     ctx.progress("writing the consolidation workbook")
     book = write_book(ws, progress=ctx.progress).workbook
     short = f", short by {sp.shortfall:,.2f}" if sp.shortfall else ""

@@ -12,12 +12,11 @@ from pathlib import Path
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.i18n import book_labels
 from kamplan.workbooks.kit.layout import quote_sheet
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
 
-LABELS = load_labels(__file__)  # key -> (English, Chinese)
-_t = translator(LABELS)
+LABELS, _t = book_labels(__file__)  # key -> (English, Chinese), and key, language -> text
 
 
 @dataclass

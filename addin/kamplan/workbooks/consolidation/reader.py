@@ -23,7 +23,7 @@ from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, stray_entry_problems
 from kamplan.workbooks.kit.identity import read_identity
-from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.xlsxio import not_an_entry, read_sheets
 from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the instruction in a freshly written consolidation workbook (kamplan targets consolidate)"
@@ -189,8 +189,8 @@ class _Reader(FileReader):
     # -- cells -------------------------------------------------------------------------------------------
     def _raw(self, row: int, col: int, ref: str):
         if ref in self.sheet.errors:
-            self.err("error-value", f"{self.sheet.errors[ref]} is an error value, not an entry",
-                     "type a plain value (no formula)", sheet=self.sheet_name, cell=ref)
+            code, message = not_an_entry(self.sheet.errors[ref])
+            self.err(code, message, "type a plain value (no formula)", sheet=self.sheet_name, cell=ref)
             return CELL_ERROR
         return self.sheet.get(row, col)
 

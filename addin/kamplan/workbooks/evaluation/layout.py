@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kamplan.workbooks.kit.identity import Block, IdentitySpec
-from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.i18n import book_labels
 from kamplan.workbooks.kit.layout import (
     FMT_CENTS, FMT_INT, FMT_PCT, FMT_SCORE, FMT_VOLUME, Column, Table, quote_sheet, with_formulas,
 )
@@ -53,8 +53,7 @@ SERVICE_STATUSES = ("open", "in_progress", "delivered", "late", "dropped")
 FMT_MONEY = FMT_PRICE = FMT_CENTS  # the evaluation shows money to the cent
 FMT_COUNT = "#,##0.#"
 
-ET = load_labels(__file__)  # key -> (English, Chinese)
-et = translator(ET)
+ET, et = book_labels(__file__)  # key -> (English, Chinese), and key, language -> text
 
 
 @dataclass(frozen=True)

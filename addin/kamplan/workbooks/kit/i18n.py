@@ -35,3 +35,9 @@ t = translator(T)
 
 def both(key: str, **fmt) -> tuple[str, ...]:
     return tuple(s.format(**fmt) if fmt else s for s in T[key])
+
+
+def book_labels(module_file: str) -> tuple[dict[str, tuple[str, str]], object]:
+    """A workbook's label table (``labels.toml`` next to ``module_file``) and its translator."""
+    labels = load_labels(module_file)
+    return labels, translator(labels)

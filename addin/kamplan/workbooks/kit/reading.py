@@ -6,6 +6,7 @@ printing thousands of lines, and a file that cannot be opened gets the same word
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +14,8 @@ from kamplan.problems import Problem, error, unexpected, warning
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.kit.layout import SheetValues
-from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.safety import check_workbook_file
+from kamplan.workbooks.kit.xlsxio import not_an_entry, read_sheets
 
 MAX_PROBLEMS = 200  # a wholly wrong sheet should not print 10,000 lines
 CELL_ERROR = object()  # what ``FileReader.cell`` gives for a cell holding an error value (said already)
@@ -58,7 +60,17 @@ class FileReader:
             self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
 
     def open_sheets(self, names: list[str]) -> tuple[dict[str, SheetValues], list[str]] | None:
-        """``read_sheets`` of this file, or None with the problem said (password, broken file)."""
+        """``read_sheets`` of this file, or None with the problem said: the safety gate's (a CSV or .ods
+        renamed .xlsx, an empty file, a zip bomb ...; every reader says it in the same words), a password,
+        a broken file."""
+        gate = check_workbook_file(self.path)
+        if gate:
+            self.problems += gate
+            return None
+        if self._has_macros():
+            self.err("macros", "the workbook contains macros (VBA), which kamplan's workbooks never do: someone "
+                     "added code to it", f"save it as an Excel Workbook (.xlsx, without macros) and {self.again}")
+            return None
         try:
             return read_sheets(self.path, names)
         except Exception as exc:  # calamine: not a zip, password, broken XML ...
@@ -70,6 +82,13 @@ class FileReader:
                 self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
                          f"open it in Excel, WPS or LibreOffice, save it as .xlsx and {self.again}")
             return None
+
+    def _has_macros(self) -> bool:
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return any(n.lower().endswith("vbaproject.bin") for n in zf.namelist())
+        except (OSError, zipfile.BadZipFile):
+            return False  # said by the reader that opens it
 
     def open_identity(self, read: Callable[[SheetValues | None], dict], names: list[str] = ()
                       ) -> tuple[dict, dict[str, SheetValues], list[str]] | None:
@@ -131,8 +150,8 @@ class FileReader:
         said with ``fix`` ({header}: the column's header)."""
         ref = tb.ref(r, key)
         if ref in sheet.errors:
-            self.complain("error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                          fix.format(header=tb.column(key).header), tb.sheet, ref)
+            code, message = not_an_entry(sheet.errors[ref])
+            self.complain(code, message, fix.format(header=tb.column(key).header), tb.sheet, ref)
             return CELL_ERROR
         return sheet.get(r, tb.col(key))
 

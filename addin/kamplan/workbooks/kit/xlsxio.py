@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -25,10 +26,12 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 
 @contextlib.contextmanager
 def atomic_path(path: Path):
-    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` in one rename.
+    Temporary files a killed or failed write left in the folder are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".kamplan-", suffix=path.suffix, dir=path.parent)
+    remove_stale_temp_files(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".kamplan-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -44,6 +47,43 @@ def atomic_path(path: Path):
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+STALE_AFTER_SECONDS = 600  # a write takes seconds; a younger temp file may belong to a write still running
+
+
+def remove_stale_temp_files(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove ``.kamplan-*`` files (the temporary files of ``atomic_path``) in ``folder`` whose writer has
+    ended or that are older than ``STALE_AFTER_SECONDS``: a kill -9 or a full disk leaves one behind,
+    visible on Windows as a broken workbook."""
+    now = time.time() if now is None else now
+    removed = []
+    for stale in Path(folder).glob(".kamplan-*"):
+        try:
+            if stale.is_file() and (now - stale.stat().st_mtime > STALE_AFTER_SECONDS or _writer_gone(stale)):
+                stale.unlink()
+                removed.append(stale)
+        except OSError:  # gone already, or another user's file: not ours to insist on
+            continue
+    return removed
+
+
+def _writer_gone(temp: Path) -> bool:
+    """Whether the process that made ``temp`` (``.kamplan-<pid>-...``) has ended (a kill -9): then its file
+    can go at once.  Only where the check is harmless (POSIX); elsewhere the age rule alone applies."""
+    m = re.match(r"\.kamplan-(\d+)-", temp.name)
+    if not m or os.name != "posix":
+        return False
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return False  # this process may be writing it right now (another thread)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def legacy_password_hash(password: str) -> str:
@@ -115,8 +155,43 @@ def error_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     return out
 
 
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s>/](?:(?!</c>).)*)</c>', re.S)
+_SAVED = re.compile(rb"<v>[^<]+</v>")
+_FORMULA_TEXT = re.compile(rb"<f[^>]*>([^<]*)</f>")
+
+
+def unsaved_formula_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """Cells of one sheet part holding a formula with no saved result, e.g. {'F9': '=D9*2'}: a program
+    that does not calculate (a script, a converter) writes a typed formula so, and its value would read
+    as empty.  A formula whose saved result is an empty text (``t="str"``) has a result."""
+    data = zf.read(part)
+    if b"<f" not in data:
+        return {}
+    out = {}
+    for m in _FORMULA_CELL.finditer(data):
+        attrs, body = m.group(1), m.group(2)
+        if _SAVED.search(body) or (b't="str"' in attrs and b"<v" in body):
+            continue
+        ref = _REF.search(attrs)
+        if ref:
+            text = _FORMULA_TEXT.search(body)
+            out[ref.group(1).decode()] = "=" + (text.group(1).decode("utf-8", "replace") if text else "")
+    return out
+
+
+def not_an_entry(value: str) -> tuple[str, str]:
+    """(code, message) for a cell in ``SheetValues.errors``: an error value (#REF!), or a formula with no
+    saved result (kept there as its text, starting with =)."""
+    if value.startswith("="):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return "formula-no-value", (f"the cell holds a formula ({shown}) with no saved result: type a value, "
+                                    "not a formula")
+    return "error-value", f"{value} is an error value, not an entry"
+
+
 def read_sheets(path: Path, names: list[str]) -> tuple[dict[str, SheetValues], list[str]]:
-    """Read the named sheets (values as Python objects, origin A1) and their error cells.
+    """Read the named sheets (values as Python objects, origin A1), their error cells and their formulas
+    with no saved result (both in ``SheetValues.errors``: neither is an entry).
 
     Returns the sheets found and the workbook's full list of sheet names.
     """
@@ -137,5 +212,5 @@ def read_sheets(path: Path, names: list[str]) -> tuple[dict[str, SheetValues], l
             parts = sheet_parts(zf)
             for n in wanted:
                 if n in parts and parts[n] in zf.namelist():
-                    out[n].errors = error_cells(zf, parts[n])
+                    out[n].errors = {**unsaved_formula_cells(zf, parts[n]), **error_cells(zf, parts[n])}
     return out, all_names

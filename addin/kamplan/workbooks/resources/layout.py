@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 
 from kamplan.workbooks.kit.identity import Block, IdentitySpec
-from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.i18n import book_labels
 from kamplan.workbooks.kit.layout import (
     FMT_DATE, FMT_MONEY, FMT_PCT, FMT_VOLUME, Column, Table, quote_sheet, with_formulas,
 )
@@ -44,8 +44,7 @@ SMALL = "0.000001"  # amounts below this count as zero in the sheets' formulas
 
 FMT_UNITS = FMT_VOLUME
 
-RT = load_labels(__file__)  # key -> (English, Chinese)
-rt = translator(RT)
+RT, rt = book_labels(__file__)  # key -> (English, Chinese), and key, language -> text
 
 
 class ResourceLayout:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from kamplan.workbooks.kit.identity import Block, IdentitySpec
-from kamplan.workbooks.kit.i18n import load_labels, translator
+from kamplan.workbooks.kit.i18n import book_labels
 from kamplan.workbooks.kit.layout import (
     FMT_INT, FMT_MONEY, FMT_PCT, FMT_SCORE, FMT_VOLUME, Column, Table, quote_sheet, with_formulas,
 )
@@ -47,8 +47,7 @@ EVEN_SPLIT = "even"  # the "split" value of a product line whose account cost is
 
 FMT_SHARE = "0.000"
 
-RT = load_labels(__file__)  # key -> (English, Chinese)
-rt = translator(RT)
+RT, rt = book_labels(__file__)  # key -> (English, Chinese), and key, language -> text
 
 
 @dataclass(frozen=True)

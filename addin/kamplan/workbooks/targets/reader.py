@@ -34,6 +34,7 @@ from kamplan.model import (
     WorkbookIdentity,
 )
 from kamplan.problems import Problem, has_errors
+from kamplan.limits import LIMITS
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import LANGS, T, t
 from kamplan.workbooks.kit.table_checks import header_problems, key_text, row_key_problems, stray_entry_problems
@@ -44,7 +45,7 @@ from kamplan.workbooks.targets.layout import (
 )
 from kamplan.workbooks.targets.content import rep_from_file_name
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
-from kamplan.workbooks.kit.xlsxio import read_sheets
+from kamplan.workbooks.kit.xlsxio import not_an_entry, read_sheets
 from kamplan.workbooks.kit.reading import FileReader, read_file
 
 MAX_PROBLEMS_PER_TABLE = 200  # a wholly wrong sheet should not print 10,000 lines
@@ -307,8 +308,8 @@ class _Reader(FileReader):
                 return raw
         ref = tb.ref(r, c.key)
         if ref in sheet.errors:
-            self._complain(budget, "error-value", f"{sheet.errors[ref]} is an error value, not an entry",
-                           f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
+            code, message = not_an_entry(sheet.errors[ref])
+            self._complain(budget, code, message, f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
             return None
         value, why = _parse(c, raw, layout)
         if why:
@@ -324,9 +325,12 @@ class _Reader(FileReader):
             top = c.maximum
             if c.key.startswith("volume_q"):
                 top = self.ctx.config.targets.max_volume_per_line
+            elif c.key.startswith("price_q"):  # a hard limit, not a "typo?" warning (issue 18)
+                top = LIMITS["price"].high if top is None else min(top, LIMITS["price"].high)
             if top is not None and value > top:
                 self._complain(budget, "too-large", f"{cells.show(raw)} is above the limit {top:,.0f}",
-                               _fix(c, layout) + " (a typo?)", tb.sheet, ref)
+                               _fix(c, layout) + f" between {c.minimum or 0:g} and {top:,.0f} (a typo?)",
+                               tb.sheet, ref)
                 return None
         if c.dtype == "date" and not layout.span[0] <= value <= layout.span[1]:
             self._complain(budget, "date-outside-year", f"{value.isoformat()} is not in the plan year "
@@ -339,6 +343,8 @@ class _Reader(FileReader):
     def _submission(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> Submission | None:
         """The Submission of the sheets read: target, visit and list lines, then the target warnings."""
         cfg = self.ctx.config
+        if self._blank(frames, layout):
+            return None
         targets = pd.DataFrame(self._target_lines(identity, frames, layout), columns=TARGET_COLUMNS)
         trainings, services, requests = self._list_lines(frames, layout)
         sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
@@ -351,6 +357,20 @@ class _Reader(FileReader):
                                              file=self.file, sheet=layout.targets.sheet)
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
+
+    def _blank(self, frames: dict, layout: TargetLayout) -> bool:
+        """A workbook sent back without a single volume typed (not even 0) is no answer: storing it would
+        drop the salesperson's bottom-up plan to 0, while no answer keeps last year's run-rate (marked)."""
+        rows = frames.get("targets") or []
+        if layout.proposal or not rows or has_errors(self.problems):
+            return False
+        if any(row.get(f"volume_q{q}") is not None for row in rows for q in QUARTERS):
+            return False
+        tg = layout.targets
+        self.err("empty-submission", "the workbook came back without any target volume filled in: it counts as "
+                 "no answer (last year's run-rate stands in)", "fill in the volumes (0 where you plan nothing) "
+                 f"and {self.again}", sheet=tg.sheet, cell=tg.ref(tg.first_row, "volume_q1"))
+        return True
 
     def _target_lines(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> list[dict]:
         """One line per row and quarter of the rows this salesperson still plans (and, in a proposal
