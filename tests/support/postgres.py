@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -32,6 +34,19 @@ def fresh_database(prefix: str) -> Iterator[str]:
     try:
         yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(admin, name)
         admin.dispose()
+
+
+def drop_database(admin: sa.Engine, name: str, attempts: int = 10) -> None:
+    """Drop a test database; a session the test role may not end (an autovacuum worker busy with it) is
+    waited for, a few seconds at most, and a database that still cannot be dropped is left with a warning."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.DBAPIError as exc:
+            last = exc
+            time.sleep(0.5 + attempt * 0.25)
+    warnings.warn(f"test database {name} was left on the server: {last.orig}")
