@@ -18,4 +18,8 @@ for _ in $(seq 1 30); do
 done
 as_postgres psql -qtAc "select 1 from pg_roles where rolname='kamplan_ci'" | grep -q 1 ||
   as_postgres psql -qc "create role kamplan_ci login createdb password 'kamplan_ci'" >/dev/null
+# The store tests create throw-away login roles (a password that must never be printed, a team's roles).
+as_postgres psql -qc "alter role kamplan_ci createrole" >/dev/null
+# ... and drop their databases at the end even while another role's session is still in one.
+as_postgres psql -qc "grant pg_signal_backend to kamplan_ci" >/dev/null
 echo "postgresql+psycopg2://kamplan_ci:kamplan_ci@localhost/postgres"

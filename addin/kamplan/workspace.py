@@ -18,10 +18,12 @@ Three ways to open one:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 
 from kamplan.config import PlanConfig, load_config
@@ -36,14 +38,80 @@ class WorkspaceError(Exception):
     pass
 
 
-def store_target(root: Path) -> str | Path:
-    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db."""
+ROLES = ("vp", "regional_manager", "management")
+
+
+def workspace_settings(root: Path) -> dict:
+    """DIR/workspace.yaml as a mapping ({} when there is none); a file that cannot be read is a
+    WorkspaceError naming it (and never a password in it)."""
     settings = root / SETTINGS_NAME
-    if settings.exists():
+    if not settings.exists():
+        return {}
+    try:
         data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
-        if data.get("store_url"):
-            return str(data["store_url"])
-    return root / STORE_NAME
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise WorkspaceError(f"{settings}: cannot be read ({_masked(str(exc))}); fix the file "
+                             "(it holds store_url: URL) or remove it to use the workspace's kamplan.db") from None
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{settings}: expected keys like store_url: URL, got {type(data).__name__}")
+    return data
+
+
+def workspace_role(root: Path, config: PlanConfig) -> tuple[str, str | None]:
+    """(role, region) of the workspace: ``role:`` of workspace.yaml (default vp) and, for a regional
+    manager, ``region:`` (a region id of the config)."""
+    data, settings = workspace_settings(root), root / SETTINGS_NAME
+    role = str(data.get("role") or "vp")
+    if role not in ROLES:
+        raise WorkspaceError(f"{settings}: role: {role!r} is not a role; use one of {', '.join(ROLES)}")
+    region = data.get("region")
+    if role == "regional_manager":
+        regions = [r.id for r in config.regions]
+        if region not in regions:
+            raise WorkspaceError(f"{settings}: region: {region!r} — a regional manager's workspace names its "
+                                 f"region, one of {', '.join(regions)}")
+        return role, str(region)
+    if region is not None:
+        raise WorkspaceError(f"{settings}: region: is only for role: regional_manager (this workspace is {role})")
+    return role, None
+
+
+def store_target(root: Path) -> str | Path:
+    """Where the store of the workspace ``root`` is: ``store_url`` of DIR/workspace.yaml, else DIR/kamplan.db.
+
+    A workspace.yaml that cannot be read, or a ``store_url`` that is not a database URL, is a
+    WorkspaceError naming the file and the key (and never the password)."""
+    settings = root / SETTINGS_NAME
+    data = workspace_settings(root)
+    url = data.get("store_url")
+    if not url:
+        return root / STORE_NAME
+    if not isinstance(url, str) or "://" not in url:
+        # the value is not shown: it is not a URL, so where a password in it would be cannot be told
+        raise WorkspaceError(f"{settings}: store_url: the value is not a database URL; write "
+                             "store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE (the password in "
+                             "KAMPLAN_STORE_PASSWORD or ~/.pgpass), or remove the key to use kamplan.db")
+    try:
+        sa.make_url(url).port  # noqa: B018 -- a bad port fails here, with the key path
+    except ValueError:
+        raise WorkspaceError(f"{settings}: store_url: {_masked(url)!r} is not a database URL: its port is not "
+                             "a number; write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE with a "
+                             "numeric port") from None
+    except sa.exc.ArgumentError as exc:
+        raise WorkspaceError(f"{settings}: store_url: the value is not a database URL "
+                             f"({type(exc).__name__}); write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE"
+                             ) from None
+    return url
+
+
+def store_label(root: Path) -> str:
+    """How to show the workspace's store to people: the file path, or the URL without its password."""
+    target = store_target(root)
+    return _masked(target) if isinstance(target, str) else str(target)
+
+
+def _masked(text: str) -> str:
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 def default_config_text() -> str:
@@ -55,6 +123,9 @@ class Workspace:
     root: Path
     config: PlanConfig
     readonly: bool = False  # the store is opened read-only (see open_readonly)
+    create_store: bool = False  # only ``init`` creates a store: otherwise a missing one is an error
+    role: str = "vp"  # workspace.yaml role: vp, regional_manager (with region) or management
+    region: str | None = None
     _store: Store | None = field(default=None, repr=False)
 
     @property
@@ -79,11 +150,37 @@ class Workspace:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.store_target(), readonly=self.readonly)
+            target = self.store_target()
+            source = f"store_url in {self.root / SETTINGS_NAME}" if isinstance(target, str) else None
+            store = Store.open(target, readonly=self.readonly, create=self.create_store, source=source)
+            try:
+                store.check_company(self.config)
+            except BaseException:
+                store.close()
+                raise
+            self._store = store
         return self._store
 
     def store_target(self) -> str | Path:
+        """Where the store is (a path, or a URL that may hold a password: show ``store_label()``)."""
         return store_target(self.root)
+
+    def require_vp(self, what: str) -> None:
+        """Refuse ``what`` (e.g. "agree the company plan") in a regional manager's or management's workspace."""
+        if self.role != "vp":
+            who = f"the regional manager's workspace of {self.region}" if self.region else "a management workspace"
+            raise WorkspaceError(f"this is {who} (role: {self.role} in {self.root / SETTINGS_NAME}): only the "
+                                 f"VP's workspace can {what}")
+
+    def reps_in_scope(self) -> set[str] | None:
+        """The salespeople this workspace acts for: those of its region, or None for all."""
+        if self.region is None:
+            return None
+        return {s.id for s in self.config.staff if s.region == self.region}
+
+    def store_label(self) -> str:
+        """The store for people to read: its path, or its URL without the password."""
+        return store_label(self.root)
 
     def close(self):
         if self._store is not None:
@@ -97,7 +194,7 @@ class Workspace:
         self.close()
 
     @classmethod
-    def open(cls, root: str | Path, *, sync: bool = True) -> "Workspace":
+    def open(cls, root: str | Path, *, sync: bool = True, create_store: bool = False) -> "Workspace":
         """The workspace in ``root`` with its config loaded.
 
         ``sync`` (the default, for commands that change the plan): make the store's master data
@@ -105,9 +202,17 @@ class Workspace:
         read, so that a read-only command neither waits for nor takes the store's write lock.
         """
         root = _checked_root(root)
-        ws = cls(root, load_config(root / CONFIG_NAME))
-        if sync:
-            ws.store.sync_master_data(ws.config)
+        config = load_config(root / CONFIG_NAME)
+        role, region = workspace_role(root, config)
+        ws = cls(root, config, readonly=role == "management", create_store=create_store, role=role, region=region)
+        # Only the VP's workspace makes the store's master data match its config: a regional manager's
+        # sees (and on PostgreSQL may see) only its region, and management only reads.
+        if sync and role == "vp":
+            try:
+                ws.store.sync_master_data(ws.config)
+            except BaseException:
+                ws.close()
+                raise
         return ws
 
     @classmethod
@@ -116,7 +221,9 @@ class Workspace:
         through the workspace's settings like any command's) opens read-only, so ``writing()`` is
         refused and a missing or older store is a StoreError instead of being created or migrated."""
         root = _checked_root(root)
-        return cls(root, load_config(root / CONFIG_NAME), readonly=True)
+        config = load_config(root / CONFIG_NAME)
+        role, region = workspace_role(root, config)
+        return cls(root, config, readonly=True, role=role, region=region)
 
     @classmethod
     def init(cls, root: str | Path, config_text: str | None = None) -> "Workspace":
@@ -130,7 +237,7 @@ class Workspace:
         for sub in ("outbox", "inbox", "reports"):
             (root / sub).mkdir(exist_ok=True)
         cfg.write_text(config_text if config_text is not None else default_config_text(), encoding="utf-8")
-        return cls.open(root)
+        return cls.open(root, create_store=True)
 
 
 def _checked_root(root: str | Path) -> Path:

@@ -82,7 +82,12 @@ def test_workspace_readonly_finds_its_store_through_store_url(tmp_path):
     (root / "workspace.yaml").write_text(f"store_url: sqlite:///{shared}\n", encoding="utf-8")
     with pytest.raises(StoreError, match="no kamplan plan yet"):
         Workspace.open_readonly(root).store  # noqa: B018 - opening the store is the point
-    with Workspace.open(root) as ws:
+    with pytest.raises(StoreError, match="is empty: it holds no kamplan plan.*kamplan init"):
+        Workspace.open(root)  # only init creates a store (issue 18 item 9)
+    vp = tmp_path / "vp"  # the team's way: workspace.yaml first, then kamplan init creates the store
+    vp.mkdir()
+    (vp / "workspace.yaml").write_text(f"store_url: sqlite:///{shared}\n", encoding="utf-8")
+    with Workspace.init(vp, default_config_text()) as ws:
         accounts = len(ws.store.master("accounts"))
     with Workspace.open_readonly(root) as ws:
         assert ws.store.where.endswith("shared.db") and len(ws.store.master("accounts")) == accounts

@@ -15,6 +15,7 @@ from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, wa
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.cli.plan import COMMANDS as plan_commands  # consolidate, spread, versions ... added to targets
 from kamplan.cli.resources import resources
+from kamplan.cli.store import store
 from kamplan.config import ConfigError
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace, WorkspaceError
@@ -81,7 +82,7 @@ def init(directory, config_file):
     with Workspace.init(directory, text) as ws:
         console.print(f"Created workspace [bold]{escape(str(ws.root))}[/bold]")
         console.print(f"  config: {escape(str(ws.config_path))}  (edit it: products, staff, accounts)")
-        console.print(f"  store:  {escape(str(ws.store_target()))}")
+        console.print(f"  store:  {escape(ws.store_label())}")
         console.print(f"  next:   kamplan -w {escape(str(directory))} targets issue")
 
 
@@ -152,7 +153,7 @@ def targets_status(ctx, as_json):
     with open_workspace(ctx, read_only=True) as ws:
         cfg = ws.config
         rnd = ws.store.current_round(cfg.plan_year) or 1
-        reps = {a.rep for a in cfg.accounts}
+        reps = {a.rep for a in cfg.accounts} & (ws.reps_in_scope() or {s.id for s in cfg.staff})  # by region
         status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if s.id in reps])
         show_frame(status, as_json, f"Round {rnd} · {cfg.plan_year}")
 
@@ -183,7 +184,7 @@ def history_import(ctx, file, periods, force):
         if any(p.is_error for p in problems):
             console.print(f"[red]Nothing imported[/red] from {escape(str(file))}.")
             sys.exit(1)
-        console.print(f"Imported {n:,} history lines from {escape(str(file))} into {escape(str(ws.store_target()))}")
+        console.print(f"Imported {n:,} history lines from {escape(str(file))} into {escape(ws.store_label())}")
 
 
 @cli.command()
@@ -201,12 +202,14 @@ def check(ctx):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("kamplan-demo"),
               show_default=True, help="Folder for the demo workspace.")
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="zh-CN", show_default=True)
-def demo(out, lang):
+@click.option("--store-url", help="Run it on this empty team store (e.g. postgresql+psycopg2://USER@HOST/DB; "
+                                  "the password in KAMPLAN_STORE_PASSWORD or ~/.pgpass).")
+def demo(out, lang, store_url):
     """Run the annual cycle on the embedded demo company (93 customers, 8 salespeople)."""
     from kamplan.demo.run import DemoError, run_demo
     try:
         with progress_bar("Demo", None) as step:
-            summary = run_demo(out, lang, progress=step)
+            summary = run_demo(out, lang, progress=step, store_url=store_url)
     except DemoError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
@@ -228,7 +231,7 @@ def templates_build(out):
         console.print(f"wrote {escape(str(p))}")
 
 
-for group in (accounts, resources, addin, actuals, *evaluation_commands):
+for group in (accounts, resources, addin, actuals, store, *evaluation_commands):
     cli.add_command(group)
 for command in plan_commands:
     targets.add_command(command)

@@ -238,14 +238,18 @@ def undo(ctx, to_version):
 def agree(ctx, version_id, note, no_export):
     """Lock the plan as agreed and write each salesperson's annual targets and the management summary."""
     from kamplan.stages.plan import agree as run
-    from kamplan.stages.plan import export_agreed
+    from kamplan.stages.plan import agree_and_export
     with open_workspace(ctx) as ws:
-        vid = run(ws, version_id, note=note)
-        console.print(f"The {ws.config.plan_year} plan is [bold]agreed[/bold]: version {vid}.")
-        if not no_export:
-            res = export_agreed(ws)
-            console.print(f"Annual targets: {len(res.rep_files)} salesperson workbook(s) in "
-                          f"[bold]{escape(str(res.folder))}[/bold]; management: {escape(str(res.management))}")
+        if no_export:
+            vid = run(ws, version_id, note=note)
+            console.print(f"The {ws.config.plan_year} plan is [bold]agreed[/bold]: version {vid}.")
+            return
+        out = agree_and_export(ws, version_id, note=note)
+        state = "was already agreed; its export was written again" if out.already_agreed else "is [bold]agreed[/bold]"
+        console.print(f"The {ws.config.plan_year} plan {state}: version {out.version_id}.")
+        res = out.export
+        console.print(f"Annual targets: {len(res.rep_files)} salesperson workbook(s) in "
+                      f"[bold]{escape(str(res.folder))}[/bold]; management: {escape(str(res.management))}")
 
 
 @click.command("reopen")

@@ -71,6 +71,21 @@ class DemoSummary:
         return Group(*parts)
 
 
+def _require_empty_store(store_url: str) -> None:
+    """The demo starts a company of its own: it never writes into a database that holds a plan."""
+    from kamplan.store import Store, StoreError
+    try:
+        store = Store.open(store_url, readonly=True)
+    except StoreError as exc:
+        if "holds no kamplan plan yet" in str(exc):
+            return  # an empty database: what the demo needs
+        raise DemoError(str(exc)) from None
+    where = store.where
+    store.close()
+    raise DemoError(f"{where} already holds a kamplan plan; the demo needs an empty database "
+                    "(createdb kamplan_demo) and never writes into an existing plan")
+
+
 def prepare_folder(out: Path) -> None:
     """Use ``out`` only if it is new, empty, or an earlier demo (which is replaced); never a user's folder."""
     if out.exists():
@@ -85,9 +100,16 @@ def prepare_folder(out: Path) -> None:
     (out / MARKER).write_text("made by `kamplan demo`; the next demo run may replace this folder\n")
 
 
-def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: int = DEMO_SEED) -> DemoSummary:
+def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: int = DEMO_SEED,
+             store_url: str | None = None) -> DemoSummary:
+    """The whole annual cycle on the demo company in ``out``; ``store_url``: on that (empty) team store
+    (e.g. PostgreSQL) instead of the workspace's kamplan.db."""
     out = Path(out)
+    if store_url:
+        _require_empty_store(store_url)
     prepare_folder(out)
+    if store_url:
+        (out / "workspace.yaml").write_text(yaml.safe_dump({"store_url": store_url}), encoding="utf-8")
     data = demo_config_dict(language=language, seed=seed)
     config = config_from_dict(data)
     text = ("# The demo company's planning config, written by `kamplan demo`.\n"
@@ -96,7 +118,7 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
     progress("workspace")
     with Workspace.init(out, text) as ws:
         summary.lines.append(("Planning config", str(ws.config_path)))
-        summary.lines.append(("Store (system of record)", str(ws.store_target())))
+        summary.lines.append(("Store (system of record)", ws.store_label()))
         history = demo_history(config, seed=seed)
         ws.store.replace_history(history, source="demo generator")
         progress("history")

@@ -127,7 +127,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     _refuse_shrinking(ws, files, read, replacing)
     good = [f for f in files if f.outcome == "read"]
     result = ActualsResult(files=files, problems=_nothing_read(good, "actuals-nothing"), dry_run=dry_run,
-                           store_where=str(ws.store_target()))
+                           store_where=ws.store_label())
     if not good:
         return result
     history = _history(read, config)
@@ -338,7 +338,7 @@ def import_activities(ws: Workspace, paths: list[Path], dry_run: bool = False,
             progress(Path(path).name)
     good = [f for f in files if f.outcome == "read"]
     result = ActivityResult(files=files, problems=_nothing_read(good, "activities-nothing"), dry_run=dry_run,
-                            store_where=str(ws.store_target()))
+                            store_where=ws.store_label())
     if not good:
         return result
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else None

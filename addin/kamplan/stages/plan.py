@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +31,7 @@ from kamplan.model import TARGET_COLUMNS
 from kamplan.problems import Problem, has_errors, warning
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.review import effective_classes
-from kamplan.store import Store, StoreError
+from kamplan.store import AlreadyAgreedError, BaseMovedError, Store, StoreError
 from kamplan.store.resources import support_by_account
 from kamplan.store.schema import PLAN_LINE_COLUMNS
 from kamplan.workbooks.agreed.writer import AgreedContent, write_management, write_rep_targets
@@ -116,35 +120,44 @@ class ConsolidateResult:
 
 def consolidate(ws: Workspace, write_workbook: bool = True, progress: Progress = no_progress,
                 by: str | None = None) -> ConsolidateResult:
-    """Record a bottom-up version if the submissions changed, then write the consolidation workbook."""
+    """Record a bottom-up version if the submissions changed, then write the consolidation workbook.
+
+    The new version states the version it follows; if another command stored one in between (two
+    consolidates at once, a spread), the submissions are read again and compared with it once more,
+    so two identical consolidations at once give one version."""
+    progress("reading submissions")
+    ws.require_vp("consolidate the company plan")
+    try:
+        result = _consolidate_once(ws, by)
+    except BaseMovedError:
+        result = _consolidate_once(ws, by)  # built on the version the other command just stored
+    if write_workbook and result.version_id is not None:
+        progress("writing the consolidation workbook")
+        result.workbook = write_consolidation(ws, result.version_id)
+    return result
+
+
+def _consolidate_once(ws: Workspace, by: str | None) -> ConsolidateResult:
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
-    progress("reading submissions")
     bu = bottom_up(ws)
     versions = store.plan_versions(year)
     last_bu = versions[versions["kind"] == "bottom-up"].tail(1)
     same = len(last_bu) and last_bu["summary"].iloc[0].get("submissions") == {k: int(v) for k, v
                                                                              in bu.submissions.items()}
     agreed = store.agreement(year)
-    new_version = False
-    if not same and agreed is None and len(bu.lines):
-        rnd = store.current_round(year)
-        n_sub, n_run = len(bu.submissions), len(bu.run_rate_reps)
-        desc = (f"bottom-up, round {rnd}: {n_sub} salespeople submitted"
-                + (f", {n_run} missing (last year's run-rate)" if n_run else ""))
-        parent = int(versions["id"].iloc[-1]) if len(versions) else None
-        vid = store.record_plan_version(
-            year, "bottom-up", bu.lines, by or who(), desc, round=rnd, parent_id=parent,
-            summary={"submissions": bu.submissions, "run_rate_reps": bu.run_rate_reps,
-                     "responses": bu.responses, **_totals(bu.lines)})
-        new_version = True
-    else:
-        vid = store.current_plan_version(year)
-    result = ConsolidateResult(year, vid, new_version, bu)
-    if write_workbook and vid is not None:
-        progress("writing the consolidation workbook")
-        result.workbook = write_consolidation(ws, vid)
-    return result
+    if same or agreed is not None or not len(bu.lines):
+        return ConsolidateResult(year, int(versions["id"].iloc[-1]) if len(versions) else None, False, bu)
+    rnd = store.current_round(year)
+    n_sub, n_run = len(bu.submissions), len(bu.run_rate_reps)
+    desc = (f"bottom-up, round {rnd}: {n_sub} salespeople submitted"
+            + (f", {n_run} missing (last year's run-rate)" if n_run else ""))
+    parent = int(versions["id"].iloc[-1]) if len(versions) else None
+    vid = store.record_plan_version(
+        year, "bottom-up", bu.lines, by or who(), desc, round=rnd, parent_id=parent,
+        summary={"submissions": bu.submissions, "run_rate_reps": bu.run_rate_reps,
+                 "responses": bu.responses, **_totals(bu.lines)})
+    return ConsolidateResult(year, vid, True, bu)
 
 
 def _totals(lines: pd.DataFrame) -> dict:
@@ -203,7 +216,12 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
            store_closest: bool = False) -> SpreadOutcome:
     """Apply ``spec`` to the current version and record the result as a new top-down version.  A figure
     that cannot be reached stores nothing (``outcome.unreachable``, the notes say why) unless
-    ``store_closest``: then the closest reachable plan is stored."""
+    ``store_closest``: then the closest reachable plan is stored.
+
+    The version states its base; if another version was stored since the base was read (another VP's
+    spread a moment earlier), the store refuses it with a BaseMovedError naming who stored what: rerun."""
+    if not dry_run:
+        ws.require_vp("adjust the company plan")
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     agreed = store.agreement(year)
@@ -265,6 +283,7 @@ def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: s
 
 def undo(ws: Workspace, to_version: int, by: str | None = None) -> int:
     """Make ``to_version`` current again by recording a copy of it (the versions after it stay)."""
+    ws.require_vp("change the company plan")
     cfg, store = ws.config, ws.store
     info, lines = store.plan_version(to_version)
     if info["year"] != cfg.plan_year:
@@ -272,6 +291,7 @@ def undo(ws: Workspace, to_version: int, by: str | None = None) -> int:
     current = store.current_plan_version(cfg.plan_year)
     if current == to_version:
         raise StoreError(f"version {to_version} is already the current plan")
+    # parent_id=current: refused (BaseMovedError) if another version was stored since it was read
     return store.record_plan_version(cfg.plan_year, "undo", lines, by or who(),
                                      f"back to version {to_version} ({info['description']})", parent_id=current,
                                      summary={"restored": int(to_version), **_totals(lines)})
@@ -330,6 +350,9 @@ def latest_submission(ws: Workspace, rep_id: str):
 
 # -- agreement ----------------------------------------------------------------------------------------
 def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "") -> int:
+    """Lock the current version (or ``version_id``, which must be current) as the year's plan, without
+    writing the export (``agree_and_export`` does both)."""
+    ws.require_vp("agree the company plan")
     cfg, store = ws.config, ws.store
     vid = version_id or store.current_plan_version(cfg.plan_year)
     if vid is None:
@@ -338,7 +361,50 @@ def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, n
     return vid
 
 
+@dataclass
+class AgreeOutcome:
+    version_id: int
+    export: AgreedExport
+    already_agreed: bool  # True: it was agreed before; this run wrote its export again
+
+
+def agree_and_export(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "",
+                     language: str | None = None) -> AgreeOutcome:
+    """Agree the plan and write its export, so that neither exists without the other.
+
+    The export is written into a temporary folder first; inside the locked transaction that stores the
+    agreement it is renamed into ``reports/agreed-YEAR-vN``, and only then is the agreement committed.
+    An interrupted run leaves no agreement (and at most a temporary folder, removed by the next run).
+    Agreeing a plan that is agreed already writes its export again (e.g. after one was deleted)."""
+    ws.require_vp("agree the company plan")
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    agreed = store.agreement(year)
+    if agreed is not None and version_id in (None, agreed["version_id"]):
+        return AgreeOutcome(agreed["version_id"], export_agreed(ws, language), True)
+    vid = version_id or store.current_plan_version(year)
+    if vid is None:
+        raise StoreError(f"there is no {year} plan to agree yet: collect and consolidate first")
+    by = by or who()
+    pending = {"version_id": int(vid), "at": dt.datetime.now(dt.timezone.utc), "by": by, "note": note}
+    staged = _write_export(ws, pending, language)
+    final = _export_folder(ws, year, vid)
+    try:
+        store.agree_plan(year, vid, by, note, at=pending["at"],
+                         before_commit=lambda row: _put_in_place(staged, final, year, vid))
+    except AlreadyAgreedError as exc:  # another agree won the race a moment ago: its export stands
+        _remove_tree(staged.folder)
+        if exc.agreement["version_id"] != vid:
+            raise
+        return AgreeOutcome(vid, export_agreed(ws, language), True)
+    except BaseException:
+        _remove_tree(staged.folder)
+        raise
+    return AgreeOutcome(vid, _moved(staged, final), False)
+
+
 def reopen(ws: Workspace, reason: str, by: str | None = None) -> int:
+    ws.require_vp("reopen the company plan")
     return ws.store.reopen_plan(ws.config.plan_year, by or who(), reason)
 
 
@@ -438,13 +504,48 @@ def _support(ws: Workspace):
     return frame if len(frame) else None
 
 
+def _export_folder(ws: Workspace, year: int, version_id: int) -> Path:
+    return ws.reports / f"agreed-{year}-v{version_id}"
+
+
 def export_agreed(ws: Workspace, language: str | None = None) -> AgreedExport:
-    cfg, store = ws.config, ws.store
-    year = cfg.plan_year
+    """Write the agreed plan's workbooks into ``reports/agreed-YEAR-vN`` (replacing an earlier export):
+    written into a temporary folder, then renamed into place, so the folder is never half-written."""
+    store, year = ws.store, ws.config.plan_year
     agreed = store.agreement(year)
     if agreed is None:
         raise StoreError(f"the {year} plan is not agreed yet: kamplan targets agree locks it first")
-    view = plan_view(ws.store, year)
+    staged = _write_export(ws, agreed, language)
+    final = _export_folder(ws, year, agreed["version_id"])
+    try:
+        detail = _put_in_place(staged, final, year, agreed["version_id"])
+    except BaseException:
+        _remove_tree(staged.folder)
+        raise
+    store.log_event("plan.export", detail)
+    return _moved(staged, final)
+
+
+def _write_export(ws: Workspace, agreed: dict, language: str | None) -> AgreedExport:
+    """The export of the agreement ``agreed`` (version_id, at, by), in a new temporary folder of reports/."""
+    year = ws.config.plan_year
+    ws.reports.mkdir(parents=True, exist_ok=True)
+    _remove_stale_exports(ws, year)
+    folder = Path(tempfile.mkdtemp(prefix=f".kamplan-agreed-{year}-v{agreed['version_id']}-p{os.getpid()}-",
+                                   dir=ws.reports))
+    try:
+        _fill_export(ws, agreed, language, AgreedExport(folder, folder / f"management_{year}.xlsx"))
+    except BaseException:
+        _remove_tree(folder)
+        raise
+    return AgreedExport(folder, folder / f"management_{year}.xlsx",
+                        sorted(p for p in folder.iterdir() if p.name.endswith("_targets.xlsx")))
+
+
+def _fill_export(ws: Workspace, agreed: dict, language: str | None, out: AgreedExport) -> None:
+    cfg, store = ws.config, ws.store
+    year = cfg.plan_year
+    view = plan_view(store, year)
     lang = language or cfg.language
     _, lines = enriched_lines(ws, agreed["version_id"])
     support = _support(ws)
@@ -456,9 +557,6 @@ def export_agreed(ws: Workspace, language: str | None = None) -> AgreedExport:
                   version=agreed["version_id"], agreed_at=agreed["at"], agreed_by=agreed["by"],
                   sheet_password=cfg.workbook.sheet_password, names=names,
                   units={p.id: p.unit for p in cfg.products})
-    folder = ws.reports / f"agreed-{year}-v{agreed['version_id']}"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = AgreedExport(folder, folder / f"management_{year}.xlsx")
     for rep in sorted(lines["rep_id"].unique()):
         def mine(frame):
             return frame[frame["rep_id"] == rep].drop(columns="rep_id")
@@ -468,8 +566,56 @@ def export_agreed(ws: Workspace, language: str | None = None) -> AgreedExport:
             rep_support = support[support["account_id"].isin(accounts)]
         content = AgreedContent(**common, lines=lines[lines["rep_id"] == rep], visits=mine(view.visits),
                                 trainings=mine(view.trainings), services=mine(view.services), support=rep_support)
-        out.rep_files.append(write_rep_targets(folder / f"{rep}_{year}_targets.xlsx", content, rep))
+        out.rep_files.append(write_rep_targets(out.folder / f"{rep}_{year}_targets.xlsx", content, rep))
     write_management(out.management, AgreedContent(**common, lines=lines))
-    store.log_event("plan.export", {"year": year, "version": agreed["version_id"], "folder": str(folder),
-                                    "files": len(out.rep_files) + 1})
-    return out
+
+
+def _put_in_place(staged: AgreedExport, final: Path, year: int, version_id: int) -> dict:
+    """Rename the finished export ``staged`` to ``final``; an earlier export there is moved aside first and
+    removed after.  Returns the detail of the "plan.export" audit event."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".kamplan-old-{final.name}-{staged.folder.name[-8:]}")
+        final.rename(old)
+    staged.folder.rename(final)
+    if old is not None:
+        _remove_tree(old)
+    return {"year": year, "version": int(version_id), "folder": str(final), "files": len(staged.rep_files) + 1}
+
+
+def _moved(staged: AgreedExport, final: Path) -> AgreedExport:
+    return AgreedExport(final, final / staged.management.name, [final / p.name for p in staged.rep_files])
+
+
+STALE_EXPORT_SECONDS = 3600  # a temporary export this old is stale even if its process cannot be checked
+
+
+def _remove_stale_exports(ws: Workspace, year: int) -> None:
+    """Temporary export folders an interrupted agree or export left behind (not one another agree
+    running at this moment is still writing)."""
+    for stale in ws.reports.glob(f".kamplan-*agreed-{year}-*"):
+        if stale.is_dir() and not _being_written(stale):
+            _remove_tree(stale)
+
+
+def _being_written(folder: Path) -> bool:
+    """Whether the process named in a temporary folder's name (``-p<pid>-``) still runs."""
+    try:
+        pid = int(folder.name.split("-p")[-1].split("-")[0])
+    except ValueError:
+        pid = None
+    if pid is None or os.name != "posix":
+        return time.time() - folder.stat().st_mtime < STALE_EXPORT_SECONDS
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_tree(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -226,6 +226,13 @@ def check_workbook(ws: Workspace, path: Path) -> list[Problem]:
 
 def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progress = no_progress,
                     workers: int | None = None, now: dt.datetime | None = None) -> CollectResult:
+    """Store every good target workbook of ``inputs`` and record every refused one.
+
+    Of the files one salesperson sent for a round, the newest by modification time is current: a new
+    content supersedes the current one, and an older content sent again (the newest file holds bytes
+    already stored) becomes current again, with a warning naming the submission it replaces.  Every
+    stored file is committed with its audit event, one file at a time, so an interrupted collect
+    keeps what it stored and a rerun stores the rest."""
     cfg, store = ws.config, ws.store
     files, missing = expand_inputs(inputs)
     current = store.current_round(cfg.plan_year)
@@ -234,34 +241,21 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     stamp = now or dt.datetime.now()
     # Store in file-modification order so that, of two files for one salesperson, the newer wins.
     files.sort(key=lambda f: (modified_time(f), str(f)))
-    # A file whose exact bytes are already stored (this round or an earlier one, e.g. last round's file
-    # still in the inbox) is unchanged: no need to read it, and no reason to reject it as stale.
-    known: dict[str, str] = {}
-    if current is not None:
-        subs = store.submissions(cfg.plan_year, None, include_superseded=True)
-        known = dict(zip(subs["content_hash"], subs["rep_id"]))
-    to_read = []
-    for f in files:
-        try:
-            digest = content_hash(f) if known and f.is_file() and f.stat().st_size <= MAX_HASH_BYTES else None
-        except OSError:  # unreadable: the safety check in the read step words the problem
-            digest = None
-        if digest in known:
-            outcomes.append(FileOutcome(f, "unchanged", known[digest]))
-            progress(f.name)
-        else:
-            to_read.append(f)
+    known, to_read = _known_files(store, cfg.plan_year, current, files, progress)
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(to_read) >= 24 else 1
     batch_reps: dict[tuple, str] = {}
+    scope = ws.reps_in_scope()  # a regional manager's workspace collects its region's salespeople only
     if workers > 1:
         # Workers read and check while this process stores what they return, in order.
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as pool:
             for result in pool.map(_read_in_worker, [str(f) for f in to_read], chunksize=2):
-                outcomes.append(_store_one(store, cfg, current, stamp, result, batch_reps, progress))
+                outcomes.append(_store_one(store, cfg, current, stamp, result, batch_reps, progress, scope))
     else:
         for f in to_read:
-            outcomes.append(_store_one(store, cfg, current, stamp, _read_one((str(f), ctx)), batch_reps, progress))
+            outcomes.append(_store_one(store, cfg, current, stamp, _read_one((str(f), ctx)), batch_reps, progress,
+                                       scope))
+    outcomes.extend(_resent_outcomes(store, files, known, batch_reps, stamp, scope))
     by_rep = accounts_by_rep(cfg)
     status = store.status(cfg.plan_year, current or 1, [s.id for s in cfg.staff if by_rep.get(s.id)])
     store.log_event("targets.collect", {"files": len(outcomes),
@@ -270,7 +264,78 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     return CollectResult(cfg.plan_year, current, outcomes, status)
 
 
-def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: Progress) -> FileOutcome:
+def _known_files(store, year: int, current: int | None, files: list[Path], progress: Progress
+                 ) -> tuple[dict[Path, dict], list[Path]]:
+    """Files whose exact bytes are already stored (this round or an earlier one, e.g. last round's file
+    still in the inbox) need not be read, and are no reason to reject as stale: path -> that submission
+    (id, rep_id, round, status).  The rest are to be read."""
+    by_hash: dict[str, dict] = {}
+    if current is not None:
+        subs = store.submissions(year, None, include_superseded=True)
+        rows = subs[["id", "rep_id", "round", "status", "content_hash", "collected_at"]].to_dict("records")
+        current_at = {(r["rep_id"], r["round"]): r["collected_at"] for r in rows if r["status"] == "current"}
+        by_hash = {r["content_hash"]: {**r, "current_at": current_at.get((r["rep_id"], r["round"]))}
+                   for r in rows}
+    known, to_read = {}, []
+    for f in files:
+        try:
+            digest = content_hash(f) if by_hash and f.is_file() and f.stat().st_size <= MAX_HASH_BYTES else None
+        except OSError:  # unreadable: the safety check in the read step words the problem
+            digest = None
+        if digest in by_hash:
+            known[f] = by_hash[digest]
+            progress(f.name)
+        else:
+            to_read.append(f)
+    return known, to_read
+
+
+def _saved_after(path: Path, sub: dict) -> bool:
+    """Whether ``path`` was saved after the salesperson's current submission was collected."""
+    at = sub.get("current_at")
+    if at is None or pd.isna(at):
+        return True
+    at = pd.Timestamp(at).to_pydatetime()
+    # collect stamps local time without a zone; an aware stamp compares in UTC
+    saved = dt.datetime.fromtimestamp(modified_time(path), tz=dt.timezone.utc if at.tzinfo else None)
+    return saved > at
+
+
+def _resent_outcomes(store, files: list[Path], known: dict[Path, dict], batch_reps: dict[tuple, str],
+                     stamp: dt.datetime, scope: set[str] | None = None) -> list[FileOutcome]:
+    """The outcome of each already-stored file.  Where the newest file of a salesperson and round holds
+    an older, superseded content and was saved after the current one was collected, it was sent again:
+    that content is current again, with a warning.  (A stale copy lying in a folder since before the
+    newer file came in changes nothing, so collecting the same folder twice never flips the plan.)"""
+    order = {str(f): i for i, f in enumerate(files)}
+    newest_known: dict[tuple, Path] = {}
+    for f in files:
+        if f in known:
+            newest_known[(known[f]["rep_id"], int(known[f]["round"]))] = f
+    out = []
+    for f, sub in known.items():
+        key = (sub["rep_id"], int(sub["round"]))
+        read_later = key in batch_reps and order[batch_reps[key]] > order[str(f)]
+        out_of_scope = scope is not None and key[0] not in scope
+        stale = newest_known[key] != f or read_later or not _saved_after(f, sub)
+        if out_of_scope or sub["status"] == "current" or stale:
+            out.append(FileOutcome(f, "unchanged", sub["rep_id"]))
+            continue
+        rec = store.reinstate_submission(int(sub["id"]), stamp, f.name)
+        if rec.outcome != "reinstated":  # another collect reinstated it a moment ago
+            out.append(FileOutcome(f, "unchanged", sub["rep_id"]))
+            continue
+        replaced = f" ({rec.superseded_file}, submission {rec.superseded_id})" if rec.superseded_id else ""
+        out.append(FileOutcome(f, "stored", sub["rep_id"], [warning(
+            "resent-older", f"this content was collected before and had been replaced; sent again, it is "
+            f"current again for {key[0]}, round {key[1]} and replaces the newer submission{replaced}",
+            "if the newer file was the final one, send it again (or collect it again) to make it current",
+            file=f.name)]))
+    return out
+
+
+def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: Progress,
+               scope: set[str] | None = None) -> FileOutcome:
     path_s, digest, sub, problems = result
     path = Path(path_s)
     progress(path.name)
@@ -281,15 +346,22 @@ def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: P
             ident_rep = rep_from_file_name(path.name, staff)
         store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
         return FileOutcome(path, "rejected", ident_rep, problems)
+    if scope is not None and sub.identity.rep_id not in scope:
+        problems = problems + [error(
+            "other-region", f"this is the workbook of {sub.identity.rep_id}, who is not in this workspace's region",
+            "collect it in the VP's workspace or in that region's manager's workspace", file=path.name)]
+        store.record_rejection(path.name, digest, cfg.plan_year, current, sub.identity.rep_id, problems, stamp)
+        return FileOutcome(path, "rejected", sub.identity.rep_id, problems)
     key = (sub.identity.rep_id, sub.identity.round)
-    if key in batch_reps and batch_reps[key] != path.name:
+    if key in batch_reps and Path(batch_reps[key]).name != path.name:
         dup = warning("two-files-one-rep",
-                      f"this batch holds another workbook for {key[0]}, round {key[1]} ({batch_reps[key]})",
+                      f"this batch holds another workbook for {key[0]}, round {key[1]} "
+                      f"({Path(batch_reps[key]).name})",
                       "the newer file (by modification time) was kept as current; check which one is final",
                       file=path.name)
         problems = problems + [dup]
         sub.warnings.append(dup)
-    batch_reps[key] = path.name
+    batch_reps[key] = path_s
     rec = store.record_submission(sub, stamp)
     outcome = "unchanged" if rec.outcome == "unchanged" else "stored"
     return FileOutcome(path, outcome, sub.identity.rep_id, problems)

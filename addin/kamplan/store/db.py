@@ -13,9 +13,20 @@ command says ``store.history(...)`` whatever module holds it.  The resource and
 evaluation features keep their storage in functions that take a store
 (``store.resources``, ``store.evaluation``); like any code outside this class they
 use the public transactions ``Store.writing()`` and ``Store.reading()``.
+
+Concurrency (several workspaces on one PostgreSQL store, or several commands on one file): a write that
+decides on what it read names a lock, ``writing(lock="plan:2027")``; SQLite's ``BEGIN IMMEDIATE``
+serialises every write anyway, and on a server the lock is a transaction-scoped advisory lock.  The
+database itself keeps one current submission per salesperson and round (a partial unique index), and a
+new plan version is refused when the version it was built on is no longer current.  Connection problems
+and a server lost mid-command are StoreErrors naming the host, the port and the fix; no message shows
+the URL's password (``where`` is the URL without it).
 """
 from __future__ import annotations
 
+import os
+import re
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +47,14 @@ from kamplan.store.sql import StoreError, insert_event, now
 from kamplan.store.submissions import Submissions
 
 DEFAULT_FILE_NAME = "kamplan.db"
+PASSWORD_VARIABLE = "KAMPLAN_STORE_PASSWORD"  # the server password, when the URL in the config has none
 _WRITE = "kamplan_write"  # execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
+
+
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory-lock key of a named lock ("plan:2027", "submissions:2027"): a stable
+    signed 64-bit number, the same in every process and every kamplan version."""
+    return zlib.crc32(f"kamplan:{name}".encode()) - 2**31
 
 
 def _sqlite_transactions(engine: sa.Engine) -> None:
@@ -59,15 +77,10 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
-def _url_of(target: str | Path, readonly: bool) -> tuple[sa.URL, str]:
+def _url_of(target: str | Path, readonly: bool, create: bool) -> tuple[sa.URL, str]:
     """The SQLAlchemy URL of ``target`` and how to name it in messages (a URL without its password)."""
     if isinstance(target, str) and "://" in target:
-        try:
-            url = sa.make_url(target)
-        except sa.exc.ArgumentError as exc:
-            raise StoreError(f"{target!r} is not a database URL ({exc}); "
-                             "give a file path or a URL like postgresql://user@host/kamplan") from None
-        return url, url.render_as_string(hide_password=True)
+        return _server_url(target)
     path = Path(target)
     if path.is_dir():
         path = path / DEFAULT_FILE_NAME
@@ -75,9 +88,34 @@ def _url_of(target: str | Path, readonly: bool) -> tuple[sa.URL, str]:
         raise StoreError(f"cannot open the plan database {path}: the folder {path.parent} does not exist; "
                          "create the workspace first (kamplan init) or fix the path")
     if readonly and not path.is_file():
-        raise StoreError(f"there is no plan database {path} yet; run a kamplan command in the workspace "
-                         "(e.g. kamplan status) to create it")
+        raise StoreError(f"there is no plan database {path} yet (it holds no kamplan plan yet); "
+                         "`kamplan init` creates it")
+    if not create and (not path.is_file() or path.stat().st_size == 0):
+        state = "is empty (0 bytes)" if path.is_file() else "is missing"
+        raise StoreError(f"the plan database {path} {state}: kamplan does not silently start an empty plan. "
+                         f"Restore {path.name} from a backup (or the recycle bin); to start a new, empty plan "
+                         f"on purpose, remove the file and run `kamplan init` in a new folder")
     return sa.URL.create("sqlite", database=str(path.resolve())), str(path)
+
+
+def _server_url(target: str) -> tuple[sa.URL, str]:
+    """A database URL, with the password from KAMPLAN_STORE_PASSWORD when it gives none (a password may
+    also come from ~/.pgpass, which the PostgreSQL driver reads itself)."""
+    try:
+        url = sa.make_url(target)
+        url.port  # noqa: B018 -- a port that is not a number fails here, not deep in the driver
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        shown = _masked(target)
+        raise StoreError(f"{shown!r} is not a database URL ({_masked(str(exc))}); give a file path or a URL "
+                         "like postgresql+psycopg2://user@host:5432/kamplan") from None
+    if url.password is None and os.environ.get(PASSWORD_VARIABLE) and url.get_backend_name() != "sqlite":
+        url = url.set(password=os.environ[PASSWORD_VARIABLE])
+    return url, url.render_as_string(hide_password=True)
+
+
+def _masked(text: str) -> str:
+    """``text`` with the password of any URL in it replaced by ***."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Audit):
@@ -93,27 +131,35 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         self.where = where  # the file path, or the URL without its password
         self.readonly = readonly
         self._closed = False
+        self._url = engine.url  # with its password: never shown; ``where`` is what messages name
+        self._source: str | None = None
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, target: str | Path, *, readonly: bool = False) -> Store:
-        """A path opens (or creates) a SQLite file; a string containing ``://`` is a SQLAlchemy URL.
+    def open(cls, target: str | Path, *, readonly: bool = False, create: bool = True,
+             source: str | None = None) -> Store:
+        """A path opens a SQLite file; a string containing ``://`` is a SQLAlchemy URL.
 
         A path to an existing folder means ``<folder>/kamplan.db``.  ``readonly``: nothing is
         created or migrated and ``writing()`` is refused; the plan must exist at this kamplan's
         schema version (what a worksheet function or a report needs: it must never change the file).
+        ``create=False`` (every workspace command but ``kamplan init``): a missing or empty store is an
+        error, never silently replaced by an empty plan.  ``source`` says where ``target`` was
+        configured ("store_url in /ws/workspace.yaml"), for the messages about connecting.
         """
-        url, where = _url_of(target, readonly)
+        url, where = _url_of(target, readonly, create)
         is_sqlite = url.get_backend_name() == "sqlite"
         try:
             engine = sa.create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
         except Exception as exc:  # unknown dialect, driver not installed ...
-            raise StoreError(f"cannot open the plan database {where}: {exc}") from None
+            raise StoreError(f"cannot open the plan database {where}: {_masked(str(exc))}"
+                             + (f" (check {source})" if source else "")) from None
         if is_sqlite:
             _sqlite_transactions(engine)
         store = cls(engine, where, readonly)
+        store._url, store._source = url, source
         try:
-            store._ensure_schema()
+            store._ensure_schema(create)
         except BaseException:
             engine.dispose()
             raise
@@ -135,7 +181,7 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         return f"Store({self.where!r}{flags})"
 
     # -- schema versions ----------------------------------------------------------------------------
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, create: bool = True) -> None:
         """Create the schema in an empty database, migrate an older one, refuse a newer or a foreign one."""
         latest = s.schema_version()
         try:
@@ -143,13 +189,38 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
                 version = self._stored_version(conn, latest)
                 if self.readonly:
                     self._require_current(version, latest)
+                elif version is None and not create:
+                    raise StoreError(f"the plan database {self.where} is empty: it holds no kamplan plan. "
+                                     "If this is a new team store, run `kamplan init` in the VP's workspace "
+                                     "first; otherwise restore the database from a backup")
                 elif version is None:
                     _create_schema(conn, latest)
                 elif version < latest:
                     _migrate(conn, version, latest)
         except sa.exc.DatabaseError as exc:
+            if self._url.get_backend_name() != "sqlite":
+                raise StoreError(self._server_problem(exc)) from None
             raise StoreError(f"cannot open {self.where} as a kamplan plan database: {exc.orig}; "
                              "is it a kamplan .db file, and not open in another program?") from None
+
+    def _server_problem(self, exc: sa.exc.DBAPIError) -> str:
+        """What went wrong connecting to a database server, where it is configured and the likely fix."""
+        url = self._url
+        cause = _masked(str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__)
+        host, port = url.host or "localhost", url.port or 5432
+        low = cause.lower()
+        if "password" in low or "authentication" in low:
+            fix = (f"check the user {url.username!r} and its password (set {PASSWORD_VARIABLE} or a ~/.pgpass "
+                   "line; never write the password into workspace.yaml)")
+        elif "does not exist" in low and "database" in low:
+            fix = f"create the database {url.database!r} on the server (createdb {url.database}) or fix the URL"
+        elif "refused" in low or "could not connect" in low or "timeout" in low or "translate host" in low:
+            fix = f"is the PostgreSQL server running on {host}, port {port}, and reachable from this computer?"
+        else:
+            fix = "check the server and the URL, then run this again (nothing was written)"
+        configured = self._source or "store_url in the workspace's workspace.yaml"
+        return (f"cannot use the team store {self.where} (host {host}, port {port}, configured as {configured}): "
+                f"{cause}; {fix}")
 
     def _stored_version(self, conn: sa.Connection, latest: int) -> int | None:
         """The schema version in the meta table; None for an empty database."""
@@ -178,11 +249,16 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
 
     def _require_current(self, version: int | None, latest: int) -> None:
         if version is None:
-            raise StoreError(f"{self.where} holds no kamplan plan yet; run a kamplan command in the "
-                             "workspace (e.g. kamplan status) to create it")
+            raise StoreError(f"{self.where} holds no kamplan plan yet; `kamplan init` creates it "
+                             "(for a team store: in the VP's workspace, with store_url in its workspace.yaml)")
         if version < latest:
             raise StoreError(f"{self.where} was written by an older kamplan (schema version {version}); run "
                              "a kamplan command in the workspace (e.g. kamplan status) to bring it up to date")
+
+    def setup_team(self, roles: list, dry_run: bool = False) -> list[str]:
+        """Give each colleague's database role its access (``kamplan.store.team``); returns the SQL."""
+        from kamplan.store.team import setup_team
+        return setup_team(self._url, roles, dry_run=dry_run)
 
     def schema_version(self) -> int:
         with self.reading() as conn:
@@ -190,36 +266,62 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
 
     # -- transactions -------------------------------------------------------------------------------
     @contextmanager
-    def writing(self) -> Iterator[sa.Connection]:
+    def writing(self, lock: str | None = None) -> Iterator[sa.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises.
 
         On SQLite it takes the write lock at the start (``BEGIN IMMEDIATE``), so what the block
         reads stays true until it commits; another command writing at the same time makes this a
-        StoreError that says to run again (nothing was written).  Refused on a read-only store.
+        StoreError that says to run again (nothing was written).  On a server, ``lock`` names what
+        the block decides on ("plan:2027", "submissions:2027"): a transaction-scoped advisory lock
+        serialises the blocks of that name across every process, and since each statement under READ
+        COMMITTED sees what was committed before it, what the block reads after taking the lock stays
+        true until it commits.  Refused on a read-only store.
         """
         self._check_open()
         if self.readonly:
             raise StoreError(f"the store {self.where} is open read-only; nothing can be written through it")
         try:
             with self._writer.begin() as conn:
+                if lock is not None and conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock)})
                 yield conn
         except sa.exc.OperationalError as exc:
             text = str(exc.orig).lower()
             if "locked" in text or "busy" in text:
                 raise StoreError(f"{self.where} is busy: another kamplan command is writing to it; "
                                  "wait for it to finish and run this again (nothing was written)") from None
+            if exc.connection_invalidated or conn_lost(text):
+                raise StoreError(f"the connection to the team store {self.where} was lost in the middle of this "
+                                 "command: what it was writing was rolled back (nothing of this step was "
+                                 "stored); check the server and run the command again") from None
             raise
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
         """One read transaction: a consistent snapshot of the store, rolled back at the end."""
         self._check_open()
-        with self._engine.connect() as conn:
-            yield conn
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            on_server = self._url.get_backend_name() != "sqlite"
+            if on_server and (exc.connection_invalidated or conn_lost(str(exc.orig).lower())):
+                raise StoreError(f"the connection to the team store {self.where} was lost while reading; nothing "
+                                 "was changed: check the server and run the command again") from None
+            if on_server:
+                raise StoreError(self._server_problem(exc)) from None
+            raise
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the store {self.where} is closed; open it again with Store.open")
+
+
+def conn_lost(text: str) -> bool:
+    """Whether a driver's error text says the server went away (closed, terminated, restarted)."""
+    return any(w in text for w in ("server closed the connection", "terminating connection",
+                                   "connection already closed", "ssl connection has been closed",
+                                   "could not receive data", "connection not open"))
 
 
 def _create_schema(conn: sa.Connection, latest: int) -> None:

@@ -66,8 +66,53 @@ def _sync_table(conn: sa.Connection, entity: str, wanted: dict[str, dict[str, An
     return counts
 
 
+def company_of(config) -> str:
+    """The name a store records for the company a config plans (its English name)."""
+    return config.company.name.en.strip()
+
+
+def _stored_owner(conn: sa.Connection) -> dict[str, str]:
+    m = s.meta
+    rows = conn.execute(sa.select(m.c.key, m.c.value).where(m.c.key.in_(("company", "company_plan_year",
+                                                                          "company_since"))))
+    return {k: v for k, v in rows}
+
+
+def _refuse_other_company(where: str, owner: dict[str, str], config) -> None:
+    theirs, ours = owner.get("company"), company_of(config)
+    if theirs is not None and theirs != ours:
+        raise StoreError(
+            f"the store {where} belongs to the company {theirs!r} (plan year {owner.get('company_plan_year')}); "
+            f"this workspace's kamplan.yaml plans {ours!r}. One store holds one company's plan: give this "
+            "workspace a store of its own (remove store_url from its workspace.yaml, or point it at another "
+            "database). Nothing was changed.")
+
+
 class MasterData:
     """The master-data part of ``Store``."""
+
+    def check_company(self, config) -> None:
+        """Refuse a config of another company than the one the store belongs to (reading only)."""
+        with self.reading() as conn:
+            if s.meta.name in sa.inspect(conn).get_table_names():
+                _refuse_other_company(self.where, _stored_owner(conn), config)
+
+    def company(self) -> dict[str, str]:
+        """The company the store belongs to: company, company_plan_year, company_since (empty: not claimed)."""
+        with self.reading() as conn:
+            return _stored_owner(conn)
+
+    def _claim_company(self, conn: sa.Connection, config) -> None:
+        """Inside the sync's transaction: record the company on first use, refuse another one after."""
+        owner = _stored_owner(conn)
+        _refuse_other_company(self.where, owner, config)
+        m = s.meta
+        if "company" not in owner:
+            conn.execute(m.insert(), [{"key": "company", "value": company_of(config)},
+                                      {"key": "company_since", "value": now().isoformat()},
+                                      {"key": "company_plan_year", "value": str(config.plan_year)}])
+        elif int(owner.get("company_plan_year") or 0) < config.plan_year:  # the newest plan year it holds
+            conn.execute(m.update().where(m.c.key == "company_plan_year").values(value=str(config.plan_year)))
 
     def sync_master_data(self, config) -> dict[str, dict[str, int]]:
         """Make regions, staff, products and accounts match ``config`` (a PlanConfig).
@@ -79,7 +124,9 @@ class MasterData:
         """
         wanted = _wanted(config)
         at = now()
-        with self.writing() as conn:
+        with self.writing(lock="master") as conn:
+            # A store belongs to one company: another company's config must never inactivate its rows.
+            self._claim_company(conn, config)
             return {entity: _sync_table(conn, entity, wanted[entity], config.plan_year, at)
                     for entity in s.MASTER_TABLES}  # foreign-key order
 

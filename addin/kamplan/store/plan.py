@@ -5,8 +5,9 @@ version of a year is current.  Agreement locks a version; reopening lifts the lo
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,36 @@ VERSION_KINDS = ("bottom-up", "top-down", "undo")
 _VERSION_KINDS = {"id": "int", "kind": "str", "round": "Int64", "parent_id": "Int64", "created_at": "datetime",
                   "by": "str", "description": "str", "instruction": "json", "summary": "json",
                   "volume": "float", "revenue": "float", "n_lines": "int"}
+
+
+class AlreadyAgreedError(StoreError):
+    """The plan is agreed already; ``agreement`` is the agreement in force."""
+
+    def __init__(self, message: str, agreement: dict):
+        super().__init__(message)
+        self.agreement = agreement
+
+
+class BaseMovedError(StoreError):
+    """A new plan version was built on a version that is no longer current: someone stored another one
+    since it was read.  Nothing was written; running the command again builds on the new version."""
+
+
+def plan_lock(year: int) -> str:
+    """The name of the lock every change of ``year``'s plan takes (consolidate, spread, undo, agree, reopen)."""
+    return f"plan:{year}"
+
+
+def _require_base(conn: sa.Connection, year: int, base: int | None) -> None:
+    """Inside the locked write: refuse when the current version is not ``base``, the one the caller read."""
+    current = _current_version(conn, year)
+    if current == base:
+        return
+    row = conn.execute(sa.select(s.plan_versions).where(s.plan_versions.c.id == current)).one()
+    read = f"version {base}" if base is not None else "that there was no version yet"
+    raise BaseMovedError(f"version {current} ({row.kind}) was stored by {row.by} at {row.created_at:%H:%M:%S} "
+                         f"since you read {read} — rerun the command to build on version {current} "
+                         "(nothing was stored)")
 
 
 def agreement_in_force(conn: sa.Connection, year: int) -> dict | None:
@@ -59,12 +90,19 @@ class Plan:
                             round: int | None = None, parent_id: int | None = None,
                             instruction: Mapping[str, Any] | None = None,
                             summary: Mapping[str, Any] | None = None) -> int:
-        """Store a new version of ``year``'s plan (``lines``: PLAN_LINE_COLUMNS) and return its id."""
+        """Store a new version of ``year``'s plan (``lines``: PLAN_LINE_COLUMNS) and return its id.
+
+        ``parent_id`` is the version it was built on, which must still be the current version when the
+        write transaction (holding the plan lock) checks it: else a BaseMovedError, nothing written, so
+        two VPs spreading at once never silently lose the first one's figure.
+        """
         year = whole(year, "year")
         if kind not in VERSION_KINDS:
             raise StoreError(f"a plan version is bottom-up, top-down or undo, not {kind!r}")
         names, tuples = _plan_tuples(lines, year)
-        with self.writing() as conn:
+        parent_id = whole(parent_id, "parent_id", missing_ok=True)
+        with self.writing(lock=plan_lock(year)) as conn:
+            _require_base(conn, year, parent_id)
             agreed = agreement_in_force(conn, year)
             if agreed is not None:
                 raise StoreError(f"the {year} plan is agreed (version {agreed['version_id']}, "
@@ -72,7 +110,7 @@ class Plan:
                                  "reopen it first (kamplan targets reopen --reason ...)")
             vid = conn.execute(s.plan_versions.insert().values(
                 year=year, kind=kind, round=whole(round, "round", missing_ok=True),
-                parent_id=whole(parent_id, "parent_id", missing_ok=True), created_at=now(), by=str(by),
+                parent_id=parent_id, created_at=now(), by=str(by),
                 description=str(description), instruction=None if instruction is None else to_json(instruction),
                 summary=to_json(dict(summary or {})))).inserted_primary_key[0]
             insert_tuples(conn, s.plan_lines, names, tuples, extra={"version_id": vid})
@@ -114,10 +152,17 @@ class Plan:
         with self.reading() as conn:
             return _current_version(conn, whole(year, "year"))
 
-    def agree_plan(self, year: int, version_id: int, by: str, note: str = "") -> None:
-        """Lock ``version_id`` (the current version of ``year``) as the agreed plan."""
+    def agree_plan(self, year: int, version_id: int, by: str, note: str = "",
+                   before_commit: Callable[[dict], Mapping[str, Any] | None] | None = None,
+                   at: dt.datetime | None = None) -> None:
+        """Lock ``version_id`` (the current version of ``year``) as the agreed plan.
+
+        ``before_commit(agreement)`` runs inside the locked transaction once the agreement is written
+        and before it commits (agree puts the finished export in place there); if it raises, nothing
+        is agreed.  What it returns is logged as a "plan.export" event in the same transaction.
+        """
         year, vid = whole(year, "year"), whole(version_id, "version")
-        with self.writing() as conn:
+        with self.writing(lock=plan_lock(year)) as conn:
             current = _current_version(conn, year)
             if current is None:
                 raise StoreError(f"there is no plan for {year} yet: collect and consolidate first")
@@ -126,17 +171,22 @@ class Plan:
                                  f"agree the current version, or undo to version {vid} first")
             agreed = agreement_in_force(conn, year)
             if agreed is not None:
-                raise StoreError(f"the {year} plan is already agreed (version {agreed['version_id']})")
-            conn.execute(s.plan_agreements.insert().values(year=year, action="agreed", version_id=vid, at=now(),
-                                                           by=str(by), note=str(note)))
+                raise AlreadyAgreedError(f"the {year} plan is already agreed (version {agreed['version_id']}, "
+                                         f"{agreed['at']:%Y-%m-%d %H:%M} by {agreed['by']})", agreed)
+            row = {"year": year, "action": "agreed", "version_id": vid, "at": at or now(), "by": str(by),
+                   "note": str(note)}
+            conn.execute(s.plan_agreements.insert().values(**row))
             insert_event(conn, "plan.agreed", {"year": year, "version": vid, "by": by, "note": note})
+            exported = before_commit(row) if before_commit is not None else None
+            if exported:
+                insert_event(conn, "plan.export", dict(exported))
 
     def reopen_plan(self, year: int, by: str, note: str) -> int:
         """Lift the agreement of ``year`` (the reason is kept); returns the version that was agreed."""
         year = whole(year, "year")
         if not str(note).strip():
             raise StoreError("say why the agreed plan is reopened (--reason); it is kept with the plan")
-        with self.writing() as conn:
+        with self.writing(lock=plan_lock(year)) as conn:
             agreed = agreement_in_force(conn, year)
             if agreed is None:
                 raise StoreError(f"the {year} plan is not agreed; nothing to reopen")

@@ -268,6 +268,12 @@ submissions = sa.Table(
     sa.UniqueConstraint("rep_id", "year", "round", "content_hash", name="uq_submission_content"),
     sa.Index("ix_submissions_rep", "year", "round", "rep_id"),
 )
+# One current submission per salesperson, year and round, enforced by the database itself: two collects
+# of one salesperson at once cannot both leave a current submission (the second insert fails instead).
+_CURRENT = submissions.c.superseded_by.is_(None)
+current_submission_index = sa.Index("uq_submission_current", submissions.c.rep_id, submissions.c.year,
+                                     submissions.c.round, unique=True, sqlite_where=_CURRENT,
+                                     postgresql_where=_CURRENT)
 # Problems of an attempt: the warnings stored with a submission, or why a file was rejected.
 problems = sa.Table(
     "problems", METADATA,
@@ -581,6 +587,22 @@ def add_column(table: sa.Table, name: str) -> Migration:
     return migrate
 
 
+def one_current_submission(conn: sa.Connection) -> None:
+    """7 -> 8: the partial unique index of current submissions.  A store used by two collects at once
+    before it may hold two current submissions of one salesperson and round: the newer (higher id) stays
+    current and the older is marked superseded by it, as if collected one after the other."""
+    t = submissions
+    rows = conn.execute(sa.select(t.c.id, t.c.rep_id, t.c.year, t.c.round).where(_CURRENT).order_by(t.c.id)).all()
+    newest: dict[tuple, int] = {}
+    for r in rows:
+        newest[(r.rep_id, r.year, r.round)] = r.id
+    for r in rows:
+        keep = newest[(r.rep_id, r.year, r.round)]
+        if r.id != keep:
+            conn.execute(t.update().where(t.c.id == r.id).values(superseded_by=keep))
+    current_submission_index.create(conn, checkfirst=True)
+
+
 # MIGRATIONS[i] takes a file from version i + 1 to version i + 2.  Append, never reorder or edit.
 # A feature that adds tables defines them above in its own section and appends add_tables(...) here.
 MIGRATIONS: list[Migration] = [
@@ -590,6 +612,7 @@ MIGRATIONS: list[Migration] = [
     add_tables(*RESOURCE_TABLES),  # 4 -> 5: resource allocation (issue 5)
     add_tables(*ACTUALS_TABLES),  # 5 -> 6: actuals imports and the activity log (issue 6)
     add_tables(*EVALUATION_TABLES),  # 6 -> 7: the VP's evaluation ratings and service statuses (issue 6)
+    one_current_submission,  # 7 -> 8: one current submission per salesperson and round (issue 19)
 ]
 
 

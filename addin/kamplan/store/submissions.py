@@ -18,7 +18,7 @@ from kamplan.problems import Problem, Severity
 from kamplan.store import schema as s
 from kamplan.store.frames import FrameError, to_frame, to_tuples
 from kamplan.store.sql import (
-    StoreError, frame_from_dicts, insert_rows, insert_tuples, plain_identity, require_datetime, whole,
+    StoreError, frame_from_dicts, insert_event, insert_rows, insert_tuples, plain_identity, require_datetime, whole,
 )
 
 REASONS_SHOWN = 3  # problems quoted in status().reasons
@@ -34,8 +34,9 @@ class SubmissionRecord:
     file_name: str
     content_hash: str
     collected_at: dt.datetime
-    outcome: str  # "stored", "superseded-previous" or "unchanged"
-    superseded_id: int | None = None  # the submission this one replaced ("superseded-previous")
+    outcome: str  # "stored", "superseded-previous", "reinstated" (an older content sent again) or "unchanged"
+    superseded_id: int | None = None  # the submission this one replaced ("superseded-previous", "reinstated")
+    superseded_file: str | None = None  # its file name ("reinstated")
 
 
 @dataclasses.dataclass
@@ -133,10 +134,32 @@ def _same_attempt(year: int | None, round: int | None, rep_id: str | None, file_
     return same & a.c.content_hash.is_(None) & (a.c.file_name == file_name)  # not even hashed: same name
 
 
+def _reinstate(conn: sa.Connection, sub_id: int, at: dt.datetime, file_name: str | None) -> SubmissionRecord:
+    """Inside a locked transaction: the stored submission ``sub_id`` becomes current (if it is not)."""
+    t, a = s.submissions, s.attempts
+    row = conn.execute(sa.select(t, a.c.file_name, a.c.at).join(a, a.c.id == t.c.id).where(t.c.id == sub_id)).one()
+    if row.superseded_by is None:
+        return SubmissionRecord(row.id, row.rep_id, row.year, row.round, row.file_name, row.content_hash,
+                                row.at, "unchanged")
+    key = (t.c.rep_id == row.rep_id) & (t.c.year == row.year) & (t.c.round == row.round)
+    current = conn.execute(sa.select(t.c.id).where(key & t.c.superseded_by.is_(None))).scalar()
+    if current is not None:
+        conn.execute(t.update().where(t.c.id == current).values(superseded_by=sub_id, superseded_at=at))
+    conn.execute(t.update().where(t.c.id == sub_id).values(superseded_by=None, superseded_at=None))
+    replaced = None if current is None else conn.execute(sa.select(a.c.file_name).where(a.c.id == current)).scalar()
+    insert_event(conn, "targets.reinstated", {
+        "rep": row.rep_id, "year": row.year, "round": row.round, "submission": sub_id,
+        "file": file_name or row.file_name, "replaces": current, "replaced_file": replaced})
+    return SubmissionRecord(row.id, row.rep_id, row.year, row.round, row.file_name, row.content_hash, at,
+                            "reinstated", current, replaced)
+
+
 def _status_row(rep: str, last, good, found: dict[int, list[Problem]]) -> dict[str, Any]:
     """One rep's line of ``status``: its newest attempt ``last`` and its current submission ``good``."""
     row = {"rep_id": rep, "state": "missing", "file_name": None, "at": None, "reasons": None,
-           "last_good_file": good.file_name if good else None, "submission_id": good.id if good else None}
+           "last_good_file": good.file_name if good else None, "submission_id": good.id if good else None,
+           # which content is in force: the file name alone is ambiguous when one file was sent twice
+           "current_content": f"{good.file_name} #{good.content_hash[:8]} ({good.at:%Y-%m-%d %H:%M})" if good else None}
     if last is not None and last.outcome == "rejected":
         row.update(state="rejected", file_name=last.file_name, at=last.at, reasons=_reasons(found.get(last.id, [])))
     elif good is not None:
@@ -151,8 +174,15 @@ class Submissions:
         """Store a checked submission with all its lines and warnings, in one transaction.
 
         The same file (content hash) again for the same rep, year and round writes nothing
-        and returns the stored one with outcome "unchanged".  Otherwise the new submission
-        becomes current and the previous current one (if any) is marked superseded by it.
+        and returns the stored one with outcome "unchanged" (making an older content current
+        again is ``reinstate_submission``, which collect calls for a file sent again).  Otherwise
+        the new submission becomes current and the previous current one (if any) is marked
+        superseded by it.  The audit event is part of the same transaction.
+
+        Concurrency: the transaction holds the submissions lock of the year (SQLite's write lock,
+        an advisory lock on a server), so the check, the insert and the supersede cannot interleave
+        with another collect; the partial unique index ``uq_submission_current`` would refuse a
+        second current submission even if they could.
         """
         ident = plain_identity(sub.identity)
         require_datetime(collected_at, "collected_at")
@@ -161,20 +191,38 @@ class Submissions:
         lines = (sub if isinstance(sub, PreparedSubmission) else prepare_submission(sub)).lines
         t, a = s.submissions, s.attempts
         key = (t.c.rep_id == ident.rep_id) & (t.c.year == ident.year) & (t.c.round == ident.round)
-        with self.writing() as conn:
+        with self.writing(lock=f"submissions:{ident.year}") as conn:
             same = conn.execute(sa.select(t.c.id).where(key & (t.c.content_hash == sub.content_hash))).scalar()
-            if same is not None:
+            if same is not None:  # current or not: whether a resend makes it current is collect's decision
                 row = conn.execute(sa.select(a).where(a.c.id == same)).one()
                 return SubmissionRecord(same, ident.rep_id, ident.year, ident.round, row.file_name,
                                         sub.content_hash, row.at, "unchanged")
             previous = conn.execute(sa.select(t.c.id).where(key & t.c.superseded_by.is_(None))).scalars().all()
+            if previous:  # superseded first: the partial unique index allows one current row at any moment
+                conn.execute(t.update().where(t.c.id.in_(previous)).values(superseded_by=t.c.id))
             new_id = _insert_submission(conn, sub, ident, lines, collected_at)
             if previous:
                 conn.execute(t.update().where(t.c.id.in_(previous))
                              .values(superseded_by=new_id, superseded_at=collected_at))
+            outcome = "superseded-previous" if previous else "stored"
+            insert_event(conn, "targets.submission", {
+                "rep": ident.rep_id, "year": ident.year, "round": ident.round, "file": sub.file_name,
+                "submission": new_id, "outcome": outcome, "supersedes": max(previous) if previous else None})
         return SubmissionRecord(new_id, ident.rep_id, ident.year, ident.round, sub.file_name, sub.content_hash,
-                                collected_at, "superseded-previous" if previous else "stored",
-                                max(previous) if previous else None)
+                                collected_at, outcome, max(previous) if previous else None)
+
+    def reinstate_submission(self, submission_id: int, at: dt.datetime, file_name: str | None = None
+                             ) -> SubmissionRecord:
+        """Make a stored submission current again (its file was sent again after a newer one): outcome
+        "unchanged" when it is current already, else "reinstated" with ``superseded_id`` the one it replaces."""
+        require_datetime(at, "at")
+        sub_id = whole(submission_id, "submission")
+        with self.reading() as conn:
+            year = conn.execute(sa.select(s.submissions.c.year).where(s.submissions.c.id == sub_id)).scalar()
+            if year is None:
+                raise StoreError(f"there is no submission {sub_id}")
+        with self.writing(lock=f"submissions:{year}") as conn:
+            return _reinstate(conn, sub_id, at, file_name)
 
     def record_rejection(self, file_name: str, content_hash: str | None, year: int | None, round: int | None,
                          rep_id: str | None, problems: list[Problem], at: dt.datetime) -> bool:
@@ -186,13 +234,15 @@ class Submissions:
         same = _same_attempt(year, round, rep_id, file_name, content_hash)
         require_datetime(at, "at")
         rows = _problem_rows(problems)
-        with self.writing() as conn:
+        with self.writing(lock=f"submissions:{year}") as conn:
             if conn.execute(sa.select(a.c.id).where(same).limit(1)).first() is not None:
                 return False
             attempt_id = conn.execute(a.insert().values(
                 outcome="rejected", file_name=str(file_name), content_hash=content_hash, year=year, round=round,
                 rep_id=rep_id, at=at)).inserted_primary_key[0]
             insert_rows(conn, s.problems, [{**r, "attempt_id": attempt_id} for r in rows])
+            insert_event(conn, "targets.rejected", {"rep": rep_id, "year": year, "round": round,
+                                                    "file": str(file_name), "attempt": attempt_id})
         return True
 
     def current_submission(self, rep_id: str, year: int, round: int) -> Submission | None:
@@ -268,12 +318,12 @@ class Submissions:
                                                        & a.c.rep_id.in_(list(rep_ids))).order_by(a.c.id)):
                 latest[row.rep_id] = row
             current = {row.rep_id: row for row in conn.execute(
-                sa.select(t.c.id, t.c.rep_id, a.c.file_name, a.c.at).join(a, a.c.id == t.c.id)
+                sa.select(t.c.id, t.c.rep_id, t.c.content_hash, a.c.file_name, a.c.at).join(a, a.c.id == t.c.id)
                 .where((t.c.year == year) & (t.c.round == round) & t.c.superseded_by.is_(None)))}
             found = _problems_of(conn, [r.id for r in latest.values() if r.outcome == "rejected"])
         out = [_status_row(rep, latest.get(rep), current.get(rep), found) for rep in rep_ids]
         kinds = {"rep_id": "str", "state": "str", "file_name": "str", "at": "datetime", "reasons": "str",
-                 "last_good_file": "str", "submission_id": "Int64"}
+                 "last_good_file": "str", "submission_id": "Int64", "current_content": "str"}
         return frame_from_dicts(out, kinds)
 
     def lines_frame(self, year: int, round: int, what: str) -> pd.DataFrame:
