@@ -14,7 +14,7 @@ from kamplan.imports.replacing import Replacing, period_totals, shrink_problem
 from kamplan.problems import Problem
 from kamplan.workspace import Workspace
 
-__all__ = ["import_history", "read_history_file"]
+__all__ = ["import_history"]
 
 
 def import_history(ws: Workspace, path: Path, periods: frozenset | None = None, force: bool = False
