@@ -147,3 +147,51 @@ def test_kill_during_targets_spread(tmp_path, returned):
         return [(k, round(float(r), 2)) for k, r in zip(v["kind"], v["revenue"])]
     _check(tmp_path, base, ["targets", "spread", "+4%", "--store-closest"], versions, random.Random(13),
            rerun=False)
+
+
+def _whole_workbooks(root: Path, pattern: str) -> None:
+    """Every workbook a killed command left under its final name opens and has its sheets: a write is
+    either whole or absent (names carry time stamps, so bytes cannot be compared with the reference)."""
+    from python_calamine import CalamineWorkbook
+    for f in root.glob(pattern):
+        assert CalamineWorkbook.from_path(str(f)).sheet_names, f
+
+
+def test_kill_during_targets_agree(tmp_path, returned):
+    """Agree writes its export to a temporary folder and commits the lock after the rename, so a kill leaves
+    either no agreement or the agreement with its whole export; a rerun completes the export."""
+    base = tmp_path / "base"
+    shutil.copytree(returned, base)
+    with Workspace.open(base) as ws:
+        from kamplan.stages.targets import collect_targets
+        collect_targets(ws, [ws.inbox])
+        consolidate(ws)
+
+    def agreed(ws):
+        row = ws.store.agreement(ws.config.plan_year)
+        exports = sorted(p.relative_to(ws.root).as_posix() for p in ws.reports.glob("agreed-*/*.xlsx"))
+        return (None if row is None else int(row["version_id"]), exports)
+    _check(tmp_path, base, ["targets", "agree"], agreed, random.Random(14))
+    _whole_workbooks(base, "reports/agreed-*/*.xlsx")
+
+
+@pytest.fixture(scope="module")
+def evaluated_demo(tmp_path_factory) -> Path:
+    from kamplan.demo.run import run_demo
+    root = tmp_path_factory.mktemp("kill-evaluate") / "demo"
+    run_demo(root, "en")
+    return root
+
+
+def test_kill_during_evaluate(tmp_path, evaluated_demo):
+    """Evaluate writes new file names each run (never overwriting), so a kill must leave either nothing
+    or every workbook whole, and its audit event only once they are all written."""
+    def written(ws):
+        return len(ws.store.events("evaluation.quarter-written"))
+    _check(tmp_path, evaluated_demo, ["evaluate", "--quarter", "1"], written, random.Random(15), rerun=False)
+    for i in range(2):  # the kill workspaces are removed by _check; kill once more and look at the files
+        ws = tmp_path / f"look-{i}"
+        shutil.copytree(evaluated_demo, ws)
+        _killed_at_random(ws, ["evaluate", "--quarter", "1"], 3.0, random.Random(20 + i))
+        _integrity(ws)
+        _whole_workbooks(ws, "reports/evaluation_*.xlsx")
