@@ -195,14 +195,30 @@ def defined_years_text(calendar) -> str:
         f"fiscal {y} ({year_span(cal, y)[0]} to {year_span(cal, y)[1]})" for y in sorted(explicit))
 
 
-@dataclass(frozen=True)
 class PeriodMap:
     """The fiscal period of each date: ``year``, ``quarter`` and ``part`` (the quarter's "month", see
-    ``quarter_parts``), int64 arrays, 0 where ``mapped`` is False (a date in no period of the calendar)."""
-    year: np.ndarray
-    quarter: np.ndarray
-    part: np.ndarray
-    mapped: np.ndarray
+    ``quarter_parts``), int64 arrays, 0 where ``mapped`` is False (a date in no period of the calendar).
+    Each array is gathered when first asked for, so a caller that needs two of them pays for two."""
+
+    def __init__(self, row: np.ndarray, table: tuple[np.ndarray, ...]):
+        self._row, self._table = row, table  # row: index into the part table, -1 for an unmapped date
+        self.mapped = row >= 0
+
+    def _column(self, i: int) -> np.ndarray:
+        column = np.r_[self._table[i], 0]  # row -1 picks the appended 0
+        return column[self._row]
+
+    @property
+    def year(self) -> np.ndarray:
+        return self._column(2)
+
+    @property
+    def quarter(self) -> np.ndarray:
+        return self._column(3)
+
+    @property
+    def part(self) -> np.ndarray:
+        return self._column(4)
 
 
 class UnmappedDatesError(ValueError):
@@ -214,14 +230,21 @@ class UnmappedDatesError(ValueError):
         super().__init__(f"date(s) {shown} fall in no fiscal period of the calendar ({defined_years_text(calendar)})")
 
 
+_NS_PER_DAY = 86_400 * 10**9
+
+
 def _day_numbers(dates) -> np.ndarray:
     """Days since 1970-01-01 (int64) of ``dates``: anything ``pd.to_datetime`` reads, no missing."""
-    stamps = pd.DatetimeIndex(pd.to_datetime(dates))
+    stamps = pd.to_datetime(dates)
+    if isinstance(stamps, pd.Timestamp):
+        stamps = pd.DatetimeIndex([stamps])
+    stamps = pd.DatetimeIndex(stamps, copy=False)
     if stamps.hasnans:
         raise ValueError("a date is missing; every dated line needs a date")
     if stamps.tz is not None:
         stamps = stamps.tz_localize(None)  # the local calendar day, as the month arithmetic had it
-    return stamps.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype("int64")
+    nanos = stamps.as_unit("ns").asi8
+    return nanos // _NS_PER_DAY  # floor division: days before 1970 round down too
 
 
 def _part_table(cal, years) -> tuple[np.ndarray, ...]:
@@ -238,24 +261,24 @@ def _part_table(cal, years) -> tuple[np.ndarray, ...]:
 
 
 def period_map(dates, calendar=1) -> PeriodMap:
-    """The fiscal year, quarter and part of every date, vectorised: a binary search of each date among
-    the parts' first days (a few hundred at most), so ten million dates take about as long as reading
-    their months (``benchmarks/bench_periods.py``)."""
+    """The fiscal year, quarter and part of every date, vectorised: each day between the first and the
+    last date is looked up once among the parts (binary search), then every date takes its day's row
+    from that table (one gather), so ten million dates cost about what reading their months did
+    (``benchmarks/bench_periods.py``)."""
     cal = _rules(calendar)
     days = _day_numbers(dates)
-    empty = np.zeros(len(days), dtype="int64")
     if len(days) == 0:
-        return PeriodMap(empty, empty, empty, np.zeros(0, dtype=bool))
-    lo = (_EPOCH + dt.timedelta(days=int(days.min()))).year
-    hi = (_EPOCH + dt.timedelta(days=int(days.max()))).year
-    first, last, year, quarter, part = _part_table(cal, range(lo - 1, hi + 2))
-    if len(first) == 0:
-        return PeriodMap(empty, empty.copy(), empty.copy(), np.zeros(len(days), dtype=bool))
-    at = np.searchsorted(first, days, side="right") - 1
-    safe = np.clip(at, 0, None)
-    mapped = (at >= 0) & (days <= last[safe])
-    return PeriodMap(np.where(mapped, year[safe], 0), np.where(mapped, quarter[safe], 0),
-                     np.where(mapped, part[safe], 0), mapped)
+        return PeriodMap(np.zeros(0, dtype="int32"), _part_table(cal, ()))
+    lo, hi = int(days.min()), int(days.max())
+    table = _part_table(cal, range((_EPOCH + dt.timedelta(days=lo)).year - 1,
+                                   (_EPOCH + dt.timedelta(days=hi)).year + 2))
+    first, last = table[0], table[1]
+    every_day = np.arange(lo, hi + 1, dtype="int64")
+    row = np.searchsorted(first, every_day, side="right") - 1
+    inside = (row >= 0) & (every_day <= last[np.clip(row, 0, None)])
+    row_of_day = np.where(inside, row, -1).astype("int32")
+    days -= lo  # in place: the day's position in row_of_day
+    return PeriodMap(row_of_day[days], table)
 
 
 def fiscal_year_quarter(dates, calendar=1) -> tuple[np.ndarray, np.ndarray]:
