@@ -111,6 +111,8 @@ def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]], replac
     for i, rec in enumerate(raw.to_dict("records")):
         if all(cells.is_blank(v) for v in rec.values()):
             continue
+        if dated and dated.get(i, ()) is None:
+            continue  # its date is wrong (reported): nothing else of the row can be placed
         where = _Cell(name, f"row {i + _FIRST_ROW}")
         row, row_problems = _parse_row(rec, where, known, present, (dated or {}).get(i))
         if replacing and not has_errors(row_problems):
@@ -178,29 +180,32 @@ def _year_quarter(rec: dict, where: _Cell, period: tuple[int, int] | None) -> tu
     return problems, row
 
 
-def _dated_periods(raw: pd.DataFrame, name: str, calendar) -> tuple[dict[int, tuple[int, int]], list[Problem]]:
-    """Row index -> fiscal (year, quarter) of each row's ``date`` (rows without one are left out), and
-    an error for each date that cannot be read or lies in no fiscal period."""
+def _dated_periods(raw: pd.DataFrame, name: str, calendar
+                   ) -> tuple[dict[int, tuple[int, int] | None], list[Problem]]:
+    """Row index -> fiscal (year, quarter) of each row's ``date`` (None: the date is wrong; rows without
+    a date are left out), and an error for each date that cannot be read or lies in no fiscal period."""
     if "date" not in raw.columns:
         return {}, []
-    problems, days = [], {}
+    problems, days, out = [], {}, {}
     for i, value in enumerate(raw["date"].tolist()):
         day, why = cells.parse_date(value)
         if why:
             problems.append(error("history-value", f"date {why}", "write the date like 2013-02-28",
                                   file=name, sheet=f"row {i + _FIRST_ROW}", cell="date"))
+            out[i] = None
         elif day is not None:
             days[i] = day
     if not days:
-        return {}, problems
+        return out, problems
     found = period_map(list(days.values()), 1 if calendar is None else calendar)
-    out = {}
     for (i, day), ok, year, quarter in zip(days.items(), found.mapped, found.year, found.quarter):
         if ok:
             out[i] = (int(year), int(quarter))
-        elif len(problems) < MAX_ERRORS:
-            problems.append(unmapped_date_problem(day, calendar, code="history-period", file=name,
-                                                  sheet=f"row {i + _FIRST_ROW}", cell="date"))
+        else:
+            out[i] = None
+            if len(problems) < MAX_ERRORS:
+                problems.append(unmapped_date_problem(day, calendar, code="history-period", file=name,
+                                                      sheet=f"row {i + _FIRST_ROW}", cell="date"))
     return out, problems
 
 
