@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import datetime as dt
 
 import pandas as pd
 
