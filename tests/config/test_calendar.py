@@ -177,3 +177,10 @@ def _problems(calendar: dict) -> list[tuple[str, str]]:
 def test_calendar_mistakes_name_their_key_path(calendar, cell, words):
     problems = _problems(calendar)
     assert any(c == cell and words in m for c, m in problems), problems
+
+
+def test_period_ends_on_month_ends_equal_the_first_month_calendar():
+    """Ends on 30 Jun / 30 Sep / 31 Dec / 31 Mar are the April calendar: the same quarter for every day."""
+    days = pd.date_range("2010-01-01", "2032-12-31")
+    ends = Calendar(period_ends=["2026-06-30", "2026-09-30", "2026-12-31", "2027-03-31"])
+    assert [a.tolist() for a in fiscal_year_quarter(days, ends)] == [a.tolist() for a in fiscal_year_quarter(days, 4)]

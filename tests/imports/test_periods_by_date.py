@@ -127,3 +127,18 @@ def test_the_quarters_partly_covered_are_named_by_their_days(tmp_path):
         res = import_actuals(ws, [path], dry_run=True)
         [p] = [p for p in res.problems if p.code == "actuals-quarter-partial"]
         assert "2027 Q2 has lines only in 1 Mar–30 Mar, 31 Mar–30 Apr (none in 1 May–30 May)" in p.message
+
+
+def test_activities_take_the_calendars_quarters_and_refuse_a_date_outside_it(tmp_path):
+    from kamplan.stages.actuals import import_activities
+    log = tmp_path / "log.csv"
+    log.write_text("date,account,kind\n2027-02-28,C001,rep_visit\n2027-03-01,C002,rep_visit\n", encoding="utf-8")
+    with _workspace(tmp_path, {"period_ends": ENDS}) as ws:
+        res = import_activities(ws, [log])
+        assert not res.errors and res.periods == [(2027, 1), (2027, 2)]
+    calendar = {"years_explicit": {2027: ENDS}}
+    log.write_text("date,account,kind\n2027-02-28,C001,rep_visit\n2027-12-01,C002,rep_visit\n", encoding="utf-8")
+    with _workspace(tmp_path / "b", calendar) as ws:
+        res = import_activities(ws, [log])
+        [p] = res.errors
+        assert p.code == "activities-period" and "2027-12-01" in p.message and res.rows_stored == 0
