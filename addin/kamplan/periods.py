@@ -1,12 +1,17 @@
-"""Periods: fiscal quarters of dates, and analysis periods: a history year or the rolling last four quarters, and the period before.
+"""Periods: fiscal quarters of dates, and analysis periods: a history year or the rolling last four
+quarters, and the period before.
 
 A period is a run of whole quarters.  ``previous()`` is always the same quarters one
 year earlier, so growth is like for like: a year whose history stops after Q3 is
 compared with Q1-Q3 of the year before, never with a full year.
 
-The fiscal year is named after the calendar year it starts in (``Calendar.year_span``): with
-``first_month`` 4, 2026-03-31 is in fiscal 2025 Q4 and 2026-04-01 in fiscal 2026 Q1.  This
-module is the ground floor: the engine, the store and the stages all take periods from here.
+Fiscal quarters come from the config's calendar (``kamplan.config.schema.Calendar``): whole months from
+``first_month`` (the fiscal year named after the calendar year it starts in: with 4, 2026-03-31 is fiscal
+2025 Q4 and 2026-04-01 fiscal 2026 Q1), period end dates (28 Feb / 30 May / 30 Aug / 30 Nov: fiscal 2013
+is 2012-12-01 .. 2013-11-30, named after the year its first quarter ends in), a 4-4-5 week pattern, or
+explicit years.  ``fiscal_year_quarter`` / ``period_map`` is the one place a date becomes a (year,
+quarter); quarters stay numbered 1-4 everywhere.  This module is the ground floor: the engine, the store
+and the stages all take periods from here.
 """
 from __future__ import annotations
 
@@ -273,6 +278,8 @@ def period_map(dates, calendar=1) -> PeriodMap:
     table = _part_table(cal, range((_EPOCH + dt.timedelta(days=lo)).year - 1,
                                    (_EPOCH + dt.timedelta(days=hi)).year + 2))
     first, last = table[0], table[1]
+    if len(first) == 0:  # explicit years only, none near these dates
+        return PeriodMap(np.full(len(days), -1, dtype="int32"), table)
     every_day = np.arange(lo, hi + 1, dtype="int64")
     row = np.searchsorted(first, every_day, side="right") - 1
     inside = (row >= 0) & (every_day <= last[np.clip(row, 0, None)])

@@ -130,6 +130,8 @@ def test_explicit_years_alone_refuse_a_date_outside_them():
     assert "2013-12-01" in str(info.value) and "fiscal 2012 (2011-12-01 to 2012-11-30)" in str(info.value)
     with pytest.raises(ValueError, match="fiscal year 2014 is not in the calendar"):
         cal.year_span(2014)
+    far = period_map(["1999-01-01", "1999-06-30"], cal)  # no defined year anywhere near
+    assert far.mapped.tolist() == [False, False] and far.quarter.tolist() == [0, 0]
 
 
 def test_an_explicit_year_overrides_the_pattern():
