@@ -134,3 +134,32 @@ def test_periods_are_read_strictly():
     assert parse_periods([]) is None
     with pytest.raises(PeriodsError):
         parse_periods(["2027Q5"])
+
+
+def _workspace_with_period_ends(tmp_path: Path) -> Workspace:
+    data = yaml.safe_load(default_config_text())
+    data["calendar"] = {"period_ends": ["2027-02-28", "2027-05-30", "2027-08-30", "2027-11-30"]}
+    return Workspace.init(tmp_path / "ws", yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_the_rules_hold_for_quarters_by_period_end_dates(tmp_path):
+    """Fiscal 2026 Q1 is 1 Dec 2025 – 28 Feb 2026: a line dated 2026-02-27 in a file of fiscal 2027 Q1
+    (1 Dec 2026 – 28 Feb 2027) is a year early, and must not replace last year's Q1."""
+    with _workspace_with_period_ends(tmp_path) as ws:
+        last_year = "".join(f"{d},{a},CCR,10,100000\n" for d in ("2025-12-01", "2026-01-15", "2026-02-28")
+                            for a in ("C001", "C002"))
+        assert import_actuals(ws, [_csv(tmp_path / "q1-2026.csv", HEADER + last_year)]).stored
+        before = ws.store.history(years=[2026])
+        assert sorted(set(zip(before.year, before.quarter))) == [(2026, 1)]
+        this_year = "".join(f"{d},C001,CCR,12,120000\n" for d in ("2026-12-01", "2027-01-20", "2027-02-28"))
+        typo = _csv(tmp_path / "q1-2027.csv", HEADER + this_year + "2026-02-27,C003,SGR,1,9000\n")
+        res = import_actuals(ws, [typo])
+        assert not res.stored
+        [p] = [p for p in res.files[0].problems if p.is_error]
+        assert p.code == "import-period-shrinks" and "fiscal 2026 Q1" in p.message and "row 5" in p.message
+        assert ws.store.history(years=[2026]).equals(before)
+        res = import_actuals(ws, [typo], periods=parse_periods(["2027Q1"]))
+        [p] = [p for p in res.files[0].problems if p.is_error]
+        assert p.code == "import-period-not-stated" and "fiscal 2026 Q1 (1 Dec–28 Feb)" in p.message
+        assert import_actuals(ws, [_csv(tmp_path / "ok.csv", HEADER + this_year)]).stored
+        assert ws.store.history(years=[2027])["volume"].sum() == 36.0

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from kamplan import periods
 from kamplan.config.base import Names, Strict
 
 from kamplan.config.resources import ResourceRules
@@ -34,14 +35,128 @@ class Company(Strict):
 
 
 class Calendar(Strict):
-    """Fiscal calendar: four quarters starting at ``first_month``."""
-    first_month: int = Field(1, ge=1, le=12)
+    """Fiscal calendar: four quarters a year, by exactly one of
+
+    * ``first_month`` (1-12, the default 1): quarters of whole months; the fiscal year is named after the
+      calendar year it starts in (first_month 4: 2026-04-01 .. 2027-03-31 is fiscal 2026);
+    * ``period_ends``: the last days of one fiscal year's four quarters, e.g. [2013-02-28, 2013-05-30,
+      2013-08-30, 2013-11-30]; each quarter starts the day after the one before ends, and every other year
+      repeats the same month-days.  The fiscal year is named after the year its first quarter ends in
+      (the example is fiscal 2013: 2012-12-01 .. 2013-11-30).  29 Feb: an end on 28 Feb stays 28 Feb in
+      every year (so in a leap year 29 Feb opens the next quarter); an end on 29 Feb (a leap plan year)
+      is 28 Feb in the years that have no 29 Feb;
+    * ``weeks`` + ``start``: a 4-4-5, 4-5-4 or 5-4-4 pattern (three numbers adding to 13, the same every
+      quarter, or twelve, each quarter's three adding to 13) from the first day ``start`` of a fiscal year
+      named after the year its first quarter ends in; years have 52 weeks, ``years: {2027: 53}`` gives a
+      year 53 (the extra week in the last part of Q4).
+
+    ``years_explicit: {2012: [4 end dates]}`` overrides single years (a year's first quarter starts the
+    day after the year before ends); with ``years_explicit`` alone only those years exist, and a date in
+    no year is a problem wherever it is read (``kamplan.periods.period_map``).
+    """
+    first_month: int | None = Field(None, ge=1, le=12)
+    period_ends: list[dt.date] | None = None
+    weeks: list[int] | None = None
+    start: dt.date | None = None
+    years: dict[int, Literal[52, 53]] = {}
+    years_explicit: dict[int, list[dt.date]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _month_calendar_by_default(cls, data):
+        modes = ("first_month", "period_ends", "weeks", "start", "years_explicit")
+        if isinstance(data, dict) and not any(data.get(k) is not None for k in modes):
+            return {**data, "first_month": 1}
+        return data
+
+    @model_validator(mode="after")
+    def _one_calendar(self):
+        given = [name for name, on in (("first_month", self.first_month is not None),
+                                       ("period_ends", self.period_ends is not None),
+                                       ("weeks + start", self.weeks is not None or self.start is not None)) if on]
+        if len(given) > 1:
+            raise ValueError(f"give exactly one of first_month, period_ends, weeks + start (this calendar has "
+                             f"{' and '.join(given)}); remove the others")
+        problems = _calendar_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     def year_span(self, plan_year: int) -> tuple[dt.date, dt.date]:
-        """First and last day of the fiscal year named ``plan_year`` (the calendar year it starts in)."""
-        start = dt.date(plan_year, self.first_month, 1)
-        end = dt.date(plan_year + 1, self.first_month, 1) - dt.timedelta(days=1)
-        return start, end
+        """First and last day of the fiscal year named ``plan_year``."""
+        return periods.year_span(self, plan_year)
+
+    def quarter_span(self, year: int, quarter: int) -> tuple[dt.date, dt.date]:
+        """First and last day of quarter 1-4 of fiscal ``year``."""
+        return periods.quarter_span(self, year, quarter)
+
+    def quarter_label(self, year: int, quarter: int, language: str = "en") -> str:
+        """"Q1 (1 Dec–28 Feb)" / "第1季度(12月1日–2月28日)"."""
+        return periods.quarter_label(self, year, quarter, language)
+
+
+def _calendar_problems(cal: Calendar) -> list[str]:
+    """Each problem as "key.path: what is wrong; what to do"."""
+    if cal.weeks is not None or cal.start is not None:
+        problems = _week_problems(cal)
+    else:
+        problems = _ends_problems("period_ends", cal.period_ends) if cal.period_ends is not None else []
+        if cal.period_ends and not problems and cal.period_ends[3] >= periods._shift_year(cal.period_ends[0], 1):
+            problems.append(f"period_ends: the last end {cal.period_ends[3]} is a year or more after the first "
+                            f"{cal.period_ends[0]}, so next year's first quarter would overlap this year's last; "
+                            "the four ends lie within one year")
+    if cal.years and cal.weeks is None:
+        problems.append("years: 53-week years belong to a week calendar (weeks + start); remove it")
+    for year, ends in sorted(cal.years_explicit.items()):
+        problems += _ends_problems(f"years_explicit.{year}", ends)
+    if not problems:
+        problems += _explicit_year_problems(cal)
+    return problems
+
+
+def _ends_problems(key: str, ends: list[dt.date]) -> list[str]:
+    if len(ends) != 4:
+        return [f"{key}: {len(ends)} date(s) given; give the last days of the four quarters, e.g. "
+                "[2013-02-28, 2013-05-30, 2013-08-30, 2013-11-30]"]
+    return [f"{key}[{i}]: {ends[i]} is not after {key}[{i - 1}] {ends[i - 1]}; the quarters' last days go in "
+            "order, each after the one before (no quarter overlaps or is empty)"
+            for i in range(1, 4) if ends[i] <= ends[i - 1]]
+
+
+def _week_problems(cal: Calendar) -> list[str]:
+    if cal.weeks is None or cal.start is None:
+        missing = "weeks" if cal.weeks is None else "start"
+        return [f"{missing}: a week calendar needs both weeks (e.g. [4, 4, 5]) and start (the first day of a "
+                "fiscal year, e.g. 2026-01-04); add it"]
+    if len(cal.weeks) not in (3, 12) or any(w < 1 for w in cal.weeks):
+        return [f"weeks: {cal.weeks} is not a pattern; give three whole numbers of weeks per quarter, e.g. "
+                "[4, 4, 5] (or twelve, one per period)"]
+    return [f"weeks: quarter {q + 1} has {sum(cal.weeks[3 * q:3 * q + 3])} weeks ({cal.weeks[3 * q:3 * q + 3]}); "
+            "each quarter has 13 (4-4-5, 4-5-4 or 5-4-4)"
+            for q in range(len(cal.weeks) // 3) if sum(cal.weeks[3 * q:3 * q + 3]) != 13]
+
+
+def _explicit_year_problems(cal: Calendar) -> list[str]:
+    """An explicit year must join its neighbours without gap or overlap and last about a year."""
+    problems = []
+    for year, ends in sorted(cal.years_explicit.items()):
+        key = f"years_explicit.{year}"
+        before = periods.quarter_ends(cal, year - 1)
+        if before is not None and ends[0] <= before[3]:
+            problems.append(f"{key}[0]: {ends[0]} is not after the end of fiscal {year - 1} ({before[3]}); the "
+                            "years overlap, so correct the dates (or the year they are given for)")
+            continue
+        after = periods.quarter_ends(cal, year + 1)
+        if after is not None and after[0] <= ends[3]:
+            problems.append(f"{key}[3]: {ends[3]} is not before the end of fiscal {year + 1}'s first quarter "
+                            f"({after[0]}); the years overlap, so correct the dates (or the year they are given for)")
+            continue
+        first, last = periods.year_span(cal, year)
+        if not 350 <= (last - first).days + 1 <= 380:
+            problems.append(f"{key}: fiscal {year} would run {first} to {last}, {(last - first).days + 1} days; a "
+                            "fiscal year covers one year (52 or 53 weeks, 365 or 366 days), so check the dates "
+                            "and the year they are given for")
+    return problems
 
 
 class Product(Strict):

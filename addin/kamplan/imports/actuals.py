@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
@@ -20,10 +21,12 @@ from kamplan.limits import LIMITS, limit_problem
 from kamplan.imports.tables import ROW, TableFile, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
+from kamplan.periods import period_map, unmapped_date_problem
 from kamplan.problems import Problem, error, unexpected
 
-_PARSED = {"date": "ym", "quantity": "quantity", "amount": "amount", "cost": "cost"}  # field -> parsed column
-_KEYS = ("customer", "product", "unit", "currency")  # the raw values lines are summed by (with the month)
+_PARSED = {"date": "yqp", "quantity": "quantity", "amount": "amount", "cost": "cost"}  # field -> parsed column
+_KEYS = ("customer", "product", "unit", "currency")  # the raw values lines are summed by (with the period)
+_UNMAPPED = -1  # "yqp" of a date in no fiscal period of the calendar
 
 
 @dataclass
@@ -127,12 +130,15 @@ class _ErpFile(TableFile):
         return frame
 
     def parse(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The month (yyyymm) of each date, and the numbers."""
+        """The fiscal period of each date as year * 1000 + quarter * 100 + part (``kamplan.periods``, on
+        the distinct dates only), and the numbers."""
         rules = self.rules
-        month_of = {k: v.year * 100 + v.month for k, v in
-                    parse_dates(frame["raw_date"], rules.date_formats).items() if v is not None}
+        dates = {k: v for k, v in parse_dates(frame["raw_date"], rules.date_formats).items() if v is not None}
+        found = period_map(list(dates.values()), self.config.calendar)
+        codes = np.where(found.mapped, found.year * 1000 + found.quarter * 100 + found.part, _UNMAPPED)
+        period_of = dict(zip(dates, codes.tolist()))
         return frame.with_columns(
-            pl.col("raw_date").replace_strict(month_of, default=None, return_dtype=pl.Int32).alias("ym"),
+            pl.col("raw_date").replace_strict(period_of, default=None, return_dtype=pl.Int32).alias("yqp"),
             number_series(frame["raw_quantity"], rules).alias("quantity"),
             number_series(frame["raw_amount"], rules).alias("amount"),
             (number_series(frame["raw_cost"], rules) if "cost" in self.cols else pl.lit(None, dtype=pl.Float64))
@@ -152,10 +158,20 @@ class _ErpFile(TableFile):
         for f, c in (("quantity", "quantity"), ("amount", "amount"), ("cost", "cost")):
             if f in cols:
                 self.problems += self.line_limit_problems(frame, f, c)
+        self.unmapped_date_problems(frame)
         for f in ACTUALS_REQUIRED:
             if checks[f"empty_{f}"]:
                 self.problems += empty_problems(frame, f"raw_{f}", cols[f], self.name, self.sheet,
                                                 f"fill in the {f}, or delete the line in the export if it is not a sale")
+
+    def unmapped_date_problems(self, frame: pl.DataFrame) -> None:
+        """Lines dated in no fiscal period (a calendar of explicit years only): one error per date."""
+        bad = (frame.filter(pl.col("yqp") == _UNMAPPED).group_by("raw_date")
+               .agg(pl.len().alias("lines"), pl.col(ROW).min().alias("row")).sort("row"))
+        for raw, lines, row in bad.head(SHOWN_PER_COLUMN).iter_rows():
+            self.problems.append(unmapped_date_problem(str(raw).strip(), self.config.calendar, code="actuals-period",
+                                                       file=self.name, sheet=where(self.sheet, row),
+                                                       cell=self.cols["date"], lines=lines))
 
     def line_limit_problems(self, frame: pl.DataFrame, field: str, col: str) -> list[Problem]:
         """Lines whose ``field`` is NaN, infinite or outside its hard limit (``kamplan.limits``): the first
@@ -203,7 +219,7 @@ class _ErpFile(TableFile):
     def sum_per_key(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The lines summed per month and raw key (stripped after summing); everything below works on
         these sums.  A customer or product that is only white space is an error."""
-        keys = ["ym", "raw_customer", "raw_product"] + [f"raw_{f}" for f in ("unit", "currency") if f in self.cols]
+        keys = ["yqp", "raw_customer", "raw_product"] + [f"raw_{f}" for f in ("unit", "currency") if f in self.cols]
         no_cost = pl.col("cost").is_null()
         g = frame.group_by(keys).agg(
             pl.len().alias("lines"), pl.col(ROW).min().alias("first_row"), pl.col("quantity").sum(),
@@ -283,14 +299,13 @@ class _ErpFile(TableFile):
                                     schema={"product_id": pl.String, "unit": pl.String, "factor": pl.Float64})
         g = g.join(factor_frame, on=["product_id", "unit"], how="left", nulls_equal=True)
         rate = pl.col("currency").replace_strict(rates, return_dtype=pl.Float64)
-        first_month = self.config.calendar.first_month
-        month = pl.col("ym") % 100
         return g.with_columns(
             (pl.col("quantity") * pl.col("factor").fill_null(1.0)).alias("volume"),
             (pl.col("amount") * rate).alias("revenue"), (pl.col("cost") * rate).alias("cost"),
             (pl.col("amount_no_cost") * rate).alias("revenue_no_cost"),
-            (pl.col("ym") // 100 - (month < first_month).cast(pl.Int32)).cast(pl.Int64).alias("year"),
-            ((month - first_month) % 12 // 3 + 1).cast(pl.Int64).alias("quarter"), month.alias("month"))
+            (pl.col("yqp") // 1000).cast(pl.Int64).alias("year"),
+            (pl.col("yqp") // 100 % 10).cast(pl.Int64).alias("quarter"),
+            (pl.col("yqp") % 100).alias("month"))  # "month": the quarter's part (kamplan.periods.quarter_parts)
 
     def check_periods(self, g: pl.DataFrame) -> None:
         """An error for the lines of each quarter the import may not replace (``Replacing``): the first

@@ -2,8 +2,11 @@
 
 Columns: year, quarter, account_id, product_id, volume, price, revenue, gross_margin, cost_to_serve,
 visits (price/revenue: one may be left empty and is derived; gross_margin, cost_to_serve, visits default
-to 0).  ``read_history_file`` returns ``(frame, problems)``: every bad cell is reported with file, row and
-column; a file with errors gives no frame.
+to 0).  Instead of year and quarter a row may give a ``date`` (an invoice date, or any day of the
+period): the config's calendar (``kamplan.periods``) puts it in its fiscal quarter, and the rows of one
+account x product x quarter are added up (so invoice lines can be imported as they are); a year and
+quarter given next to a date must agree with it.  ``read_history_file`` returns ``(frame, problems)``:
+every bad cell is reported with file, row and column; a file with errors gives no frame.
 """
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ import csv
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kamplan.imports.columns import find_columns, repeated_headers
 from kamplan.imports.replacing import Replacing
 from kamplan.limits import limit_problem, margin_problem
 from kamplan.model import HISTORY_COLUMNS
+from kamplan.periods import period_map, unmapped_date_problem
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.safety import check_workbook_file
@@ -28,9 +33,10 @@ _FIRST_ROW = 2  # the header is row 1
 
 
 def read_history_file(path: Path, known_accounts: set[str], known_products: set[str],
-                      replacing: Replacing | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+                      replacing: Replacing | None = None, calendar=None) -> tuple[pd.DataFrame | None, list[Problem]]:
     """The file's rows as ``HISTORY_COLUMNS`` (None if any cell is wrong) and the problems.  With
-    ``replacing`` a row in a quarter the import may not replace is an error."""
+    ``replacing`` a row in a quarter the import may not replace is an error.  ``calendar`` (the config's
+    ``Calendar``, or an int first month; default January quarters) maps a ``date`` column to quarters."""
     path = Path(path)
     name = path.name
     raw, read_problems = _read_raw(path)
@@ -39,11 +45,15 @@ def read_history_file(path: Path, known_accounts: set[str], known_products: set[
     raw, problems = _named_columns(raw, name)
     if raw is None:
         return None, read_problems + problems
-    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products}, replacing)
-    problems = read_problems + problems
+    dated, date_problems = _dated_periods(raw, name, calendar)
+    rows, problems = _parse_rows(raw, name, {"account_id": known_accounts, "product_id": known_products}, replacing,
+                                 dated)
+    problems = read_problems + date_problems + problems
     if has_errors(problems):
         return None, problems
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    if dated:
+        return _summed_per_quarter(frame), problems
     repeated = _repeated_keys(frame, name)
     if repeated:
         return None, problems + repeated
@@ -82,25 +92,29 @@ def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, l
     """The frame with the history columns under their own names (headers match as in every import:
     case and white space do not count)."""
     headers = [str(c) for c in raw.columns]
-    cols = find_columns(headers, {c: [c] for c in HISTORY_COLUMNS})
-    missing = [c for c in REQUIRED if c not in cols]
+    cols = find_columns(headers, {c: [c] for c in HISTORY_COLUMNS + ["date"]})
+    missing = [c for c in REQUIRED if c not in cols and not (c in ("year", "quarter") and "date" in cols)]
     if missing:
         return None, [error("history-columns", f"missing column(s): {', '.join(missing)}",
-                            f"the header row needs: {', '.join(HISTORY_COLUMNS)}", file=name)]
+                            f"the header row needs: {', '.join(HISTORY_COLUMNS)} (or date instead of year "
+                            "and quarter)", file=name)]
     raw.columns = headers
     return raw.rename(columns={h: f for f, h in cols.items()}), []
 
 
-def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]], replacing: Replacing | None = None
-                ) -> tuple[list[dict], list[Problem]]:
-    """The non-blank rows parsed; stops listing after ``MAX_ERRORS`` errors."""
+def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]], replacing: Replacing | None = None,
+                dated: dict[int, tuple[int, int]] | None = None) -> tuple[list[dict], list[Problem]]:
+    """The non-blank rows parsed; stops listing after ``MAX_ERRORS`` errors.  ``dated``: row index ->
+    the fiscal (year, quarter) of its date."""
     rows, problems = [], []
     present = set(raw.columns)
     for i, rec in enumerate(raw.to_dict("records")):
         if all(cells.is_blank(v) for v in rec.values()):
             continue
+        if dated and dated.get(i, ()) is None:
+            continue  # its date is wrong (reported): nothing else of the row can be placed
         where = _Cell(name, f"row {i + _FIRST_ROW}")
-        row, row_problems = _parse_row(rec, where, known, present)
+        row, row_problems = _parse_row(rec, where, known, present, (dated or {}).get(i))
         if replacing and not has_errors(row_problems):
             period = replacing.line_problem((row["year"], row["quarter"]), f"year {row['year']} quarter "
                                             f"{row['quarter']}", **where.at("year"))
@@ -123,20 +137,11 @@ class _Cell:
         return {"file": self.file, "sheet": self.row, "cell": col}
 
 
-def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set[str]
-               ) -> tuple[dict, list[Problem]]:
-    """One row: whole-number year and quarter, known ids, numbers; price or revenue derived from the other."""
-    problems: list[Problem] = []
-    row: dict = {}
-    for col in ("year", "quarter"):
-        v, why = cells.parse_integer(rec.get(col))
-        if why or v is None:
-            problems.append(error("history-value", why or f"{col} is empty", f"enter the {col} as a whole number",
-                                  **where.at(col)))
-        row[col] = v
-    if row.get("quarter") is not None and row["quarter"] not in (1, 2, 3, 4):
-        problems.append(error("history-value", f"quarter {row['quarter']} is not 1-4", "use 1, 2, 3 or 4",
-                              **where.at("quarter")))
+def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set[str],
+               period: tuple[int, int] | None = None) -> tuple[dict, list[Problem]]:
+    """One row: whole-number year and quarter (or ``period``, its date's), known ids, numbers; price or
+    revenue derived from the other."""
+    problems, row = _year_quarter(rec, where, period)
     for col, what in (("account_id", "account"), ("product_id", "product")):
         row[col], problem = _plan_id(rec.get(col), col, what, known[col], where)
         problems += problem
@@ -149,6 +154,71 @@ def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set
     problems += _amount_problems(row, {p.cell for p in problems}, where)
     _derive(row)
     return row, problems
+
+
+def _year_quarter(rec: dict, where: _Cell, period: tuple[int, int] | None) -> tuple[list[Problem], dict]:
+    """The row's year and quarter: its date's when it has one (a year or quarter next to it must agree),
+    else the whole numbers in the year and quarter cells."""
+    problems: list[Problem] = []
+    row: dict = {}
+    for col in ("year", "quarter"):
+        if period is not None and cells.is_blank(rec.get(col)):
+            row[col] = period[0] if col == "year" else period[1]
+            continue
+        v, why = cells.parse_integer(rec.get(col))
+        if why or v is None:
+            problems.append(error("history-value", why or f"{col} is empty", f"enter the {col} as a whole number",
+                                  **where.at(col)))
+        elif period is not None and v != (period[0] if col == "year" else period[1]):
+            problems.append(error("history-value", f"{col} {v} disagrees with the date {rec.get('date')}, which "
+                                  f"falls in fiscal {period[0]} Q{period[1]}", "correct the date or the "
+                                  f"{col}, or leave year and quarter empty (the date decides)", **where.at(col)))
+        row[col] = v
+    if row.get("quarter") is not None and row["quarter"] not in (1, 2, 3, 4):
+        problems.append(error("history-value", f"quarter {row['quarter']} is not 1-4", "use 1, 2, 3 or 4",
+                              **where.at("quarter")))
+    return problems, row
+
+
+def _dated_periods(raw: pd.DataFrame, name: str, calendar
+                   ) -> tuple[dict[int, tuple[int, int] | None], list[Problem]]:
+    """Row index -> fiscal (year, quarter) of each row's ``date`` (None: the date is wrong; rows without
+    a date are left out), and an error for each date that cannot be read or lies in no fiscal period."""
+    if "date" not in raw.columns:
+        return {}, []
+    problems, days, out = [], {}, {}
+    for i, value in enumerate(raw["date"].tolist()):
+        day, why = cells.parse_date(value)
+        if why:
+            problems.append(error("history-value", f"date {why}", "write the date like 2013-02-28",
+                                  file=name, sheet=f"row {i + _FIRST_ROW}", cell="date"))
+            out[i] = None
+        elif day is not None:
+            days[i] = day
+    if not days:
+        return out, problems
+    found = period_map(list(days.values()), 1 if calendar is None else calendar)
+    for (i, day), ok, year, quarter in zip(days.items(), found.mapped, found.year, found.quarter):
+        if ok:
+            out[i] = (int(year), int(quarter))
+        else:
+            out[i] = None
+            if len(problems) < MAX_ERRORS:
+                problems.append(unmapped_date_problem(day, calendar, code="history-period", file=name,
+                                                      sheet=f"row {i + _FIRST_ROW}", cell="date"))
+    return out, problems
+
+
+def _summed_per_quarter(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dated rows added up per year x quarter x account x product (first appearance first); the price is
+    revenue / volume of the sums."""
+    key = ["year", "quarter", "account_id", "product_id"]
+    amounts = ["volume", "revenue", "gross_margin", "cost_to_serve", "visits"]
+    summed = frame.groupby(key, sort=False, as_index=False)[amounts].sum()
+    volume = summed["volume"].to_numpy(dtype=float)
+    summed["price"] = np.divide(summed["revenue"].to_numpy(dtype=float), volume,
+                                out=np.full(len(summed), np.nan), where=volume != 0)
+    return summed[HISTORY_COLUMNS]
 
 
 def _limit_problems(row: dict, bad_cells: set[str], where: _Cell) -> list[Problem]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kamplan.periods import quarter_label
 from kamplan.problems import Problem, error
 
 ACTUALS_YEARS_BACK = 1  # late actuals of last year arrive after the plan year moved on
@@ -51,22 +52,35 @@ def label(period: Period) -> str:
     return f"{period[0]}Q{period[1]}"
 
 
+def named(period: Period, calendar=None) -> str:
+    """"fiscal 2013 Q1", with the quarter's days when the calendar is known: "fiscal 2013 Q1 (1 Dec–28 Feb)"."""
+    if calendar is None:
+        return f"fiscal {period[0]} Q{period[1]}"
+    try:
+        return f"fiscal {period[0]} {quarter_label(calendar, period[0], period[1])}"
+    except ValueError:  # a year the calendar does not define: the plain name
+        return f"fiscal {period[0]} Q{period[1]}"
+
+
 @dataclass(frozen=True)
 class Replacing:
     """What an import may replace: fiscal years ``first_year``..``last_year``, the ``stated`` quarters
-    (None: any), and whether the range and shrink rules are lifted (``force``)."""
+    (None: any), and whether the range and shrink rules are lifted (``force``).  Quarters are fiscal
+    quarters of the config's calendar (any kind: first month, period ends, weeks); ``calendar`` only
+    adds each quarter's days to the messages."""
     first_year: int
     last_year: int
     stated: frozenset[Period] | None = None
     force: bool = False
+    calendar: object = None
 
     @classmethod
-    def for_actuals(cls, plan_year: int, stated=None, force: bool = False) -> "Replacing":
-        return cls(plan_year - ACTUALS_YEARS_BACK, plan_year, stated, force)
+    def for_actuals(cls, plan_year: int, stated=None, force: bool = False, calendar=None) -> "Replacing":
+        return cls(plan_year - ACTUALS_YEARS_BACK, plan_year, stated, force, calendar)
 
     @classmethod
-    def for_history(cls, plan_year: int, stated=None, force: bool = False) -> "Replacing":
-        return cls(plan_year - HISTORY_YEARS_BACK, plan_year, stated, force)
+    def for_history(cls, plan_year: int, stated=None, force: bool = False, calendar=None) -> "Replacing":
+        return cls(plan_year - HISTORY_YEARS_BACK, plan_year, stated, force, calendar)
 
     def line_problem(self, period: Period, what: str, *, file: str, sheet: str | None, cell: str | None
                      ) -> Problem | None:
@@ -74,12 +88,12 @@ class Replacing:
         year = period[0]
         if self.stated is not None and period not in self.stated:
             stated = ", ".join(label(p) for p in sorted(self.stated))
-            return error("import-period-not-stated", f"{what} falls in fiscal {year} Q{period[1]}, which is not "
+            return error("import-period-not-stated", f"{what} falls in {named(period, self.calendar)}, which is not "
                          f"one of the quarters this import replaces (--periods {stated})",
                          f"correct the date if it is wrong, or add {label(period)} to --periods",
                          file=file, sheet=sheet, cell=cell)
         if not self.force and not self.first_year <= year <= self.last_year:
-            return error("import-period-outside", f"{what} falls in fiscal {year} Q{period[1]}, outside the years "
+            return error("import-period-outside", f"{what} falls in {named(period, self.calendar)}, outside the years "
                          f"this import may hold ({self.first_year}–{self.last_year})",
                          "correct the date (a mistyped year?); if the line really belongs there, import "
                          f"again with --periods {label(period)} --force", file=file, sheet=sheet, cell=cell)

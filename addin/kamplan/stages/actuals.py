@@ -41,7 +41,7 @@ from kamplan.engine.actuals import lines_to_history
 from kamplan.imports.activities import read_activity_log
 from kamplan.imports.actuals import ErpLines, ErpTotals, UnmatchedValue, read_erp_file
 from kamplan.imports.replacing import Replacing, period_totals, shrink_problem
-from kamplan.periods import fiscal_months, fiscal_year_quarter
+from kamplan.periods import period_map, quarter_parts, span_text, unmapped_date_problem
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.workbooks.kit.xlsxio import atomic_path
 from kamplan.workspace import Workspace
@@ -122,7 +122,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     a file with a line outside them, or that would replace a stored quarter by far less, is rejected.
     """
     config = ws.config
-    replacing = Replacing.for_actuals(config.plan_year, periods, force)
+    replacing = Replacing.for_actuals(config.plan_year, periods, force, calendar=config.calendar)
     files, read = _read_files(paths, config, progress, replacing)
     _refuse_shrinking(ws, files, read, replacing)
     good = [f for f in files if f.outcome == "read"]
@@ -133,7 +133,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     history = _history(read, config)
     result.history = history
     result.periods = sorted({(int(y), int(q)) for y, q in zip(history["year"], history["quarter"])})
-    result.problems += _coverage_warnings(read, config.calendar.first_month)
+    result.problems += _coverage_warnings(read, config.calendar)
     result.problems += _no_cost_warning(good)
     if not dry_run:
         result.unmatched_path = _write_unmatched(ws, read, now)
@@ -252,20 +252,23 @@ def _import_record(files: list[ActualsFile], unmatched_path: Path | None) -> dic
                        "unmatched": [vars(u) for f in good for u in f.unmatched_values[:50]]}}
 
 
-def _coverage_warnings(read: list[ErpLines], first_month: int) -> list[Problem]:
+def _coverage_warnings(read: list[ErpLines], calendar) -> list[Problem]:
+    """A quarter with lines in only some of its months (``quarter_parts``: calendar months, 4-4-5 weeks
+    or month-long parts ending on the period end's day); "month" in ``ErpLines.months`` is the part."""
     months = [r.months for r in read if r.months.height]
     if not months:
         return []
     have = pl.concat(months).unique()
-    names = fiscal_months(first_month)
     out = []
     for (year, quarter), g in have.group_by("year", "quarter"):
+        parts = quarter_parts(calendar, year, quarter)
         got = sorted(set(g["month"].to_list()))
-        if len(got) < 3:
-            missing = [m for m in names[quarter] if m not in got]
+        if len(got) < len(parts):
+            shown = [span_text(*parts[i - 1]) for i in got]
+            missing = [span_text(*p) for i, p in enumerate(parts, start=1) if i not in got]
             out.append(warning("actuals-quarter-partial",
-                               f"{year} Q{quarter} has lines only in month(s) {', '.join(map(str, got))} "
-                               f"(none in {', '.join(map(str, missing))}); the import replaces the whole quarter",
+                               f"{year} Q{quarter} has lines only in {', '.join(shown)} "
+                               f"(none in {', '.join(missing)}); the import replaces the whole quarter",
                                "import all months of a quarter together (give every file of the quarter)"))
     return sorted(out, key=lambda p: p.message)
 
@@ -346,10 +349,14 @@ def import_activities(ws: Workspace, paths: list[Path], dry_run: bool = False,
         result.problems.append(warning("activities-nothing-matched", "no row belongs to a plan account; nothing "
                                        "was stored", "map the account codes in actuals.aliases.customers"))
         return result
-    year, quarter = fiscal_year_quarter(frame["date"], config.calendar.first_month)
-    result.periods = sorted(set(zip(year.tolist(), quarter.tolist())))
+    found = period_map(frame["date"], config.calendar)
+    if not found.mapped.all():
+        result.problems += [unmapped_date_problem(d.date(), config.calendar, code="activities-period")
+                            for d in sorted(set(pd.to_datetime(frame["date"][~found.mapped])))]
+        return result
+    result.periods = sorted(set(zip(found.year.tolist(), found.quarter.tolist())))
     result.frame = frame
     if not dry_run:
         result.rows_stored = ws.store.replace_activities(frame, "; ".join(f.path.name for f in good),
-                                                         first_month=config.calendar.first_month)
+                                                         calendar=config.calendar)
     return result

@@ -21,9 +21,9 @@ def import_history(ws: Workspace, path: Path, periods: frozenset | None = None, 
                    ) -> tuple[int, list[Problem]]:
     """Rows stored and the problems; nothing is stored when there is an error."""
     cfg = ws.config
-    replacing = Replacing.for_history(cfg.plan_year, periods, force)
+    replacing = Replacing.for_history(cfg.plan_year, periods, force, calendar=cfg.calendar)
     frame, problems = read_history_file(path, {a.id for a in cfg.accounts}, {p.id for p in cfg.products},
-                                        replacing)
+                                        replacing, calendar=cfg.calendar)
     if frame is None:
         return 0, problems
     new = period_totals(frame)

@@ -139,7 +139,7 @@ def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = 
     res.values = _values(store, cfg, year, effective_classes(ws), view.targets)
     _apply_choices_in_force(ws, res)
     res.instance = support_instance(cfg.support_pools, cfg.classes, cfg.resources, res.values, res.requests,
-                                    fiscal_quarter(cfg.calendar.first_month, year), res.forced_in, res.forced_out,
+                                    fiscal_quarter(cfg.calendar, year), res.forced_in, res.forced_out,
                                     res.capacity_changes)
     _solve(res, limit, resolve, progress)
     progress("store")

@@ -29,7 +29,7 @@ def _report_counts(report: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (whole(report[k], k) if k.startswith(("n_", "lines_")) else float(report[k])) for k in REPORT_COUNTS}
 
 
-def _activity_tuples(frame: pd.DataFrame, source: str, first_month: int) -> tuple[list[str], list[tuple]]:
+def _activity_tuples(frame: pd.DataFrame, source: str, calendar) -> tuple[list[str], list[tuple]]:
     """The activity rows as tuples, with the fiscal year and quarter of each row's date unless given."""
     if not isinstance(frame, pd.DataFrame):
         raise StoreError(f"activities from {source}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -40,7 +40,7 @@ def _activity_tuples(frame: pd.DataFrame, source: str, first_month: int) -> tupl
             raise StoreError(f"activities from {source} lack columns {missing}; "
                              f"the columns must be {ACTIVITY_COLUMNS}")
         try:
-            frame["year"], frame["quarter"] = fiscal_year_quarter(frame["date"], first_month)
+            frame["year"], frame["quarter"] = fiscal_year_quarter(frame["date"], calendar)
         except (ValueError, TypeError) as exc:
             raise StoreError(f"activities from {source}: {exc}") from None
     try:
@@ -83,15 +83,15 @@ class Actuals:
             frame = table_frame(conn, s.actuals_imports)
         return parse_json(parse_json(frame, "periods", then=periods_list), "detail")
 
-    def replace_activities(self, frame: pd.DataFrame, source: str, first_month: int = 1) -> int:
+    def replace_activities(self, frame: pd.DataFrame, source: str, first_month: int = 1, calendar=None) -> int:
         """Make ``frame`` (ACTIVITY_COLUMNS) the activity log of every fiscal quarter it covers.
 
-        The fiscal year and quarter of each row come from its date and ``first_month`` (the
-        config's ``calendar.first_month``) unless the frame already has ``year`` and ``quarter``
+        The fiscal year and quarter of each row come from its date and ``calendar`` (the config's
+        ``Calendar``; else the int ``first_month``) unless the frame already has ``year`` and ``quarter``
         columns.  Other quarters keep what they had; earlier rows of the replaced quarters stay
         in the file under their own import.  Returns the number of rows stored.
         """
-        names, tuples = _activity_tuples(frame, source, first_month)
+        names, tuples = _activity_tuples(frame, source, calendar if calendar is not None else first_month)
         yi, qi = names.index("year"), names.index("quarter")
         periods = sorted({(t[yi], t[qi]) for t in tuples})
         with self.writing() as conn:

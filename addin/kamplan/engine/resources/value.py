@@ -14,11 +14,12 @@ Pure functions (no files, no store).  The stage ``stages/resources.py`` gathers 
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
-import datetime as dt
 
 import pandas as pd
 
+from kamplan.periods import as_date, quarter_span, year_span
 from kamplan.engine.resources.allocation import CoverageRule, Instance, Response, instance_from_config, with_capacity
 
 VALUE_COLUMNS = ["account_id", "cls", "region", "stake", "stake_source", "margin", "class_weight", "value"]
@@ -55,17 +56,17 @@ def responses(rules) -> dict:
     return {cls: Response.adbudg(cr.saturation, c=cr.c, d=cr.d, r_max=cr.share) for cls, cr in rules.classes.items()}
 
 
-def fiscal_quarter(first_month: int, plan_year: int):
-    """``quarter_of(date)``: 1-4 within the fiscal year, 0 before it starts, 4 after it ends."""
-    start = dt.date(plan_year, first_month, 1)
+def fiscal_quarter(calendar, plan_year: int):
+    """``quarter_of(date)``: 1-4 within the fiscal year, 0 before it starts, 4 after it ends.
+    ``calendar``: the config's ``Calendar`` (any kind, ``kamplan.periods``) or an int first month."""
+    first, _ = year_span(calendar, plan_year)
+    ends = [quarter_span(calendar, plan_year, q)[1] for q in (1, 2, 3)]
 
     def quarter_of(d) -> int:
-        if isinstance(d, dt.datetime):
-            d = d.date()
-        months = (d.year - start.year) * 12 + d.month - start.month
-        if months < 0:
+        d = as_date(d)
+        if d < first:
             return 0
-        return min(months // 3 + 1, 4)
+        return bisect.bisect_left(ends, d) + 1
     return quarter_of
 
 

@@ -78,7 +78,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         blank_rows = max(blank_rows, max((len(v) for v in lists.values()), default=0) + blank_rows // 2)
     lines = _proposal_lines(proposal, accounts, products, prices) if proposal is not None else None
     layout = TargetLayout(lang, config.plan_year, accounts, products, blank_rows, config.currency,
-                          config.calendar.first_month, proposal=lines is not None)
+                          proposal=lines is not None, calendar=config.calendar)
     identity = WorkbookIdentity(
         kind=IDENTITY.kind, schema_version=IDENTITY.schema_version, year=config.plan_year, round=round_no, rep_id=rep_id,
         generated_at=(generated_at or dt.datetime.now()).replace(microsecond=0),
@@ -93,7 +93,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         kinds=kinds_for(config, lang), max_volume=config.targets.max_volume_per_line,
         growth_warning=config.targets.growth_warning, decline_warning=config.targets.decline_warning,
         sheet_password=config.workbook.sheet_password, blank_rows=blank_rows,
-        first_month=config.calendar.first_month, prefill=lists, proposal=lines,
+        first_month=config.calendar.first_month or 1, calendar=config.calendar, prefill=lists, proposal=lines,
         visit_prefill=_visit_prefill(prefill, accounts) if prefill is not None else {},
         comments=_comment_prefill(prefill) if prefill is not None else {})
 

@@ -11,13 +11,13 @@ differences, and a Response (Accept / Counter) per account × product row.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass, replace
 from typing import Iterable
 
 from kamplan.model import QUARTERS
+from kamplan.periods import quarter_span, span_text, year_span
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.identity import IdentitySpec
 from kamplan.workbooks.kit.layout import FMT_DATE, FMT_INT, FMT_MONEY, FMT_PCT, FMT_VOLUME, Column, Table, quote_sheet
@@ -56,13 +56,16 @@ class TargetLayout:
     LIST_HEADER_ROW = 3
 
     def __init__(self, language: str, year: int, accounts: list[AccountRow], products: list[ProductRow],
-                 blank_rows: int = 40, currency: str = "CNY", first_month: int = 1, proposal: bool = False):
+                 blank_rows: int = 40, currency: str = "CNY", first_month: int = 1, proposal: bool = False,
+                 calendar=None):
         self.language = language
         self.proposal = proposal
         self.year = year
-        # dates (deadlines, due dates) must fall in the plan's fiscal year
-        self.span = (dt.date(year, first_month, 1),
-                     dt.date(year + 1, first_month, 1) - dt.timedelta(days=1))
+        # dates (deadlines, due dates) must fall in the plan's fiscal year; ``calendar`` (the config's
+        # Calendar) decides it and each quarter's days, else ``first_month``
+        calendar = first_month if calendar is None else calendar
+        self.span = year_span(calendar, year)
+        self.quarter_days = {q: span_text(*quarter_span(calendar, year, q), language) for q in QUARTERS}
         self.accounts = accounts
         self.products = products
         self.blank_rows = blank_rows
@@ -78,6 +81,10 @@ class TargetLayout:
         self.requests = self._requests_table()
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _tq(self, key: str, q: int) -> str:
+        """A quarter's column header with its days: "Volume Q1 (1 Dec–28 Feb)"."""
+        return f"{self._t(key, q=q)} ({self.quarter_days[q]})"
+
     def _t(self, key: str, **fmt) -> str:
         return t(key, self.language, **fmt)
 
@@ -127,13 +134,13 @@ class TargetLayout:
                    FMT_MONEY),
         ]
         for q in QUARTERS:
-            cols.append(Column(f"volume_q{q}", self._t("col.volume_q", q=q), "input", "number", 11, FMT_VOLUME,
+            cols.append(Column(f"volume_q{q}", self._tq("col.volume_q", q), "input", "number", 11, FMT_VOLUME,
                                minimum=0, help=t("val.volume", L, unit=u)))
         for q in QUARTERS:
-            cols.append(Column(f"price_q{q}", self._t("col.price_q", q=q), "input", "number", 11, FMT_MONEY,
+            cols.append(Column(f"price_q{q}", self._tq("col.price_q", q), "input", "number", 11, FMT_MONEY,
                                minimum=0, help=t("val.price", L, unit=u)))
         for q in QUARTERS:
-            cols.append(Column(f"revenue_q{q}", self._t("col.revenue_q", q=q), "formula", "number", 13, FMT_MONEY,
+            cols.append(Column(f"revenue_q{q}", self._tq("col.revenue_q", q), "formula", "number", 13, FMT_MONEY,
                                quantity="revenue_q"))
         cols += [
             Column("volume_total", self._t("col.volume_total"), "formula", "number", 12, FMT_VOLUME,
@@ -173,10 +180,10 @@ class TargetLayout:
             Column("comment", self._t("col.reason"), "input", "text", 36),
         ]
         for q in QUARTERS:
-            cols.append(Column(f"prop_volume_q{q}", self._t("col.prop_volume_q", q=q), "info", "number", 11,
+            cols.append(Column(f"prop_volume_q{q}", self._tq("col.prop_volume_q", q), "info", "number", 11,
                                FMT_VOLUME))
         for q in QUARTERS:
-            cols.append(Column(f"prop_price_q{q}", self._t("col.prop_price_q", q=q), "info", "number", 11,
+            cols.append(Column(f"prop_price_q{q}", self._tq("col.prop_price_q", q), "info", "number", 11,
                                FMT_MONEY))
         return cols
 
@@ -274,10 +281,10 @@ class TargetLayout:
             Column("default_visits", self._t("col.default_visits"), "info", "integer", 11, FMT_INT),
         ]
         for q in QUARTERS:
-            cols.append(Column(f"rep_visits_q{q}", self._t("col.rep_visits_q", q=q), "input", "integer", 10,
+            cols.append(Column(f"rep_visits_q{q}", self._tq("col.rep_visits_q", q), "input", "integer", 10,
                                FMT_INT, minimum=0, maximum=90, help=t("val.visits", L)))
         for q in QUARTERS:
-            cols.append(Column(f"exec_visits_q{q}", self._t("col.exec_visits_q", q=q), "input", "integer", 10,
+            cols.append(Column(f"exec_visits_q{q}", self._tq("col.exec_visits_q", q), "input", "integer", 10,
                                FMT_INT, minimum=0, maximum=90, help=t("val.visits", L)))
         cols += [Column("rep_visits_total", self._t("col.rep_visits_total"), "formula", "integer", 11, FMT_INT,
                         quantity="rep_visits_total"),

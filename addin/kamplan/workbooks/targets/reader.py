@@ -182,7 +182,7 @@ class _Reader(FileReader):
             blank_rows = cfg.workbook.blank_rows
         proposal = ident.get("variant") == PROPOSAL_VARIANT
         layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency,
-                              first_month=cfg.calendar.first_month, proposal=proposal)
+                              proposal=proposal, calendar=cfg.calendar)
         if not self.layout_matches(layout, ident, "issue the workbooks again with this kamplan version"):
             return None
         if proposal and (round_no < 2 or not ident.get("proposal_digest")):

@@ -60,7 +60,8 @@ class TargetWorkbookContent:
     decline_warning: float = 0.3
     sheet_password: str = "kamplan"
     blank_rows: int = 40
-    first_month: int = 1  # fiscal year start (config calendar.first_month)
+    first_month: int = 1  # fiscal year start (config calendar.first_month; 1 for other calendars)
+    calendar: object = None  # the config's Calendar: the fiscal year and the quarters' days (else first_month)
     # later rounds: rows of trainings/services/requests as the cells show them (labels, not ids)
     prefill: dict[str, list[dict]] = field(default_factory=dict)
     proposal: dict[tuple[str, str], ProposalLine] | None = None  # set: a top-down proposal workbook
@@ -70,7 +71,7 @@ class TargetWorkbookContent:
     def layout(self) -> TargetLayout:
         return TargetLayout(self.language, self.identity.year, self.accounts, self.products,
                             blank_rows=self.blank_rows, currency=self.currency, first_month=self.first_month,
-                            proposal=self.proposal is not None)
+                            proposal=self.proposal is not None, calendar=self.calendar)
 
 
 def spread_evenly(total: int, parts: int = 4) -> list[int]:
