@@ -23,6 +23,7 @@ from kamplan.engine.evaluation import (
     suggest_class_changes,
 )
 from kamplan.engine.forecast import year_end_forecast
+from kamplan.engine.units import unit_system
 from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
@@ -201,7 +202,8 @@ def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: in
                           targets=plan.targets, plan_visits=plan.visits,
                           visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
                           open_complaints=open_c, customer_purchases=_customer_purchases(ws),
-                          unit=units[0] if len(units) == 1 else "")
+                          unit=units[0] if len(units) == 1 else "", units=unit_system(cfg.products, cfg.units),
+                          currency=cfg.currency)
 
 
 def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, acc: pd.DataFrame,
