@@ -29,9 +29,10 @@ SUPPORT_KINDS: tuple[str, ...] = ("executive", "technical", "advisor")
 
 # Ids become parts of file names (``<rep>_<year>_r1.xlsx``), sheet cells and key paths: any printable
 # Unicode (``josé1``, ``张伟``) without whitespace, control or format characters, the characters Windows
-# refuses in file names, or a leading dot; at most 32 characters.  (Rust-regex syntax: pydantic checks it.)
-_ID = r'^[^\s\p{C}/\\:*?"<>|.][^\s\p{C}/\\:*?"<>|]{0,31}$'
-_ID_CHARS_FORBIDDEN = set('/\\:*?"<>|')
+# refuses in file names, a comma (workbooks list ids with commas in their identity sheet), or a leading
+# dot; at most 32 characters.  (Rust-regex syntax: pydantic checks it.)
+_ID = r'^[^\s\p{C}/\\:*?"<>|,.][^\s\p{C}/\\:*?"<>|,]{0,31}$'
+_ID_CHARS_FORBIDDEN = set('/\\:*?"<>|,')
 
 
 def _nfc(value):
@@ -45,7 +46,7 @@ def _valid_id(value: str) -> str:
     if bad or not value or value.startswith(".") or len(value) > 32:
         shown = ", ".join(repr(c) for c in bad) or ("a leading dot" if value.startswith(".") else "its length")
         raise ValueError(f"{value!r} cannot be an id because of {shown}: ids are 1-32 letters, digits or signs "
-                         "(josé1, 张伟, C-104) without spaces, / \\ : * ? \" < > | or a leading dot")
+                         "(josé1, 张伟, C-104) without spaces, / \\ : * ? \" < > | , or a leading dot")
     return value
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -194,7 +195,8 @@ def rep_from_file_name(file: str, staff: set[str]) -> str | None:
 
     Salespeople often add a suffix (``zhang_2027_r1 final(2).xlsx``); the prefix still counts.
     """
-    parts = Path(file).stem.split("_")
+    # a name unpacked on a Mac spells "josé1" decomposed (NFD); config ids are NFC
+    parts = unicodedata.normalize("NFC", Path(file).stem).split("_")
     for cut in range(len(parts) - 1, 0, -1):
         cand = "_".join(parts[:cut])
         if cand in staff and parts[cut][:4].isdigit():
