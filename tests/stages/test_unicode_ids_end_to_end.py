@@ -28,10 +28,11 @@ def _config() -> dict:
     data["staff"] = [
         {"id": "josé1", "name": "José Pérez", "region": "north east", "email": "jose@example.com"},
         {"id": "张伟", "name": {"zh-CN": "张伟"}, "region": "华南", "email": "zw@example.com"},
-        {"id": "王总", "name": "王总", "email": "boss@example.com"}]  # the manager: no region, no accounts
+        {"id": "王总", "name": "王总", "email": "boss@example.com"}]  # the manager: no region
     data["accounts"] = [
         {"id": "Ç-01", "name": "Ciclos Çedro", "region": "North East", "rep": "josé1", "class": "key"},
-        {"id": "客户2", "name": {"zh-CN": "华南单车"}, "region": "south", "rep": "张伟", "class": "develop"}]
+        {"id": "客户2", "name": {"zh-CN": "华南单车"}, "region": "south", "rep": "张伟", "class": "develop"},
+        {"id": "K3", "name": "Grand Tour Ltd", "region": "south", "rep": "王总", "class": "key"}]
     data["support_pools"] = []
     data.pop("accounts_file", None)
     data["segmentation"] = {}
@@ -75,7 +76,9 @@ def ws(tmp_path):
 def test_unicode_ids_go_through_issue_and_collect(ws):
     res = issue_targets(ws, round_no=1)
     names = sorted(p.name for p in ws.round_outbox(1).glob("*.xlsx"))
-    assert names == sorted(["josé1_2027_r1.xlsx", "张伟_2027_r1.xlsx"]), (names, res)
+    assert names == sorted(["josé1_2027_r1.xlsx", "张伟_2027_r1.xlsx", "王总_2027_r1.xlsx"]), (names, res)
+    cover = openpyxl.load_workbook(ws.round_outbox(1) / "王总_2027_r1.xlsx").worksheets[0]
+    assert "no region" in [c.value for row in cover.iter_rows() for c in row]
     # a file coming back through a Mac (decomposed é) is still josé1's
     jose = ws.round_outbox(1) / "josé1_2027_r1.xlsx"
     _fill(jose, ws.inbox / unicodedata.normalize("NFD", "josé1_2027_r1 final.xlsx"))

@@ -86,7 +86,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         workbook_id=workbook_id or uuid.uuid4().hex, layout_hash=layout.signature())
     return TargetWorkbookContent(
         identity=identity, language=lang, currency=config.currency, company=config.company.name.get(lang),
-        rep_name=rep.name.get(lang), rep_region=region.name.get(lang) if region else rep.region,
+        rep_name=rep.name.get(lang), rep_region=region.name.get(lang) if region else t("region.none", lang),
         deadline=config.workbook.deadline, accounts=accounts, products=products, last_year=last_year,
         default_price=prices, class_labels={c: r.name.get(lang) for c, r in config.classes.items()},
         default_visits={c: r.visits_per_quarter for c, r in config.classes.items()},
