@@ -133,7 +133,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     staff = [s.id for s in cfg.staff]
     reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
     ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
-    numbers = goal_numbers(lines, activity)
+    numbers = goal_numbers(lines, activity, unit_system(cfg.products, cfg.units))
     sc = rules.scorecard
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
