@@ -223,7 +223,26 @@ class _Writer(WorkbookWriter):
         for level, ident in tb.row_keys:
             rows.append({"level": self.t(f"cons.level.{level}"), "id": ident, "name": v.name(level, ident),
                          "basis": v.runrate_mark(ident) if level == "rep" else ""})
-        self._blocks(ws, tb, rows, key_columns=3, notes=[self.t("cons.formula_note"), self.t("cons.runrate_note")])
+        mixed = self._mixed_unit_rows(tb)  # units never mix (issue 12): those rows' volume is left out
+        note = self.t("cons.formula_note") + (" " + self.t("units.volume_left_out") if mixed else "")
+        self._blocks(ws, tb, rows, key_columns=3, notes=[note, self.t("cons.runrate_note")])
+        vol_cols = [tb.col(block_key(p, "volume", w)) for p in PERIODS for w in WHATS]
+        for off in mixed:
+            for c in vol_cols:
+                ws.write_blank(tb.first_row + off, c, None, self.st.cell(tb.columns[c].num_format))
+
+    def _mixed_unit_rows(self, tb: Table) -> list[int]:
+        """Summary rows (offsets) whose lines are in different units: a SUMIFS of their volume would add
+        them (a formula cannot convert, so even converted units count as different here)."""
+        unit_of = {p.id: p.unit for p in self.c.config.products}
+        lines = self.v.lines.assign(_unit=self.v.lines["product_id"].map(unit_of))
+        column = {"region": "region_id", "rep": "rep_id", "class": "cls", "product": "product_id"}
+        out = []
+        for off, (level, ident) in enumerate(tb.row_keys):
+            mine = lines if level == "company" else lines[lines[column[level]].astype(str) == str(ident)]
+            if mine["_unit"].nunique() > 1:
+                out.append(off)
+        return out
 
     def _accounts(self, ws):
         v, tb = self.v, self.layout.accounts
