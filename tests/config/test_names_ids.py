@@ -128,3 +128,30 @@ def test_units_block_accepted(demo):
     cfg = config_from_dict(demo)
     assert cfg.units.conversions == {"case": {"pcs": 12}} and cfg.units.compare_volume is False
     assert cfg.products[0].unit_factor == {"kg": 1000}
+
+
+def test_an_accounts_file_names_regions_by_id_with_spaces_or_by_name_and_may_leave_a_name_side_blank(tmp_path):
+    from pathlib import Path
+
+    import yaml
+
+    from kamplan.config import load_config
+    default = Path(__file__).resolve().parents[2] / "config" / "default.yaml"
+    data = yaml.safe_load(default.read_text(encoding="utf-8"))
+    data["regions"][0]["id"] = "North China"  # was "north"
+    for s in data["staff"]:
+        s["region"] = "North China" if s["region"] == "north" else s["region"]
+    for pool in data.get("support_pools", []):
+        for person in pool["people"]:
+            person["regions"] = ["North China" if r == "north" else r for r in person.get("regions", [])]
+    del data["accounts"]
+    data["accounts_file"] = "accounts.csv"
+    (tmp_path / "accounts.csv").write_text(
+        "id,name_en,name_zh,region,rep,class,city\n"
+        "C001,Hengchuan Steel,,North China,zhangwei,key,Tangshan\n"  # the id with its space
+        "C002,,瑞丰特钢,华东,chenjing,,Changzhou\n"  # the region by its Chinese name, the name in Chinese only
+        "C003,Taihong Rolling Mill,泰宏轧钢厂,north  china,chenjing,drop,\n", encoding="utf-8-sig")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg = load_config(tmp_path / "config.yaml")
+    assert [a.region for a in cfg.accounts] == ["North China", "east", "North China"]
+    assert cfg.accounts[0].name.get("zh-CN") == "Hengchuan Steel" and cfg.accounts[1].name.get("en") == "瑞丰特钢"

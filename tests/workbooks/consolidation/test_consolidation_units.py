@@ -54,3 +54,18 @@ def test_one_unit_keeps_every_volume_total(tmp_path):
     cells, sheet = _volume_cells(path)
     assert all(all(isinstance(v, str) and v.startswith("=") for v in vol) for vol, _ in cells.values())
     assert "different units" not in (sheet.cell(3, 1).value or "")
+
+
+def test_a_salesperson_without_a_region_is_listed_under_no_region(tmp_path):
+    content = small_content()
+    data = content.config.model_dump(by_alias=True)
+    for s in data["staff"]:
+        if s["id"] == "zhao":
+            s["region"] = None  # the regional manager also carries accounts
+    content = dataclasses.replace(content, config=config_from_dict(data))
+    path = write_consolidation_workbook(tmp_path / "cons.xlsx", content)
+    tb = layout_of(path).status
+    sheet = openpyxl.load_workbook(path)[tb.sheet]
+    rows = {sheet.cell(r, tb.col("rep_id") + 1).value: sheet.cell(r, tb.col("region") + 1).value
+            for r in range(tb.first_row + 1, tb.first_row + 5)}
+    assert rows["zhao"] == "no region" and rows["wang"] == "East"

@@ -263,7 +263,7 @@ class _Writer(WorkbookWriter):
         for r in v.status.to_dict("records"):
             state = str(r.get("state", ""))
             rows.append({"rep_id": r["rep_id"], "rep": v.name("rep", r["rep_id"]),
-                         "region": v.name("region", _region_of(self.c.config, r["rep_id"])),
+                         "region": v.name("region", _region_of(self.c.config, r["rep_id"]) or self.t("region.none")),
                          "state": self.t(f"cons.state.{state}") if state in STATE_FILLS else state,
                          "file_name": _text(r.get("file_name")), "at": r.get("at"),
                          "reasons": _reasons(r.get("reasons")), "last_good_file": _text(r.get("last_good_file"))})
