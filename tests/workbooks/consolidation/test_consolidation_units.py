@@ -47,6 +47,11 @@ def test_rows_mixing_units_leave_volume_out_and_product_rows_keep_it(tmp_path):
             assert all(isinstance(v, str) and v.startswith("=") for v in volume), (level, ident)
     assert cells[("company", "*")][0][0] is None and cells[("product", "P3")][0][0].startswith("=")
     assert "Volume is left out where products in different units" in sheet.cell(3, 1).value
+    versions = layout_of(path).versions  # a version's volume total adds every unit: left out too
+    vs = openpyxl.load_workbook(path)[versions.sheet]
+    vol = versions.col("volume") + 1
+    assert [vs.cell(r, vol).value for r in (versions.first_row + 1, versions.first_row + 2)] == [None, None]
+    assert vs.cell(versions.first_row + 1, versions.col("revenue") + 1).value > 0
 
 
 def test_one_unit_keeps_every_volume_total(tmp_path):

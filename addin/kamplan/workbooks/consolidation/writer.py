@@ -288,11 +288,13 @@ class _Writer(WorkbookWriter):
         shown = self.c.version.get("id")
         rows = []
         versions = self.c.versions if self.c.versions is not None else pd.DataFrame()
+        one_unit = len({p.unit for p in self.c.config.products}) == 1  # a version's volume adds every unit
         for r in versions.to_dict("records"):
             kind = str(r.get("kind", ""))
             rows.append({"id": r.get("id"), "kind": self.t(f"cons.version_kind.{kind}") if kind in _KIND_IDS else kind,
                          "created_at": r.get("created_at"), "by": _text(r.get("by")),
-                         "description": _text(r.get("description")), "volume": r.get("volume"),
+                         "description": _text(r.get("description")),
+                         "volume": r.get("volume") if one_unit else None,
                          "revenue": r.get("revenue"),
                          "shown": self.t("cons.shown") if _same_id(r.get("id"), shown) else ""})
         tb = _sized(tb, len(rows))
