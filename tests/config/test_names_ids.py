@@ -102,6 +102,10 @@ def test_region_ids_with_spaces_and_regions_named_by_their_name(demo):
     assert any("North China" in p.regions for pool in cfg.support_pools for p in pool.people)
     assert cfg.staff[0].region == cfg.staff[1].region == "North China"
     assert all(a.region != "north" for a in cfg.accounts)
+    for bad in ("a,b", ".x", "x/y"):
+        broken = copy.deepcopy(demo)
+        broken["regions"][1]["id"] = bad
+        assert "regions[1].id" in _cells(_problems(broken))
     demo["staff"][2]["region"] = "Sahara"
     assert "'Sahara' is not a region" in _cells(_problems(demo))["staff[2].region"]
 

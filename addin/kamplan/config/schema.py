@@ -81,7 +81,8 @@ class Product(Strict):
 
 
 class Region(Strict):
-    id: str = Field(pattern=r'^[^\p{C}/\\:*?"<>|]{1,32}$', description="may contain spaces (read from files by name)")
+    id: str = Field(pattern=r'^[^\p{C}/\\:*?"<>|,.][^\p{C}/\\:*?"<>|,]{0,31}$',
+                    description="like other ids, but may contain spaces (files name regions as people say them)")
     name: Names
 
     @model_validator(mode="before")
