@@ -140,13 +140,18 @@ def evaluate_collect(ctx, paths, as_json):
 @click.option("--quarter", "-q", type=click.IntRange(1, 4), help="Fiscal quarter (default: the latest with actuals).")
 @click.option("--year", type=click.IntRange(2000, 2100), help="Fiscal year (default: the plan year).")
 @click.option("--all", "show_all", is_flag=True, help="List every warned account (default: the first 20).")
+@click.option("--min-flags", type=click.IntRange(1, 6), default=1, show_default=True,
+              help="Only accounts with at least this many flags (their rank in the whole list is kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON for scripts.")
 @click.pass_context
-def warnings(ctx, quarter, year, show_all, as_json):
-    """Early warnings of defection: accounts ranked by revenue at risk, each flag with its evidence."""
+def warnings(ctx, quarter, year, show_all, min_flags, as_json):
+    """Early warnings of defection: accounts ranked by severity (number and weight of flags), then revenue
+    at risk, each flag with its evidence."""
+    from kamplan.engine.early_warnings import with_min_flags
     from kamplan.stages.evaluation import warning_list
     with open_workspace(ctx, read_only=True) as ws:
         w, problems, q = warning_list(ws, quarter, year)
+        w = with_min_flags(w, min_flags)
         if as_json:
             print_json({"year": year or ws.config.plan_year, "quarter": q, "warnings": w, "problems": problems})
             sys.exit(2 if q is None else 0)
@@ -155,14 +160,16 @@ def warnings(ctx, quarter, year, show_all, as_json):
         if q is None:
             sys.exit(2)
         if not len(w):
-            console.print(f"No early warnings for {year or ws.config.plan_year} Q{q}.")
+            more = f" with {min_flags} or more flags" if min_flags > 1 else ""
+            console.print(f"No early warnings{more} for {year or ws.config.plan_year} Q{q}.")
             return
         console.print(f"[bold]Early warnings {year or ws.config.plan_year} Q{q}[/bold]: {len(w)} account(s), "
-                      "ranked by revenue at risk (last four quarters)")
+                      "ranked by severity (number and weight of flags), then revenue at risk (last four quarters)")
         shown = w if show_all else w.head(SHOW)
         for r in shown.itertuples():
             console.print(f"{r.rank:>3}. [bold]{escape(str(r.account_id))}[/bold] {escape(str(r.account))} "
-                          f"({escape(str(r.rep_id))}) · at risk {r.revenue_at_risk:,.0f}")
+                          f"({escape(str(r.rep_id))}) · {len(r.flags)} flag(s), severity {r.severity:g} · "
+                          f"at risk {r.revenue_at_risk:,.0f}")
             for code, ev in zip(r.flags, r.evidence):
                 console.print(f"      [yellow]{code}[/yellow]: {escape(ev)}")
         if len(w) > len(shown):

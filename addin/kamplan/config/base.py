@@ -10,9 +10,33 @@ class Strict(BaseModel):
 
 
 class Names(Strict):
-    """A name in both languages the workbooks speak."""
+    """A name in the languages the workbooks speak.
+
+    Written as a plain string (the name in every language: a company that works in one language writes
+    it once) or as ``{en: ..., zh: ...}`` (``zh-CN`` also accepted) with one side optional: the missing
+    (or blank) side falls back to the other, so ``en`` and ``zh`` are always set and every place that
+    shows a name shows one.
+    """
     en: str = Field(min_length=1, max_length=120)
     zh: str = Field(min_length=1, max_length=120, alias="zh-CN")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_side_is_enough(cls, value):
+        if isinstance(value, str):
+            text = value.strip()
+            return {"en": text, "zh": text} if text else {"en": ""}  # blank: min_length names the key
+        if not isinstance(value, dict):
+            return value
+        given = {k: (v.strip() if isinstance(v, str) else v) for k, v in value.items()}
+        zh_key = "zh" if "zh" in given else "zh-CN"
+        en, zh = given.get("en"), given.get(zh_key)
+        if en in (None, "") and zh in (None, ""):
+            if set(given) <= {"en", "zh", "zh-CN"}:
+                raise ValueError("a name is needed: give en, zh or both (or a plain string)")
+            return value
+        rest = {k: v for k, v in given.items() if k not in ("en", "zh", "zh-CN")}
+        return {**rest, "en": en if en not in (None, "") else zh, "zh": zh if zh not in (None, "") else en}
 
     def get(self, language: str) -> str:
         return self.zh if language == "zh-CN" else self.en

@@ -8,9 +8,10 @@ account's salesperson) are checked here too, so later stages can trust them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import unicodedata
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from kamplan import periods
 from kamplan.config.base import Names, Strict
@@ -19,6 +20,7 @@ from kamplan.config.resources import ResourceRules
 from kamplan.config.review import SegmentationRules
 from kamplan.config.actuals import ActualsRules
 from kamplan.config.evaluation import EvaluationRules
+from kamplan.config.units import UnitRules
 
 Language = Literal["en", "zh-CN"]
 ClassId = Literal["key", "develop", "watch", "drop"]
@@ -26,7 +28,30 @@ SupportKind = Literal["executive", "technical", "advisor"]
 CLASS_IDS: tuple[str, ...] = ("key", "develop", "watch", "drop")
 SUPPORT_KINDS: tuple[str, ...] = ("executive", "technical", "advisor")
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+# Ids become parts of file names (``<rep>_<year>_r1.xlsx``), sheet cells and key paths: any printable
+# Unicode (``josé1``, ``张伟``) without whitespace, control or format characters, the characters Windows
+# refuses in file names, a comma (workbooks list ids with commas in their identity sheet), or a leading
+# dot; at most 32 characters.  (Rust-regex syntax: pydantic checks it.)
+_ID = r'^[^\s\p{C}/\\:*?"<>|,.][^\s\p{C}/\\:*?"<>|,]{0,31}$'
+_ID_CHARS_FORBIDDEN = set('/\\:*?"<>|,')
+
+
+def _nfc(value):
+    # one spelling of "josé1" whether typed on Windows (NFC) or unpacked from a Mac zip (NFD)
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def _valid_id(value: str) -> str:
+    bad = sorted({c for c in value if c in _ID_CHARS_FORBIDDEN or c.isspace()
+                  or unicodedata.category(c).startswith("C")})
+    if bad or not value or value.startswith(".") or len(value) > 32:
+        shown = ", ".join(repr(c) for c in bad) or ("a leading dot" if value.startswith(".") else "its length")
+        raise ValueError(f"{value!r} cannot be an id because of {shown}: ids are 1-32 letters, digits or signs "
+                         "(josé1, 张伟, C-104) without spaces, / \\ : * ? \" < > | , or a leading dot")
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_nfc), AfterValidator(_valid_id)]
 
 
 class Company(Strict):
@@ -160,22 +185,33 @@ def _explicit_year_problems(cal: Calendar) -> list[str]:
 
 
 class Product(Strict):
-    id: str = Field(pattern=_ID)
+    id: Id
     name: Names
-    unit: str = Field("t", min_length=1, max_length=12)
+    unit: str = Field("t", pattern=r"^\S{1,12}$")
     list_price: float = Field(gt=0, description="list price per unit, in the plan currency")
     standard_margin: float = Field(ge=-1, le=1, description="standard gross margin as a fraction of revenue")
+    unit_factor: dict[str, float] = Field(
+        {}, description="this product's own conversions: {to-unit: how many of it one of this product's unit is}, "
+                        "e.g. a case of 24: {pcs: 24}; wins over units.conversions")
 
 
 class Region(Strict):
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=r'^[^\p{C}/\\:*?"<>|,.][^\p{C}/\\:*?"<>|,]{0,31}$',
+                    description="like other ids, but may contain spaces (files name regions as people say them)")
     name: Names
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tidy(cls, value):
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            value = {**value, "id": " ".join(_nfc(value["id"]).split())}  # "North  East " = "North East"
+        return value
 
 
 class Staff(Strict):
-    id: str = Field(pattern=_ID)
+    id: Id
     name: Names
-    region: str
+    region: str | None = Field(None, description="empty for a manager without a region (shown under no region)")
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -261,6 +297,47 @@ class PlanConfig(Strict):
     resources: ResourceRules = ResourceRules()
     actuals: ActualsRules = ActualsRules()
     evaluation: EvaluationRules = EvaluationRules()
+    units: UnitRules = UnitRules()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _regions_by_name(cls, data):
+        """A region may be named by its id or by its name in either language, with any spacing or case
+        ("north east", "North  East", "华东"): files written by people name regions the way they say them."""
+        if not isinstance(data, dict) or not isinstance(data.get("regions"), list):
+            return data
+        by_name: dict[str, str] = {}
+        for r in data["regions"]:
+            if isinstance(r, dict) and isinstance(r.get("id"), str):
+                rid = " ".join(_nfc(r["id"]).split())
+                names = r.get("name")
+                spellings = [rid, *(names.values() if isinstance(names, dict) else [names])]
+                for n in spellings:
+                    if isinstance(n, str) and n.strip():
+                        by_name.setdefault(" ".join(_nfc(n).split()).casefold(), rid)
+
+        def resolved(items, key):
+            out = []
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get(key), str):
+                    text = " ".join(_nfc(item[key]).split())
+                    item = {**item, key: by_name.get(text.casefold(), text) if text else None}
+                out.append(item)
+            return out
+
+        data = dict(data)
+        for field in ("staff", "accounts"):
+            if isinstance(data.get(field), list):
+                data[field] = resolved(data[field], "region")
+        if isinstance(data.get("support_pools"), list):
+            data["support_pools"] = [
+                {**pool, "people": [{**p, "regions": [by_name.get(" ".join(_nfc(r).split()).casefold(), r)
+                                                      if isinstance(r, str) else r for r in p["regions"]]}
+                                    if isinstance(p, dict) and isinstance(p.get("regions"), list) else p
+                                    for p in pool["people"]]}
+                if isinstance(pool, dict) and isinstance(pool.get("people"), list) else pool
+                for pool in data["support_pools"]]
+        return data
 
     @model_validator(mode="after")
     def _cross_references(self):
@@ -275,8 +352,10 @@ class PlanConfig(Strict):
         regions = {r.id for r in self.regions}
         staff = {s.id for s in self.staff}
         for i, s in enumerate(self.staff):
-            if s.region not in regions:
-                problems.append(f"staff[{i}].region: {s.region!r} is not a region; allowed: {sorted(regions)}")
+            if s.region is not None and s.region not in regions:
+                problems.append(f"staff[{i}].region: {s.region!r} is not a region; allowed: {sorted(regions)} "
+                                "(or leave it out for a manager without a region)")
+        problems += self._unit_problems()
         for i, a in enumerate(self.accounts):
             if a.region not in regions:
                 problems.append(f"accounts[{i}].region: {a.region!r} is not a region; allowed: {sorted(regions)}")
@@ -297,6 +376,23 @@ class PlanConfig(Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _unit_problems(self) -> list[str]:
+        problems = []
+        units = {p.unit for p in self.products}
+        known = units | set(self.units.conversions) | {u for m in self.units.conversions.values() for u in m}
+        for i, p in enumerate(self.products):
+            for b, f in p.unit_factor.items():
+                if b == p.unit:
+                    problems.append(f"products[{i}].unit_factor.{b}: {p.id} is sold in {b} already; remove the line")
+                elif not f > 0:
+                    problems.append(f"products[{i}].unit_factor.{b}: {f} is not a factor; write how many {b} one "
+                                    f"{p.unit} of {p.id} is (a number > 0)")
+            known |= set(p.unit_factor)
+        if self.units.total_unit is not None and self.units.total_unit not in known:
+            problems.append(f"units.total_unit: {self.units.total_unit!r} is no unit of a product or a conversion; "
+                            f"known units: {sorted(known)}")
+        return problems
 
     # -- convenience lookups used by every layer -------------------------------------------
     def product(self, product_id: str) -> Product:

@@ -244,7 +244,7 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
     warnings, _, _ = warning_list(ws)
     if len(warnings):
         first = warnings.iloc[0]
-        summary.notes.append(f"Early warnings: {len(warnings)} accounts flagged, ranked by revenue at risk; first "
+        summary.notes.append(f"Early warnings: {len(warnings)} accounts flagged, ranked by severity; first "
                              f"{first.account_id} ({first.revenue_at_risk:,.0f} {cfg.currency}): "
                              + "; ".join(first.evidence))
         most = warnings.assign(n=warnings["flags"].map(len)).sort_values(["n", "rank"], ascending=[False, True])

@@ -12,8 +12,15 @@ Each flag names its evidence: the numbers and the periods they come from.
 * ``lost-share``: our share of the customer's total purchases (where known) down more than
   ``share_drop`` (points) against the same quarter last year.
 
-Accounts are ranked by revenue at risk: their revenue over the last four quarters, what leaving
-would cost a year; ties by the number of flags.
+Accounts are ranked by **severity**, the sum of their flags' weights (``FLAG_WEIGHTS``: a drift in
+the figures weighs more than a missed visit), so an account with four flags comes before one with a
+single flag; equal severity by revenue at risk (their revenue over the last four quarters, what
+leaving would cost a year), then by id.
+
+Units never mix (issue 12): given a ``UnitSystem``, the volume flags use volume converted into one
+unit where the products allow it, and *revenue* where they do not (bikes and socks): the evidence
+then speaks of revenue, and ``lost-share`` (which compares with the customer's purchases in volume)
+is left out.
 """
 from __future__ import annotations
 
@@ -22,10 +29,16 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kamplan.engine.units import UnitSystem
 from kamplan.periods import quarter_index
 
 FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share")
-COLUMNS = ["rank", "account_id", "rep_id", "revenue_at_risk", "flags", "evidence"]
+# How much each flag says about an account leaving: its own figures drifting (against last year, its
+# plan, its trend, its share of the customer's purchases) weigh 2, an open complaint 1.5 (a reason to
+# leave, not yet a sign), too few visits 1 (the salesperson's side, often a busy quarter).
+FLAG_WEIGHTS = {"yoy-decline": 2.0, "below-plan": 2.0, "falling-trend": 2.0, "lost-share": 2.0,
+                "open-complaints": 1.5, "few-visits": 1.0}
+COLUMNS = ["rank", "account_id", "rep_id", "severity", "revenue_at_risk", "flags", "evidence"]
 
 
 def _label(qi: int) -> str:
@@ -36,7 +49,8 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
                    account_reps: Mapping[str, str], targets: pd.DataFrame | None = None,
                    plan_visits: pd.DataFrame | None = None, visits_made: Mapping[str, float] | None = None,
                    open_complaints: pd.DataFrame | None = None,
-                   customer_purchases: pd.DataFrame | None = None, unit: str = "") -> pd.DataFrame:
+                   customer_purchases: pd.DataFrame | None = None, unit: str = "",
+                   units: UnitSystem | None = None, currency: str = "") -> pd.DataFrame:
     """The ranked warning list for quarter ``quarter`` of ``year``.
 
     ``history``: HISTORY_COLUMNS of this and earlier years (actuals); ``rules``: config ``WarningRules``;
@@ -44,25 +58,26 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     quarter, rep_visits; ``visits_made``: account -> salesperson visits in the quarter;
     ``open_complaints``: account_id, date of complaints still open at the quarter's end;
     ``customer_purchases``: account_id, year, quarter, total_volume (the customer's purchases from
-    everyone) where known. Returns COLUMNS; flags is a list of codes, evidence a list of sentences
-    (one per flag, same order).
+    everyone) where known; ``units``: the products' units and conversions (None: the volumes are taken
+    as one unit, ``unit``); ``currency`` labels revenue in the evidence. Returns COLUMNS; flags is a
+    list of codes, evidence a list of sentences (one per flag, same order).
     """
-    u = f" {unit}" if unit else ""
     now = quarter_index(year, quarter)
     h = history.assign(qi=quarter_index(history["year"].astype(int), history["quarter"].astype(int)))
-    vol = h.groupby(["account_id", "qi"])["volume"].sum()
+    measure, h, targets, u = _measure(h, targets, units, unit, currency)
+    vol = h.groupby(["account_id", "qi"])[measure].sum()
     rev = h[(h["qi"] > now - 4) & (h["qi"] <= now)].groupby("account_id")["revenue"].sum()
     known = set(h["account_id"]) | set(account_reps)
     flags: dict[str, list[tuple[str, str]]] = {a: [] for a in known}
-    found = [*_volume_drift(vol, known, now, rules, u)]
+    found = [*_volume_drift(vol, known, now, rules, u, measure)]
     if targets is not None and len(targets):
-        found += _below_plan(vol, targets, quarter, now, rules, u)
+        found += _below_plan(vol, targets, quarter, now, rules, u, measure)
     if plan_visits is not None and len(plan_visits):
         found += _few_visits(plan_visits, visits_made or {}, quarter, now, rules)
     if open_complaints is not None and len(open_complaints):
         found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}"))
                   for acc, g in open_complaints.groupby("account_id")]
-    if customer_purchases is not None and len(customer_purchases):
+    if customer_purchases is not None and len(customer_purchases) and measure == "volume":
         found += _lost_share(vol, customer_purchases, now, rules)
     for acc, flag in found:
         flags.setdefault(acc, []).append(flag)
@@ -72,12 +87,29 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
 Found = list[tuple[str, tuple[str, str]]]  # (account, (flag code, evidence))
 
 
+def _measure(h: pd.DataFrame, targets: pd.DataFrame | None, units: UnitSystem | None, unit: str, currency: str):
+    """(measure column, history, targets, unit suffix): volume in one unit where the products allow it,
+    converted where a conversion says how; otherwise revenue (volume in different units never adds)."""
+    if units is None:
+        return "volume", h, targets, (f" {unit}" if unit else "")
+    products = set(h["product_id"]) | (set(targets["product_id"]) if targets is not None and len(targets) else set())
+    if not units.comparable_by_volume(products):
+        if targets is not None and len(targets) and "revenue" not in targets:
+            targets = targets.assign(revenue=targets["volume"] * targets["price"])
+        return "revenue", h, targets, (f" {currency}" if currency else "")
+    common = units.common_unit(products) or unit
+    h = h.assign(volume=units.converted(h, common)) if len(h) else h
+    if targets is not None and len(targets):
+        targets = targets.assign(volume=units.converted(targets, common))
+    return "volume", h, targets, (f" {common}" if common else "")
+
+
 def _volume(vol: pd.Series, acc: str, qi: int) -> float:
     return float(vol.get((acc, qi), 0.0))
 
 
-def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str) -> Found:
-    """``yoy-decline`` and ``falling-trend`` from the accounts' own volume history."""
+def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str, what: str = "volume") -> Found:
+    """``yoy-decline`` and ``falling-trend`` from the accounts' own volume (or revenue) history."""
     has = set(vol.index.get_level_values("qi"))
     out = []
     n = rules.trend_quarters
@@ -85,23 +117,24 @@ def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str) -> Found:
     for acc in known:
         cur, ly = _volume(vol, acc, now), _volume(vol, acc, now - 4)
         if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
-            out.append((acc, ("yoy-decline", f"volume {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
+            out.append((acc, ("yoy-decline", f"{what} {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
                                              f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})")))
         if all(q in has and (q - 4) in has for q in steps):
             mat = [sum(_volume(vol, acc, q - k) for k in range(4)) for q in steps]
             if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
-                out.append((acc, ("falling-trend", f"moving annual volume fell {n} quarters in a row: "
+                out.append((acc, ("falling-trend", f"moving annual {what} fell {n} quarters in a row: "
                                   + " → ".join(f"{m:,.1f}" for m in mat) + f"{u} ({_label(now - n)} to {_label(now)})")))
     return out
 
 
-def _below_plan(vol: pd.Series, targets: pd.DataFrame, quarter: int, now: int, rules, u: str) -> Found:
-    tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")["volume"].sum()
+def _below_plan(vol: pd.Series, targets: pd.DataFrame, quarter: int, now: int, rules, u: str,
+                what: str = "volume") -> Found:
+    tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")[what].sum()
     out = []
     for acc, t in tq.items():
         cur = _volume(vol, acc, now)
         if t > 0 and cur < t * (1 - rules.plan_shortfall):
-            out.append((acc, ("below-plan", f"volume {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} "
+            out.append((acc, ("below-plan", f"{what} {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} "
                                             f"({cur / t - 1:+.0%})")))
     return out
 
@@ -133,7 +166,7 @@ def _lost_share(vol: pd.Series, customer_purchases: pd.DataFrame, now: int, rule
 
 def _ranked(flags: dict[str, list[tuple[str, str]]], rev: pd.Series, rules,
             account_reps: Mapping[str, str]) -> pd.DataFrame:
-    """Accounts with a flag and at least ``min_revenue`` at risk, by revenue at risk, then flags, then id."""
+    """Accounts with a flag and at least ``min_revenue`` at risk, by severity, then revenue at risk, then id."""
     rows = []
     for acc, found in flags.items():
         if not found:
@@ -142,9 +175,22 @@ def _ranked(flags: dict[str, list[tuple[str, str]]], rev: pd.Series, rules,
         if at_risk < rules.min_revenue:
             continue
         order = sorted(found, key=lambda f: FLAG_CODES.index(f[0]))
-        rows.append({"account_id": acc, "rep_id": account_reps.get(acc, ""), "revenue_at_risk": at_risk,
+        rows.append({"account_id": acc, "rep_id": account_reps.get(acc, ""),
+                     "severity": severity([c for c, _ in order]), "revenue_at_risk": at_risk,
                      "flags": [c for c, _ in order], "evidence": [e for _, e in order]})
-    rows.sort(key=lambda r: (-r["revenue_at_risk"], -len(r["flags"]), r["account_id"]))
+    rows.sort(key=lambda r: (-r["severity"], -r["revenue_at_risk"], r["account_id"]))
     for i, r in enumerate(rows, start=1):
         r["rank"] = i
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def severity(flags) -> float:
+    """The weight of an account's flags (``FLAG_WEIGHTS``): more and heavier flags, more severe."""
+    return float(sum(FLAG_WEIGHTS.get(f, 1.0) for f in flags))
+
+
+def with_min_flags(warnings: pd.DataFrame, min_flags: int) -> pd.DataFrame:
+    """The warned accounts with at least ``min_flags`` flags, keeping their rank in the whole list."""
+    if not len(warnings) or min_flags <= 1:
+        return warnings
+    return warnings[warnings["flags"].map(len) >= min_flags].reset_index(drop=True)

@@ -287,15 +287,20 @@ def _kind(out: pd.DataFrame, made: pd.DataFrame, kind: str) -> np.ndarray:
 
 
 # -- scorecard --------------------------------------------------------------------------------------------
-def goal_numbers(results: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
+def goal_numbers(results: pd.DataFrame, activity: pd.DataFrame, units=None) -> pd.DataFrame:
     """Per salesperson, target and result of each number goal, year to date.
 
-    ``results``: goal_vs_result lines; ``activity``: activity_vs_plan rows.
-    Columns: rep_id, goal, target, result.
+    ``results``: goal_vs_result lines; ``activity``: activity_vs_plan rows; ``units``: the products'
+    ``engine.units.UnitSystem`` (None: every volume is taken as one unit).
+    Columns: rep_id, goal, target, result.  Units never mix (issue 12): the volume goal adds volume in
+    one unit (converted where configured); a salesperson whose products' volumes do not compare gets
+    no volume figures (NaN: no score; the other goals carry the weight).
     """
     rows = []
     sums = results.groupby("rep_id")[["ytd_target_revenue", "ytd_actual_revenue", "ytd_target_volume",
                                       "ytd_actual_volume", "ytd_target_gm", "ytd_actual_gm"]].sum()
+    if units is not None and len(results):
+        sums[["ytd_target_volume", "ytd_actual_volume"]] = _volume_in_one_unit(results, units)
     acts = activity.groupby("rep_id")[["ytd_rep_planned", "ytd_rep_made", "ytd_trainings_planned",
                                        "ytd_trainings_held"]].sum()
     for rep in sorted(set(sums.index) | set(acts.index)):
@@ -308,6 +313,21 @@ def goal_numbers(results: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
                            ("trainings", get(acts, "ytd_trainings_planned"), get(acts, "ytd_trainings_held"))):
             rows.append({"rep_id": rep, "goal": goal, "target": t, "result": a})
     return pd.DataFrame(rows, columns=["rep_id", "goal", "target", "result"])
+
+
+def _volume_in_one_unit(results: pd.DataFrame, units) -> pd.DataFrame:
+    """Per salesperson: year-to-date target and actual volume in their products' common unit, NaN where
+    their volumes would mix."""
+    out = {}
+    for rep, g in results.groupby("rep_id"):
+        products = list(dict.fromkeys(g["product_id"]))
+        if not units.comparable_by_volume(products):
+            out[rep] = (np.nan, np.nan)
+            continue
+        common = units.common_unit(products)
+        f = g["product_id"].map(lambda p: units.factor(p, units.unit_of(p), common)).astype("float64")
+        out[rep] = (float((g["ytd_target_volume"] * f).sum()), float((g["ytd_actual_volume"] * f).sum()))
+    return pd.DataFrame.from_dict(out, orient="index", columns=["ytd_target_volume", "ytd_actual_volume"])
 
 
 def scorecard(numbers: pd.DataFrame, goals: Sequence, reps: Sequence[str],

@@ -479,6 +479,10 @@ class Segmentation:
     candidates: pd.DataFrame
     problems: list[Problem]
     previous_period: Period | None = None
+    allocation: str = "revenue"  # how cost to serve was split over products (the rules applied)
+    # the units of the company's volume when they do not add up (issue 12): then account and company
+    # volume totals are left out (None) and only the product lines show volume
+    mixed_units: tuple[str, ...] = ()
 
     def counts(self, column: str = "class") -> dict[str, int]:
         vc = self.accounts[column].value_counts()
@@ -733,7 +737,8 @@ def segment(history: pd.DataFrame, rules: Rules, period: Period, *,
                         raw=ev.raw, norm=ev.norm,
                         movement=mv[~mv["account_id"].isin(order[idle]) & (mv["change"] != "same")]
                         .reset_index(drop=True),
-                        candidates=cands, problems=problems, previous_period=prev_period)
+                        candidates=cands, problems=problems, previous_period=prev_period,
+                        allocation=rules.profitability.allocation)
 
 
 def effective_classes(config_classes: dict[str, str], computed: dict[str, str] | None = None,
@@ -747,3 +752,56 @@ def effective_classes(config_classes: dict[str, str], computed: dict[str, str] |
         if c in CLASS_ORDER:
             out[a] = (c, "override")
     return out
+
+
+# -- units never mix (issue 12) ---------------------------------------------------------------------------
+@dataclass
+class VolumeBasis:
+    """How the review may use volume: ``history`` with volume in ``unit`` where the products share one (or
+    convert to one), the ``rules`` actually applied (the measure and the cost split fall back to revenue
+    where volumes would mix), the accounts whose own volume would mix units, and why (``problems``)."""
+    history: pd.DataFrame
+    rules: Rules
+    unit: str  # "" when the company's volume is in several units
+    mixed_accounts: set
+    units: list[str]  # the units of the products in the history
+    problems: list[Problem]
+
+
+def volume_basis(history: pd.DataFrame, rules: Rules, units) -> VolumeBasis:
+    """Convert the history's volume into one unit where ``units`` (an ``engine.units.UnitSystem``) allows,
+    and switch the Pareto measure and the cost-to-serve split to revenue where volumes cannot be
+    compared (different units without a conversion, or products of very different kinds in one unit)."""
+    seen = set(history["product_id"]) if len(history) else set(units.product_units)
+    order = list(units.product_units)  # the config's order, so the units are named as the company lists them
+    products = [p for p in order if p in seen] + sorted(seen - set(order))
+    common = units.common_unit(products)
+    names = units.units(products)
+    if common is not None and len(history):
+        history = history.assign(volume=units.converted(history, common))
+    problems: list[Problem] = []
+    if not units.comparable_by_volume(products):
+        why = (f"the products are sold in different units ({', '.join(names)})" if common is None else
+               f"the products' list prices per {common} lie far apart (a piece of one is not a piece of another)")
+        if rules.pareto.measure == "volume":
+            dropped = rules.pareto.size_threshold is not None
+            rules = rules.model_copy(update={"pareto": rules.pareto.model_copy(
+                update={"measure": "revenue", "size_threshold": None})})
+            problems.append(warning(
+                "mixed-units", f"{why}: the accounts are ranked by revenue, not by volume"
+                + (" (segmentation.pareto.size_threshold, a volume, is not applied)" if dropped else ""),
+                "set segmentation.pareto.measure: revenue (or gross_margin), or give a conversion in units:",
+                cell="segmentation.pareto.measure"))
+        if rules.profitability.allocation == "volume":
+            rules = rules.model_copy(update={"profitability": rules.profitability.model_copy(
+                update={"allocation": "revenue"})})
+            problems.append(warning(
+                "mixed-units", f"{why}: each account's cost to serve is split over its products by revenue",
+                "set segmentation.profitability.allocation: revenue, or give a conversion in units:",
+                cell="segmentation.profitability.allocation"))
+    mixed: set = set()
+    if common is None and len(history):
+        lines = history[["account_id", "product_id"]].drop_duplicates()
+        per = lines.assign(unit=lines["product_id"].map(units.unit_of)).groupby("account_id")["unit"].nunique()
+        mixed = set(per[per > 1].index)
+    return VolumeBasis(history, rules, common or "", mixed, names, problems)

@@ -7,6 +7,7 @@ these functions, so the two cannot silently disagree.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -29,6 +30,20 @@ def default_price(ly_price: float, list_price: float) -> float:
     if ly_price is None or (isinstance(ly_price, float) and math.isnan(ly_price)) or ly_price <= 0:
         return float(list_price)
     return float(round(ly_price))
+
+
+def prefilled_prices(last_year: pd.DataFrame, list_prices: dict[str, float]) -> dict[tuple[str, str], float]:
+    """The price the December workbook pre-fills per account x product (``default_price``): the lines
+    with a last year; every other line starts at its product's list price."""
+    return {(a, p): default_price(lyp, list_prices[p])
+            for a, p, lyp in zip(last_year["account_id"], last_year["product_id"], last_year["ly_price"])
+            if p in list_prices}
+
+
+def _is_prefilled(price: float, prefilled: Mapping, acc: str, prod: str, q) -> bool:
+    """Whether ``price`` is what kamplan wrote into the cell itself (to the cent): not the salesperson's."""
+    pre = prefilled.get((acc, prod, q), prefilled.get((acc, prod)))
+    return pre is not None and abs(price - pre) < 0.005
 
 
 def line_revenue(volume: float, price: float) -> float:
@@ -67,7 +82,8 @@ def revenue_by_account(last_year: pd.DataFrame) -> pd.Series:
 
 
 def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame | pd.Series, list_prices: dict[str, float],
-                    rules, file: str | None = None, sheet: str | None = None) -> list[Problem]:
+                    rules, file: str | None = None, sheet: str | None = None,
+                    prefilled: Mapping | None = None) -> list[Problem]:
     """Plausibility warnings a VP wants to see next to a submission (never a rejection).
 
     ``last_year`` is ``last_year_lines`` or, when checking many files, its
@@ -75,7 +91,14 @@ def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame | pd.Series, 
     cells of the target lines ("Sheet!H14") give each warning its place.  It
     runs on every collected file, so it loops over plain values: on ~1,000
     lines that is faster than pandas' per-call overhead.
+
+    Each line's price is compared with its own product's list price (``list_prices``: product id ->
+    price per that product's unit), never with another product's or an average.  ``prefilled``
+    ((account, product) or (account, product, quarter) -> price, see ``prefilled_prices``) holds the
+    prices kamplan wrote into the workbook itself: a price left as pre-filled is kamplan's own number
+    (last year's average, or the list price), so it is no warning about what the salesperson typed.
     """
+    prefilled = prefilled or {}
     out: list[Problem] = []
     low_f, high_f = 1 - rules.price_below_list_warning, 1 + rules.price_above_list_warning
     revenue: dict[str, float] = {}
@@ -87,7 +110,7 @@ def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame | pd.Series, 
         if vol <= 0:
             continue
         lp = list_prices.get(prod)
-        if not lp:
+        if not lp or _is_prefilled(price, prefilled, acc, prod, q):
             continue
         if price < lp * low_f:
             s, c = _split_src(src)

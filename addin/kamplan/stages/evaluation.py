@@ -23,6 +23,7 @@ from kamplan.engine.evaluation import (
     suggest_class_changes,
 )
 from kamplan.engine.forecast import year_end_forecast
+from kamplan.engine.units import unit_system
 from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
@@ -132,7 +133,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     staff = [s.id for s in cfg.staff]
     reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
     ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
-    numbers = goal_numbers(lines, activity)
+    numbers = goal_numbers(lines, activity, unit_system(cfg.products, cfg.units))
     sc = rules.scorecard
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
@@ -201,7 +202,8 @@ def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: in
                           targets=plan.targets, plan_visits=plan.visits,
                           visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
                           open_complaints=open_c, customer_purchases=_customer_purchases(ws),
-                          unit=units[0] if len(units) == 1 else "")
+                          unit=units[0] if len(units) == 1 else "", units=unit_system(cfg.products, cfg.units),
+                          currency=cfg.currency)
 
 
 def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, acc: pd.DataFrame,

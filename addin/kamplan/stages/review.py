@@ -7,14 +7,17 @@ they report progress through a callback and return results with their problems.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
 
 from kamplan.periods import Period, choose_period
-from kamplan.engine.review import Segmentation, effective_classes as _effective, override_text, segment
+from kamplan.engine.review import (
+    Segmentation, effective_classes as _effective, override_text, segment, volume_basis,
+)
+from kamplan.engine.units import UnitSystem, unit_system
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.workbooks.review.reader import ReviewInput, read_review_workbook
@@ -37,6 +40,7 @@ class SegmentResult:
     replaced: Path | None  # where the previous review workbook was moved
     segmentation: Segmentation | None
     problems: list[Problem] = field(default_factory=list)
+    units: UnitSystem | None = field(default=None, repr=False)  # the products' units, for volume per unit
 
     @property
     def ok(self) -> bool:
@@ -48,12 +52,14 @@ class SegmentResult:
             return {"plan_year": self.plan_year, "ok": False, "problems": self.problems}
         s = self.segmentation
         a = s.accounts
+        by_unit = _volume_by_unit(s, self.units)
         accounts = []
         for acc, r in a.iterrows():
             accounts.append({
                 "account_id": acc, "name": r["name"], "rep": r["rep"], "rank": int(r["rank"]),
                 "measure": float(r["measure"]), "share": _f(r["share"]), "cum_share": _f(r["cum_share"]),
-                "abc": r["abc"], "big": bool(r["big"] > 0), "volume": float(r["volume"]),
+                "abc": r["abc"], "big": bool(r["big"] > 0),
+                "volume": None if s.mixed_units else float(r["volume"]), "volume_by_unit": by_unit.get(acc, {}),
                 "revenue": float(r["revenue"]), "gross_margin": float(r["gross_margin"]),
                 "cost_to_serve": float(r["cost_to_serve"]), "profit": float(r["profit"]),
                 "profit_margin": _f(r["profit_margin"]), "profit_rank": int(r["profit_rank"]),
@@ -70,7 +76,7 @@ class SegmentResult:
             "plan_year": self.plan_year, "ok": True, "run_id": self.run_id,
             "period": {"label": s.period.label, "basis": s.period.basis, "start": s.period.key()[0],
                        "end": s.period.key()[1]},
-            "measure": s.measure, "unit": s.unit,
+            "measure": s.measure, "unit": s.unit, "volume_units": list(s.mixed_units) or ([s.unit] if s.unit else []),
             "headline": {"text": hl.sentence(language), "customers": hl.n_customers, "accounts": hl.n_top,
                          "customer_share": _f(hl.customer_share), "share": _f(hl.top_share),
                          "value": hl.top_value, "total": hl.total, "by": hl.by, "threshold": hl.threshold},
@@ -87,6 +93,18 @@ class SegmentResult:
             "workbook": str(self.path) if self.path else None,
             "accounts": accounts, "problems": self.problems,
         }
+
+
+def _volume_by_unit(s: Segmentation, units) -> dict[str, dict[str, float]]:
+    """Per account: its volume in the period per unit (one entry where its products share a unit)."""
+    if units is None or not len(s.lines):
+        return {}
+    lines = s.lines.assign(unit=[s.unit or units.unit_of(p) for p in s.lines["product_id"]])
+    sums = lines.groupby(["account_id", "unit"], sort=True)["volume"].sum()
+    out: dict[str, dict[str, float]] = {}
+    for (acc, u), v in sums.items():
+        out.setdefault(acc, {})[u] = float(v)
+    return out
 
 
 def _f(x):
@@ -125,12 +143,10 @@ def segment_accounts(ws: Workspace, year: int | None = None, rolling: bool = Fal
         period, problems = choose_period(history, year, rolling or rules.basis == "rolling", cfg.plan_year - 1)
         if period is None:
             return SegmentResult(cfg.plan_year, None, None, None, None, None, problems)
-    units = sorted({p.unit for p in cfg.products})
-    unit = units[0] if len(units) == 1 else ""
-    if rules.pareto.measure == "volume" and len(units) > 1:
-        problems.append(warning("mixed-units", f"the products are sold in different units ({', '.join(units)}); "
-                                "volume shares add them up as if they were the same",
-                                "rank by revenue or gross margin instead: segmentation.pareto.measure: revenue"))
+    # units never mix (issue 12): volume in one unit where a conversion allows, else revenue ranks
+    basis = volume_basis(history, rules, unit_system(cfg.products, cfg.units))
+    history, rules, unit = basis.history, basis.rules, basis.unit
+    problems += [replace(p, file=ws.config_path.name) for p in basis.problems]  # a config key: say which file
     progress("judgements")
     judgements = store.judgements(cfg.plan_year)
     overrides = store.overrides(cfg.plan_year)
@@ -141,6 +157,8 @@ def segment_accounts(ws: Workspace, year: int | None = None, rolling: bool = Fal
                   overrides=overrides.rename(columns={"cls": "class"}), previous=previous, unit=unit,
                   currency=cfg.currency, language=lang, class_names=class_names)
     problems += seg.problems
+    if not unit and len(basis.units) > 1:
+        seg.mixed_units = tuple(basis.units)
     progress("store")
     rows = pd.DataFrame({
         "account_id": seg.accounts.index.to_numpy(dtype=object), "cls": seg.accounts["computed_class"].to_numpy(),
@@ -158,7 +176,8 @@ def segment_accounts(ws: Workspace, year: int | None = None, rolling: bool = Fal
                "big": hl.n_top, "share": _f(hl.top_share), "problems": len(problems)}
     run_id = store.record_classification(cfg.plan_year, period.basis, period.key(), rules.pareto.measure,
                                          rules.model_dump(mode="json", by_alias=True), summary, rows, at=None)
-    result = SegmentResult(cfg.plan_year, period, run_id, None, None, seg, problems)
+    result = SegmentResult(cfg.plan_year, period, run_id, None, None, seg, problems,
+                           units=unit_system(cfg.products, cfg.units))
     if write:
         progress("workbook")
         path = ws.reports / review_file_name(cfg.plan_year)

@@ -14,13 +14,21 @@ from kamplan.store.sql import (
 )
 
 CHANGES = ("added", "changed", "reactivated", "inactivated")
+# The store's region of staff without one (a manager, issue 12): staff.region_id stays a non-null foreign
+# key, and a config region id is never empty, so "" cannot meet a real region.
+NO_REGION = ""
+NO_REGION_NAMES = {"name_en": "no region", "name_zh": "无区域"}
 
 
 def _wanted(config) -> dict[str, dict[str, dict[str, Any]]]:
     """Entity -> id -> column values, as the config (a PlanConfig) has them."""
+    regions = {r.id: {"name_en": r.name.en, "name_zh": r.name.zh} for r in config.regions}
+    if any(p.region is None for p in config.staff):
+        regions[NO_REGION] = dict(NO_REGION_NAMES)
     return {
-        "regions": {r.id: {"name_en": r.name.en, "name_zh": r.name.zh} for r in config.regions},
-        "staff": {p.id: {"name_en": p.name.en, "name_zh": p.name.zh, "region_id": p.region, "email": p.email}
+        "regions": regions,
+        "staff": {p.id: {"name_en": p.name.en, "name_zh": p.name.zh,
+                         "region_id": NO_REGION if p.region is None else p.region, "email": p.email}
                   for p in config.staff},
         "products": {p.id: {"name_en": p.name.en, "name_zh": p.name.zh, "unit": p.unit,
                             "list_price": float(p.list_price), "standard_margin": float(p.standard_margin)}

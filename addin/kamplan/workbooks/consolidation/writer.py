@@ -223,7 +223,26 @@ class _Writer(WorkbookWriter):
         for level, ident in tb.row_keys:
             rows.append({"level": self.t(f"cons.level.{level}"), "id": ident, "name": v.name(level, ident),
                          "basis": v.runrate_mark(ident) if level == "rep" else ""})
-        self._blocks(ws, tb, rows, key_columns=3, notes=[self.t("cons.formula_note"), self.t("cons.runrate_note")])
+        mixed = self._mixed_unit_rows(tb)  # units never mix (issue 12): those rows' volume is left out
+        note = self.t("cons.formula_note") + (" " + self.t("units.volume_left_out") if mixed else "")
+        self._blocks(ws, tb, rows, key_columns=3, notes=[note, self.t("cons.runrate_note")])
+        vol_cols = [tb.col(block_key(p, "volume", w)) for p in PERIODS for w in WHATS]
+        for off in mixed:
+            for c in vol_cols:
+                ws.write_blank(tb.first_row + off, c, None, self.st.cell(tb.columns[c].num_format))
+
+    def _mixed_unit_rows(self, tb: Table) -> list[int]:
+        """Summary rows (offsets) whose lines are in different units: a SUMIFS of their volume would add
+        them (a formula cannot convert, so even converted units count as different here)."""
+        unit_of = {p.id: p.unit for p in self.c.config.products}
+        lines = self.v.lines.assign(_unit=self.v.lines["product_id"].map(unit_of))
+        column = {"region": "region_id", "rep": "rep_id", "class": "cls", "product": "product_id"}
+        out = []
+        for off, (level, ident) in enumerate(tb.row_keys):
+            mine = lines if level == "company" else lines[lines[column[level]].astype(str) == str(ident)]
+            if mine["_unit"].nunique() > 1:
+                out.append(off)
+        return out
 
     def _accounts(self, ws):
         v, tb = self.v, self.layout.accounts
@@ -244,7 +263,7 @@ class _Writer(WorkbookWriter):
         for r in v.status.to_dict("records"):
             state = str(r.get("state", ""))
             rows.append({"rep_id": r["rep_id"], "rep": v.name("rep", r["rep_id"]),
-                         "region": v.name("region", _region_of(self.c.config, r["rep_id"])),
+                         "region": v.name("region", _region_of(self.c.config, r["rep_id"]) or self.t("region.none")),
                          "state": self.t(f"cons.state.{state}") if state in STATE_FILLS else state,
                          "file_name": _text(r.get("file_name")), "at": r.get("at"),
                          "reasons": _reasons(r.get("reasons")), "last_good_file": _text(r.get("last_good_file"))})
@@ -269,11 +288,13 @@ class _Writer(WorkbookWriter):
         shown = self.c.version.get("id")
         rows = []
         versions = self.c.versions if self.c.versions is not None else pd.DataFrame()
+        one_unit = len({p.unit for p in self.c.config.products}) == 1  # a version's volume adds every unit
         for r in versions.to_dict("records"):
             kind = str(r.get("kind", ""))
             rows.append({"id": r.get("id"), "kind": self.t(f"cons.version_kind.{kind}") if kind in _KIND_IDS else kind,
                          "created_at": r.get("created_at"), "by": _text(r.get("by")),
-                         "description": _text(r.get("description")), "volume": r.get("volume"),
+                         "description": _text(r.get("description")),
+                         "volume": r.get("volume") if one_unit else None,
                          "revenue": r.get("revenue"),
                          "shown": self.t("cons.shown") if _same_id(r.get("id"), shown) else ""})
         tb = _sized(tb, len(rows))

@@ -95,7 +95,7 @@ def build_review_content(config, seg, run_id: int, overrides: pd.DataFrame | Non
     rank = pd.Series(range(len(acc)), index=acc.index)
     lines["_r"] = lines["account_id"].map(rank)
     lines = lines.sort_values(["_r", "product_id"], kind="mergesort").drop(columns="_r").reset_index(drop=True)
-    key = rules.profitability.allocation
+    key = seg.allocation  # as applied: revenue where volumes would mix (engine.review.volume_basis)
     all_lines = seg.lines
     grp = all_lines.groupby("account_id", sort=False)
     acct_key = grp[key].sum()
@@ -129,6 +129,11 @@ def build_review_content(config, seg, run_id: int, overrides: pd.DataFrame | Non
     sentences.append(seg.whale_summary.sentence(lang, config.currency))
     totals = {k: float(seg.accounts[k].sum()) for k in ("volume", "revenue", "gross_margin", "cost_to_serve",
                                                         "profit")}
+    notes = []
+    if seg.mixed_units:  # units never mix: an account's or the company's volume in several units is no number
+        acc["volume"] = math.nan
+        totals["volume"] = math.nan
+        notes.append(rt("volume_left_out", lang, units=", ".join(seg.mixed_units)))
     stamp = (generated_at or dt.datetime.now()).replace(microsecond=0)
     start, end = seg.period.key()
     content = ReviewWorkbookContent(
@@ -142,7 +147,7 @@ def build_review_content(config, seg, run_id: int, overrides: pd.DataFrame | Non
         lines=lines, whale=whale, movement=movement.reset_index(drop=True),
         candidates=candidates.reset_index(drop=True), total_accounts=len(seg.accounts), totals=totals,
         overrides=ov, judgements=jd, allocation=key, sheet_password=config.workbook.sheet_password,
-        chart_points=rules.review.chart_points)
+        chart_points=rules.review.chart_points, notes=notes)
     content.identity.layout_hash = content.layout().signature()
     return content
 

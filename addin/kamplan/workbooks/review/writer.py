@@ -66,6 +66,7 @@ class _Writer(WorkbookWriter):
                          "change": rt(f"change.{row['change']}", self.L) if isinstance(row["change"], str) else "",
                          "flags": _flags_text(row["flags"], self.L)})
         notes = [rt("truncated", self.L, shown=len(c.accounts), total=c.total_accounts)] if c.truncated else []
+        notes += c.notes  # e.g. volume left out where it would add different units
         self.table(ws, tb, rows, freeze=3, notes=notes)
         values = None
         if c.truncated:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         workbook_id=workbook_id or uuid.uuid4().hex, layout_hash=layout.signature())
     return TargetWorkbookContent(
         identity=identity, language=lang, currency=config.currency, company=config.company.name.get(lang),
-        rep_name=rep.name.get(lang), rep_region=region.name.get(lang) if region else rep.region,
+        rep_name=rep.name.get(lang), rep_region=region.name.get(lang) if region else t("region.none", lang),
         deadline=config.workbook.deadline, accounts=accounts, products=products, last_year=last_year,
         default_price=prices, class_labels={c: r.name.get(lang) for c, r in config.classes.items()},
         default_visits={c: r.visits_per_quarter for c, r in config.classes.items()},
@@ -194,7 +195,8 @@ def rep_from_file_name(file: str, staff: set[str]) -> str | None:
 
     Salespeople often add a suffix (``zhang_2027_r1 final(2).xlsx``); the prefix still counts.
     """
-    parts = Path(file).stem.split("_")
+    # a name unpacked on a Mac spells "josé1" decomposed (NFD); config ids are NFC
+    parts = unicodedata.normalize("NFC", Path(file).stem).split("_")
     for cut in range(len(parts) - 1, 0, -1):
         cand = "_".join(parts[:cut])
         if cand in staff and parts[cut][:4].isdigit():

@@ -28,7 +28,7 @@ from typing import Mapping
 import pandas as pd
 
 from kamplan.config import PlanConfig
-from kamplan.engine.targets import revenue_by_account, target_warnings
+from kamplan.engine.targets import prefilled_prices, revenue_by_account, target_warnings
 from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
@@ -72,6 +72,9 @@ class ReadContext:
         # the same base as the workbook's Account totals sheet: last year's rows of the plan's products only
         self.ly_revenue = (revenue_by_account(self.last_year[self.last_year["product_id"].isin(self.product_ids)])
                            if self.last_year is not None else None)
+        # the prices the workbook was issued with: left as they are, they are no price warning (issue 12)
+        self.prefilled_prices = (prefilled_prices(self.last_year, self.list_prices)
+                                 if self.last_year is not None else {})
 
 
 def identity_rep(path: Path) -> str | None:
@@ -357,7 +360,8 @@ class _Reader(FileReader):
                          requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
         if self.ctx.last_year is not None and not has_errors(self.problems):
             self.problems += target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
-                                             file=self.file, sheet=layout.targets.sheet)
+                                             file=self.file, sheet=layout.targets.sheet,
+                                             prefilled=self.ctx.prefilled_prices)
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
 
