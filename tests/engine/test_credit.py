@@ -152,3 +152,17 @@ def test_credited_cents_reconcile_with_the_company_total_by_decimal(case, amount
     assert int(rounded.sum()) == int((company * 100).quantize(Decimal(1), ROUND_HALF_UP))
     # at full precision every person's part is within a cent of its rounded value
     assert np.all(np.abs(per_person.to_numpy() * 100 - rounded) < 1.0 + 1e-6)
+
+
+def test_erp_salesperson_lines_count_for_that_person_and_others_by_the_team():
+    from kamplan.engine.credit import credit_actuals
+    lines = pd.DataFrame({"quarter": [1, 1, 2], "account_id": ["A1", "A1", "A1"], "product_id": ["P1", "P1", "P1"],
+                          "salesperson_id": ["R5", None, None], "revenue": [100.0, 200.0, 10.0]})
+    t = team(("A1", "R2", "member", "", 0.25), ("A1", "R9", "overlay", "", 0.0))
+    c = credit_actuals(lines, t, {"A1": "R1"}, amounts=["revenue"])
+    got = c.groupby(["quarter", "salesperson_id"])["revenue"].sum().to_dict()
+    assert got == {(1, "R5"): 100.0, (1, "R1"): 150.0, (1, "R2"): 50.0, (1, "R9"): 300.0,
+                   (2, "R1"): 7.5, (2, "R2"): 2.5, (2, "R9"): 10.0}
+    counted = c[~c["full_credit"]]
+    assert math.fsum(counted["revenue"]) == math.fsum(lines["revenue"])
+    assert set(c[c["salesperson_id"] == "R5"]["role"]) == {"erp"}

@@ -127,3 +127,28 @@ def largest_remainder_cents(values, total: float | None = None) -> np.ndarray:
     elif left < 0:
         out[order[::-1][:-left]] -= 1
     return out
+
+
+def credit_actuals(lines: pd.DataFrame, team: pd.DataFrame | None, owners: Mapping[str, str],
+                   full_credit_roles: Iterable[str] = DEFAULT_FULL_CREDIT_ROLES,
+                   amounts: Iterable[str] = ("volume", "revenue", "gross_margin")) -> pd.DataFrame:
+    """Actuals per credited person: a line with an ERP ``salesperson_id`` counts for that person
+    (role ``erp``, share 1); a line without one is shared by ``credit_shares``.  Full-credit members get
+    every line of their account either way (``full_credit`` True; leave them out of company totals).
+
+    ``lines``: account_id, product_id, salesperson_id (None: the line named none) and ``amounts`` (plus any
+    other key columns, e.g. year and quarter, which are kept).  Returns the lines' other columns with
+    ``salesperson_id`` the credited person, ``share``, ``role``, ``full_credit`` and the amounts x share.
+    """
+    amounts = list(amounts)
+    shares = credit_shares(lines, team, owners, full_credit_roles)
+    named = lines["salesperson_id"].notna() & (lines["salesperson_id"].astype(str) != "")
+    shared = credited(lines[~named].drop(columns="salesperson_id"), shares, amounts)
+    direct = lines[named].copy()
+    direct["salesperson_id"] = direct["salesperson_id"].astype(str)
+    direct["share"], direct["role"], direct["full_credit"] = 1.0, "erp", False
+    overlay = credited(lines[named].drop(columns="salesperson_id"), shares[shares["full_credit"]], amounts)
+    overlay = overlay[overlay["salesperson_id"].notna()]
+    out = pd.concat([shared, direct[shared.columns], overlay[shared.columns]], ignore_index=True)
+    out["full_credit"] = out["full_credit"].astype(bool)
+    return out

@@ -88,6 +88,46 @@ def lookup(ids: list[str], names: dict[str, list[str]], aliases: dict[str, str],
     return out
 
 
+def ambiguous(ids: list[str], names: dict[str, list[str]], aliases: dict[str, str], match_names: bool
+              ) -> dict[str, list[str]]:
+    """Normalised name -> the plan ids it names, for names shared by several ids (and neither an id nor an
+    alias): such a value matches nothing, and the report lists the candidates."""
+    if not match_names:
+        return {}
+    count: dict[str, set[str]] = {}
+    for i, ns in names.items():
+        for n in ns:
+            count.setdefault(normal(n), set()).add(i)
+    taken = {normal(k) for k in aliases} | {normal(i) for i in ids}
+    return {k: sorted(v) for k, v in count.items() if len(v) > 1 and k not in taken}
+
+
+def account_candidates(config) -> dict[str, list[str]]:
+    """Account names shared by several accounts: normalised name -> the account ids."""
+    rules = config.actuals
+    return ambiguous([a.id for a in config.accounts], {a.id: [a.name.en, a.name.zh] for a in config.accounts},
+                     rules.aliases.customers, rules.match_names)
+
+
+def product_candidates(config) -> dict[str, list[str]]:
+    rules = config.actuals
+    return ambiguous([p.id for p in config.products], {p.id: [p.name.en, p.name.zh] for p in config.products},
+                     rules.aliases.products, rules.match_names)
+
+
+def salesperson_lookup(config) -> dict[str, str]:
+    """The plan's salespeople (staff) by id, salesperson alias and (English or Chinese) name."""
+    rules = config.actuals
+    return lookup([s.id for s in config.staff], {s.id: [s.name.en, s.name.zh] for s in config.staff},
+                  rules.aliases.salespeople, rules.match_names)
+
+
+def salesperson_candidates(config) -> dict[str, list[str]]:
+    rules = config.actuals
+    return ambiguous([s.id for s in config.staff], {s.id: [s.name.en, s.name.zh] for s in config.staff},
+                     rules.aliases.salespeople, rules.match_names)
+
+
 def account_lookup(config) -> dict[str, str]:
     """The plan's accounts by id, customer alias and (English or Chinese) name."""
     rules = config.actuals
