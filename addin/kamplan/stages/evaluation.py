@@ -19,7 +19,7 @@ import pandas as pd
 from kamplan.engine.actuals import complaint_status
 from kamplan.engine.early_warnings import early_warnings
 from kamplan.engine.evaluation import (
-    activity_vs_plan, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter, scorecard,
+    activity_vs_plan, credited_goals_and_results, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter, scorecard,
     suggest_class_changes,
 )
 from kamplan.engine.forecast import year_end_forecast
@@ -114,12 +114,10 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
         problems.append(warning("plan-not-agreed", f"the {year} plan is not agreed yet: evaluating against "
                                 f"{plan.source}", "lock the agreed plan first for the evaluation of record"))
     history = store.history()
-    actuals = history[history["year"] == year]
     reps_of = {a.id: a.rep for a in cfg.accounts}
     for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):
         reps_of.setdefault(a, r)
-    margins = {p.id: p.standard_margin for p in cfg.products}
-    lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins)
+    lines, quarters = _credited(ws, plan, year, quarter, reps_of)
     annual = plan.targets.groupby("account_id")["revenue"].sum().to_dict()
     rules = cfg.evaluation
     fc = year_end_forecast(history, year, quarter, annual, "revenue", rules.forecast.history_years,
@@ -137,16 +135,29 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
     warns = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
-    classes = _class_suggestions(cfg, history, year, quarter, acc, warns, reps_of)
-    quarters = revenue_by_quarter(plan.targets.assign(rep_id=plan.targets["account_id"].map(reps_of)),
-                                  actuals.assign(rep_id=actuals["account_id"].map(lambda a: reps_of.get(a, ""))),
-                                  quarter, by=["rep_id"])
-    company = group_totals(lines, []) if len(lines) else pd.DataFrame()
+    classes = _class_suggestions(cfg, history, year, quarter, lines, acc, warns, reps_of)
+    # the company counts each line once: full-credit (overlay) lines are the person's, not the company's
+    counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
+    company = group_totals(counted, []) if len(counted) else pd.DataFrame()
     if plan.targets.empty:
         problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
                               "collect the target workbooks first (kamplan targets collect)"))
     return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
                           classes, quarters, company, reps, ratings, allocated is not None, problems)
+
+
+def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: dict
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Goal against result per credited person (account teams and the ERP's salesperson decide,
+    ``engine.credit``), and the revenue per person and quarter."""
+    cfg, store = ws.config, ws.store
+    actuals = store.actuals_by_salesperson([year])
+    team, roles = store.account_team(), cfg.teams.full_credit_roles
+    margins = {p.id: p.standard_margin for p in cfg.products}
+    lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins, team, roles)
+    targets, results = credited_goals_and_results(plan.targets, actuals, reps_of, team, roles)
+    quarters = revenue_by_quarter(targets, results, quarter, by=["rep_id"])
+    return lines, quarters
 
 
 def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame,
@@ -204,12 +215,19 @@ def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: in
                           unit=units[0] if len(units) == 1 else "")
 
 
-def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, acc: pd.DataFrame,
-                       warns: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
-    """Class changes the year to date suggests (against target and last year), with the salesperson."""
+def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, lines: pd.DataFrame,
+                       acc: pd.DataFrame, warns: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
+    """Class changes the year to date suggests (against target and last year), with the salesperson (owner).
+    An account's figures count each of its lines once (full-credit lines left out)."""
     prev = history[(history["year"] == year - 1) & (history["quarter"] <= quarter)].groupby("account_id")["revenue"].sum()
-    rev = pd.DataFrame({"account_id": acc["account_id"], "target": acc["ytd_target_revenue"],
-                        "actual": acc["ytd_actual_revenue"]})
+    counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
+    per_account = (counted.groupby("account_id", sort=True)[["ytd_target_revenue", "ytd_actual_revenue"]].sum()
+                   if len(counted) else pd.DataFrame(columns=["ytd_target_revenue", "ytd_actual_revenue"]))
+    # accounts shown with activity only (no plan line, no sale) are judged on zero
+    per_account = per_account.reindex(sorted(set(per_account.index) | set(acc["account_id"])), fill_value=0.0)
+    rev = pd.DataFrame({"account_id": per_account.index.astype(object),
+                        "target": per_account["ytd_target_revenue"].to_numpy(dtype="float64"),
+                        "actual": per_account["ytd_actual_revenue"].to_numpy(dtype="float64")})
     rev["last_year"] = rev["account_id"].map(prev).fillna(0.0)
     classes = suggest_class_changes({a.id: a.cls for a in cfg.accounts}, rev,
                                     dict(zip(warns["account_id"], warns["flags"].map(len))), cfg.evaluation.class_changes)
