@@ -144,3 +144,14 @@ def test_revenue_by_quarter_is_by_credit(evaluated):
     q1 = data.quarters[data.quarters["quarter"] == 1].set_index("rep_id")
     for person in ("r1", "r2", "r3", "r4"):
         assert round(q1.at[person, "actual_revenue"] * 100) == cents(result[person])
+
+
+def test_a_team_members_account_row_shows_their_part_of_the_annual_target_and_forecast(evaluated):
+    _, data = evaluated
+    acc = data.accounts.set_index(["rep_id", "account_id"])
+    owner, member, overlay = acc.loc[("r1", "A1")], acc.loc[("r2", "A1")], acc.loc[("r4", "A1")]
+    assert cents(dec(member["annual_target"])) == cents(D("1200.006") * D("0.3"))
+    assert cents(dec(owner["annual_target"])) == cents(D("1200.006") * D("0.7"))
+    assert cents(dec(overlay["annual_target"])) == cents(D("1200.006"))
+    assert member["forecast"] == pytest.approx(overlay["forecast"] * 0.3)
+    assert owner["forecast"] + member["forecast"] == pytest.approx(overlay["forecast"])

@@ -14,10 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
-from kamplan.imports.columns import (
-    account_candidates, account_lookup, matched, normal, product_candidates, product_lookup, salesperson_candidates,
-    salesperson_lookup,
-)
+from kamplan.imports.columns import account_lookup, candidates, matched, normal, product_lookup, salesperson_lookup
 from kamplan.imports.replacing import Replacing
 from kamplan.limits import LIMITS, limit_problem
 from kamplan.imports.tables import ROW, TableFile, text
@@ -363,20 +360,19 @@ class _ErpFile(TableFile):
 
     def candidates(self) -> dict[str, dict[str, list[str]]]:
         """Per field, the normalised names that name several plan ids."""
-        return {"customer": account_candidates(self.config), "product": product_candidates(self.config),
-                "salesperson": salesperson_candidates(self.config)}
+        return {what: candidates(self.config, what) for what in ("customer", "product", "salesperson")}
 
     def unmatched_lines(self, frame: pl.DataFrame, unmatched: pl.DataFrame) -> pl.DataFrame:
         """The file's lines whose customer, product or salesperson is not in the plan (or names several of
         it), with the reason, for the report."""
-        candidates = self.candidates()
+        shared = self.candidates()
         reasons, bad = [], None
         for what, id_col in (("customer", "account_id"), ("product", "product_id"),
                              ("salesperson", "salesperson_id")):
             if what not in self.cols:
                 continue
             values = unmatched.filter(pl.col(f"raw_{what}").is_not_null() & pl.col(id_col).is_null())
-            why = {orig: _reason(what, raw, candidates[what]) for orig, raw in
+            why = {orig: _reason(what, raw, shared[what]) for orig, raw in
                    values.select(f"orig_{what}", f"raw_{what}").unique().iter_rows()}
             reasons.append(pl.col(f"raw_{what}").replace_strict(why, default=None, return_dtype=pl.String))
             hit = pl.col(f"raw_{what}").is_in(pl.Series(list(why), dtype=pl.String).implode())

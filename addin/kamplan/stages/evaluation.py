@@ -117,7 +117,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     reps_of = {a.id: a.rep for a in cfg.accounts}
     for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):
         reps_of.setdefault(a, r)
-    lines, quarters = _credited(ws, plan, year, quarter, reps_of)
+    lines, quarters, annual_credited = _credited(ws, plan, year, quarter, reps_of)
     annual = plan.targets.groupby("account_id")["revenue"].sum().to_dict()
     rules = cfg.evaluation
     fc = year_end_forecast(history, year, quarter, annual, "revenue", rules.forecast.history_years,
@@ -125,7 +125,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     activities = _activities(ws, year)
     allocated = _allocated(ws, year)
     activity = activity_vs_plan(plan.visits, plan.trainings, activities, quarter, reps_of, allocated)
-    acc, activity = _account_rows(lines, activity, fc, annual)
+    acc, activity = _account_rows(lines, activity, fc, annual, annual_credited)
     services = _services_in_force(store, year, plan.services)
     staff = [s.id for s in cfg.staff]
     reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
@@ -147,9 +147,10 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
 
 
 def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: dict
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+              ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], float]]:
     """Goal against result per credited person (account teams and the ERP's salesperson decide,
-    ``engine.credit``), and the revenue per person and quarter."""
+    ``engine.credit``), the revenue per person and quarter, and (rep, account) -> the person's annual
+    revenue target (by credit)."""
     cfg, store = ws.config, ws.store
     actuals = store.actuals_by_salesperson([year])
     team, roles = store.account_team(), cfg.teams.full_credit_roles
@@ -157,13 +158,15 @@ def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: d
     lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins, team, roles)
     targets, results = credited_goals_and_results(plan.targets, actuals, reps_of, team, roles)
     quarters = revenue_by_quarter(targets, results, quarter, by=["rep_id"])
-    return lines, quarters
+    annual = targets.groupby(["rep_id", "account_id"])["revenue"].sum().to_dict()
+    return lines, quarters, annual
 
 
-def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame,
-                  annual: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame, annual: dict,
+                  annual_credited: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One account list for the Accounts and Activities sheets (accounts with a plan, sales or activity):
-    the totals with the year-end forecast and gap, and the activity, in the same (rep_id, account_id) order."""
+    the totals with the year-end forecast and gap, and the activity, in the same (rep_id, account_id) order.
+    A team member's annual target is their credited part, and the account's forecast is scaled by it."""
     acc = group_totals(lines, ["rep_id", "account_id"]) if len(lines) else pd.DataFrame(
         columns=["rep_id", "account_id"])
     active = activity[(activity.drop(columns=["rep_id", "account_id"]).fillna(0) != 0).any(axis=1)]
@@ -175,8 +178,14 @@ def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame,
     for c in num_cols:
         if not c.endswith("_att"):
             acc[c] = acc[c].fillna(0.0)
-    acc["forecast"] = acc["account_id"].map(fc["forecast"]).fillna(0.0).astype(float)
-    acc["annual_target"] = acc["account_id"].map(lambda a: float(annual.get(a, 0.0)))
+    whole = acc["account_id"].map(lambda a: float(annual.get(a, 0.0))).to_numpy(dtype="float64")
+    if annual_credited is None:
+        part = whole
+    else:
+        part = np.array([float(annual_credited.get((r, a), 0.0)) for r, a in zip(acc["rep_id"], acc["account_id"])])
+    share = np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), 1.0)  # no plan: the account's own
+    acc["forecast"] = acc["account_id"].map(fc["forecast"]).fillna(0.0).astype(float).to_numpy() * share
+    acc["annual_target"] = part
     acc["gap"] = acc["forecast"] - acc["annual_target"]
     acc["method"] = acc["account_id"].map(fc["method"]).fillna("none")
     activity = key_frame.merge(activity, on=["rep_id", "account_id"], how="left")
