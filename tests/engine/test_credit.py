@@ -166,3 +166,15 @@ def test_erp_salesperson_lines_count_for_that_person_and_others_by_the_team():
     counted = c[~c["full_credit"]]
     assert math.fsum(counted["revenue"]) == math.fsum(lines["revenue"])
     assert set(c[c["salesperson_id"] == "R5"]["role"]) == {"erp"}
+
+
+def test_the_pen_stays_with_the_owner_unless_a_member_has_the_largest_share_of_that_product():
+    from kamplan.engine.credit import pen_holders
+    lines = pd.DataFrame({"account_id": ["A1", "A1", "A2", "A3", "A4"], "product_id": ["P1", "P2", "P1", "P1", "P1"]})
+    t = team(("A4", "R2", "member", "", 0.6),          # all products, even above half: the owner keeps the pen
+             ("A1", "R3", "technical", "P2", 0.7),     # P2 only, the largest share of P2: R3 plans P2
+             ("A2", "R2", "member", "P1", 0.5),        # a tie with the owner's 50%: the owner
+             ("A3", "R9", "overlay", "P1", 1.0))       # full credit never holds the pen
+    pens = pen_holders(lines, t, {"A1": "R1", "A2": "R1", "A3": "R1", "A4": "R1"})
+    assert pens == {("A1", "P1"): "R1", ("A1", "P2"): "R3", ("A2", "P1"): "R1", ("A3", "P1"): "R1",
+                    ("A4", "P1"): "R1"}

@@ -152,3 +152,35 @@ def credit_actuals(lines: pd.DataFrame, team: pd.DataFrame | None, owners: Mappi
     out = pd.concat([shared, direct[shared.columns], overlay[shared.columns]], ignore_index=True)
     out["full_credit"] = out["full_credit"].astype(bool)
     return out
+
+
+def team_frame(accounts) -> pd.DataFrame:
+    """TEAM_COLUMNS from account objects with ``id`` and ``team`` (config ``Account``: members with
+    ``salesperson``, ``role`` and ``product_shares()``); a full-credit member without a share gets 1.0."""
+    rows = [(a.id, m.salesperson, m.role, product, 1.0 if share is None else float(share))
+            for a in accounts for m in a.team for product, share in m.product_shares().items()]
+    frame = pd.DataFrame(rows, columns=["account_id", "salesperson_id", "role", "product_id", "share"])
+    return frame[TEAM_COLUMNS].astype({"share": "float64"}) if rows else empty_team()
+
+
+def pen_holders(lines: pd.DataFrame, team: pd.DataFrame | None, owners: Mapping[str, str],
+                full_credit_roles: Iterable[str] = DEFAULT_FULL_CREDIT_ROLES) -> dict[tuple[str, str], str]:
+    """(account_id, product_id) -> the one person who plans the line (holds the pen).
+
+    The owner, unless a member has a share given for that very product that is larger than everyone
+    else's share of it (per-product credit): then that member.  Ties go to the owner (then the lower id).
+    Full-credit roles never hold the pen.  So the company plan counts each line once."""
+    shares = credit_shares(lines, team, owners, full_credit_roles)
+    specific: set[tuple[str, str, str]] = set()
+    if team is not None and len(team):
+        t = team[team["product_id"].fillna("").astype(str) != ""]
+        specific = set(zip(t["account_id"].astype(str), t["product_id"].astype(str), t["salesperson_id"].astype(str)))
+    out: dict[tuple[str, str], str] = {}
+    for (a, p), g in shares[~shares["full_credit"]].groupby(["account_id", "product_id"], sort=False):
+        owner = str(owners.get(a, ""))
+        best, best_share = owner, float(g.loc[g["role"] == OWNER_ROLE, "share"].sum())
+        for person, share in sorted(zip(g["salesperson_id"], g["share"])):
+            if (a, p, person) in specific and share > best_share:
+                best, best_share = person, share
+        out[(a, p)] = best
+    return out

@@ -296,7 +296,7 @@ def test_lines_of_an_account_moved_to_another_rep_are_not_counted_twice(ws):
     from kamplan.workspace import Workspace
     with Workspace.open(ws.root) as w2:
         f = collect_targets(w2, [path]).files[0]
-        assert f.outcome == "stored"
+        assert f.outcome == "stored", f.problems
         sub = w2.store.current_submission(rep, w2.config.plan_year, 1)
     assert moved not in set(sub.targets.account_id) and moved not in set(sub.visits.account_id)
 

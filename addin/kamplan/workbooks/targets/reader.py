@@ -29,6 +29,7 @@ from typing import Mapping
 import pandas as pd
 
 from kamplan.config import PlanConfig
+from kamplan.engine.credit import pen_holders, team_frame
 from kamplan.engine.targets import revenue_by_account, target_warnings
 from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
@@ -67,6 +68,13 @@ class ReadContext:
         # built once per collect run, not once per file (a company may have 20,000 accounts)
         cfg = self.config
         self.account_rep = {a.id: a.rep for a in cfg.accounts}
+        # account teams: who carries an account besides its owner, and who plans each of its lines
+        teamed = [a for a in cfg.accounts if a.team]
+        self.carriers = {a.id: {m.salesperson for m in a.team} for a in teamed}
+        self.pen = pen_holders(pd.DataFrame([(a.id, p.id) for a in teamed for p in cfg.products],
+                                            columns=["account_id", "product_id"]),
+                               team_frame(teamed), {a.id: a.rep for a in teamed},
+                               cfg.teams.full_credit_roles) if teamed else {}
         self.product_ids = {p.id for p in cfg.products}
         self.staff_ids = {s.id for s in cfg.staff}
         self.list_prices = {p.id: p.list_price for p in cfg.products}
@@ -408,6 +416,17 @@ class _Reader(FileReader):
                 self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
                          "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
             return False
+        holder = self.ctx.pen.get((acc, prod), plan_accounts[acc])
+        carriers = self.ctx.carriers.get(acc, set()) | {plan_accounts[acc]}
+        if holder != identity.rep_id and identity.rep_id in carriers:
+            if used:  # typed into a line someone else of the account team plans: it would count twice
+                self.err("not-your-line", f"account {acc}, product {prod} is planned by {holder} (account team); "
+                         "the figures typed here were not stored", f"clear this row's volumes and give the "
+                         f"figures to {holder}, or ask the VP to change the account team's shares",
+                         sheet=tg.sheet, cell=tg.ref(r, "volume_q1"))
+            return False
+        if holder == identity.rep_id:
+            return True
         if plan_accounts[acc] != identity.rep_id:
             # storing them here too would count the account twice (the new owner plans it)
             if used and acc not in moved:
@@ -439,7 +458,10 @@ class _Reader(FileReader):
         vi, plan_accounts = layout.visits, self.ctx.account_rep
         visit_rows = []
         for row in frames.get("visits") or []:
-            if plan_accounts.get(row["account_id"], identity.rep_id) != identity.rep_id:
+            acc = row["account_id"]
+            # a member of the account team plans their own visits to it too
+            if plan_accounts.get(acc, identity.rep_id) != identity.rep_id and \
+                    identity.rep_id not in self.ctx.carriers.get(acc, set()):
                 continue  # the account moved to another salesperson (see _still_planned)
             for q in QUARTERS:
                 visit_rows.append({"account_id": row["account_id"], "quarter": q,
