@@ -47,6 +47,11 @@ class TeamView:
             text = f"{share:.0%}"
         return f"（您的份额 {text}）" if zh else f" (your share {text})"
 
+    def planned_in(self, accounts: list[AccountRow]) -> dict[tuple[str, str], str]:
+        """The lines of ``accounts`` someone else plans -> their name."""
+        ids = {a.id for a in accounts}
+        return {k: v for k, v in self.planned_by.items() if k[0] in ids}
+
 
 def kinds_for(config: PlanConfig, language: str) -> list[tuple[str, str, str]]:
     return [(k, t(f"kind.{k}", language), t(f"unit.{config.unit_of_kind(k)}", language)) for k in KIND_IDS]
@@ -122,7 +127,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         first_month=config.calendar.first_month, prefill=lists, proposal=lines,
         visit_prefill=_visit_prefill(prefill, accounts) if prefill is not None else {},
         comments=_comment_prefill(prefill) if prefill is not None else {},
-        planned_by={k: v for k, v in team.planned_by.items() if k[0] in {a.id for a in accounts}})
+        planned_by=team.planned_in(accounts))
 
 
 def _number(x) -> float:
