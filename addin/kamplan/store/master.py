@@ -33,13 +33,8 @@ def _wanted(config) -> dict[str, dict[str, dict[str, Any]]]:
 def _wanted_team(config) -> dict[tuple[str, str, str], dict[str, Any]]:
     """(account, salesperson, product '' = all) -> role and share, as the config's account teams have them.
     A full-credit member without a share is stored with share 1.0 (what it is credited)."""
-    out: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for a in config.accounts:
-        for m in a.team:
-            for product, share in m.product_shares().items():
-                out[(a.id, m.salesperson, product)] = {"role": m.role,
-                                                       "share": 1.0 if share is None else float(share)}
-    return out
+    return {(a.id, m.salesperson, product): {"role": m.role, "share": 1.0 if share is None else float(share)}
+            for a in config.accounts for m in a.team for product, share in m.product_shares().items()}
 
 
 def _sync_team(conn: sa.Connection, wanted: dict[tuple[str, str, str], dict[str, Any]], plan_year: int,
