@@ -213,6 +213,9 @@ def respond_to_proposal(src: Path, dst: Path, rng: np.random.Generator | int, *,
             person.type(tg.sheet, tg.ref(r, "comment"), reason)
             out.counters[(acc, prod)] = reason
         else:
+            if ws[tg.ref(r, "response")].protection.locked:  # planned by another member of the account team
+                rng.random()
+                continue
             if rng.random() < accept_label_share:
                 person.type(tg.sheet, tg.ref(r, "response"), label["accept"])
             out.accepted.add((acc, prod))
