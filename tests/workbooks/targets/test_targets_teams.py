@@ -97,3 +97,12 @@ def test_collect_stores_each_line_once_and_refuses_a_line_typed_by_someone_else(
     assert f.outcome == "rejected"
     [p] = [p for p in f.errors if p.code == "not-your-line"]
     assert (p.sheet, p.cell) == ("Targets", ref) and "planned by r1" in p.message
+
+
+def test_a_member_who_plans_no_line_may_send_the_workbook_back_as_it_is(ws):
+    # r4 (overlay on A1, no account of their own) sees only locked lines: nothing to type, not "blank"
+    src = book(ws, "r4")
+    res = collect_targets(ws, [src])
+    [f] = res.files
+    assert f.outcome == "stored", f.problems
+    assert len(ws.store.current_submission("r4", ws.config.plan_year, 1).targets) == 0

@@ -356,7 +356,7 @@ class _Reader(FileReader):
         """The Submission of the sheets read: target, visit and list lines, then the target warnings."""
         cfg = self.ctx.config
         if self.ctx.refuse_blank:
-            self._say_if_blank(frames, layout)
+            self._say_if_blank(frames, layout, identity.rep_id)
         targets = pd.DataFrame(self._target_lines(identity, frames, layout), columns=TARGET_COLUMNS)
         trainings, services, requests = self._list_lines(frames, layout)
         sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
@@ -371,10 +371,13 @@ class _Reader(FileReader):
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
 
-    def _say_if_blank(self, frames: dict, layout: TargetLayout) -> bool:
+    def _say_if_blank(self, frames: dict, layout: TargetLayout, rep_id: str) -> bool:
         """A workbook sent back without a single volume typed (not even 0) is no answer: storing it would
-        drop the salesperson's bottom-up plan to 0, while no answer keeps last year's run-rate (marked)."""
-        rows = frames.get("targets") or []
+        drop the salesperson's bottom-up plan to 0, while no answer keeps last year's run-rate (marked).
+        Only the lines the salesperson plans count: a team member who plans none has nothing to type."""
+        pen, owner = self.ctx.pen, self.ctx.account_rep
+        rows = [row for row in frames.get("targets") or [] if row["account_id"] not in owner
+                or pen.get((row["account_id"], row["product_id"]), owner[row["account_id"]]) == rep_id]
         if layout.proposal or not rows or has_errors(self.problems):
             return False
         if any(row.get(f"volume_q{q}") is not None for row in rows for q in QUARTERS):
