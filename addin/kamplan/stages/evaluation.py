@@ -19,8 +19,8 @@ import pandas as pd
 from kamplan.engine.actuals import complaint_status
 from kamplan.engine.early_warnings import early_warnings
 from kamplan.engine.evaluation import (
-    activity_vs_plan, credited_goals_and_results, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter, scorecard,
-    suggest_class_changes,
+    activity_vs_plan, credited_goals_and_results, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter,
+    scorecard, suggest_class_changes,
 )
 from kamplan.engine.forecast import year_end_forecast
 from kamplan.model import ACTIVITY_COLUMNS

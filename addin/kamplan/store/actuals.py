@@ -112,7 +112,7 @@ class Actuals:
         """The current actuals per ERP salesperson: year, quarter, account_id, product_id, salesperson_id
         (None: the line named none, or the quarter came from a history import), volume, revenue,
         gross_margin.  Per (year, quarter) they add up to ``history()``."""
-        h, p, ai, al = s.history_rows, s.history_periods, s.actuals_imports, s.actuals_lines
+        p, ai, al = s.history_periods, s.actuals_imports, s.actuals_lines
         cols = ["year", "quarter", "account_id", "product_id", "salesperson_id", "volume", "revenue", "gross_margin"]
         stmt = (sa.select(*[al.c[c] for c in cols])
                 .join(ai, ai.c.id == al.c.actuals_import_id)
