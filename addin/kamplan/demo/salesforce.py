@@ -98,9 +98,15 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
             continue
         base = ly if ly > 0 else float(rng.integers(5, 30))
         shares = rng.dirichlet(np.full(4, 8.0))
+        # a line another member of the account team plans is locked: the salesperson leaves it (the
+        # random draws still happen, so the other lines get the figures they always got)
+        theirs = ws[tg.ref(r, "volume_q1")].protection.locked
         for q in QUARTERS:
             vol = float(round(base * (1 + growth) * shares[q - 1], 1))
             if vol <= 0:
+                continue
+            if theirs:
+                rng.random()
                 continue
             person.type(tg.sheet, tg.ref(r, f"volume_q{q}"), vol)
             out.volumes[(acc, prod, q)] = vol
@@ -109,6 +115,8 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
                 price = float(round(price * (1 + rng.normal(0.0, 0.03))))
                 person.type(tg.sheet, tg.ref(r, f"price_q{q}"), price)
             out.prices[(acc, prod, q)] = float(price)
+        if theirs:
+            continue
         big.append((ly, acc))
         if growth > 0.15 and rng.random() < 0.5:
             person.type(tg.sheet, tg.ref(r, "comment"), "New line at the customer's hot strip mill")
@@ -205,6 +213,9 @@ def respond_to_proposal(src: Path, dst: Path, rng: np.random.Generator | int, *,
             person.type(tg.sheet, tg.ref(r, "comment"), reason)
             out.counters[(acc, prod)] = reason
         else:
+            if ws[tg.ref(r, "response")].protection.locked:  # planned by another member of the account team
+                rng.random()
+                continue
             if rng.random() < accept_label_share:
                 person.type(tg.sheet, tg.ref(r, "response"), label["accept"])
             out.accepted.add((acc, prod))

@@ -14,6 +14,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from kamplan.engine.credit import credit_shares, pen_holders, team_frame
 from kamplan.engine.targets import last_year_lines
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
@@ -21,7 +22,7 @@ from kamplan.stages.plan import PROPOSAL_COLUMNS, latest_submission, proposals
 from kamplan.stages.review import effective_classes
 from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workbooks.targets.content import (
-    last_year_map, rep_from_file_name, target_content, target_file_name,
+    TeamView, last_year_map, rep_from_file_name, target_content, target_file_name,
 )
 from kamplan.workbooks.targets.reader import ReadContext, identity_rep, read_target_workbook
 from kamplan.workbooks.targets.writer import write_target_workbook
@@ -95,6 +96,7 @@ def _workbooks_to_write(ws: Workspace, result: IssueResult, reps: list[str] | No
     classes = {a: c for a, (c, _) in effective_classes(ws).items()}
     last_year = last_year_map(cfg, store.history_totals(cfg.plan_year - 1))
     by_rep = accounts_by_rep(cfg)
+    teams = team_views(cfg)
     jobs: list[tuple[Path, object]] = []
     for s in cfg.staff:
         if reps is not None and s.id not in reps:
@@ -117,7 +119,7 @@ def _workbooks_to_write(ws: Workspace, result: IssueResult, reps: list[str] | No
             none = pd.DataFrame(columns=PROPOSAL_COLUMNS)
             extra = {"proposal": proposal_of.get(s.id, none), "prefill": latest_submission(ws, s.id)}
         content = target_content(cfg, last_year, s.id, round_no, generated_at=stamp, language=language,
-                                 accounts_of_rep=by_rep[s.id], classes=classes, **extra)
+                                 accounts_of_rep=by_rep[s.id], classes=classes, team=teams.get(s.id), **extra)
         jobs.append((path, content))
     return jobs
 
@@ -167,10 +169,40 @@ MAX_HASH_BYTES = 50 * 2**20
 
 
 def accounts_by_rep(cfg) -> dict[str, list]:
+    """salesperson -> the accounts they carry: their own, then those whose team they are in."""
     out: dict[str, list] = {}
     for a in cfg.accounts:
         out.setdefault(a.rep, []).append(a)
+    for a in cfg.accounts:
+        for m in a.team:
+            out.setdefault(m.salesperson, []).append(a)
     return out
+
+
+def team_views(cfg) -> dict[str, TeamView]:
+    """Per salesperson, what their December workbook shows of the account teams they are in (as owner or
+    member): their credit share of each such account and the lines another member plans."""
+    teamed = [a for a in cfg.accounts if a.team]
+    if not teamed:
+        return {}
+    lines = pd.DataFrame([(a.id, p.id) for a in teamed for p in cfg.products], columns=["account_id", "product_id"])
+    team, owners = team_frame(teamed), {a.id: a.rep for a in teamed}
+    roles = cfg.teams.full_credit_roles
+    shares = credit_shares(lines, team, owners, roles)
+    pens = pen_holders(lines, team, owners, roles)
+    names = {s.id: s.name.get(cfg.language) for s in cfg.staff}
+    views: dict[str, TeamView] = {}
+    for (person, account), g in shares.groupby(["salesperson_id", "account_id"], sort=True):
+        view = views.setdefault(person, TeamView())
+        per_product = dict(zip(g["product_id"], g["share"]))
+        view.shares[account] = ("full" if g["full_credit"].all() else
+                                next(iter(per_product.values())) if len(set(per_product.values())) == 1
+                                else per_product)
+        for product in (p.id for p in cfg.products):
+            holder = pens.get((account, product), owners[account])
+            if holder != person:
+                view.planned_by[(account, product)] = names.get(holder, holder)
+    return views
 
 
 _WORKER_CTX: ReadContext | None = None

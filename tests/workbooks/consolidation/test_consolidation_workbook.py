@@ -269,9 +269,10 @@ def test_sheets_are_protected_and_only_the_instruction_is_open(tmp_path, languag
     path = write(tmp_path, FULL, language)
     lay = layout_of(path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [lay.sheet_names[k] for k in ("cover", "summary", "charts", "topdown", "accounts",
-                                                          "lines", "status", "warnings", "versions", "lists")] \
-        + ["_kamplan"]
+    names = [lay.sheet_names[k] for k in ("cover", "summary", "charts", "topdown", "accounts", "lines", "status",
+                                          "warnings", "versions", "lists")]
+    by_credit = "业绩归属" if language == "zh-CN" else "By credit"  # the salespeople counted by credit
+    assert wb.sheetnames == names[:5] + [by_credit] + names[5:] + ["_kamplan"]
     assert wb.security.lockStructure
     inputs = {lay.param_ref(k) for k in PARAM_ROWS}
     inputs |= {lay.figures.ref(r, "figure") for r in range(lay.figures.first_row, lay.figures.last_row + 1)}
@@ -325,3 +326,26 @@ def test_no_lines_still_gives_a_valid_workbook(tmp_path):
     path = write_consolidation_workbook(tmp_path / "empty.xlsx", content)
     spec, problems = read_topdown_instruction(path, small_config())
     assert spec == FULL and problems == []
+
+
+def test_by_credit_counts_team_members_by_their_share_and_the_company_once():
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from kamplan.workbooks.consolidation.writer import credited_revenue
+    from support.teams import team_config
+    cfg = team_config()  # A1: r1 owner, r2 30%, r4 overlay; A2: r2 owner, r3 40% of P2
+    lines = pd.DataFrame({"rep_id": ["r1", "r1", "r2", "r3"], "account_id": ["A1", "A1", "A2", "A3"],
+                          "product_id": ["P1", "P1", "P2", "P1"], "quarter": [1, 2, 1, 1],
+                          "revenue": [1000.01, 500.0, 200.03, 10.0]})
+    c = credited_revenue(lines, cfg)
+    per = {k: Decimal(repr(float(v))) for k, v in
+           c[~c["full_credit"]].groupby("rep_id")["revenue"].sum().items()}
+    want = {"r1": Decimal("1500.01") * Decimal("0.7"),
+            "r2": Decimal("1500.01") * Decimal("0.3") + Decimal("200.03") * Decimal("0.6"),
+            "r3": Decimal("200.03") * Decimal("0.4") + Decimal("10.0")}
+    assert {k: round(v, 6) for k, v in per.items()} == {k: round(v, 6) for k, v in want.items()}
+    assert round(sum(per.values()), 2) == Decimal("1710.04")
+    assert c[c["full_credit"]]["revenue"].sum() == pytest.approx(1500.01)
+    assert set(c[c["full_credit"]]["rep_id"]) == {"r4"}

@@ -14,13 +14,15 @@ import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
+from kamplan.engine.credit import credit_shares, credited, team_frame
 from kamplan.engine.topdown import BOUND_SYNTAX
+from kamplan.model import QUARTERS
 from kamplan.workbooks.consolidation.layout import (
     FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
     PERIODS, WHATS, ConsolidationLayout, block_key,
 )
 from kamplan.workbooks.consolidation.content import LINE_COLUMNS, ConsolidationContent
-from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.layout import FMT_MONEY, Column, Table, quote_sheet
 from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles
 from kamplan.workbooks.kit.writer import WorkbookWriter, write_book, write_value
 
@@ -139,12 +141,13 @@ class _Writer(WorkbookWriter):
 
     def tab_order(self):
         names = self.layout.sheet_names
-        return [(key, names[key]) for key in ("cover", "summary", "charts", "topdown", "accounts", "lines", "status",
-                                              "warnings", "versions")]
+        order = [(key, names[key]) for key in ("cover", "summary", "charts", "topdown", "accounts", "lines",
+                                               "status", "warnings", "versions")]
+        return order[:5] + [("credit", _credit_label("sheet", self.L))] + order[5:]
 
     def write_sheets(self, sheets):
-        self.fill(sheets, ("lines", "summary", "accounts", "status", "warnings", "versions", "topdown", "charts",
-                           "cover"))
+        self.fill(sheets, ("lines", "summary", "accounts", "credit", "status", "warnings", "versions", "topdown",
+                           "charts", "cover"))
 
     # -- common -----------------------------------------------------------------------------------------
     def subtitle(self) -> str:
@@ -257,6 +260,32 @@ class _Writer(WorkbookWriter):
         self._blocks(ws, tb, rows, key_columns=2, notes=[self.t("cons.formula_note"), self.t("cons.runrate_note")])
 
     # -- Status, Warnings, Versions -------------------------------------------------------------------------
+    # -- By credit ---------------------------------------------------------------------------------------
+    def _credit(self, ws):
+        """Revenue per salesperson by credit (account teams share lines; full-credit roles apart): the
+        counted rows add up to the company total, which counts each line once."""
+        cfg, lang = self.c.config, self.L
+        tb = _credit_table(cfg.currency, lang)
+        frame = credited_revenue(self.c.lines, cfg)
+        rows = []
+        for (rep, full), g in frame.groupby(["rep_id", "full_credit"], sort=True):
+            by_q = g.groupby("quarter")["revenue"].sum()
+            rows.append({"rep_id": rep, "rep": self.v.name("rep", rep),
+                         "credit": _credit_label("full" if full else "counted", lang),
+                         **{f"revenue_q{q}": float(by_q.get(q, 0.0)) for q in QUARTERS},
+                         "revenue_total": float(g["revenue"].sum())})
+        tb = _sized(tb, len(rows))
+        self._plain_table(ws, tb, rows, notes=[_credit_label("note", lang)])
+        counted = frame[~frame["full_credit"]]
+        r = tb.first_row + len(rows)
+        st = self.st
+        ws.write_string(r, 0, _credit_label("total", lang), st.cell(None, total=True))
+        for q in QUARTERS:
+            ws.write_number(r, tb.col(f"revenue_q{q}"),
+                            float(counted.loc[counted["quarter"] == q, "revenue"].sum()),
+                            st.cell(FMT_MONEY, total=True))
+        ws.write_number(r, tb.col("revenue_total"), float(counted["revenue"].sum()), st.cell(FMT_MONEY, total=True))
+
     def _status(self, ws):
         v, tb = self.v, self.layout.status
         rows = []
@@ -524,6 +553,47 @@ class _Writer(WorkbookWriter):
 
 
 _KIND_IDS = ("bottom-up", "top-down", "undo", "agreed")
+
+
+_CREDIT_LABELS = {
+    "sheet": ("By credit", "业绩归属"),
+    "title": ("Revenue by salesperson, by credit", "按业绩归属的销售额（按销售员）"),
+    "credit": ("Credit", "归属"),
+    "counted": ("share", "份额"),
+    "full": ("full credit (outside the total)", "全额业绩（不计入合计）"),
+    "total": ("Company (each line once)", "公司合计（每行只计一次）"),
+    "note": ("Account teams share a line's revenue by their credit shares; the owner gets the remainder. "
+             "Full-credit roles (overlay) count it in full and are left out of the company total.",
+             "客户团队按业绩份额分摊每行销售额,客户负责人得其余部分;全额业绩角色（overlay）计全额,不计入公司合计。"),
+}
+
+
+def _credit_label(key: str, language: str) -> str:
+    en, zh = _CREDIT_LABELS[key]
+    return zh if language == "zh-CN" else en
+
+
+def _credit_table(currency: str, language: str) -> Table:
+    money = lambda key, head: Column(key, f"{head} ({currency})", "info", "number", 15, FMT_MONEY)  # noqa: E731
+    zh = language == "zh-CN"
+    cols = (Column("rep_id", "销售员代码" if zh else "Salesperson id", "key", width=12),
+            Column("rep", "销售员" if zh else "Salesperson", "info", width=18),
+            Column("credit", _credit_label("credit", language), "info", width=26),
+            *[money(f"revenue_q{q}", f"Q{q}") for q in QUARTERS],
+            money("revenue_total", "全年" if zh else "Year"))
+    return Table("credit", _credit_label("sheet", language), cols, 3, title=_credit_label("title", language))
+
+
+def credited_revenue(lines: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
+    """The plan lines' revenue per credited person: rep_id, quarter, revenue, full_credit
+    (``engine.credit``; the owner is the config's rep, else the line's planner)."""
+    owners = {str(a): str(r) for a, r in zip(lines["account_id"], lines["rep_id"])}
+    owners.update({a.id: a.rep for a in config.accounts})
+    frame = lines[["account_id", "product_id", "quarter", "revenue"]].copy()
+    frame["revenue"] = pd.to_numeric(frame["revenue"], errors="coerce").fillna(0.0)
+    shares = credit_shares(frame, team_frame(config.accounts), owners, config.teams.full_credit_roles)
+    out = credited(frame, shares, ["revenue"])
+    return out.rename(columns={"salesperson_id": "rep_id"})[["rep_id", "quarter", "revenue", "full_credit"]]
 
 
 def _sized(table: Table, n: int) -> Table:

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import unicodedata
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,32 @@ from kamplan.workbooks.targets.layout import (
 from kamplan.workbooks.targets.writer import ProposalLine, TargetWorkbookContent
 
 KIND_IDS = ("executive", "technical", "advisor")
+
+
+@dataclass
+class TeamView:
+    """One salesperson's view of their account teams: their share per account (a fraction, or per
+    product, or "full" for a full-credit role) and the lines someone else plans -> that person's name."""
+    shares: dict[str, float | dict[str, float] | str] = field(default_factory=dict)
+    planned_by: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def share_label(self, account_id: str, language: str) -> str:
+        share = self.shares.get(account_id)
+        if share is None:
+            return ""
+        zh = language == "zh-CN"
+        if share == "full":
+            return "（全额业绩）" if zh else " (full credit)"
+        if isinstance(share, dict):
+            text = ", ".join(f"{p} {v:.0%}" for p, v in sorted(share.items()))
+        else:
+            text = f"{share:.0%}"
+        return f"（您的份额 {text}）" if zh else f" (your share {text})"
+
+    def planned_in(self, accounts: list[AccountRow]) -> dict[tuple[str, str], str]:
+        """The lines of ``accounts`` someone else plans -> their name."""
+        ids = {a.id for a in accounts}
+        return {k: v for k, v in self.planned_by.items() if k[0] in ids}
 
 
 def kinds_for(config: PlanConfig, language: str) -> list[tuple[str, str, str]]:
@@ -46,7 +73,7 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
                    generated_at: dt.datetime | None = None, workbook_id: str | None = None,
                    language: str | None = None, accounts_of_rep: list | None = None,
                    classes: dict[str, str] | None = None, proposal: pd.DataFrame | None = None,
-                   prefill: Submission | None = None) -> TargetWorkbookContent:
+                   prefill: Submission | None = None, team: TeamView | None = None) -> TargetWorkbookContent:
     """``history`` is the history frame or, when issuing many workbooks, ``last_year_map()`` of it.
 
     ``classes`` gives each account's class for the plan year (override > computed > config); the
@@ -58,12 +85,16 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
     Lines of other salespeople's accounts are ignored; a missing line means "no target".
     ``prefill`` is the salesperson's latest stored Submission: its visit plan, trainings, service
     commitments, support requests and line comments are filled in again.
+    ``team`` (account teams): the salesperson's share of the accounts they carry with others, shown with
+    the account's name, and the lines another member plans (shown read-only).
     """
     lang = language or config.language
     rep = config.staff_member(rep_id)
     region = next((r for r in config.regions if r.id == rep.region), None)
     mine = accounts_of_rep if accounts_of_rep is not None else config.accounts_of(rep_id)
-    accounts = [AccountRow(a.id, a.name.get(lang), (classes or {}).get(a.id, a.cls)) for a in mine]
+    team = team or TeamView()
+    accounts = [AccountRow(a.id, a.name.get(lang) + team.share_label(a.id, lang), (classes or {}).get(a.id, a.cls))
+                for a in mine]
     products = [ProductRow(p.id, p.name.get(lang), p.unit) for p in config.products]
     last_year = history if isinstance(history, dict) else last_year_map(config, history)
     prices = {}
@@ -96,7 +127,8 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
         sheet_password=config.workbook.sheet_password, blank_rows=blank_rows,
         first_month=config.calendar.first_month or 1, calendar=config.calendar, prefill=lists, proposal=lines,
         visit_prefill=_visit_prefill(prefill, accounts) if prefill is not None else {},
-        comments=_comment_prefill(prefill) if prefill is not None else {})
+        comments=_comment_prefill(prefill) if prefill is not None else {},
+        planned_by=team.planned_in(accounts))
 
 
 def _number(x) -> float:

@@ -19,6 +19,7 @@ digest in the identity block, so an edited proposal cell is caught.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Mapping
 import pandas as pd
 
 from kamplan.config import PlanConfig
+from kamplan.engine.credit import pen_holders, team_frame
 from kamplan.engine.targets import prefilled_prices, revenue_by_account, target_warnings
 from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
@@ -66,6 +68,13 @@ class ReadContext:
         # built once per collect run, not once per file (a company may have 20,000 accounts)
         cfg = self.config
         self.account_rep = {a.id: a.rep for a in cfg.accounts}
+        # account teams: who carries an account besides its owner, and who plans each of its lines
+        teamed = [a for a in cfg.accounts if a.team]
+        self.carriers = {a.id: {m.salesperson for m in a.team} for a in teamed}
+        self.pen = pen_holders(pd.DataFrame([(a.id, p.id) for a in teamed for p in cfg.products],
+                                            columns=["account_id", "product_id"]),
+                               team_frame(teamed), {a.id: a.rep for a in teamed},
+                               cfg.teams.full_credit_roles) if teamed else {}
         self.product_ids = {p.id for p in cfg.products}
         self.staff_ids = {s.id for s in cfg.staff}
         self.list_prices = {p.id: p.list_price for p in cfg.products}
@@ -350,7 +359,7 @@ class _Reader(FileReader):
         """The Submission of the sheets read: target, visit and list lines, then the target warnings."""
         cfg = self.ctx.config
         if self.ctx.refuse_blank:
-            self._say_if_blank(frames, layout)
+            self._say_if_blank(frames, layout, identity.rep_id)
         targets = pd.DataFrame(self._target_lines(identity, frames, layout), columns=TARGET_COLUMNS)
         trainings, services, requests = self._list_lines(frames, layout)
         sub = Submission(identity=identity, file_name=self.file, content_hash=self.hash, targets=targets,
@@ -359,16 +368,20 @@ class _Reader(FileReader):
                          services=pd.DataFrame(services, columns=SERVICE_COLUMNS),
                          requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
         if self.ctx.last_year is not None and not has_errors(self.problems):
-            self.problems += target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
-                                             file=self.file, sheet=layout.targets.sheet,
-                                             prefilled=self.ctx.prefilled_prices)
+            self.problems += _at_price_cells(
+                target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
+                                file=self.file, sheet=layout.targets.sheet,
+                                prefilled=self.ctx.prefilled_prices), layout.targets)
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
 
-    def _say_if_blank(self, frames: dict, layout: TargetLayout) -> bool:
+    def _say_if_blank(self, frames: dict, layout: TargetLayout, rep_id: str) -> bool:
         """A workbook sent back without a single volume typed (not even 0) is no answer: storing it would
-        drop the salesperson's bottom-up plan to 0, while no answer keeps last year's run-rate (marked)."""
-        rows = frames.get("targets") or []
+        drop the salesperson's bottom-up plan to 0, while no answer keeps last year's run-rate (marked).
+        Only the lines the salesperson plans count: a team member who plans none has nothing to type."""
+        pen, owner = self.ctx.pen, self.ctx.account_rep
+        rows = [row for row in frames.get("targets") or [] if row["account_id"] not in owner
+                or pen.get((row["account_id"], row["product_id"]), owner[row["account_id"]]) == rep_id]
         if layout.proposal or not rows or has_errors(self.problems):
             return False
         if any(row.get(f"volume_q{q}") is not None for row in rows for q in QUARTERS):
@@ -410,6 +423,17 @@ class _Reader(FileReader):
                 self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
                          "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
             return False
+        holder = self.ctx.pen.get((acc, prod), plan_accounts[acc])
+        carriers = self.ctx.carriers.get(acc, set()) | {plan_accounts[acc]}
+        if holder != identity.rep_id and identity.rep_id in carriers:
+            if used:  # typed into a line someone else of the account team plans: it would count twice
+                self.err("not-your-line", f"account {acc}, product {prod} is planned by {holder} (account team); "
+                         "the figures typed here were not stored", f"clear this row's volumes and give the "
+                         f"figures to {holder}, or ask the VP to change the account team's shares",
+                         sheet=tg.sheet, cell=tg.ref(r, "volume_q1"))
+            return False
+        if holder == identity.rep_id:
+            return True
         if plan_accounts[acc] != identity.rep_id:
             # storing them here too would count the account twice (the new owner plans it)
             if used and acc not in moved:
@@ -441,7 +465,10 @@ class _Reader(FileReader):
         vi, plan_accounts = layout.visits, self.ctx.account_rep
         visit_rows = []
         for row in frames.get("visits") or []:
-            if plan_accounts.get(row["account_id"], identity.rep_id) != identity.rep_id:
+            acc = row["account_id"]
+            # a member of the account team plans their own visits to it too
+            if plan_accounts.get(acc, identity.rep_id) != identity.rep_id and \
+                    identity.rep_id not in self.ctx.carriers.get(acc, set()):
                 continue  # the account moved to another salesperson (see _still_planned)
             for q in QUARTERS:
                 visit_rows.append({"account_id": row["account_id"], "quarter": q,
@@ -600,3 +627,17 @@ def _fix(c: Column, layout: TargetLayout) -> str:
     if c.dtype == "number":
         return f"enter {c.header!r} as a number above 0"
     return f"shorten {c.header!r}"
+
+
+def _at_price_cells(problems: list[Problem], tg: Table) -> list[Problem]:
+    """The price warnings of ``target_warnings`` point at the line's volume cell (its ``src``): move them to
+    the price cell of the same row and quarter, where the price to check was typed."""
+    price_of = {tg.letter(f"volume_q{q}"): tg.letter(f"price_q{q}") for q in QUARTERS}
+    out = []
+    for p in problems:
+        row = p.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if p.cell else ""
+        column = p.cell[:len(p.cell) - len(row)] if p.cell else ""
+        if p.code.startswith("price-") and row.isdigit() and column in price_of:
+            p = dataclasses.replace(p, cell=price_of[column] + row)
+        out.append(p)
+    return out

@@ -67,11 +67,19 @@ class TargetWorkbookContent:
     proposal: dict[tuple[str, str], ProposalLine] | None = None  # set: a top-down proposal workbook
     visit_prefill: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)  # acct -> q -> (rep, exec)
     comments: dict[tuple[str, str], str] = field(default_factory=dict)  # (acct, prod) -> last comment
+    # account teams: lines this salesperson carries but another plans (acct, prod) -> the planner's name;
+    # they are shown read-only (the company plan counts each line once)
+    planned_by: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def layout(self) -> TargetLayout:
         return TargetLayout(self.language, self.identity.year, self.accounts, self.products,
                             blank_rows=self.blank_rows, currency=self.currency, first_month=self.first_month,
                             proposal=self.proposal is not None, calendar=self.calendar)
+
+
+def planned_by_text(name: str, language: str) -> str:
+    """What a read-only line of an account team says after the product: who plans it."""
+    return f" — 由{name}填写" if language == "zh-CN" else f" — planned by {name}"
 
 
 def spread_evenly(total: int, parts: int = 4) -> list[int]:
@@ -331,7 +339,10 @@ class _Writer(WorkbookWriter):
                        "ly_price": lyp, "ly_revenue": lyr}
                 if (a.id, p.id) in c.comments:
                     row["comment"] = c.comments[(a.id, p.id)]
-                if c.proposal is not None:
+                if (a.id, p.id) in c.planned_by:
+                    row["product"] = f"{p.name}{planned_by_text(c.planned_by[(a.id, p.id)], self.L)}"
+                    row["_read_only"] = True
+                elif c.proposal is not None:
                     self._proposal_values(row, c.proposal.get((a.id, p.id)), c.default_price[(a.id, p.id)])
                 else:
                     price = c.default_price[(a.id, p.id)]
@@ -339,6 +350,18 @@ class _Writer(WorkbookWriter):
                         row[f"price_q{q}"] = price
                 out.append(row)
         return out
+
+    def row(self, ws, table: Table, r: int, values: dict) -> None:
+        """A row planned by another member of the account team: its input cells stay locked and empty."""
+        if not values.get("_read_only"):
+            super().row(ws, table, r, values)
+            return
+        for i, col in enumerate(table.columns):
+            fmt = self.st.cell(col.num_format, input=False, text=col.dtype in self.text_dtypes)
+            if col.role == "formula":
+                ws.write_formula(r, i, col.formula(r), fmt)
+            else:
+                self.put(ws, r, i, None if col.role == "input" else values.get(col.key), fmt)
 
     @staticmethod
     def _proposal_values(row: dict, line: ProposalLine | None, default_price: float):
