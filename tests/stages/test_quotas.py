@@ -1,0 +1,185 @@
+"""Quotas from the top on the demo company: a quota table (salesperson, period, amount) read as one
+top-down instruction, stored as a version, reconciled to the cent by plain SQL over the stored lines;
+every bad row named precisely and nothing stored."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from kamplan.cli.main import cli
+from kamplan.engine.topdown import TopDownSpec
+from kamplan.stages import plan as c
+from kamplan.workspace import Workspace
+from support.collected import collected_workspace
+
+
+@pytest.fixture
+def consolidated(tmp_path_factory, tmp_path) -> Workspace:
+    ws = collected_workspace(tmp_path_factory, tmp_path / "ws")
+    c.consolidate(ws, write_workbook=False)
+    yield ws
+    ws.close()
+
+
+def current_by_rep_quarter(ws) -> dict[tuple[str, int], Decimal]:
+    _, lines = ws.store.plan_version(ws.store.current_plan_version(ws.config.plan_year))
+    sums = lines.groupby(["rep_id", "quarter"])["revenue"].sum()
+    return {(r, int(q)): Decimal(repr(float(v))) for (r, q), v in sums.items()}
+
+
+def quota_rows(ws, factor: str = "1.07", reps: int = 3) -> list[tuple[str, str, str]]:
+    """Quotas for the first salespeople: each quarter ~ current x factor, with odd cents, the periods
+    written three ways."""
+    now = current_by_rep_quarter(ws)
+    people = sorted({r for r, _ in now})[:reps]
+    year = ws.config.plan_year
+    spellings = {1: "Q1", 2: f"{year}-Q2", 3: f"{year}Q3", 4: f"{year}-11-15"}
+    return [(p, spellings[q], str((now[(p, q)] * Decimal(factor)).quantize(Decimal("0.01")) + Decimal("0.03")))
+            for p in people for q in (1, 2, 3, 4)]
+
+
+def write_csv(path: Path, rows, header=("salesperson", "period", "amount")) -> Path:
+    path.write_text("\n".join([",".join(header)] + [",".join(r) for r in rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def sql_cents_by_rep_quarter(ws, version: int) -> dict[tuple[str, int], int]:
+    """Independent: the stored lines of a version summed in whole cents by plain SQL."""
+    con = sqlite3.connect(ws.root / "kamplan.db")
+    try:
+        rows = con.execute("SELECT rep_id, quarter, SUM(CAST(ROUND(revenue * 100) AS INTEGER)) FROM plan_lines "
+                           "WHERE version_id = ? GROUP BY rep_id, quarter", (version,)).fetchall()
+    finally:
+        con.close()
+    return {(r, int(q)): int(cents) for r, q, cents in rows}
+
+
+def test_a_quota_table_is_met_to_the_cent_per_salesperson_and_quarter_and_stored_with_its_instruction(
+        consolidated, tmp_path):
+    ws = consolidated
+    base = ws.store.current_plan_version(ws.config.plan_year)
+    before = current_by_rep_quarter(ws)
+    rows = quota_rows(ws)
+    path = write_csv(tmp_path / "quotas.csv", rows)
+    out, problems, table = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}, note="board, 12 Dec"))
+    assert not [p for p in problems if p.is_error], problems
+    assert out.version_id == base + 1 and len(table.frame) == 12
+    got = sql_cents_by_rep_quarter(ws, out.version_id)
+    quotas = {(p, q): int(Decimal(a) * 100) for (p, _, a), q in zip(rows, [1, 2, 3, 4] * 3)}
+    for key, cents in quotas.items():
+        assert got[key] == cents, key
+    untouched = {k for k in before if k[0] not in {p for p, _ in quotas}}
+    assert untouched and all(got[k] == int((before[k] * 100).to_integral_value()) for k in untouched)
+    info, _ = ws.store.plan_version(out.version_id)
+    assert info["instruction"]["source"] == {"file": "quotas.csv", "quotas": 12, "rows": 12}
+    assert info["instruction"]["note"] == "board, 12 Dec" and info["instruction"]["by"] == "rep"
+    assert "12 rep figures from quotas.csv" in info["description"] and "board, 12 Dec" in info["description"]
+    # compare --by rep shows the change per salesperson, the untouched ones at 0
+    diff = c.compare(ws, base, out.version_id, "rep_id")
+    assert set(diff["rep_id"]) >= {p for p, _ in quotas}
+
+
+def test_every_bad_row_is_named_and_nothing_is_stored(consolidated, tmp_path):
+    ws = consolidated
+    base = ws.store.current_plan_version(ws.config.plan_year)
+    year = ws.config.plan_year
+    person = sorted({a.rep for a in ws.config.accounts})[0]
+    rows = [(person, "Q1", "1000000"), (person[:-1], "Q2", "5"), (person, "Q9", "5"), (person, f"{year - 1}-Q3", "5"),
+            (person, "Q1", "7"), (person, "Q4", "lots"), (person, "Q2", "-40"), (person, "Q3", "1e300"),
+            (person, "31/31/2027", "5")]
+    path = write_csv(tmp_path / "bad.csv", rows)
+    out, problems, _ = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}))
+    assert out is None
+    text = {(p.sheet, p.code): str(p) for p in problems}
+    assert ("row 3", "quotas-unknown-salesperson") in text and f"did you mean {person}" in text[
+        ("row 3", "quotas-unknown-salesperson")]
+    assert ("row 4", "quotas-period") in text and ("row 5", "quotas-period") in text
+    assert f"not the plan year {year}" in text[("row 5", "quotas-period")]
+    assert ("row 6", "quotas-duplicate") in text and "rows 2, 6" in text[("row 6", "quotas-duplicate")]
+    assert ("row 7", "quotas-value") in text and "'lots' is not a number" in text[("row 7", "quotas-value")]
+    assert ("row 8", "quotas-value") in text and ("row 9", "quotas-value") in text
+    assert ("row 10", "quotas-period") in text
+    assert ws.store.current_plan_version(year) == base
+
+
+def test_a_quota_without_lines_to_carry_it_and_a_far_quota_are_errors(consolidated, tmp_path):
+    ws = consolidated
+    base = ws.store.current_plan_version(ws.config.plan_year)
+    person = sorted({a.rep for a in ws.config.accounts})[0]
+    now = current_by_rep_quarter(ws)[(person, 1)]
+    far = write_csv(tmp_path / "far.csv", [(person, "Q1", str((now * 40).quantize(Decimal("0.01"))))])
+    out, problems, _ = c.spread_quota_file(ws, far, TopDownSpec("revenue", "rep", {}))
+    assert out is None and [p.code for p in problems] == ["quotas-refused"] and "--allow-far" in str(problems[0])
+    out, problems, _ = c.spread_quota_file(ws, far, TopDownSpec("revenue", "rep", {}, allow_far=True), dry_run=True)
+    assert out is not None and out.version_id is None
+    assert ws.store.current_plan_version(ws.config.plan_year) == base
+
+
+def test_a_salesperson_with_a_quota_but_no_lines_is_an_error(consolidated, tmp_path):
+    ws = consolidated
+    root = ws.root
+    data = yaml.safe_load((root / "kamplan.yaml").read_text(encoding="utf-8"))
+    first = data["staff"][0]
+    data["staff"].append({**first, "id": "newbie", "email": "newbie@example.com"})  # hired, no accounts yet
+    (root / "kamplan.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    ws.close()
+    with Workspace.open(root) as w:
+        base = w.store.current_plan_version(w.config.plan_year)
+        person = sorted({a.rep for a in w.config.accounts})[0]
+        path = write_csv(tmp_path / "new.csv", [(person, "Q1", "1000000"), ("newbie", "Q3", "1000")])
+        out, problems, _ = c.spread_quota_file(w, path, TopDownSpec("revenue", "rep", {}))
+        assert out is None
+        assert [(p.code, p.sheet) for p in problems] == [("quotas-no-lines", "row 3")]
+        assert "newbie has a quota in Q3 but no plan line in Q3" in str(problems[0])
+        assert w.store.current_plan_version(w.config.plan_year) == base
+
+
+def test_cli_quotas_import_dry_run_json_xlsx_and_spread_by_rep(consolidated, tmp_path):
+    ws = consolidated
+    root = str(ws.root)
+    rows = quota_rows(ws, "0.96", reps=2)
+    ws.close()
+    book = tmp_path / "quotas.xlsx"
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["业务员", "期间", "金额"])  # Chinese headers
+    for p, period, amount in rows:
+        sheet.append([p, period, float(amount)])
+    wb.save(book)
+    run = CliRunner().invoke
+    r = run(cli, ["-w", root, "targets", "quotas", "import", str(book), "--dry-run", "--json"])
+    assert r.exit_code == 0, r.output
+    dry = json.loads(r.output)
+    assert dry["stored"] is False and dry["dry_run"] is True and dry["quotas"] == 8
+    r = run(cli, ["-w", root, "targets", "quotas", "import", str(book), "--note", "plan B"])
+    assert r.exit_code == 0, r.output
+    assert "Stored as version 2" in " ".join(r.output.split())
+    r = run(cli, ["-w", root, "targets", "versions", "--json"])
+    assert "quotas.xlsx" in json.loads(r.output)["versions"][-1]["description"]
+    # --by rep on the command line: a year figure for one, a quarter figure for another
+    with Workspace.open(root) as w:
+        now = current_by_rep_quarter(w)
+    a, b = sorted({r for r, _ in now})[2:4]
+    year_a = sum(v for (r, _), v in now.items() if r == a) * Decimal("1.05")
+    q2_b = now[(b, 2)] * Decimal("1.1")
+    fig_a, fig_b = f"{year_a:.2f}", f"{q2_b:.2f}"
+    r = run(cli, ["-w", root, "targets", "spread", "--by", "rep", f"{a}={fig_a}", f"{b}:q2={fig_b}", "--json"])
+    assert r.exit_code == 0, r.output
+    version = json.loads(r.output)["version"]
+    with Workspace.open(root) as w:
+        got = sql_cents_by_rep_quarter(w, version)
+    assert sum(v for (r, _), v in got.items() if r == a) == int(Decimal(fig_a) * 100)
+    assert got[(b, 2)] == int(Decimal(fig_b) * 100)
+    # a quota table through spread --by rep --from; a bad file exits 1 with the row
+    bad = write_csv(tmp_path / "bad.csv", [(a, "Q7", "100")])
+    r = run(cli, ["-w", root, "targets", "spread", "--by", "rep", "--from", str(bad)])
+    assert r.exit_code == 1 and "row 2" in r.output and "Q7" in r.output
+    r = run(cli, ["-w", root, "targets", "spread", "--by", "rep", "X:Q5=3"])
+    assert r.exit_code == 2 and "ID:Q1" in r.output
