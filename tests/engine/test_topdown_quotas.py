@@ -76,7 +76,7 @@ def test_quota_figures_are_checked():
     lines = lines3()
     with pytest.raises(TopDownError, match="for the year and figures for quarters"):
         apply_topdown(lines, TopDownSpec("revenue", "rep", {"r1": 100.0, "r1:Q2": 50.0}))
-    with pytest.raises(TopDownError, match="no plan line counts for that salesperson"):
+    with pytest.raises(TopDownError, match="no plan line has that salesperson"):
         apply_topdown(lines, TopDownSpec("revenue", "rep", {"r9:Q1": 100.0}))
     with pytest.raises(TopDownError, match="far off"):
         apply_topdown(lines, TopDownSpec("revenue", "rep", {"r1:Q1": 1.0}))

@@ -501,7 +501,7 @@ def _check_figures_have_lines(spec: TopDownSpec, ids: np.ndarray, keys: set[str]
     known = sorted(set(ids.tolist()))
     unknown = sorted(k for k in spec.figures if split_key(k)[0] not in set(known))
     if unknown:
-        raise TopDownError(f"figure for {', '.join(unknown)}: no plan line counts for that {what}; check the id "
+        raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {what}; check the id "
                            f"(the plan has {', '.join(known[:8])}{' ...' if len(known) > 8 else ''})")
     empty = sorted(k for k in spec.figures if k not in keys)
     if empty:
