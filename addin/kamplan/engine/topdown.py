@@ -151,8 +151,9 @@ class TopDownSpec:
     def describe(self) -> str:
         if self.source:  # a quota file: say which, how many and the total, not every figure
             total = sum(v for k, v in self.figures.items() if k not in self.relative)
-            text = (f"{self.measure} {len(self.figures):,} {self.by} figures from {self.source.get('file', 'a file')}"
-                    f" ({total:,.2f} in all) by {METHODS[self.method]}")
+            who = "salesperson" if self.by == "rep" else self.by
+            text = (f"{self.measure} quotas from {self.source.get('file', 'a file')}: {len(self.figures):,} {who} "
+                    f"figures ({total:,.2f} in all) by {METHODS[self.method]}")
             text = self._describe_rest(text)
             return text + (f"; note: {self.note}" if self.note else "")
         figs = ", ".join(f"{k if k != '*' else 'company'} "
