@@ -7,6 +7,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -135,3 +136,40 @@ def test_a_salesperson_with_a_quota_but_no_lines_is_an_error(consolidated, tmp_p
         assert [(p.code, p.sheet) for p in problems] == [("quotas-no-lines", "row 3")]
         assert "newbie has a quota in Q3 but no plan line in Q3" in str(problems[0])
         assert w.store.current_plan_version(w.config.plan_year) == base
+
+
+def test_with_shared_credit_in_place_of_the_owner_each_quota_is_met_by_its_credited_share(consolidated, tmp_path,
+                                                                                            monkeypatch):
+    """The seam the account teams plug into: ``_salesperson_credit`` swapped for shares (one account of the
+    first salesperson shared 60/40 with the second) and the quotas met by the credited totals."""
+    ws = consolidated
+    people = sorted({a.rep for a in ws.config.accounts})
+    first, second = people[0], people[1]
+    shared = sorted(a.id for a in ws.config.accounts if a.rep == first)[0]
+    owner_credit = c._salesperson_credit
+
+    def team_credit(lines, owners):
+        credit = owner_credit(lines, owners)
+        mine = credit[credit["account_id"] == shared]
+        rest = credit[credit["account_id"] != shared]
+        return pd.concat([rest, mine.assign(share=0.6), mine.assign(salesperson_id=second, share=0.4)],
+                         ignore_index=True)
+
+    monkeypatch.setattr(c, "_salesperson_credit", team_credit)
+    _, lines = ws.store.plan_version(ws.store.current_plan_version(ws.config.plan_year))
+    credit = team_credit(lines, {a.id: a.rep for a in ws.config.accounts})
+
+    def credited(frame, person, quarter) -> Decimal:
+        m = frame[frame["quarter"] == quarter].merge(credit[credit["salesperson_id"] == person],
+                                                     on=["account_id", "product_id"])
+        return sum((Decimal(repr(float(r))) * Decimal(repr(float(s))) for r, s in zip(m["revenue"], m["share"])),
+                   Decimal(0))
+
+    rows = [(p, f"Q{q}", str((credited(lines, p, q) * Decimal("1.04")).quantize(Decimal("0.01"))))
+            for p in (first, second) for q in (1, 2, 3, 4)]
+    out, problems, _ = c.spread_quota_file(ws, write_csv(tmp_path / "team.csv", rows), TopDownSpec("revenue", "rep", {}))
+    assert out is not None and out.version_id is not None, problems
+    _, new = ws.store.plan_version(out.version_id)
+    for p, period, amount in rows:
+        assert abs(credited(new, p, int(period[1])) - Decimal(amount)) < Decimal("0.05"), (p, period)
+    assert "fitted together" in " ".join(out.result.notes)
