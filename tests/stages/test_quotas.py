@@ -77,10 +77,14 @@ def test_a_quota_table_is_met_to_the_cent_per_salesperson_and_quarter_and_stored
     info, _ = ws.store.plan_version(out.version_id)
     assert info["instruction"]["source"] == {"file": "quotas.csv", "quotas": 12, "rows": 12}
     assert info["instruction"]["note"] == "board, 12 Dec" and info["instruction"]["by"] == "rep"
-    assert "quotas from quotas.csv: 12 salesperson figures" in info["description"] and "board, 12 Dec" in info["description"]
-    # compare --by rep shows the change per salesperson, the untouched ones at 0
-    diff = c.compare(ws, base, out.version_id, "rep_id")
-    assert set(diff["rep_id"]) >= {p for p, _ in quotas}
+    assert "quotas from quotas.csv: 12 salesperson figures" in info["description"]
+    assert "board, 12 Dec" in info["description"]
+    # compare --by rep shows each salesperson's change: quotas minus the plan before; 0 for the others
+    change = c.compare(ws, base, out.version_id, "rep_id").set_index("rep_id")["revenue_change"]
+    for person in {p for p, _ in before}:
+        want = sum(Decimal(cents) for (p, _), cents in quotas.items() if p == person) / 100 \
+            - sum(v for (p, _), v in before.items() if p == person) if person in {p for p, _ in quotas} else 0
+        assert abs(Decimal(repr(float(change.get(person, 0.0)))) - want) < Decimal("0.005"), person
 
 
 def test_every_bad_row_is_named_and_nothing_is_stored(consolidated, tmp_path):
@@ -88,9 +92,9 @@ def test_every_bad_row_is_named_and_nothing_is_stored(consolidated, tmp_path):
     base = ws.store.current_plan_version(ws.config.plan_year)
     year = ws.config.plan_year
     person = sorted({a.rep for a in ws.config.accounts})[0]
-    rows = [(person, "Q1", "1000000"), (person[:-1], "Q2", "5"), (person, "Q9", "5"), (person, f"{year - 1}-Q3", "5"),
-            (person, "Q1", "7"), (person, "Q4", "lots"), (person, "Q2", "-40"), (person, "Q3", "1e300"),
-            (person, "31/31/2027", "5")]
+    rows = [(person, "Q1", "1000000"), (person[:-1], "Q2", "5"), (person, "Q9", "5"),
+            (person, f"{year - 1}-Q3", "5"), (person, "Q1", "7"), (person, "Q4", "lots"), (person, "Q2", "-40"),
+            (person, "Q3", "1e300"), (person, "31/31/2027", "5")]
     path = write_csv(tmp_path / "bad.csv", rows)
     out, problems, _ = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}))
     assert out is None
@@ -167,7 +171,8 @@ def test_with_shared_credit_in_place_of_the_owner_each_quota_is_met_by_its_credi
 
     rows = [(p, f"Q{q}", str((credited(lines, p, q) * Decimal("1.04")).quantize(Decimal("0.01"))))
             for p in (first, second) for q in (1, 2, 3, 4)]
-    out, problems, _ = c.spread_quota_file(ws, write_csv(tmp_path / "team.csv", rows), TopDownSpec("revenue", "rep", {}))
+    path = write_csv(tmp_path / "team.csv", rows)
+    out, problems, _ = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}))
     assert out is not None and out.version_id is not None, problems
     _, new = ws.store.plan_version(out.version_id)
     for p, period, amount in rows:

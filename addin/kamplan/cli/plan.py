@@ -1,5 +1,5 @@
-"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen``: the VP's side of
-the target loop.  ``cli.main`` adds ``COMMANDS`` to the ``targets`` group."""
+"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen | quotas import``: the
+VP's side of the target loop.  ``cli.main`` adds ``COMMANDS`` to the ``targets`` group."""
 from __future__ import annotations
 
 import sys
@@ -301,7 +301,7 @@ def quotas():
     """Salespeople's quotas from the top (a table of salesperson, period, amount)."""
 
 
-@quotas.command("import", context_settings={"ignore_unknown_options": False})
+@quotas.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--note", default="", help="Why; kept with the version.")
 @click.option("--method", type=click.Choice([m for m in METHODS if m != "growth"]), default="proportional",
