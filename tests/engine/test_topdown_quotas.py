@@ -130,14 +130,12 @@ def test_lines_shared_by_several_salespeople_meet_every_quota_with_shares_as_wei
     res = apply_topdown(lines, spec, credit=credit)
     new = res.lines
     assert res.spread.reachable
-    n_lines = len(new)
     for key, quota in quotas.items():
         person, q = key.split(":Q")
         got = shared_total(new, credit, person, int(q))
-        # lines are whole cents; a shared line's credited part splits a cent, so each quota is met to
-        # within half a cent per line it has at most
-        assert abs(got - Decimal(repr(quota))) <= Decimal("0.005") * n_lines, key
-        assert abs(got - Decimal(repr(quota))) < Decimal("0.05"), key
+        # lines are whole cents and a shared line's credited part splits a cent: each quota is met to
+        # within half a cent (the whole cents still off after rounding settle on a line of the person's own)
+        assert abs(got - Decimal(repr(quota))) <= Decimal("0.005"), key
     assert all(abs(v * 100 - round(v * 100)) < 1e-6 for v in new["revenue"])
     assert (new["revenue"] >= lines["revenue"] * 0.5 - 0.005).all()
     # the overlay line counts for both r1 and r3: it moved once, not twice
@@ -176,7 +174,7 @@ def test_a_credit_frame_that_gives_each_line_to_one_person_is_exact_like_the_own
 @given(seed=st.integers(0, 10_000), overlay=st.booleans())
 def test_property_shared_credit_meets_quotas_that_some_plan_can_meet(seed, overlay):
     """Quotas made as the credited totals of a random other plan can be met: every one is met within
-    half a cent per credited line, every line is whole cents, held lines keep their value."""
+    a cent, and every line is whole cents."""
     rng = np.random.default_rng(seed)
     lines = lines3()
     credit = shared_credit(lines)
@@ -188,9 +186,6 @@ def test_property_shared_credit_meets_quotas_that_some_plan_can_meet(seed, overl
     new = res.lines
     assert res.spread.reachable
     assert all(abs(v * 100 - round(v * 100)) < 1e-6 for v in new["revenue"])
-    for key, quota in quotas.items():
+    for key, quota in quotas.items():  # the figure is rounded to the cent, then met within half a cent
         person, q = key.split(":Q")
-        n_parts = len(new[new["quarter"] == int(q)].merge(credit[credit["salesperson_id"] == person],
-                                                          on=["account_id", "product_id"]))
-        assert abs(shared_total(new, credit, person, int(q)) - Decimal(repr(quota))) <= Decimal("0.005") * n_parts + \
-            Decimal("0.01"), key
+        assert abs(shared_total(new, credit, person, int(q)) - Decimal(repr(quota))) <= Decimal("0.01"), key

@@ -176,5 +176,5 @@ def test_with_shared_credit_in_place_of_the_owner_each_quota_is_met_by_its_credi
     assert out is not None and out.version_id is not None, problems
     _, new = ws.store.plan_version(out.version_id)
     for p, period, amount in rows:
-        assert abs(credited(new, p, int(period[1])) - Decimal(amount)) < Decimal("0.05"), (p, period)
+        assert abs(credited(new, p, int(period[1])) - Decimal(amount)) <= Decimal("0.005"), (p, period)
     assert "fitted together" in " ".join(out.result.notes)

@@ -353,8 +353,10 @@ def _fit_shared(parts: pd.DataFrame, figures: dict[str, float], current: np.ndar
     their figure by the method, within the holds and the bounds (scaled by the share), and the lines
     follow (part / share).  For the proportional method this is iterative proportional fitting over the
     (salesperson, period) margins; sweeps go on until every figure is met to ``FIT_TOLERANCE`` or stop
-    improving (then the figures cannot all be met: unreachable).  The lines are rounded last, exact at
-    every level of ``hierarchy``; the credited totals are then exact up to the cents the shares split."""
+    improving (then the figures cannot all be met: unreachable).  The lines are rounded last (exact
+    within each line's main salesperson and quarter, then ``hierarchy``), and the whole units a credited
+    total is still off settle on a line of that salesperson's own (``_settle_units``): each credited total
+    ends within half a unit of its figure (a shared line's part splits a cent, so closer is not possible)."""
     if method == "growth":
         raise TopDownError("the growth method cannot be used when lines count for several salespeople: use "
                            "proportional (or last_year) with the salespeople's figures")
@@ -367,8 +369,33 @@ def _fit_shared(parts: pd.DataFrame, figures: dict[str, float], current: np.ndar
     free = moved & ~held
     values = current.copy()
     if free.any():
-        values[free] = round_to_unit_exact(x[free], unit=unit, groups=[h[free] for h in hierarchy])
+        # Rounded exact within each line's main figure (the salesperson with the largest share, per quarter)
+        # first, so that a salesperson's fully credited lines add up to their exact total.
+        main = parts.sort_values(["share", "line"], ascending=[False, True], kind="stable").drop_duplicates("line")
+        main_key = np.full(current.size, "", dtype=object)
+        main_key[main["line"].to_numpy()] = main["key"].to_numpy()
+        levels = [main_key[free].astype(str)] + [h[free] for h in hierarchy]
+        values[free] = round_to_unit_exact(x[free], unit=unit, groups=levels)
+        _settle_units(values, parts, groups, figures, free, lo, hi, unit)
     return _shared_result(values, current, free, groups, figures, off, sweeps, lo, hi, unit)
+
+
+def _settle_units(values: np.ndarray, parts: pd.DataFrame, groups, figures, free, lo, hi, unit: float) -> None:
+    """After rounding, the whole units a salesperson's credited total is still off go onto one of their free
+    lines that counts for them alone (the largest with room inside its bounds), so that no other total moves:
+    each credited total then ends within half a unit of its figure."""
+    alone = parts.groupby("line")["line"].transform("size").to_numpy() == 1
+    own = pd.Series(alone & (parts["share"].to_numpy() == 1.0), index=parts.index)
+    for key, idx, share in groups:
+        k = np.rint((figures[key] - float(share @ values[idx])) / unit)
+        if not k:
+            continue
+        mine = parts.loc[(parts["key"] == key) & own, "line"].to_numpy()
+        step = k * unit
+        room = mine[free[mine] & (values[mine] + step >= lo[mine] - 1e-9) & (values[mine] + step <= hi[mine] + 1e-9)]
+        if room.size:
+            best = room[np.argmax(values[room])]
+            values[best] = np.round((values[best] + step) / unit) * unit
 
 
 def _sweep_until_met(x: np.ndarray, groups, figures, method: str, kwargs: dict, held, lo, hi) -> tuple[np.ndarray, int]:
