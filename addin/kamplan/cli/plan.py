@@ -113,7 +113,8 @@ def consolidate(ctx, as_json):
               help="Read the instruction from the Top-down sheet of a consolidation workbook; with --by rep "
                    "(or a .csv), the figures from a quota table (salesperson,period,amount).")
 @click.option("--note", default="", help="Why; kept with the version.")
-@click.option("--allow-far", is_flag=True, help="Accept a figure under a fifth or over five times the current version.")
+@click.option("--allow-far", is_flag=True, help="Accept a figure far from the current version (targets.far_below / "
+              "far_above; by default under a fifth or over five times).")
 @click.option("--store-closest", is_flag=True,
               help="When the figure cannot be reached (holds, floors, caps), store the closest reachable plan.")
 @click.option("--dry-run", is_flag=True, help="Show the effect without storing a version.")
@@ -121,15 +122,20 @@ def consolidate(ctx, as_json):
 @click.pass_context
 def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, caps, from_file, note, allow_far,
            store_closest, dry_run, as_json):
-    """Adjust the plan top-down to FIGURES (the company figure, or ID=FIGURE per product / region).
+    """Adjust the plan top-down to FIGURES (the company figure, or ID=FIGURE per product / region / class /
+    salesperson; ID:Q2=FIGURE for one quarter).
 
     A FIGURE is the figure itself (250,000,000) or a change over the current version (+6%, -2%).
     The gap to the current version is spread to account x product x quarter lines by METHOD;
     held lines do not move; floors and caps hold; sums are exact to the configured unit.  A figure
-    under a fifth or over five times the current version is refused (--allow-far), and a figure that cannot
-    be reached stores nothing (--store-closest stores the closest reachable plan).
-    Exit status 1 when nothing was stored (unreachable, or the workbook has errors).
+    far from the current version (targets.far_below / far_above: under a fifth or over five times) is
+    refused (--allow-far), and a figure that cannot be reached stores nothing (--store-closest stores
+    the closest reachable plan).  --by rep --from FILE reads a quota table (salesperson,period,amount;
+    see targets quotas import).
+    Exit status 1 when nothing was stored (unreachable, or the file has errors).
     Example: kamplan targets spread +6% --hold rep:R07 --floor class:key=last_year --cap all=own*1.3
+
+    Example: kamplan targets spread --by rep R01=14,000,000 R02:Q1=2,900,000 R02:Q2=3,000,000
     """
     from kamplan.stages.plan import spread as run
     from kamplan.stages.plan import spread_from_workbook, spread_quota_file
