@@ -86,6 +86,14 @@ def test_quota_figures_are_checked():
         apply_topdown(few, TopDownSpec("revenue", "rep", {"r1:Q3": 100.0}))
 
 
+def test_an_absurd_figure_is_refused_even_when_far_figures_are_allowed():
+    lines = lines3()
+    for figures, relative in (({"r1:Q1": 1e300}, ()), ({"*": 2e15}, ()), ({"r1": 500.0}, ("r1",))):
+        by = "company" if "*" in figures else "rep"
+        with pytest.raises(TopDownError, match="the most any plan can take"):
+            apply_topdown(lines, TopDownSpec("revenue", by, figures, relative=relative, allow_far=True))
+
+
 def test_far_thresholds_come_from_the_caller():
     lines = lines3()
     now = lines.loc[(lines["rep_id"] == "r1") & (lines["quarter"] == 1), "revenue"].sum()

@@ -50,6 +50,8 @@ _BOUND = re.compile(r"^\s*(all|(account|rep|region|product|class):([^=\s]+))\s*=
 # Defaults of ``targets.far_below`` / ``targets.far_above``: a figure under a fifth or over five times the
 # current version needs allow_far.
 FAR_BELOW, FAR_ABOVE = 0.2, 5.0
+MAX_FIGURE = 1e15  # a figure above this is refused whatever --allow-far says (1e308 once poisoned a plan)
+MAX_CHANGE = 100.0  # and a change above +10,000%
 MAX_FIT_SWEEPS = 500  # shared credit: sweeps over the salespeople's figures before a figure counts as unreachable
 FIT_TOLERANCE = 1e-9  # shared credit: a figure is met when off by less than this share of it (before rounding)
 CREDIT_COLUMNS = ["account_id", "product_id", "salesperson_id", "share"]
@@ -133,6 +135,10 @@ class TopDownSpec:
             if k not in self.relative and v < 0:
                 raise TopDownError(f"the figure {v:,.6g} for {_figure_name(k)} is below 0: give the figure "
                                    "itself (e.g. 250,000,000), or a change as a percentage (e.g. -5%)")
+            if v > (MAX_CHANGE if k in self.relative else MAX_FIGURE):  # not even --allow-far: a typo for sure
+                limit = f"+{MAX_CHANGE:.0%}" if k in self.relative else f"{MAX_FIGURE:,.0f}"
+                raise TopDownError(f"the {'change' if k in self.relative else 'figure'} for {_figure_name(k)} is "
+                                   f"above {limit}, the most any plan can take: correct the typo")
         for kind, _ in self.holds:
             if kind not in HOLD_KINDS:
                 raise TopDownError(f"cannot hold a {kind!r}: hold an {', '.join(HOLD_KINDS)}")
