@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +35,8 @@ HEADERS = {
     "period": ["period", "quarter", "date", "期间", "季度", "日期"],
     "amount": ["amount", "quota", "target", "revenue", "金额", "指标", "配额"],
 }
+HEADER_FIX = ("name the columns salesperson, period, amount (or 业务员, 期间, 金额); accepted too: "
+              + "; ".join(f"{f}: {', '.join(names[1:])}" for f, names in HEADERS.items()))
 LIMIT = Limit(0.0, MONEY, "a salesperson's quota")
 _QUARTER = re.compile(r"^(?:(?P<year>\d{4})\s*-?\s*)?Q(?P<q>[1-4])$", re.IGNORECASE)
 _CODE = "quotas-value"
@@ -96,9 +98,12 @@ class _QuotaFile(TableFile):
 
     def read(self) -> None:
         frame = self.rows(HEADERS, FIELDS, code="quotas-columns", config_key="the quota file's header",
-                          show_accepted=True, stripped=True,
+                          stripped=True,
                           empty=("quotas-empty-file", "the file has no quota rows", "check that it is the right file"))
         if frame is None:
+            # There is no config key for these headers: say the names to use instead.
+            self.problems = [replace(p, fix=HEADER_FIX) if p.message.startswith("no column") else p
+                             for p in self.problems]
             return
         self.out.rows = frame.height
         if frame.height == 0:
