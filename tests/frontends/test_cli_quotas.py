@@ -5,28 +5,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
 from kamplan.cli.main import cli
-from kamplan.stages import plan as c
 from kamplan.workspace import Workspace
-from support.collected import collected_workspace
-
-
-@pytest.fixture
-def consolidated(tmp_path_factory, tmp_path) -> Workspace:
-    ws = collected_workspace(tmp_path_factory, tmp_path / "ws")
-    c.consolidate(ws, write_workbook=False)
-    yield ws
-    ws.close()
-
-
-def now_by_rep_quarter(ws) -> dict[tuple[str, int], Decimal]:
-    _, lines = ws.store.plan_version(ws.store.current_plan_version(ws.config.plan_year))
-    sums = lines.groupby(["rep_id", "quarter"])["revenue"].sum()
-    return {(r, int(q)): Decimal(repr(float(v))) for (r, q), v in sums.items()}
+from support.quotas import consolidated, quota_rows, revenue_by_rep_quarter, write_quota_csv  # noqa: F401
 
 
 def cents_by_rep_quarter(ws, version: int) -> dict[tuple[str, int], int]:
@@ -36,19 +20,6 @@ def cents_by_rep_quarter(ws, version: int) -> dict[tuple[str, int], int]:
     for r, q, v in lines[["rep_id", "quarter", "revenue"]].itertuples(index=False):
         out[(r, int(q))] = out.get((r, int(q)), 0) + int((Decimal(repr(float(v))) * 100).to_integral_value())
     return out
-
-
-def quota_rows(ws, factor: str, reps: int):
-    now = now_by_rep_quarter(ws)
-    year = ws.config.plan_year
-    spellings = {1: "Q1", 2: f"{year}-Q2", 3: f"{year}Q3", 4: f"{year}-11-15"}
-    return [(p, spellings[q], str((now[(p, q)] * Decimal(factor)).quantize(Decimal("0.01"))))
-            for p in sorted({r for r, _ in now})[:reps] for q in (1, 2, 3, 4)]
-
-
-def write_csv(path, rows):
-    path.write_text("salesperson,period,amount\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_cli_quotas_import_dry_run_json_xlsx_and_spread_by_rep(consolidated, tmp_path):
@@ -75,7 +46,7 @@ def test_cli_quotas_import_dry_run_json_xlsx_and_spread_by_rep(consolidated, tmp
     assert "quotas.xlsx" in json.loads(r.output)["versions"][-1]["description"]
     # --by rep on the command line: a year figure for one, a quarter figure for another
     with Workspace.open(root) as w:
-        now = now_by_rep_quarter(w)
+        now = revenue_by_rep_quarter(w)
     a, b = sorted({r for r, _ in now})[2:4]
     year_a = sum(v for (r, _), v in now.items() if r == a) * Decimal("1.05")
     q2_b = now[(b, 2)] * Decimal("1.1")
@@ -88,7 +59,7 @@ def test_cli_quotas_import_dry_run_json_xlsx_and_spread_by_rep(consolidated, tmp
     assert sum(v for (r, _), v in got.items() if r == a) == int(Decimal(fig_a) * 100)
     assert got[(b, 2)] == int(Decimal(fig_b) * 100)
     # a quota table through spread --by rep --from; a bad file exits 1 with the row
-    bad = write_csv(tmp_path / "bad.csv", [(a, "Q7", "100")])
+    bad = write_quota_csv(tmp_path / "bad.csv", [(a, "Q7", "100")])
     r = run(cli, ["-w", root, "targets", "spread", "--by", "rep", "--from", str(bad)])
     assert r.exit_code == 1 and "row 2" in r.output and "Q7" in r.output
     r = run(cli, ["-w", root, "targets", "spread", "--by", "rep", "X:Q5=3"])
@@ -100,7 +71,7 @@ def test_cli_quotas_import_json_on_a_bad_file_is_valid_json_with_the_rows(consol
     root = str(ws.root)
     person = sorted({a.rep for a in ws.config.accounts})[0]
     ws.close()
-    bad = write_csv(tmp_path / "bad.csv", [(person, "Q1", "12 apples"), ("nobody", "Q2", "5")])
+    bad = write_quota_csv(tmp_path / "bad.csv", [(person, "Q1", "12 apples"), ("nobody", "Q2", "5")])
     r = CliRunner().invoke(cli, ["-w", root, "targets", "quotas", "import", str(bad), "--json"])
     assert r.exit_code == 1
     out = json.loads(r.stdout)

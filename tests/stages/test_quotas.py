@@ -5,46 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 
 from kamplan.engine.topdown import TopDownSpec
 from kamplan.stages import plan as c
 from kamplan.workspace import Workspace
-from support.collected import collected_workspace
-
-
-@pytest.fixture
-def consolidated(tmp_path_factory, tmp_path) -> Workspace:
-    ws = collected_workspace(tmp_path_factory, tmp_path / "ws")
-    c.consolidate(ws, write_workbook=False)
-    yield ws
-    ws.close()
-
-
-def current_by_rep_quarter(ws) -> dict[tuple[str, int], Decimal]:
-    _, lines = ws.store.plan_version(ws.store.current_plan_version(ws.config.plan_year))
-    sums = lines.groupby(["rep_id", "quarter"])["revenue"].sum()
-    return {(r, int(q)): Decimal(repr(float(v))) for (r, q), v in sums.items()}
-
-
-def quota_rows(ws, factor: str = "1.07", reps: int = 3) -> list[tuple[str, str, str]]:
-    """Quotas for the first salespeople: each quarter ~ current x factor, with odd cents, the periods
-    written three ways."""
-    now = current_by_rep_quarter(ws)
-    people = sorted({r for r, _ in now})[:reps]
-    year = ws.config.plan_year
-    spellings = {1: "Q1", 2: f"{year}-Q2", 3: f"{year}Q3", 4: f"{year}-11-15"}
-    return [(p, spellings[q], str((now[(p, q)] * Decimal(factor)).quantize(Decimal("0.01")) + Decimal("0.03")))
-            for p in people for q in (1, 2, 3, 4)]
-
-
-def write_csv(path: Path, rows, header=("salesperson", "period", "amount")) -> Path:
-    path.write_text("\n".join([",".join(header)] + [",".join(r) for r in rows]) + "\n", encoding="utf-8")
-    return path
+from support.quotas import consolidated, quota_rows, revenue_by_rep_quarter, write_quota_csv  # noqa: F401
 
 
 def sql_cents_by_rep_quarter(ws, version: int) -> dict[tuple[str, int], int]:
@@ -62,9 +30,9 @@ def test_a_quota_table_is_met_to_the_cent_per_salesperson_and_quarter_and_stored
         consolidated, tmp_path):
     ws = consolidated
     base = ws.store.current_plan_version(ws.config.plan_year)
-    before = current_by_rep_quarter(ws)
-    rows = quota_rows(ws)
-    path = write_csv(tmp_path / "quotas.csv", rows)
+    before = revenue_by_rep_quarter(ws)
+    rows = quota_rows(ws, "1.07", 3, odd="0.03")
+    path = write_quota_csv(tmp_path / "quotas.csv", rows)
     out, problems, table = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}, note="board, 12 Dec"))
     assert not [p for p in problems if p.is_error], problems
     assert out.version_id == base + 1 and len(table.frame) == 12
@@ -95,7 +63,7 @@ def test_every_bad_row_is_named_and_nothing_is_stored(consolidated, tmp_path):
     rows = [(person, "Q1", "1000000"), (person[:-1], "Q2", "5"), (person, "Q9", "5"),
             (person, f"{year - 1}-Q3", "5"), (person, "Q1", "7"), (person, "Q4", "lots"), (person, "Q2", "-40"),
             (person, "Q3", "1e300"), (person, "31/31/2027", "5")]
-    path = write_csv(tmp_path / "bad.csv", rows)
+    path = write_quota_csv(tmp_path / "bad.csv", rows)
     out, problems, _ = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}))
     assert out is None
     text = {(p.sheet, p.code): str(p) for p in problems}
@@ -114,8 +82,8 @@ def test_a_quota_without_lines_to_carry_it_and_a_far_quota_are_errors(consolidat
     ws = consolidated
     base = ws.store.current_plan_version(ws.config.plan_year)
     person = sorted({a.rep for a in ws.config.accounts})[0]
-    now = current_by_rep_quarter(ws)[(person, 1)]
-    far = write_csv(tmp_path / "far.csv", [(person, "Q1", str((now * 40).quantize(Decimal("0.01"))))])
+    now = revenue_by_rep_quarter(ws)[(person, 1)]
+    far = write_quota_csv(tmp_path / "far.csv", [(person, "Q1", str((now * 40).quantize(Decimal("0.01"))))])
     out, problems, _ = c.spread_quota_file(ws, far, TopDownSpec("revenue", "rep", {}))
     assert out is None and [p.code for p in problems] == ["quotas-refused"] and "--allow-far" in str(problems[0])
     out, problems, _ = c.spread_quota_file(ws, far, TopDownSpec("revenue", "rep", {}, allow_far=True), dry_run=True)
@@ -134,7 +102,7 @@ def test_a_salesperson_with_a_quota_but_no_lines_is_an_error(consolidated, tmp_p
     with Workspace.open(root) as w:
         base = w.store.current_plan_version(w.config.plan_year)
         person = sorted({a.rep for a in w.config.accounts})[0]
-        path = write_csv(tmp_path / "new.csv", [(person, "Q1", "1000000"), ("newbie", "Q3", "1000")])
+        path = write_quota_csv(tmp_path / "new.csv", [(person, "Q1", "1000000"), ("newbie", "Q3", "1000")])
         out, problems, _ = c.spread_quota_file(w, path, TopDownSpec("revenue", "rep", {}))
         assert out is None
         assert [(p.code, p.sheet) for p in problems] == [("quotas-no-lines", "row 3")]
@@ -171,7 +139,7 @@ def test_with_shared_credit_in_place_of_the_owner_each_quota_is_met_by_its_credi
 
     rows = [(p, f"Q{q}", str((credited(lines, p, q) * Decimal("1.04")).quantize(Decimal("0.01"))))
             for p in (first, second) for q in (1, 2, 3, 4)]
-    path = write_csv(tmp_path / "team.csv", rows)
+    path = write_quota_csv(tmp_path / "team.csv", rows)
     out, problems, _ = c.spread_quota_file(ws, path, TopDownSpec("revenue", "rep", {}))
     assert out is not None and out.version_id is not None, problems
     _, new = ws.store.plan_version(out.version_id)
