@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,33 +10,18 @@ import pytest
 from click.testing import CliRunner
 
 from kamplan.cli.main import cli
-from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.engine.topdown import TopDownSpec, parse_bound
 from kamplan.stages import plan as c
 from kamplan.stages.plan import export_agreed, plan_view
-from kamplan.stages.targets import collect_targets
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace
-from support.workspaces import demo_workspace
-
-_BUILT: dict[str, Path] = {}
+from support.collected import collected_workspace
 
 
 @pytest.fixture
 def collected(tmp_path_factory, tmp_path) -> Workspace:
     """The demo after round 1: every salesperson but the last returned a filled workbook."""
-    if "ws" not in _BUILT:
-        root = tmp_path_factory.mktemp("collected")
-        ws = demo_workspace(root, "en", root / "ws")
-        files = sorted((ws.outbox / "round-1").glob("*.xlsx"))
-        rng = np.random.default_rng(5)
-        for p in files[:-1]:
-            fill_target_workbook(p, ws.inbox / p.name, rng)
-        collect_targets(ws, [ws.inbox])
-        ws.close()
-        _BUILT["ws"] = root / "ws"
-    shutil.copytree(_BUILT["ws"], tmp_path / "ws")
-    ws = Workspace.open(tmp_path / "ws")
+    ws = collected_workspace(tmp_path_factory, tmp_path / "ws")
     yield ws
     ws.close()
 

@@ -46,6 +46,8 @@ def sweep(ws: Path, erp: Path | None = None) -> list[tuple[str, list[str]]]:
     w = ["-w", str(ws)]
     history = ws.parent / "history.csv"
     history.write_text("year,quarter,account_id,product_id,volume,price,revenue\n", encoding="utf-8")
+    quotas = ws.parent / "quotas.csv"
+    quotas.write_text("salesperson,period,amount\nnobody,Q1,1000\n", encoding="utf-8")
     return [
         ("init", ["init", str(ws.parent / "second"), "--config", str(ws / "kamplan.yaml")]),  # same company
         ("check", [*w, "check"]),
@@ -57,6 +59,8 @@ def sweep(ws: Path, erp: Path | None = None) -> list[tuple[str, list[str]]]:
         ("targets reopen", [*w, "targets", "reopen", "--reason", "secrets test"]),
         ("targets spread", [*w, "targets", "spread", "250000000"]),
         ("targets undo", [*w, "targets", "undo", "--to", "1"]),
+        ("targets quotas import", [*w, "targets", "quotas", "import", str(quotas)]),
+        ("targets quotas import", [*w, "targets", "quotas", "import", str(quotas), "--json"]),
         ("targets agree", [*w, "targets", "agree"]),
         ("targets issue", [*w, "targets", "issue"]),
         ("history import", [*w, "history", "import", str(history)]),

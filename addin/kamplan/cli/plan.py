@@ -1,5 +1,5 @@
-"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen``: the VP's side of
-the target loop.  ``cli.main`` adds ``COMMANDS`` to the ``targets`` group."""
+"""``kamplan targets consolidate | spread | versions | compare | undo | agree | reopen | quotas import``: the
+VP's side of the target loop.  ``cli.main`` adds ``COMMANDS`` to the ``targets`` group."""
 from __future__ import annotations
 
 import sys
@@ -45,7 +45,7 @@ def parse_figures(values: tuple[str, ...], by: str) -> tuple[dict[str, float], t
             if by == "company":
                 raise click.BadParameter(f"{v!r} names a {key.strip()}: add --by product or --by region",
                                          param_hint="FIGURE")
-            key = key.strip()
+            key = _figure_key(key.strip(), v)
         else:
             if by != "company":
                 raise click.BadParameter(f"{v!r}: by {by}, write ID=FIGURE (e.g. P1=5000)", param_hint="FIGURE")
@@ -54,6 +54,18 @@ def parse_figures(values: tuple[str, ...], by: str) -> tuple[dict[str, float], t
         if is_change:
             relative.append(key)
     return figures, tuple(relative)
+
+
+def _figure_key(key: str, text: str) -> str:
+    """``R01`` or ``R01:Q2`` (``r01:q2`` and ``R01:2`` read the same); another period is refused."""
+    ident, sep, period = key.partition(":")
+    if not sep:
+        return key
+    period = period.strip().upper().removeprefix("Q")
+    if not ident.strip() or period not in ("1", "2", "3", "4"):
+        raise click.BadParameter(f"{text!r}: write ID=FIGURE for the year or ID:Q1..ID:Q4=FIGURE for a quarter "
+                                 "(e.g. R01:Q2=1250000)", param_hint="FIGURE")
+    return f"{ident.strip()}:Q{period}"
 
 
 @click.command("consolidate")
@@ -88,7 +100,8 @@ def consolidate(ctx, as_json):
 @click.argument("figures", nargs=-1)
 @click.option("--measure", type=click.Choice(MEASURES), default="revenue", show_default=True)
 @click.option("--by", "by", type=click.Choice(BY), default="company", show_default=True,
-              help="One company figure, or one per product / region (ID=FIGURE).")
+              help="One company figure, or one per product / region / class / salesperson (ID=FIGURE, "
+                   "ID:Q2=FIGURE for a quarter).")
 @click.option("--method", type=click.Choice(list(METHODS)), default="proportional", show_default=True)
 @click.option("--growth", help="For --method growth: e.g. 5% (or 0.05) over last year.")
 @click.option("--reference", "reference", type=int, help="For --method reference: the version to spread like.")
@@ -97,9 +110,11 @@ def consolidate(ctx, as_json):
 @click.option("--floor", "floors", multiple=True, metavar="RULE", help=f"Floor rule: {BOUND_SYNTAX}.")
 @click.option("--cap", "caps", multiple=True, metavar="RULE", help="Cap rule, same syntax (e.g. all=own*1.3).")
 @click.option("--from", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Read the instruction from the Top-down sheet of a consolidation workbook.")
+              help="Read the instruction from the Top-down sheet of a consolidation workbook; with --by rep "
+                   "(or a .csv), the figures from a quota table (salesperson,period,amount).")
 @click.option("--note", default="", help="Why; kept with the version.")
-@click.option("--allow-far", is_flag=True, help="Accept a figure under a fifth or over five times the current version.")
+@click.option("--allow-far", is_flag=True, help="Accept a figure far from the current version (targets.far_below / "
+              "far_above; by default under a fifth or over five times).")
 @click.option("--store-closest", is_flag=True,
               help="When the figure cannot be reached (holds, floors, caps), store the closest reachable plan.")
 @click.option("--dry-run", is_flag=True, help="Show the effect without storing a version.")
@@ -107,64 +122,87 @@ def consolidate(ctx, as_json):
 @click.pass_context
 def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, caps, from_file, note, allow_far,
            store_closest, dry_run, as_json):
-    """Adjust the plan top-down to FIGURES (the company figure, or ID=FIGURE per product / region).
+    """Adjust the plan top-down to FIGURES (the company figure, or ID=FIGURE per product / region / class /
+    salesperson; ID:Q2=FIGURE for one quarter).
 
     A FIGURE is the figure itself (250,000,000) or a change over the current version (+6%, -2%).
     The gap to the current version is spread to account x product x quarter lines by METHOD;
     held lines do not move; floors and caps hold; sums are exact to the configured unit.  A figure
-    under a fifth or over five times the current version is refused (--allow-far), and a figure that cannot
-    be reached stores nothing (--store-closest stores the closest reachable plan).
-    Exit status 1 when nothing was stored (unreachable, or the workbook has errors).
+    far from the current version (targets.far_below / far_above: under a fifth or over five times) is
+    refused (--allow-far), and a figure that cannot be reached stores nothing (--store-closest stores
+    the closest reachable plan).  --by rep --from FILE reads a quota table (salesperson,period,amount;
+    see targets quotas import).
+    Exit status 1 when nothing was stored (unreachable, or the file has errors).
     Example: kamplan targets spread +6% --hold rep:R07 --floor class:key=last_year --cap all=own*1.3
+
+    Example: kamplan targets spread --by rep R01=14,000,000 R02:Q1=2,900,000 R02:Q2=3,000,000
     """
     from kamplan.stages.plan import spread as run
-    from kamplan.stages.plan import spread_from_workbook
+    from kamplan.stages.plan import spread_from_workbook, spread_quota_file
     with open_workspace(ctx) as ws:
-        if from_file:
+        if from_file and (by == "rep" or from_file.suffix.lower() == ".csv"):
+            spec = _spec_from_options((), measure, "rep", method, growth, reference, holds, floors, caps, note,
+                                      allow_far, need_figures=False)
+            out, problems, _ = spread_quota_file(ws, from_file, spec, dry_run=dry_run, store_closest=store_closest)
+            _refused_file(out, problems, from_file, as_json, "the quota table")
+        elif from_file:
             out, problems = spread_from_workbook(ws, from_file, dry_run=dry_run, store_closest=store_closest)
-            for p in problems:
-                err_console.print(problem_line(p))
-            if out is None:
-                err_console.print(f"[red]Nothing changed:[/red] fix the Top-down sheet of {escape(str(from_file))}")
-                sys.exit(1)
-            spec = out.spec
+            _refused_file(out, problems, from_file, as_json, "the Top-down sheet of")
         else:
             spec = _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps, note,
                                       allow_far)
             out = run(ws, spec, dry_run=dry_run, store_closest=store_closest)
-        res, sp = out.result, out.result.spread
-        unreachable = out.unreachable and out.version_id is None and not dry_run  # refused, not stored
-        if as_json:
-            print_json({"base_version": out.base_version, "version": out.version_id, "target": sp.target_total,
-                        "achieved": sp.achieved_total, "shortfall": sp.shortfall, "notes": res.notes,
-                        "stored": out.version_id is not None,
-                        "changed_lines": int((res.effect["delta"] != 0).sum())})
-            sys.exit(1 if unreachable else 0)
-        console.print(f"{spec.describe()}")
-        console.print(f"  figure {sp.target_total:,.2f}  reached {sp.achieved_total:,.2f}"
-                      + (f"  [red]short by {sp.shortfall:,.2f}[/red]" if sp.shortfall else ""))
-        for n in res.notes:
-            console.print(f"  · {escape(n)}")
-        changed = res.effect[res.effect["delta"] != 0]
-        by_rep = changed.groupby("rep_id")[["revenue_before", "revenue_after", "delta"]].sum().reset_index()
-        if len(by_rep):
-            console.print(frame_table(by_rep, title="Change per salesperson"))
-        if dry_run:
-            console.print("[cyan]Dry run:[/cyan] nothing stored.")
-        elif unreachable:
-            err_console.print(f"[red]Nothing stored:[/red] the figure cannot be reached (short by {sp.shortfall:,.2f}, "
-                              "see above why). Loosen the holds, floors or caps, or store the closest reachable "
-                              "plan with --store-closest.")
-            sys.exit(1)
-        else:
-            console.print(f"Stored as version [bold]{out.version_id}[/bold] (from version {out.base_version}). "
-                          f"Next: kamplan targets consolidate (workbook), targets issue --round N (proposals), "
-                          f"or targets undo --to {out.base_version}")
+        _report_spread(out, dry_run, as_json)
+
+
+def _refused_file(out, problems, path: Path, as_json: bool, what: str) -> None:
+    """The file's problems on stderr (or, for --json, as JSON); exit 1 when nothing was spread."""
+    if as_json and out is None:
+        print_json({"stored": False, "version": None, "problems": [p.to_dict() for p in problems]})
+        sys.exit(1)
+    for p in problems:
+        err_console.print(problem_line(p))
+    if out is None:
+        err_console.print(f"[red]Nothing changed:[/red] fix {what} {escape(str(path))}")
+        sys.exit(1)
+
+
+def _report_spread(out, dry_run: bool, as_json: bool, extra: dict | None = None) -> None:
+    """What a spread did: the figure and how far it was reached, the notes, the change per salesperson,
+    and whether it was stored (exit 1 when a figure could not be reached and nothing was stored)."""
+    res, sp, spec = out.result, out.result.spread, out.spec
+    unreachable = out.unreachable and out.version_id is None and not dry_run  # refused, not stored
+    if as_json:
+        print_json({"base_version": out.base_version, "version": out.version_id, "target": sp.target_total,
+                    "achieved": sp.achieved_total, "shortfall": sp.shortfall, "notes": res.notes,
+                    "stored": out.version_id is not None, "dry_run": dry_run,
+                    "changed_lines": int((res.effect["delta"] != 0).sum()), **(extra or {})})
+        sys.exit(1 if unreachable else 0)
+    console.print(escape(spec.describe()))
+    console.print(f"  figure {sp.target_total:,.2f}  reached {sp.achieved_total:,.2f}"
+                  + (f"  [red]short by {sp.shortfall:,.2f}[/red]" if sp.shortfall else ""))
+    for n in res.notes:
+        console.print(f"  · {escape(n)}")
+    changed = res.effect[res.effect["delta"] != 0]
+    by_rep = changed.groupby("rep_id")[["revenue_before", "revenue_after", "delta"]].sum().reset_index()
+    if len(by_rep):
+        console.print(frame_table(by_rep, title="Change per salesperson"))
+    if dry_run:
+        console.print("[cyan]Dry run:[/cyan] nothing stored.")
+    elif unreachable:
+        err_console.print(f"[red]Nothing stored:[/red] a figure cannot be reached (short by {sp.shortfall:,.2f}, "
+                          "see above why). Loosen the holds, floors or caps, or store the closest reachable "
+                          "plan with --store-closest.")
+        sys.exit(1)
+    else:
+        console.print(f"Stored as version [bold]{out.version_id}[/bold] (from version {out.base_version}). "
+                      f"Next: kamplan targets consolidate (workbook), targets issue --round N (proposals), "
+                      f"or targets undo --to {out.base_version}")
 
 
 def _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps,
-                       note, allow_far: bool = False) -> TopDownSpec:
-    """The top-down instruction typed on the command line."""
+                       note, allow_far: bool = False, need_figures: bool = True) -> TopDownSpec:
+    """The top-down instruction typed on the command line (without figures: the rest of it, for a file's)."""
     try:
         hold_pairs = []
         for h in holds:
@@ -178,7 +216,8 @@ def _spec_from_options(figures, measure, by, method, growth, reference, holds, f
                            growth=_number(growth, "--growth") if growth else None, reference_version=reference,
                            holds=tuple(hold_pairs), bounds=tuple(bounds), note=note, relative=relative,
                            allow_far=allow_far)
-        spec.check()
+        if need_figures:
+            spec.check()
         return spec
     except TopDownError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -263,4 +302,41 @@ def reopen(ctx, reason):
         console.print(f"Version {vid} is no longer locked; adjust, then agree again.")
 
 
-COMMANDS = (consolidate, spread, versions, compare, undo, agree, reopen)
+@click.group("quotas")
+def quotas():
+    """Salespeople's quotas from the top (a table of salesperson, period, amount)."""
+
+
+@quotas.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--note", default="", help="Why; kept with the version.")
+@click.option("--method", type=click.Choice([m for m in METHODS if m != "growth"]), default="proportional",
+              show_default=True, help="How each quota is spread over the salesperson's lines of the quarter.")
+@click.option("--hold", "holds", multiple=True, metavar="KIND:ID", help="Lines that must not change (repeatable).")
+@click.option("--floor", "floors", multiple=True, metavar="RULE", help=f"Floor rule: {BOUND_SYNTAX}.")
+@click.option("--cap", "caps", multiple=True, metavar="RULE", help="Cap rule, same syntax.")
+@click.option("--allow-far", is_flag=True, help="Accept a quota far from the salesperson's current plan "
+              "(targets.far_below / far_above).")
+@click.option("--store-closest", is_flag=True, help="When a quota cannot be reached, store the closest reachable plan.")
+@click.option("--dry-run", is_flag=True, help="Show the effect without storing a version.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def quotas_import(ctx, file, note, method, holds, floors, caps, allow_far, store_closest, dry_run, as_json):
+    """Read FILE (CSV or xlsx: salesperson, period, amount) as one top-down instruction and store a version.
+
+    PERIOD is a quarter of the plan year (Q2, 2027-Q2, 2027Q2) or a date inside it; AMOUNT is revenue in
+    the plan currency.  Each quota is met exactly by the salesperson's lines of that quarter, rounded to
+    targets.money_unit; salespeople without a quota keep their lines.  Any problem in the file stores
+    nothing.  Example: kamplan targets quotas import quotas.csv --note "board 12 Dec" --dry-run
+    """
+    from kamplan.stages.plan import spread_quota_file
+    spec = _spec_from_options((), "revenue", "rep", method, None, None, holds, floors, caps, note, allow_far,
+                              need_figures=False)
+    with open_workspace(ctx) as ws:
+        out, problems, table = spread_quota_file(ws, file, spec, dry_run=dry_run, store_closest=store_closest)
+        _refused_file(out, problems, file, as_json, "the quota table")
+        _report_spread(out, dry_run, as_json, extra={"file": file.name, "quotas": len(table.frame),
+                                                      "problems": [p.to_dict() for p in problems]})
+
+
+COMMANDS = (consolidate, spread, versions, compare, undo, agree, reopen, quotas)

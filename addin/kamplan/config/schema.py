@@ -311,6 +311,12 @@ class TargetRules(Strict):
     max_volume_per_line: float = Field(1e6, gt=0, description="a quarter volume above this is refused as a typo")
     money_unit: float = Field(0.01, gt=0, description="top-down spreading rounds revenue to this unit")
     volume_unit: float = Field(1.0, gt=0, description="top-down spreading rounds volume to this unit")
+    far_below: float = Field(0.2, gt=0, le=1, description="a top-down figure under this share of the current "
+                             "version is refused as a typo (unless --allow-far)")
+    far_above: float = Field(5.0, ge=1, description="a top-down figure over this many times the current version "
+                             "is refused as a typo (unless --allow-far)")
+    shrink_limit: float = Field(0.5, gt=0, le=1, description="an import that replaces a stored quarter with less "
+                                "than this share of its volume or revenue is refused (unless forced)")
 
 
 class WorkbookRules(Strict):

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kamplan.engine.spreading import SpreadResult, spread
+from kamplan.engine.spreading import MAX_NOTES, SpreadResult, round_to_unit_exact, spread
 
 MEASURES = ("revenue", "volume")
-BY = ("company", "product", "region")
+BY = ("company", "product", "region", "class", "rep")
+QUARTER_KEY = re.compile(r"^(?P<id>.+):Q(?P<q>[1-4])$")  # a figure for one quarter: ``R01:Q2``
 METHODS = {
     "proportional": "proportional to the bottom-up target (TM1 \"P\", Jedox \"#\")",
     "last_year": "proportional to last year's actual",
@@ -46,7 +47,14 @@ _BOUND = re.compile(r"^\s*(all|(account|rep|region|product|class):([^=\s]+))\s*=
                     r"\s*(?:\*\s*([0-9]*\.?[0-9]+)\s*)?$")
 
 
-FAR_BELOW, FAR_ABOVE = 0.2, 5.0  # a figure under a fifth or over five times the current version needs allow_far
+# Defaults of ``targets.far_below`` / ``targets.far_above``: a figure under a fifth or over five times the
+# current version needs allow_far.
+FAR_BELOW, FAR_ABOVE = 0.2, 5.0
+MAX_FIGURE = 1e15  # a figure above this is refused whatever --allow-far says (1e308 once poisoned a plan)
+MAX_CHANGE = 100.0  # and a change above +10,000%
+MAX_FIT_SWEEPS = 500  # shared credit: sweeps over the salespeople's figures before a figure counts as unreachable
+FIT_TOLERANCE = 1e-9  # shared credit: a figure is met when off by less than this share of it (before rounding)
+CREDIT_COLUMNS = ["account_id", "product_id", "salesperson_id", "share"]
 
 
 class TopDownError(ValueError):
@@ -83,8 +91,11 @@ def parse_bound(side: str, text: str) -> Bound:
 
 @dataclass(frozen=True)
 class TopDownSpec:
-    """One instruction of the VP.  ``figures``: {"*": figure} for the company, else one per product
-    or region id.  ``holds``: (kind, id) pairs; a line is ``account/product/quarter``."""
+    """One instruction of the VP.  ``figures``: {"*": figure} for the company, else one per product,
+    region, class or salesperson id (``by="rep"``), for the year (``R01``) or for one quarter
+    (``R01:Q2``); an id has either a year figure or quarter figures.  ``holds``: (kind, id) pairs; a
+    line is ``account/product/quarter``.  ``source``: where the figures came from (a quota file:
+    ``{"file": "quotas.csv", "quotas": 68}``), kept with the version."""
     measure: str
     by: str
     figures: dict[str, float]
@@ -96,12 +107,13 @@ class TopDownSpec:
     note: str = ""
     relative: tuple[str, ...] = ()  # figure keys that are growth over the current version (0.06 = +6%)
     allow_far: bool = False  # a figure far from the current version is meant (see FAR_BELOW, FAR_ABOVE)
+    source: dict | None = None
 
     def check(self) -> None:
         if self.measure not in MEASURES:
             raise TopDownError(f"measure {self.measure!r}: use revenue or volume")
         if self.by not in BY:
-            raise TopDownError(f"figures by {self.by!r}: use company, product or region")
+            raise TopDownError(f"figures by {self.by!r}: use {', '.join(BY)}")
         if self.method not in METHODS:
             raise TopDownError(f"method {self.method!r}: use one of {', '.join(METHODS)}")
         if self.method == "growth" and self.growth is None:
@@ -109,9 +121,11 @@ class TopDownSpec:
         if self.method == "reference" and self.reference_version is None:
             raise TopDownError("the reference method needs the version to spread like (e.g. version 3)")
         if not self.figures and self.method != "growth":
-            raise TopDownError("no figure given: set the company figure, or one per product or region")
+            raise TopDownError("no figure given: set the company figure, or one per product, region, class or "
+                               "salesperson")
         if self.by == "company" and set(self.figures) - {"*"}:
-            raise TopDownError("a company figure is one number; use by product or by region for several")
+            raise TopDownError("a company figure is one number; use by product, region, class or rep for several")
+        self._check_periods()
         for k, v in self.figures.items():
             if not np.isfinite(v):
                 raise TopDownError(f"the figure for {k} is not a number")
@@ -121,15 +135,39 @@ class TopDownSpec:
             if k not in self.relative and v < 0:
                 raise TopDownError(f"the figure {v:,.6g} for {_figure_name(k)} is below 0: give the figure "
                                    "itself (e.g. 250,000,000), or a change as a percentage (e.g. -5%)")
+            if v > (MAX_CHANGE if k in self.relative else MAX_FIGURE):  # not even --allow-far: a typo for sure
+                limit = f"+{MAX_CHANGE:.0%}" if k in self.relative else f"{MAX_FIGURE:,.0f}"
+                raise TopDownError(f"the {'change' if k in self.relative else 'figure'} for {_figure_name(k)} is "
+                                   f"above {limit}, the most any plan can take: correct the typo")
         for kind, _ in self.holds:
             if kind not in HOLD_KINDS:
                 raise TopDownError(f"cannot hold a {kind!r}: hold an {', '.join(HOLD_KINDS)}")
 
+    def _check_periods(self) -> None:
+        """An id has a figure for the year or figures for quarters, not both (which would be met?)."""
+        if self.by == "company":
+            return
+        annual = {k for k in self.figures if not QUARTER_KEY.match(k)}
+        quarterly = {split_key(k)[0] for k in self.figures if QUARTER_KEY.match(k)}
+        both = sorted(annual & quarterly)
+        if both:
+            raise TopDownError(f"{', '.join(both)} has a figure for the year and figures for quarters: give "
+                               "either the year's figure or one per quarter")
+
     def describe(self) -> str:
+        if self.source:  # a quota file: say which, how many and the total, not every figure
+            total = sum(v for k, v in self.figures.items() if k not in self.relative)
+            who = "salesperson" if self.by == "rep" else self.by
+            text = (f"{self.measure} quotas from {self.source.get('file', 'a file')}: {len(self.figures):,} {who} "
+                    f"figures ({total:,.2f} in all) by {METHODS[self.method]}")
+            text = self._describe_rest(text)
+            return text + (f"; note: {self.note}" if self.note else "")
         figs = ", ".join(f"{k if k != '*' else 'company'} "
                          + (f"{v:+.2%} over the current version" if k in self.relative else f"{v:,.2f}")
                          for k, v in self.figures.items())
-        text = f"{self.measure} {figs or '(growth only)'} by {METHODS[self.method]}"
+        return self._describe_rest(f"{self.measure} {figs or '(growth only)'} by {METHODS[self.method]}")
+
+    def _describe_rest(self, text: str) -> str:
         if self.method == "growth":
             text += f" ({self.growth:+.1%})"
         if self.method == "reference":
@@ -145,7 +183,7 @@ class TopDownSpec:
                 "growth": self.growth, "reference_version": self.reference_version,
                 "holds": [list(h) for h in self.holds], "note": self.note,
                 "bounds": [{"side": b.side, "text": b.text} for b in self.bounds],
-                "relative": list(self.relative), "allow_far": self.allow_far}
+                "relative": list(self.relative), "allow_far": self.allow_far, "source": self.source}
 
     @classmethod
     def from_json(cls, d: dict) -> TopDownSpec:
@@ -153,11 +191,21 @@ class TopDownSpec:
                    method=d["method"], growth=d.get("growth"), reference_version=d.get("reference_version"),
                    holds=tuple(tuple(h) for h in d.get("holds", ())), note=d.get("note", ""),
                    bounds=tuple(parse_bound(b["side"], b["text"]) for b in d.get("bounds", ())),
-                   relative=tuple(d.get("relative", ())), allow_far=bool(d.get("allow_far", False)))
+                   relative=tuple(d.get("relative", ())), allow_far=bool(d.get("allow_far", False)),
+                   source=d.get("source"))
+
+
+def split_key(key: str) -> tuple[str, int | None]:
+    """``"R01:Q2"`` -> ("R01", 2); ``"R01"`` -> ("R01", None)."""
+    m = QUARTER_KEY.match(key)
+    return (m.group("id"), int(m.group("q"))) if m else (key, None)
 
 
 def _figure_name(key: str) -> str:
-    return "the company" if key == "*" else key
+    if key == "*":
+        return "the company"
+    ident, quarter = split_key(key)
+    return ident if quarter is None else f"{ident} in Q{quarter}"
 
 
 @dataclass
@@ -223,9 +271,16 @@ def bound_arrays(lines: pd.DataFrame, bounds, measure: str) -> tuple[np.ndarray,
 
 
 def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.01,
-                  volume_unit: float = 1.0) -> TopDownResult:
+                  volume_unit: float = 1.0, *, credit: pd.DataFrame | None = None,
+                  far_below: float = FAR_BELOW, far_above: float = FAR_ABOVE) -> TopDownResult:
     """Move ``lines`` to the VP's figure(s); sums are exact in whole units at every level
-    (region > rep > account inside each figure's group)."""
+    (region > rep > account inside each figure's group).
+
+    ``credit`` (by rep only; ``CREDIT_COLUMNS``: account_id, product_id, salesperson_id, share) says
+    whose figure each line counts for; None: the line's ``rep_id``, fully.  When every account x product
+    counts fully for one salesperson, a salesperson's figure is met exactly by their lines; when lines
+    are shared, the figures are fitted together (``_fit_shared``) and met up to the cents the shares split.
+    ``far_below`` / ``far_above``: the guard against a figure far from the current version."""
     spec.check()
     _need(lines, ["rep_id", "region_id", "cls", "account_id", "product_id", "quarter", "volume", "price",
                   "revenue"], "a top-down adjustment")
@@ -238,17 +293,171 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
     held = _held(lines, spec, price, notes)
     lo, hi = _bounds(lines, spec, held, notes)
     engine_method, kwargs = _method_inputs(lines, spec)
-    target, by = _figures(lines, spec)
-    target = _absolute(spec, target, current, by, notes)
     hierarchy = [lines["region_id"].astype(str).to_numpy(), lines["rep_id"].astype(str).to_numpy(),
                  lines["account_id"].astype(str).to_numpy()]
+    parts = _credited_parts(lines, spec, credit)
     try:
-        result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
-                        hierarchy=hierarchy, by=by, **kwargs)
+        if parts is not None and not _one_person_each(parts, len(lines)):
+            target = _absolute(spec, spec.figures, current, _PartsTotals(parts, current), notes,
+                               far_below, far_above)
+            result = _fit_shared(parts, target, current, engine_method, kwargs, held, lo, hi, unit, hierarchy)
+        else:
+            target, by = _figures(lines, spec, parts)
+            target = _absolute(spec, target, current, by, notes, far_below, far_above)
+            result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
+                            hierarchy=hierarchy, by=by, **kwargs)
     except ValueError as exc:
         raise TopDownError(str(exc)) from None
     out = _moved_lines(lines, np.asarray(result.values, dtype="float64"), current, price, measure, money_unit)
     return TopDownResult(out, _effect(lines, out, held, result, measure), result, notes + list(result.notes))
+
+
+def _credited_parts(lines: pd.DataFrame, spec: TopDownSpec, credit: pd.DataFrame | None) -> pd.DataFrame | None:
+    """By rep: one row per line and salesperson it counts for (``line``, ``salesperson_id``, ``share``,
+    ``key``: the figure it counts towards).  None for the other kinds of figures."""
+    if spec.by != "rep":
+        return None
+    if credit is None:
+        parts = pd.DataFrame({"line": np.arange(len(lines)), "salesperson_id": lines["rep_id"].astype(str),
+                              "share": 1.0})
+    else:
+        missing = [c for c in CREDIT_COLUMNS if c not in credit.columns]
+        if missing:
+            raise TopDownError(f"the credit frame needs {', '.join(missing)}")
+        keyed = lines[["account_id", "product_id"]].assign(line=np.arange(len(lines)))
+        parts = keyed.merge(credit[CREDIT_COLUMNS], on=["account_id", "product_id"], how="inner")
+        parts = parts.loc[parts["share"] > 0, ["line", "salesperson_id", "share"]]
+        parts["salesperson_id"] = parts["salesperson_id"].astype(str)
+        parts["share"] = parts["share"].astype("float64")
+    quarters = lines["quarter"].to_numpy()[parts["line"].to_numpy()]
+    parts["key"] = _group_keys(parts["salesperson_id"].to_numpy(), quarters, spec)
+    _check_figures_have_lines(spec, parts["salesperson_id"].to_numpy(), set(parts["key"].tolist()))
+    return parts.reset_index(drop=True)
+
+
+def _one_person_each(parts: pd.DataFrame, n_lines: int) -> bool:
+    """Every line counts fully for exactly one salesperson: the figures partition the lines."""
+    return len(parts) == n_lines and parts["line"].is_unique and bool((parts["share"] == 1.0).all())
+
+
+class _PartsTotals:
+    """The current credited total of each figure key (shared credit)."""
+
+    def __init__(self, parts: pd.DataFrame, current: np.ndarray):
+        credited = parts["share"].to_numpy() * current[parts["line"].to_numpy()]
+        self._totals = pd.Series(credited).groupby(parts["key"].to_numpy()).sum().to_dict()
+
+    def total(self, key: str) -> float:
+        return float(self._totals.get(key, 0.0))
+
+
+def _fit_shared(parts: pd.DataFrame, figures: dict[str, float], current: np.ndarray, method: str, kwargs: dict,
+                held: np.ndarray, lo: np.ndarray, hi: np.ndarray, unit: float, hierarchy) -> SpreadResult:
+    """Lines shared by several salespeople (shares as weights), every salesperson's figure met at once.
+
+    Each sweep goes through the figures: the salesperson's credited parts (share x line) are spread to
+    their figure by the method, within the holds and the bounds (scaled by the share), and the lines
+    follow (part / share).  For the proportional method this is iterative proportional fitting over the
+    (salesperson, period) margins; sweeps go on until every figure is met to ``FIT_TOLERANCE`` or stop
+    improving (then the figures cannot all be met: unreachable).  The lines are rounded last (exact
+    within each line's main salesperson and quarter, then ``hierarchy``), and the whole units a credited
+    total is still off settle on a line of that salesperson's own (``_settle_units``): each credited total
+    ends within half a unit of its figure (a shared line's part splits a cent, so closer is not possible)."""
+    if method == "growth":
+        raise TopDownError("the growth method cannot be used when lines count for several salespeople: use "
+                           "proportional (or last_year) with the salespeople's figures")
+    parts = parts[parts["key"].isin(list(figures))]
+    groups = [(key, g["line"].to_numpy(), g["share"].to_numpy()) for key, g in parts.groupby("key", sort=True)]
+    x = current.copy()
+    off, sweeps = _sweep_until_met(x, groups, figures, method, kwargs, held, lo, hi)
+    moved = np.zeros(current.size, dtype=bool)
+    moved[parts["line"].to_numpy()] = True
+    free = moved & ~held
+    values = current.copy()
+    if free.any():
+        # Rounded exact within each line's main figure (the salesperson with the largest share, per quarter)
+        # first, so that a salesperson's fully credited lines add up to their exact total.
+        main = parts.sort_values(["share", "line"], ascending=[False, True], kind="stable").drop_duplicates("line")
+        main_key = np.full(current.size, "", dtype=object)
+        main_key[main["line"].to_numpy()] = main["key"].to_numpy()
+        levels = [main_key[free].astype(str)] + [h[free] for h in hierarchy]
+        values[free] = round_to_unit_exact(x[free], unit=unit, groups=levels)
+        _settle_units(values, parts, groups, figures, free, lo, hi, unit)
+    return _shared_result(values, current, free, groups, figures, off, sweeps, lo, hi, unit)
+
+
+def _settle_units(values: np.ndarray, parts: pd.DataFrame, groups, figures, free, lo, hi, unit: float) -> None:
+    """After rounding, the whole units a salesperson's credited total is still off go onto one of their free
+    lines that counts for them alone (the largest with room inside its bounds), so that no other total moves:
+    each credited total then ends within half a unit of its figure."""
+    alone = parts.groupby("line")["line"].transform("size").to_numpy() == 1
+    own = pd.Series(alone & (parts["share"].to_numpy() == 1.0), index=parts.index)
+    for key, idx, share in groups:
+        k = np.rint((figures[key] - float(share @ values[idx])) / unit)
+        if not k:
+            continue
+        mine = parts.loc[(parts["key"] == key) & own, "line"].to_numpy()
+        step = k * unit
+        room = mine[free[mine] & (values[mine] + step >= lo[mine] - 1e-9) & (values[mine] + step <= hi[mine] + 1e-9)]
+        if room.size:
+            best = room[np.argmax(values[room])]
+            values[best] = np.round((values[best] + step) / unit) * unit
+
+
+def _sweep_until_met(x: np.ndarray, groups, figures, method: str, kwargs: dict, held, lo, hi) -> tuple[np.ndarray, int]:
+    """Sweep over the figures (in place on ``x``); returns each figure's relative miss and the sweeps made."""
+    off = np.full(len(groups), np.inf)
+    best, stalled = np.inf, 0
+    for sweep in range(1, MAX_FIT_SWEEPS + 1):
+        for key, idx, share in groups:
+            keys = {name: kwargs[name][idx] * share for name in ("reference", "weights") if name in kwargs}
+            res = spread(figures[key], share * x[idx], method, held=held[idx], floors=share * lo[idx],
+                         caps=share * hi[idx], unit=None, **keys)
+            x[idx] = np.where(held[idx], x[idx], np.asarray(res.values) / share)
+        off = np.array([abs(figures[k] - float(share @ x[idx])) / max(abs(figures[k]), 1.0)
+                        for k, idx, share in groups])
+        worst = float(off.max()) if off.size else 0.0
+        if worst < FIT_TOLERANCE:
+            return off, sweep
+        stalled = stalled + 1 if worst > best * (1 - 1e-4) else 0  # no real progress: the figures clash
+        best = min(best, worst)
+        if stalled >= 25:
+            return off, sweep
+    return off, MAX_FIT_SWEEPS
+
+
+def _shared_result(values, current, free, groups, figures, off, sweeps: int, lo, hi, unit: float) -> SpreadResult:
+    """The fitted lines as a SpreadResult: one row per figure in ``groups``, a figure missed by more than
+    the tolerance is unreachable (its lines on a bound are binding)."""
+    keys = [k for k, _, _ in groups]
+    target = np.array([round(figures[k] / unit) * unit for k in keys])
+    achieved = np.array([float(share @ values[idx]) for _, idx, share in groups])
+    missed = off >= FIT_TOLERANCE
+    shortfall = np.where(missed, target - achieved, 0.0)
+    on_lo = free & (values <= lo + unit / 2)
+    on_hi = free & (values >= hi - unit / 2)
+    binding = np.zeros(values.size, dtype=bool)
+    for (key, idx, _), short in zip(groups, shortfall):
+        side = on_hi if short > 0 else on_lo
+        if short:
+            binding[idx] |= side[idx]
+    n_lines = np.array([idx.size for _, idx, _ in groups], dtype=np.int64)
+    n_free = np.array([int(free[idx].sum()) for _, idx, _ in groups], dtype=np.int64)
+    table = pd.DataFrame({"group": keys, "target": target, "achieved": achieved, "shortfall": shortfall,
+                          "rate": np.nan, "n_lines": n_lines, "n_held": n_lines - n_free, "n_free": n_free,
+                          "n_at_floor": [int(on_lo[idx].sum()) for _, idx, _ in groups],
+                          "n_at_cap": [int(on_hi[idx].sum()) for _, idx, _ in groups], "fallback_equal": False})
+    rounding = float(np.max(np.abs(np.where(missed, 0.0, target - achieved)), initial=0.0))
+    notes = [f"{len(keys):,} salesperson figures over lines that count for several salespeople, fitted together "
+             f"in {sweeps:,} sweeps; after rounding the lines to {unit:g} each credited total is within "
+             f"{rounding:,.4g} of its figure"]
+    notes += [f"{_figure_name(k)}: figure {t:,.2f} cannot be reached with the other salespeople's figures, holds "
+              f"and bounds (reached {a:,.2f})" for k, t, a, m in zip(keys, target, achieved, missed) if m][:MAX_NOTES]
+    return SpreadResult(values=values, units=np.rint(values / unit).astype(np.int64), target_total=float(target.sum()),
+                        achieved_total=float(achieved.sum()), shortfall=float(shortfall.sum()),
+                        at_floor=np.flatnonzero(on_lo), at_cap=np.flatnonzero(on_hi),
+                        binding=np.flatnonzero(binding), groups=table, notes=tuple(notes), problems=(),
+                        rounding_unit=unit, method="fitted", initial=current.copy())
 
 
 def _held(lines: pd.DataFrame, spec: TopDownSpec, price: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -296,34 +505,68 @@ def _method_inputs(lines: pd.DataFrame, spec: TopDownSpec) -> tuple[str, dict]:
     return {"last_year": "reference", "potential": "weights"}.get(method, method), kwargs
 
 
-def _figures(lines: pd.DataFrame, spec: TopDownSpec) -> tuple[float | dict | None, np.ndarray | None]:
-    """The figure (company) or the figures per group with the group of every line."""
+def _figures(lines: pd.DataFrame, spec: TopDownSpec, parts: pd.DataFrame | None
+             ) -> tuple[float | dict | None, np.ndarray | None]:
+    """The figure (company) or the figures per group with the group of every line: the line's id (its
+    salesperson for by rep, from ``parts`` when given), with ``:Qn`` where the id has quarter figures."""
     if spec.by == "company":
         return spec.figures.get("*"), None
-    by = lines[_SCOPE_COLUMN[spec.by]].astype(str).to_numpy()
-    unknown = sorted(set(spec.figures) - set(by.tolist()))
-    if unknown:
-        raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {spec.by}; "
-                           f"check the id (the plan has {', '.join(sorted(set(by.tolist()))[:8])})")
+    if parts is not None:  # one salesperson per line: their id, in line order
+        ids = parts.sort_values("line")["salesperson_id"].astype(str).to_numpy()
+    else:
+        ids = lines[_SCOPE_COLUMN[spec.by]].astype(str).to_numpy()
+    by = _group_keys(ids, lines["quarter"].to_numpy(), spec)
+    _check_figures_have_lines(spec, ids, set(by.tolist()))
     return dict(spec.figures) or None, by
 
 
-def _absolute(spec: TopDownSpec, target, current: np.ndarray, by: np.ndarray | None, notes: list[str]):
+def _group_keys(ids: np.ndarray, quarters: np.ndarray, spec: TopDownSpec) -> np.ndarray:
+    """Each line's figure key: its id, or ``id:Qn`` when that id has figures per quarter."""
+    quarterly = {split_key(k)[0] for k in spec.figures if split_key(k)[1] is not None}
+    if not quarterly:
+        return ids
+    with_q = np.char.add(np.char.add(ids.astype(str), ":Q"), quarters.astype(np.int64).astype(str))
+    return np.where(np.isin(ids, list(quarterly)), with_q, ids).astype(object)
+
+
+def _check_figures_have_lines(spec: TopDownSpec, ids: np.ndarray, keys: set[str]) -> None:
+    """Every figure needs lines to carry it: an unknown id, or a quarter with no line of that id."""
+    what = "salesperson" if spec.by == "rep" else spec.by
+    known = sorted(set(ids.tolist()))
+    unknown = sorted(k for k in spec.figures if split_key(k)[0] not in set(known))
+    if unknown:
+        raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {what}; check the id "
+                           f"(the plan has {', '.join(known[:8])}{' ...' if len(known) > 8 else ''})")
+    empty = sorted(k for k in spec.figures if k not in keys)
+    if empty:
+        raise TopDownError(f"figure for {', '.join(_figure_name(k) for k in empty)}: no plan line of that {what} "
+                           "is in that quarter, so nothing can carry it; give that quarter's figure to a quarter "
+                           "with lines, or add lines first")
+
+
+def _absolute(spec: TopDownSpec, target, current: np.ndarray, by, notes: list[str],
+              far_below: float = FAR_BELOW, far_above: float = FAR_ABOVE):
     """The figures with every growth (``relative``) turned into the figure over the current version, and
-    checked against it: one under ``FAR_BELOW`` or over ``FAR_ABOVE`` times the current total is refused
-    unless ``allow_far`` (``0.06`` typed for ``+6%``, a figure missing three zeros)."""
+    checked against it: one under ``far_below`` or over ``far_above`` times the current total is refused
+    unless ``allow_far`` (``0.06`` typed for ``+6%``, a figure missing three zeros).  ``by``: the group of
+    every line, or (shared credit) a ``_PartsTotals``."""
     if target is None:
         return None
     figures = {"*": target} if by is None else dict(target)
     out = {}
     for key, figure in figures.items():
-        now = float(current.sum() if by is None else current[by == key].sum())
+        if by is None:
+            now = float(current.sum())
+        elif isinstance(by, _PartsTotals):
+            now = by.total(key)
+        else:
+            now = float(current[by == key].sum())
         if key in spec.relative:
             out[key] = now * (1 + figure)
             notes.append(f"{_figure_name(key)}: {figure:+.2%} over the current {now:,.2f} is {out[key]:,.2f}")
             continue
         out[key] = figure
-        if now > 0 and not spec.allow_far and not FAR_BELOW <= figure / now <= FAR_ABOVE:
+        if now > 0 and not spec.allow_far and not far_below <= figure / now <= far_above:
             raise TopDownError(
                 f"the {spec.measure} figure {figure:,.6g} for {_figure_name(key)} is {figure / now - 1:+.0%} against "
                 f"the current version's {now:,.2f}: a figure this far off is refused (a typo, or a growth "

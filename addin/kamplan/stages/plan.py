@@ -20,15 +20,16 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kamplan.engine.topdown import TopDownResult, TopDownSpec, apply_topdown
+from kamplan.engine.topdown import TopDownError, TopDownResult, TopDownSpec, apply_topdown
+from kamplan.imports.quotas import QuotaTable, no_lines_problem, read_quota_file
 from kamplan.model import TARGET_COLUMNS
-from kamplan.problems import Problem, has_errors, warning
+from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.review import effective_classes
 from kamplan.store import AlreadyAgreedError, BaseMovedError, Store, StoreError
@@ -208,8 +209,9 @@ class SpreadOutcome:
 
     @property
     def unreachable(self) -> bool:
-        """The figure is not reached (holds, floors or caps): nothing is stored unless asked to."""
-        return bool(self.result.spread.shortfall)
+        """A figure is not reached (holds, floors or caps): nothing is stored unless asked to.  Per figure,
+        so that one figure short and another over cannot cancel out."""
+        return bool(self.result.spread.shortfall) or not self.result.spread.reachable
 
 
 def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | None = None,
@@ -243,7 +245,10 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
         ref = ref.groupby(KEY, as_index=False)[["volume", "revenue"]].sum()
         lines = lines.merge(ref.rename(columns={"volume": "ref_volume", "revenue": "ref_revenue"}),
                             on=KEY, how="left")
-    result = apply_topdown(lines, spec, cfg.targets.money_unit, cfg.targets.volume_unit)
+    rules = cfg.targets
+    credit = _salesperson_credit(lines, {a.id: a.rep for a in cfg.accounts}) if spec.by == "rep" else None
+    result = apply_topdown(lines, spec, rules.money_unit, rules.volume_unit, credit=credit,
+                           far_below=rules.far_below, far_above=rules.far_above)
     outcome = SpreadOutcome(base, None, result, spec)
     if dry_run or (outcome.unreachable and not store_closest):
         return outcome
@@ -257,6 +262,59 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
         year, "top-down", new[PLAN_LINE_COLUMNS], by or who(), spec.describe(), parent_id=base,
         instruction=spec.to_json(), summary=summary)
     return outcome
+
+
+def _salesperson_credit(lines: pd.DataFrame, owners: dict[str, str]) -> pd.DataFrame:
+    """Whose figure each plan line counts for: account_id, product_id, salesperson_id, share.
+
+    Today each account's ``rep`` (its owner) fully.  At merge this is the one call to replace with
+    ``kamplan.engine.credit.credit_shares(lines, ws.store.account_team(), owners)``: the spread is
+    built for lines shared by several salespeople (``engine.topdown._fit_shared``)."""
+    pairs = lines[["account_id", "product_id"]].drop_duplicates()
+    rep = pairs["account_id"].map(owners)
+    fallback = pairs[["account_id", "product_id"]].merge(
+        lines[["account_id", "product_id", "rep_id"]].drop_duplicates(["account_id", "product_id"]),
+        on=["account_id", "product_id"], how="left")["rep_id"].to_numpy()
+    return pairs.assign(salesperson_id=rep.where(rep.notna(), fallback).to_numpy(), share=1.0).reset_index(drop=True)
+
+
+def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: bool = False, by: str | None = None,
+                      store_closest: bool = False) -> tuple[SpreadOutcome | None, list[Problem], QuotaTable]:
+    """The quota table at ``path`` (``imports.quotas``) as one top-down instruction by salesperson and
+    quarter: ``spec`` gives the rest (method, holds, bounds, note, allow_far); its figures are the table's.
+    Nothing is spread (None) when the table has errors, a quota has no plan line to carry it, or the
+    instruction is refused (e.g. a quota far from the current version): the problems say which row."""
+    path = Path(path)
+    table, problems = read_quota_file(path, ws.config)
+    if has_errors(problems):
+        return None, problems, table
+    if not len(table.frame):
+        return None, problems + [error("quotas-empty-file", "the file has no quota rows",
+                                       "fill in one row per salesperson and quarter", file=path.name)], table
+    spec = replace(spec, measure="revenue", by="rep", figures=table.figures(), relative=(),
+                   source={"file": path.name, "quotas": len(table.frame), "rows": table.rows})
+    problems += _quotas_without_lines(ws, table)
+    if has_errors(problems):
+        return None, problems, table
+    try:
+        outcome = spread(ws, spec, dry_run=dry_run, by=by, store_closest=store_closest)
+    except TopDownError as exc:
+        return None, problems + [error("quotas-refused", str(exc), "correct the quota in the file, or see the "
+                                       "message for the option that accepts it", file=path.name)], table
+    return outcome, problems, table
+
+
+def _quotas_without_lines(ws: Workspace, table: QuotaTable) -> list[Problem]:
+    """A quota needs the salesperson's plan lines in its quarter to carry it (an error per quota without)."""
+    base = ws.store.current_plan_version(ws.config.plan_year)
+    if base is None:
+        return []  # spread says there is no plan yet
+    _, lines = ws.store.plan_version(base)
+    credit = _salesperson_credit(lines, {a.id: a.rep for a in ws.config.accounts})
+    carried = lines[["account_id", "product_id", "quarter"]].merge(credit, on=["account_id", "product_id"])
+    have = set(zip(carried["salesperson_id"].astype(str), carried["quarter"].astype(int)))
+    return [no_lines_problem(table, s, int(q))
+            for s, q in table.frame[["salesperson_id", "quarter"]].itertuples(index=False) if (s, int(q)) not in have]
 
 
 def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: str | None = None,
