@@ -75,8 +75,7 @@ def quarters_of_dates(dates, calendar) -> tuple[list[int], list[int]]:
     """Fiscal year and quarter of each date by the config's calendar: the one place quota periods given
     as dates are mapped (``kamplan.periods.fiscal_year_quarter``).  A date outside the calendar's
     periods is a ValueError."""
-    # At merge: pass ``calendar`` itself (period end dates, 4-4-5); today the helper takes the first month.
-    years, quarters = fiscal_year_quarter(dates, calendar.first_month)
+    years, quarters = fiscal_year_quarter(dates, calendar)
     return [int(y) for y in years], [int(q) for q in quarters]
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kamplan.engine.credit import credit_shares, team_frame
 from kamplan.engine.topdown import TopDownError, TopDownResult, TopDownSpec, apply_topdown
 from kamplan.imports.quotas import QuotaTable, no_lines_problem, read_quota_file
 from kamplan.model import TARGET_COLUMNS
@@ -246,7 +247,7 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
         lines = lines.merge(ref.rename(columns={"volume": "ref_volume", "revenue": "ref_revenue"}),
                             on=KEY, how="left")
     rules = cfg.targets
-    credit = _salesperson_credit(lines, {a.id: a.rep for a in cfg.accounts}) if spec.by == "rep" else None
+    credit = _salesperson_credit(cfg, lines) if spec.by == "rep" else None
     result = apply_topdown(lines, spec, rules.money_unit, rules.volume_unit, credit=credit,
                            far_below=rules.far_below, far_above=rules.far_above)
     outcome = SpreadOutcome(base, None, result, spec)
@@ -264,18 +265,15 @@ def spread(ws: Workspace, spec: TopDownSpec, dry_run: bool = False, by: str | No
     return outcome
 
 
-def _salesperson_credit(lines: pd.DataFrame, owners: dict[str, str]) -> pd.DataFrame:
-    """Whose figure each plan line counts for: account_id, product_id, salesperson_id, share.
-
-    Today each account's ``rep`` (its owner) fully.  At merge this is the one call to replace with
-    ``kamplan.engine.credit.credit_shares(lines, ws.store.account_team(), owners)``: the spread is
-    built for lines shared by several salespeople (``engine.topdown._fit_shared``)."""
-    pairs = lines[["account_id", "product_id"]].drop_duplicates()
-    rep = pairs["account_id"].map(owners)
-    fallback = pairs[["account_id", "product_id"]].merge(
-        lines[["account_id", "product_id", "rep_id"]].drop_duplicates(["account_id", "product_id"]),
-        on=["account_id", "product_id"], how="left")["rep_id"].to_numpy()
-    return pairs.assign(salesperson_id=rep.where(rep.notna(), fallback).to_numpy(), share=1.0).reset_index(drop=True)
+def _salesperson_credit(cfg, lines: pd.DataFrame) -> pd.DataFrame:
+    """Whose figure each plan line counts for: account_id, product_id, salesperson_id, share — the
+    account teams' credit (``kamplan.engine.credit.credit_shares``, the one place credit is decided),
+    so a shared line counts for each member by share and the spread fits every quota together
+    (``engine.topdown._fit_shared``).  People credited nothing of a line are left out."""
+    owners = {a.id: a.rep for a in cfg.accounts}
+    credit = credit_shares(lines, team_frame(cfg.accounts), owners, cfg.teams.full_credit_roles)
+    credit = credit[credit["share"] > 0]
+    return credit[["account_id", "product_id", "salesperson_id", "share"]].reset_index(drop=True)
 
 
 def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: bool = False, by: str | None = None,
@@ -310,7 +308,7 @@ def _quotas_without_lines(ws: Workspace, table: QuotaTable) -> list[Problem]:
     if base is None:
         return []  # spread says there is no plan yet
     _, lines = ws.store.plan_version(base)
-    credit = _salesperson_credit(lines, {a.id: a.rep for a in ws.config.accounts})
+    credit = _salesperson_credit(ws.config, lines)
     carried = lines[["account_id", "product_id", "quarter"]].merge(credit, on=["account_id", "product_id"])
     have = set(zip(carried["salesperson_id"].astype(str), carried["quarter"].astype(int)))
     return [no_lines_problem(table, s, int(q))
