@@ -21,12 +21,13 @@ cell's saved result as a figure (a user may have changed the formula or its inpu
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from openpyxl.formula.tokenizer import Token, Tokenizer
 from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.worksheet import CellFormulaTuple
 
@@ -46,8 +47,7 @@ class XlError:
 DIV0, NA, VALUE = XlError("#DIV/0!"), XlError("#N/A"), XlError("#VALUE!")
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     sheet: str
     r1: int
     c1: int
@@ -335,110 +335,120 @@ def _wildcard(text: str) -> str:
 # -- the evaluator ------------------------------------------------------------------------------------------
 _PRECEDENCE = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
 _LAZY = {"IF", "IFERROR"}
-_CELL = re.compile(r"[A-Z]{1,3}[0-9]+")
 _SHEET_REF = re.compile(r"^(?:(?:'((?:[^']|'')+)'|([^'!]+))!)?(.+)$")
+_TOKEN = re.compile(r"""
+    \s+
+  | (?P<str>"(?:[^"]|"")*")
+  | (?P<func>[A-Za-z_][A-Za-z0-9_.]*)\(
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?)(?![A-Za-z0-9_(!])
+  | (?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[Ee][+-]?[0-9]+)?)
+  | (?P<bool>TRUE|FALSE)\b
+  | (?P<op><>|<=|>=|[-+*/^&=<>])
+  | (?P<punct>[(),])
+  | (?P<other>[^\s]+)
+""", re.X | re.S)
+
+
+@functools.lru_cache(maxsize=65536)
+def tokens_of(formula: str) -> tuple[tuple[str, str], ...]:
+    """(kind, text) tokens of a formula: str, func (name), ref, num, bool, op, punct.  Cached: a column's
+    formulas repeat the same ranges."""
+    out = []
+    for m in _TOKEN.finditer(formula.lstrip("=")):
+        kind = m.lastgroup
+        if kind is None:
+            continue
+        if kind == "other":
+            raise UnsupportedFormula(f"{m.group()!r} (defined names, whole columns and the like are not evaluated)")
+        out.append((kind, m.group(kind)))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _reference(text: str) -> tuple[str | None, int, int, int, int]:
+    """(sheet or None for this sheet, first row, first column, last row, last column) of an A1 reference."""
+    quoted, plain, cells = _SHEET_REF.match(text).groups()
+    sheet = quoted.replace("''", "'") if quoted else plain
+    ends = cells.replace("$", "").upper().split(":")
+    (r1, c1), (r2, c2) = xl_cell_to_rowcol(ends[0]), xl_cell_to_rowcol(ends[-1])
+    return sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 class Evaluator:
-    """One formula of one sheet: parsed by precedence climbing over openpyxl's tokens, then computed."""
+    """One formula of one sheet: parsed by precedence climbing over its tokens, then computed."""
 
     def __init__(self, book: Book, sheet: str, formula: str):
         self.book, self.sheet = book, sheet
-        tokens = Tokenizer("=" + formula.lstrip("=")).items
-        self.tokens = [t for t in tokens if t.type != Token.WSPACE]
+        self.tokens = tokens_of(formula)
         self.i = 0
 
     def run(self):
         node = self.expression(0)
         if self.i != len(self.tokens):
-            raise UnsupportedFormula(f"unexpected {self.tokens[self.i].value!r}")
+            raise UnsupportedFormula(f"unexpected {self.tokens[self.i][1]!r}")
         return self.scalar(self.compute(node))
 
     # parsing: nodes are tuples ("num", v), ("ref", Ref), ("op", op, a, b), ("neg", a), ("call", NAME, args)
-    def peek(self) -> Token | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
+    def peek(self) -> tuple[str, str]:
+        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "")
 
     def expression(self, level: int):
         left = self.unary()
         while True:
-            t = self.peek()
-            if t is None or t.type != Token.OP_IN:
-                return left
-            if t.value not in _PRECEDENCE:
-                raise UnsupportedFormula(f"operator {t.value!r}")
-            if _PRECEDENCE[t.value] < level:
+            kind, op = self.peek()
+            if kind != "op" or _PRECEDENCE[op] < level:
                 return left
             self.i += 1
-            left = ("op", t.value, left, self.expression(_PRECEDENCE[t.value] + 1))
+            left = ("op", op, left, self.expression(_PRECEDENCE[op] + 1))
 
     def unary(self):
-        t = self.peek()
-        if t is not None and t.type == Token.OP_PRE:
+        kind, op = self.peek()
+        if kind == "op" and op in "+-":
             self.i += 1
             operand = self.unary()
-            return ("neg", operand) if t.value == "-" else operand
-        node = self.primary()
-        t = self.peek()
-        if t is not None and t.type == Token.OP_POST:
-            raise UnsupportedFormula(f"postfix operator {t.value!r}")
-        return node
+            return ("neg", operand) if op == "-" else operand
+        return self.primary()
 
     def primary(self):
-        t = self.peek()
-        if t is None:
-            raise UnsupportedFormula("formula ends too early")
+        kind, text = self.peek()
         self.i += 1
-        if t.type == Token.OPERAND:
-            return self.operand(t)
-        if t.type == Token.PAREN and t.subtype == Token.OPEN:
+        if kind == "num":
+            return ("num", float(text))
+        if kind == "str":
+            return ("num", text[1:-1].replace('""', '"'))
+        if kind == "bool":
+            return ("num", text == "TRUE")
+        if kind == "ref":
+            return ("ref", self.reference(text))
+        if kind == "func":
+            return self.call(text.upper())
+        if text == "(":
             node = self.expression(0)
-            self.expect(Token.PAREN)
+            self.expect(")")
             return node
-        if t.type == Token.FUNC and t.subtype == Token.OPEN:
-            return self.call(t.value[:-1].upper())
-        raise UnsupportedFormula(f"unexpected {t.value!r}")
+        raise UnsupportedFormula(f"unexpected {text!r}" if kind != "end" else "formula ends too early")
 
-    def expect(self, kind: str) -> None:
-        t = self.peek()
-        if t is None or t.type != kind or t.subtype != Token.CLOSE:
+    def expect(self, text: str) -> None:
+        if self.peek() != ("punct", text):
             raise UnsupportedFormula("unbalanced parentheses")
         self.i += 1
 
     def call(self, name: str):
         args = []
-        t = self.peek()
-        if t is not None and t.type == Token.FUNC and t.subtype == Token.CLOSE:
+        if self.peek() == ("punct", ")"):
             self.i += 1
             return ("call", name, args)
         while True:
             args.append(self.expression(0))
-            t = self.peek()
-            if t is not None and t.type == Token.SEP and t.subtype == Token.ARG:
+            if self.peek() == ("punct", ","):
                 self.i += 1
                 continue
-            self.expect(Token.FUNC)
+            self.expect(")")
             return ("call", name, args)
 
-    def operand(self, t: Token):
-        if t.subtype == Token.NUMBER:
-            return ("num", float(t.value))
-        if t.subtype == Token.TEXT:
-            return ("num", t.value[1:-1].replace('""', '"'))
-        if t.subtype == Token.LOGICAL:
-            return ("num", t.value.upper() == "TRUE")
-        if t.subtype == Token.RANGE:
-            return ("ref", self.reference(t.value))
-        raise UnsupportedFormula(f"operand {t.value!r}")
-
     def reference(self, text: str) -> Ref:
-        m = _SHEET_REF.match(text)
-        quoted, plain, cells = m.groups()
-        sheet = quoted.replace("''", "'") if quoted else plain if plain else self.sheet
-        ends = cells.replace("$", "").split(":")
-        if len(ends) > 2 or not all(_CELL.fullmatch(end) for end in ends):
-            raise UnsupportedFormula(f"reference {text!r} (defined names and whole columns are not evaluated)")
-        (r1, c1), (r2, c2) = xl_cell_to_rowcol(ends[0]), xl_cell_to_rowcol(ends[-1])
-        return Ref(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+        sheet, r1, c1, r2, c2 = _reference(text)
+        return Ref(sheet if sheet is not None else self.sheet, r1, c1, r2, c2)
 
     # computing
     def compute(self, node):
