@@ -52,6 +52,7 @@ class _Writer:
         self.quarter = self.s.cell(QUARTER_FORMAT)  # the quarter number shown as "Q1" (still a number)
         self.pct = self.s.cell("0.0%")
         self.text = self.s.cell(None)
+        self.long_text = self.s.cell(None, wrap=True)  # commitments, tasks: wrapped, the row grows to fit
         self.date = self.s.cell("yyyy-mm-dd")
 
     def name(self, kind: str, ident) -> str:
@@ -117,7 +118,9 @@ class _Writer:
         """``columns``: (frame column, header text, format)."""
         lang = self.lang
         ws = self.wb.add_worksheet(_t(key, lang))
-        self.head(ws, title, 3, [h for _, h, _ in columns], [max(12, min(40, len(h) + 2)) for _, h, _ in columns])
+        self.head(ws, title, 3, [h for _, h, _ in columns],
+                  [36 if fmt is self.long_text else 28 if col == "account_id" else max(12, min(40, len(h) + 2))
+                   for col, h, fmt in columns])
         if frame is None or not len(frame):
             ws.write_string(4, 0, _t("none", lang), self.text)
         else:
@@ -218,8 +221,8 @@ def _columns(w: _Writer, spec: list[tuple[str, str, str]]) -> list[tuple[str, st
 
 SUPPORT_COLUMNS = [("account_id", "col.account", "text"), ("kind", "col.kind", "text"),
                    ("person", "col.person", "text"), ("quarter", "col.quarter", "quarter"),
-                   ("amount", "col.amount", "num"), ("purpose", "col.purpose", "text"),
-                   ("task", "col.task", "text"), ("deadline", "col.deadline", "date")]
+                   ("amount", "col.amount", "num"), ("purpose", "col.purpose", "long_text"),
+                   ("task", "col.task", "long_text"), ("deadline", "col.deadline", "date")]
 
 
 def write_rep_targets(path: Path, c: AgreedContent, rep_id: str) -> Path:
@@ -242,10 +245,10 @@ def write_rep_targets(path: Path, c: AgreedContent, rep_id: str) -> Path:
         w.list_sheet("sheet.activities", title, visits, vcols)
         w.list_sheet("sheet.trainings", title, c.trainings, _columns(w, [
             ("account_id", "col.account", "text"), ("quarter", "col.quarter", "quarter"),
-            ("topic", "col.topic", "text"), ("audience", "col.audience", "text")]))
+            ("topic", "col.topic", "long_text"), ("audience", "col.audience", "long_text")]))
         w.list_sheet("sheet.services", title, c.services, _columns(w, [
-            ("account_id", "col.account", "text"), ("commitment", "col.commitment", "text"),
-            ("measure", "col.measure", "text"), ("due", "col.due", "date")]))
+            ("account_id", "col.account", "text"), ("commitment", "col.commitment", "long_text"),
+            ("measure", "col.measure", "long_text"), ("due", "col.due", "date")]))
         if c.support is not None:
             w.list_sheet("sheet.support", title, c.support, _columns(w, SUPPORT_COLUMNS))
     return path
