@@ -41,8 +41,8 @@ MIN_POINTS = 7.8  # 8 pt, less what the box measurement scatters
 DESIGNED_PAGES = {
     "targets_round1": [1, 6, 1, 1, 2, 2, 2],
     "targets_round2_proposal": [1, 8, 2, 1, 2, 2, 2],
-    "account_review": [3, 1, 3, 3, 4, 1, 2, 1, 2],
-    "consolidation": [1, 7, 1, 3, 18, 16, 2, 2, 1],  # Accounts: 58 columns at 80 %, keys repeated
+    "account_review": [2, 2, 3, 3, 4, 1, 2, 1, 2],
+    "consolidation": [1, 7, 2, 3, 18, 16, 2, 2, 1],  # Charts: a page per chart; Accounts: 58 columns at 80 %, keys repeated
     "resource_plan": [1, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1],
     "agreed_targets": [4, 1, 1, 1, 1],
     "management_summary": [1, 1, 10],
@@ -67,10 +67,10 @@ def _pages_by_sheet(pages, file_name: str) -> dict[str, list]:
     (LibreOffice's blank pages) counts for the sheet before it."""
     out, current = collections.OrderedDict(), None
     for page in pages:
-        footer = page.footer()
-        if f"{file_name} › " in footer:
-            rest = footer.split(f"{file_name} › ", 1)[1]
-            current = rest.split(" Page ")[0].split(" 第 ")[0].strip()
+        # a chart's axis label reaching into the footer line may sit between file name and sheet
+        m = re.search(re.escape(file_name) + r".*? › (.+?) (?:Page|第) ", page.footer())
+        if m:
+            current = m.group(1).strip()
         out.setdefault(current, []).append(page)
     return out
 

@@ -581,14 +581,16 @@ class PdfPage:
         return [w for w in self.words if w.y0 > margin and w.y1 < self.height - margin]
 
     def footer(self, margin: float = 50.0) -> str:
-        """The lowest line of text, when it lies in the bottom margin (the page footer)."""
+        """The line of text in the bottom margin (the page footer)."""
         # a chart's rotated axis title reaches into the margin too: its words are taller than wide
         low = [w for w in self.words if w.y0 >= self.height - margin and w.height < 16
                and (len(w.text) < 3 or (w.x1 - w.x0) >= 0.5 * w.height)]
         if not low:
             return ""
-        base = max(w.y1 for w in low)
-        return " ".join(w.text for w in sorted(low, key=lambda w: w.x0) if abs(w.y1 - base) < 4)
+        # the footer is the fullest line there (a chart's label may reach below it)
+        lines = [[w for w in low if abs(w.y1 - base.y1) < 4] for base in low]
+        line = max(lines, key=len)
+        return " ".join(w.text for w in sorted(line, key=lambda w: w.x0))
 
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
