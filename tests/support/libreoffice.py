@@ -527,3 +527,90 @@ def _kill_group(proc: subprocess.Popen, grace: float) -> None:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
+
+
+# ---------------------------------------------------------------------------- what a file shows as it is
+def convert_as_opened(paths: list[Path], out_dir: Path, fmt: str = "pdf", timeout: float = 900.0) -> dict[Path, Path]:
+    """Convert ``paths`` with ``soffice --convert-to`` under a fresh *default* profile (no forced
+    recalculation: LibreOffice shows each formula's saved result, as a person opening the file sees it).
+    One soffice process for all files; the profile is private to this call, so parallel test processes
+    do not share it.  Returns source -> converted file."""
+    soffice = find_soffice()
+    if soffice is None:
+        raise LibreOfficeError("LibreOffice not found")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profile = Path(tempfile.mkdtemp(prefix="lo-default-profile-"))
+    try:
+        base = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore"]
+        # a fresh profile restarts once on its first start: create it before converting
+        subprocess.run(base + ["--terminate_after_init"], capture_output=True, timeout=120, env=_clean_env())
+        proc = subprocess.run(base + ["--convert-to", fmt, "--outdir", str(out_dir), *map(str, paths)],
+                              capture_output=True, text=True, timeout=timeout, env=_clean_env())
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    out = {Path(p): out_dir / (Path(p).stem + "." + fmt.split(":")[0]) for p in paths}
+    missing = [str(p) for p, o in out.items() if not o.is_file()]
+    if missing:
+        raise LibreOfficeError(f"soffice --convert-to {fmt} made no file for {missing}: {proc.stderr[-2000:]}")
+    return out
+
+
+@dataclass
+class PdfWord:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass
+class PdfPage:
+    number: int  # 1-based
+    width: float
+    height: float
+    words: list[PdfWord]
+
+    def body(self, margin: float = 40.0) -> list[PdfWord]:
+        """Words inside the sheet area (not in the header and footer margins)."""
+        return [w for w in self.words if w.y0 > margin and w.y1 < self.height - margin]
+
+    def footer(self, margin: float = 50.0) -> str:
+        """The line of text in the bottom margin (the page footer)."""
+        # a chart's rotated axis title reaches into the margin too: its words are taller than wide
+        low = [w for w in self.words if w.y0 >= self.height - margin and w.height < 16
+               and (len(w.text) < 3 or (w.x1 - w.x0) >= 0.5 * w.height)]
+        if not low:
+            return ""
+        # the footer is the fullest line there (a chart's label may reach below it)
+        lines = [[w for w in low if abs(w.y1 - base.y1) < 4] for base in low]
+        line = max(lines, key=len)
+        return " ".join(w.text for w in sorted(line, key=lambda w: w.x0))
+
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+_BBOX_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+_BBOX_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+
+
+def pdf_pages(pdf: Path) -> list[PdfPage]:
+    """The words of every page of ``pdf`` with their boxes (``pdftotext -bbox``, poppler-utils)."""
+    import html
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        raise LibreOfficeError("pdftotext not found (apt-get install poppler-utils)")
+    proc = subprocess.run([tool, "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise LibreOfficeError(f"pdftotext failed: {proc.stderr}")
+    pages = []
+    for i, m in enumerate(_BBOX_PAGE.finditer(proc.stdout), start=1):
+        words = [PdfWord(html.unescape(w[4]), *map(float, w[:4])) for w in _BBOX_WORD.findall(m.group(3))]
+        pages.append(PdfPage(i, float(m.group(1)), float(m.group(2)), words))
+    return pages

@@ -12,11 +12,14 @@ from pathlib import Path
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from kamplan.workbooks.kit.i18n import book_labels
+from kamplan.workbooks.kit.i18n import book_labels, t
 from kamplan.workbooks.kit.layout import quote_sheet
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
 
 LABELS, _t = book_labels(__file__)  # key -> (English, Chinese), and key, language -> text
+QUARTER_FORMAT = '"Q"0'
+CLASS_KEYS = {"class.key", "class.develop", "class.watch", "class.drop"}
+KIND_KEYS = {"kind.executive", "kind.technical", "kind.advisor"}
 
 
 @dataclass
@@ -41,16 +44,24 @@ class AgreedContent:
 class _Writer:
     def __init__(self, wb, c: AgreedContent):
         self.wb, self.c, self.s, self.lang = wb, c, Styles(wb), c.language
+        # volumes to a tenth of a unit, money to whole currency units: what a plan is agreed in
         self.num = self.s.cell("#,##0.0")
-        self.money = self.s.cell("#,##0.00")
+        self.money = self.s.cell("#,##0")
         self.num_total = self.s.cell("#,##0.0", total=True)
-        self.money_total = self.s.cell("#,##0.00", total=True)
+        self.money_total = self.s.cell("#,##0", total=True)
+        self.quarter = self.s.cell(QUARTER_FORMAT)  # the quarter number shown as "Q1" (still a number)
         self.pct = self.s.cell("0.0%")
         self.text = self.s.cell(None)
+        self.long_text = self.s.cell(None, wrap=True)  # commitments, tasks: wrapped, the row grows to fit
         self.date = self.s.cell("yyyy-mm-dd")
 
     def name(self, kind: str, ident) -> str:
         return self.c.names.get(kind, {}).get(ident, str(ident))
+
+    def class_label(self, cls) -> str:
+        """An account class in the workbook's language ("Key", "重点"), not its code ("key")."""
+        key = f"class.{cls}"
+        return t(key, self.lang) if cls and key in CLASS_KEYS else str(cls or "")
 
     def head(self, ws, title: str, row: int, headers: list[str], widths: list[int]) -> None:
         ws.write(0, 0, title, self.s.title)
@@ -61,9 +72,10 @@ class _Writer:
             ws.set_column(j, j, w)
         ws.freeze_panes(row + 1, 0)
 
-    def finish(self, ws) -> None:
+    def finish(self, ws, key_columns: int = 0) -> None:
         protect_sheet(ws, self.c.sheet_password)
-        page_setup(ws, 3)
+        header = " · ".join(p for p in (self.wb.doc_properties.get("title", ""), self.c.company) if p)
+        page_setup(ws, 3, language=self.lang, header=header, key_columns=key_columns)
 
     # -- salesperson -----------------------------------------------------------------------------------
     def targets_sheet(self, title: str) -> None:
@@ -73,7 +85,7 @@ class _Writer:
                     _t("col.product", lang), _t("col.unit", lang)]
                    + [_t("col.vol_q", lang, q=q) for q in range(1, 5)] + [_t("col.vol_y", lang)]
                    + [_t("col.rev_q", lang, q=q) for q in range(1, 5)] + [_t("col.rev_y", lang)])
-        self.head(ws, title, 3, headers, [11, 26, 9, 18, 6] + [11] * 10)
+        self.head(ws, title, 3, headers, [10, 26, 9, 26, 6] + [10] * 5 + [13] * 5)
         wide = (c.lines.pivot_table(index=["account_id", "cls", "product_id"], columns="quarter",
                                     values=["volume", "revenue"], aggfunc="sum", fill_value=0.0)
                 if len(c.lines) else None)
@@ -82,7 +94,7 @@ class _Writer:
             for (acc, cls, prod), vals in wide.iterrows():
                 ws.write_string(row, 0, acc, self.text)
                 ws.write_string(row, 1, self.name("account", acc), self.text)
-                ws.write_string(row, 2, str(cls or ""), self.text)
+                ws.write_string(row, 2, self.class_label(cls), self.text)
                 ws.write_string(row, 3, self.name("product", prod), self.text)
                 ws.write_string(row, 4, c.units.get(prod, ""), self.text)
                 for q in range(1, 5):
@@ -100,13 +112,15 @@ class _Writer:
             fmt = self.num_total if j < 10 else self.money_total
             ws.write_formula(row, j, f"=SUM({cell_ref(4, j)}:{cell_ref(max(row - 1, 4), j)})" if row > 4 else "=0",
                              fmt)
-        self.finish(ws)
+        self.finish(ws, key_columns=2)
 
     def list_sheet(self, key: str, title: str, frame: pd.DataFrame, columns: list[tuple[str, str, object]]) -> None:
         """``columns``: (frame column, header text, format)."""
         lang = self.lang
         ws = self.wb.add_worksheet(_t(key, lang))
-        self.head(ws, title, 3, [h for _, h, _ in columns], [max(12, min(40, len(h) + 2)) for _, h, _ in columns])
+        self.head(ws, title, 3, [h for _, h, _ in columns],
+                  [36 if fmt is self.long_text else 28 if col == "account_id" else max(12, min(40, len(h) + 2))
+                   for col, h, fmt in columns])
         if frame is None or not len(frame):
             ws.write_string(4, 0, _t("none", lang), self.text)
         else:
@@ -115,6 +129,8 @@ class _Writer:
                     v = rec.get(col)
                     if col == "account_id":
                         v = f"{v} {self.name('account', v)}"
+                    elif col == "kind" and f"kind.{v}" in KIND_KEYS:
+                        v = t(f"kind.{v}", self.lang)
                     if v is None or (isinstance(v, float) and pd.isna(v)):
                         ws.write_blank(4 + i, j, None, fmt)
                     elif isinstance(v, dt.date):
@@ -133,17 +149,23 @@ class _Writer:
         cols = ["rep_id", "region_id", "cls", "account_id", "product_id", "quarter", "volume", "revenue", "ly_revenue"]
         heads = ["col.rep_id", "col.region_id", "col.class", "col.account_id", "col.product_id", "col.quarter",
                  "col.volume", "col.revenue", "col.ly_revenue"]
-        self.head(ws, _t("title.mgmt", lang, year=c.year), 3, [_t(h, lang) for h in heads], [10] * 6 + [14] * 3)
+        self.head(ws, _t("title.mgmt", lang, year=c.year), 3, [_t(h, lang) for h in heads],
+                  [10, 10, 9, 26, 24, 8, 12, 14, 14])
         data = c.lines[cols].to_dict("records")
+        shown = {"cls": self.class_label, "account_id": lambda v: f"{v} {self.name('account', v)}",
+                 "product_id": lambda v: self.name("product", v)}
         for i, rec in enumerate(data):
             r = 4 + i
             for j, col in enumerate(cols):
                 v = rec[col]
-                if j >= 5:
+                if j == 5:
+                    ws.write_number(r, j, float(v), self.quarter)
+                elif j > 5:
                     ws.write_number(r, j, 0.0 if pd.isna(v) else float(v), self.num if j < 7 else self.money)
                 else:
-                    ws.write_string(r, j, str(v), self.text)
-        self.finish(ws)
+                    # the salesperson and region ids stay codes: the summaries' formulas match on them
+                    ws.write_string(r, j, shown[col](v) if col in shown else str(v), self.text)
+        self.finish(ws, key_columns=2)
         return name, 4 + len(data) - 1
 
     def summary_sheet(self, key: str, column: int, kind: str, ids: list[str], lines_sheet: str, last: int) -> None:
@@ -153,7 +175,7 @@ class _Writer:
         first_head = _t("col.rep" if kind == "rep" else "col.region", lang)
         headers = ([first_head] + [_t("col.rev_q", lang, q=q) for q in range(1, 5)]
                    + [_t("col.rev_y", lang), _t("col.ly_revenue", lang), _t("col.growth", lang)])
-        self.head(ws, _t("title.mgmt", lang, year=self.c.year), 3, headers, [22] + [15] * 6 + [9])
+        self.head(ws, _t("title.mgmt", lang, year=self.c.year), 3, headers, [26] + [15] * 6 + [9])
         ls = quote_sheet(lines_sheet)
         last = max(last, 4)
         rng = lambda j: f"{ls}!${chr(65 + j)}$5:${chr(65 + j)}${last + 1}"  # noqa: E731
@@ -186,6 +208,8 @@ class _Writer:
                           "values": f"={sheet}!$G$5:$G${r}"})
         chart.set_title({"name": _t(key, lang)})
         chart.set_legend({"position": "bottom"})
+        chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                          "name": self.c.currency})
         ws.insert_chart(r + 2, 0, chart, {"x_scale": 1.6, "y_scale": 1.2})
         self.finish(ws)
 
@@ -196,9 +220,9 @@ def _columns(w: _Writer, spec: list[tuple[str, str, str]]) -> list[tuple[str, st
 
 
 SUPPORT_COLUMNS = [("account_id", "col.account", "text"), ("kind", "col.kind", "text"),
-                   ("person", "col.person", "text"), ("quarter", "col.quarter", "num"),
-                   ("amount", "col.amount", "num"), ("purpose", "col.purpose", "text"),
-                   ("task", "col.task", "text"), ("deadline", "col.deadline", "date")]
+                   ("person", "col.person", "text"), ("quarter", "col.quarter", "quarter"),
+                   ("amount", "col.amount", "num"), ("purpose", "col.purpose", "long_text"),
+                   ("task", "col.task", "long_text"), ("deadline", "col.deadline", "date")]
 
 
 def write_rep_targets(path: Path, c: AgreedContent, rep_id: str) -> Path:
@@ -220,11 +244,11 @@ def write_rep_targets(path: Path, c: AgreedContent, rep_id: str) -> Path:
         vcols += [(f"exec_visits_q{q}", _t("col.exec_visits_q", c.language, q=q), w.num) for q in range(1, 5)]
         w.list_sheet("sheet.activities", title, visits, vcols)
         w.list_sheet("sheet.trainings", title, c.trainings, _columns(w, [
-            ("account_id", "col.account", "text"), ("quarter", "col.quarter", "num"),
-            ("topic", "col.topic", "text"), ("audience", "col.audience", "text")]))
+            ("account_id", "col.account", "text"), ("quarter", "col.quarter", "quarter"),
+            ("topic", "col.topic", "long_text"), ("audience", "col.audience", "long_text")]))
         w.list_sheet("sheet.services", title, c.services, _columns(w, [
-            ("account_id", "col.account", "text"), ("commitment", "col.commitment", "text"),
-            ("measure", "col.measure", "text"), ("due", "col.due", "date")]))
+            ("account_id", "col.account", "text"), ("commitment", "col.commitment", "long_text"),
+            ("measure", "col.measure", "long_text"), ("due", "col.due", "date")]))
         if c.support is not None:
             w.list_sheet("sheet.support", title, c.support, _columns(w, SUPPORT_COLUMNS))
     return path

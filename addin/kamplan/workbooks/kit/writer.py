@@ -15,6 +15,7 @@ from typing import Callable
 
 import pandas as pd
 
+from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, IdentitySpec, write_identity
 from kamplan.workbooks.kit.layout import Table
 from kamplan.workbooks.kit.styles import Styles, new_workbook, page_setup, protect_sheet
@@ -121,7 +122,18 @@ class WorkbookWriter:
         protect_sheet(ws, self.password, autofilter)
 
     def page(self, ws, table: Table | None, **options) -> None:
-        page_setup(ws, table.header_row if table is not None else None, **options)
+        page_setup(ws, table.header_row if table is not None else None, language=self.L,
+                   header=self.print_header(), **options)
+
+    def print_header(self) -> str:
+        """The printed page header: the workbook's title, and where the content names them the
+        salesperson and the round."""
+        parts = [self.wb.doc_properties.get("title", "")]
+        parts.append(getattr(self.c, "rep_name", "") or "")
+        round_no = getattr(getattr(self.c, "identity", None), "round", 0)
+        if isinstance(round_no, int) and round_no > 0:
+            parts.append(t("print.round", self.L, round=round_no))
+        return " · ".join(p for p in parts if p)
 
     def subtitle(self) -> str:
         """The second line of every table sheet (company, period, ...)."""

@@ -1,0 +1,154 @@
+"""How every kamplan sheet prints: A4 landscape (or portrait), repeated titles, a header and footer in
+the workbook's language, one page wide only where that stays readable, and no chart cut by a page break.
+
+``page_setup`` is what a writer calls per sheet (it records the sheet's wish); ``finish_printing``
+runs once per workbook just before it is saved, when every column width, row height and chart is
+known, and decides what only then can be decided:
+
+- **One page wide** only where the resulting scale keeps the 10 pt text at 8 pt or more
+  (``MIN_SCALE``), computed from the sheet's column widths, overflowing text and charts.  A wider sheet is not shrunk: it prints
+  at ``WIDE_SCALE`` across several pages, the key columns (account, product ...) repeated on each.
+- **Charts**: a chart that would straddle a page boundary starts a new page (a horizontal page break
+  above the row it is anchored in).
+"""
+from __future__ import annotations
+
+from kamplan.workbooks.kit.i18n import t
+
+PAPER_A4 = 9
+MARGIN_SIDE, MARGIN_TOP = 0.4, 0.6  # inches; the header and footer sit in the top and bottom margins
+A4_POINTS = (595.28, 841.89)  # portrait width, height
+BODY_POINTS = 10  # the workbooks' cell font size (styles.BASE)
+MIN_POINTS = 8
+MIN_SCALE = MIN_POINTS / BODY_POINTS
+WIDE_SCALE = 80  # percent: a sheet too wide for one page prints at the smallest readable size
+PIXELS_TO_POINTS = 0.75
+# LibreOffice lays the columns out about 10 % wider than their pixel widths (measured: a sheet at the
+# computed scale spilled its last column onto a second page); the estimate keeps that margin
+LAYOUT_MARGIN = 1.12
+
+
+def escape(text: str) -> str:
+    """Text for a header or footer: ``&`` starts a code there."""
+    return str(text).replace("&", "&&")
+
+
+def page_setup(ws, header_row: int | None = None, *, landscape: bool = True, wide: bool = False,
+               key_columns: int = 0, language: str = "en", header: str = "") -> None:
+    """A4, margins, the table's header rows repeated on every page, ``header`` (the workbook, the
+    salesperson, the round) at the top and file, sheet and "page x of y" at the bottom, in
+    ``language``.  The width is decided by ``finish_printing``: one page wide when readable, else
+    ``WIDE_SCALE`` with the first ``key_columns`` repeated (``wide``: the writer knows already)."""
+    ws.set_paper(PAPER_A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_TOP)
+    if header:
+        ws.set_header(f"&L{escape(header)[:200]}", {"margin": 0.25})
+    ws.set_footer(f"&L&F › &A&R{t('print.page', language)}", {"margin": 0.25})
+    if header_row is not None:
+        ws.repeat_rows(header_row - (1 if wide else 0), header_row)
+    ws.kamplan_print = {"landscape": landscape, "wide": wide, "key_columns": key_columns}
+
+
+def finish_printing(wb) -> None:
+    """Decide each sheet's width on paper and keep charts whole (see the module docstring)."""
+    strings = {index: text for text, index in wb.str_table.string_table.items()}
+    for ws in wb.worksheets():
+        wish = getattr(ws, "kamplan_print", None)
+        if wish is None:
+            continue
+        scale = fit_width(ws, wish, strings)
+        keep_charts_whole(ws, scale, wish["landscape"])
+
+
+def printable(landscape: bool) -> tuple[float, float]:
+    """(width, height) in points inside the margins."""
+    w, h = A4_POINTS if not landscape else A4_POINTS[::-1]
+    return w - 2 * MARGIN_SIDE * 72, h - 2 * MARGIN_TOP * 72
+
+
+def _col_left(ws, col: int) -> float:
+    return sum(ws._size_col(c) for c in range(col)) * PIXELS_TO_POINTS
+
+
+def text_width(text: str, font_size: float) -> float:
+    """About how wide ``text`` prints in points: half an em per Latin character, a full em per wide
+    (Chinese) character."""
+    return sum(font_size if ord(ch) > 0x2E7F else font_size * 0.55 for ch in text)
+
+
+def _overflow_right(ws, strings: dict[int, str]) -> float:
+    """The right edge in points of text that runs past its cell into empty cells (titles, notes): a
+    spreadsheet program prints that text, so the sheet is as wide as its longest such line."""
+    edge = 0.0
+    for r, row in ws.table.items():
+        for c, cell in row.items():
+            if type(cell).__name__ != "String" or (c + 1) in row:
+                continue
+            fmt = cell.format
+            if fmt is not None and (getattr(fmt, "text_wrap", 0) or getattr(fmt, "shrink", 0)):
+                continue
+            text = strings.get(cell.string, "") if isinstance(cell.string, int) else str(cell.string)
+            size = getattr(fmt, "font_size", 11) if fmt is not None else 11
+            longest = max((text_width(line, size) for line in text.split("\n")), default=0.0)
+            edge = max(edge, _col_left(ws, c) + longest)
+    return edge
+
+
+def _charts_right(ws) -> float:
+    return max((_col_left(ws, col) + (x_offset + chart.width * x_scale) * PIXELS_TO_POINTS
+                for _row, col, chart, x_offset, _y, x_scale, *_ in ws.charts), default=0.0)
+
+
+def sheet_width(ws, strings: dict[int, str] | None = None) -> float:
+    """The printed width in points of the sheet: its used columns (hidden ones print as nothing), text
+    running past the last of them, and its charts."""
+    used = [c for c in ws.col_info if not ws.col_info[c].hidden]
+    last = max([ws.dim_colmax or 0, *used])
+    columns = sum(ws._size_col(c) for c in range(last + 1)) * PIXELS_TO_POINTS
+    return max(columns, _overflow_right(ws, strings or {}), _charts_right(ws))
+
+
+def fit_width(ws, wish: dict, strings: dict[int, str] | None = None) -> float:
+    """The print scale: the largest that fits the sheet on one page wide, when that keeps ``MIN_SCALE``;
+    else ``WIDE_SCALE`` across pages with the key columns repeated.  Set as a fixed scale rather than
+    "fit to one page wide": LibreOffice's fit shrinks these sheets further than their width needs
+    (to 6-7 pt, measured), a fixed scale prints the same everywhere.  Returns the scale (1.0 = 100 %)."""
+    page_width, _ = printable(wish["landscape"])
+    needed = page_width / max(sheet_width(ws, strings) * LAYOUT_MARGIN, 1.0)
+    if not wish["wide"] and needed >= MIN_SCALE:
+        percent = min(100, int(needed * 100))
+        ws.set_print_scale(percent)
+        return percent / 100
+    ws.set_print_scale(WIDE_SCALE)
+    if wish["key_columns"]:
+        ws.repeat_columns(0, wish["key_columns"] - 1)
+    return WIDE_SCALE / 100
+
+
+def _row_top(ws, row: int, cache: dict) -> float:
+    """Points from the top of the sheet to the top of ``row``."""
+    if row not in cache:
+        cache[row] = sum(ws._size_row(r) for r in range(row)) * PIXELS_TO_POINTS
+    return cache[row]
+
+
+def keep_charts_whole(ws, scale: float, landscape: bool) -> None:
+    """A page break above each chart that would otherwise straddle a page boundary."""
+    if not ws.charts:
+        return
+    _, page_height = printable(landscape)
+    page = page_height / scale  # sheet points per page
+    breaks, tops = set(ws.hbreaks), {}
+    for row, _col, chart, _x, y_offset, _xs, y_scale, *_ in sorted(ws.charts, key=lambda c: c[0]):
+        top = _row_top(ws, row, tops) + y_offset * PIXELS_TO_POINTS
+        height = chart.height * y_scale * PIXELS_TO_POINTS
+        start = max([_row_top(ws, b, tops) for b in breaks if b <= row] or [0.0])
+        into = (top - start) % page
+        if into + height > page * 0.97 and height < page and row > 0:
+            breaks.add(row)
+    if breaks != set(ws.hbreaks):
+        ws.set_h_pagebreaks(sorted(breaks))
