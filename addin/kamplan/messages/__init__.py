@@ -106,9 +106,15 @@ class _Formatter(string.Formatter):
         self.fields = fields
 
     def format_field(self, value, spec):
-        from babel import numbers
         if isinstance(value, Message):
             value = value.render(self.language)
+        try:
+            return self._number(value, spec)
+        except (ArithmeticError, ValueError):  # Babel's decimals refuse 1e300, NaN, infinity: plain digits then
+            return format(value, ",.6g") if isinstance(value, (int, float)) else str(value)
+
+    def _number(self, value, spec):
+        from babel import numbers
         if spec == "n" and isinstance(value, (int, float)):
             return numbers.format_decimal(value, format="#,##0.######", locale=self.locale)
         if spec in ("n0", "n1", "n2") and isinstance(value, (int, float)):
