@@ -156,6 +156,7 @@ def localise_help(command: click.Command) -> None:
         help_en, short_en = cmd._help_en
         cmd.help = _translated(help_en, translations)
         cmd.short_help = _translated(short_en, translations)
+        cmd._help_option = None  # click makes --help again, in the words click_words just gave it
         for p in cmd.params:
             if isinstance(p, click.Option):
                 p._help_en = getattr(p, "_help_en", None) or (p.help or "",)

@@ -35,8 +35,8 @@ class KamplanGroup(click.Group):
         args = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
         lang, root = front_language(args)
         language = choose_language(lang, root if root is not None else find_workspace(Path.cwd()))
-        localise_help(self)
         click_words(language)
+        localise_help(self)
         return super().main(args, **kwargs)
 
     def invoke(self, ctx):

@@ -46,5 +46,7 @@ def cycle_status(ws) -> list[Step]:
 
 
 def next_step(steps: list[Step]) -> Step | None:
-    """The first step not done (None: the year's plan is agreed and actuals are coming in)."""
-    return next((s for s in steps if not s.done), None)
+    """The first step not done after the furthest one done (a step skipped before it, such as the account
+    review, is shown as not done but not asked for); None when the last step is done."""
+    furthest = max((i for i, s in enumerate(steps) if s.done), default=-1)
+    return next((s for s in steps[furthest + 1:] if not s.done), None)
