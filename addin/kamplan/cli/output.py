@@ -13,7 +13,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from kamplan.messages import t
+from kamplan.messages import catalogue, current_language, t
 from kamplan.problems import Problem, problem
 
 console = Console()
@@ -35,14 +35,23 @@ def frame_table(df: pd.DataFrame, title: str | None = None, columns: list[str] |
     instead of ending it with an ellipsis, and a number is kept whole on one line."""
     table = Table(title=title, show_lines=False, header_style="bold")
     cols = columns or list(df.columns)
+    words = catalogue(current_language()).gettext
     for c in cols:
         numeric = pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
         widest = max([len(_cell(v)) for v in df[c]] + [1]) if numeric else None
-        table.add_column(str(c), overflow="fold", no_wrap=numeric, min_width=widest,
+        table.add_column(_word(words, f"column.{c}", str(c)), overflow="fold", no_wrap=numeric, min_width=widest,
                          justify="right" if numeric else "left")
     for row in df[cols].itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
+        table.add_row(*[_word(words, f"value.{c}.{v}", _cell(v)) if isinstance(v, str) else _cell(v)
+                        for c, v in zip(cols, row)])
     return table
+
+
+def _word(words, key: str, otherwise: str) -> str:
+    """A column's header or a closed value (``value.state.missing``) in the run's language, when the
+    catalogue has it; anything else as it is."""
+    said = words(key)
+    return escape(said) if said != key else otherwise
 
 
 def _cell(v) -> str:
