@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.xl.actions import ActionContext, ActionResult
+from kamplan.messages import say
 from kamplan.xl.messages import text
 
 CHECKS_SHEET = "Checks"
@@ -108,11 +109,13 @@ def submit_sheet(ctx: ActionContext) -> ActionResult:
             aside.mkdir(parents=True, exist_ok=True)
             dest.rename(aside / dest.name)
         shutil.copy2(path, dest)
-    ctx.progress(f"collecting {dest.name}")
+    lang = ctx.language
+    ctx.progress(text("collecting", lang, name=dest.name))
     res = collect_targets(ws, [dest], progress=ctx.progress)
     [f] = res.files
-    return ActionResult(f"{path.name}: {f.outcome} (round {res.round}, {res.year})"
-                        + (f" with {len(f.warnings)} warning(s)" if f.warnings else "") + f"; copy in {dest}.",
+    warned = text("submit.warnings", lang, n=len(f.warnings)) if f.warnings else ""
+    return ActionResult(text("submit.result", lang, name=path.name, outcome=say(f"cli.outcome.{f.outcome}", lang),
+                             round=res.round, year=res.year, warned=warned, copy=dest),
                         dest, f.problems, ok=f.outcome != "rejected")
 
 
@@ -125,8 +128,8 @@ def collect(ctx: ActionContext) -> ActionResult:
     same = sum(f.outcome == "unchanged" for f in res.files)
     missing = int((res.status["state"] == "missing").sum()) if "state" in res.status else 0
     problems = [p for f in res.rejected for p in f.problems]
-    return ActionResult(f"Collected {ws.inbox}: {stored} stored, {same} unchanged, {len(res.rejected)} rejected; "
-                        f"{missing} salesperson(s) still missing (round {res.round}, {res.year}).",
+    return ActionResult(text("collect.result", ctx.language, inbox=ws.inbox, stored=stored, same=same,
+                             rejected=len(res.rejected), missing=missing, round=res.round, year=res.year),
                         ws.inbox, problems, ok=not res.rejected)
 
 
@@ -134,8 +137,8 @@ def issue(ctx: ActionContext) -> ActionResult:
     """Issue the open round's target workbooks (existing files are kept, as without --force)."""
     from kamplan.stages.targets import issue_targets
     res = issue_targets(ctx.workspace, progress=ctx.progress)
-    return ActionResult(f"Round {res.round}: wrote {len(res.written)} workbook(s), kept {len(res.kept)} "
-                        f"existing, in {res.folder}.", res.folder, [])
+    return ActionResult(text("issue.result", ctx.language, round=res.round, written=len(res.written),
+                             kept=len(res.kept), folder=res.folder), res.folder, [])
 
 
 def segment(ctx: ActionContext) -> ActionResult:
@@ -143,10 +146,11 @@ def segment(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.review import segment_accounts
     res = segment_accounts(ctx.workspace, progress=ctx.progress, language=ctx.language)
     if not res.ok:
-        return ActionResult("Nothing segmented: " + "; ".join(str(p) for p in res.problems[:3]), None,
+        return ActionResult(text("segment.nothing", ctx.language,
+                                 problems="; ".join(p.render(ctx.language) for p in res.problems[:3])), None,
                             res.problems, ok=False)
-    return ActionResult(f"{res.segmentation.headline.sentence(ctx.language)} Review workbook: {res.path}.",
-                        res.path, res.problems)
+    return ActionResult(text("segment.result", ctx.language, headline=res.segmentation.headline.sentence(ctx.language),
+                             path=res.path), res.path, res.problems)
 
 
 def open_output(ctx: ActionContext) -> ActionResult:
@@ -155,11 +159,11 @@ def open_output(ctx: ActionContext) -> ActionResult:
     books = [p for p in reports.rglob("*.xls[xm]") if "replaced" not in p.relative_to(reports).parts
              and not p.name.startswith(("~$", ".~lock", "."))]
     if not books:
-        return ActionResult(f"There is no workbook in {reports} yet: run a stage first.", reports,
+        return ActionResult(text("no-output", ctx.language, folder=reports), reports,
                             [error("no-output", f"{reports} holds no workbook", "run a stage first",
                                    file=str(reports))], ok=False)
     newest = max(books, key=lambda p: (p.stat().st_mtime, str(p)))
-    return ActionResult(f"Opening {newest}.", newest, [])
+    return ActionResult(text("opening-output", ctx.language, path=newest), newest, [])
 
 
 _STAMP = re.compile(r"([_-](v\d+|r\d+|round-?\d+|\d{4}|\d{6,8}([_-]?\d{4,6})?|\d{2}))+$", re.IGNORECASE)
@@ -193,13 +197,13 @@ def refresh(ctx: ActionContext) -> ActionResult:
     the KAM_ cells and reopens these; ``ctx.book`` is the workbook the button was pressed on)."""
     books = [ctx.book] if ctx.book else []
     stale = stale_outputs(books, ctx.workspace.reports)
-    names = ", ".join(f"{old.name} → {new.name}" for old, new in stale) or "none"
-    return ActionResult(f"Outputs replaced by newer ones: {names}.", stale[0][1] if stale else None, [])
+    names = ", ".join(f"{old.name} → {new.name}" for old, new in stale) or text("nothing", ctx.language)
+    return ActionResult(text("replaced-outputs", ctx.language, names=names), stale[0][1] if stale else None, [])
 
 
 def current_workspace(ctx: ActionContext) -> ActionResult:
     """The workspace the buttons and functions use now."""
-    return ActionResult(f"Workspace: {ctx.workspace.root}", ctx.workspace.root, [])
+    return ActionResult(text("workspace_is", ctx.language, root=ctx.workspace.root), ctx.workspace.root, [])
 
 
 # -- the VP's plan: consolidate, spread, agree, allocate -------------------------------------------------
@@ -264,15 +268,15 @@ def agree(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.plan import export_agreed
     from kamplan.store import StoreError
     ws = ctx.workspace
-    ctx.progress("locking the plan")
+    ctx.progress(text("locking", ctx.language))
     try:
         vid = run(ws)
     except StoreError as exc:
         return _refused("Not agreed", exc, "collect and consolidate first, or reopen the agreed plan")
-    ctx.progress("writing the annual targets")
+    ctx.progress(text("writing-annual", ctx.language))
     res = export_agreed(ws, language=ctx.language)
-    return ActionResult(f"The {ws.config.plan_year} plan is agreed: version {vid}. {len(res.rep_files)} salesperson "
-                        f"workbook(s) and the management summary are in {res.folder}.", res.folder, [])
+    return ActionResult(text("agree.result", ctx.language, year=ws.config.plan_year, version=vid,
+                             books=len(res.rep_files), folder=res.folder), res.folder, [])
 
 
 def allocate(ctx: ActionContext) -> ActionResult:
@@ -281,11 +285,12 @@ def allocate(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.resources import allocate as run
     res = run(ctx.workspace, progress=ctx.progress)
     if res.path is None:
-        first = "; ".join(p.message for p in res.errors[:3]) or "nothing was allocated"
-        return ActionResult(f"No resource plan written: {first}.", res.choices_file, res.problems, ok=False)
+        first = "; ".join(p.message_in(ctx.language) for p in res.errors[:3]) or text("allocate.none", ctx.language)
+        return ActionResult(text("allocate.failed", ctx.language, first=first), res.choices_file, res.problems,
+                            ok=False)
     alloc = res.allocation
-    return ActionResult(f"Support allocated ({alloc.status}, {len(alloc.unmet)} request(s) not fully met). "
-                        f"Resource plan: {res.path}.", res.path, res.problems)
+    return ActionResult(text("allocate.result", ctx.language, status=alloc.status, unmet=len(alloc.unmet),
+                             path=res.path), res.path, res.problems)
 
 
 # -- actuals ------------------------------------------------------------------------------------------
@@ -352,8 +357,9 @@ def evaluate(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.evaluation import evaluate as run
     res = run(ctx.workspace, progress=ctx.progress, language=ctx.language)
     if not res.ok:
-        return ActionResult("No evaluation written: " + "; ".join(p.message for p in res.errors[:3]) + ".",
+        return ActionResult(text("evaluate.failed", ctx.language,
+                                 first="; ".join(p.message_in(ctx.language) for p in res.errors[:3])),
                             None, res.problems, ok=False)
     vp = res.paths.get("VP")
-    return ActionResult(f"{res.year} Q{res.quarter} evaluated: {len(res.paths)} workbook(s); VP workbook: {vp}.",
-                        vp, res.problems)
+    return ActionResult(text("evaluate.result", ctx.language, year=res.year, quarter=res.quarter,
+                             books=len(res.paths), path=vp), vp, res.problems)
