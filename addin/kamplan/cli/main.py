@@ -169,7 +169,7 @@ def _print_collect(res, root: Path):
                     rejected=len(res.rejected)))
     feedback = [p for f in res.files for p in getattr(f, "feedback", ())]
     if feedback:
-        console.print(nt("cli.collect.feedback", len(feedback)))
+        console.print(nt("cli.collect.feedback", sum(bool(getattr(f, "feedback", None)) for f in res.files)))
         for p in feedback:
             console.print("  " + escape(relative(p, root)), overflow="fold")
 

@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from kamplan.messages import catalogue, current_language, t
 from kamplan.problems import Problem, problem
@@ -30,21 +32,45 @@ def escape(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-def frame_table(df: pd.DataFrame, title: str | None = None, columns: list[str] | None = None) -> Table:
-    """A table that never cuts a value: a narrow terminal folds a long path or name onto the next line
-    instead of ending it with an ellipsis, and a number is kept whole on one line."""
-    table = Table(title=title, show_lines=False, header_style="bold")
+def frame_table(df: pd.DataFrame, title: str | None = None, columns: list[str] | None = None,
+                width: int | None = None):
+    """A table that never cuts a value: a long path or text folds onto the next line instead of ending in
+    an ellipsis, ids, dates and figures stay whole on one line, and when even so the columns do not fit
+    the terminal (``width``, default the console's), each row is shown as its own block of
+    "column: value" lines."""
     cols = columns or list(df.columns)
     words = catalogue(current_language()).gettext
-    for c in cols:
-        numeric = pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-        widest = max([len(_cell(v)) for v in df[c]] + [1]) if numeric else None
-        table.add_column(_word(words, f"column.{c}", str(c)), overflow="fold", no_wrap=numeric, min_width=widest,
-                         justify="right" if numeric else "left")
-    for row in df[cols].itertuples(index=False):
-        table.add_row(*[_word(words, f"value.{c}.{v}", _cell(v)) if isinstance(v, str) else _cell(v)
-                        for c, v in zip(cols, row)])
+    headers = [_word(words, f"column.{c}", str(c)) for c in cols]
+    cells = [[_word(words, f"value.{c}.{v}", _cell(v)) if isinstance(v, str) else _cell(v)
+              for c, v in zip(cols, row)] for row in df[cols].itertuples(index=False)]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in cols]
+    widest = [max([cell_len(r[i]) for r in cells] + [cell_len(headers[i]) if numeric[i] else 1])
+              for i in range(len(cols))]
+    short = [n or w <= SHORT_TEXT for n, w in zip(numeric, widest)]
+    needed = sum(w if s else FOLDED_MIN for w, s in zip(widest, short)) + 3 * len(cols) + 1
+    if needed > (width or console.width):
+        return _blocks(title, headers, cells)
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for header, n, w, s in zip(headers, numeric, widest, short):
+        table.add_column(header, overflow="fold", no_wrap=s, min_width=w if s else None,
+                         justify="right" if n else "left")
+    for row in cells:
+        table.add_row(*row)
     return table
+
+
+def _blocks(title: str | None, headers: list[str], rows: list[list[str]]):
+    """Each row as a block of "column: value" lines (values fold, nothing is cut)."""
+    parts = [Text(title, style="bold")] if title else []
+    for row in rows:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for header, value in zip(headers, row):
+            if value != "":
+                grid.add_row(header, value)
+        parts += [grid, Text("")]
+    return Group(*parts)
 
 
 def _word(words, key: str, otherwise: str) -> str:
@@ -54,11 +80,17 @@ def _word(words, key: str, otherwise: str) -> str:
     return escape(said) if said != key else otherwise
 
 
+SHORT_TEXT = 22  # a text column no wider than this is never folded (a salesperson id, a date and time)
+FOLDED_MIN = 12  # the narrowest a folded text column may become
+
+
 def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
         return ""
     if isinstance(v, float):
         return f"{v:,.2f}"
+    if isinstance(v, pd.Timestamp) or hasattr(v, "strftime") and hasattr(v, "hour"):
+        return v.strftime("%Y-%m-%d %H:%M")
     return escape(str(v))
 
 

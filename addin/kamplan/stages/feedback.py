@@ -80,7 +80,8 @@ def feedback_text(name: str, problems: list[Problem], language: str) -> str:
         if p.fix_in(language):
             lines.append("   " + say("feedback.how", language, text=p.fix_in(language)))
         lines.append("")
-    lines.append(say("feedback.closing", language))
+    marked = any(p.sheet and p.cell and _A1.match(p.cell) for p in problems)
+    lines.append(say("feedback.closing" if marked else "feedback.closing.file", language))
     return "\n".join(lines) + "\n"
 
 
