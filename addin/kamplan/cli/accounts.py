@@ -98,7 +98,7 @@ def _print_segment(res, cfg, language: str, root=None):
     for p in res.problems:
         console.print(problem_line(p))
     if res.path:
-        console.print(t("cli.wrote", path=f"[bold]{escape(relative(res.path, root))}[/bold]") +
+        console.print(t("cli.wrote-report", path=f"[bold]{escape(relative(res.path, root))}[/bold]") +
                       (t("cli.segment.replaced", path=escape(relative(res.replaced, root))) if res.replaced else ""),
                       overflow="fold")
         console.print("  " + t("cli.segment.next"))

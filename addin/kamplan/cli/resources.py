@@ -82,5 +82,5 @@ def _print(res, cfg, root=None):
     for p in res.problems:
         console.print(problem_line(p))
     if res.path:
-        console.print(t("cli.wrote", path=f"[bold]{escape(relative(res.path, root))}[/bold]"), overflow="fold")
+        console.print(t("cli.wrote-report", path=f"[bold]{escape(relative(res.path, root))}[/bold]"), overflow="fold")
         console.print("  " + t("cli.allocate.next"))
