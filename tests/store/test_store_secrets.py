@@ -51,6 +51,7 @@ def sweep(ws: Path, erp: Path | None = None) -> list[tuple[str, list[str]]]:
     return [
         ("init", ["init", str(ws.parent / "second"), "--config", str(ws / "kamplan.yaml")]),  # same company
         ("check", [*w, "check"]),
+        ("status", [*w, "status"]), ("status", [*w, "status", "--json"]),
         ("targets status", [*w, "targets", "status"]), ("targets status", [*w, "targets", "status", "--json"]),
         ("targets collect", [*w, "targets", "collect"]), ("targets collect", [*w, "targets", "collect", "--json"]),
         ("targets consolidate", [*w, "targets", "consolidate", "--json"]),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.xl.actions import ActionContext, ActionResult
+from kamplan.messages import say
+from kamplan.xl.messages import text
 
 CHECKS_SHEET = "Checks"
 CHECKS_FOLDER = ("reports", "checks")
@@ -22,18 +24,19 @@ CHECKS_FOLDER = ("reports", "checks")
 # -- check ---------------------------------------------------------------------------------------------
 def checks_rows(problems: list[Problem], language: str = "en") -> list[list[str]]:
     """The Checks sheet: a header and one row per problem (severity, sheet, cell, problem, what to do)."""
-    head = (["级别", "工作表", "单元格", "问题", "怎么改"] if language == "zh-CN"
-            else ["Severity", "Sheet", "Cell", "Problem", "What to do"])
-    sev = {"error": "错误", "warning": "提醒"} if language == "zh-CN" else {"error": "error", "warning": "warning"}
-    return [head] + [[sev[p.severity.value], p.sheet or "", p.cell or "", p.message, p.fix] for p in problems]
+    head = [text(f"checks.head.{k}", language) for k in ("severity", "sheet", "cell", "problem", "fix")]
+    return [head] + [[text(f"severity.{p.severity.value}", language), p.sheet or "", p.cell or "",
+                      p.message_in(language), p.fix_in(language)] for p in problems]
 
 
-def cell_notes(problems: list[Problem]) -> dict[tuple[str, str], str]:
-    """(sheet, cell) -> the note to put next to that cell; several problems of one cell are joined."""
+def cell_notes(problems: list[Problem], language: str = "en") -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the note to put next to that cell in ``language``; several problems of one cell are
+    joined."""
     notes: dict[tuple[str, str], list[str]] = {}
     for p in problems:
         if p.sheet and p.cell:
-            notes.setdefault((p.sheet, p.cell), []).append(f"{p.severity.value}: {p.message} — {p.fix}")
+            notes.setdefault((p.sheet, p.cell), []).append(
+                f"{text('severity.' + p.severity.value, language)}: {p.message_in(language)} — {p.fix_in(language)}")
     return {k: "\n".join(v) for k, v in notes.items()}
 
 
@@ -44,10 +47,10 @@ def write_checks_copy(src: Path, dst: Path, problems: list[Problem], language: s
     from openpyxl.comments import Comment
     from kamplan.workbooks.kit.xlsxio import atomic_path
     wb = openpyxl.load_workbook(src)
-    for (sheet, cell), text in cell_notes(problems).items():
+    for (sheet, cell), note in cell_notes(problems, language).items():
         if sheet in wb.sheetnames:
             c = wb[sheet][cell]
-            c.comment = Comment(text, "kamplan", width=320, height=120)
+            c.comment = Comment(note, "kamplan", width=320, height=120)
     if CHECKS_SHEET in wb.sheetnames:
         del wb[CHECKS_SHEET]
     sh = wb.create_sheet(CHECKS_SHEET, 0)
@@ -60,29 +63,30 @@ def write_checks_copy(src: Path, dst: Path, problems: list[Problem], language: s
     return dst
 
 
-def _count(problems: list[Problem]) -> str:
+def _count(problems: list[Problem], language: str = "en") -> str:
     e = sum(p.is_error for p in problems)
-    return f"{e} error(s), {len(problems) - e} warning(s)"
+    return text("count", language, errors=e, warnings=len(problems) - e)
 
 
 def check_sheet(ctx: ActionContext) -> ActionResult:
     """Check the workbook as collect would; write a copy with the problems in reports/checks/."""
     from kamplan.stages.targets import check_workbook
     path = ctx.book
-    ctx.progress(f"checking {path.name}")
+    ctx.progress(text("checking", ctx.language, name=path.name))
     problems = check_workbook(ctx.workspace, path)
     out = ctx.workspace.root.joinpath(*CHECKS_FOLDER) / f"{path.stem}_checks.xlsx"
     if any(p.sheet for p in problems):  # file-level problems (not an xlsx, encrypted ...) have no cells
-        ctx.progress("writing the Checks sheet")
+        ctx.progress(text("writing-checks", ctx.language))
         write_checks_copy(path, out, problems, ctx.language)
     else:
         out = None
+    lang = ctx.language
     if not problems:
-        return ActionResult(f"{path.name}: no problems found. It is ready to submit.", None, [])
-    verdict = ("collect would reject it" if has_errors(problems) else "collect would store it with these warnings")
-    where = f"; the problems are listed in {out}" if out else ""
-    return ActionResult(f"{path.name}: {_count(problems)} — {verdict}{where}.", out, problems,
-                        ok=not has_errors(problems))
+        return ActionResult(text("check.clean", lang, name=path.name), None, [])
+    verdict = text("check.reject" if has_errors(problems) else "check.warn", lang)
+    where = text("check.where", lang, path=out) if out else ""
+    return ActionResult(text("check.result", lang, name=path.name, count=_count(problems, lang), verdict=verdict,
+                             where=where), out, problems, ok=not has_errors(problems))
 
 
 # -- submit / collect ----------------------------------------------------------------------------------
@@ -94,7 +98,8 @@ def submit_sheet(ctx: ActionContext) -> ActionResult:
     problems = check_workbook(ctx.workspace, path)
     if has_errors(problems):
         res = check_sheet(ctx)
-        return ActionResult(f"Not submitted: {res.message}", res.output, res.problems, ok=False)
+        return ActionResult(text("not-submitted", ctx.language, message=res.message), res.output, res.problems,
+                            ok=False)
     ws.inbox.mkdir(parents=True, exist_ok=True)
     dest = ws.inbox / path.name
     if dest.resolve() != path.resolve():
@@ -104,11 +109,13 @@ def submit_sheet(ctx: ActionContext) -> ActionResult:
             aside.mkdir(parents=True, exist_ok=True)
             dest.rename(aside / dest.name)
         shutil.copy2(path, dest)
-    ctx.progress(f"collecting {dest.name}")
+    lang = ctx.language
+    ctx.progress(text("collecting", lang, name=dest.name))
     res = collect_targets(ws, [dest], progress=ctx.progress)
     [f] = res.files
-    return ActionResult(f"{path.name}: {f.outcome} (round {res.round}, {res.year})"
-                        + (f" with {len(f.warnings)} warning(s)" if f.warnings else "") + f"; copy in {dest}.",
+    warned = text("submit.warnings", lang, n=len(f.warnings)) if f.warnings else ""
+    return ActionResult(text("submit.result", lang, name=path.name, outcome=say(f"cli.outcome.{f.outcome}", lang),
+                             round=res.round, year=res.year, warned=warned, copy=dest),
                         dest, f.problems, ok=f.outcome != "rejected")
 
 
@@ -121,8 +128,8 @@ def collect(ctx: ActionContext) -> ActionResult:
     same = sum(f.outcome == "unchanged" for f in res.files)
     missing = int((res.status["state"] == "missing").sum()) if "state" in res.status else 0
     problems = [p for f in res.rejected for p in f.problems]
-    return ActionResult(f"Collected {ws.inbox}: {stored} stored, {same} unchanged, {len(res.rejected)} rejected; "
-                        f"{missing} salesperson(s) still missing (round {res.round}, {res.year}).",
+    return ActionResult(text("collect.result", ctx.language, inbox=ws.inbox, stored=stored, same=same,
+                             rejected=len(res.rejected), missing=missing, round=res.round, year=res.year),
                         ws.inbox, problems, ok=not res.rejected)
 
 
@@ -130,8 +137,8 @@ def issue(ctx: ActionContext) -> ActionResult:
     """Issue the open round's target workbooks (existing files are kept, as without --force)."""
     from kamplan.stages.targets import issue_targets
     res = issue_targets(ctx.workspace, progress=ctx.progress)
-    return ActionResult(f"Round {res.round}: wrote {len(res.written)} workbook(s), kept {len(res.kept)} "
-                        f"existing, in {res.folder}.", res.folder, [])
+    return ActionResult(text("issue.result", ctx.language, round=res.round, written=len(res.written),
+                             kept=len(res.kept), folder=res.folder), res.folder, [])
 
 
 def segment(ctx: ActionContext) -> ActionResult:
@@ -139,10 +146,11 @@ def segment(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.review import segment_accounts
     res = segment_accounts(ctx.workspace, progress=ctx.progress, language=ctx.language)
     if not res.ok:
-        return ActionResult("Nothing segmented: " + "; ".join(str(p) for p in res.problems[:3]), None,
+        return ActionResult(text("segment.nothing", ctx.language,
+                                 problems="; ".join(p.render(ctx.language) for p in res.problems[:3])), None,
                             res.problems, ok=False)
-    return ActionResult(f"{res.segmentation.headline.sentence(ctx.language)} Review workbook: {res.path}.",
-                        res.path, res.problems)
+    return ActionResult(text("segment.result", ctx.language, headline=res.segmentation.headline.sentence(ctx.language),
+                             path=res.path), res.path, res.problems)
 
 
 def open_output(ctx: ActionContext) -> ActionResult:
@@ -151,11 +159,11 @@ def open_output(ctx: ActionContext) -> ActionResult:
     books = [p for p in reports.rglob("*.xls[xm]") if "replaced" not in p.relative_to(reports).parts
              and not p.name.startswith(("~$", ".~lock", "."))]
     if not books:
-        return ActionResult(f"There is no workbook in {reports} yet: run a stage first.", reports,
+        return ActionResult(text("no-output", ctx.language, folder=reports), reports,
                             [error("no-output", f"{reports} holds no workbook", "run a stage first",
                                    file=str(reports))], ok=False)
     newest = max(books, key=lambda p: (p.stat().st_mtime, str(p)))
-    return ActionResult(f"Opening {newest}.", newest, [])
+    return ActionResult(text("opening-output", ctx.language, path=newest), newest, [])
 
 
 _STAMP = re.compile(r"([_-](v\d+|r\d+|round-?\d+|\d{4}|\d{6,8}([_-]?\d{4,6})?|\d{2}))+$", re.IGNORECASE)
@@ -189,13 +197,13 @@ def refresh(ctx: ActionContext) -> ActionResult:
     the KAM_ cells and reopens these; ``ctx.book`` is the workbook the button was pressed on)."""
     books = [ctx.book] if ctx.book else []
     stale = stale_outputs(books, ctx.workspace.reports)
-    names = ", ".join(f"{old.name} → {new.name}" for old, new in stale) or "none"
-    return ActionResult(f"Outputs replaced by newer ones: {names}.", stale[0][1] if stale else None, [])
+    names = ", ".join(f"{old.name} → {new.name}" for old, new in stale) or text("nothing", ctx.language)
+    return ActionResult(text("replaced-outputs", ctx.language, names=names), stale[0][1] if stale else None, [])
 
 
 def current_workspace(ctx: ActionContext) -> ActionResult:
     """The workspace the buttons and functions use now."""
-    return ActionResult(f"Workspace: {ctx.workspace.root}", ctx.workspace.root, [])
+    return ActionResult(text("workspace_is", ctx.language, root=ctx.workspace.root), ctx.workspace.root, [])
 
 
 # -- the VP's plan: consolidate, spread, agree, allocate -------------------------------------------------
@@ -260,15 +268,15 @@ def agree(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.plan import export_agreed
     from kamplan.store import StoreError
     ws = ctx.workspace
-    ctx.progress("locking the plan")
+    ctx.progress(text("locking", ctx.language))
     try:
         vid = run(ws)
     except StoreError as exc:
         return _refused("Not agreed", exc, "collect and consolidate first, or reopen the agreed plan")
-    ctx.progress("writing the annual targets")
+    ctx.progress(text("writing-annual", ctx.language))
     res = export_agreed(ws, language=ctx.language)
-    return ActionResult(f"The {ws.config.plan_year} plan is agreed: version {vid}. {len(res.rep_files)} salesperson "
-                        f"workbook(s) and the management summary are in {res.folder}.", res.folder, [])
+    return ActionResult(text("agree.result", ctx.language, year=ws.config.plan_year, version=vid,
+                             books=len(res.rep_files), folder=res.folder), res.folder, [])
 
 
 def allocate(ctx: ActionContext) -> ActionResult:
@@ -277,11 +285,12 @@ def allocate(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.resources import allocate as run
     res = run(ctx.workspace, progress=ctx.progress)
     if res.path is None:
-        first = "; ".join(p.message for p in res.errors[:3]) or "nothing was allocated"
-        return ActionResult(f"No resource plan written: {first}.", res.choices_file, res.problems, ok=False)
+        first = "; ".join(p.message_in(ctx.language) for p in res.errors[:3]) or text("allocate.none", ctx.language)
+        return ActionResult(text("allocate.failed", ctx.language, first=first), res.choices_file, res.problems,
+                            ok=False)
     alloc = res.allocation
-    return ActionResult(f"Support allocated ({alloc.status}, {len(alloc.unmet)} request(s) not fully met). "
-                        f"Resource plan: {res.path}.", res.path, res.problems)
+    return ActionResult(text("allocate.result", ctx.language, status=alloc.status, unmet=len(alloc.unmet),
+                             path=res.path), res.path, res.problems)
 
 
 # -- actuals ------------------------------------------------------------------------------------------
@@ -348,8 +357,9 @@ def evaluate(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.evaluation import evaluate as run
     res = run(ctx.workspace, progress=ctx.progress, language=ctx.language)
     if not res.ok:
-        return ActionResult("No evaluation written: " + "; ".join(p.message for p in res.errors[:3]) + ".",
+        return ActionResult(text("evaluate.failed", ctx.language,
+                                 first="; ".join(p.message_in(ctx.language) for p in res.errors[:3])),
                             None, res.problems, ok=False)
     vp = res.paths.get("VP")
-    return ActionResult(f"{res.year} Q{res.quarter} evaluated: {len(res.paths)} workbook(s); VP workbook: {vp}.",
-                        vp, res.problems)
+    return ActionResult(text("evaluate.result", ctx.language, year=res.year, quarter=res.quarter,
+                             books=len(res.paths), path=vp), vp, res.problems)
