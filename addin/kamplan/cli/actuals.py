@@ -124,7 +124,7 @@ def _print_actuals(res, currency: str) -> None:
 
 def _print_unmatched_values(f, currency: str) -> None:
     for u in f.unmatched_values[:SHOW]:
-        console.print(f"  [yellow]not in the plan[/yellow] {u.what} {escape(repr(u.value))}: {u.lines:,} line(s) "
+        console.print(f"  [yellow]{escape(u.reason())}[/yellow] {escape(repr(u.value))}: {u.lines:,} line(s) "
                       f"from row {u.first_row}, {u.quantity:,.2f} in file units, {u.revenue:,.0f} {currency} — "
                       f"{escape(u.fix())}")
     if len(f.unmatched_values) > SHOW:

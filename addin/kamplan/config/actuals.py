@@ -9,7 +9,7 @@ may bill in another currency.  This section says how to read it:
 * ``date_formats``, ``decimal``, ``thousands``, ``encoding``, ``sheet``: how values are written;
 * ``units``: factors from a unit found in the file to the product's plan unit;
 * ``currency``: exchange rates to the plan currency;
-* ``aliases``: customer and product codes of the ERP that differ from the plan's ids;
+* ``aliases``: customer, product and salesperson codes of the ERP that differ from the plan's ids;
 * ``activity_columns``, ``activity_kinds``, ``complaint_statuses``: the same for the activity log.
 
 ``config/default.yaml`` shows and explains every key.
@@ -22,7 +22,7 @@ from pydantic import Field, model_validator
 
 from kamplan.config.base import Strict
 
-ACTUALS_FIELDS = ("date", "customer", "product", "quantity", "amount", "cost", "unit", "currency")
+ACTUALS_FIELDS = ("date", "customer", "product", "quantity", "amount", "cost", "unit", "currency", "salesperson")
 ACTUALS_REQUIRED = ("date", "customer", "product", "quantity", "amount")
 ACTIVITY_FIELDS = ("date", "account", "kind", "person", "quantity", "status", "note", "ref")
 ACTIVITY_REQUIRED = ("date", "account", "kind")
@@ -39,6 +39,7 @@ def _default_columns() -> dict[str, list[str]]:
         "cost": ["cost", "cost_amount", "成本", "成本金额"],
         "unit": ["unit", "uom", "单位", "计量单位"],
         "currency": ["currency", "币种", "币别"],
+        "salesperson": ["salesperson", "sales_rep", "salesperson_id", "rep", "业务员", "销售员", "销售代表"],
     }
 
 
@@ -107,11 +108,13 @@ class Currency(Strict):
 class Aliases(Strict):
     customers: dict[str, str] = Field({}, description="ERP customer code or name -> account id")
     products: dict[str, str] = Field({}, description="ERP product code or name -> product id")
+    salespeople: dict[str, str] = Field({}, description="ERP salesperson code or name -> staff id")
 
 
 class ActualsRules(Strict):
     """Reading ERP invoice/delivery lines (``kamplan actuals import``) and the activity log."""
-    columns: dict[Literal["date", "customer", "product", "quantity", "amount", "cost", "unit", "currency"],
+    columns: dict[Literal["date", "customer", "product", "quantity", "amount", "cost", "unit", "currency",
+                          "salesperson"],
                   list[str]] = Field(default_factory=_default_columns)
     date_formats: list[str] = Field(
         ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%d.%m.%Y", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S"],

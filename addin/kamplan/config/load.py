@@ -52,16 +52,20 @@ def config_from_dict(data: dict[str, Any], source: Path | None = None) -> PlanCo
     if data.get("accounts_file") and not data.get("accounts"):
         base = source.parent if source else Path.cwd()
         data["accounts"] = _read_accounts_file(base / data["accounts_file"])
+    if data.get("account_team_file"):
+        base = source.parent if source else Path.cwd()
+        data["accounts"] = _with_team_file(data.get("accounts") or [], base / data["account_team_file"],
+                                           data["account_team_file"])
     try:
         return PlanConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems_from(exc, data, name)) from None
 
 
-def _read_accounts_file(path: Path) -> list[dict]:
-    """Accounts as rows: id, name_en, name_zh, region, rep, class[, city]."""
+def _table_rows(path: Path, key: str) -> list[dict[str, str]]:
+    """The rows of a CSV/XLSX master-data file (``key``: the config key that names it), values stripped."""
     if not path.exists():
-        raise ConfigError([error("accounts-file-missing", f"accounts_file {path} does not exist",
+        raise ConfigError([error(f"{key.replace('_', '-')}-missing", f"{key} {path} does not exist",
                                  "fix the path (relative to the config file) or list accounts: inline",
                                  file=str(path))])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -70,9 +74,60 @@ def _read_accounts_file(path: Path) -> list[dict]:
     else:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
+    return [{str(k).strip(): str(v if v is not None else "").strip() for k, v in row.items() if k is not None}
+            for row in rows]
+
+
+def _with_team_file(accounts: list[dict], path: Path, name: str) -> list[dict]:
+    """``accounts`` with the team rows of ``account_team_file`` (account, salesperson, role, share, product;
+    blank product = all products) added to each account's ``team``.  A member's rows of several products
+    become one entry with a share per product; each entry remembers its file › row for the problems."""
+    rows = _table_rows(path, "account_team_file")
+    by_id = {str(a.get("id")): dict(a, team=list(a.get("team") or [])) for a in accounts}
+    problems, entries = [], {}
+    for n, row in enumerate(rows, start=2):  # row 1 is the header
+        account, person = row.get("account", ""), row.get("salesperson", "")
+        where = f"{name} › row {n}"
+        if account not in by_id:
+            problems.append(error("account-team-file", f"account {account!r} is not an account of the plan",
+                                  "correct the account id, or add the account to the accounts", file=name,
+                                  cell=f"row {n}"))
+            continue
+        product, share = row.get("product", ""), row.get("share", "") or None
+        entry = entries.get((account, person))
+        if entry is None:
+            entry = entries[(account, person)] = {"salesperson": person, "role": row.get("role") or "member",
+                                                  "src": where, "_shares": {}}
+            by_id[account]["team"].append(entry)
+        if product in entry["_shares"]:
+            problems.append(error("account-team-file", f"{person!r} is given twice for account {account} and "
+                                  f"{'product ' + product if product else 'all products'} (first {entry['src']})",
+                                  "keep one row per account, salesperson and product", file=name, cell=f"row {n}"))
+        entry["_shares"][product] = share
+    if problems:
+        raise ConfigError(problems)
+    for account in by_id.values():
+        account["team"] = [_team_entry(e) for e in account["team"]]
+    return list(by_id.values())
+
+
+def _team_entry(entry: dict) -> dict:
+    """One team entry from its file rows: a plain share, or a share per product ('' = all others)."""
+    if "_shares" not in entry:
+        return entry
+    shares = entry.pop("_shares")
+    if list(shares) == [""]:
+        return {**entry, "share": shares[""]}
+    if any(v is None for v in shares.values()):
+        return {**entry, "share": None}
+    return {**entry, "share": shares}
+
+
+def _read_accounts_file(path: Path) -> list[dict]:
+    """Accounts as rows: id, name_en, name_zh, region, rep, class[, city]."""
+    rows = _table_rows(path, "accounts_file")
     out = []
     for row in rows:
-        row = {str(k).strip(): str(v).strip() for k, v in row.items() if k is not None}
         out.append({"id": row.get("id", ""), "name": {"en": row.get("name_en", ""), "zh-CN": row.get("name_zh", "")},
                     "region": row.get("region", ""), "rep": row.get("rep", ""),
                     "class": row.get("class") or "develop", "city": row.get("city", "")})

@@ -8,9 +8,10 @@ account's salesperson) are checked here too, so later stages can trust them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from fractions import Fraction
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from kamplan.config.base import Names, Strict
 
@@ -64,6 +65,48 @@ class Staff(Strict):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+TeamRole = Literal["member", "technical", "service", "overlay"]
+TEAM_ROLES: tuple[str, ...] = ("member", "technical", "service", "overlay")
+
+
+def _fraction(value):
+    """A share as a fraction: 0.3, "0.3" or "30%" (a mapping: each of its values)."""
+    if isinstance(value, dict):
+        return {k: _fraction(v) for k, v in value.items()}
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            try:
+                return float(text[:-1].strip()) / 100.0
+            except ValueError:
+                raise ValueError(f"{value!r} is not a share; write 0.3 or 30%") from None
+        return text
+    return value
+
+
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class TeamMember(Strict):
+    """A salesperson who carries an account with its owner (``rep``), and their credit share."""
+    salesperson: str = Field(description="id of the salesperson (staff)")
+    role: TeamRole = "member"
+    share: Annotated[Share | dict[str, Share] | None, BeforeValidator(_fraction)] = Field(
+        None, description="fraction of the account's lines credited to them (0.3 or 30%), or per product "
+                          "{PRODUCT_ID: fraction} ('' = all other products); full-credit roles need none")
+    src: str = Field("", description="where the entry came from (account_team_file › row); set by kamplan")
+
+    def product_shares(self) -> dict[str, float | None]:
+        """product id ('' = all products) -> share (None: not given)."""
+        if isinstance(self.share, dict):
+            return dict(self.share)
+        return {"": self.share}
+
+
+class TeamRules(Strict):
+    full_credit_roles: list[TeamRole] = Field(["overlay"], description="roles credited in full, outside the 100%")
+
+
 class Account(Strict):
     id: str = Field(pattern=_ID)
     name: Names
@@ -71,6 +114,7 @@ class Account(Strict):
     rep: str = Field(description="id of the responsible salesperson")
     cls: ClassId = Field("develop", alias="class")
     city: str = ""
+    team: list[TeamMember] = Field([], description="other salespeople who carry the account, with their shares")
 
 
 class SupportPerson(Strict):
@@ -138,6 +182,9 @@ class PlanConfig(Strict):
     staff: list[Staff] = Field(min_length=1)
     accounts: list[Account] = Field([], description="key accounts; or give accounts_file")
     accounts_file: str | None = Field(None, description="CSV/XLSX with columns id,name_en,name_zh,region,rep,class")
+    account_team_file: str | None = Field(None, description="CSV/XLSX with columns account,salesperson,role,share,"
+                                                            "product: the account teams (blank product = all)")
+    teams: TeamRules = TeamRules()
     support_pools: list[SupportPool] = []
     classes: dict[ClassId, ClassRule]
     targets: TargetRules = TargetRules()
@@ -183,6 +230,17 @@ class PlanConfig(Strict):
             raise ValueError("\n".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _team_references(self):
+        staff, products = {s.id for s in self.staff}, {p.id for p in self.products}
+        full = set(self.teams.full_credit_roles)
+        problems: list[str] = []
+        for i, a in enumerate(self.accounts):
+            problems += _team_problems(f"accounts[{i}]", a, staff, products, full)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
     # -- convenience lookups used by every layer -------------------------------------------
     def product(self, product_id: str) -> Product:
         return next(p for p in self.products if p.id == product_id)
@@ -201,3 +259,54 @@ class PlanConfig(Strict):
         if pool is not None:
             return pool.unit
         return "visits" if kind == "executive" else "days"
+
+
+def _team_problems(path: str, account: Account, staff: set[str], products: set[str], full: set[str]) -> list[str]:
+    """What is wrong with one account's team: unknown people or products, the owner or a member listed
+    twice, a missing share, members' shares above 100% of a product.  Each line starts with the key path
+    (or, for a member read from account_team_file, the file › row)."""
+    out: list[str] = []
+    seen: dict[str, str] = {}
+    taken: dict[str, list[tuple[str, float]]] = {}  # product ('' = all) -> (member, share)
+    for j, m in enumerate(account.team):
+        where = m.src or f"{path}.team[{j}]"
+        sep = ": " if not m.src else ": account " + account.id + ": "
+        if m.salesperson not in staff:
+            out.append(f"{where}{sep}salesperson {m.salesperson!r} is not a salesperson; allowed: {sorted(staff)}")
+        elif m.salesperson == account.rep:
+            out.append(f"{where}{sep}{m.salesperson!r} is the account's owner (rep); the owner gets the "
+                       "remainder of the shares and is not listed as a member")
+        if m.salesperson in seen:
+            out.append(f"{where}{sep}{m.salesperson!r} is listed twice (also {seen[m.salesperson]}); give one "
+                       "entry per member, with a share per product for per-product credit")
+        seen.setdefault(m.salesperson, where)
+        for product, share in m.product_shares().items():
+            if product and product not in products:
+                out.append(f"{where}{sep}share for {product!r}: not a product; allowed: {sorted(products)}")
+            if m.role in full:
+                continue
+            if share is None:
+                out.append(f"{where}{sep}the {m.role} {m.salesperson!r} has no share; give share: 0.3 (or 30%), "
+                           f"or make the role a full-credit role (teams.full_credit_roles)")
+                continue
+            taken.setdefault(product, []).append((m.salesperson, share))
+    out += _over_hundred(path, account, taken, products)
+    return out
+
+
+def _over_hundred(path: str, account: Account, taken: dict[str, list[tuple[str, float]]],
+                  products: set[str]) -> list[str]:
+    """A line per product whose members' shares (all-products shares included) add up to more than 100%."""
+    out = []
+    general = taken.get("", [])
+    specific = {p: v for p, v in taken.items() if p}
+    for product in sorted(products):
+        own = specific.get(product, [])
+        members = {m for m, _ in own}
+        shares = own + [(m, s) for m, s in general if m not in members]
+        total = sum(Fraction(s) for _, s in shares)
+        if total > 1:
+            parts = ", ".join(f"{m} {s:.0%}" for m, s in shares)
+            out.append(f"{path}.team: account {account.id}: the members' shares of product {product} add up to "
+                       f"{float(total):.0%} ({parts}); at most 100% (the owner {account.rep} gets the remainder)")
+    return out

@@ -22,9 +22,9 @@ import pandas as pd
 from kamplan.periods import fiscal_months
 from kamplan.model import ACTIVITY_COLUMNS
 
-INVOICE_COLUMNS = ["date", "customer", "product", "quantity", "amount", "cost"]
-INVOICE_HEADERS = {"en": ["invoice_date", "customer", "product", "quantity", "amount", "cost"],
-                   "zh-CN": ["开票日期", "客户编码", "产品编码", "数量", "金额", "成本"]}
+INVOICE_COLUMNS = ["date", "customer", "product", "quantity", "amount", "cost", "salesperson"]
+INVOICE_HEADERS = {"en": ["invoice_date", "customer", "product", "quantity", "amount", "cost", "salesperson"],
+                   "zh-CN": ["开票日期", "客户编码", "产品编码", "数量", "金额", "成本", "业务员"]}
 ACTIVITY_HEADERS = {"en": ["date", "account", "kind", "person", "quantity", "status", "note", "ref"],
                     "zh-CN": ["日期", "客户", "类型", "人员", "数量", "状态", "备注", "编号"]}
 KIND_WORDS = {"rep_visit": "拜访", "exec_visit": "高层拜访", "training": "培训", "service": "服务", "complaint": "投诉"}
@@ -61,6 +61,7 @@ def simulate_actuals(config, plan_targets: pd.DataFrame, year: int, quarters, se
     lines, events = [], []
     for q in sorted(int(x) for x in quarters):
         rng = np.random.default_rng([seed, year, q])
+        who = _seller(accounts, np.random.default_rng([seed, year, q, 7]))
         cal = [(year if m >= config.calendar.first_month else year + 1, m) for m in months[q]]
         tq = targets[targets["quarter"] == q].sort_values(["account_id", "product_id"])
         for row in tq.itertuples(index=False):
@@ -79,7 +80,8 @@ def simulate_actuals(config, plan_targets: pd.DataFrame, year: int, quarters, se
                     qty = round(float(part), 3)
                     amount = round(qty * price, 2)
                     cost = round(amount * (1 - prod.standard_margin) * rng.normal(1.0, 0.03), 2)
-                    lines.append((_day(rng, cy, m), row.account_id, row.product_id, qty, amount, cost))
+                    lines.append((_day(rng, cy, m), row.account_id, row.product_id, qty, amount, cost,
+                                  who(row.account_id)))
         for customer in OUTSIDERS:  # small buyers the plan does not cover
             for (cy, m) in cal:
                 for _ in range(int(rng.integers(1, 4))):
@@ -87,7 +89,7 @@ def simulate_actuals(config, plan_targets: pd.DataFrame, year: int, quarters, se
                     qty = round(float(rng.uniform(0.5, 4.0)), 3)
                     amount = round(qty * prod.list_price * rng.normal(1.0, 0.03), 2)
                     lines.append((_day(rng, cy, m), customer, prod.id, qty, amount,
-                                  round(amount * (1 - prod.standard_margin), 2)))
+                                  round(amount * (1 - prod.standard_margin), 2), None))
         events += _activities(config, sorted(tq["account_id"].unique()), drifting, cal, q, year, rng)
     invoice = pd.DataFrame(lines, columns=INVOICE_COLUMNS).sort_values(["date", "customer", "product"],
                                                                        kind="stable").reset_index(drop=True)
@@ -96,6 +98,23 @@ def simulate_actuals(config, plan_targets: pd.DataFrame, year: int, quarters, se
     activity = activity.reset_index(drop=True)
     activity.attrs["drifting"] = drifting
     return invoice, activity
+
+
+def _seller(accounts: dict, rng: np.random.Generator):
+    """The ERP's salesperson of a line: on an account with a team member, the member about as often as
+    their share and the owner otherwise; on other accounts no one (the ERP leaves it blank, the team
+    shares decide).  Its own random stream leaves the lines' figures as they were."""
+    def who(account_id: str) -> str | None:
+        members = [m for m in accounts[account_id].team if m.role == "member" and isinstance(m.share, float)]
+        if not members:
+            return None
+        draw = rng.random()
+        for m in members:
+            if draw < m.share:
+                return m.salesperson
+            draw -= m.share
+        return accounts[account_id].rep
+    return who
 
 
 def _day(rng: np.random.Generator, year: int, month: int) -> dt.date:

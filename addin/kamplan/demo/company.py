@@ -359,6 +359,19 @@ def _names(zh: str, en: str) -> dict:
     return {"en": en, "zh-CN": zh}
 
 
+TEAM_ACCOUNTS = 3  # accounts with an account team in the demo
+
+
+def _add_teams(accounts: list[dict], rank: dict[str, int]) -> None:
+    """Account teams on a few accounts: zhangwei's three biggest get liuyang (same region) as a member with
+    30% of the credit, and the biggest of them wanglei as overlay (full credit, outside the 100%)."""
+    owned = sorted((a for a in accounts if a["rep"] == "zhangwei"), key=lambda a: rank[a["id"]])[:TEAM_ACCOUNTS]
+    for i, a in enumerate(owned):
+        a["team"] = [{"salesperson": "liuyang", "role": "member", "share": 0.3}]
+        if i == 0:
+            a["team"].append({"salesperson": "wanglei", "role": "overlay"})
+
+
 def demo_config_dict(plan_year: int = 2027, language: str = "zh-CN", seed: int = DEMO_SEED) -> dict:
     """The demo company's config as plain data (validates with ``config_from_dict``)."""
     _, custs = _plan(seed)
@@ -367,6 +380,7 @@ def demo_config_dict(plan_year: int = 2027, language: str = "zh-CN", seed: int =
     for c in sorted(custs, key=lambda c: c.id):
         accounts.append({"id": c.id, "name": _names(*c.name), "region": c.region, "rep": c.rep,
                          "class": c.cls, "city": c.city[0] if zh else c.city[1]})
+    _add_teams(accounts, {c.id: c.rank for c in custs})
     return {
         "schema_version": 1,
         "company": {"name": _names(COMPANY["zh-CN"], COMPANY["en"]),

@@ -11,20 +11,24 @@ import pandas as pd
 from kamplan.model import HISTORY_COLUMNS
 
 
-def lines_to_history(lines: pd.DataFrame, standard_margin: dict[str, float] | None = None) -> pd.DataFrame:
+def lines_to_history(lines: pd.DataFrame, standard_margin: dict[str, float] | None = None,
+                     by_salesperson: bool = False) -> pd.DataFrame:
     """Sum matched invoice lines to one HISTORY_COLUMNS row per (year, quarter, account, product).
 
     ``lines``: year, quarter, account_id, product_id, volume, revenue and, optionally, cost
     (NaN where a file had no cost column).  Gross margin is revenue - cost where the cost is
     known, else revenue x the product's ``standard_margin`` (the caller warns about that).
     Price is revenue / volume (NaN when the volume is 0).  cost_to_serve and visits are 0:
-    they do not come from invoices.
+    they do not come from invoices.  ``by_salesperson``: one row per key x ``salesperson_id`` (the
+    ERP's salesperson; missing where the line named none) and the column ``salesperson_id`` after the keys.
     """
-    keys = ["year", "quarter", "account_id", "product_id"]
+    keys = ["year", "quarter", "account_id", "product_id"] + (["salesperson_id"] if by_salesperson else [])
+    columns = HISTORY_COLUMNS[:4] + keys[4:] + HISTORY_COLUMNS[4:]
     if len(lines) == 0:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("year", "quarter") else
-                                          "object" if c in ("account_id", "product_id") else "float64")
-                             for c in HISTORY_COLUMNS})
+                                          "object" if c in ("account_id", "product_id", "salesperson_id")
+                                          else "float64")
+                             for c in columns})
     revenue = lines["revenue"].to_numpy(dtype="float64")
     cost = lines["cost"].to_numpy(dtype="float64") if "cost" in lines else np.full(len(lines), np.nan)
     margin = revenue - cost
@@ -37,7 +41,12 @@ def lines_to_history(lines: pd.DataFrame, standard_margin: dict[str, float] | No
                          "account_id": lines["account_id"], "product_id": lines["product_id"],
                          "volume": lines["volume"].to_numpy(dtype="float64"), "revenue": revenue,
                          "gross_margin": margin})
+    if by_salesperson:
+        # a line without a salesperson keeps an empty key while summing (group-by drops missing keys)
+        work.insert(4, "salesperson_id", lines["salesperson_id"].fillna("").astype(str).to_numpy())
     out = work.groupby(keys, sort=True, observed=True).sum().reset_index()
+    if by_salesperson:
+        out["salesperson_id"] = out["salesperson_id"].astype(object).where(out["salesperson_id"] != "", None)
     volume = out["volume"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["price"] = np.where(volume != 0, out["revenue"].to_numpy() / volume, np.nan)
@@ -45,7 +54,7 @@ def lines_to_history(lines: pd.DataFrame, standard_margin: dict[str, float] | No
     out["visits"] = 0.0
     out["account_id"] = out["account_id"].astype(str).astype(object)
     out["product_id"] = out["product_id"].astype(str).astype(object)
-    return out[HISTORY_COLUMNS]
+    return out[columns]
 
 
 def complaint_status(activities: pd.DataFrame, as_of=None) -> pd.DataFrame:

@@ -1,8 +1,16 @@
 """Goal against result: attainment, variances and the price/volume/mix split of the revenue variance.
 
-Money is counted in cents. Every amount is rounded to the cent first (half away from zero, as
-a spreadsheet's ROUND does), and the split is done in whole cents, so the parts add up to the
-variance exactly, with no residual.
+Amounts (volumes, revenue, gross margin) are summed at full precision, lines and groups alike, so
+every total equals the sum of the imported lines (and the import's own totals) to the cent; they
+are rounded only for display.  The variances and the split are whole cents: a line's variance is
+its actual revenue in cents minus its target in cents (half away from zero, as a spreadsheet's
+ROUND does); a group's variance likewise from the group's full-precision sums, and its price,
+volume and mix parts are rounded by largest remainder so that they add up to it exactly.
+
+Credit: every line is credited to the people of its account team (``kamplan.engine.credit``): the
+goal of a person is the plan line x their share, the result the actuals credited to them (an ERP
+line naming a salesperson counts for that person).  ``full_credit`` marks lines of full-credit
+roles (overlay), which count for the person but are left out of company totals.
 
 The split of one line (an account x product; V volume, R revenue, t target, a actual):
 
@@ -29,13 +37,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from kamplan.engine.actuals import complaint_status
+from kamplan.engine.credit import DEFAULT_FULL_CREDIT_ROLES, credit_actuals, credit_shares, credited, \
+    largest_remainder_cents
 
 PERIODS = ("q", "ytd")  # the quarter evaluated, and the year to date up to and including it
-LINE_KEYS = ["rep_id", "account_id", "product_id"]
+LINE_KEYS = ["rep_id", "account_id", "product_id", "full_credit"]
 AMOUNTS = ("target_volume", "actual_volume", "target_revenue", "actual_revenue", "target_gm", "actual_gm")
 ACTIVITY_KINDS = ("rep_visit", "exec_visit", "training", "service", "complaint")
 
@@ -52,6 +64,11 @@ def attainment(actual, target):
     t = np.asarray(target, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(t > 0, a / np.where(t > 0, t, 1.0), np.nan)
+
+
+def money_attainment(actual, target):
+    """Attainment of money as shown: the cents of actual / the cents of target (no target below half a cent)."""
+    return attainment(cents(actual), cents(target))
 
 
 def _ratio(num, den):
@@ -84,47 +101,72 @@ def _nz(x):
     return np.nan_to_num(x, nan=0.0)
 
 
-def split_group(target_volume, target_revenue, actual_volume, actual_revenue, line_price_effect_cents,
-                line_volume_effect_cents, weighted_at_target_price) -> tuple[int, int, int, int]:
+def split_group(target_volume, target_revenue, actual_volume, actual_revenue,
+                weighted_at_target_price) -> tuple[int, int, int, int]:
     """Price, volume and mix effects (whole cents) of a group of lines; see the module's formulas.
 
-    ``weighted_at_target_price`` is sum(Pt_i * Va_i) over the group's lines.
-    Returns (variance, price, volume, mix); price + volume + mix == variance.
+    The amounts are the group lines' full-precision values; ``weighted_at_target_price`` is
+    sum(Pt_i * Va_i) over the group's lines.  Returns (variance, price, volume, mix) in cents:
+    variance = cents(sum Ra) - cents(sum Rt), and price + volume + mix == variance (largest remainder).
     """
-    svt, sva = float(np.sum(target_volume)), float(np.sum(actual_volume))
-    srt = int(np.sum(cents(target_revenue)))
-    sra = int(np.sum(cents(actual_revenue)))
-    price = int(np.sum(line_price_effect_cents))
-    lines_volume = int(np.sum(line_volume_effect_cents))
-    p = srt / 100.0 / svt if svt > 0 else (sra / 100.0 / sva if sva > 0 else 0.0)
-    mix = int(cents(weighted_at_target_price - p * sva))
-    return sra - srt, price, lines_volume - mix, mix
+    svt, sva = math.fsum(np.asarray(target_volume, "float64")), math.fsum(np.asarray(actual_volume, "float64"))
+    srt, sra = math.fsum(np.asarray(target_revenue, "float64")), math.fsum(np.asarray(actual_revenue, "float64"))
+    variance = int(cents(sra)) - int(cents(srt))
+    p = srt / svt if svt > 0 else (sra / sva if sva > 0 else 0.0)
+    weighted = float(weighted_at_target_price)
+    parts = [sra - weighted, p * sva - srt, weighted - p * sva]  # price, volume, mix: they add to sra - srt
+    price, volume, mix = (int(x) for x in largest_remainder_cents(parts, total=variance / 100.0))
+    return variance, price, volume, mix
 
 
 # -- goal vs result per line ------------------------------------------------------------------------------
+def credited_goals_and_results(targets: pd.DataFrame, actuals: pd.DataFrame, account_reps: Mapping[str, str],
+                               team: pd.DataFrame | None = None,
+                               full_credit_roles=DEFAULT_FULL_CREDIT_ROLES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The plan lines and the actuals once per credited person (``rep_id``) with ``full_credit``.
+
+    The owner of an account is ``account_reps`` (else the plan line's rep); ``team``: the account teams
+    (``store.account_team()``), None for none.  A target counts for a person by their credit share; an
+    actual with a ``salesperson_id`` (the ERP's) counts for that person, one without by the shares.
+    Volume, revenue and gross margin are multiplied by the share at full precision.
+    """
+    owners = {str(a): str(r) for a, r in zip(targets["account_id"], targets["rep_id"])}
+    owners.update({str(a): str(r) for a, r in account_reps.items()})
+    keys = pd.concat([targets[["account_id", "product_id"]], actuals[["account_id", "product_id"]]])
+    shares = credit_shares(keys, team, owners, full_credit_roles)
+    t = credited(targets.drop(columns=["rep_id"]), shares, ["volume", "revenue"])
+    a = actuals.copy()
+    if "salesperson_id" not in a.columns:
+        a["salesperson_id"] = None
+    present = [c for c in ("volume", "revenue", "gross_margin") if c in a.columns]
+    a = credit_actuals(a, team, owners, full_credit_roles, present)
+    return (t.rename(columns={"salesperson_id": "rep_id"}), a.rename(columns={"salesperson_id": "rep_id"}))
+
+
 def goal_vs_result(targets: pd.DataFrame, actuals: pd.DataFrame, quarter: int,
-                   account_reps: Mapping[str, str], margins: Mapping[str, float] | None = None) -> pd.DataFrame:
+                   account_reps: Mapping[str, str], margins: Mapping[str, float] | None = None,
+                   team: pd.DataFrame | None = None, full_credit_roles=DEFAULT_FULL_CREDIT_ROLES) -> pd.DataFrame:
     """One row per salesperson x account x product: targets, results and the split, for the quarter and YTD.
 
     ``targets``: the year's plan lines (rep_id, account_id, product_id, quarter, volume, revenue);
-    ``actuals``: the year's history rows (quarter, account_id, product_id, volume, revenue, gross_margin);
-    ``account_reps``: account -> salesperson, for sales on lines without a target (and the salesperson
-    of record when an account changed hands); ``margins``: product -> standard gross margin rate, which
-    turns the revenue target into the gross margin target (0 when a product is unknown).
+    ``actuals``: the year's history rows (quarter, account_id, product_id, volume, revenue, gross_margin;
+    optionally ``salesperson_id``, the ERP's salesperson, None where a line named none);
+    ``account_reps``: account -> salesperson (the owner), for sales on lines without a target (and the
+    salesperson of record when an account changed hands); ``margins``: product -> standard gross margin
+    rate, which turns the revenue target into the gross margin target (0 when a product is unknown);
+    ``team``, ``full_credit_roles``: the account teams that share the credit (``credited_goals_and_results``).
 
-    Columns per period P in (q, ytd): P_target_volume, P_actual_volume, P_target_revenue,
-    P_actual_revenue, P_target_gm, P_actual_gm (money rounded to the cent), P_target_price,
-    P_actual_price, P_volume_var, P_revenue_var, P_gm_var, P_volume_att, P_revenue_att, P_gm_att,
-    P_price_effect, P_volume_effect, P_weighted (sum of target price x actual volume, for groups).
+    Columns: rep_id, account_id, product_id, full_credit, then per period P in (q, ytd): P_target_volume,
+    P_actual_volume, P_target_revenue, P_actual_revenue, P_target_gm, P_actual_gm (full precision),
+    P_target_price, P_actual_price, P_volume_var, P_revenue_var, P_gm_var (whole cents), P_volume_att,
+    P_revenue_att, P_gm_att, P_price_effect, P_volume_effect (whole cents), P_weighted (sum of target
+    price x actual volume, for groups).
     """
     if not 1 <= int(quarter) <= 4:
         raise ValueError(f"quarter {quarter!r} must be 1-4")
     margins = margins or {}
-    t = targets.copy()
-    t["rep_id"] = [account_reps.get(a, r) for a, r in zip(t["account_id"], t["rep_id"])]
+    t, a = credited_goals_and_results(targets, actuals, account_reps, team, full_credit_roles)
     t["gm"] = t["revenue"].astype("float64") * t["product_id"].map(lambda p: float(margins.get(p, 0.0)))
-    a = actuals.copy()
-    a["rep_id"] = a["account_id"].map(lambda x: account_reps.get(x, ""))
     frames = {}
     for period in PERIODS:
         qs = [int(quarter)] if period == "q" else list(range(1, int(quarter) + 1))
@@ -142,8 +184,6 @@ def goal_vs_result(targets: pd.DataFrame, actuals: pd.DataFrame, quarter: int,
     out = pd.DataFrame(index=index)
     for period, (tq, aq) in frames.items():
         f = tq.reindex(index).join(aq.reindex(index)).fillna(0.0)
-        for col in ("target_revenue", "actual_revenue", "target_gm", "actual_gm"):
-            f[col] = cents(f[col]) / 100.0
         var, price, vol = split_line(f["target_volume"], f["target_revenue"], f["actual_volume"],
                                      f["actual_revenue"])
         pt = _target_price(f["target_volume"].to_numpy(), f["target_revenue"].to_numpy(),
@@ -157,8 +197,8 @@ def goal_vs_result(targets: pd.DataFrame, actuals: pd.DataFrame, quarter: int,
         out[p + "revenue_var"] = var / 100.0
         out[p + "gm_var"] = (cents(f["actual_gm"]) - cents(f["target_gm"])) / 100.0
         out[p + "volume_att"] = attainment(f["actual_volume"], f["target_volume"])
-        out[p + "revenue_att"] = attainment(f["actual_revenue"], f["target_revenue"])
-        out[p + "gm_att"] = attainment(f["actual_gm"], f["target_gm"])
+        out[p + "revenue_att"] = money_attainment(f["actual_revenue"], f["target_revenue"])
+        out[p + "gm_att"] = money_attainment(f["actual_gm"], f["target_gm"])
         out[p + "price_effect"] = price / 100.0
         out[p + "volume_effect"] = vol / 100.0
         out[p + "weighted"] = pt * f["actual_volume"].to_numpy()
@@ -178,20 +218,19 @@ def group_totals(lines: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
         for period in PERIODS:
             p = period + "_"
             for col in AMOUNTS:
-                row[p + col] = float(cents(g[p + col]).sum() / 100.0) if col not in (
-                    "target_volume", "actual_volume") else float(g[p + col].sum())
+                row[p + col] = math.fsum(g[p + col].to_numpy(dtype="float64"))  # full precision
             var, price, vol, mix = split_group(g[p + "target_volume"], g[p + "target_revenue"],
                                                g[p + "actual_volume"], g[p + "actual_revenue"],
-                                               cents(g[p + "price_effect"]), cents(g[p + "volume_effect"]),
-                                               float(g[p + "weighted"].sum()))
+                                               math.fsum(g[p + "weighted"].to_numpy(dtype="float64")))
             row[p + "revenue_var"] = var / 100.0
             row[p + "price_effect"] = price / 100.0
             row[p + "volume_effect"] = vol / 100.0
             row[p + "mix_effect"] = mix / 100.0
             row[p + "volume_var"] = row[p + "actual_volume"] - row[p + "target_volume"]
             row[p + "gm_var"] = (int(cents(row[p + "actual_gm"])) - int(cents(row[p + "target_gm"]))) / 100.0
-            for what in ("volume", "revenue", "gm"):
-                row[p + what + "_att"] = float(attainment(row[p + "actual_" + what], row[p + "target_" + what]))
+            row[p + "volume_att"] = float(attainment(row[p + "actual_volume"], row[p + "target_volume"]))
+            for what in ("revenue", "gm"):
+                row[p + what + "_att"] = float(money_attainment(row[p + "actual_" + what], row[p + "target_" + what]))
         rows.append(row)
     out = pd.DataFrame(rows)
     if not by:

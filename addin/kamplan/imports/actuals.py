@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRules
-from kamplan.imports.columns import account_lookup, matched, normal, product_lookup
+from kamplan.imports.columns import account_lookup, candidates, matched, normal, product_lookup, salesperson_lookup
 from kamplan.imports.replacing import Replacing
 from kamplan.limits import LIMITS, limit_problem
 from kamplan.imports.tables import ROW, TableFile, text
@@ -23,24 +23,39 @@ from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_p
 from kamplan.problems import Problem, error, unexpected
 
 _PARSED = {"date": "ym", "quantity": "quantity", "amount": "amount", "cost": "cost"}  # field -> parsed column
-_KEYS = ("customer", "product", "unit", "currency")  # the raw values lines are summed by (with the month)
+_KEYS = ("customer", "product", "unit", "currency", "salesperson")  # the raw values lines are summed by (+ month)
+_OPTIONAL_KEYS = ("unit", "currency", "salesperson")
+_PLURAL = {"customer": "customers", "product": "products", "salesperson": "salespeople"}
 
 
 @dataclass
 class UnmatchedValue:
-    """One customer or product value of a file that is not in the plan."""
+    """One customer, product or salesperson value of a file that is not in the plan (or names several)."""
     file: str
-    what: str  # "customer" or "product"
+    what: str  # "customer", "product" or "salesperson"
     value: str
     lines: int
     first_row: int
     quantity: float  # as in the file (file units)
     revenue: float  # in the plan currency
+    candidates: list[str] = field(default_factory=list)  # the plan ids a shared name names
 
     def fix(self) -> str:
-        key = "customers" if self.what == "customer" else "products"
+        key = _PLURAL[self.what]
+        if self.candidates:
+            return (f"the name names {len(self.candidates)} of the plan's {key} ({', '.join(self.candidates)}); "
+                    f"say which one in the config: actuals.aliases.{key}: {{{self.value!r}: <id>}}, or export "
+                    "the ERP code instead of the name")
+        if self.what == "salesperson":
+            return (f"map the ERP code to a salesperson in the config: actuals.aliases.salespeople: "
+                    f"{{{self.value!r}: <staff id>}}, or add the person to staff")
         return (f"if it is one of the plan's {key}, map it in the config: actuals.aliases.{key}: "
                 f"{{{self.value!r}: <id>}}; if not, nothing to do (it is not planned)")
+
+    def reason(self) -> str:
+        if self.candidates:
+            return f"{self.what} ambiguous: {', '.join(self.candidates)}"
+        return "salesperson not known" if self.what == "salesperson" else f"{self.what} not in the plan"
 
 
 @dataclass(kw_only=True)
@@ -203,16 +218,17 @@ class _ErpFile(TableFile):
     def sum_per_key(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The lines summed per month and raw key (stripped after summing); everything below works on
         these sums.  A customer or product that is only white space is an error."""
-        keys = ["ym", "raw_customer", "raw_product"] + [f"raw_{f}" for f in ("unit", "currency") if f in self.cols]
+        keys = ["ym", "raw_customer", "raw_product"] + [f"raw_{f}" for f in _OPTIONAL_KEYS if f in self.cols]
         no_cost = pl.col("cost").is_null()
         g = frame.group_by(keys).agg(
             pl.len().alias("lines"), pl.col(ROW).min().alias("first_row"), pl.col("quantity").sum(),
             pl.col("amount").sum(), pl.col("cost").sum(),
             pl.col("amount").filter(no_cost).sum().alias("amount_no_cost"), no_cost.sum().alias("lines_no_cost"))
-        for f in ("unit", "currency"):
+        for f in _OPTIONAL_KEYS:
             if f not in self.cols:
                 g = g.with_columns(pl.lit(None, dtype=pl.String).alias(f"raw_{f}"))
         g = g.with_columns(pl.col("raw_customer").alias("orig_customer"), pl.col("raw_product").alias("orig_product"),
+                           pl.col("raw_salesperson").alias("orig_salesperson"),
                            *[text(f"raw_{f}").alias(f"raw_{f}") for f in _KEYS])
         for f in ("customer", "product"):
             blank = g.filter(pl.col(f"raw_{f}").is_null()).sort("first_row")
@@ -231,6 +247,7 @@ class _ErpFile(TableFile):
         return g.with_columns(
             matched("raw_customer", g["raw_customer"], account_lookup(self.config)).alias("account_id"),
             matched("raw_product", g["raw_product"], product_lookup(self.config)).alias("product_id"),
+            matched("raw_salesperson", g["raw_salesperson"], salesperson_lookup(self.config)).alias("salesperson_id"),
             pl.col("raw_unit").fill_null(pl.lit(rules.units.file_unit, dtype=pl.String)).alias("unit"),
             pl.col("raw_currency").str.to_uppercase().fill_null(
                 pl.lit(rules.currency.file_currency or self.config.currency)).alias("currency"))
@@ -312,11 +329,11 @@ class _ErpFile(TableFile):
     # -- sum ---------------------------------------------------------------------------------------------
     def sum_up(self, frame: pl.DataFrame, g: pl.DataFrame) -> None:
         """The file's totals, its sums per quarter x account x product and its unmatched lines."""
-        is_matched = pl.col("account_id").is_not_null() & pl.col("product_id").is_not_null()
+        is_matched = _is_matched()
         self.count(g, is_matched)
         unmatched = g.filter(~is_matched)
         if unmatched.height:
-            self.out.unmatched_values = unmatched_values(unmatched, self.name)
+            self.out.unmatched_values = unmatched_values(unmatched, self.name, self.candidates())
         matched_sums = g.filter(is_matched)
         self.out.sums = quarter_sums(matched_sums)
         self.out.periods = sorted(set(matched_sums.select("year", "quarter").unique().iter_rows()))
@@ -341,26 +358,52 @@ class _ErpFile(TableFile):
             setattr(out, k, float(totals[k] or 0.0))
         out.without_cost = int(totals["without_cost"] or 0)
 
+    def candidates(self) -> dict[str, dict[str, list[str]]]:
+        """Per field, the normalised names that name several plan ids."""
+        return {what: candidates(self.config, what) for what in ("customer", "product", "salesperson")}
+
     def unmatched_lines(self, frame: pl.DataFrame, unmatched: pl.DataFrame) -> pl.DataFrame:
-        """The file's lines whose customer or product is not in the plan, with the reason, for the report."""
-        bad_customers = unmatched.filter(pl.col("account_id").is_null())["orig_customer"].unique()
-        bad_products = unmatched.filter(pl.col("product_id").is_null())["orig_product"].unique()
-        reasons = (pl.when(~pl.col("customer").is_in(bad_customers.implode())).then(pl.lit("product not in the plan"))
-                   .when(~pl.col("product").is_in(bad_products.implode())).then(pl.lit("customer not in the plan"))
-                   .otherwise(pl.lit("customer and product not in the plan")))
-        optional = [pl.col(f"raw_{f}").alias(f) for f in ("unit", "currency") if f in self.cols]
-        return (frame.filter(pl.col("raw_customer").is_in(bad_customers.implode())
-                             | pl.col("raw_product").is_in(bad_products.implode()))
+        """The file's lines whose customer, product or salesperson is not in the plan (or names several of
+        it), with the reason, for the report."""
+        shared = self.candidates()
+        reasons, bad = [], None
+        for what, id_col in (("customer", "account_id"), ("product", "product_id"),
+                             ("salesperson", "salesperson_id")):
+            if what not in self.cols:
+                continue
+            values = unmatched.filter(pl.col(f"raw_{what}").is_not_null() & pl.col(id_col).is_null())
+            why = {orig: _reason(what, raw, shared[what]) for orig, raw in
+                   values.select(f"orig_{what}", f"raw_{what}").unique().iter_rows()}
+            reasons.append(pl.col(f"raw_{what}").replace_strict(why, default=None, return_dtype=pl.String))
+            hit = pl.col(f"raw_{what}").is_in(pl.Series(list(why), dtype=pl.String).implode())
+            bad = hit if bad is None else bad | hit
+        reason = pl.concat_str(reasons, separator="; ", ignore_nulls=True).replace(
+            "customer not in the plan; product not in the plan", "customer and product not in the plan")
+        optional = [pl.col(f"raw_{f}").alias(f) for f in _OPTIONAL_KEYS if f in self.cols]
+        return (frame.filter(bad)
                 .select(pl.lit(self.name).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row"),
                         pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
-                        pl.col("raw_date").alias("date"), "quantity", "amount", *optional)
-                .with_columns(reasons.alias("reason")))
+                        pl.col("raw_date").alias("date"), "quantity", "amount", *optional, reason.alias("reason")))
+
+
+def _is_matched() -> pl.Expr:
+    """A sum is matched when its account and product are the plan's and its salesperson (if the file
+    names one) is a salesperson of the plan."""
+    return (pl.col("account_id").is_not_null() & pl.col("product_id").is_not_null()
+            & (pl.col("raw_salesperson").is_null() | pl.col("salesperson_id").is_not_null()))
+
+
+def _reason(what: str, raw: str, candidates: dict[str, list[str]]) -> str:
+    shared = candidates.get(normal(raw))
+    if shared:
+        return f"{what} ambiguous: {', '.join(shared)}"
+    return "salesperson not known" if what == "salesperson" else f"{what} not in the plan"
 
 
 def quarter_sums(matched_sums: pl.DataFrame) -> pl.DataFrame:
     """Two rows per key: the part with a known cost, and the revenue without one (cost NaN later: the
-    product's standard margin)."""
-    key = ("year", "quarter", "account_id", "product_id")
+    product's standard margin).  ``salesperson_id``: the ERP's salesperson of the lines (null: none)."""
+    key = ("year", "quarter", "account_id", "product_id", "salesperson_id")
     with_cost = matched_sums.select(*key, "volume", (pl.col("revenue") - pl.col("revenue_no_cost")).alias("revenue"),
                                     "cost", pl.lit(False).alias("no_cost"))
     without = matched_sums.filter(pl.col("lines_no_cost") > 0).select(
@@ -384,14 +427,19 @@ def unit_factor(rules: ActualsRules, product_id: str, plan_unit: str, unit: str 
     return None
 
 
-def unmatched_values(unmatched: pl.DataFrame, name: str) -> list[UnmatchedValue]:
-    """Each customer and product value not in the plan, biggest revenue first."""
+def unmatched_values(unmatched: pl.DataFrame, name: str, candidates: dict[str, dict[str, list[str]]] | None = None
+                     ) -> list[UnmatchedValue]:
+    """Each customer, product and salesperson value not in the plan, biggest revenue first; a name shared
+    by several plan ids lists them (``candidates``: field -> normalised name -> ids)."""
     out = []
-    for what, col, other in (("customer", "raw_customer", "account_id"), ("product", "raw_product", "product_id")):
-        g = (unmatched.filter(pl.col(other).is_null())
+    candidates = candidates or {}
+    for what, other in (("customer", "account_id"), ("product", "product_id"), ("salesperson", "salesperson_id")):
+        col = f"raw_{what}"
+        g = (unmatched.filter(pl.col(col).is_not_null() & pl.col(other).is_null())
              .group_by(col).agg(pl.col("lines").sum(), pl.col("first_row").min(),
                                 pl.col("quantity").sum(), pl.col("revenue").sum())
              .sort(["revenue", col], descending=[True, False]))
-        out += [UnmatchedValue(name, what, v, int(n), int(r), float(q), float(rv))
+        shared = candidates.get(what, {})
+        out += [UnmatchedValue(name, what, v, int(n), int(r), float(q), float(rv), list(shared.get(normal(v), [])))
                 for v, n, r, q, rv in g.iter_rows()]
     return out

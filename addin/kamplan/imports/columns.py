@@ -78,28 +78,60 @@ def lookup(ids: list[str], names: dict[str, list[str]], aliases: dict[str, str],
     """Normalised key -> plan id: ids, then aliases, then (unambiguous) names."""
     out: dict[str, str] = {}
     if match_names:
-        count: dict[str, set[str]] = {}
-        for i, ns in names.items():
-            for n in ns:
-                count.setdefault(normal(n), set()).add(i)
-        out.update({k: next(iter(v)) for k, v in count.items() if len(v) == 1})
+        out.update({k: next(iter(v)) for k, v in _name_owners(names).items() if len(v) == 1})
     out.update({normal(k): v for k, v in aliases.items()})
     out.update({normal(i): i for i in ids})
     return out
 
 
+def _name_owners(names: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Normalised name -> the ids that have it."""
+    count: dict[str, set[str]] = {}
+    for i, ns in names.items():
+        for n in ns:
+            count.setdefault(normal(n), set()).add(i)
+    return count
+
+
+def ambiguous(ids: list[str], names: dict[str, list[str]], aliases: dict[str, str], match_names: bool
+              ) -> dict[str, list[str]]:
+    """Normalised name -> the plan ids it names, for names shared by several ids (and neither an id nor an
+    alias): such a value matches nothing, and the report lists the candidates."""
+    if not match_names:
+        return {}
+    count = _name_owners(names)
+    taken = {normal(k) for k in aliases} | {normal(i) for i in ids}
+    return {k: sorted(v) for k, v in count.items() if len(v) > 1 and k not in taken}
+
+
+def _vocabulary(config, what: str) -> tuple[list[str], dict[str, list[str]], dict[str, str], bool]:
+    """The plan's ids, names (English and Chinese) and the config's aliases of ``what`` (customer,
+    product or salesperson), and whether names match."""
+    rules = config.actuals
+    items, aliases = {"customer": (config.accounts, rules.aliases.customers),
+                      "product": (config.products, rules.aliases.products),
+                      "salesperson": (config.staff, rules.aliases.salespeople)}[what]
+    return [i.id for i in items], {i.id: [i.name.en, i.name.zh] for i in items}, aliases, rules.match_names
+
+
+def candidates(config, what: str) -> dict[str, list[str]]:
+    """Names of ``what`` (customer, product, salesperson) shared by several plan ids: name -> the ids."""
+    return ambiguous(*_vocabulary(config, what))
+
+
+def salesperson_lookup(config) -> dict[str, str]:
+    """The plan's salespeople (staff) by id, salesperson alias and (English or Chinese) name."""
+    return lookup(*_vocabulary(config, "salesperson"))
+
+
 def account_lookup(config) -> dict[str, str]:
     """The plan's accounts by id, customer alias and (English or Chinese) name."""
-    rules = config.actuals
-    return lookup([a.id for a in config.accounts], {a.id: [a.name.en, a.name.zh] for a in config.accounts},
-                  rules.aliases.customers, rules.match_names)
+    return lookup(*_vocabulary(config, "customer"))
 
 
 def product_lookup(config) -> dict[str, str]:
     """The plan's products by id, product alias and (English or Chinese) name."""
-    rules = config.actuals
-    return lookup([p.id for p in config.products], {p.id: [p.name.en, p.name.zh] for p in config.products},
-                  rules.aliases.products, rules.match_names)
+    return lookup(*_vocabulary(config, "product"))
 
 
 def word_lookup(words: dict[str, list[str]]) -> dict[str, str]:

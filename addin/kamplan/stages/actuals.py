@@ -48,7 +48,8 @@ from kamplan.workspace import Workspace
 
 __all__ = ["ActivityFile", "ActivityResult", "ActualsFile", "ActualsResult", "UnmatchedValue", "import_activities",
            "import_actuals"]
-SUM_COLUMNS = ["year", "quarter", "account_id", "product_id", "no_cost", "volume", "revenue", "cost"]
+SUM_COLUMNS = ["year", "quarter", "account_id", "product_id", "salesperson_id", "no_cost", "volume", "revenue",
+               "cost"]
 
 
 # -- results ------------------------------------------------------------------------------------------
@@ -73,6 +74,8 @@ class ActualsResult(WithProblems):
     files: list[ActualsFile]
     problems: list[Problem]  # import-wide (quarters not complete, nothing to store ...)
     history: pd.DataFrame | None = None  # the HISTORY_COLUMNS rows stored (or that would be, in a dry run)
+    # the same rows per ERP salesperson (salesperson_id after product_id; None: the line named none)
+    by_salesperson: pd.DataFrame | None = None
     actuals_import_id: int | None = None
     rows_stored: int = 0
     periods: list[tuple[int, int]] = field(default_factory=list)
@@ -132,6 +135,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
         return result
     history = _history(read, config)
     result.history = history
+    result.by_salesperson = _history(read, config, by_salesperson=True)
     result.periods = sorted({(int(y), int(q)) for y, q in zip(history["year"], history["quarter"])})
     result.problems += _coverage_warnings(read, config.calendar.first_month)
     result.problems += _no_cost_warning(good)
@@ -146,7 +150,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
         return result
     source = "; ".join(f.path.name for f in good)
     result.actuals_import_id, result.rows_stored = ws.store.replace_actuals(
-        history, source, _import_record(files, result.unmatched_path))
+        history, source, _import_record(files, result.unmatched_path), by_salesperson=result.by_salesperson)
     return result
 
 
@@ -204,9 +208,9 @@ def _refuse_shrinking(ws: Workspace, files: list[ActualsFile], read: list[ErpLin
     read[:] = [f.lines_read for f in files if f.outcome == "read" and f.lines_read is not None]
 
 
-def _history(read: list[ErpLines], config) -> pd.DataFrame:
+def _history(read: list[ErpLines], config, by_salesperson: bool = False) -> pd.DataFrame:
     """The good files' sums as HISTORY_COLUMNS rows (gross margin from the standard margin where the
-    cost is not known)."""
+    cost is not known); ``by_salesperson``: one row per ERP salesperson too (``lines_to_history``)."""
     sums = [r.sums for r in read if r.sums.height]
     # The sums are small (quarter x account x product); a plain dict hand-over avoids needing pyarrow,
     # which polars' to_pandas() requires.
@@ -214,7 +218,7 @@ def _history(read: list[ErpLines], config) -> pd.DataFrame:
     if len(lines):
         lines.loc[lines["no_cost"].astype(bool), "cost"] = float("nan")
     margins = {p.id: p.standard_margin for p in config.products}
-    return lines_to_history(lines.drop(columns="no_cost"), margins)
+    return lines_to_history(lines.drop(columns="no_cost"), margins, by_salesperson=by_salesperson)
 
 
 def _no_cost_warning(good: list[ActualsFile]) -> list[Problem]:

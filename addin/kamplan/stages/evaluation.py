@@ -19,7 +19,7 @@ import pandas as pd
 from kamplan.engine.actuals import complaint_status
 from kamplan.engine.early_warnings import early_warnings
 from kamplan.engine.evaluation import (
-    activity_vs_plan, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter, scorecard,
+    activity_vs_plan, credited_goals_and_results, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter, scorecard,
     suggest_class_changes,
 )
 from kamplan.engine.forecast import year_end_forecast
@@ -114,12 +114,10 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
         problems.append(warning("plan-not-agreed", f"the {year} plan is not agreed yet: evaluating against "
                                 f"{plan.source}", "lock the agreed plan first for the evaluation of record"))
     history = store.history()
-    actuals = history[history["year"] == year]
     reps_of = {a.id: a.rep for a in cfg.accounts}
     for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):
         reps_of.setdefault(a, r)
-    margins = {p.id: p.standard_margin for p in cfg.products}
-    lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins)
+    lines, quarters, annual_credited = _credited(ws, plan, year, quarter, reps_of)
     annual = plan.targets.groupby("account_id")["revenue"].sum().to_dict()
     rules = cfg.evaluation
     fc = year_end_forecast(history, year, quarter, annual, "revenue", rules.forecast.history_years,
@@ -127,7 +125,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     activities = _activities(ws, year)
     allocated = _allocated(ws, year)
     activity = activity_vs_plan(plan.visits, plan.trainings, activities, quarter, reps_of, allocated)
-    acc, activity = _account_rows(lines, activity, fc, annual)
+    acc, activity = _account_rows(lines, activity, fc, annual, annual_credited)
     services = _services_in_force(store, year, plan.services)
     staff = [s.id for s in cfg.staff]
     reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
@@ -137,11 +135,10 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
     warns = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
-    classes = _class_suggestions(cfg, history, year, quarter, acc, warns, reps_of)
-    quarters = revenue_by_quarter(plan.targets.assign(rep_id=plan.targets["account_id"].map(reps_of)),
-                                  actuals.assign(rep_id=actuals["account_id"].map(lambda a: reps_of.get(a, ""))),
-                                  quarter, by=["rep_id"])
-    company = group_totals(lines, []) if len(lines) else pd.DataFrame()
+    classes = _class_suggestions(cfg, history, year, quarter, lines, acc, warns, reps_of)
+    # the company counts each line once: full-credit (overlay) lines are the person's, not the company's
+    counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
+    company = group_totals(counted, []) if len(counted) else pd.DataFrame()
     if plan.targets.empty:
         problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
                               "collect the target workbooks first (kamplan targets collect)"))
@@ -149,10 +146,27 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
                           classes, quarters, company, reps, ratings, allocated is not None, problems)
 
 
-def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame,
-                  annual: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: dict
+              ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], float]]:
+    """Goal against result per credited person (account teams and the ERP's salesperson decide,
+    ``engine.credit``), the revenue per person and quarter, and (rep, account) -> the person's annual
+    revenue target (by credit)."""
+    cfg, store = ws.config, ws.store
+    actuals = store.actuals_by_salesperson([year])
+    team, roles = store.account_team(), cfg.teams.full_credit_roles
+    margins = {p.id: p.standard_margin for p in cfg.products}
+    lines = goal_vs_result(plan.targets, actuals, quarter, reps_of, margins, team, roles)
+    targets, results = credited_goals_and_results(plan.targets, actuals, reps_of, team, roles)
+    quarters = revenue_by_quarter(targets, results, quarter, by=["rep_id"])
+    annual = targets.groupby(["rep_id", "account_id"])["revenue"].sum().to_dict()
+    return lines, quarters, annual
+
+
+def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame, annual: dict,
+                  annual_credited: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One account list for the Accounts and Activities sheets (accounts with a plan, sales or activity):
-    the totals with the year-end forecast and gap, and the activity, in the same (rep_id, account_id) order."""
+    the totals with the year-end forecast and gap, and the activity, in the same (rep_id, account_id) order.
+    A team member's annual target is their credited part, and the account's forecast is scaled by it."""
     acc = group_totals(lines, ["rep_id", "account_id"]) if len(lines) else pd.DataFrame(
         columns=["rep_id", "account_id"])
     active = activity[(activity.drop(columns=["rep_id", "account_id"]).fillna(0) != 0).any(axis=1)]
@@ -164,8 +178,14 @@ def _account_rows(lines: pd.DataFrame, activity: pd.DataFrame, fc: pd.DataFrame,
     for c in num_cols:
         if not c.endswith("_att"):
             acc[c] = acc[c].fillna(0.0)
-    acc["forecast"] = acc["account_id"].map(fc["forecast"]).fillna(0.0).astype(float)
-    acc["annual_target"] = acc["account_id"].map(lambda a: float(annual.get(a, 0.0)))
+    whole = acc["account_id"].map(lambda a: float(annual.get(a, 0.0))).to_numpy(dtype="float64")
+    if annual_credited is None:
+        part = whole
+    else:
+        part = np.array([float(annual_credited.get((r, a), 0.0)) for r, a in zip(acc["rep_id"], acc["account_id"])])
+    share = np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), 1.0)  # no plan: the account's own
+    acc["forecast"] = acc["account_id"].map(fc["forecast"]).fillna(0.0).astype(float).to_numpy() * share
+    acc["annual_target"] = part
     acc["gap"] = acc["forecast"] - acc["annual_target"]
     acc["method"] = acc["account_id"].map(fc["method"]).fillna("none")
     activity = key_frame.merge(activity, on=["rep_id", "account_id"], how="left")
@@ -204,12 +224,19 @@ def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: in
                           unit=units[0] if len(units) == 1 else "")
 
 
-def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, acc: pd.DataFrame,
-                       warns: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
-    """Class changes the year to date suggests (against target and last year), with the salesperson."""
+def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, lines: pd.DataFrame,
+                       acc: pd.DataFrame, warns: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
+    """Class changes the year to date suggests (against target and last year), with the salesperson (owner).
+    An account's figures count each of its lines once (full-credit lines left out)."""
     prev = history[(history["year"] == year - 1) & (history["quarter"] <= quarter)].groupby("account_id")["revenue"].sum()
-    rev = pd.DataFrame({"account_id": acc["account_id"], "target": acc["ytd_target_revenue"],
-                        "actual": acc["ytd_actual_revenue"]})
+    counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
+    per_account = (counted.groupby("account_id", sort=True)[["ytd_target_revenue", "ytd_actual_revenue"]].sum()
+                   if len(counted) else pd.DataFrame(columns=["ytd_target_revenue", "ytd_actual_revenue"]))
+    # accounts shown with activity only (no plan line, no sale) are judged on zero
+    per_account = per_account.reindex(sorted(set(per_account.index) | set(acc["account_id"])), fill_value=0.0)
+    rev = pd.DataFrame({"account_id": per_account.index.astype(object),
+                        "target": per_account["ytd_target_revenue"].to_numpy(dtype="float64"),
+                        "actual": per_account["ytd_actual_revenue"].to_numpy(dtype="float64")})
     rev["last_year"] = rev["account_id"].map(prev).fillna(0.0)
     classes = suggest_class_changes({a.id: a.cls for a in cfg.accounts}, rev,
                                     dict(zip(warns["account_id"], warns["flags"].map(len))), cfg.evaluation.class_changes)

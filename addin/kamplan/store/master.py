@@ -30,6 +30,45 @@ def _wanted(config) -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
+def _wanted_team(config) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(account, salesperson, product '' = all) -> role and share, as the config's account teams have them.
+    A full-credit member without a share is stored with share 1.0 (what it is credited)."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for a in config.accounts:
+        for m in a.team:
+            for product, share in m.product_shares().items():
+                out[(a.id, m.salesperson, product)] = {"role": m.role,
+                                                       "share": 1.0 if share is None else float(share)}
+    return out
+
+
+def _sync_team(conn: sa.Connection, wanted: dict[tuple[str, str, str], dict[str, Any]], plan_year: int,
+               at: dt.datetime) -> dict[str, int]:
+    """Replace the stored team of every account whose team differs from ``wanted``; one change per account."""
+    t = s.account_team
+    have: dict[tuple[str, str, str], dict[str, Any]] = {
+        (r.account_id, r.salesperson_id, r.product_id): {"role": r.role, "share": r.share}
+        for r in conn.execute(sa.select(t))}
+    accounts = sorted({k[0] for k in wanted} | {k[0] for k in have})
+    counts = dict.fromkeys(CHANGES, 0)
+    log = []
+    for account in accounts:
+        new = {k: v for k, v in wanted.items() if k[0] == account}
+        old = {k: v for k, v in have.items() if k[0] == account}
+        if new == old:
+            continue
+        change = "added" if not old else "inactivated" if not new else "changed"
+        counts[change] += 1
+        conn.execute(t.delete().where(t.c.account_id == account))
+        insert_rows(conn, t, [{"account_id": a, "salesperson_id": p, "product_id": pr, **v, "updated_at": at}
+                              for (a, p, pr), v in sorted(new.items())])
+        members = [{"salesperson_id": p, "product_id": pr, **v} for (_, p, pr), v in sorted(new.items())]
+        log.append(_change_row("account_team", account, plan_year, at, change,
+                               {"account_id": account, "team": members}))
+    insert_rows(conn, s.master_changes, log)
+    return counts
+
+
 def _change_row(entity: str, key: str, plan_year: int, at: dt.datetime, change: str, data: dict) -> dict:
     return {"entity": entity, "entity_id": key, "plan_year": plan_year, "at": at, "change": change,
             "data": to_json(data)}
@@ -127,8 +166,27 @@ class MasterData:
         with self.writing(lock="master") as conn:
             # A store belongs to one company: another company's config must never inactivate its rows.
             self._claim_company(conn, config)
-            return {entity: _sync_table(conn, entity, wanted[entity], config.plan_year, at)
-                    for entity in s.MASTER_TABLES}  # foreign-key order
+            counts = {entity: _sync_table(conn, entity, wanted[entity], config.plan_year, at)
+                      for entity in s.MASTER_TABLES}  # foreign-key order
+            counts["account_team"] = _sync_team(conn, _wanted_team(config), config.plan_year, at)
+            return counts
+
+    def account_team(self) -> pd.DataFrame:
+        """The account teams: account_id, salesperson_id, role, product_id ('' = all products), share;
+        sorted by account, salesperson and product.  The owner (the account's rep) is not in it."""
+        t = s.account_team
+        cols = ["account_id", "salesperson_id", "role", "product_id", "share"]
+        with self.reading() as conn:
+            if t.name not in sa.inspect(conn).get_table_names():
+                rows = []
+            else:
+                rows = conn.execute(sa.select(*[t.c[c] for c in cols])
+                                    .order_by(t.c.account_id, t.c.salesperson_id, t.c.product_id)).all()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+        for c in cols[:-1]:
+            frame[c] = frame[c].astype(object)
+        frame["share"] = frame["share"].astype("float64")
+        return frame
 
     def master(self, entity: str, include_inactive: bool = False) -> pd.DataFrame:
         """The stored ``regions``, ``staff``, ``products`` or ``accounts``, sorted by id."""

@@ -560,6 +560,36 @@ service_statuses = sa.Table(
 )
 EVALUATION_TABLES = (evaluation_ratings, service_statuses)
 
+# -- account teams and credited actuals (issue 12) -------------------------------------------------------
+# The account teams as the config has them (``Store.sync_master_data`` replaces an account's rows when its
+# team changes, logged in master_changes as entity "account_team"): product_id '' = all products.
+account_team = sa.Table(
+    "account_team", METADATA,
+    sa.Column("account_id", _ID(), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("salesperson_id", _ID(), sa.ForeignKey("staff.id"), primary_key=True),
+    sa.Column("product_id", _ID(), primary_key=True),
+    sa.Column("role", _ID(), nullable=False),
+    sa.Column("share", sa.Double, nullable=False),
+    sa.Column("updated_at", IsoDateTime(), nullable=False),
+)
+# An actuals import's lines summed per quarter x account x product x the ERP's salesperson (NULL: the line
+# named none, the account team's shares decide).  Summed over salesperson_id they are the import's
+# history rows.
+actuals_lines = sa.Table(
+    "actuals_lines", METADATA,
+    _part_of("actuals_import_id", "actuals_imports"), _line_no(),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("quarter", sa.Integer, nullable=False),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("product_id", _ID(), nullable=False),
+    sa.Column("salesperson_id", _ID(), nullable=True),
+    sa.Column("volume", sa.Double, nullable=False),
+    sa.Column("revenue", sa.Double, nullable=False),
+    sa.Column("gross_margin", sa.Double, nullable=False),
+    sa.Index("ix_actuals_lines_period", "year", "quarter", "actuals_import_id"),
+)
+TEAM_TABLES = (account_team, actuals_lines)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
@@ -613,6 +643,7 @@ MIGRATIONS: list[Migration] = [
     add_tables(*ACTUALS_TABLES),  # 5 -> 6: actuals imports and the activity log (issue 6)
     add_tables(*EVALUATION_TABLES),  # 6 -> 7: the VP's evaluation ratings and service statuses (issue 6)
     one_current_submission,  # 7 -> 8: one current submission per salesperson and round (issue 19)
+    add_tables(*TEAM_TABLES),  # 8 -> 9: account teams and actuals per ERP salesperson (issue 12)
 ]
 
 

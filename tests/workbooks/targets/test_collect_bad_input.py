@@ -299,3 +299,13 @@ def test_lines_of_an_account_moved_to_another_rep_are_not_counted_twice(ws):
         assert f.outcome == "stored"
         sub = w2.store.current_submission(rep, w2.config.plan_year, 1)
     assert moved not in set(sub.targets.account_id) and moved not in set(sub.visits.account_id)
+
+
+def test_a_price_warning_names_the_price_cell_not_the_volume_cell(ws):
+    path = _filled(ws)
+    make_mistake(path, "targets", "volume_q1", 10, row_index=0)
+    price_ref = make_mistake(path, "targets", "price_q1", 1.0, row_index=0)  # far under any list price
+    f = _collect_one(ws, path)
+    assert f.outcome != "rejected", f.errors
+    far = [p for p in f.warnings if p.code == "price-far-below-list" and "in Q1" in p.message]
+    assert far and far[0].cell == price_ref and far[0].sheet == "Targets"

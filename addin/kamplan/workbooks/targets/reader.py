@@ -19,6 +19,7 @@ digest in the identity block, so an edited proposal cell is caught.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -356,8 +357,9 @@ class _Reader(FileReader):
                          services=pd.DataFrame(services, columns=SERVICE_COLUMNS),
                          requests=pd.DataFrame(requests, columns=REQUEST_COLUMNS))
         if self.ctx.last_year is not None and not has_errors(self.problems):
-            self.problems += target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
-                                             file=self.file, sheet=layout.targets.sheet)
+            self.problems += _at_price_cells(
+                target_warnings(targets, self.ctx.ly_revenue, self.ctx.list_prices, cfg.targets,
+                                file=self.file, sheet=layout.targets.sheet), layout.targets)
         sub.warnings = [p for p in self.problems if not p.is_error]
         return sub
 
@@ -596,3 +598,17 @@ def _fix(c: Column, layout: TargetLayout) -> str:
     if c.dtype == "number":
         return f"enter {c.header!r} as a number above 0"
     return f"shorten {c.header!r}"
+
+
+def _at_price_cells(problems: list[Problem], tg: Table) -> list[Problem]:
+    """The price warnings of ``target_warnings`` point at the line's volume cell (its ``src``): move them to
+    the price cell of the same row and quarter, where the price to check was typed."""
+    price_of = {tg.letter(f"volume_q{q}"): tg.letter(f"price_q{q}") for q in QUARTERS}
+    out = []
+    for p in problems:
+        row = p.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if p.cell else ""
+        column = p.cell[:len(p.cell) - len(row)] if p.cell else ""
+        if p.code.startswith("price-") and row.isdigit() and column in price_of:
+            p = dataclasses.replace(p, cell=price_of[column] + row)
+        out.append(p)
+    return out
