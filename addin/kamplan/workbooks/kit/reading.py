@@ -104,6 +104,20 @@ class FileReader:
         sheets, all_names = opened
         return read(sheets.get(IDENTITY_SHEET)), sheets, all_names
 
+    def refuse_added_sheets(self, all_names: list[str], layout) -> bool:
+        """Whether the file holds only the sheets kamplan wrote (``layout.sheet_names`` and the identity
+        sheet); each added sheet is said as an error.  Structure protection keeps sheets from being added
+        in Excel, but LibreOffice drops it when it saves (``<workbookProtection/>`` comes back empty), so
+        the reader refuses what the protection would have.  Call it when no sheet is missing: a renamed
+        sheet is said as the missing one."""
+        ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
+        added = [n for n in all_names if n not in ours]
+        for name in added:
+            self.err("sheet-added", f"sheet {name!r} was added; kamplan reads only the sheets it wrote",
+                     f"move what you wrote there into the workbook's own sheets (or a separate file), delete the "
+                     f"sheet {name!r} and {self.again}", sheet=name)
+        return not added
+
     def of_kind(self, ident: dict, kind: str, missing: tuple[str, str, str],
                 wrong: Callable[[str], tuple[str, str]]) -> bool:
         """Whether the identity block is there and of ``kind``; else the problem is said: ``missing``

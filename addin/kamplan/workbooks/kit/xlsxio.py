@@ -99,16 +99,22 @@ def legacy_password_hash(password: str) -> str:
     return f"{h:X}"
 
 
+_EMPTY_TEXT_RESULT = re.compile(rb'<c((?: (?!t=)[a-z]+="[^"]*")*)><f>([^<]*)</f><v></v></c>')
+
+
 def lock_structure(path: Path, password: str) -> None:
     """Protect the workbook structure (no renaming, deleting, unhiding or inserting sheets).
 
     XlsxWriter cannot do this itself; we add the ``workbookProtection`` element
-    to ``xl/workbook.xml`` of the freshly written file.
+    to ``xl/workbook.xml`` of the freshly written file.  In the same pass a formula whose saved result
+    is an empty text gets the type ``t="str"`` (XlsxWriter leaves it untyped, and readers would take
+    it for a formula with no saved result).
     """
     attrs = 'lockStructure="1"'
     if password:
         attrs += f' workbookPassword="{legacy_password_hash(password)}"'
     element = f"<workbookProtection {attrs}/>".encode()
+    # XlsxWriter saves an empty text result as <v></v> without a type, which reads as "no result"
     with zipfile.ZipFile(path) as zin:
         items = [(info, zin.read(info.filename)) for info in zin.infolist()]
     tmp = path.with_name(path.name + ".lock-tmp")
@@ -119,6 +125,8 @@ def lock_structure(path: Path, password: str) -> None:
                 if b"<bookViews>" not in data:
                     raise ValueError("xl/workbook.xml has no <bookViews>: cannot lock the workbook structure")
                 data = data.replace(b"<bookViews>", element + b"<bookViews>", 1)
+            elif info.filename.startswith("xl/worksheets/sheet"):
+                data = _EMPTY_TEXT_RESULT.sub(rb'<c\1 t="str"><f>\2</f><v></v></c>', data)
             zout.writestr(info, data)
     os.replace(tmp, path)
 

@@ -110,6 +110,8 @@ class _Reader(FileReader):
                      f"rename the sheet back to {tb.sheet!r}, or enter the review in a fresh workbook "
                      "(kamplan accounts segment)", sheet=tb.sheet)
             return None, self.problems
+        if not self.refuse_added_sheets(all_names, layout):
+            return None, self.problems
         if not self._headers_ok(tb, sheet) or not self._keys_ok(tb, sheet):
             return None, self.problems
         self._stray(tb, sheet)

@@ -118,6 +118,8 @@ class _Reader(FileReader):
                 self.err("sheet-missing", f"sheet {name!r} is missing{hint}",
                          f"rename the sheet back to {name!r}, or copy your entries into a fresh copy of the "
                          "workbook", sheet=name)
+        else:
+            self.refuse_added_sheets(all_names, layout)
         frames = {}
         for tb in layout.tables:
             if tb.sheet in sheets:
