@@ -7,6 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# The console speaks the workspace's language (zh-CN by default); tests read its English unless a test
+# chooses a language itself (monkeypatch.setenv / delenv KAMPLAN_LANG, or --lang).
+os.environ.setdefault("KAMPLAN_LANG", "en")
+
 from support.libreoffice import LibreOffice, find_soffice
 
 # ---------------------------------------------------------------------------- LibreOffice

@@ -10,32 +10,39 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 
+from kamplan.messages import Message, render
+from kamplan.messages.registry import PROBLEMS
+
 
 @dataclass(frozen=True)
 class EnvironmentProblem:
-    message: str
+    message: str  # a kamplan.messages.Message: English as text, sayable in zh-CN
     fix: str
+    id: str = "env.other"
 
     def __str__(self) -> str:
         return f"{self.message} — {self.fix}"
 
+    def render(self, language: str | None = None) -> tuple[str, str]:
+        """(what happened, what to do) in ``language``."""
+        return render(self.message, language), render(self.fix, language)
+
+
+def _problem(pid: str, **fields) -> EnvironmentProblem:
+    kind = PROBLEMS[pid]
+    return EnvironmentProblem(Message(kind.message_key, **fields), Message(kind.fix_key, **fields), pid)
+
 
 _BY_ERRNO = {
-    errno.EACCES: ("kamplan may not write {path} (permission denied)",
-                   "check that the folder is not read-only and that you may write there, or copy the "
-                   "workspace to a folder you own"),
-    errno.EPERM: ("kamplan may not change {path} (operation not permitted)",
-                  "check the folder's permissions, or copy the workspace to a folder you own"),
-    errno.EROFS: ("{path} is on a read-only disk", "copy the workspace to a writable disk and run it there"),
-    errno.ENOSPC: ("the disk holding {path} is full; nothing half-written was kept",
-                   "free some space on that disk and run the command again"),
-    errno.EDQUOT: ("your disk quota is used up writing {path}", "free some space and run the command again"),
-    errno.ENOENT: ("there is no file or folder {path}", "check the path (and the workspace: kamplan -w FOLDER)"),
-    errno.EISDIR: ("{path} is a folder, not a file", "give the file inside it"),
-    errno.EMFILE: ("too many files are open", "close other programs and run the command again"),
+    errno.EACCES: "env.permission",
+    errno.EPERM: "env.not-permitted",
+    errno.EROFS: "env.read-only-disk",
+    errno.ENOSPC: "env.disk-full",
+    errno.EDQUOT: "env.quota",
+    errno.ENOENT: "env.no-such-path",
+    errno.EISDIR: "env.is-folder",
+    errno.EMFILE: "env.too-many-open",
 }
-_LOCKED = ("the file {path} is open in another program (Excel keeps a file it shows locked)",
-           "close it there and run the command again")
 _WINDOWS_LOCK = {32, 33}  # ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
 
 
@@ -47,15 +54,21 @@ def environment_problem(exc: BaseException) -> EnvironmentProblem | None:
 
 
 def _os_problem(exc: OSError) -> EnvironmentProblem | None:
-    path = exc.filename or "a file"
+    path = str(exc.filename) if exc.filename else "?"
     if getattr(exc, "winerror", None) in _WINDOWS_LOCK:
-        message, fix = _LOCKED
-    elif exc.errno in _BY_ERRNO:
-        message, fix = _BY_ERRNO[exc.errno]
-    else:
-        return EnvironmentProblem(f"kamplan could not use {path}: {exc.strerror or exc}",
-                                  "check the file and the disk, then run the command again")
-    return EnvironmentProblem(message.format(path=path), fix)
+        return _problem("env.locked", path=path)
+    if exc.errno in _BY_ERRNO:
+        return _problem(_BY_ERRNO[exc.errno], path=path)
+    return _problem("env.other", path=path, reason=str(exc.strerror or exc))
+
+
+_DATABASE = (  # words in SQLite's message -> the problem they mean, in this order
+    (("locked", "busy"), "env.store-locked"),
+    (("readonly", "read-only"), "env.store-read-only"),
+    (("full",), "env.store-full"),
+    (("malformed", "not a database", "disk i/o"), "env.store-damaged"),
+    (("unable to open",), "env.store-cannot-open"),
+)
 
 
 def _database_problem(exc: BaseException) -> EnvironmentProblem | None:
@@ -65,21 +78,7 @@ def _database_problem(exc: BaseException) -> EnvironmentProblem | None:
     if name not in ("OperationalError", "DatabaseError"):
         return None
     text = str(inner).lower()
-    if "locked" in text or "busy" in text:
-        return EnvironmentProblem("the store is locked by another kamplan run or program",
-                                  "wait until it has finished (or close the program holding kamplan.db) and "
-                                  "run the command again")
-    if "readonly" in text or "read-only" in text:
-        return EnvironmentProblem("the store (kamplan.db) or its folder is read-only",
-                                  "make the workspace folder writable, or copy it to a folder you own")
-    if "full" in text:
-        return EnvironmentProblem("the disk holding the store is full; the last change was not stored",
-                                  "free some space and run the command again")
-    if "malformed" in text or "not a database" in text or "disk i/o" in text:
-        return EnvironmentProblem("the store (kamplan.db) cannot be read: it is damaged or not a kamplan store",
-                                  "restore kamplan.db from your backup; do not delete it (only kamplan init "
-                                  "creates a store)")
-    if "unable to open" in text:
-        return EnvironmentProblem("the store (kamplan.db) cannot be opened",
-                                  "check that the workspace folder exists and you may write in it")
+    for words, pid in _DATABASE:
+        if any(w in text for w in words):
+            return _problem(pid)
     return None

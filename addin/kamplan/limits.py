@@ -11,42 +11,44 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.problems import Problem, phrase, problem
 
 
 @dataclass(frozen=True)
 class Limit:
     low: float
     high: float
-    what: str  # "a price per plan unit", ...
+    what: str  # the catalogue key of what it limits: "limit.what.price" ("limit.what.price"), ...
 
     def why_not(self, value: float) -> str | None:
-        """Why ``value`` cannot be stored, or None."""
+        """Why ``value`` cannot be stored (a catalogue phrase), or None."""
         if value is None:
             return None
         if math.isnan(value):
-            return "NaN is not a number"
+            return phrase("limit.nan")
         if math.isinf(value):
-            return "an infinite value is not a number"
+            return phrase("limit.infinite")
         if not self.low <= value <= self.high:
-            return f"{value:,.6g} is outside the range allowed for {self.what} ({self.range_text()})"
+            return phrase("limit.outside", value=float(f"{value:.6g}"), what=Message(self.what),
+                          range=self.range_text())
         return None
 
     def range_text(self) -> str:
-        return f"{self.low:,.0f} to {self.high:,.0f}"
+        return Message("limit.range", low=self.low, high=self.high)
 
 
 MONEY = 1e12  # a quarter's revenue of one account x product; far above any real one
 LIMITS = {
-    "price": Limit(0.0, 1e8, "a price per plan unit"),
-    "volume": Limit(0.0, 1e9, "a quarter's volume"),
-    "revenue": Limit(-MONEY, MONEY, "a revenue"),
-    "gross_margin": Limit(-MONEY, MONEY, "a gross margin"),
-    "cost_to_serve": Limit(0.0, MONEY, "a cost to serve"),
-    "visits": Limit(0.0, 1e5, "a number of visits"),
-    "quantity": Limit(-1e12, 1e12, "a quantity"),  # ERP lines: credit notes are negative
-    "amount": Limit(-MONEY, MONEY, "an amount"),
-    "cost": Limit(-MONEY, MONEY, "a cost"),
+    "price": Limit(0.0, 1e8, "limit.what.price"),
+    "volume": Limit(0.0, 1e9, "limit.what.volume"),
+    "revenue": Limit(-MONEY, MONEY, "limit.what.revenue"),
+    "gross_margin": Limit(-MONEY, MONEY, "limit.what.gross_margin"),
+    "cost_to_serve": Limit(0.0, MONEY, "limit.what.cost_to_serve"),
+    "visits": Limit(0.0, 1e5, "limit.what.visits"),
+    "quantity": Limit(-1e12, 1e12, "limit.what.quantity"),  # ERP lines: credit notes are negative
+    "amount": Limit(-MONEY, MONEY, "limit.what.amount"),
+    "cost": Limit(-MONEY, MONEY, "limit.what.cost"),
 }
 
 
@@ -57,14 +59,12 @@ def limit_problem(field: str, value, *, code: str, header: str | None = None, fi
     why = limit.why_not(value)
     if why is None:
         return None
-    return error(code, f"{header or field}: {why}",
-                 f"enter {limit.what} between {limit.range_text()} (a typo? an extra digit or exponent?)",
-                 file=file, sheet=sheet, cell=cell)
+    return problem("limit.out-of-range", code=code, header=header or field, why=why, what=Message(limit.what),
+                   range=limit.range_text(), file=file, sheet=sheet, cell=cell)
 
 
 def margin_problem(revenue: float | None, margin: float | None, **where) -> Problem | None:
     """A gross margin above the revenue it is earned on cannot be true (the cost would be negative)."""
     if revenue is None or margin is None or revenue < 0 or margin <= revenue * (1 + 1e-9) + 0.005:
         return None
-    return error(where.pop("code"), f"gross margin {margin:,.2f} is above the revenue {revenue:,.2f}",
-                 "enter the gross margin as an amount (revenue minus cost), not above the revenue", **where)
+    return problem("limit.margin-above-revenue", margin=margin, revenue=revenue, **where)

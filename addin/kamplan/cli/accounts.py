@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
+from kamplan.cli.common import nt, open_workspace, print_file_outcome, progress_bar, relative, t
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
 
 SHOW = 10  # lines of each list printed before "... and N more"
@@ -35,71 +35,73 @@ def accounts_segment(ctx, year, rolling, lang, as_json):
     """
     from kamplan.stages.review import segment_accounts
     with open_workspace(ctx) as ws:
-        with progress_bar("Segmenting", 5) as step:
+        with progress_bar("cli.progress.segment", 5) as step:
             res = segment_accounts(ws, year=year, rolling=rolling, progress=step, language=lang)
         language = lang or ws.config.language
         if as_json:
             print_json(res.to_dict(language))
         else:
-            _print_segment(res, ws.config, language)
+            _print_segment(res, ws.config, language, ws.root)
         sys.exit(0 if res.ok else 2)
 
 
-def _print_segment(res, cfg, language: str):
+def _print_segment(res, cfg, language: str, root=None):
     if not res.ok:
-        err_console.print("[red]Nothing segmented:[/red]")
+        err_console.print(f"[red]{t('cli.segment.nothing')}[/red]")
         for p in res.problems:
             err_console.print(problem_line(p))
         return
     s = res.segmentation
     a = s.accounts
-    console.print(f"[bold]Account review {res.plan_year}[/bold] · based on {escape(s.period.label)} "
-                  f"· ranked by {s.measure.replace('_', ' ')} · run {res.run_id}")
+    console.print(t("cli.segment.title", year=res.plan_year, period=escape(s.period.label),
+                    measure=t("cli.measure." + s.measure), run=res.run_id), overflow="fold")
     console.print("  " + escape(s.headline.sentence(language)))
     if s.headline.by == "threshold":
         console.print("  " + escape(s.core_headline.sentence(language)))
     console.print("  " + escape(s.whale_summary.sentence(language, cfg.currency)))
-    table = Table(title="Classes", header_style="bold")
-    for c in ("Class", "By rules", "Applies", "Visits / quarter", "Executive visits / year", "Support"):
-        table.add_column(c)
+    table = Table(title=t("cli.segment.classes"), header_style="bold")
+    for c in ("class", "by-rules", "applies", "visits", "executive-visits", "support"):
+        table.add_column(t("cli.segment.column." + c), overflow="fold")
     rules, applies = s.counts("computed_class"), s.counts()
     for c in ("key", "develop", "watch", "drop"):
         cr = cfg.classes[c]
         table.add_row(escape(cr.name.get(language)), str(rules[c]), str(applies[c]), str(cr.visits_per_quarter),
-                      str(cr.executive_visits_per_year), "yes" if cr.support_eligible else "no")
+                      str(cr.executive_visits_per_year), t("cli.yes") if cr.support_eligible else t("cli.no"))
     console.print(table)
     losers = a[[("big-unprofitable" in f) for f in a["flags"]]]
     if len(losers):
-        console.print(f"[red]Big but unprofitable ({len(losers)}):[/red]")
+        console.print(f"[red]{t('cli.segment.unprofitable', n=len(losers))}[/red]")
         for acc, r in losers.head(SHOW).iterrows():
-            console.print(f"  {escape(str(acc))} {escape(str(r['name']))}: profit {r['profit']:,.0f} "
-                          f"on revenue {r['revenue']:,.0f}")
+            console.print(f"  {escape(str(acc))} {escape(str(r['name']))}: "
+                          + t("cli.segment.profit", profit=float(r["profit"]), revenue=float(r["revenue"])),
+                          overflow="fold")
     mv = s.movement
     if len(mv):
         up, down = int((mv["change"] == "up").sum()), int((mv["change"] == "down").sum())
-        console.print(f"Moved class since last year: {len(mv)} ({up} up, {down} down, "
-                      f"{len(mv) - up - down} new or gone)")
+        console.print(t("cli.segment.moved", n=len(mv), up=up, down=down, other=len(mv) - up - down))
         for r in mv.head(SHOW).to_dict("records"):
             name = a.at[r["account_id"], "name"] if r["account_id"] in a.index else ""
             console.print(f"  {escape(str(r['account_id']))} {escape(str(name))}: {r['previous_class'] or '—'} → "
                           f"{r['class'] or '—'}  ({escape(str(r['reason'] or ''))})")
         if len(mv) > SHOW:
-            console.print(f"  ... and {len(mv) - SHOW} more (sheet Movement)")
+            console.print("  " + t("cli.segment.more-movement", n=len(mv) - SHOW))
     cand = s.candidates
     if len(cand):
-        console.print(f"Candidates to develop (small, growing): {len(cand)}")
+        console.print(t("cli.segment.candidates", n=len(cand)))
         for r in cand.head(SHOW).to_dict("records"):
             name = a.at[r["account_id"], "name"] if r["account_id"] in a.index else ""
-            growth = "new customer" if r["growth"] != r["growth"] else f"growth {r['growth']:+.0%}"
+            growth = t("cli.segment.new-customer") if r["growth"] != r["growth"] else \
+                t("cli.segment.growth", growth=f"{r['growth']:+.0%}")
             years = r["years_to_big"]
-            when = f", key size in about {years:.1f} years at this pace" if years == years else ""
+            when = t("cli.segment.years-to-key", years=float(years)) if years == years else ""
             console.print(f"  {escape(str(r['account_id']))} {escape(str(name))}: {growth}{when}")
     for p in res.problems:
         console.print(problem_line(p))
     if res.path:
-        console.print(f"Wrote [bold]{escape(str(res.path))}[/bold]" +
-                      (f" (the previous one moved to {escape(str(res.replaced))})" if res.replaced else ""))
-        console.print("  Next: enter overrides and judgements in its Review sheet, then: kamplan accounts collect")
+        console.print(t("cli.wrote", path=f"[bold]{escape(relative(res.path, root))}[/bold]") +
+                      (t("cli.segment.replaced", path=escape(relative(res.replaced, root))) if res.replaced else ""),
+                      overflow="fold")
+        console.print("  " + t("cli.segment.next"))
 
 
 @accounts.command("collect")
@@ -119,12 +121,12 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
     with open_workspace(ctx) as ws:
         default = ws.reports / review_file_name(ws.config.plan_year)
         if not paths and not default.exists():
-            err_console.print(f"[red]error:[/red] there is no review workbook yet ({escape(str(default))}); "
-                              "write it with: kamplan accounts segment")
+            err_console.print(f"[red]{t('cli.tag.error')}:[/red] " + t("cli.review.none", path=escape(str(default))),
+                              overflow="fold")
             sys.exit(2)
         inputs = list(paths) or [default]
         n = len(expand_inputs(inputs)[0])
-        with progress_bar("Collecting", n) as step:
+        with progress_bar("cli.progress.collect", n) as step:
             res = collect_reviews(ws, inputs, progress=step, resegment=not no_resegment)
         language = ws.config.language
         if as_json:
@@ -134,11 +136,10 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
                         "segment": res.segment.to_dict(language) if res.segment else None})
         else:
             for f in res.files:
-                print_file_outcome(f, f"  ({f.overrides} override(s), {f.judgements} judgement(s))"
-                                   if f.outcome == "stored" else "")
+                print_file_outcome(f, "  (" + t("cli.review.stored", overrides=f.overrides, judgements=f.judgements)
+                                   + ")" if f.outcome == "stored" else "")
             if res.segment is not None:
-                _print_segment(res.segment, ws.config, language)
-            console.print(f"{sum(f.outcome == 'stored' for f in res.files)} stored, "
-                          f"{sum(f.outcome == 'unchanged' for f in res.files)} unchanged, "
-                          f"{len(res.rejected)} rejected.")
+                _print_segment(res.segment, ws.config, language, ws.root)
+            console.print(t("cli.collect.summary", stored=sum(f.outcome == "stored" for f in res.files),
+                            unchanged=sum(f.outcome == "unchanged" for f in res.files), rejected=len(res.rejected)))
         sys.exit(1 if res.rejected else 0)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from kamplan.cli.common import t
 from kamplan.cli.output import console, err_console, escape
 
 
@@ -20,7 +21,7 @@ def _paths(startup: Path | None, conf: Path | None, system: str | None):
         p = default_paths(system)
     except InstallError as exc:
         if startup is None or conf is None:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
             sys.exit(2)
         p = Paths("Windows", startup, conf)
     return replace(p, startup=startup or p.startup, conf=conf or p.conf)
@@ -46,28 +47,29 @@ def addin_build(out, lang, workspace):
     from kamplan.xl.build import BuildError, build_addin, build_prebuilt, write_sources
     try:
         for p in write_sources():
-            console.print(f"wrote {escape(str(p))}")
+            console.print(t("cli.wrote", path=escape(str(p))), overflow="fold")
         if out is None and lang != "en":
             raise BuildError("the prebuilt add-in is English (`kamplan addin install --lang zh-CN` puts the Chinese "
                              "ribbon in); give --out FILE for a zh-CN copy")
         if out is None:
             built = build_prebuilt()
-            console.print(f"built [bold]{escape(str(built))}[/bold] and its fingerprint; commit both")
+            console.print(t("cli.addin.built-commit", path=f"[bold]{escape(str(built))}[/bold]"), overflow="fold")
         else:
-            console.print(f"built [bold]{escape(str(build_addin(out, lang)))}[/bold]")
+            console.print(t("cli.addin.built", path=f"[bold]{escape(str(build_addin(out, lang)))}[/bold]"),
+                          overflow="fold")
         if workspace is not None:
             from kamplan.xl.macrobook import macro_path, make_macro_workbook, newest_vp_workbooks
             books = newest_vp_workbooks(workspace / "reports")
             if not books:
-                console.print(f"no VP workbook in {escape(str(workspace / 'reports'))} yet: run a stage first")
+                console.print(t("cli.addin.no-vp-workbook", folder=escape(str(workspace / "reports"))), overflow="fold")
             for src in books:
                 if macro_path(src).exists():
-                    console.print(f"kept {escape(str(macro_path(src)))} (it may hold entries; delete it to rebuild)")
+                    console.print(t("cli.addin.kept", path=escape(str(macro_path(src)))), overflow="fold")
                     continue
-                console.print(f"built [bold]{escape(str(make_macro_workbook(src, password=_password(workspace))))}"
-                              "[/bold]")
+                built = make_macro_workbook(src, password=_password(workspace))
+                console.print(t("cli.addin.built", path=f"[bold]{escape(str(built))}[/bold]"), overflow="fold")
     except BuildError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
         sys.exit(2)
 
 
@@ -84,9 +86,9 @@ def addin_xlsm(files, replace):
         try:
             root = find_workspace(src)
             out = make_macro_workbook(src, replace=replace, password=_password(root) if root else "")
-            console.print(f"built [bold]{escape(str(out))}[/bold]")
+            console.print(t("cli.addin.built", path=f"[bold]{escape(str(out))}[/bold]"), overflow="fold")
         except BuildError as exc:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
             failed = True
     sys.exit(1 if failed else 0)
 
@@ -127,13 +129,13 @@ def addin_install(startup_dir, conf, system, lang):
         for line in install(paths, lang):
             console.print(escape(line))
     except (BuildError, InstallError) as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
         sys.exit(2)
     except OSError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))} (close Excel if it has the add-in open)")
+        err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))} ({t('cli.addin.close-excel')})")
         sys.exit(2)
     _print_status(status(paths))
-    console.print("Restart Excel: the [bold]Key Accounts[/bold] tab appears on the ribbon.")
+    console.print(t("cli.addin.restart"))
 
 
 @addin.command("uninstall")
@@ -157,5 +159,5 @@ def addin_status(startup_dir, conf, system):
 
 def _print_status(st) -> None:
     for c in st.checks:
-        mark = "[green]ok[/green]  " if c.ok else "[red]MISSING[/red]"
+        mark = f"[green]{t('cli.addin.ok')}[/green]  " if c.ok else f"[red]{t('cli.addin.missing')}[/red]"
         console.print(f"{mark} {c.what}: {escape(c.detail)}" + ("" if c.ok else f"\n        → {escape(c.advice)}"))

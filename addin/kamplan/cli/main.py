@@ -10,7 +10,9 @@ from kamplan import __version__
 from kamplan.cli.accounts import accounts
 from kamplan.cli.actuals import actuals, parsed_periods, replacing_options
 from kamplan.cli.addin import addin
-from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar, show_frame
+from kamplan.cli.common import (choose_language, click_words, find_workspace, front_language, hoist_global_options,
+                                localise_help, nt, open_workspace, print_file_outcome, progress_bar, relative,
+                                show_frame, t, workspace_root)
 from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.cli.plan import COMMANDS as plan_commands  # consolidate, spread, versions ... added to targets
@@ -27,16 +29,26 @@ class KamplanGroup(click.Group):
     disk, locked file, damaged store).  Anything else is a bug: a short message and exit code 3, the
     traceback only with ``--debug``."""
 
+    def main(self, args=None, **kwargs):
+        """Global options may follow the subcommand; the run's language (--lang, KAMPLAN_LANG, the
+        workspace's ``language:``) is chosen before anything is parsed, so --help speaks it too."""
+        args = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
+        lang, root = front_language(args)
+        language = choose_language(lang, root if root is not None else find_workspace(Path.cwd()))
+        localise_help(self)
+        click_words(language)
+        return super().main(args, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            err_console.print("[red]The config has problems:[/red]")
+            err_console.print(f"[red]{t('cli.config-problems')}[/red]")
             for p in exc.problems:
                 err_console.print(problem_line(p))
             sys.exit(2)
         except (WorkspaceError, StoreError, ValueError) as exc:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
             sys.exit(2)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -51,21 +63,25 @@ def _refuse(exc: Exception) -> None:
     from kamplan.errors import environment_problem
     problem = environment_problem(exc)
     if problem is not None:
-        err_console.print(f"[red]error:[/red] {escape(problem.message)}\n  what to do: {escape(problem.fix)}")
+        message, fix = problem.render()
+        err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(message)}\n  {t('cli.what-to-do')}: {escape(fix)}")
         sys.exit(2)
-    err_console.print(f"[red]kamplan stopped on an unexpected error[/red] ({type(exc).__name__}: "
-                      f"{escape(str(exc).splitlines()[0] if str(exc) else '')}). Nothing half-written was kept. "
-                      "Run the command again with --debug (kamplan --debug ...) and report what it prints.")
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    err_console.print(f"[red]{t('cli.unexpected')}[/red] "
+                      + escape(t("cli.unexpected.detail", kind=type(exc).__name__, detail=first)))
     sys.exit(3)
 
 
 @click.group(cls=KamplanGroup)
 @click.version_option(__version__, prog_name="kamplan")
-@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="The planning workspace (a folder made by `kamplan init`).")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The planning workspace (a folder made by `kamplan init`; default: the one the current "
+                   "folder is in). May also follow the subcommand.")
+@click.option("--lang", "language", type=click.Choice(["en", "zh-CN"]),
+              help="Language of what kamplan prints (default: KAMPLAN_LANG, else the workspace's language:).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.pass_context
-def cli(ctx, workspace, debug):
+def cli(ctx, workspace, language, debug):
     """Key-account planning: December targets, consolidation, resources and evaluation."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
@@ -78,12 +94,19 @@ def cli(ctx, workspace, debug):
               help="Start from this config instead of the commented default.")
 def init(directory, config_file):
     """Create a planning workspace in DIRECTORY (config, store, inbox, outbox, reports)."""
+    from kamplan.stages.feedback import write_sample_history
     text = config_file.read_text(encoding="utf-8") if config_file else None
     with Workspace.init(directory, text) as ws:
-        console.print(f"Created workspace [bold]{escape(str(ws.root))}[/bold]")
-        console.print(f"  config: {escape(str(ws.config_path))}  (edit it: products, staff, accounts)")
-        console.print(f"  store:  {escape(ws.store_label())}")
-        console.print(f"  next:   kamplan -w {escape(str(directory))} targets issue")
+        sample = write_sample_history(ws)
+        w = escape(str(directory))
+        console.print(t("cli.init.created", root=escape(str(ws.root))), overflow="fold")
+        console.print(t("cli.init.config", path=escape(str(ws.config_path))), overflow="fold")
+        console.print(t("cli.init.store", store=escape(ws.store_label())), overflow="fold")
+        console.print(t("cli.init.sample", path=escape(relative(sample, ws.root))), overflow="fold")
+        console.print(t("cli.init.next"))
+        for i, key in enumerate(("check", "history", "segment", "collect-review", "issue"), 1):
+            console.print(f"  {i}. " + t(f"cli.init.step.{key}", w=w, sample=escape(relative(sample, ws.root))),
+                          overflow="fold")
 
 
 @cli.group()
@@ -102,12 +125,12 @@ def targets_issue(ctx, round_no, reps, force, lang):
     from kamplan.stages.targets import issue_targets
     with open_workspace(ctx) as ws:
         n = len([s for s in ws.config.staff if not reps or s.id in reps])
-        with progress_bar("Writing workbooks", n) as step:
+        with progress_bar("cli.progress.issue", n) as step:
             res = issue_targets(ws, round_no, list(reps) or None, force, lang, progress=step)
-        console.print(f"Round {res.round}: wrote {len(res.written)} workbook(s) to "
-                      f"[bold]{escape(str(res.folder))}[/bold]")
+        console.print(nt("cli.issue.wrote", len(res.written), round=res.round,
+                         folder=f"[bold]{escape(relative(res.folder, ws.root))}[/bold]"), overflow="fold")
         for p in res.kept:
-            console.print(f"  kept existing {escape(p.name)} (use --force to replace it)")
+            console.print(t("cli.issue.kept", name=escape(p.name)), overflow="fold")
 
 
 @targets.command("collect")
@@ -124,7 +147,7 @@ def targets_collect(ctx, paths, as_json):
     with open_workspace(ctx) as ws:
         inputs = list(paths) or [ws.inbox]
         n = len(expand_inputs(inputs)[0])
-        with progress_bar("Collecting", n) as step:
+        with progress_bar("cli.progress.collect", n) as step:
             res = collect_targets(ws, inputs, progress=step)
         if as_json:
             print_json({"year": res.year, "round": res.round,
@@ -132,17 +155,23 @@ def targets_collect(ctx, paths, as_json):
                                    "problems": f.problems} for f in res.files],
                         "status": res.status})
         else:
-            _print_collect(res)
+            _print_collect(res, ws.root)
         sys.exit(1 if res.rejected else 0)
 
 
-def _print_collect(res):
+def _print_collect(res, root: Path):
     for f in res.files:
-        print_file_outcome(f, f"  ({len(f.warnings)} warning(s))" if f.warnings and f.outcome != "rejected" else "")
-    console.print(frame_table(res.status, title=f"Round {res.round} · {res.year}"))
+        print_file_outcome(f, "  (" + nt("cli.collect.warnings", len(f.warnings)) + ")"
+                           if f.warnings and f.outcome != "rejected" else "")
+    console.print(frame_table(res.status, title=t("cli.round-title", round=res.round, year=res.year)))
     stored = sum(f.outcome == "stored" for f in res.files)
-    console.print(f"{stored} stored, {sum(f.outcome == 'unchanged' for f in res.files)} unchanged, "
-                  f"{len(res.rejected)} rejected.")
+    console.print(t("cli.collect.summary", stored=stored, unchanged=sum(f.outcome == "unchanged" for f in res.files),
+                    rejected=len(res.rejected)))
+    feedback = [p for f in res.files for p in getattr(f, "feedback", ())]
+    if feedback:
+        console.print(nt("cli.collect.feedback", len(feedback)))
+        for p in feedback:
+            console.print("  " + escape(relative(p, root)), overflow="fold")
 
 
 @targets.command("status")
@@ -155,7 +184,7 @@ def targets_status(ctx, as_json):
         rnd = ws.store.current_round(cfg.plan_year) or 1
         reps = {a.rep for a in cfg.accounts} & (ws.reps_in_scope() or {s.id for s in cfg.staff})  # by region
         status = ws.store.status(cfg.plan_year, rnd, [s.id for s in cfg.staff if s.id in reps])
-        show_frame(status, as_json, f"Round {rnd} · {cfg.plan_year}")
+        show_frame(status, as_json, t("cli.round-title", round=rnd, year=cfg.plan_year))
 
 
 @cli.group()
@@ -180,11 +209,12 @@ def history_import(ctx, file, periods, force):
     with open_workspace(ctx) as ws:
         n, problems = import_history(ws, file, stated, force)
         for p in problems:
-            console.print(problem_line(p))
+            console.print(problem_line(p), overflow="fold")
         if any(p.is_error for p in problems):
-            console.print(f"[red]Nothing imported[/red] from {escape(str(file))}.")
+            console.print(t("cli.history.nothing", file=escape(str(file))), overflow="fold")
             sys.exit(1)
-        console.print(f"Imported {n:,} history lines from {escape(str(file))} into {escape(ws.store_label())}")
+        console.print(nt("cli.history.imported", n, file=escape(str(file)), store=escape(ws.store_label())),
+                      overflow="fold")
 
 
 @cli.command()
@@ -193,9 +223,30 @@ def check(ctx):
     """Check the workspace's config and say what it holds."""
     with open_workspace(ctx, read_only=True) as ws:
         cfg = ws.config
-        console.print(f"{escape(str(ws.config_path))}: OK — plan year {cfg.plan_year}, {len(cfg.products)} products, "
-                      f"{len(cfg.staff)} salespeople, {len(cfg.accounts)} accounts, "
-                      f"{len(cfg.support_pools)} support pools")
+        console.print(t("cli.check.ok", path=escape(str(ws.config_path)), year=cfg.plan_year,
+                        products=len(cfg.products), staff=len(cfg.staff), accounts=len(cfg.accounts),
+                        pools=len(cfg.support_pools)), overflow="fold")
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the steps as JSON for scripts.")
+@click.pass_context
+def cycle_status_command(ctx, as_json):
+    """Where the planning cycle stands, and what to do next."""
+    from kamplan.stages.cycle import cycle_status, next_step
+    with open_workspace(ctx, read_only=True) as ws:
+        steps = cycle_status(ws)
+        upcoming = next_step(steps)
+        if as_json:
+            print_json({"plan_year": ws.config.plan_year, "next": upcoming.command if upcoming else None,
+                        "steps": [{"step": s.key, "done": s.done, **s.figures} for s in steps]})
+            return
+        console.print(t("cli.status.title", year=ws.config.plan_year, root=escape(str(ws.root))), overflow="fold")
+        for s in steps:
+            mark = "[green]✓[/green]" if s.done else "[yellow]·[/yellow]"
+            key = f"cli.status.{s.key}" if s.done else f"cli.status.{s.key}.todo"
+            console.print(f"  {mark} " + t(key, **s.figures), overflow="fold")
+        console.print(t("cli.status.next", command=upcoming.command) if upcoming else t("cli.status.all-done"))
 
 
 @cli.command()
@@ -208,10 +259,10 @@ def demo(out, lang, store_url):
     """Run the annual cycle on the embedded demo company (93 customers, 8 salespeople)."""
     from kamplan.demo.run import DemoError, run_demo
     try:
-        with progress_bar("Demo", None) as step:
+        with progress_bar("cli.progress.demo", None) as step:
             summary = run_demo(out, lang, progress=step, store_url=store_url)
     except DemoError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
         sys.exit(2)
     console.print(summary.render())
 
@@ -228,7 +279,7 @@ def templates_build(out):
     """Regenerate the blank templates from the default config."""
     from kamplan.stages.templates import build_templates
     for p in build_templates(out):
-        console.print(f"wrote {escape(str(p))}")
+        console.print(t("cli.wrote", path=escape(str(p))), overflow="fold")
 
 
 for group in (accounts, resources, addin, actuals, store, *evaluation_commands):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from kamplan.cli.common import open_workspace, progress_bar
+from kamplan.cli.common import open_workspace, progress_bar, relative, t
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line, stdout_to_stderr
 
 SHOW = 10
@@ -39,47 +39,48 @@ def resources_allocate(ctx, time_limit, choices, no_choices, resolve, as_json):
     """
     from kamplan.stages.resources import allocate
     with open_workspace(ctx) as ws:
-        with stdout_to_stderr(as_json), progress_bar("Allocating", 7) as step:
+        with stdout_to_stderr(as_json), progress_bar("cli.progress.allocate", 7) as step:
             res = allocate(ws, time_limit=time_limit, force_from=choices, progress=step, read_choices=not no_choices,
                            resolve=resolve)
         if as_json:
             print_json(res.to_dict())
         else:
-            _print(res, ws.config)
+            _print(res, ws.config, ws.root)
         sys.exit(0 if res.ok else 1)
 
 
 def _money(x, currency) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{x:,.0f} {currency}"
+    return "—" if x is None or not math.isfinite(x) else t("cli.money", amount=float(x), currency=currency)
 
 
-def _print(res, cfg):
+def _print(res, cfg, root=None):
     cur = cfg.currency
     if res.choices_file is not None:
         n, m = res.choices_stored
-        console.print(f"Read the VP's choices from [bold]{escape(str(res.choices_file))}[/bold]: "
-                      f"{n} forced choice(s) and {m} capacity change(s) stored")
+        console.print(t("cli.allocate.choices", path=f"[bold]{escape(relative(res.choices_file, root))}[/bold]",
+                        forced=n, changes=m), overflow="fold")
     a = res.allocation
     if a is None:
-        err_console.print("[red]Nothing allocated:[/red]")
+        err_console.print(f"[red]{t('cli.allocate.nothing')}[/red]")
         for p in res.problems:
             err_console.print(problem_line(p))
         return
-    console.print(f"[bold]Resource plan {res.plan_year}[/bold] · run {res.run_id} · {escape(res.source)}")
+    console.print(t("cli.allocate.title", year=res.plan_year, run=res.run_id, source=escape(res.source)),
+                  overflow="fold")
     gap = "—" if a.gap is None or not math.isfinite(a.gap) else f"{a.gap:.3%}"
-    console.print(f"  value {_money(a.objective, cur)} · bound {_money(a.bound, cur)} · gap {gap} · "
-                  f"{a.status} ({a.method}, {a.seconds:.1f} s; greedy {_money(a.greedy_objective, cur)})")
-    console.print(f"  {len(res.requests)} request(s), {len(a.assignments)} assignment(s), "
-                  f"{len(a.unmet)} not (fully) met; forced in {len(res.forced_in)}, out {len(res.forced_out)}, "
-                  f"{len(res.capacity_changes)} capacity change(s)")
+    console.print("  " + t("cli.allocate.value", value=_money(a.objective, cur), bound=_money(a.bound, cur), gap=gap,
+                           status=a.status, method=a.method, seconds=round(a.seconds, 1),
+                           greedy=_money(a.greedy_objective, cur)), overflow="fold")
+    console.print("  " + t("cli.allocate.counts", requests=len(res.requests), assignments=len(a.assignments),
+                           unmet=len(a.unmet), forced_in=len(res.forced_in), forced_out=len(res.forced_out),
+                           changes=len(res.capacity_changes)), overflow="fold")
     for u in a.unmet[:SHOW]:
         console.print(f"  [yellow]{escape(u.request_id)}[/yellow] {escape(u.account_id)} {u.kind} "
                       f"{u.given:g}/{u.asked:g}: {escape(u.reason)} — {escape(u.fix)}")
     if len(a.unmet) > SHOW:
-        console.print(f"  ... and {len(a.unmet) - SHOW} more (sheet Unmet)")
+        console.print("  " + t("cli.allocate.more-unmet", n=len(a.unmet) - SHOW))
     for p in res.problems:
         console.print(problem_line(p))
     if res.path:
-        console.print(f"Wrote [bold]{escape(str(res.path))}[/bold]")
-        console.print("  Next: force requests in or out in its Choices sheet (capacity changes in Capacity), "
-                      "then run: kamplan resources allocate")
+        console.print(t("cli.wrote", path=f"[bold]{escape(relative(res.path, root))}[/bold]"), overflow="fold")
+        console.print("  " + t("cli.allocate.next"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from kamplan.cli.common import open_workspace
+from kamplan.cli.common import nt, open_workspace, t
 from kamplan.cli.output import console, escape
 
 
@@ -30,7 +30,7 @@ def setup_team(ctx, managers, management, dry_run):
     for item in managers:
         region, sep, role = item.partition("=")
         if not sep or not region or not role:
-            raise click.BadParameter(f"{item!r}: write REGION=ROLE, e.g. east=kamplan_east", param_hint="--manager")
+            raise click.BadParameter(t("cli.store.region-role", item=item), param_hint="--manager")
         roles.append(TeamRole(role.strip(), "regional_manager", region.strip()))
     roles += [TeamRole(role.strip(), "management") for role in management]
     with open_workspace(ctx, read_only=True) as ws:
@@ -38,10 +38,9 @@ def setup_team(ctx, managers, management, dry_run):
         known = {r.id for r in ws.config.regions}
         unknown = sorted({r.region for r in roles if r.region and r.region not in known})
         if unknown:
-            raise click.BadParameter(f"unknown region(s) {', '.join(unknown)}; "
-                                     f"the config has {', '.join(sorted(known))}",
-                                     param_hint="--manager")
+            raise click.BadParameter(t("cli.store.unknown-regions", unknown=", ".join(unknown),
+                                       known=", ".join(sorted(known))), param_hint="--manager")
         statements = ws.store.setup_team(roles, dry_run=dry_run)
     for sql in statements:
         console.print(escape(sql) + ";", highlight=False, soft_wrap=True)
-    console.print(("Would run" if dry_run else "Ran") + f" {len(statements)} statements for {len(roles)} role(s).")
+    console.print(nt("cli.store.would-run" if dry_run else "cli.store.ran", len(statements), roles=len(roles)))

@@ -20,7 +20,7 @@ def no_progress(_: str) -> None:
 
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # Excel / LibreOffice lock files, hidden files
-IGNORED_FOLDERS = ("replaced",)  # where kamplan moves files it replaced: never collected again
+IGNORED_FOLDERS = ("replaced", "feedback")  # what kamplan moved away or wrote back: never collected again
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from kamplan.engine.targets import last_year_lines
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.stages.feedback import write_feedback
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.stages.plan import PROPOSAL_COLUMNS, latest_submission, proposals
 from kamplan.stages.review import effective_classes
@@ -261,6 +262,7 @@ def collect_targets(ws: Workspace, inputs: Iterable[str | Path], progress: Progr
     store.log_event("targets.collect", {"files": len(outcomes),
                                         "stored": sum(o.outcome == "stored" for o in outcomes),
                                         "rejected": sum(o.outcome == "rejected" for o in outcomes)})
+    write_feedback(ws, outcomes)  # a letter and a marked copy for each rejected file, in inbox/feedback/
     return CollectResult(cfg.plan_year, current, outcomes, status)
 
 

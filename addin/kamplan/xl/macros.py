@@ -271,7 +271,7 @@ def _annotate(book, problems, password: str, language: str = "en") -> None:
     try:
         names = [s.name for s in book.sheets]
         by_sheet: dict[str, dict[str, str]] = {}
-        for (sheet, cell), note in cell_notes(problems).items():
+        for (sheet, cell), note in cell_notes(problems, language).items():
             if sheet in names:
                 by_sheet.setdefault(sheet, {})[cell] = note
         for sheet, notes in by_sheet.items():

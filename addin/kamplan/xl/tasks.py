@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kamplan.problems import Problem, error, has_errors, warning
 from kamplan.xl.actions import ActionContext, ActionResult
+from kamplan.xl.messages import text
 
 CHECKS_SHEET = "Checks"
 CHECKS_FOLDER = ("reports", "checks")
@@ -22,18 +23,19 @@ CHECKS_FOLDER = ("reports", "checks")
 # -- check ---------------------------------------------------------------------------------------------
 def checks_rows(problems: list[Problem], language: str = "en") -> list[list[str]]:
     """The Checks sheet: a header and one row per problem (severity, sheet, cell, problem, what to do)."""
-    head = (["级别", "工作表", "单元格", "问题", "怎么改"] if language == "zh-CN"
-            else ["Severity", "Sheet", "Cell", "Problem", "What to do"])
-    sev = {"error": "错误", "warning": "提醒"} if language == "zh-CN" else {"error": "error", "warning": "warning"}
-    return [head] + [[sev[p.severity.value], p.sheet or "", p.cell or "", p.message, p.fix] for p in problems]
+    head = [text(f"checks.head.{k}", language) for k in ("severity", "sheet", "cell", "problem", "fix")]
+    return [head] + [[text(f"severity.{p.severity.value}", language), p.sheet or "", p.cell or "",
+                      p.message_in(language), p.fix_in(language)] for p in problems]
 
 
-def cell_notes(problems: list[Problem]) -> dict[tuple[str, str], str]:
-    """(sheet, cell) -> the note to put next to that cell; several problems of one cell are joined."""
+def cell_notes(problems: list[Problem], language: str = "en") -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the note to put next to that cell in ``language``; several problems of one cell are
+    joined."""
     notes: dict[tuple[str, str], list[str]] = {}
     for p in problems:
         if p.sheet and p.cell:
-            notes.setdefault((p.sheet, p.cell), []).append(f"{p.severity.value}: {p.message} — {p.fix}")
+            notes.setdefault((p.sheet, p.cell), []).append(
+                f"{text('severity.' + p.severity.value, language)}: {p.message_in(language)} — {p.fix_in(language)}")
     return {k: "\n".join(v) for k, v in notes.items()}
 
 
@@ -44,10 +46,10 @@ def write_checks_copy(src: Path, dst: Path, problems: list[Problem], language: s
     from openpyxl.comments import Comment
     from kamplan.workbooks.kit.xlsxio import atomic_path
     wb = openpyxl.load_workbook(src)
-    for (sheet, cell), text in cell_notes(problems).items():
+    for (sheet, cell), note in cell_notes(problems, language).items():
         if sheet in wb.sheetnames:
             c = wb[sheet][cell]
-            c.comment = Comment(text, "kamplan", width=320, height=120)
+            c.comment = Comment(note, "kamplan", width=320, height=120)
     if CHECKS_SHEET in wb.sheetnames:
         del wb[CHECKS_SHEET]
     sh = wb.create_sheet(CHECKS_SHEET, 0)
@@ -60,29 +62,30 @@ def write_checks_copy(src: Path, dst: Path, problems: list[Problem], language: s
     return dst
 
 
-def _count(problems: list[Problem]) -> str:
+def _count(problems: list[Problem], language: str = "en") -> str:
     e = sum(p.is_error for p in problems)
-    return f"{e} error(s), {len(problems) - e} warning(s)"
+    return text("count", language, errors=e, warnings=len(problems) - e)
 
 
 def check_sheet(ctx: ActionContext) -> ActionResult:
     """Check the workbook as collect would; write a copy with the problems in reports/checks/."""
     from kamplan.stages.targets import check_workbook
     path = ctx.book
-    ctx.progress(f"checking {path.name}")
+    ctx.progress(text("checking", ctx.language, name=path.name))
     problems = check_workbook(ctx.workspace, path)
     out = ctx.workspace.root.joinpath(*CHECKS_FOLDER) / f"{path.stem}_checks.xlsx"
     if any(p.sheet for p in problems):  # file-level problems (not an xlsx, encrypted ...) have no cells
-        ctx.progress("writing the Checks sheet")
+        ctx.progress(text("writing-checks", ctx.language))
         write_checks_copy(path, out, problems, ctx.language)
     else:
         out = None
+    lang = ctx.language
     if not problems:
-        return ActionResult(f"{path.name}: no problems found. It is ready to submit.", None, [])
-    verdict = ("collect would reject it" if has_errors(problems) else "collect would store it with these warnings")
-    where = f"; the problems are listed in {out}" if out else ""
-    return ActionResult(f"{path.name}: {_count(problems)} — {verdict}{where}.", out, problems,
-                        ok=not has_errors(problems))
+        return ActionResult(text("check.clean", lang, name=path.name), None, [])
+    verdict = text("check.reject" if has_errors(problems) else "check.warn", lang)
+    where = text("check.where", lang, path=out) if out else ""
+    return ActionResult(text("check.result", lang, name=path.name, count=_count(problems, lang), verdict=verdict,
+                             where=where), out, problems, ok=not has_errors(problems))
 
 
 # -- submit / collect ----------------------------------------------------------------------------------
@@ -94,7 +97,8 @@ def submit_sheet(ctx: ActionContext) -> ActionResult:
     problems = check_workbook(ctx.workspace, path)
     if has_errors(problems):
         res = check_sheet(ctx)
-        return ActionResult(f"Not submitted: {res.message}", res.output, res.problems, ok=False)
+        return ActionResult(text("not-submitted", ctx.language, message=res.message), res.output, res.problems,
+                            ok=False)
     ws.inbox.mkdir(parents=True, exist_ok=True)
     dest = ws.inbox / path.name
     if dest.resolve() != path.resolve():

@@ -46,7 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.problems import Problem, problem as _catalogue_problem
 
 __all__ = ["Limits", "check_workbook_file", "content_hash"]
 
@@ -71,16 +72,12 @@ _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
-_SAVE_AS_XLSX = ("Open it in Excel, WPS or LibreOffice, choose File › Save As › "
-                 "Excel Workbook (*.xlsx), and send the new .xlsx file. "
-                 "Renaming a file does not convert it.")
-_RESEND = ("The file was probably cut off while it was sent or saved. Ask the "
-           "salesperson to send it again (save the e-mail attachment again; if it "
-           "still fails, open it in Excel, save it, and resend).")
-_RESAVE_SAFE = ("The file was not opened, for safety. If you made it, open it in "
-                "Excel, save a fresh copy with File › Save As › Excel Workbook "
-                "(*.xlsx) and send that copy. If you do not know where it came "
-                "from, do not open it and tell IT.")
+# The words are in the catalogue (kamplan.messages, ids file.*; shared fixes fix.save-as-xlsx, fix.resend,
+# fix.resave-safe, fix.send-xlsx).
+
+
+def _problem(pid: str, name: str, **fields) -> Problem:
+    return _catalogue_problem(pid, file=name, name=name, **fields)
 
 
 # --------------------------------------------------------------------------
@@ -99,13 +96,7 @@ def check_workbook_file(path: Path, limits: Limits = Limits()) -> list[Problem]:
     except OSError as exc:
         problem = _unreadable(name, exc)
     except Exception as exc:  # the gate must never raise, whatever the bytes are
-        problem = error(
-            "unreadable",
-            f'"{name}" could not be checked ({type(exc).__name__}: {exc}).',
-            "Open it in Excel, save it again as an .xlsx workbook and send it "
-            "again; if that does not help, send the file to the kamplan "
-            "maintainers.",
-            file=name)
+        problem = _problem("file.check-failed", name, reason=f"{type(exc).__name__}: {exc}")
     return [problem] if problem is not None else []
 
 
@@ -123,29 +114,18 @@ def _check(path: Path, name: str, limits: Limits) -> Problem | None:
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return error("not-found", f'Could not find "{name}" ({path}).',
-                     "Check the file name and folder, or ask the salesperson to "
-                     "send the workbook again.", file=name)
+        return _problem("file.not-found", name, path=str(path))
     except (OSError, ValueError) as exc:  # ValueError: embedded NUL in the path
         return _unreadable(name, exc)
     if stat.S_ISDIR(st.st_mode):
-        return error("not-found", f'"{name}" is a folder, not a workbook file.',
-                     "Pick the .xlsx file itself (if you received a zipped folder, "
-                     "unzip it and use the workbook inside).", file=name)
+        return _problem("file.is-folder", name)
     if not stat.S_ISREG(st.st_mode):
-        return error("unreadable", f'"{name}" is not a regular file (it is a device, '
-                     'pipe or socket).', "Save the workbook as a normal .xlsx file "
-                     "and pick that file.", file=name)
+        return _problem("file.not-regular", name)
     size = st.st_size
     if size == 0:
         return _empty(name)
     if size > limits.max_file_bytes:
-        return error("file-too-large",
-                     f'"{name}" is {_size(size)}, larger than the {_size(limits.max_file_bytes)} '
-                     "allowed for a planning workbook.",
-                     "Remove pictures, unused sheets and large pasted data, save it "
-                     "again as .xlsx and send the smaller file (or ask the "
-                     "administrator to raise the limit).", file=name)
+        return _problem("file.too-large", name, size=_size(size), limit=_size(limits.max_file_bytes))
     with open(path, "rb") as f:
         head = f.read(_HEAD_BYTES)
         if not head:
@@ -158,12 +138,9 @@ def _check(path: Path, name: str, limits: Limits) -> Problem | None:
         if kind is not None:
             return _text_problem(kind, name)
         what = _known_binary(head)
-        return error("not-xlsx",
-                     f'"{name}" is not an Excel workbook'
-                     + (f" (it looks like {what})." if what else
-                        " (its contents are not in any spreadsheet format)."),
-                     "Send the filled-in planning workbook as an .xlsx file "
-                     "(Excel 2007–365 format).", file=name)
+        if what:
+            return _problem("file.not-xlsx-known", name, what=what)
+        return _problem("file.not-xlsx-unknown", name)
 
 
 def _display_name(path) -> str:
@@ -176,25 +153,19 @@ def _display_name(path) -> str:
 def _unreadable(name: str, exc: BaseException) -> Problem:
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (
         str(exc) or type(exc).__name__)
-    return error("unreadable", f'"{name}" could not be read ({reason}).',
-                 "Close the file if it is open in Excel or another program, check "
-                 "that you are allowed to read it, copy it to a local folder and "
-                 "try again.", file=name)
+    return _problem("file.unreadable", name, reason=reason)
 
 
 def _empty(name: str) -> Problem:
-    return error("empty-file", f'"{name}" is empty (0 bytes).',
-                 "The workbook was not saved, or was cut off when it was sent. Ask "
-                 "the salesperson to open it in Excel, save it, and send it again.",
-                 file=name)
+    return _problem("file.empty", name)
 
 
 def _size(n: int) -> str:
     if n >= _MIB:
-        return f"{n / _MIB:.1f} MB"
+        return Message("size.mb", size=round(n / _MIB, 1))
     if n >= _KIB:
-        return f"{n / _KIB:.0f} KB"
-    return f"{n} bytes"
+        return Message("size.kb", size=round(n / _KIB))
+    return Message("size.bytes", size=n)
 
 
 # --------------------------------------------------------------------------
@@ -263,40 +234,28 @@ def _bomless_utf16(head: bytes) -> str | None:
 
 
 def _text_problem(kind: str, name: str) -> Problem:
-    if kind == "html" or kind == "mht":
-        what = "a web page (HTML)" if kind == "html" else "a single-file web page (.mht)"
-        return error("html-not-xlsx",
-                     f'"{name}" is {what} saved with an Excel file name, not a real '
-                     "Excel workbook (reports exported from web systems often are).",
-                     _SAVE_AS_XLSX, file=name)
-    if kind == "xml2003":
-        return error("not-xlsx-text",
-                     f'"{name}" is an old "XML Spreadsheet 2003" file, not an .xlsx '
-                     "workbook.", _SAVE_AS_XLSX, file=name)
-    return error("not-xlsx-text",
-                 f'"{name}" is a plain text / CSV file (probably a .csv or .txt '
-                 "renamed to .xlsx), not an Excel workbook.", _SAVE_AS_XLSX, file=name)
+    return _problem({"html": "file.html", "mht": "file.mht", "xml2003": "file.xml2003"}.get(kind, "file.text"), name)
 
 
 _SIGNATURES = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG picture"),
-    (b"\xff\xd8\xff", "a JPEG picture"),
-    (b"GIF8", "a GIF picture"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"MZ", "a Windows program"),
-    (b"\x09\x08", "a very old Excel file"),
-    (b"\x09\x04", "a very old Excel file"),
-    (b"{\\rtf", "a Rich Text (RTF) document"),
+    (b"%PDF", "what.pdf"),
+    (b"\x89PNG", "what.png"),
+    (b"\xff\xd8\xff", "what.jpeg"),
+    (b"GIF8", "what.gif"),
+    (b"Rar!", "what.rar"),
+    (b"7z\xbc\xaf\x27\x1c", "what.7z"),
+    (b"\x1f\x8b", "what.gzip"),
+    (b"MZ", "what.exe"),
+    (b"\x09\x08", "what.old-excel"),
+    (b"\x09\x04", "what.old-excel"),
+    (b"{\\rtf", "what.rtf"),
 )
 
 
 def _known_binary(head: bytes) -> str | None:
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
-            return what
+            return Message(what)
     return None
 
 
@@ -321,20 +280,10 @@ def _check_ole(path: Path, f: BinaryIO, size: int, head: bytes, name: str) -> Pr
             pass
     names |= _scan_cfb_entries(head)
     if names & _ENCRYPTED_STREAMS:
-        return error("password-protected",
-                     f'"{name}" is protected with a password to open, so it cannot be read.',
-                     "Remove the password in Excel: File › Info › Protect Workbook › "
-                     "Encrypt with Password, clear the password, click OK, save the "
-                     "workbook, and send it again.", file=name)
+        return _problem("file.password", name)
     if not names & {"workbook", "book"} and names & {"worddocument", "powerpoint document"}:
-        what = "Word" if "worddocument" in names else "PowerPoint"
-        return error("not-xlsx",
-                     f'"{name}" is an old-format {what} file, not an Excel workbook.',
-                     "Send the filled-in planning workbook as an .xlsx file "
-                     "(Excel 2007–365 format).", file=name)
-    return error("legacy-xls",
-                 f'"{name}" is an old-format Excel 97–2003 workbook (.xls), not an '
-                 ".xlsx file.", _SAVE_AS_XLSX, file=name)
+        return _problem("file.old-office", name, program="Word" if "worddocument" in names else "PowerPoint")
+    return _problem("file.legacy-xls", name)
 
 
 def _olefile_names(path: Path) -> set[str]:
@@ -438,22 +387,15 @@ class _ZipFault(Exception):
 
 
 def _corrupt(name: str, detail: str) -> Problem:
-    return error("corrupt-zip", f'"{name}" is damaged or incomplete ({detail}).',
-                 _RESEND, file=name)
+    return _problem("file.corrupt", name, detail=detail)
 
 
 def _too_large(name: str, what: str) -> Problem:
-    return error("archive-too-large", f'"{name}" {what}, far more than a planning '
-                 "workbook needs; it was not opened.",
-                 "Remove pictures, unused sheets and large pasted data, save it "
-                 "again as .xlsx and send the smaller file. If it came from another "
-                 "system, copy the data into the planning template instead.",
-                 file=name)
+    return _problem("file.archive-too-large", name, what=what)
 
 
 def _bomb(name: str, what: str) -> Problem:
-    return error("zip-bomb", f'"{name}" {what}. That is how "zip bombs" are built, '
-                 "so it was not opened.", _RESAVE_SAFE, file=name)
+    return _problem("file.zip-bomb", name, what=what)
 
 
 def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | None:
@@ -463,13 +405,12 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
     try:
         cd_start, cd_size, declared_count = _find_central_directory(f, size)
         if declared_count > limits.max_members:
-            return _too_large(name, f"contains {declared_count:,} internal parts "
-                              f"(the limit is {limits.max_members:,})")
+            return _too_large(name, Message("what.parts", count=declared_count, limit=limits.max_members))
         count = _count_central_directory(f, cd_start, cd_size, limits.max_members)
     except _ZipFault as exc:
         return _corrupt(name, str(exc))
     if count > limits.max_members:
-        return _too_large(name, f"contains more than {limits.max_members:,} internal parts")
+        return _too_large(name, Message("what.more-parts", limit=limits.max_members))
 
     # 2. let zipfile parse the (now known to be small) central directory
     try:
@@ -498,15 +439,9 @@ def _not_an_xlsx_problem(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name
         return _not_xlsx_zip(zf, names, name)
     for info in infos:
         if info.flag_bits & 0x1:
-            return error("not-xlsx-zip",
-                         f'"{name}" is a password-protected zip archive, not an Excel '
-                         "workbook.", "Send the .xlsx workbook itself, without "
-                         "zipping it or adding a zip password.", file=name)
+            return _problem("file.zip-password", name)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            return error("not-xlsx-zip",
-                         f'"{name}" was packed with a compression method Excel does not '
-                         f"use (method {info.compress_type} in {info.filename}).",
-                         _SAVE_AS_XLSX, file=name)
+            return _problem("file.zip-method", name, method=str(info.compress_type), part=info.filename)
     return None
 
 
@@ -516,13 +451,12 @@ def _declared_size_problem(infos: list[zipfile.ZipInfo], name: str, limits: Limi
         if info.file_size > _RATIO_MIN_MEMBER:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_member_ratio:
-                return _bomb(name, f'contains a part ("{info.filename}") that would '
-                             f"expand {ratio:,.0f} times, from {_size(info.compress_size)} "
-                             f"to {_size(info.file_size)}")
+                return _bomb(name, Message("what.ratio", part=info.filename, ratio=round(ratio),
+                                           packed=_size(info.compress_size), unpacked=_size(info.file_size)))
     total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed_bytes:
-        return _too_large(name, f"would unpack to {_size(total)} (the limit is "
-                          f"{_size(limits.max_uncompressed_bytes)})")
+        return _too_large(name, Message("what.would-unpack", size=_size(total),
+                                        limit=_size(limits.max_uncompressed_bytes)))
     return None
 
 
@@ -531,8 +465,7 @@ def _overlap_problem(spans: list[tuple[zipfile.ZipInfo, int]], name: str) -> Pro
     previous_end, previous_name = 0, None
     for info, data_start in sorted(spans, key=lambda s: s[0].header_offset):
         if info.header_offset < previous_end:
-            return _bomb(name, f'has parts that share the same packed data ("{previous_name}" '
-                         f'and "{info.filename}")')
+            return _bomb(name, Message("what.shared-data", first=previous_name, second=info.filename))
         previous_end, previous_name = data_start + info.compress_size, info.filename
     return None
 
@@ -546,10 +479,9 @@ def _stream_problem(f: BinaryIO, spans: list[tuple[zipfile.ZipInfo, int]], name:
         try:
             produced, head = _stream_member(f, info, data_start, budget, want_xml)
         except _Lying as exc:
-            return _bomb(name, f'contains a part ("{info.filename}") that unpacks to more '
-                         f"data than its header declares ({exc})")
+            return _bomb(name, Message("what.lying", part=info.filename, detail=str(exc)))
         except _OverBudget:
-            return _too_large(name, f"unpacks to more than {_size(limits.max_uncompressed_bytes)}")
+            return _too_large(name, Message("what.unpacks-more", limit=_size(limits.max_uncompressed_bytes)))
         except _ZipFault as exc:
             return _corrupt(name, f'part "{info.filename}": {exc}')
         budget -= produced
@@ -569,34 +501,27 @@ def _not_xlsx_zip(zf: zipfile.ZipFile, names: set[str], name: str) -> Problem:
                 mimetype = m.read(200)
         except Exception:
             pass
-    fix = _SAVE_AS_XLSX
-    if b"opendocument" in mimetype or ("content.xml" in names
-                                        and "META-INF/manifest.xml" in names):
-        if b"spreadsheet" in mimetype or not mimetype:
-            what = "an OpenDocument spreadsheet (.ods, from LibreOffice or WPS)"
-        else:
-            what = "an OpenDocument text or presentation file (LibreOffice or WPS)"
-        fix = ("Open it in LibreOffice or WPS, choose File › Save As, pick the file "
-               "type “Excel 2007-365 (.xlsx)”, keep that format when asked, and send "
-               "the new .xlsx file.")
-    elif "word/document.xml" in names:
-        what = "a Word document (.docx)"
-        fix = "Send the filled-in planning workbook (.xlsx), not a Word document."
-    elif "ppt/presentation.xml" in names:
-        what = "a PowerPoint presentation (.pptx)"
-        fix = "Send the filled-in planning workbook (.xlsx), not a presentation."
-    elif "xl/workbook.bin" in names:
-        what = "an Excel Binary Workbook (.xlsb)"
-    elif any(n.lower().endswith((".xlsx", ".xlsm")) for n in names):
-        what = "a zip archive with workbooks inside"
-        fix = "Unzip it and send the .xlsx workbook itself."
-    else:
-        what = "a zip archive (for example a compressed folder)"
-        fix = ("Send the .xlsx workbook itself; if you zipped it, unzip it first. "
-               "If it came from another program, open it in Excel and save it as "
-               "Excel Workbook (*.xlsx).")
-    return error("not-xlsx-zip", f'"{name}" is {what}, not an Excel .xlsx workbook.',
-                 fix, file=name)
+    kind = _zip_kind(names, mimetype)
+    fix = Message(f"fix.zip.{kind}") if kind in _ZIP_FIXES else None
+    return _catalogue_problem("file.other-zip", file=name, name=name, what=Message(f"what.zip.{kind}"), fix=fix)
+
+
+_ZIP_FIXES = {"ods", "odt", "docx", "pptx", "nested", "zip"}
+
+
+def _zip_kind(names: set[str], mimetype: bytes) -> str:
+    """What a zip that is not an xlsx holds (the catalogue says it: ``what.zip.<kind>``)."""
+    if b"opendocument" in mimetype or ("content.xml" in names and "META-INF/manifest.xml" in names):
+        return "ods" if b"spreadsheet" in mimetype or not mimetype else "odt"
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if any(n.lower().endswith((".xlsx", ".xlsm")) for n in names):
+        return "nested"
+    return "zip"
 
 
 def _find_central_directory(f: BinaryIO, size: int) -> tuple[int, int, int]:
@@ -836,14 +761,5 @@ def _prolog_item(text: str, i: int, wide: bool, cut: str | None) -> int | str | 
 
 
 def _xml_problem(name: str, member: str, reason: str) -> Problem:
-    if reason == "doctype":
-        what = (f'declares XML entities (a <!DOCTYPE …> / <!ENTITY …> block in "{member}"), '
-                "which Excel never writes; such files can make a reader run out of memory")
-    elif reason == "encoding":
-        what = f'has XML in "{member}" written in an unusual text encoding that Excel never uses'
-    elif reason == "too-long":
-        what = f'has XML in "{member}" with an unusually long header before its data'
-    else:
-        what = f'has XML in "{member}" that does not start the way XML files do'
-    return error("xml-entities", f'"{name}" {what}; it was not opened.', _RESAVE_SAFE,
-                 file=name)
+    known = reason if reason in ("doctype", "encoding", "too-long") else "junk"
+    return _problem("file.xml-unsafe", name, what=Message(f"what.xml.{known}", part=member))

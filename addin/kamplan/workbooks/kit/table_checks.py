@@ -10,11 +10,12 @@ import difflib
 
 from xlsxwriter.utility import xl_col_to_name
 
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.problems import Problem, problem
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.layout import SheetValues, Table
 
-FRESH = "copy your entries into a fresh copy of the workbook"
+FRESH = Message("fix.fresh-copy")  # a reader may pass its own words for it
 
 
 def key_text(value) -> str:
@@ -29,21 +30,18 @@ def header_problems(tb: Table, sheet: SheetValues, file: str, fresh: str = FRESH
     if got[:len(want)] == want:
         if any(not cells.is_blank(v) for v in got[len(want):]):
             col = xl_col_to_name(len(want))
-            return [error("column-inserted", f"there is an extra column after {want[-1]!r} (at {col})",
-                          f"delete column {col}; the layout must stay as issued", file=file, sheet=tb.sheet,
-                          cell=f"{col}{tb.header_row + 1}")]
+            return [problem("layout.column-extra", after=want[-1], column=col, file=file, sheet=tb.sheet,
+                            cell=f"{col}{tb.header_row + 1}")]
         return []
     i = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
     col = xl_col_to_name(i)
+    where = dict(file=file, sheet=tb.sheet, cell=f"{col}{tb.header_row + 1}")
     if i + 1 < len(got) and got[i + 1] == want[i]:
-        what, fix = (f"a column was inserted at {col} (found {got[i]!r} where {want[i]!r} belongs)",
-                     f"delete column {col}; the layout must stay as issued")
-    elif i + 1 < len(want) and got[i] == want[i + 1]:
-        what, fix = f"column {want[i]!r} was deleted (at {col})", f"undo the deletion, or {fresh}"
-    else:
-        what, fix = (f"header {col}{tb.header_row + 1} reads {got[i]!r}, expected {want[i]!r}",
-                     f"restore the header, or {fresh}")
-    return [error("layout-changed", what, fix, file=file, sheet=tb.sheet, cell=f"{col}{tb.header_row + 1}")]
+        return [problem("layout.column-inserted", column=col, found=got[i], expected=want[i], **where)]
+    if i + 1 < len(want) and got[i] == want[i + 1]:
+        return [problem("layout.column-deleted", header=want[i], column=col, fresh=fresh, **where)]
+    return [problem("layout.header-changed", ref=f"{col}{tb.header_row + 1}", found=got[i], expected=want[i],
+                    fresh=fresh, **where)]
 
 
 def row_key_problems(tb: Table, sheet: SheetValues, file: str, fresh: str = FRESH,
@@ -66,19 +64,16 @@ def row_key_problems(tb: Table, sheet: SheetValues, file: str, fresh: str = FRES
         if len(out) >= max_reported:
             break
         row1 = tb.first_row + b1 + 1
+        where = dict(file=file, sheet=tb.sheet, cell=f"A{row1}")
         if op == "insert":
-            out.append(error("row-inserted", f"{b2 - b1} row(s) were inserted at row {row1}",
-                             "delete the inserted row(s); every line already has its row", file=file,
-                             sheet=tb.sheet, cell=f"A{row1}"))
+            out.append(problem("layout.row-inserted", count=b2 - b1, row=row1, **where))
         elif op == "delete":
             lines = ", ".join("/".join(k) for k in expected[a1:a2][:5])
-            out.append(error("row-deleted", f"the row(s) for {lines} were deleted (before row {row1})",
-                             f"undo the deletion, or {fresh}", file=file, sheet=tb.sheet, cell=f"A{row1}"))
+            out.append(problem("layout.row-deleted", lines=lines, row=row1, fresh=fresh, **where))
         else:
-            got = "/".join(actual[b1]) or "empty"
-            out.append(error("row-keys-changed", f"row {row1} should be {'/'.join(expected[a1])} but reads {got}",
-                             "restore the row (rows must not be moved, sorted or overwritten)", file=file,
-                             sheet=tb.sheet, cell=f"A{row1}"))
+            got = "/".join(actual[b1])
+            out.append(problem("layout.row-keys-changed", row=row1, expected="/".join(expected[a1]),
+                               found=got or Message("word.empty"), **where))
     return out
 
 
@@ -87,7 +82,6 @@ def stray_entry_problems(tb: Table, sheet: SheetValues, file: str, where: str) -
     for r in range(tb.last_row + 1, len(sheet.rows)):
         for i in range(len(tb.columns)):
             if not cells.is_blank(sheet.get(r, i)):
-                return [error("entry-outside-table", f"row {r + 1} is below the table and would be ignored",
-                              f"move it into {where}", file=file, sheet=tb.sheet,
-                              cell=tb.ref(r, tb.columns[i].key))]
+                return [problem("layout.entry-outside-table", row=r + 1, where=where, file=file, sheet=tb.sheet,
+                                cell=tb.ref(r, tb.columns[i].key))]
     return []
