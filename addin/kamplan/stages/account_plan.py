@@ -324,8 +324,10 @@ def plan_status(ws: Workspace) -> pd.DataFrame:
                      "version": int(cur.iloc[0]["id"]) if len(cur) else None,
                      "collected_at": cur.iloc[0]["collected_at"] if len(cur) else None,
                      "versions": int((versions["rep_id"] == s.id).sum()) if len(versions) else 0, "rows": n})
-    return pd.DataFrame(rows, columns=["rep_id", "accounts", "issued_file", "issued_at", "version", "collected_at",
-                                       "versions", "rows"])
+    frame = pd.DataFrame(rows, columns=["rep_id", "accounts", "issued_file", "issued_at", "version", "collected_at",
+                                        "versions", "rows"])
+    frame["version"] = frame["version"].astype("Int64")
+    return frame
 
 
 @dataclass

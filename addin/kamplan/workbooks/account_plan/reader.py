@@ -29,6 +29,8 @@ from kamplan.workbooks.kit.xlsxio import sheet_parts
 FRESH = "ask for a fresh account plan workbook (kamplan accounts plan issue)"
 LINK_SHEET = {"contact": "contacts", "project": "projects"}
 LINK_NAME = {"contacts": "name", "projects": "project"}
+UNKNOWN = {"account": "plan.unknown-account", "person": "plan.unknown-person", "product": "plan.unknown-product",
+           "contact": "plan.unknown-contact", "project": "plan.unknown-project"}  # problem id per kind of link
 
 
 @dataclass
@@ -240,7 +242,7 @@ class _Reader(FileReader):
             return text
         ident = label_id(text)
         if ident not in known:
-            self.say(f"plan.unknown-{f.dtype}", value=cells.show(text), header=header, **where)
+            self.say(UNKNOWN[f.dtype], value=cells.show(text), header=header, **where)
             return None
         return ident
 
@@ -267,7 +269,7 @@ class _Reader(FileReader):
                      value=cells.show(value), account=r["account"])
         found = names.get((target, r["account"], cells.normalise_label(value)), [])
         if not found:
-            self.say(f"plan.unknown-{f.dtype}", **where)
+            self.say(UNKNOWN[f.dtype], **where)
         elif len(found) > 1:
             self.say("plan.ambiguous-link", **where)
         elif found[0] is r:
