@@ -39,7 +39,6 @@ from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workspace import Workspace
 
 PLAN_FOLDER = "account-plans"
-DEFAULT_BLANK_ROWS = 20
 
 
 def plan_outbox(ws: Workspace) -> Path:
@@ -138,14 +137,13 @@ def plan_content(ws: Workspace, rep_id: str, accounts: list[str], stamp: dt.date
                 rows[rec["sheet"]].append(_typed_row(rec))
     names = {a.id: a.name.get(L) for a in cfg.accounts}
     staff = {s.id: s.name.get(L) for s in cfg.staff}
-    blank = getattr(getattr(cfg, "account_plan", None), "blank_rows", DEFAULT_BLANK_ROWS)
     return AccountPlanContent(
         identity=new_identity(cfg.plan_year, rep_id, int(current["id"]) if current is not None else None, stamp),
         language=L, company=cfg.company.name.get(L), currency=cfg.currency, rep_name=staff.get(rep_id, rep_id),
         accounts=[(a, names.get(a, a)) for a in accounts],
         products=[(p.id, p.name.get(L), p.unit) for p in cfg.products], people=our_people(cfg), rows=rows,
         business=business, prefilled_at=_local(current["collected_at"]) if current is not None else None,
-        blank_rows=blank, sheet_password=cfg.workbook.sheet_password)
+        blank_rows=cfg.account_plan.blank_rows, sheet_password=cfg.workbook.sheet_password)
 
 
 def _sheet_row(rec: dict) -> tuple:
