@@ -201,12 +201,14 @@ class AccountPlanLayout:
         tb = Table("summary", self.sheet_names["cover"], tuple(cols), 8,
                    row_keys=tuple((a,) for a in self.accounts) or (("",),))
         lt = self.lists_tables
-        label = tb.letter("account_label")
+        key = tb.letter("account_id")
 
         def sums(sheet: str, what: str):
+            # an account cell reads "A1 Acme" (picked) or "A1" (typed): the id alone, or the id, a space, anything
             src = lt[sheet]
-            return lambda r: (f"=SUMIFS({src.qualified_span(what)},{src.qualified_span('account')},"
-                              f"{label}{r + 1})")
+            values, accounts = src.qualified_span(what), src.qualified_span("account")
+            return lambda r: (f"=SUMIFS({values},{accounts},${key}{r + 1})"
+                              f'+SUMIFS({values},{accounts},${key}{r + 1}&" *")')
         return with_formulas(tb, {"pipeline": sums("projects", "value"),
                                   "competitor_share": sums("competitors", "share"),
                                   "complaints_raised": sums("visits", "complaints_raised"),
