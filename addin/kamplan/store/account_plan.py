@@ -81,7 +81,7 @@ def _changes(old: dict | None, new: dict | None) -> tuple[str | None, list[tuple
     diff = [(k, before.get(k), after.get(k), k in PERSONAL) for k in sorted(set(before) | set(after))
             if before.get(k) != after.get(k) and not (_empty(before.get(k)) and _empty(after.get(k)))]
     if not live:
-        return "added", diff
+        return ("added", diff) if diff else (None, [])  # an empty row (a Business line not filled in) adds nothing
     if new is None:
         return "removed", diff
     return ("changed", diff) if diff else (None, [])
