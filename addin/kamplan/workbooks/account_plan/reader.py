@@ -86,11 +86,9 @@ class _Reader(FileReader):
 
     def read(self):
         opened = self.open_identity(lambda sheet: read_identity(sheet, IDENTITY))
-        if opened is None:
-            return None, self.problems
-        ident = opened[0]
-        built = self._identity(ident)
-        if built is None:
+        ident = opened[0] if opened is not None else None
+        built = self._identity(ident) if ident is not None else None
+        if built is None:  # said already: not a plan, another kind, damaged, another layout or year
             return None, self.problems
         identity, layout = built
         names = [tb.sheet for tb in layout.tables]
