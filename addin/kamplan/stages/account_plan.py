@@ -289,7 +289,8 @@ def _saved_after(path: Path, collected_at) -> bool:
 
 
 def _stamp(now: dt.datetime | None) -> dt.datetime:
-    return (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    # to the microsecond: a file saved a moment before the collect must read as older than it
+    return now or dt.datetime.now(dt.timezone.utc)
 
 
 def _user() -> str:
