@@ -27,7 +27,7 @@ CALLS = {"t", "nt", "Message", "problem", "phrase", "say", "say_plural"}
 CATALOGUE_MODULES = {"kamplan.messages", "kamplan.problems", "kamplan.cli.common"}
 # The front-end files converted in this wave: their help texts must all be translated.
 CONVERTED_COMMANDS = ("kamplan.cli.main", "kamplan.cli.accounts", "kamplan.cli.resources", "kamplan.cli.addin",
-                      "kamplan.cli.store")
+                      "kamplan.cli.store", "kamplan.cli.account_plan")
 
 
 def _po(folder: str):

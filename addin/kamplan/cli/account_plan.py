@@ -29,8 +29,7 @@ def plan():
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
 @click.pass_context
 def plan_issue(ctx, reps, force, lang, as_json):
-    """Write one account plan workbook per salesperson into outbox/account-plans/, pre-filled from the last
-    collected version."""
+    """Write one account plan per salesperson into outbox/account-plans/, pre-filled from the last version."""
     from kamplan.stages.account_plan import issue_plans
     with open_workspace(ctx) as ws:
         n = len(reps) if reps else len(ws.config.staff)
@@ -57,8 +56,7 @@ def plan_issue(ctx, reps, force, lang, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
 @click.pass_context
 def plan_collect(ctx, paths, as_json):
-    """Read returned account plans (default: inbox/account-plans/) into the store; every version is kept with
-    what changed."""
+    """Read returned account plans (default: inbox/account-plans/); every version is kept with what changed."""
     from kamplan.stages.account_plan import collect_plans, plan_inbox
     from kamplan.stages.inputs import expand_inputs
     with open_workspace(ctx) as ws:
@@ -114,8 +112,7 @@ def plan_status_command(ctx, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
 @click.pass_context
 def forget_contact(ctx, account, contact, reason, as_json):
-    """Erase the personal fields of one contact in every stored version (the removal is logged, not the
-    content)."""
+    """Erase a contact's personal fields in every stored version (the removal is logged, not the content)."""
     from kamplan.stages.account_plan import forget_contact as forget
     with open_workspace(ctx) as ws:
         res = forget(ws, account, contact, reason)
