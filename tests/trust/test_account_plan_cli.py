@@ -33,7 +33,7 @@ def test_the_plan_commands_speak_json_and_say_where_things_went(tmp_path):
     data = json.loads(out)
     assert code == 1 and data["rejected"] == 1
     [problem] = data["files"][0]["problems"]
-    assert (problem["code"], problem["cell"]) == ("out-of-range", "H7")
+    assert (problem["code"], problem["cell"]) == ("out-of-range", "G7")  # Contacts › influence of the second row
     code_zh, out_zh = _run(root, "accounts", "plan", "collect", "--json", lang="zh-CN")
     zh = json.loads(out_zh)["files"][0]["problems"][0]
     assert (zh["code"], zh["id"], zh["fields"]) == (problem["code"], problem["id"], problem["fields"])

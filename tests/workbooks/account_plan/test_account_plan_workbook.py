@@ -49,8 +49,9 @@ def test_protection_dropdowns_dates_hidden_ids_and_no_macros(written):
         tb = lay.table(key)
         ws = wb[tb.sheet]
         assert ws.protection.sheet, key
-        assert ws.column_dimensions["A"].hidden, f"{key}: the row ids are not hidden"
-        assert ws.cell(tb.first_row + 1, 1).protection.locked  # the id cannot be typed over
+        assert ws.column_dimensions[tb.letter("row_id")].hidden, f"{key}: the row ids are not hidden"
+        assert ws.cell(tb.first_row + 1, tb.col("row_id") + 1).protection.locked  # the id cannot be typed over
+        assert ws["A1"].value == tb.title  # the title shows (column A is not the hidden one)
         for col in tb.input_columns():
             assert not ws.cell(tb.first_row + 1, tb.col(col.key) + 1).protection.locked, (key, col.key)
         kinds = {}
@@ -66,7 +67,7 @@ def test_protection_dropdowns_dates_hidden_ids_and_no_macros(written):
             if f.dtype in ("choice", "person", "account", "product"):
                 assert kinds[letter][0] == "list" and kinds[letter][1].startswith("kap_"), (key, f.key)
             if f.dtype == "contact":
-                assert kinds[letter][0] == "list" and "$C$" in kinds[letter][1]  # the Contacts' names
+                assert kinds[letter][0] == "list" and f"${lay.table('contacts').letter('name')}$" in kinds[letter][1]
     with zipfile.ZipFile(path) as zf:
         assert not any("vba" in n.lower() for n in zf.namelist())
     # the owners' dropdown holds our people: staff and support people
@@ -155,7 +156,7 @@ def test_hostile_edits_get_precise_problems(written, tmp_path):
     assert got is None and ("row-id-duplicate", ct.sheet, ct.ref(ct.first_row + 3, "row_id")) in _codes(problems)
 
     def typed_id(wb, lay):
-        wb[ct.sheet].cell(ct.first_row + 5, 1).value = "zz9"
+        wb[ct.sheet].cell(ct.first_row + 5, ct.col("row_id") + 1).value = "zz9"
         wb[ct.sheet].cell(ct.first_row + 5, ct.col("name") + 1).value = "Ghost"
         wb[ct.sheet].cell(ct.first_row + 5, ct.col("account") + 1).value = "A1"
     got, problems = _hostile(path, tmp_path, "typed.xlsx", typed_id)

@@ -12,7 +12,7 @@ One workbook per salesperson, with the accounts they carry (as owner or team mem
 * **Competitors**, **Projects**, **Actions**, **Visit reports**: one row per entry.
 
 Every list sheet is a free-entry table: the rows kamplan pre-filled from the last collected version
-come first, then ``blank`` empty rows.  Column A (hidden, locked) holds each row's id, so an edited row
+come first, then ``blank`` empty rows.  The last column (hidden, locked) holds each row's id, so an edited row
 is recognised as the same contact / project when it comes back; a new row has no id and is given one at
 collect (``new_row_id``: the workbook's id and the sheet row, so collecting the same file again gives the
 same ids).  The ids issued are kept in the identity block ("rows"), so the reader can tell a row that
@@ -163,7 +163,7 @@ class AccountPlanLayout:
 
     # -- the list sheets ------------------------------------------------------------------------------
     def _list_table(self, key: str, n_rows: int) -> Table:
-        cols = [Column(ID_COLUMN, "ID", "info", width=4)]
+        cols = []
         for f in FIELDS[key]:
             dtype = _DTYPES.get(f.dtype, "choice" if choice_list(f) else "text")
             cols.append(Column(f.key, self.column_header(key, f.key), "input", dtype, f.width,
@@ -172,6 +172,8 @@ class AccountPlanLayout:
                                help=self._t(f"help.{f.dtype}" if f.key != "share" else "help.share",
                                             min=f"{f.minimum:g}" if f.minimum is not None else "",
                                             max=f"{f.maximum:g}" if f.maximum is not None else "")))
+        # the row id last (and hidden): the title and notes above the table stay visible in column A
+        cols.append(Column(ID_COLUMN, "ID", "info", width=4))
         return Table(key, self.sheet_names[key], tuple(cols), HEADER_ROW, free_rows=max(1, n_rows),
                      title=self._t(f"title.{key}"))
 

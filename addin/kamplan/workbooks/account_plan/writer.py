@@ -72,8 +72,9 @@ class _Writer(WorkbookWriter):
                  **{k: self._shown(key, f, r.get(k)) for k, f in fields.items()}} for r in self.c.rows.get(key, [])]
         self.rows(ws, tb, rows + [{} for _ in range(tb.n_rows - len(rows))])
         self.validate_inputs(ws, tb)
-        ws.set_column(0, 0, None, None, {"hidden": True})  # the row ids: kamplan's, not the salesperson's
-        self.finish(ws, tb, freeze=3)
+        ids = tb.col(ID_COLUMN)
+        ws.set_column(ids, ids, None, None, {"hidden": True})  # the row ids: kamplan's, not the salesperson's
+        self.finish(ws, tb, freeze=2)
 
     def _business(self, ws):
         tb = self.layout.business
