@@ -29,7 +29,7 @@ def layout_of(path: Path) -> AccountPlanLayout:
     sheets, _ = read_sheets(path, [IDENTITY_SHEET])
     ident = read_identity(sheets[IDENTITY_SHEET], IDENTITY)
     return AccountPlanLayout(ident["language"], int(ident["plan_year"]), currency=ident["currency"],
-                             accounts=ident["accounts"], products=ident["products"], people=ident["people"],
+                             accounts=ident["accounts"], products=[tuple(x) for x in ident["products"]], people=ident["people"],
                              rows={k: int(ident[f"rows.{k}"]) for k in LIST_SHEETS})
 
 

@@ -49,7 +49,7 @@ class AccountPlanContent:
 
     def layout(self) -> AccountPlanLayout:
         return AccountPlanLayout(self.language, self.identity.plan_year, currency=self.currency,
-                                 accounts=[a for a, _ in self.accounts], products=[p for p, _, _ in self.products],
+                                 accounts=[a for a, _ in self.accounts], products=[(p, product_label(n, u)) for p, n, u in self.products],
                                  people=[p for p, _ in self.people],
                                  rows={k: len(self.rows.get(k, [])) + self.blank_rows for k in LIST_SHEETS})
 
@@ -59,6 +59,11 @@ def new_identity(plan_year: int, rep_id: str, based_on: int | None,
     stamp = (generated_at or dt.datetime.now()).replace(microsecond=0)
     return AccountPlanIdentity(kind=IDENTITY.kind, schema_version=IDENTITY.schema_version, plan_year=plan_year,
                                rep_id=rep_id, based_on=based_on, generated_at=stamp, workbook_id=uuid.uuid4().hex)
+
+
+def product_label(name: str, unit: str) -> str:
+    """How a product reads in the usage headers and the dropdown: its name and unit, e.g. "Niacin (t)"."""
+    return f"{name} ({unit})"
 
 
 def plan_file_name(rep_id: str, plan_year: int) -> str:

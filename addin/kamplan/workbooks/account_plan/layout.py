@@ -51,9 +51,9 @@ CHOICES = {
 }
 IDENTITY = IdentitySpec("kamplan.account_plan", 1, blocks=(
     Block("accounts", 3, flat=True),
-    Block("products", 4, flat=True),
-    Block("people", 5, flat=True),  # our people: staff and support people (owners)
-    Block("rows", 6, headers=("sheet", "row_id", "account_id")),  # the rows pre-filled, with their ids
+    Block("products", 4, headers=("product", "label"), keys=1),  # our products, as the usage headers name them
+    Block("people", 6, flat=True),  # our people: staff and support people (owners)
+    Block("rows", 7, headers=("sheet", "row_id", "account_id")),  # the rows pre-filled, with their ids
 ))
 
 AT, at = book_labels(__file__)  # key -> (English, Chinese), and key, language -> text
@@ -128,8 +128,10 @@ class AccountPlanLayout:
 
     def __init__(self, language: str, plan_year: int, *, accounts=(), products=(), people=(), rows=None,
                  currency: str = "CNY"):
+        """``products``: (id, label) pairs, the label as the usage columns name the product."""
         self.language, self.plan_year, self.currency = language, plan_year, currency
-        self.accounts, self.products, self.people = list(accounts), list(products), list(people)
+        self.product_labels = {p: label for p, label in products}
+        self.accounts, self.products, self.people = list(accounts), list(self.product_labels), list(people)
         rows = rows or {}
         self.sheet_names = {k: at(f"sheet.{k}", language) for k in ("cover", *SHEETS, "lists")}
         self.lists_tables = {k: self._list_table(k, int(rows.get(k, 1))) for k in LIST_SHEETS}
@@ -181,8 +183,8 @@ class AccountPlanLayout:
     def _business(self) -> Table:
         cols = [Column("account_id", self._t("col.account_id"), "key", width=12),
                 Column("account_name", self._t("col.account_name"), "info", width=24)]
-        cols += [Column(f"usage_{p}", self._t("col.usage", product=p), "input", "number", 14, FMT_VOLUME,
-                        minimum=0, maximum=1e12, help=self._t("help.usage")) for p in self.products]
+        cols += [Column(f"usage_{p}", self._t("col.usage", product=label), "input", "number", 14, FMT_VOLUME,
+                        minimum=0, maximum=1e12, help=self._t("help.usage")) for p, label in self.product_labels.items()]
         cols += [Column(k, self._t(f"col.{k}"), "input", "text", 28, help=self._t("help.text"))
                  for k in BUSINESS_TEXT]
         return Table("business", self.sheet_names["business"], tuple(cols), HEADER_ROW,

@@ -127,7 +127,7 @@ class _Reader(FileReader):
             return None
         version, plan_year, rep, generated, based_on, n_rows = fields
         layout = AccountPlanLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
-                                   accounts=ident["accounts"], products=ident["products"], people=ident["people"],
+                                   accounts=ident["accounts"], products=[tuple(x) for x in ident["products"]], people=ident["people"],
                                    rows=n_rows)
         if not self.layout_matches(layout, ident, FRESH):
             return None

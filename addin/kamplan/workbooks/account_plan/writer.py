@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from kamplan.workbooks.account_plan.content import AccountPlanContent
+from kamplan.workbooks.account_plan.content import AccountPlanContent, product_label
 from kamplan.workbooks.account_plan.layout import (
     CHOICES, FIELDS, ID_COLUMN, IDENTITY, LIST_SHEETS, account_label, at, list_ref,
 )
@@ -25,7 +25,7 @@ def dropdown_lists(content: AccountPlanContent, language: str) -> dict[str, list
     lists = {key: [at(f"{key}.{c}", language) for c in ids] for key, ids in CHOICES.items()}
     lists["accounts"] = [account_label(a, n) for a, n in content.accounts]
     lists["persons"] = [account_label(p, n) for p, n in content.people]
-    lists["products"] = [account_label(p, f"{n} ({u})") for p, n, u in content.products]
+    lists["products"] = [account_label(p, product_label(n, u)) for p, n, u in content.products]
     return lists
 
 
@@ -58,7 +58,7 @@ class _Writer(WorkbookWriter):
         if field.dtype == "choice":
             return at(f"{field.key}.{value}", self.L) if value in CHOICES[field.key] else str(value)
         names = {"account": dict(self.c.accounts), "person": dict(self.c.people),
-                 "product": {p: f"{n} ({u})" for p, n, u in self.c.products}}.get(field.dtype)
+                 "product": {p: product_label(n, u) for p, n, u in self.c.products}}.get(field.dtype)
         if names is not None:
             return account_label(value, names[value]) if value in names else str(value)
         return value
@@ -156,7 +156,8 @@ class _Writer(WorkbookWriter):
                   ("generated_at", ident.stamp), ("workbook_id", ident.workbook_id),
                   ("layout_hash", ident.layout_hash), ("language", c.language), ("currency", c.currency),
                   *((f"rows.{k}", str(lay.lists_tables[k].n_rows)) for k in LIST_SHEETS)]
-        blocks = {"accounts": [a for a, _ in c.accounts], "products": [p for p, _, _ in c.products],
+        blocks = {"accounts": [a for a, _ in c.accounts],
+                  "products": [(p, product_label(n, u)) for p, n, u in c.products],
                   "people": [p for p, _ in c.people],
                   "rows": [(k, str(r["row_id"]), str(r.get("account") or "")) for k in LIST_SHEETS
                            for r in c.rows.get(k, []) if r.get("row_id")]}
