@@ -462,6 +462,15 @@ class LibreOffice:
         hidden = [name for name, visible in result["sheets"] if not visible]
         return Recalc(cells=cells, sheets=sheets, hidden_sheets=hidden, timing=result["timing"])
 
+    def edit(self, xlsx: Path, edits: list[tuple[str, str, str, object]], save_as: Path) -> Path:
+        """Open ``xlsx``, type ``edits`` ((sheet, ref, "text" | "number" | "formula", value)) into its cells,
+        recalculate and save as ``save_as`` (xlsx): the file a LibreOffice user returns."""
+        xlsx = Path(xlsx).resolve()
+        if not xlsx.is_file():
+            raise FileNotFoundError(xlsx)
+        self._call("edit", path=str(xlsx), edits=[list(e) for e in edits], save_as=str(Path(save_as).resolve()))
+        return Path(save_as)
+
     def export_pdf(self, xlsx: Path, sheet: str, out_pdf: Path, *, fit_to_page: bool = False) -> Path:
         """PDF of one sheet only (all other sheets hidden in the unsaved, loaded copy)."""
         xlsx = Path(xlsx).resolve()

@@ -186,6 +186,29 @@ class Worker:
         timing = {"load": t1 - t0, "calc": t2 - t1, "collect": t3 - t2, "store": t4 - t3}
         return {"sheets": sheets, "cells": cells, "timing": timing}
 
+    def op_edit(self, req: dict) -> dict:
+        """Type values into cells as a user would (``edits``: [sheet, ref, kind, value], kind text / number /
+        formula), recalculate and store as xlsx under ``save_as``: a workbook filled by LibreOffice itself."""
+        path, out = Path(req["path"]), Path(req["save_as"])
+        doc = self.load(path)
+        try:
+            sheets = doc.getSheets()
+            for sheet_name, ref, kind, value in req["edits"]:
+                cell = sheets.getByName(sheet_name).getCellRangeByName(ref)
+                if kind == "number":
+                    cell.setValue(float(value))
+                elif kind == "formula":
+                    cell.setFormula(str(value))
+                else:
+                    cell.setString(str(value))
+            doc.calculateAll()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            doc.storeToURL(out.resolve().as_uri(), props(FilterName=XLSX_FILTER, Overwrite=True))
+            remove_lock(out)
+        finally:
+            self.close(doc, path)
+        return {"edited": len(req["edits"])}
+
     def op_pdf(self, req: dict) -> dict:
         path = Path(req["path"])
         sheet_name = req["sheet"]
@@ -312,7 +335,7 @@ def main() -> int:
         return 2
     send({"ready": True, "version": worker.version()})
 
-    ops = {"recalc": worker.op_recalc, "pdf": worker.op_pdf, "ping": worker.op_ping}
+    ops = {"recalc": worker.op_recalc, "pdf": worker.op_pdf, "ping": worker.op_ping, "edit": worker.op_edit}
     for line in sys.stdin:
         line = line.strip()
         if not line:

@@ -143,3 +143,8 @@ def accounts_collect(ctx, paths, as_json, no_resegment):
             console.print(t("cli.collect.summary", stored=sum(f.outcome == "stored" for f in res.files),
                             unchanged=sum(f.outcome == "unchanged" for f in res.files), rejected=len(res.rejected)))
         sys.exit(1 if res.rejected else 0)
+
+
+from kamplan.cli.account_plan import COMMANDS as _PLAN_COMMANDS  # noqa: E402 -- issue 15: accounts plan, forget-contact
+for _command in _PLAN_COMMANDS:
+    accounts.add_command(_command)

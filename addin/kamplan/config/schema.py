@@ -326,6 +326,12 @@ class WorkbookRules(Strict):
     blank_rows: int = Field(40, ge=5, le=500, description="empty input rows in list sheets (trainings, requests)")
 
 
+class AccountPlanRules(Strict):
+    """The account plan workbooks (issue 15)."""
+    blank_rows: int = Field(20, ge=1, le=500, description="empty rows for new entries in each list sheet of an "
+                            "account plan")
+
+
 class PlanConfig(Strict):
     """A company's planning configuration for one plan year."""
     schema_version: Literal[1] = 1
@@ -351,6 +357,7 @@ class PlanConfig(Strict):
     actuals: ActualsRules = ActualsRules()
     evaluation: EvaluationRules = EvaluationRules()
     units: UnitRules = UnitRules()
+    account_plan: AccountPlanRules = AccountPlanRules()
 
     @model_validator(mode="before")
     @classmethod

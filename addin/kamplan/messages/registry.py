@@ -96,4 +96,31 @@ PROBLEMS: dict[str, ProblemKind] = {
         ("json.not-a-number", "not-a-finite-number", {"severity": WARNING}),
     ]),
 }
+# -- the account plan (issue 15): appended in one block ------------------------------------------------------
+PROBLEMS.update(_kinds("account-plan", [
+        ("plan.sheet-missing", "sheet-missing"),
+        ("plan.wrong-year", "wrong-year"),
+        ("plan.not-issued", "not-issued"),
+        ("plan.other-rep", "other-rep"),
+        ("plan.id-unknown", "row-id-unknown"),
+        ("plan.id-duplicate", "row-id-duplicate"),
+        ("plan.row-removed", "row-removed", {"severity": WARNING}),
+        ("plan.required", "required"),
+        ("plan.formula-in-input", "formula-in-input"),
+        ("plan.bad-value", "bad-value"),
+        ("plan.out-of-range", "out-of-range"),
+        ("plan.bad-date", "not-a-date"),
+        ("plan.unknown-choice", "unknown-choice"),
+        ("plan.unknown-account", "unknown-account"),
+        ("plan.unknown-person", "unknown-owner"),
+        ("plan.unknown-product", "unknown-product"),
+        ("plan.unknown-contact", "unknown-contact"),
+        ("plan.unknown-project", "unknown-project"),
+        ("plan.ambiguous-link", "ambiguous-link"),
+        ("plan.reports-to-self", "reports-to-self"),
+        ("plan.based-on-older", "based-on-older", {"severity": WARNING}),
+        ("plan.resent-older", "resent-older", {"severity": WARNING}),
+        ("plan.unknown-salesperson", "unknown-salesperson"),
+        ("plan.no-such-contact", "no-such-contact"),
+]))
 PHRASES_WITHOUT_FIX = {k for k, v in PROBLEMS.items() if v.fix_key is None}

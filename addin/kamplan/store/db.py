@@ -36,6 +36,7 @@ from sqlalchemy import event
 
 from kamplan import __version__
 from kamplan.store import schema as s
+from kamplan.store.account_plan import AccountPlans
 from kamplan.store.actuals import Actuals
 from kamplan.store.audit import Audit
 from kamplan.store.history import History
@@ -118,7 +119,7 @@ def _masked(text: str) -> str:
     return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
-class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Audit):
+class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Audit, AccountPlans):
     """Open with ``Store.open(path_or_url)``; use as a context manager or call ``close()``.
 
     Code outside the store's own modules reads and writes tables through ``reading()`` and

@@ -590,6 +590,68 @@ actuals_lines = sa.Table(
 )
 TEAM_TABLES = (account_team, actuals_lines)
 
+# -- account plans (issue 15): every collected version whole, what changed per row, personal data apart ------
+# A version is one collected account plan workbook of one salesperson; the newest version of a
+# salesperson and year is current.  Its rows are the whole plan: the rows the workbook held and the rows
+# of earlier versions it no longer held (``removed``): a collect never deletes.  ``fields`` is the row's
+# JSON without personal data; ``personal_note`` (personal data) is kept apart so VP-facing reads never
+# select it and ``forget-contact`` can erase it (``personal_erased`` then says when it was).
+account_plan_versions = sa.Table(
+    "account_plan_versions", METADATA,
+    _serial(),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("rep_id", _ID(), nullable=False),
+    sa.Column("workbook_id", _ID(), nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("content_hash", _ID(), nullable=False),
+    sa.Column("based_on", sa.Integer, nullable=True),  # the version the workbook was pre-filled from
+    sa.Column("reinstates", sa.Integer, nullable=True),  # an older version's content sent again
+    sa.Column("collected_at", IsoDateTime(), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Index("ix_account_plan_versions_rep", "year", "rep_id"),
+)
+account_plan_rows = sa.Table(
+    "account_plan_rows", METADATA,
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("account_plan_versions.id"), primary_key=True),
+    sa.Column("sheet", _ID(), primary_key=True),  # contacts, business, competitors, projects, actions, visits
+    sa.Column("row_id", _ID(), primary_key=True),  # the hidden row id (business: the account id)
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),  # JSON, no personal data
+    sa.Column("personal_note", sa.Text, nullable=True),  # personal data
+    sa.Column("personal_erased", IsoDateTime(), nullable=True),
+    sa.Column("removed", sa.Boolean, nullable=False),
+    sa.Column("src", sa.Text, nullable=True),  # file › sheet › row it came from
+    sa.Index("ix_account_plan_rows_account", "sheet", "account_id"),
+)
+# What a version changed against the one before: one row per changed field (added / removed rows: one per
+# filled field).  ``old`` / ``new`` are JSON; for a personal field they are erased by forget-contact.
+account_plan_changes = sa.Table(
+    "account_plan_changes", METADATA,
+    _serial(),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("account_plan_versions.id"), nullable=False),
+    sa.Column("sheet", _ID(), nullable=False),
+    sa.Column("row_id", _ID(), nullable=False),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("change", _ID(), nullable=False),  # added, changed, removed
+    sa.Column("field", _ID(), nullable=False),
+    sa.Column("old", sa.Text, nullable=True),
+    sa.Column("new", sa.Text, nullable=True),
+    sa.Column("personal", sa.Boolean, nullable=False),
+    sa.Index("ix_account_plan_changes_version", "version_id"),
+)
+# Each forget-contact: who, when, which contact, why; never the erased content.
+account_plan_forgotten = sa.Table(
+    "account_plan_forgotten", METADATA,
+    _serial(),
+    sa.Column("account_id", _ID(), nullable=False),
+    sa.Column("row_id", _ID(), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("versions", sa.Integer, nullable=False),
+    sa.Column("changes", sa.Integer, nullable=False),
+    *_recorded(),
+)
+ACCOUNT_PLAN_TABLES = (account_plan_versions, account_plan_rows, account_plan_changes, account_plan_forgotten)
+
 # -- versions -----------------------------------------------------------------------------------------
 Migration = Callable[[sa.Connection], None]
 
@@ -644,6 +706,7 @@ MIGRATIONS: list[Migration] = [
     add_tables(*EVALUATION_TABLES),  # 6 -> 7: the VP's evaluation ratings and service statuses (issue 6)
     one_current_submission,  # 7 -> 8: one current submission per salesperson and round (issue 19)
     add_tables(*TEAM_TABLES),  # 8 -> 9: account teams and actuals per ERP salesperson (issue 12)
+    add_tables(*ACCOUNT_PLAN_TABLES),  # 9 -> 10: account plans, their changes and forgotten contacts (issue 15)
 ]
 
 
