@@ -16,7 +16,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import kamplan
-from kamplan.messages import Message, field_names, fill, say, say_plural
+from kamplan.messages import Message, field_names, fill, po_files, say, say_plural
 from kamplan.messages.registry import PROBLEMS
 from kamplan.problems import error, problem
 
@@ -31,13 +31,27 @@ CONVERTED_COMMANDS = ("kamplan.cli.main", "kamplan.cli.accounts", "kamplan.cli.r
                       "kamplan.cli.store", "kamplan.cli.account_plan")
 
 
-def _po(folder: str):
-    with open(LOCALE / folder / "LC_MESSAGES" / "kamplan.po", "rb") as f:
-        return read_po(f, locale=folder)
+def _po(folder: str) -> list:
+    """Every entry of the language's catalogue files (kamplan.po and the per-area kamplan-<area>.po)."""
+    entries = []
+    for path in po_files(folder):
+        with open(path, "rb") as f:
+            entries += [(path.name, m) for m in read_po(f, locale=folder) if m.id]
+    return entries
 
 
 def _entries(folder: str) -> dict:
-    return {m.id if isinstance(m.id, str) else m.id[0]: m for m in _po(folder) if m.id}
+    return {m.id if isinstance(m.id, str) else m.id[0]: m for _, m in _po(folder)}
+
+
+@pytest.mark.parametrize("folder", ["en", "zh_CN"])
+def test_a_key_is_defined_in_one_catalogue_file_only(folder):
+    where: dict = {}
+    for name, m in _po(folder):
+        where.setdefault(m.id if isinstance(m.id, str) else m.id[0], []).append(name)
+    twice = {k: v for k, v in where.items() if len(v) > 1}
+    assert not twice, twice
+    assert {p.name for p in po_files("en")} == {p.name for p in po_files("zh_CN")}
 
 
 def _texts(message) -> list[str]:

@@ -1,7 +1,7 @@
 """One catalogue for every word kamplan says: problems, console lines, help texts, the add-in's messages.
 
-The words live in gettext catalogues (``locale/<lang>/LC_MESSAGES/kamplan.po``, one for ``en`` and one
-for ``zh_CN``), read with Babel and compiled in memory the first time a language is used: only the
+The words live in gettext catalogues (``locale/<lang>/LC_MESSAGES/kamplan.po`` and one file per area,
+``kamplan-<area>.po``, for ``en`` and for ``zh_CN``), read with Babel and compiled in memory the first time a language is used: only the
 ``.po`` files are kept in git and shipped.  Each entry has named ``str.format`` fields (``{value}``);
 a field written ``{amount:n}`` is a number in the language's format (Babel's ``format_decimal``),
 ``{amount:n2}`` with two decimals, ``{share:pct}`` a percentage, ``{amount:money}`` an amount of
@@ -73,14 +73,30 @@ def current_language() -> str:
     return _current.get() or normalise_language(os.environ.get("KAMPLAN_LANG")) or DEFAULT_LANGUAGE
 
 
+def po_files(folder: str) -> list[Path]:
+    """The catalogue files of one language folder (``en``, ``zh_CN``): ``kamplan.po`` first, then one file
+    per area (``kamplan-<area>.po``), so that work on different parts of kamplan adds to different files.
+    A key is defined in one file only (``tests/frontends/test_catalogue.py`` checks it)."""
+    found = sorted((LOCALE_DIR / folder / "LC_MESSAGES").glob(f"{DOMAIN}*.po"))
+    return sorted(found, key=lambda p: p.name != f"{DOMAIN}.po")
+
+
 @functools.cache
 def catalogue(language: str) -> gettext.NullTranslations:
     """The compiled catalogue of ``language`` (``.po`` read by Babel, compiled to ``.mo`` in memory)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
     folder = _BABEL_LOCALE[normalise_language(language) or DEFAULT_LANGUAGE]
-    with open(LOCALE_DIR / folder / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as f:
-        po = read_po(f, locale=folder, domain=DOMAIN)
+    po = None
+    for path in po_files(folder):
+        with open(path, "rb") as f:
+            part = read_po(f, locale=folder, domain=DOMAIN)
+        if po is None:
+            po = part
+            continue
+        for message in part:
+            if message.id:
+                po[message.id] = message
     buffer = io.BytesIO()
     write_mo(buffer, po, use_fuzzy=False)
     buffer.seek(0)

@@ -123,4 +123,25 @@ PROBLEMS.update(_kinds("account-plan", [
         ("plan.unknown-salesperson", "unknown-salesperson"),
         ("plan.no-such-contact", "no-such-contact"),
 ]))
+
+
+def _area_problems() -> None:
+    """Problems registered by an area in its own module, ``kamplan/messages/problems_<area>.py`` with
+    ``AREA = [(category, rows)]`` (rows as for ``_kinds``), so work on different parts of kamplan adds
+    to different files.  An id registered twice is a programming error."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
+        if info.name.startswith("problems_"):
+            module = importlib.import_module(f"{__package__}.{info.name}")
+            for category, rows in module.AREA:
+                kinds = _kinds(category, rows)
+                twice = sorted(set(kinds) & set(PROBLEMS))
+                if twice:
+                    raise ValueError(f"{info.name}: problem ids already registered: {twice}")
+                PROBLEMS.update(kinds)
+
+
+_area_problems()
 PHRASES_WITHOUT_FIX = {k for k, v in PROBLEMS.items() if v.fix_key is None}
