@@ -243,18 +243,31 @@ def revenue_by_quarter(targets: pd.DataFrame, actuals: pd.DataFrame, through: in
     """Target and actual revenue per quarter (1-4); actuals only up to ``through`` (NaN after)."""
     by = list(by)
     keys = by + ["quarter"]
-    t = targets.groupby(keys)["revenue"].sum().rename("target_revenue")
-    a = actuals[actuals["quarter"].astype(int) <= through].groupby(keys)["revenue"].sum().rename("actual_revenue")
+    t = _cents_that_add_up(targets, keys).rename("target_revenue")
+    a = _cents_that_add_up(actuals[actuals["quarter"].astype(int) <= through], keys).rename("actual_revenue")
     out = pd.concat([t, a], axis=1).reset_index()
     grid = pd.DataFrame({"quarter": [1, 2, 3, 4]})
     if by:
         groups = out[by].drop_duplicates()
         grid = groups.merge(grid, how="cross")
     out = grid.merge(out, on=keys, how="left")
-    out["target_revenue"] = cents(out["target_revenue"].fillna(0.0)) / 100.0
-    out["actual_revenue"] = np.where(out["quarter"] <= through,
-                                     cents(out["actual_revenue"].fillna(0.0)) / 100.0, np.nan)
+    out["target_revenue"] = out["target_revenue"].fillna(0).astype("int64") / 100.0
+    out["actual_revenue"] = np.where(out["quarter"] <= through, out["actual_revenue"].fillna(0) / 100.0, np.nan)
     return out
+
+
+def _cents_that_add_up(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Revenue per ``keys`` in whole cents, summed at full precision.  The parts of a quarter that make
+    up the company's figure (everything but full-credit copies, e.g. an overlay's) are rounded together
+    by largest remainder, so that the salespeople's quarters add up to the company's quarter to the cent;
+    a full-credit part is rounded on its own."""
+    full = frame["full_credit"].astype(bool) if "full_credit" in frame else pd.Series(False, index=frame.index)
+    counted = frame[~full].groupby(keys)["revenue"].sum()
+    out = pd.Series(0, index=counted.index, dtype="int64")
+    for _, part in counted.groupby(level="quarter"):
+        out.loc[part.index] = largest_remainder_cents(part.to_numpy())
+    extra = frame[full].groupby(keys)["revenue"].sum()
+    return out.add(pd.Series(cents(extra.to_numpy()), index=extra.index), fill_value=0).astype("int64")
 
 
 # -- activity against plan ---------------------------------------------------------------------------------
