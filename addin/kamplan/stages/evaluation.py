@@ -33,6 +33,7 @@ from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
 from kamplan.workbooks.evaluation.reader import EvaluationInput, read_evaluation_workbook
 from kamplan.workbooks.evaluation.content import EvaluationContent, new_identity
+from kamplan.stages.origin import record_written, written_elsewhere
 from kamplan.workbooks.evaluation.writer import write_evaluation_workbook
 from kamplan.workbooks.kit.safety import content_hash
 from kamplan.workspace import Workspace
@@ -384,11 +385,13 @@ def _write_all(ws, res: EvaluateResult, data: EvaluationData, evaluation: str, s
     progress(suffix)
     content = build_content(ws, data, "vp", "", evaluation, stamp, lang, history)
     path = write_evaluation_workbook(new_name(ws.reports / f"{stem}_{suffix}.xlsx"), content)
+    record_written(ws.store, content.identity, data.year, path)
     res.paths["VP"] = path
     for rep in (reps or data.reps):
         progress(rep)
         content = build_content(ws, data, "rep", rep, evaluation, stamp, lang, history)
         res.paths[rep] = write_evaluation_workbook(new_name(ws.reports / f"{stem}_{rep}.xlsx"), content)
+        record_written(ws.store, content.identity, data.year, res.paths[rep], rep)
     ws.store.log_event(f"evaluation.{evaluation}-written", {
         "year": data.year, "quarter": data.quarter, "files": {k: p.name for k, p in res.paths.items()}})
 
@@ -460,9 +463,9 @@ def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = n
         if got is None:
             out.append(CollectedFile(path, "rejected", problems=found))
             continue
-        other_year = _year_problem(ws, got, path)
-        if other_year:
-            out.append(CollectedFile(path, "rejected", problems=found + [other_year]))
+        other = written_elsewhere(ws.store, got.identity, path) or _year_problem(ws, got, path)
+        if other:
+            out.append(CollectedFile(path, "rejected", problems=found + [other]))
             continue
         out.append(_store(ws, got, found, path, now))
     return CollectEvaluationResult(out)

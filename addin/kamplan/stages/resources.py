@@ -42,6 +42,7 @@ from kamplan.store import resources as rs
 from kamplan.workbooks.resources.layout import QUARTERS, YEAR, rt
 from kamplan.workbooks.resources.reader import ResourceInput, read_resource_workbook
 from kamplan.workbooks.resources.content import ResourceWorkbookContent, new_identity
+from kamplan.stages.origin import record_written, written_elsewhere
 from kamplan.workbooks.resources.writer import write_resource_workbook
 from kamplan.workspace import Workspace
 
@@ -150,6 +151,7 @@ def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = 
         progress("workbook")
         content = build_resource_content(ws, res, stored_req, stamp)
         res.path = write_resource_workbook(ws.reports / name, content)
+        record_written(ws.store, content.identity, year, res.path)
     return res
 
 
@@ -167,6 +169,8 @@ def _store_workbook_choices(ws: Workspace, res: AllocateResult, force_from: str 
                                   "give the resource plan workbook with the VP's choices"))
         return False
     got, problems = read_resource_workbook(path, year)
+    elsewhere = written_elsewhere(ws.store, got.identity, path) if got is not None else None
+    problems = problems + [elsewhere] if elsewhere else problems
     res.problems += problems
     res.choices_file = path
     if got is None or has_errors(problems):

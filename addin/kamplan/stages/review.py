@@ -22,6 +22,7 @@ from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.workbooks.review.reader import ReviewInput, read_review_workbook
 from kamplan.workbooks.review.content import build_review_content
+from kamplan.stages.origin import record_written, written_elsewhere
 from kamplan.workbooks.review.writer import write_review_workbook
 from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workspace import Workspace
@@ -189,6 +190,7 @@ def segment_accounts(ws: Workspace, year: int | None = None, rolling: bool = Fal
             path.rename(result.replaced)
         content = build_review_content(cfg, seg, run_id, overrides, judgements, generated_at=stamp, language=lang)
         write_review_workbook(path, content)
+        record_written(store, content.identity, cfg.plan_year, path)
         result.path = path
         store.log_event("accounts.review-written", {"run_id": run_id, "file": path.name,
                                                     "replaced": str(result.replaced) if result.replaced else None})
@@ -274,7 +276,8 @@ def collect_reviews(ws: Workspace, paths: Iterable[str | Path], progress: Progre
             read.append((f, None, problems))
             continue
         sub, problems = read_review_workbook(f, cfg, content_hash=content_hash(f))
-        read.append((f, sub, problems))
+        elsewhere = written_elsewhere(store, sub.identity, f) if sub is not None else None
+        read.append((f, sub, problems + [elsewhere] if elsewhere else problems))
     period = None
     for f, sub, problems in read:
         if sub is None or has_errors(problems):
