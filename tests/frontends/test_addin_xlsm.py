@@ -147,3 +147,9 @@ def test_libreoffice_recalculates_the_xlsm_like_the_xlsx(consolidation, libreoff
     assert not b.errors()
     assert {k: c.value for k, c in a.cells.items()} == {k: c.value for k, c in b.cells.items()}
     assert b.sheets == [a.sheets[0], "操作", *a.sheets[1:]]
+
+
+def test_the_readers_know_the_add_ins_actions_sheet():
+    from kamplan.workbooks.kit.reading import ADDIN_ACTIONS_SHEETS
+    from kamplan.xl.macrobook import SHEET_NAME
+    assert set(ADDIN_ACTIONS_SHEETS) == set(SHEET_NAME.values())

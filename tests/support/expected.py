@@ -35,12 +35,15 @@ def expected_formula_values(layout: TargetLayout, sub: Submission, last_year: pd
 
     for i, (acc, prod) in enumerate(tg.row_keys):
         r = tg.first_row + i
+        planned_here = (acc, prod, 1) in by_line  # a line another team member plans is locked and empty here
         for q in QUARTERS:
-            line = by_line[(acc, prod, q)]
-            add(tg, r, f"revenue_q{q}", line.volume * line.price)
-            col_sums[f"revenue_q{q}"] = col_sums.get(f"revenue_q{q}", 0) + line.volume * line.price
-            col_sums[f"volume_q{q}"] = col_sums.get(f"volume_q{q}", 0) + line.volume
-        vt, rt = lines.loc[(acc, prod), "volume"], lines.loc[(acc, prod), "revenue"]
+            line = by_line.get((acc, prod, q))
+            volume, revenue = (line.volume, line.volume * line.price) if line is not None else (0.0, 0.0)
+            add(tg, r, f"revenue_q{q}", revenue)
+            col_sums[f"revenue_q{q}"] = col_sums.get(f"revenue_q{q}", 0) + revenue
+            col_sums[f"volume_q{q}"] = col_sums.get(f"volume_q{q}", 0) + volume
+        vt, rt = ((lines.loc[(acc, prod), "volume"], lines.loc[(acc, prod), "revenue"]) if planned_here
+                  else (0.0, 0.0))
         lyr = ly.get((acc, prod))
         lyv, lyrev = (lyr.ly_volume, lyr.ly_revenue) if lyr is not None else (0.0, 0.0)
         add(tg, r, "volume_total", vt)
@@ -91,7 +94,12 @@ def expected_formula_values(layout: TargetLayout, sub: Submission, last_year: pd
     s = {"ly_volume": 0.0, "ly_revenue": 0.0, "volume_total": 0.0, "revenue_total": 0.0, "rep": 0, "exec": 0}
     for i, (a,) in enumerate(sm.row_keys):
         r = sm.first_row + i
-        row = acc.loc[a]
+        if a in acc.index:
+            row = acc.loc[a]
+        else:  # every line of the account is planned by another team member: last year only
+            mine = [v for (x, _), v in ly.items() if x == a]
+            row = pd.Series({"ly_volume": sum(v.ly_volume for v in mine), "ly_revenue": sum(v.ly_revenue for v in mine),
+                             "volume": 0.0, "revenue": 0.0})
         add(sm, r, "ly_volume", row.ly_volume)
         add(sm, r, "ly_revenue", row.ly_revenue)
         add(sm, r, "volume_total", row.volume)

@@ -30,6 +30,10 @@ def read_file(reader: Callable[..., "FileReader"], path: Path, *args) -> tuple[o
     except Exception as exc:
         return None, [unexpected(path, exc)]
 
+# The sheet of buttons the add-in adds to its .xlsm copies of the VP's workbooks (kamplan.xl.macrobook.SHEET_NAME;
+# tests/frontends/test_addin_xlsm.py checks they are the same).
+ADDIN_ACTIONS_SHEETS = ("Actions", "操作")
+
 
 class FileReader:
     """Collects one file's problems.  ``err``/``warn`` always list; ``complain`` lists up to
@@ -111,6 +115,8 @@ class FileReader:
         the reader refuses what the protection would have.  Call it when no sheet is missing: a renamed
         sheet is said as the missing one."""
         ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
+        if str(self.file).lower().endswith(".xlsm"):
+            ours |= set(ADDIN_ACTIONS_SHEETS)  # kamplan's own .xlsm copy of a VP workbook carries its buttons
         added = [n for n in all_names if n not in ours]
         for name in added:
             self.err("sheet-added", f"sheet {name!r} was added; kamplan reads only the sheets it wrote",
