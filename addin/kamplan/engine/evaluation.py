@@ -53,8 +53,12 @@ ACTIVITY_KINDS = ("rep_visit", "exec_visit", "training", "service", "complaint")
 
 
 def cents(values) -> np.ndarray:
-    """Amounts as whole cents (int64), rounded half away from zero like ROUND(x, 2)."""
-    x = np.asarray(values, dtype="float64") * 100.0
+    """Amounts as whole cents (int64), rounded half away from zero like ROUND(x, 2) in a spreadsheet.
+
+    An amount that is a half cent in decimal is often a hair below it in binary (1234.565 is
+    1234.56499999...); spreadsheets round what the number says in decimal, so the hundredfold amount is
+    first rounded to 6 decimals, which removes that hair but no real fraction of a cent."""
+    x = np.round(np.asarray(values, dtype="float64") * 100.0, 6)
     return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype("int64")
 
 
