@@ -194,17 +194,17 @@ def quarter_label(calendar, year: int, quarter: int, language: str = "en") -> st
 class Joined(Message):
     """Catalogue texts joined by commas, as one field said in the language of its sentence."""
 
-    def __new__(cls, parts: list):
-        self = str.__new__(cls, ", ".join(map(str, parts)))
-        self.key, self.fields, self.parts = "period.joined", {}, list(parts)
+    def __new__(cls, parts: list, sep: str = ", ", zh_sep: str = "、"):
+        self = str.__new__(cls, sep.join(map(str, parts)))
+        self.key, self.fields, self.parts, self.seps = "period.joined", {}, list(parts), (sep, zh_sep)
         return self
 
     def render(self, language: str | None = None) -> str:
-        sep = "、" if (normalise_language(language) or current_language()) == "zh-CN" else ", "
+        sep = self.seps[(normalise_language(language) or current_language()) == "zh-CN"]
         return sep.join(p.render(language) if isinstance(p, Message) else str(p) for p in self.parts)
 
     def __reduce__(self):
-        return Joined, (self.parts,)
+        return Joined, (self.parts, *self.seps)
 
 
 class QuarterLabel(Message):
