@@ -40,10 +40,13 @@ def test_rows_stored_before_the_words_column_keep_their_text(tmp_path):
     with Store.open(tmp_path / "plan.db") as store:
         store.record_rejection("a.xlsx", "a" * 64, 2027, 1, "a", [problem("file.empty", file="a.xlsx")], T0)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'plan.db'}")
-    with engine.begin() as conn:  # as an older kamplan stored it: text only
-        conn.execute(sa.update(store_schema.problems).values(words=None, message="the file is empty (old words)"))
+    with engine.begin() as conn:  # as kamplan's schema 10 stored it: text only, no words column
+        conn.execute(sa.update(store_schema.problems).values(message="the file is empty (old words)"))
+        conn.exec_driver_sql("ALTER TABLE problems DROP COLUMN words")
+        conn.execute(store_schema.meta.update().where(store_schema.meta.c.key == "schema_version").values(value="10"))
     engine.dispose()
     with Store.open(tmp_path / "plan.db") as store:
+        assert store.schema_version() == store_schema.schema_version()
         [p] = store.rejections(2027, 1)["problems"].tolist()[0]
     assert p.render("zh-CN") == p.render("en") and "the file is empty (old words)" in p.render("zh-CN")
     assert p.id is None

@@ -29,6 +29,10 @@ _PARSED = {"date": "yqp", "quantity": "quantity", "amount": "amount", "cost": "c
 _KEYS = ("customer", "product", "unit", "currency", "salesperson")  # the raw values lines are summed by (+ period)
 _OPTIONAL_KEYS = ("unit", "currency", "salesperson")
 _PLURAL = {"customer": "customers", "product": "products", "salesperson": "salespeople"}
+_AMBIGUOUS = {"customer": "actuals.unmatched.customer-ambiguous", "product": "actuals.unmatched.product-ambiguous",
+              "salesperson": "actuals.unmatched.salesperson-ambiguous"}
+_NOT_IN_PLAN = {"customer": "actuals.unmatched.customer", "product": "actuals.unmatched.product",
+                "salesperson": "actuals.unmatched.salesperson"}
 _UNMAPPED = -1  # "yqp" of a date in no fiscal period of the calendar
 
 
@@ -47,19 +51,16 @@ class UnmatchedValue:
     def fix(self) -> str:
         key = _PLURAL[self.what]
         if self.candidates:
-            return (f"the name names {len(self.candidates)} of the plan's {key} ({', '.join(self.candidates)}); "
-                    f"say which one in the config: actuals.aliases.{key}: {{{self.value!r}: <id>}}, or export "
-                    "the ERP code instead of the name")
+            return Message("actuals.unmatched.fix-ambiguous", count=len(self.candidates), key=key,
+                           candidates=", ".join(self.candidates), value=repr(self.value))
         if self.what == "salesperson":
-            return (f"map the ERP code to a salesperson in the config: actuals.aliases.salespeople: "
-                    f"{{{self.value!r}: <staff id>}}, or add the person to staff")
-        return (f"if it is one of the plan's {key}, map it in the config: actuals.aliases.{key}: "
-                f"{{{self.value!r}: <id>}}; if not, nothing to do (it is not planned)")
+            return Message("actuals.unmatched.fix-salesperson", value=repr(self.value))
+        return Message("actuals.unmatched.fix", key=key, value=repr(self.value))
 
     def reason(self) -> str:
         if self.candidates:
-            return f"{self.what} ambiguous: {', '.join(self.candidates)}"
-        return "salesperson not known" if self.what == "salesperson" else f"{self.what} not in the plan"
+            return Message(_AMBIGUOUS[self.what], candidates=", ".join(self.candidates))
+        return Message(_NOT_IN_PLAN[self.what])
 
 
 @dataclass(kw_only=True)

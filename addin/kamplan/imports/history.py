@@ -139,8 +139,8 @@ def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set
     revenue derived from the other."""
     problems, row = _year_quarter(rec, where, period)
     for col, what in (("account_id", "account"), ("product_id", "product")):
-        row[col], problem = _plan_id(rec.get(col), col, what, known[col], where)
-        problems += problem
+        row[col], found = _plan_id(rec.get(col), col, what, known[col], where)
+        problems += found
     for col in NUMBERS:
         v, why = cells.parse_number(rec.get(col)) if col in present else (None, None)
         if why:
