@@ -22,3 +22,13 @@ def test_an_unreachable_figure_is_said_in_chinese_and_english():
     assert p.message in res.notes
     assert _chinese(p.message_in("zh-CN")) and _chinese(p.fix_in("zh-CN"))
     assert p.to_dict()["id"] == "spread.figure-unreachable"
+
+
+def test_an_allocation_problem_is_said_in_chinese():
+    from kamplan.engine.resources.allocation import solver
+    assert hasattr(solver, "_why_infeasible")
+    from kamplan.problems import problem
+    p = problem("alloc.coverage-over-capacity", need="12", kind="service", have="10", more="2")
+    assert p.message == "minimum coverage needs 12 service units but the pool has 10 in the year"
+    assert p.fix == "add 2 units of service capacity, or lower the minimum" and p.code == "coverage-over-capacity"
+    assert CJK.search(p.render("zh-CN")) and "units but" not in p.render("zh-CN")

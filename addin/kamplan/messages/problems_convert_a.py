@@ -115,4 +115,16 @@ AREA = [
         ('target.growth-high', 'growth-high', {"severity": WARNING}),
         ('target.decline-high', 'decline-high', {"severity": WARNING}),
     ]),
+    ('allocation', [
+        ('alloc.request-id-twice', 'request-id-twice'),
+        ('alloc.request-unknown-kind', 'request-unknown-kind', {"severity": WARNING}),
+        ('alloc.request-unknown-account', 'request-unknown-account', {"severity": WARNING}),
+        ('alloc.forced-request-does-not-fit', 'forced-request-does-not-fit'),
+        ('alloc.coverage-not-met', 'coverage-not-met'),
+        ('alloc.coverage-impossible', 'coverage-impossible'),
+        ('alloc.coverage-over-capacity', 'coverage-over-capacity'),
+        ('alloc.coverage-over-budget', 'coverage-over-budget'),
+        ('alloc.forced-request-impossible', 'forced-request-impossible'),
+        ('alloc.infeasible', 'allocation-infeasible'),
+    ]),
 ]
