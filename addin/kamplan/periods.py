@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kamplan.problems import Problem, error, warning
+from kamplan.messages import Message, current_language, normalise_language
+from kamplan.problems import Problem, problem
 
 
 def quarter_index(year, quarter):
@@ -190,14 +191,48 @@ def quarter_label(calendar, year: int, quarter: int, language: str = "en") -> st
     return f"第{quarter}季度({span})" if language.startswith("zh") else f"Q{quarter} ({span})"
 
 
+class Joined(Message):
+    """Catalogue texts joined by commas, as one field said in the language of its sentence."""
+
+    def __new__(cls, parts: list, sep: str = ", ", zh_sep: str = "、"):
+        self = str.__new__(cls, sep.join(map(str, parts)))
+        self.key, self.fields, self.parts, self.seps = "period.joined", {}, list(parts), (sep, zh_sep)
+        return self
+
+    def render(self, language: str | None = None) -> str:
+        sep = self.seps[(normalise_language(language) or current_language()) == "zh-CN"]
+        return sep.join(p.render(language) if isinstance(p, Message) else str(p) for p in self.parts)
+
+    def __reduce__(self):
+        return Joined, (self.parts, *self.seps)
+
+
+class QuarterLabel(Message):
+    """``quarter_label`` as a catalogue field: "Q1 (1 Dec–28 Feb)" in English, said again in the language
+    of the sentence it is part of."""
+
+    def __new__(cls, calendar, year: int, quarter: int):
+        self = str.__new__(cls, quarter_label(calendar, year, quarter, "en"))
+        self.key, self.fields = "period.quarter-label", {}
+        self.calendar, self.year, self.quarter = calendar, year, quarter
+        return self
+
+    def render(self, language: str | None = None) -> str:
+        return quarter_label(self.calendar, self.year, self.quarter, normalise_language(language) or current_language())
+
+    def __reduce__(self):
+        return QuarterLabel, (self.calendar, self.year, self.quarter)
+
+
 def defined_years_text(calendar) -> str:
     """What the calendar defines, for messages: "every year" or the explicit years with their days."""
     cal = _rules(calendar)
     explicit = getattr(cal, "years_explicit", None) or {}
     if _pattern_ends(cal, 2000) is not None or not explicit:
-        return "it defines every year"
-    return "it defines only " + ", ".join(
-        f"fiscal {y} ({year_span(cal, y)[0]} to {year_span(cal, y)[1]})" for y in sorted(explicit))
+        return Message("period.defines-every-year")
+    return Message("period.defines-only", years=Joined([
+        Message("period.fiscal-year-span", year=y, first=str(year_span(cal, y)[0]), last=str(year_span(cal, y)[1]))
+        for y in sorted(explicit)]))
 
 
 class PeriodMap:
@@ -304,11 +339,10 @@ def fiscal_year_quarter(dates, calendar=1) -> tuple[np.ndarray, np.ndarray]:
 def unmapped_date_problem(date, calendar, *, code: str, file=None, sheet=None, cell=None, lines: int = 1) -> Problem:
     """The error for a line whose date lies in no fiscal period: the date, what the calendar defines,
     and what to do."""
-    more = f" ({lines:,} lines, this is the first)" if lines > 1 else ""
-    return error(code, f"date {date}{more} falls in no fiscal period: the calendar (kamplan.yaml › calendar) "
-                 f"{defined_years_text(calendar)}",
-                 "correct the date if it is wrong; if it is right, add its fiscal year to calendar.years_explicit",
-                 file=file, sheet=sheet, cell=cell)
+    what = (Message("import.what.date-lines", date=str(date), lines=lines) if lines > 1
+            else Message("import.what.date-of-line", date=str(date)))
+    return problem("period.date-unmapped", code=code, what=what, defines=defined_years_text(calendar),
+                   file=file, sheet=sheet, cell=cell)
 
 
 def fiscal_months(first_month: int = 1) -> dict[int, list[int]]:
@@ -396,24 +430,20 @@ def choose_period(history: pd.DataFrame, year: int | None = None, rolling: bool 
     """
     problems: list[Problem] = []
     if history is None or len(history) == 0:
-        return None, [error("no-history", "the store holds no sales history, so there is nothing to rank",
-                            "import three years of history first: kamplan history import FILE.csv")]
+        return None, [problem("period.no-history")]
     years = np.asarray(history["year"], dtype="int64")
     quarters = np.asarray(history["quarter"], dtype="int64")
     present = np.unique(quarter_index(years, quarters))
     have_years = sorted({int(p) // 4 for p in present})
     if year is not None and year not in have_years:
-        return None, [error("year-not-in-history", f"the history has no rows for {year}",
-                            f"choose one of {', '.join(map(str, have_years))}, or import {year}'s history")]
+        return None, [problem("period.year-not-in-history", year=year, years=", ".join(map(str, have_years)))]
     if rolling:
         candidates = present if year is None else present[present // 4 == year]
         end = int(candidates.max())
         period = Period(end - 3, end, "rolling")
         missing = [f"{i // 4} Q{i % 4 + 1}" for i in range(period.start, period.end + 1) if i not in set(present)]
         if missing:
-            problems.append(warning("quarters-missing", f"the history has no rows for {', '.join(missing)}; "
-                                    f"the rolling period {period.label} counts them as nothing sold",
-                                    "import the missing quarters, or use the calendar year instead"))
+            problems.append(problem("period.quarters-missing", missing=", ".join(missing), period=period.label))
         return period, problems
     if year is None:
         if default_year is not None and default_year in have_years:
@@ -421,18 +451,13 @@ def choose_period(history: pd.DataFrame, year: int | None = None, rolling: bool 
         else:
             year = have_years[-1]
             if default_year is not None:
-                problems.append(warning("plan-year-history-missing",
-                                        f"the history has no rows for {default_year} (the year before the plan "
-                                        f"year); the review uses {year}, the latest year it has",
-                                        f"import {default_year}'s history, or pass --year to choose"))
+                problems.append(problem("period.plan-year-history-missing", default_year=default_year, year=year))
     in_year = sorted(int(p) % 4 + 1 for p in present if int(p) // 4 == year)
     last = in_year[-1]
     period = Period.year(year, last)
     gaps = [q for q in range(1, last + 1) if q not in in_year]
     if last < 4 or gaps:
         shown = ", ".join(f"Q{q}" for q in in_year)
-        problems.append(warning("year-incomplete",
-                                f"the history of {year} has only {shown}; shares cover {period.label}, and growth "
-                                f"compares with the same quarters of {year - 1}",
-                                "import the missing quarters, or use the rolling last four quarters (--rolling)"))
+        problems.append(problem("period.year-incomplete", year=year, shown=shown, period=period.label,
+                                previous=year - 1))
     return period, problems

@@ -57,7 +57,7 @@ class Problem:
 
     def render(self, language: str | None = None) -> str:
         """The whole problem (where: what — fix) in ``language`` (a text problem stays as it was given)."""
-        where = self.where()
+        where = " › ".join(_say(p, language) for p in (self.file, self.sheet, self.cell) if p)
         head = f"{where}: " if where else ""
         fix = _say(self.fix, language)
         tail = f" — {fix}" if fix else ""

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import yaml
 
 from kamplan.config import PlanConfig, load_config
+from kamplan.messages import Message
 from kamplan.store import DEFAULT_FILE_NAME, Store
 
 CONFIG_NAME = "kamplan.yaml"
@@ -50,10 +51,10 @@ def workspace_settings(root: Path) -> dict:
     try:
         data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise WorkspaceError(f"{settings}: cannot be read ({_masked(str(exc))}); fix the file "
-                             "(it holds store_url: URL) or remove it to use the workspace's kamplan.db") from None
+        raise WorkspaceError(Message("workspace.settings-unreadable", settings=str(settings),
+                                     reason=_masked(str(exc)))) from None
     if not isinstance(data, dict):
-        raise WorkspaceError(f"{settings}: expected keys like store_url: URL, got {type(data).__name__}")
+        raise WorkspaceError(Message("workspace.settings-shape", settings=str(settings), kind=type(data).__name__))
     return data
 
 
@@ -63,16 +64,16 @@ def workspace_role(root: Path, config: PlanConfig) -> tuple[str, str | None]:
     data, settings = workspace_settings(root), root / SETTINGS_NAME
     role = str(data.get("role") or "vp")
     if role not in ROLES:
-        raise WorkspaceError(f"{settings}: role: {role!r} is not a role; use one of {', '.join(ROLES)}")
+        raise WorkspaceError(Message("workspace.role", settings=str(settings), role=repr(role), roles=", ".join(ROLES)))
     region = data.get("region")
     if role == "regional_manager":
         regions = [r.id for r in config.regions]
         if region not in regions:
-            raise WorkspaceError(f"{settings}: region: {region!r} — a regional manager's workspace names its "
-                                 f"region, one of {', '.join(regions)}")
+            raise WorkspaceError(Message("workspace.region", settings=str(settings), region=repr(region),
+                                         regions=", ".join(regions)))
         return role, str(region)
     if region is not None:
-        raise WorkspaceError(f"{settings}: region: is only for role: regional_manager (this workspace is {role})")
+        raise WorkspaceError(Message("workspace.region-not-manager", settings=str(settings), role=role))
     return role, None
 
 
@@ -88,19 +89,13 @@ def store_target(root: Path) -> str | Path:
         return root / STORE_NAME
     if not isinstance(url, str) or "://" not in url:
         # the value is not shown: it is not a URL, so where a password in it would be cannot be told
-        raise WorkspaceError(f"{settings}: store_url: the value is not a database URL; write "
-                             "store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE (the password in "
-                             "KAMPLAN_STORE_PASSWORD or ~/.pgpass), or remove the key to use kamplan.db")
+        raise WorkspaceError(Message("workspace.url-not-text", settings=str(settings)))
     try:
         sa.make_url(url).port  # noqa: B018 -- a bad port fails here, with the key path
     except ValueError:
-        raise WorkspaceError(f"{settings}: store_url: {_masked(url)!r} is not a database URL: its port is not "
-                             "a number; write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE with a "
-                             "numeric port") from None
+        raise WorkspaceError(Message("workspace.url-port", settings=str(settings), url=repr(_masked(url)))) from None
     except sa.exc.ArgumentError as exc:
-        raise WorkspaceError(f"{settings}: store_url: the value is not a database URL "
-                             f"({type(exc).__name__}); write store_url: postgresql+psycopg2://USER@HOST:5432/DATABASE"
-                             ) from None
+        raise WorkspaceError(Message("workspace.url-invalid", settings=str(settings), kind=type(exc).__name__)) from None
     return url
 
 
@@ -168,9 +163,10 @@ class Workspace:
     def require_vp(self, what: str) -> None:
         """Refuse ``what`` (e.g. "agree the company plan") in a regional manager's or management's workspace."""
         if self.role != "vp":
-            who = f"the regional manager's workspace of {self.region}" if self.region else "a management workspace"
-            raise WorkspaceError(f"this is {who} (role: {self.role} in {self.root / SETTINGS_NAME}): only the "
-                                 f"VP's workspace can {what}")
+            who = (Message("workspace.who-manager", region=self.region) if self.region
+                   else Message("workspace.who-management"))
+            raise WorkspaceError(Message("workspace.not-vp", who=who, role=self.role,
+                                         settings=str(self.root / SETTINGS_NAME), what=what))
 
     def reps_in_scope(self) -> set[str] | None:
         """The salespeople this workspace acts for: those of its region, or None for all."""
@@ -232,8 +228,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         cfg = root / CONFIG_NAME
         if cfg.exists():
-            raise WorkspaceError(f"{cfg} already exists; this folder is already a workspace "
-                                 "(nothing was changed)")
+            raise WorkspaceError(Message("workspace.exists", config=str(cfg)))
         for sub in ("outbox", "inbox", "reports"):
             (root / sub).mkdir(exist_ok=True)
         cfg.write_text(config_text if config_text is not None else default_config_text(), encoding="utf-8")
@@ -243,6 +238,5 @@ class Workspace:
 def _checked_root(root: str | Path) -> Path:
     root = Path(root).resolve()
     if not (root / CONFIG_NAME).exists():
-        raise WorkspaceError(f"{root} is not a kamplan workspace (no {CONFIG_NAME}); "
-                             f"create one with `kamplan init {root}` or pass --workspace DIR")
+        raise WorkspaceError(Message("workspace.not-a-workspace", root=str(root), config=CONFIG_NAME))
     return root

@@ -195,7 +195,7 @@ def test_a_version_9_store_gains_the_account_plan_tables(tmp_path):
         conn.execute(s.meta.update().where(s.meta.c.key == "schema_version").values(value="9"))
     engine.dispose()
     with Store.open(path) as store:
-        assert store.schema_version() == 10
+        assert store.schema_version() == s.schema_version()  # later migrations ran too
         assert store.account_plan_versions(YEAR).empty
     tables = set(sa.inspect(sa.create_engine(f"sqlite:///{path}")).get_table_names())
     assert {t.name for t in s.ACCOUNT_PLAN_TABLES} <= tables

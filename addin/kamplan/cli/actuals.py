@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from kamplan.cli.output import console, escape, print_json, problem_line
+from kamplan.messages import t
 
 SHOW = 10  # unmatched values printed per file before "... and N more"
 
@@ -94,8 +95,11 @@ def actuals_import(ctx, files, dry_run, as_json, periods, force):
 
 
 def _read_with_progress(importer, ws, files, dry_run: bool, **options):
-    with _bar("Reading", len(files)) as step:
+    with _bar("cli.progress.actuals-read", len(files)) as step:
         return importer(ws, list(files), dry_run=dry_run, progress=step, **options)
+
+
+_OUTCOME = {"read": "cli.actuals.outcome.read", "rejected": "cli.actuals.outcome.rejected"}
 
 
 def _print_files(res, counts, more=None) -> None:
@@ -103,7 +107,8 @@ def _print_files(res, counts, more=None) -> None:
     import's problems."""
     for f in res.files:
         colour = "green" if f.outcome == "read" else "red"
-        console.print(f"[{colour}]{f.outcome:>8}[/{colour}] {escape(f.path.name)}"
+        outcome = t(_OUTCOME.get(f.outcome, "cli.actuals.outcome.other"), outcome=f.outcome)
+        console.print(f"[{colour}]{escape(outcome):>8}[/{colour}] {escape(f.path.name)}"
                       + (f"  {counts(f)}" if f.outcome == "read" else ""))
         for p in f.problems:
             console.print(problem_line(p))
@@ -114,7 +119,7 @@ def _print_files(res, counts, more=None) -> None:
 
 
 def _print_actuals(res, currency: str) -> None:
-    _print_files(res, lambda f: f"{f.lines:,} lines: {f.matched:,} matched, {f.unmatched:,} not in the plan",
+    _print_files(res, lambda f: t("cli.actuals.file-counts", lines=f.lines, matched=f.matched, unmatched=f.unmatched),
                  lambda f: _print_unmatched_values(f, currency))
     good = [f for f in res.files if f.outcome == "read"]
     if good:
@@ -124,46 +129,56 @@ def _print_actuals(res, currency: str) -> None:
 
 def _print_unmatched_values(f, currency: str) -> None:
     for u in f.unmatched_values[:SHOW]:
-        console.print(f"  [yellow]{escape(u.reason())}[/yellow] {escape(repr(u.value))}: {u.lines:,} line(s) "
-                      f"from row {u.first_row}, {u.quantity:,.2f} in file units, {u.revenue:,.0f} {currency} — "
-                      f"{escape(u.fix())}")
+        console.print(f"  [yellow]{escape(_said(u.reason()))}[/yellow] " + escape(t(
+            "cli.actuals.unmatched-value", value=repr(u.value), lines=u.lines, row=u.first_row, quantity=u.quantity,
+            revenue=u.revenue, currency=currency, fix=u.fix())))
     if len(f.unmatched_values) > SHOW:
-        console.print(f"  ... and {len(f.unmatched_values) - SHOW} more values (see the unmatched file)")
+        console.print("  " + t("cli.actuals.more-values", more=len(f.unmatched_values) - SHOW))
 
 
 def _totals_table(res, good, currency: str) -> Table:
     """Lines, volume and revenue in the files, not in the plan, matched and stored, to check against the ERP."""
-    table = Table(title="Totals", header_style="bold")
-    for c in ("", "lines", "volume (plan units)", f"revenue ({currency})"):
-        table.add_column(c, justify="right" if c else "left")
-    table.add_row("in the files", f"{sum(f.lines for f in good):,}",
+    table = Table(title=t("cli.actuals.totals"), header_style="bold")
+    for c in ("", t("cli.actuals.column.lines"), t("cli.actuals.column.volume"),
+              t("cli.actuals.column.revenue", currency=currency)):
+        table.add_column(c, justify="right" if c else "left", overflow="fold")
+    table.add_row(t("cli.actuals.row.in-files"), f"{sum(f.lines for f in good):,}",
                   f"{sum(f.volume_matched + f.volume_unmatched for f in good):,.2f}",
                   f"{sum(f.revenue_in for f in good):,.2f}")
-    table.add_row("not in the plan", f"{sum(f.unmatched for f in good):,}",
+    table.add_row(t("cli.actuals.row.not-in-plan"), f"{sum(f.unmatched for f in good):,}",
                   f"{sum(f.volume_unmatched for f in good):,.2f}",
                   f"{sum(f.revenue_unmatched for f in good):,.2f}")
-    table.add_row("matched", f"{sum(f.matched for f in good):,}", f"{sum(f.volume_matched for f in good):,.2f}",
+    table.add_row(t("cli.actuals.row.matched"), f"{sum(f.matched for f in good):,}", f"{sum(f.volume_matched for f in good):,.2f}",
                   f"{sum(f.revenue_matched for f in good):,.2f}")
-    table.add_row("stored" if res.stored else "to store", f"{0 if res.history is None else len(res.history):,} rows",
+    table.add_row(t("cli.actuals.row.stored") if res.stored else t("cli.actuals.row.to-store"),
+                  t("cli.actuals.rows", rows=0 if res.history is None else len(res.history)),
                   f"{res.volume_stored:,.2f}", f"{res.revenue_stored:,.2f}")
     return table
 
 
 def _print_actuals_outcome(res) -> None:
-    quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
+    quarters = _quarters(res.periods)
     if res.stored:
-        console.print(f"Stored {res.rows_stored:,} quarter x account x product rows for {quarters} in "
-                      f"[bold]{escape(res.store_where)}[/bold] (actuals import {res.actuals_import_id}; earlier "
-                      "imports of these quarters are kept)")
+        console.print(t("cli.actuals.stored", rows=res.rows_stored, quarters=quarters,
+                        store=f"[bold]{escape(res.store_where)}[/bold]", import_id=res.actuals_import_id))
     elif res.dry_run:
-        console.print(f"Dry run: {quarters or 'nothing'} would be replaced; nothing was stored.")
+        console.print(t("cli.actuals.dry-run", quarters=quarters) if quarters else t("cli.actuals.dry-run-nothing"))
     else:
-        console.print("[red]Nothing was stored.[/red]")
+        console.print(f"[red]{t('cli.actuals.nothing-stored')}[/red]")
     if res.unmatched_path:
-        console.print(f"Lines not in the plan: [bold]{escape(str(res.unmatched_path))}[/bold]")
+        console.print(t("cli.actuals.unmatched-file", path=f"[bold]{escape(str(res.unmatched_path))}[/bold]"))
     if res.rejected:
-        console.print(f"[red]{len(res.rejected)} file(s) rejected[/red]: fix them and import them again "
-                      "together with the other files of their quarters.")
+        console.print("[red]" + t("cli.actuals.rejected", count=len(res.rejected)) + "[/red]")
+
+
+def _quarters(periods) -> str:
+    return ", ".join(t("cli.actuals.quarter", year=y, quarter=q) for y, q in periods)
+
+
+def _said(text) -> str:
+    """A text from the imports (a catalogue Message or plain English) in the run's language."""
+    from kamplan.messages import render
+    return render(text)
 
 
 @_file_import("activities")
@@ -191,12 +206,12 @@ def actuals_activities(ctx, files, dry_run, as_json):
 
 
 def _print_activities(res, dry_run: bool) -> None:
-    _print_files(res, lambda f: f"{f.lines:,} rows: {f.matched:,} kept, {f.unmatched:,} of unknown accounts")
-    quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods)
+    _print_files(res, lambda f: t("cli.actuals.activity-counts", rows=f.lines, kept=f.matched, unknown=f.unmatched))
+    quarters = _quarters(res.periods)
     if res.rows_stored:
-        console.print(f"Stored {res.rows_stored:,} activity rows for {quarters} in "
-                      f"[bold]{escape(res.store_where)}[/bold] (earlier imports of these quarters are kept)")
+        console.print(t("cli.actuals.activities-stored", rows=res.rows_stored, quarters=quarters,
+                        store=f"[bold]{escape(res.store_where)}[/bold]"))
     elif dry_run and res.periods:
-        console.print(f"Dry run: {quarters} would be replaced; nothing was stored.")
+        console.print(t("cli.actuals.dry-run", quarters=quarters))
     else:
-        console.print("[red]Nothing was stored.[/red]")
+        console.print(f"[red]{t('cli.actuals.nothing-stored')}[/red]")

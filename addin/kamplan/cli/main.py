@@ -19,6 +19,7 @@ from kamplan.cli.plan import COMMANDS as plan_commands  # consolidate, spread, v
 from kamplan.cli.resources import resources
 from kamplan.cli.store import store
 from kamplan.config import ConfigError
+from kamplan.messages import render
 from kamplan.store import StoreError
 from kamplan.workspace import Workspace, WorkspaceError
 
@@ -48,7 +49,8 @@ class KamplanGroup(click.Group):
                 err_console.print(problem_line(p))
             sys.exit(2)
         except (WorkspaceError, StoreError, ValueError) as exc:
-            err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(str(exc))}")
+            said = render(exc.args[0]) if len(exc.args) == 1 else str(exc)  # a catalogue Message: the run's language
+            err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(said)}")
             sys.exit(2)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise

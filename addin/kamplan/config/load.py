@@ -10,7 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 from kamplan.config.schema import PlanConfig
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.problems import Problem, problem
 
 
 class ConfigError(Exception):
@@ -26,23 +27,19 @@ def load_config(path: str | Path) -> PlanConfig:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError([error("config-missing", f"no config file at {path}",
-                                 "run `kamplan init DIR` to create a workspace, or pass --workspace",
-                                 file=str(path))]) from None
+        raise ConfigError([problem("config.missing", path=str(path), file=str(path))]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([error("config-unreadable", f"cannot read the config: {exc}",
-                                 "save it as UTF-8 text", file=str(path))]) from None
+        raise ConfigError([problem("config.unreadable", reason=str(exc), file=str(path))]) from None
     try:
         # The C loader is ~3x faster on a big company's config (20,000 accounts: 2.4 s instead of 7.7 s).
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise ConfigError([error("config-yaml", f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                 "fix the indentation or quoting there", file=str(path), cell=where)]) from None
+        where = Message("config.where-line", line=mark.line + 1, column=mark.column + 1) if mark else None
+        raise ConfigError([problem("config.yaml", reason=str(getattr(exc, "problem", exc)), file=str(path),
+                                   cell=where)]) from None
     if not isinstance(data, dict):
-        raise ConfigError([error("config-shape", "the config must be a mapping of keys (company:, plan_year:, ...)",
-                                 "start from config/default.yaml", file=str(path))])
+        raise ConfigError([problem("config.shape", file=str(path))])
     return config_from_dict(data, source=path)
 
 
@@ -65,9 +62,8 @@ def config_from_dict(data: dict[str, Any], source: Path | None = None) -> PlanCo
 def _table_rows(path: Path, key: str) -> list[dict[str, str]]:
     """The rows of a CSV/XLSX master-data file (``key``: the config key that names it), values stripped."""
     if not path.exists():
-        raise ConfigError([error(f"{key.replace('_', '-')}-missing", f"{key} {path} does not exist",
-                                 "fix the path (relative to the config file) or list accounts: inline",
-                                 file=str(path))])
+        raise ConfigError([problem("config.file-missing", code=f"{key.replace('_', '-')}-missing", key=key,
+                                   path=str(path), file=str(path))])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import pandas as pd
         rows = pd.read_excel(path, dtype=str, engine="calamine").fillna("").to_dict("records")
@@ -87,11 +83,10 @@ def _with_team_file(accounts: list[dict], path: Path, name: str) -> list[dict]:
     problems, entries = [], {}
     for n, row in enumerate(rows, start=2):  # row 1 is the header
         account, person = row.get("account", ""), row.get("salesperson", "")
-        where = f"{name} › row {n}"
+        where = Message("where.sheet-row", sheet=name, row=n)
         if account not in by_id:
-            problems.append(error("account-team-file", f"account {account!r} is not an account of the plan",
-                                  "correct the account id, or add the account to the accounts", file=name,
-                                  cell=f"row {n}"))
+            problems.append(problem("config.team-unknown-account", account=repr(account), file=name,
+                                    cell=Message("where.row", row=n)))
             continue
         product, share = row.get("product", ""), row.get("share", "") or None
         entry = entries.get((account, person))
@@ -100,9 +95,9 @@ def _with_team_file(accounts: list[dict], path: Path, name: str) -> list[dict]:
                                                   "src": where, "_shares": {}}
             by_id[account]["team"].append(entry)
         if product in entry["_shares"]:
-            problems.append(error("account-team-file", f"{person!r} is given twice for account {account} and "
-                                  f"{'product ' + product if product else 'all products'} (first {entry['src']})",
-                                  "keep one row per account, salesperson and product", file=name, cell=f"row {n}"))
+            problems.append(problem("config.team-twice-product" if product else "config.team-twice",
+                                    person=repr(person), account=account, product=product, first=entry["src"],
+                                    file=name, cell=Message("where.row", row=n)))
         entry["_shares"][product] = share
     if problems:
         raise ConfigError(problems)
@@ -162,22 +157,42 @@ def _problems_from(exc: ValidationError, data: dict, name: str) -> list[Problem]
                     full = _path(loc) + "." + key if loc else key
                 else:
                     full, what = _path(loc) or "(top level)", line
-                problems.append(error("config-invalid", what, "correct the value, then run the command again",
-                                      file=name, cell=full))
+                problems.append(problem("config.invalid-rule", what=what, file=name, cell=full))
             continue
         path = _path(loc) or "(top level)"
         if err["type"] == "missing":
-            problems.append(error("config-missing-key", f"{path} is required but missing",
-                                  "add it (see config/default.yaml for an example)", file=name, cell=path))
+            problems.append(problem("config.missing-key", path=path, file=name, cell=path))
             continue
         if err["type"] == "extra_forbidden":
-            problems.append(error("config-unknown-key", f"{path} is not a known setting",
-                                  "check the spelling against config/default.yaml, or remove it",
-                                  file=name, cell=path))
+            problems.append(problem("config.unknown-key", path=path, file=name, cell=path))
             continue
-        value = err.get("input")
-        allowed = msg
-        if err["type"] == "literal_error":
-            allowed = "allowed: " + str(err.get("ctx", {}).get("expected", ""))
-        problems.append(error("config-invalid", f"{path} is {value!r}: {msg}", allowed, file=name, cell=path))
+        problems.append(_invalid(path, err, name))
     return problems
+
+
+# pydantic's words for the faults a person makes in kamplan.yaml, said by the catalogue (with pydantic's
+# own fields); any other fault keeps pydantic's English sentence
+_PYDANTIC = {
+    "int_parsing": "config.pydantic.int", "int_type": "config.pydantic.int", "int_from_float": "config.pydantic.whole",
+    "float_parsing": "config.pydantic.number", "float_type": "config.pydantic.number",
+    "bool_parsing": "config.pydantic.bool", "bool_type": "config.pydantic.bool",
+    "string_type": "config.pydantic.text", "list_type": "config.pydantic.list", "dict_type": "config.pydantic.mapping",
+    "date_from_datetime_parsing": "config.pydantic.date", "date_parsing": "config.pydantic.date",
+    "date_type": "config.pydantic.date",
+    "greater_than": "config.pydantic.gt", "greater_than_equal": "config.pydantic.ge",
+    "less_than": "config.pydantic.lt", "less_than_equal": "config.pydantic.le",
+    "literal_error": "config.pydantic.literal", "too_short": "config.pydantic.too-short",
+    "too_long": "config.pydantic.too-long",
+}
+
+
+def _invalid(path: str, err: dict, name: str) -> Problem:
+    """A value pydantic refused: what it is, why (in the catalogue's words where it knows the fault) and
+    what is allowed."""
+    ctx = {k: v if isinstance(v, (int, float)) else str(v) for k, v in (err.get("ctx") or {}).items()}
+    key = _PYDANTIC.get(err["type"])
+    why = Message(key, **ctx) if key else err["msg"]
+    if err["type"] == "literal_error":
+        return problem("config.invalid-choice", path=path, value=repr(err.get("input")), why=why,
+                       expected=ctx.get("expected", ""), file=name, cell=path)
+    return problem("config.invalid", path=path, value=repr(err.get("input")), why=why, file=name, cell=path)

@@ -42,7 +42,7 @@ from kamplan.periods import Period
 from kamplan.engine.profitability import (
     WhaleSummary, account_sums, add_ratios, in_period, prepare, product_lines, whale_curve,
 )
-from kamplan.problems import Problem, warning
+from kamplan.problems import Message, Problem, problem  # Message: the engine's ground floor is kamplan.problems
 
 # The engine reads the validated ``segmentation`` section of the config (kamplan.config.review's
 # SegmentationRules and SegmentRule) by attribute only, so it does not import the config layer.
@@ -197,25 +197,17 @@ def _judgement_table(judgements: pd.DataFrame | None, index: pd.Index, rules: Ru
     j["score"] = pd.to_numeric(j["score"], errors="coerce")
     unknown_ind = sorted(set(j["indicator"]) - set(ids))
     if unknown_ind:
-        problems.append(warning("judgement-indicator-unknown",
-                                f"judgements for indicators the config does not score: {', '.join(unknown_ind)}",
-                                "they are kept in the store but not used; add the indicators back to "
-                                "segmentation.scoring.indicators to use them"))
+        problems.append(problem("review.judgement-indicator-unknown", indicators=", ".join(unknown_ind)))
     j = j[j["indicator"].isin(ids)]
     bad = j[(j["score"] < lo) | (j["score"] > hi) | j["score"].isna()]
     if len(bad):
         ex = ", ".join(f"{r.account_id}/{r.indicator}={r.score:g}" for r in bad.head(5).itertuples())
-        problems.append(warning("judgement-outside-scale",
-                                f"{len(bad)} judgement(s) lie outside the scale {lo}-{hi} and are not used ({ex})",
-                                "the scale in segmentation.scoring.scale was probably changed; judge these "
-                                "accounts again in the review workbook"))
+        problems.append(problem("review.judgement-outside-scale", count=len(bad), low=lo, high=hi, examples=ex))
         j = j.drop(bad.index)
     stray = sorted(set(j["account_id"]) - set(index))
     if stray:
-        problems.append(warning("judgement-account-unknown",
-                                f"judgements for {len(stray)} account(s) with no sales in the period and not in "
-                                f"the config: {', '.join(map(str, stray[:5]))}{' ...' if len(stray) > 5 else ''}",
-                                "they are kept but not used"))
+        problems.append(problem("review.judgement-account-unknown", count=len(stray),
+                                accounts=", ".join(map(str, stray[:5])) + (" ..." if len(stray) > 5 else "")))
         j = j[j["account_id"].isin(index)]
     if len(j):
         piv = j.drop_duplicates(["account_id", "indicator"], keep="last").pivot(
@@ -544,10 +536,8 @@ def _add_overrides(met: pd.DataFrame, overrides: pd.DataFrame | None, problems: 
     ov = overrides.drop_duplicates("account_id", keep="last").set_index("account_id")
     stray = sorted(set(ov.index) - set(order))
     if stray:
-        problems.append(warning("override-account-unknown",
-                                f"overrides for {len(stray)} account(s) that are not in this review: "
-                                f"{', '.join(map(str, stray[:5]))}",
-                                "they are kept in the store; the accounts have no sales and are not in the config"))
+        problems.append(problem("review.override-account-unknown", count=len(stray),
+                                accounts=", ".join(map(str, stray[:5]))))
     ov = ov[ov.index.isin(order)]
     for src, dst in (("class", "override_class"), ("reason", "override_reason"), ("by", "override_by"),
                      ("at", "override_at")):
@@ -626,13 +616,9 @@ def _judgement_warning(met: pd.DataFrame, rules: Rules) -> list[Problem]:
         return []
     scores_missing = int(round(((1 - np.nan_to_num(judged[missing])) * n_judged).sum()))
     names = [i.id for i in rules.scoring.judged]
-    return [warning(
-        "judgements-missing",
-        f"{n_miss} of {len(met)} accounts lack judgements ({scores_missing} of "
-        f"{len(met) * n_judged} scores for {', '.join(names)}); their strength, capability and potential "
-        "are left unknown, never counted as zero",
-        f"enter scores {rules.scoring.scale.min}-{rules.scoring.scale.max} in the Review sheet of the account "
-        "review workbook, then run: kamplan accounts collect")]
+    return [problem("review.judgements-missing", missing=n_miss, accounts=len(met), scores_missing=scores_missing,
+                    scores=len(met) * n_judged, indicators=", ".join(names), low=rules.scoring.scale.min,
+                    high=rules.scoring.scale.max)]
 
 
 def _skipped_rule_warnings(met: pd.DataFrame) -> list[Problem]:
@@ -641,9 +627,7 @@ def _skipped_rule_warnings(met: pd.DataFrame) -> list[Problem]:
         for rid, ms in sk:
             n, s = skipped_count.get(rid, (0, set()))
             skipped_count[rid] = (n + 1, s | set(ms))
-    return [warning("rule-not-checked",
-                    f"rule {rid!r} could not be checked for {n} account(s): {', '.join(sorted(ms))} unknown",
-                    "the accounts fell through to later rules; see each account's reason")
+    return [problem("review.rule-not-checked", rule=repr(rid), count=n, unknown=", ".join(sorted(ms)))
             for rid, (n, ms) in skipped_count.items()]
 
 
@@ -653,24 +637,18 @@ def _review_warnings(met: pd.DataFrame, rules: Rules, period: Period, hl: Headli
     accounts not in the config."""
     problems: list[Problem] = []
     if not hl.defined:
-        problems.append(warning("pareto-total-not-positive",
-                                f"the accounts' {rules.pareto.measure.replace('_', ' ')} adds up to {hl.total:,.0f} "
-                                f"in {period.label}; shares and the core cannot be computed",
-                                "check the history for that period, or rank by another measure "
-                                "(segmentation.pareto.measure)"))
+        problems.append(problem("review.pareto-total-not-positive", measure=rules.pareto.measure.replace("_", " "),
+                                total=hl.total, period=period.label))
     if not ev.whale_summary.defined and len(met):
-        problems.append(warning("profit-total-not-positive",
-                                f"all accounts together earn {ev.whale_summary.total_profit:,.0f} in {period.label}; "
-                                "the profit curve has no percentages", "check gross margin and cost to serve"))
+        problems.append(problem("review.profit-total-not-positive", profit=ev.whale_summary.total_profit,
+                                period=period.label))
     problems += _judgement_warning(met, rules)
     problems += _skipped_rule_warnings(met)
     n_stray = int((~in_config).sum())
     if base_ids and n_stray:
         ex = ", ".join(map(str, np.asarray(met.index, dtype=object)[~in_config][:5]))
-        problems.append(warning("accounts-not-in-config",
-                                f"{n_stray} account(s) in the history are not in the config's account list ({ex}"
-                                f"{' ...' if n_stray > 5 else ''}); they are ranked and classified by id only",
-                                "add them to accounts: (or accounts_file) to plan them, with a name and a salesperson"))
+        problems.append(problem("review.accounts-not-in-config", count=n_stray,
+                                examples=ex + (" ..." if n_stray > 5 else "")))
     return problems
 
 
@@ -781,24 +759,19 @@ def volume_basis(history: pd.DataFrame, rules: Rules, units) -> VolumeBasis:
         history = history.assign(volume=units.converted(history, common))
     problems: list[Problem] = []
     if not units.comparable_by_volume(products):
-        why = (f"the products are sold in different units ({', '.join(names)})" if common is None else
-               f"the products' list prices per {common} lie far apart (a piece of one is not a piece of another)")
+        why = (Message("review.units-differ", units=", ".join(names)) if common is None else
+               Message("review.prices-apart", unit=common))
         if rules.pareto.measure == "volume":
             dropped = rules.pareto.size_threshold is not None
             rules = rules.model_copy(update={"pareto": rules.pareto.model_copy(
                 update={"measure": "revenue", "size_threshold": None})})
-            problems.append(warning(
-                "mixed-units", f"{why}: the accounts are ranked by revenue, not by volume"
-                + (" (segmentation.pareto.size_threshold, a volume, is not applied)" if dropped else ""),
-                "set segmentation.pareto.measure: revenue (or gross_margin), or give a conversion in units:",
-                cell="segmentation.pareto.measure"))
+            problems.append(problem("review.mixed-units-ranked-threshold" if dropped else "review.mixed-units-ranked",
+                                    why=why, cell="segmentation.pareto.measure"))
         if rules.profitability.allocation == "volume":
             rules = rules.model_copy(update={"profitability": rules.profitability.model_copy(
                 update={"allocation": "revenue"})})
-            problems.append(warning(
-                "mixed-units", f"{why}: each account's cost to serve is split over its products by revenue",
-                "set segmentation.profitability.allocation: revenue, or give a conversion in units:",
-                cell="segmentation.profitability.allocation"))
+            problems.append(problem("review.mixed-units-allocation", why=why,
+                                    cell="segmentation.profitability.allocation"))
     mixed: set = set()
     if common is None and len(history):
         lines = history[["account_id", "product_id"]].drop_duplicates()

@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kamplan.problems import Problem, warning
+from kamplan.problems import Message, Problem, problem  # Message: the engine's ground floor is kamplan.problems
 
 METHODS = ("proportional", "reference", "weights", "equal", "growth")
 ALIASES = {"P": "proportional", "#": "proportional"}
@@ -486,11 +486,9 @@ def _start_inside_bounds(start, cur, hold, free, lo, hi, notes: list[str], probl
     if outside.any():
         below = int((outside & (start < lo)).sum())
         above = int(outside.sum()) - below
-        msg = (f"{int(outside.sum()):,} free lines start outside their bounds and were put on them "
-               f"({below:,} raised to their floor, {above:,} lowered to their cap)")
-        notes.append(msg)
-        problems.append(warning("spread-line-outside-bounds", msg,
-                                "check the floors and caps, or hold these lines if they must not move"))
+        found = problem("spread.line-outside-bounds", count=int(outside.sum()), below=below, above=above)
+        notes.append(found.message)
+        problems.append(found)
     return x
 
 
@@ -540,11 +538,10 @@ def _held_fractions(cur, hold, unit: float, notes: list[str], problems: list[Pro
     hu = np.rint(cur / unit)
     off_held = hold & (np.abs(cur / unit - hu) > SNAP)
     if off_held.any():
-        msg = (f"{int(off_held.sum()):,} held lines are not whole units of {unit:g} (e.g. line "
-               f"{int(np.flatnonzero(off_held)[0])} = {cur[off_held][0]}): they keep their value and the sums "
-               "are exact up to their fractions")
-        notes.append(msg)
-        problems.append(warning("spread-held-not-whole-units", msg, f"round the held lines to {unit:g} first"))
+        found = problem("spread.held-not-whole-units", count=int(off_held.sum()), unit=f"{unit:g}",
+                        line=int(np.flatnonzero(off_held)[0]), value=str(cur[off_held][0]))
+        notes.append(found.message)
+        problems.append(found)
     return hu
 
 
@@ -605,12 +602,10 @@ def _unreachable_notes(out: _Outcome, bind, grp, n_held, unit: float | None, lab
     un = []
     for g in np.flatnonzero(out.short_g != 0):
         s = out.short_g[g]
-        side = "above" if s > 0 else "below"
-        bound = "cap" if s > 0 else "floor"
         nb = int((bind & (grp == g)).sum())
-        un.append(f"{label(g)}figure {_fmt(out.tgt_g[g], unit)} is {_fmt(abs(s), unit)} {side} what can be "
-                  f"reached ({_fmt(out.achieved_g[g], unit)}): {int(n_held[g]):,} lines held, {nb:,} free lines "
-                  f"at their {bound}")
+        un.append(Message("spread.unreachable-above" if s > 0 else "spread.unreachable-below", label=label(g),
+                          figure=_fmt(out.tgt_g[g], unit), gap=_fmt(abs(s), unit), reached=_fmt(out.achieved_g[g], unit),
+                          held=int(n_held[g]), free=nb))
     return un
 
 
@@ -674,9 +669,7 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
     notes.extend(_limit(_fallback_notes(fell, n_fell, method, label)))
     un = _unreachable_notes(out, bind, grp, groups["n_held"].to_numpy(), unit, label)
     notes.extend(_limit(un))
-    problems.extend(warning("spread-figure-unreachable", m,
-                            "lower the figure, release held lines, or loosen the binding bounds")
-                    for m in _limit(un))
+    problems.extend(problem("spread.figure-unreachable", why=m) for m in _limit(un))
     notes.insert(0, _summary_note(out, no_fig, fell, rate, method, what, unit))
     if passes > MAX_PASSES:
         notes.append("bounds solved exactly after the water-filling passes")

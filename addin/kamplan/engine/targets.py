@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kamplan.problems import Problem, warning
+from kamplan.problems import Problem, problem
 
 LINE_KEYS = ["account_id", "product_id"]
 
@@ -114,18 +114,12 @@ def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame | pd.Series, 
             continue
         if price < lp * low_f:
             s, c = _split_src(src)
-            out.append(warning(
-                "price-far-below-list",
-                f"price {price:,.0f} for {prod} at {acc} in Q{q} is {1 - price / lp:.0%} under the list price "
-                f"{lp:,.0f}", "check the price, or explain the discount in the comment", file=file,
-                sheet=s or sheet, cell=c))
+            out.append(problem("target.price-far-below-list", price=price, product=prod, account=acc, quarter=q,
+                               off=f"{1 - price / lp:.0%}", list_price=lp, file=file, sheet=s or sheet, cell=c))
         elif price > lp * high_f:
             s, c = _split_src(src)
-            out.append(warning(
-                "price-far-above-list",
-                f"price {price:,.0f} for {prod} at {acc} in Q{q} is {price / lp - 1:.0%} over the list price "
-                f"{lp:,.0f}", "check the price for a typo (an extra digit?)", file=file, sheet=s or sheet,
-                cell=c))
+            out.append(problem("target.price-far-above-list", price=price, product=prod, account=acc, quarter=q,
+                               off=f"{price / lp - 1:.0%}", list_price=lp, file=file, sheet=s or sheet, cell=c))
     base_all = last_year if isinstance(last_year, pd.Series) else revenue_by_account(last_year)
     for acc, rev in revenue.items():
         base = float(base_all.get(acc, 0.0))
@@ -133,14 +127,11 @@ def target_warnings(targets: pd.DataFrame, last_year: pd.DataFrame | pd.Series, 
             continue
         g = rev / base - 1
         if g > rules.growth_warning:
-            out.append(warning("growth-high", f"account {acc}: target revenue {rev:,.0f} is {g:+.0%} against "
-                               f"last year's {base:,.0f}", "say in a comment what drives the growth",
+            out.append(problem("target.growth-high", account=acc, revenue=rev, growth=f"{g:+.0%}", base=base,
                                file=file, sheet=sheet))
         elif g < -rules.decline_warning:
-            out.append(warning("decline-high", f"account {acc}: target revenue {rev:,.0f} is {g:+.0%} against "
-                               f"last year's {base:,.0f}",
-                               "say in a comment why the account falls (risk of losing it?)", file=file,
-                               sheet=sheet))
+            out.append(problem("target.decline-high", account=acc, revenue=rev, growth=f"{g:+.0%}", base=base,
+                               file=file, sheet=sheet))
     return out
 
 

@@ -16,7 +16,8 @@ from kamplan.imports.columns import account_lookup, matched, word_lookup
 from kamplan.imports.tables import ROW, TableFile
 from kamplan.imports.values import bad_value_problems, date, empty_problems, number
 from kamplan.model import ACTIVITY_COLUMNS
-from kamplan.problems import Problem, unexpected, warning
+from kamplan.messages import Message
+from kamplan.problems import Problem, phrase, problem, unexpected
 
 FIELDS = ("date", "account", "kind", "person", "quantity", "status", "note", "ref")
 _CODE = "activities-value"
@@ -53,7 +54,7 @@ class _ActivityFile(TableFile):
         wanted = {f: self.rules.activity_headers(f) for f in FIELDS}
         frame = self.rows(wanted, ACTIVITY_REQUIRED, code="activities-columns",
                           config_key="actuals.activity_columns", stripped=True,
-                          empty=("activities-empty-file", "the file has no rows", "check that it is the right file"))
+                          empty="activities.empty-file")
         if frame is None:
             return
         self.out.lines = frame.height
@@ -85,17 +86,17 @@ class _ActivityFile(TableFile):
     def validate(self, frame: pl.DataFrame) -> None:
         """Values that cannot be read, and required fields left empty."""
         cols, name, sheet = self.cols, self.name, self.sheet
-        checks = [("date", "a date", "write dates like 2026-03-31, or add the format to actuals.date_formats"),
-                  ("kind", f"a kind of activity ({', '.join(self.rules.activity_kinds)})",
-                   "use one of the kinds, or add the word to actuals.activity_kinds"),
-                  ("quantity", "a number", "write a plain number (empty = 1)"),
-                  ("status", "open or resolved", "use open or resolved (or a word in actuals.complaint_statuses)")]
+        checks = [("date", phrase("import.what.date"), Message("fix.activities.date")),
+                  ("kind", phrase("activities.what.kind", kinds=", ".join(self.rules.activity_kinds)),
+                   Message("fix.activities.kind")),
+                  ("quantity", phrase("import.what.number"), Message("fix.activities.quantity")),
+                  ("status", phrase("activities.what.status"), Message("fix.activities.status"))]
         for f, what, fix in checks:
             if f in cols:
                 self.problems += bad_value_problems(frame, f"raw_{f}", f, cols[f], what, fix, name, sheet, _CODE)
         for f in ACTIVITY_REQUIRED:
             self.problems += empty_problems(frame, f"raw_{f}", cols[f], name, sheet,
-                                            f"fill in the {f}, or delete the row")
+                                            Message("fix.import.fill-in-row", field=f))
 
     def match_accounts(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The plan account of each row; a warning per account value that is not in the plan."""
@@ -106,10 +107,8 @@ class _ActivityFile(TableFile):
         self.out.matched = frame.height - unknown.height
         for value, n, first in (unknown.group_by("raw_account").agg(pl.len(), pl.col(ROW).min())
                                 .sort(ROW).iter_rows()):
-            self.problems.append(warning(
-                "activities-unknown-account", f"{value!r} is not a plan account: {n} row(s) not stored (first: row "
-                f"{first})", f"map it in the config (actuals.aliases.customers: {{{value!r}: <account id>}}) "
-                "and import the file again; rows of other accounts were read",
+            self.problems.append(problem(
+                "activities.unknown-account", value=repr(value), rows=n, first=first,
                 file=self.name, sheet=self.sheet, cell=self.cols["account"]))
         return frame
 
@@ -121,17 +120,15 @@ class _ActivityFile(TableFile):
         people = {s.id for s in config.staff} | {q.id for pool in config.support_pools for q in pool.people}
         for value, n in (frame.filter(pl.col("raw_person").is_not_null() & ~pl.col("raw_person").is_in(list(people)))
                          .group_by("raw_person").agg(pl.len()).sort("raw_person").iter_rows()):
-            self.problems.append(warning(
-                "activities-unknown-person", f"{value!r} ({n} row(s)) is not a salesperson or support person of the "
-                "config; the rows are kept as they are", "use the person's id from the config if it is one of them",
+            self.problems.append(problem(
+                "activities.unknown-person", value=repr(value), rows=n,
                 file=self.name, sheet=self.sheet, cell=self.cols["person"]))
 
     def check_complaints(self, frame: pl.DataFrame) -> None:
         without_status = frame.filter((pl.col("kind") == "complaint") & pl.col("status").is_null()).height
         if without_status:
-            self.problems.append(warning(
-                "activities-complaint-status", f"{without_status} complaint(s) have no status; they count as open",
-                "write open or resolved in the status column", file=self.name, sheet=self.sheet))
+            self.problems.append(problem(
+                "activities.complaint-status", count=without_status, file=self.name, sheet=self.sheet))
 
     def to_store(self, kept: pl.DataFrame) -> pd.DataFrame:
         """The kept rows as ``ACTIVITY_COLUMNS``: quantity 1 where empty, a complaint without status open,

@@ -22,12 +22,17 @@ from kamplan.imports.tables import ROW, TableFile, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
 from kamplan.periods import period_map, unmapped_date_problem
-from kamplan.problems import Problem, error, unexpected
+from kamplan.messages import Message
+from kamplan.problems import Problem, phrase, problem, unexpected
 
 _PARSED = {"date": "yqp", "quantity": "quantity", "amount": "amount", "cost": "cost"}  # field -> parsed column
 _KEYS = ("customer", "product", "unit", "currency", "salesperson")  # the raw values lines are summed by (+ period)
 _OPTIONAL_KEYS = ("unit", "currency", "salesperson")
 _PLURAL = {"customer": "customers", "product": "products", "salesperson": "salespeople"}
+_AMBIGUOUS = {"customer": "actuals.unmatched.customer-ambiguous", "product": "actuals.unmatched.product-ambiguous",
+              "salesperson": "actuals.unmatched.salesperson-ambiguous"}
+_NOT_IN_PLAN = {"customer": "actuals.unmatched.customer", "product": "actuals.unmatched.product",
+                "salesperson": "actuals.unmatched.salesperson"}
 _UNMAPPED = -1  # "yqp" of a date in no fiscal period of the calendar
 
 
@@ -46,19 +51,16 @@ class UnmatchedValue:
     def fix(self) -> str:
         key = _PLURAL[self.what]
         if self.candidates:
-            return (f"the name names {len(self.candidates)} of the plan's {key} ({', '.join(self.candidates)}); "
-                    f"say which one in the config: actuals.aliases.{key}: {{{self.value!r}: <id>}}, or export "
-                    "the ERP code instead of the name")
+            return Message("actuals.unmatched.fix-ambiguous", count=len(self.candidates), key=key,
+                           candidates=", ".join(self.candidates), value=repr(self.value))
         if self.what == "salesperson":
-            return (f"map the ERP code to a salesperson in the config: actuals.aliases.salespeople: "
-                    f"{{{self.value!r}: <staff id>}}, or add the person to staff")
-        return (f"if it is one of the plan's {key}, map it in the config: actuals.aliases.{key}: "
-                f"{{{self.value!r}: <id>}}; if not, nothing to do (it is not planned)")
+            return Message("actuals.unmatched.fix-salesperson", value=repr(self.value))
+        return Message("actuals.unmatched.fix", key=key, value=repr(self.value))
 
     def reason(self) -> str:
         if self.candidates:
-            return f"{self.what} ambiguous: {', '.join(self.candidates)}"
-        return "salesperson not known" if self.what == "salesperson" else f"{self.what} not in the plan"
+            return Message(_AMBIGUOUS[self.what], candidates=", ".join(self.candidates))
+        return Message(_NOT_IN_PLAN[self.what])
 
 
 @dataclass(kw_only=True)
@@ -139,7 +141,7 @@ class _ErpFile(TableFile):
         wanted = {f: self.rules.headers(f) for f in ACTUALS_FIELDS}
         frame = self.rows(wanted, ACTUALS_REQUIRED, code="actuals-columns", config_key="actuals.columns",
                           show_accepted=True, only_wanted=True,
-                          empty=("actuals-empty-file", "the file has no data lines", "check that it is the right export"))
+                          empty="actuals.empty-file")
         if frame is not None:
             self.out.lines = frame.height
         return frame
@@ -168,7 +170,8 @@ class _ErpFile(TableFile):
             *[pl.col(f"raw_{f}").is_null().any().alias(f"empty_{f}") for f in ACTUALS_REQUIRED]).row(0, named=True)
         for f, c in _PARSED.items():
             if checks.get(f"bad_{f}"):
-                what, fix = ("a date", self.date_fix()) if f == "date" else ("a number", self.number_fix())
+                what, fix = ((phrase("import.what.date"), self.date_fix()) if f == "date"
+                             else (phrase("import.what.number"), self.number_fix()))
                 self.problems += bad_value_problems(frame, f"raw_{f}", c, cols[f], what, fix, self.name, self.sheet)
         for f, c in (("quantity", "quantity"), ("amount", "amount"), ("cost", "cost")):
             if f in cols:
@@ -177,7 +180,7 @@ class _ErpFile(TableFile):
         for f in ACTUALS_REQUIRED:
             if checks[f"empty_{f}"]:
                 self.problems += empty_problems(frame, f"raw_{f}", cols[f], self.name, self.sheet,
-                                                f"fill in the {f}, or delete the line in the export if it is not a sale")
+                                                Message("fix.actuals.fill-in", field=f))
 
     def unmapped_date_problems(self, frame: pl.DataFrame) -> None:
         """Lines dated in no fiscal period (a calendar of explicit years only): one error per date."""
@@ -198,9 +201,8 @@ class _ErpFile(TableFile):
                              sheet=where(self.sheet, row), cell=header, limit=limit)
                for row, value in bad.head(SHOWN_PER_COLUMN).select(ROW, col).iter_rows()]
         if bad.height > SHOWN_PER_COLUMN:
-            out.append(error("actuals-limit", f"{bad.height - SHOWN_PER_COLUMN:,} more lines have {header} outside "
-                             f"{limit.range_text()}", "correct them in the export", file=self.name, sheet=self.sheet,
-                             cell=header))
+            out.append(problem("actuals.limit-more", count=bad.height - SHOWN_PER_COLUMN, header=header,
+                               range=limit.range_text(), file=self.name, sheet=self.sheet, cell=header))
         return out
 
     def sum_limit_problems(self, g: pl.DataFrame) -> None:
@@ -212,23 +214,22 @@ class _ErpFile(TableFile):
         for year, quarter, acc, prod, volume, revenue, row in sums.iter_rows():
             price = revenue / volume if volume > 0 and revenue > 0 else None  # returns can make either negative
             for field, value in (("volume", abs(volume)), ("revenue", revenue), ("price", price)):
-                problem = limit_problem(field, value, code="actuals-limit",
-                                        header=f"{year} Q{quarter} {acc} {prod} {field} (the quarter's sum, "
-                                               f"in plan units and currency)", file=self.name,
+                found = limit_problem(field, value, code="actuals-limit",
+                                        header=Message("actuals.quarter-sum", year=year, quarter=quarter,
+                                                       account=acc, product=prod, field=field), file=self.name,
                                         sheet=where(self.sheet, row))
-                if problem:
-                    self.problems.append(problem)
+                if found:
+                    self.problems.append(found)
                     break
 
     def date_fix(self) -> str:
-        return ("write dates like 2026-03-31, or add the file's format to actuals.date_formats "
-                f"(now {', '.join(self.rules.date_formats[:3])} ...)")
+        return Message("fix.actuals.date", formats=", ".join(self.rules.date_formats[:3]))
 
     def number_fix(self) -> str:
         rules = self.rules
-        return (f"write a plain number; the config reads {rules.decimal!r} as the decimal mark"
-                + (f" and removes {rules.thousands!r}" if rules.thousands else
-                   " and no thousands separator (set actuals.thousands)"))
+        if rules.thousands:
+            return Message("fix.actuals.number-thousands", decimal=repr(rules.decimal), thousands=repr(rules.thousands))
+        return Message("fix.actuals.number", decimal=repr(rules.decimal))
 
     # -- sum per raw key ---------------------------------------------------------------------------------
     def sum_per_key(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -249,10 +250,10 @@ class _ErpFile(TableFile):
         for f in ("customer", "product"):
             blank = g.filter(pl.col(f"raw_{f}").is_null()).sort("first_row")
             for row, n in blank.select("first_row", "lines").head(SHOWN_PER_COLUMN).iter_rows():
-                self.problems.append(error(
-                    "actuals-empty", f"{self.cols[f]} is empty" + (f" ({n} lines, this is the first)" if n > 1 else ""),
-                    f"fill in the {f}, or delete the line in the export if it is not a sale",
-                    file=self.name, sheet=where(self.sheet, row), cell=self.cols[f]))
+                self.problems.append(problem(
+                    "import.empty-lines" if n > 1 else "import.empty", header=self.cols[f], lines=n,
+                    fix=Message("fix.actuals.fill-in", field=f), file=self.name, sheet=where(self.sheet, row),
+                    cell=self.cols[f]))
         return g
 
     # -- match -------------------------------------------------------------------------------------------
@@ -282,13 +283,11 @@ class _ErpFile(TableFile):
                 factors[(pid, unit)] = f
                 continue
             rows = g.filter((pl.col("product_id") == pid) & (pl.col("unit") == unit))
-            self.problems.append(error(
-                "actuals-unit", f"{int(rows['lines'].sum()):,} line(s) of product {pid} are in {unit!r}, "
-                f"which kamplan cannot turn into the plan unit {plan_unit!r} "
-                f"(first: row {int(rows['first_row'].min())})",
-                f"add it to the config: actuals.units.factors: {{{unit}: {{{plan_unit}: <factor>}}}} "
-                f"or actuals.units.products: {{{pid}: {{{unit}: <factor>}}}}", file=self.name, sheet=self.sheet,
-                cell=self.cols.get("unit")))
+            self.problems.append(problem(
+                "actuals.unit", lines=int(rows['lines'].sum()), product=pid, unit=repr(unit),
+                plan_unit=repr(plan_unit), first=int(rows['first_row'].min()),
+                factors=f"{{{unit}: {{{plan_unit}: <factor>}}}}", products=f"{{{pid}: {{{unit}: <factor>}}}}",
+                file=self.name, sheet=self.sheet, cell=self.cols.get("unit")))
         return factors
 
     def currency_rates(self, g: pl.DataFrame) -> dict[str, float]:
@@ -301,11 +300,9 @@ class _ErpFile(TableFile):
                 rates[cur] = 1.0 if cur == plan_currency else float(known[cur])
                 continue
             rows = g.filter(pl.col("currency") == cur)
-            self.problems.append(error(
-                "actuals-currency", f"{int(rows['lines'].sum()):,} line(s) are in {cur}, which has no "
-                f"exchange rate to {plan_currency} (first: row {int(rows['first_row'].min())})",
-                f"add it to the config: actuals.currency.rates: {{{cur}: <{plan_currency} per {cur}>}}",
-                file=self.name, sheet=self.sheet, cell=self.cols.get("currency")))
+            self.problems.append(problem(
+                "actuals.currency", lines=int(rows['lines'].sum()), currency=cur, plan_currency=plan_currency,
+                first=int(rows['first_row'].min()), file=self.name, sheet=self.sheet, cell=self.cols.get("currency")))
         return rates
 
     def convert(self, g: pl.DataFrame, factors: dict[tuple[str, str], float], rates: dict[str, float]
@@ -331,11 +328,12 @@ class _ErpFile(TableFile):
                       .sort("first_row"))
         for year, quarter, lines, first_row in per_period.iter_rows():
             date = self.first_date(first_row)
-            what = f"date {date}" + (f" ({lines:,} lines, this is the first)" if lines > 1 else "")
-            problem = self.replacing.line_problem((year, quarter), what, file=self.name,
-                                                  sheet=where(self.sheet, first_row), cell=self.cols["date"])
-            if problem:
-                self.problems.append(problem)
+            what = (Message("import.what.date-lines", date=date, lines=lines) if lines > 1
+                    else Message("import.what.date-of-line", date=date))
+            found = self.replacing.line_problem((year, quarter), what, file=self.name,
+                                                sheet=where(self.sheet, first_row), cell=self.cols["date"])
+            if found:
+                self.problems.append(found)
 
     def first_date(self, row: int) -> str:
         lines = self.lines_read.filter(pl.col(ROW) == row)

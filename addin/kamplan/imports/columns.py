@@ -7,7 +7,8 @@ import re
 
 import polars as pl
 
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.problems import Problem, problem
 
 
 def normal(text: str) -> str:
@@ -44,10 +45,8 @@ def repeated_headers(headers: list[str], wanted: dict[str, list[str]], *, code: 
         if not key or key not in accepted:
             continue
         if key in seen:
-            out.append(error(code, f"the column {h!r} appears twice (columns {seen[key] + 1} and {i + 1}): "
-                             "kamplan cannot tell which one holds the figures",
-                             "delete or rename one of them and import the file again", file=file, sheet=sheet,
-                             cell=f"header row, column {i + 1}"))
+            out.append(problem("import.column-twice", code=code, header=h, first=seen[key] + 1, second=i + 1,
+                               file=file, sheet=sheet, cell=Message("where.header-column", column=i + 1)))
         else:
             seen[key] = i
     return out
@@ -66,11 +65,12 @@ def match_header(headers: list[str], wanted: dict[str, list[str]], required, *, 
     missing = [f for f in required if f not in cols]
     if not missing:
         return cols, []
-    fix = f"rename the header(s), or add the file's header names to {config_key} in the config"
+    fix = Message("fix.import.no-column", config_key=config_key)
     if show_accepted:
-        fix += " (accepted now: " + "; ".join(f"{f}: {', '.join(wanted[f][:4])}" for f in missing) + ")"
-    return None, [error(code, f"no column for {', '.join(missing)} (the file has {', '.join(headers[:12])})", fix,
-                        file=file, sheet=sheet)]
+        fix = Message("fix.import.no-column-accepted", config_key=config_key,
+                      accepted="; ".join(f"{f}: {', '.join(wanted[f][:4])}" for f in missing))
+    return None, [problem("import.no-column", code=code, missing=", ".join(missing), headers=", ".join(headers[:12]),
+                          fix=fix, file=file, sheet=sheet)]
 
 
 def lookup(ids: list[str], names: dict[str, list[str]], aliases: dict[str, str], match_names: bool

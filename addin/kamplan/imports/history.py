@@ -22,7 +22,8 @@ from kamplan.imports.replacing import Replacing
 from kamplan.limits import limit_problem, margin_problem
 from kamplan.model import HISTORY_COLUMNS
 from kamplan.periods import period_map, unmapped_date_problem
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.messages import Message
+from kamplan.problems import Problem, has_errors, problem
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.safety import check_workbook_file
 
@@ -74,18 +75,14 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            return None, [error("history-unreadable", f"cannot read the file as CSV: {exc}",
-                                "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+            return None, [problem("history.csv-unreadable", reason=str(exc), file=path.name)]
         if encoding == "gb18030":
-            problems.append(warning("history-gbk", "the file is not UTF-8; it was read as GBK/GB18030 (the "
-                                    "encoding Chinese Excel saves CSV in)", "nothing to do if the names read "
-                                    "right; else save it as CSV UTF-8", file=path.name))
+            problems.append(problem("history.gbk", file=path.name))
         header = next(csv.reader([path.read_bytes().decode(encoding).splitlines()[0]]), [])
         repeated = repeated_headers(header, {c: [c] for c in HISTORY_COLUMNS}, code="history-columns",
                                     file=path.name)
         return (None, repeated) if repeated else (raw, problems)
-    return None, [error("history-unreadable", "the file is neither UTF-8 nor GBK/GB18030 text",
-                        "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)", file=path.name)]
+    return None, [problem("history.not-text", file=path.name)]
 
 
 def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -95,9 +92,8 @@ def _named_columns(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, l
     cols = find_columns(headers, {c: [c] for c in HISTORY_COLUMNS + ["date"]})
     missing = [c for c in REQUIRED if c not in cols and not (c in ("year", "quarter") and "date" in cols)]
     if missing:
-        return None, [error("history-columns", f"missing column(s): {', '.join(missing)}",
-                            f"the header row needs: {', '.join(HISTORY_COLUMNS)} (or date instead of year "
-                            "and quarter)", file=name)]
+        return None, [problem("history.columns", missing=", ".join(missing),
+                              columns=", ".join(HISTORY_COLUMNS), file=name)]
     raw.columns = headers
     return raw.rename(columns={h: f for f, h in cols.items()}), []
 
@@ -113,16 +109,16 @@ def _parse_rows(raw: pd.DataFrame, name: str, known: dict[str, set[str]], replac
             continue
         if dated and dated.get(i, ()) is None:
             continue  # its date is wrong (reported): nothing else of the row can be placed
-        where = _Cell(name, f"row {i + _FIRST_ROW}")
+        where = _Cell(name, Message("where.row", row=i + _FIRST_ROW))
         row, row_problems = _parse_row(rec, where, known, present, (dated or {}).get(i))
         if replacing and not has_errors(row_problems):
-            period = replacing.line_problem((row["year"], row["quarter"]), f"year {row['year']} quarter "
-                                            f"{row['quarter']}", **where.at("year"))
+            period = replacing.line_problem((row["year"], row["quarter"]), Message(
+                "history.what.year-quarter", year=row["year"], quarter=row["quarter"]), **where.at("year"))
             row_problems += [period] if period else []
         rows.append(row)
         problems += row_problems
         if sum(p.is_error for p in problems) >= MAX_ERRORS:
-            problems.append(error("too-many-problems", "more problems were not listed", "fix these first", file=name))
+            problems.append(problem("history.too-many", file=name))
             break
     return rows, problems
 
@@ -143,12 +139,13 @@ def _parse_row(rec: dict, where: _Cell, known: dict[str, set[str]], present: set
     revenue derived from the other."""
     problems, row = _year_quarter(rec, where, period)
     for col, what in (("account_id", "account"), ("product_id", "product")):
-        row[col], problem = _plan_id(rec.get(col), col, what, known[col], where)
-        problems += problem
+        row[col], found = _plan_id(rec.get(col), col, what, known[col], where)
+        problems += found
     for col in NUMBERS:
         v, why = cells.parse_number(rec.get(col)) if col in present else (None, None)
         if why:
-            problems.append(error("history-value", why, f"enter {col} as a number", **where.at(col)))
+            problems.append(problem("history.cell", why=why, fix=Message("fix.history.number", column=col),
+                                    **where.at(col)))
         row[col] = v
     problems += _limit_problems(row, {p.cell for p in problems}, where)
     problems += _amount_problems(row, {p.cell for p in problems}, where)
@@ -167,16 +164,14 @@ def _year_quarter(rec: dict, where: _Cell, period: tuple[int, int] | None) -> tu
             continue
         v, why = cells.parse_integer(rec.get(col))
         if why or v is None:
-            problems.append(error("history-value", why or f"{col} is empty", f"enter the {col} as a whole number",
-                                  **where.at(col)))
+            problems.append(problem("history.cell", why=why or Message("history.what.empty", column=col),
+                                    fix=Message("fix.history.whole", column=col), **where.at(col)))
         elif period is not None and v != (period[0] if col == "year" else period[1]):
-            problems.append(error("history-value", f"{col} {v} disagrees with the date {rec.get('date')}, which "
-                                  f"falls in fiscal {period[0]} Q{period[1]}", "correct the date or the "
-                                  f"{col}, or leave year and quarter empty (the date decides)", **where.at(col)))
+            problems.append(problem("history.disagrees", column=col, value=v, date=str(rec.get("date")),
+                                    year=period[0], quarter=period[1], **where.at(col)))
         row[col] = v
     if row.get("quarter") is not None and row["quarter"] not in (1, 2, 3, 4):
-        problems.append(error("history-value", f"quarter {row['quarter']} is not 1-4", "use 1, 2, 3 or 4",
-                              **where.at("quarter")))
+        problems.append(problem("history.quarter", quarter=row["quarter"], **where.at("quarter")))
     return problems, row
 
 
@@ -190,8 +185,8 @@ def _dated_periods(raw: pd.DataFrame, name: str, calendar
     for i, value in enumerate(raw["date"].tolist()):
         day, why = cells.parse_date(value)
         if why:
-            problems.append(error("history-value", f"date {why}", "write the date like 2013-02-28",
-                                  file=name, sheet=f"row {i + _FIRST_ROW}", cell="date"))
+            problems.append(problem("history.date", why=why, file=name,
+                                    sheet=Message("where.row", row=i + _FIRST_ROW), cell="date"))
             out[i] = None
         elif day is not None:
             days[i] = day
@@ -205,7 +200,7 @@ def _dated_periods(raw: pd.DataFrame, name: str, calendar
             out[i] = None
             if len(problems) < MAX_ERRORS:
                 problems.append(unmapped_date_problem(day, calendar, code="history-period", file=name,
-                                                      sheet=f"row {i + _FIRST_ROW}", cell="date"))
+                                                      sheet=Message("where.row", row=i + _FIRST_ROW), cell="date"))
     return out, problems
 
 
@@ -234,25 +229,28 @@ def _limit_problems(row: dict, bad_cells: set[str], where: _Cell) -> list[Proble
     return [p for p in out if p]
 
 
+_ID_FIX = {"account": "fix.history.account-id", "product": "fix.history.product-id"}
+_UNKNOWN = {"account": "history.unknown-account", "product": "history.unknown-product"}
+
+
 def _plan_id(value, col: str, what: str, known: set[str], where: _Cell) -> tuple[str | None, list[Problem]]:
     """The id as text; an error if empty, a warning (the row is kept) if the plan does not know it."""
     v = cells.parse_text(value)[0]
     if not v:
-        return v, [error("history-value", f"{col} is empty", f"enter the {what} id", **where.at(col))]
+        return v, [problem("history.cell", why=Message("history.what.empty", column=col),
+                           fix=Message(_ID_FIX[what]), **where.at(col))]
     if v not in known:
-        return v, [warning("history-unknown", f"{what} {v!r} is not in the plan's config",
-                           "add it to the config, or ignore: the row is kept in history", **where.at(col))]
+        return v, [problem(_UNKNOWN[what], value=repr(v), **where.at(col))]
     return v, []
 
 
 def _amount_problems(row: dict, bad_cells: set[str], where: _Cell) -> list[Problem]:
     """A volume is needed, and with a volume a price or a revenue (unless those cells are already wrong)."""
     if row["volume"] is None and "volume" not in bad_cells:
-        return [error("history-value", "volume is empty", "enter the volume (0 if none)", **where.at("volume"))]
+        return [problem("history.no-volume", **where.at("volume"))]
     vol = row["volume"] or 0.0
     if vol and row["price"] is None and row["revenue"] is None and not bad_cells & {"price", "revenue"}:
-        return [error("history-value", f"volume {vol:g} has neither a price nor a revenue",
-                      "enter the price or the revenue (one is enough)", **where.at("revenue"))]
+        return [problem("history.no-price", volume=f"{vol:g}", **where.at("revenue"))]
     return []
 
 
@@ -273,6 +271,5 @@ def _repeated_keys(frame: pd.DataFrame, name: str) -> list[Problem]:
     if not dup.any():
         return []
     first = frame[dup].iloc[0]
-    return [error("history-duplicate", f"{int(dup.sum())} rows repeat a year/quarter/account/product, "
-                  f"e.g. {first.year} Q{first.quarter} {first.account_id} {first.product_id}",
-                  "add them up into one row each", file=name)]
+    return [problem("history.duplicate", rows=int(dup.sum()), year=first.year, quarter=first.quarter,
+                    account=first.account_id, product=first.product_id, file=name)]

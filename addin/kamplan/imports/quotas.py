@@ -27,7 +27,8 @@ from kamplan.imports.tables import ROW, TableFile
 from kamplan.imports.values import bad_value_problems, empty_problems, parse_dates, where
 from kamplan.limits import MONEY, Limit, limit_problem
 from kamplan.periods import fiscal_year_quarter
-from kamplan.problems import Problem, error, unexpected
+from kamplan.messages import Message
+from kamplan.problems import Problem, phrase, problem, unexpected
 
 FIELDS = ("salesperson", "period", "amount")
 HEADERS = {
@@ -35,9 +36,9 @@ HEADERS = {
     "period": ["period", "quarter", "date", "期间", "季度", "日期"],
     "amount": ["amount", "quota", "target", "revenue", "金额", "指标", "配额"],
 }
-HEADER_FIX = ("name the columns salesperson, period, amount (or 业务员, 期间, 金额); accepted too: "
-              + "; ".join(f"{f}: {', '.join(names[1:])}" for f, names in HEADERS.items()))
-LIMIT = Limit(0.0, MONEY, "a salesperson's quota")
+HEADER_FIX = Message("fix.quotas.headers",
+                     accepted="; ".join(f"{f}: {', '.join(names[1:])}" for f, names in HEADERS.items()))
+LIMIT = Limit(0.0, MONEY, "limit.what.quota")
 _QUARTER = re.compile(r"^(?:(?P<year>\d{4})\s*-?\s*)?Q(?P<q>[1-4])$", re.IGNORECASE)
 _CODE = "quotas-value"
 
@@ -84,8 +85,10 @@ def close_ids(value: str, ids: list[str]) -> str:
     close = difflib.get_close_matches(value, ids, n=3, cutoff=0.5)
     close += [i for i in ids if i.casefold() == value.casefold() and i not in close]
     if close:
-        return f"did you mean {', '.join(close)}?"
-    return f"the salespeople are {', '.join(ids[:10])}" + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        return Message("quotas.did-you-mean", ids=", ".join(close))
+    if len(ids) > 10:
+        return Message("quotas.salespeople-more", ids=", ".join(ids[:10]), more=len(ids) - 10)
+    return Message("quotas.salespeople", ids=", ".join(ids))
 
 
 class _QuotaFile(TableFile):
@@ -98,7 +101,7 @@ class _QuotaFile(TableFile):
     def read(self) -> None:
         frame = self.rows(HEADERS, FIELDS, code="quotas-columns", config_key="the quota file's header",
                           stripped=True,
-                          empty=("quotas-empty-file", "the file has no quota rows", "check that it is the right file"))
+                          empty="quotas.empty-file")
         if frame is None:
             # There is no config key for these headers: say the names to use instead.
             self.problems = [replace(p, fix=HEADER_FIX) if p.message.startswith("no column") else p
@@ -106,8 +109,7 @@ class _QuotaFile(TableFile):
             return
         self.out.rows = frame.height
         if frame.height == 0:
-            self.problems[-1] = error("quotas-empty-file", "the file has no quota rows",
-                                      "fill in one row per salesperson and quarter", file=self.name, sheet=self.sheet)
+            self.problems[-1] = problem("quotas.no-rows", file=self.name, sheet=self.sheet)
             return
         frame = self.parse(frame)
         self.validate(frame)  # every row's problems at once: values, people, periods, duplicates
@@ -138,37 +140,36 @@ class _QuotaFile(TableFile):
         m = _QUARTER.match(text.strip())
         if m:
             if m.group("year") and int(m.group("year")) != year:
-                self.period_problem(text, row, f"is in {m.group('year')}, not the plan year {year}")
+                self.period_problem(text, row, phrase("quotas.period-other-year", found=int(m.group("year")),
+                                                      year=year))
                 return None
             return int(m.group("q"))
         date = parse_dates(pl.Series([text]), self.rules.date_formats).get(text)
         if date is None:
-            self.period_problem(text, row, "is not a period")
+            self.period_problem(text, row, phrase("quotas.period-unreadable"))
             return None
         try:
             (fy,), (q,) = quarters_of_dates([date], self.config.calendar)
         except ValueError as exc:
-            self.period_problem(text, row, f"is outside the calendar's periods ({exc})")
+            self.period_problem(text, row, phrase("quotas.period-outside-calendar", reason=str(exc)))
             return None
         if fy != year:
-            self.period_problem(text, row, f"falls in fiscal {fy} Q{q}, not in the plan year {year}")
+            self.period_problem(text, row, phrase("quotas.period-fiscal-other-year", found=fy, quarter=q, year=year))
             return None
         return q
 
     def period_problem(self, text: str, row: int, why: str) -> None:
         year = self.config.plan_year
-        self.problems.append(error("quotas-period", f"{self.cols['period']} = {text!r} {why}",
-                                   f"write a quarter of the plan year: Q1..Q4, {year}-Q2, or a date inside it",
-                                   file=self.name, sheet=where(self.sheet, row), cell=self.cols["period"]))
+        self.problems.append(problem("quotas.period", header=self.cols["period"], value=repr(text), why=why,
+                                     year=year, file=self.name, sheet=where(self.sheet, row), cell=self.cols["period"]))
 
     def validate(self, frame: pl.DataFrame) -> None:
         cols, name, sheet = self.cols, self.name, self.sheet
-        self.problems += bad_value_problems(frame, "raw_amount", "amount", cols["amount"], "a number",
-                                            "write the quota as a plain number in the plan currency, e.g. 1250000",
-                                            name, sheet, _CODE)
+        self.problems += bad_value_problems(frame, "raw_amount", "amount", cols["amount"], phrase("import.what.number"),
+                                            Message("fix.quotas.amount"), name, sheet, _CODE)
         for f in FIELDS:
             self.problems += empty_problems(frame, f"raw_{f}", cols[f], name, sheet,
-                                            f"fill in the {f}, or delete the row")
+                                            Message("fix.import.fill-in-row", field=f))
         for row, value in frame.filter(pl.col("amount").is_not_null()).select(ROW, "amount").iter_rows():
             p = limit_problem("amount", value, code=_CODE, header=cols["amount"], file=name,
                               sheet=where(sheet, row), cell=cols["amount"], limit=LIMIT)
@@ -181,10 +182,10 @@ class _QuotaFile(TableFile):
         known = set(ids)
         for value, first in (frame.filter(~pl.col("raw_salesperson").is_in(list(known)))
                              .group_by("raw_salesperson").agg(pl.col(ROW).min()).sort(ROW).iter_rows()):
-            self.problems.append(error(
-                "quotas-unknown-salesperson", f"{self.cols['salesperson']} = {value!r} is not a salesperson of the "
-                f"config", f"{close_ids(value, ids)} Use the salesperson's id from the config (staff)", file=self.name,
-                sheet=where(self.sheet, first), cell=self.cols["salesperson"]))
+            self.problems.append(problem(
+                "quotas.unknown-salesperson", header=self.cols["salesperson"], value=repr(value),
+                hint=close_ids(value, ids), file=self.name, sheet=where(self.sheet, first),
+                cell=self.cols["salesperson"]))
 
     def check_duplicates(self, frame: pl.DataFrame) -> None:
         """A salesperson and quarter given twice: which quota is meant cannot be guessed."""
@@ -192,17 +193,17 @@ class _QuotaFile(TableFile):
                .group_by("raw_salesperson", "quarter").agg(pl.col(ROW).sort()).filter(pl.col(ROW).list.len() > 1)
                .sort(pl.col(ROW).list.first()))
         for person, quarter, rows in dup.iter_rows():
-            self.problems.append(error(
-                "quotas-duplicate", f"{person} Q{quarter} is given {len(rows)} times (rows "
-                f"{', '.join(map(str, rows))})", "keep one row per salesperson and quarter (add them up if both "
-                "are meant)", file=self.name, sheet=where(self.sheet, rows[1]), cell=self.cols["period"]))
+            self.problems.append(problem(
+                "quotas.duplicate", salesperson=person, quarter=quarter, times=len(rows),
+                rows=", ".join(map(str, rows)), file=self.name, sheet=where(self.sheet, rows[1]),
+                cell=self.cols["period"]))
 
 
 def no_lines_problem(table: QuotaTable, salesperson: str, quarter: int | None) -> Problem:
     """The error for a quota no plan line can carry (the stage finds it: it knows the plan)."""
-    when = f" in Q{quarter}" if quarter else ""
     row = table.row_of(salesperson)
-    return error("quotas-no-lines", f"{salesperson} has a quota{when} but no plan line{when} to carry it",
-                 f"a quota is spread over the salesperson's lines: make sure {salesperson} has accounts in the config "
-                 "and targets in the plan (collect and consolidate), or leave the quota out",
-                 file=table.file, sheet=None if row is None else f"row {row}")
+    where_row = None if row is None else Message("where.row", row=row)
+    if quarter:
+        return problem("quotas.no-lines-quarter", salesperson=salesperson, quarter=quarter, file=table.file,
+                       sheet=where_row)
+    return problem("quotas.no-lines", salesperson=salesperson, file=table.file, sheet=where_row)

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kamplan.periods import quarter_label
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.periods import QuarterLabel
+from kamplan.problems import Problem, problem
 
 ACTUALS_YEARS_BACK = 1  # late actuals of last year arrive after the plan year moved on
 HISTORY_YEARS_BACK = 10
@@ -55,11 +56,11 @@ def label(period: Period) -> str:
 def named(period: Period, calendar=None) -> str:
     """"fiscal 2013 Q1", with the quarter's days when the calendar is known: "fiscal 2013 Q1 (1 Dec–28 Feb)"."""
     if calendar is None:
-        return f"fiscal {period[0]} Q{period[1]}"
+        return Message("period.fiscal-quarter", year=period[0], quarter=period[1])
     try:
-        return f"fiscal {period[0]} {quarter_label(calendar, period[0], period[1])}"
+        return Message("period.fiscal-label", year=period[0], label=QuarterLabel(calendar, period[0], period[1]))
     except ValueError:  # a year the calendar does not define: the plain name
-        return f"fiscal {period[0]} Q{period[1]}"
+        return Message("period.fiscal-quarter", year=period[0], quarter=period[1])
 
 
 @dataclass(frozen=True)
@@ -88,15 +89,12 @@ class Replacing:
         year = period[0]
         if self.stated is not None and period not in self.stated:
             stated = ", ".join(label(p) for p in sorted(self.stated))
-            return error("import-period-not-stated", f"{what} falls in {named(period, self.calendar)}, which is not "
-                         f"one of the quarters this import replaces (--periods {stated})",
-                         f"correct the date if it is wrong, or add {label(period)} to --periods",
-                         file=file, sheet=sheet, cell=cell)
+            return problem("import.period-not-stated", what=what, period=named(period, self.calendar), stated=stated,
+                           label=label(period), file=file, sheet=sheet, cell=cell)
         if not self.force and not self.first_year <= year <= self.last_year:
-            return error("import-period-outside", f"{what} falls in {named(period, self.calendar)}, outside the years "
-                         f"this import may hold ({self.first_year}–{self.last_year})",
-                         "correct the date (a mistyped year?); if the line really belongs there, import "
-                         f"again with --periods {label(period)} --force", file=file, sheet=sheet, cell=cell)
+            return problem("import.period-outside", what=what, period=named(period, self.calendar),
+                           first=self.first_year, last=self.last_year, label=label(period),
+                           file=file, sheet=sheet, cell=cell)
         return None
 
     def shrinks(self, period: Period, new: "Totals", stored: "Totals") -> bool:
@@ -115,7 +113,8 @@ class Totals:
     revenue: float
 
     def text(self, currency: str = "") -> str:
-        return f"{self.rows:,} row(s), volume {self.volume:,.2f}, revenue {self.revenue:,.0f}{' ' + currency if currency else ''}"
+        return Message("import.totals", rows=self.rows, volume=self.volume, revenue=self.revenue,
+                       currency=" " + currency if currency else "")
 
 
 def period_totals(frame) -> dict[Period, Totals]:
@@ -134,9 +133,8 @@ def shrink_problem(period: Period, new: Totals, stored: Totals, *, file: str | N
     base = stored.revenue if stored.revenue > 0 else stored.volume
     now = new.revenue if stored.revenue > 0 else new.volume
     drop = 1 - now / base if base else 1.0
-    where = f"; its line(s) start at {first_line}" if first_line else ""
-    return error("import-period-shrinks",
-                 f"this import would replace fiscal {period[0]} Q{period[1]} as stored ({stored.text(currency)}) "
-                 f"with {new.text(currency)}: {drop:.0%} less{where}",
-                 f"if a date is wrong (a year early?), correct it in the file; if {label(period)} really is to be "
-                 f"replaced by less, import again with --periods {label(period)}", file=file)
+    fields = dict(year=period[0], quarter=period[1], stored=stored.text(currency), new=new.text(currency),
+                  drop=f"{drop:.0%}", label=label(period), file=file)
+    if first_line:
+        return problem("import.period-shrinks-at", first_line=first_line, **fields)
+    return problem("import.period-shrinks", **fields)

@@ -13,7 +13,7 @@ import polars as pl
 
 from kamplan.config.actuals import ActualsRules
 from kamplan.imports.columns import find_columns, has_fields, match_header, repeated_headers
-from kamplan.problems import Problem, error, warning
+from kamplan.problems import Problem, problem
 from kamplan.workbooks.kit.safety import Limits, check_workbook_file
 
 ROW = "_row"
@@ -36,13 +36,12 @@ def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]],
     path = Path(path)
     name = path.name
     if not path.is_file():
-        return None, None, [error("actuals-missing", f"there is no file {path}", "check the path", file=name)]
+        return None, None, [problem("import.no-file", path=str(path), file=name)]
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, rules, is_header)
     if suffix in (".xls", ".ods"):
-        return None, None, [error("actuals-format", f"{suffix} files are not read",
-                                  "save the export as .xlsx or CSV (UTF-8) and import that", file=name)]
+        return None, None, [problem("import.format", suffix=suffix, file=name)]
     return _read_csv(path, rules, wanted)
 
 
@@ -74,12 +73,9 @@ def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | No
                 opts.pop("columns", None)
                 frame = read(_recoded(path))  # Chinese Excel saves CSV as GBK/GB18030
     except UnicodeDecodeError:
-        return None, None, [error("actuals-unreadable", "the file is neither UTF-8 nor GB18030 text",
-                                  "save it as CSV UTF-8 (Excel: Save As › CSV UTF-8) or as .xlsx", file=name)]
+        return None, None, [problem("import.not-text", file=name)]
     except (pl.exceptions.PolarsError, OSError) as exc:
-        return None, None, [error("actuals-unreadable", f"cannot read the file as CSV: {str(exc).splitlines()[0]}",
-                                  "check the delimiter (config actuals.delimiter) and save it again as CSV UTF-8",
-                                  file=name)]
+        return None, None, [problem("import.csv-unreadable", reason=str(exc).splitlines()[0], file=name)]
     return frame, None, []
 
 
@@ -137,12 +133,10 @@ def _sheet_rows(path: Path, wanted_sheet: str | None) -> tuple[str | None, list[
         book = CalamineWorkbook.from_path(str(path))
         sheet_name = wanted_sheet or book.sheet_names[0]
         if sheet_name not in book.sheet_names:
-            return None, [], [error("actuals-sheet", f"the workbook has no sheet {sheet_name!r}",
-                                    f"set actuals.sheet to one of {book.sheet_names}", file=name)]
+            return None, [], [problem("import.no-sheet", name=repr(sheet_name), sheets=", ".join(book.sheet_names), file=name)]
         return sheet_name, book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False), []
     except Exception as exc:  # calamine raises its own error types for damaged files
-        return None, [], [error("actuals-unreadable", f"cannot read the workbook: {exc}",
-                                "open it in Excel, save it again as .xlsx and import that", file=name)]
+        return None, [], [problem("import.xlsx-unreadable", reason=str(exc), file=name)]
 
 
 def _rows_frame(rows: list[list], at: int) -> pl.DataFrame:
@@ -220,15 +214,14 @@ class TableFile:
     def failed(self) -> bool:
         return any(p.is_error for p in self.problems)
 
-    def rows(self, wanted: dict[str, list[str]], required, *, empty: tuple[str, str, str], **options
+    def rows(self, wanted: dict[str, list[str]], required, *, empty: str, **options
              ) -> pl.DataFrame | None:
-        """The data rows (``read_fields`` with ``options``); ``empty`` = (code, message, fix) of the warning
+        """The data rows (``read_fields`` with ``options``); ``empty`` = the catalogue id of the warning
         for a file without any."""
         frame, self.sheet, self.cols, problems = read_fields(self.path, self.rules, wanted, required, **options)
         self.problems += problems
         if frame is not None and frame.height == 0:
-            code, message, fix = empty
-            self.problems.append(warning(code, message, fix, file=self.name, sheet=self.sheet))
+            self.problems.append(problem(empty, file=self.name, sheet=self.sheet))
         return frame
 
     def checked(self, frame: pl.DataFrame) -> pl.DataFrame | None:

@@ -9,7 +9,8 @@ import polars as pl
 
 from kamplan.config.actuals import ActualsRules
 from kamplan.imports.tables import ROW, text
-from kamplan.problems import Problem, error
+from kamplan.messages import Message
+from kamplan.problems import Problem, problem
 
 SHOWN_PER_COLUMN = 20  # bad values listed one by one per file and column; the rest are counted
 
@@ -51,28 +52,28 @@ def date(col: str, frame: pl.DataFrame, rules: ActualsRules) -> pl.Expr:
 
 
 def where(sheet: str | None, row: int) -> str:
-    return f"{sheet} › row {row}" if sheet else f"row {row}"
+    return Message("where.sheet-row", sheet=sheet, row=row) if sheet else Message("where.row", row=row)
 
 
 def bad_value_problems(frame: pl.DataFrame, raw: str, parsed: str, header: str, what: str, fix: str,
                        name: str, sheet: str | None, code: str = "actuals-value") -> list[Problem]:
     """Errors for rows where ``raw`` has text but ``parsed`` is null: the first ones by row, then a count."""
     bad = frame.filter(pl.col(raw).is_not_null() & pl.col(parsed).is_null())
-    out = [error(code, f"{header} = {value!r} is not {what}", fix, file=name, sheet=where(sheet, row),
-                 cell=header)
+    out = [problem("import.bad-value", code=code, header=header, value=repr(value), what=what, fix=fix, file=name,
+                   sheet=where(sheet, row), cell=header)
            for row, value in bad.head(SHOWN_PER_COLUMN).select(ROW, raw).iter_rows()]
     if bad.height > SHOWN_PER_COLUMN:
-        out.append(error(code, f"{bad.height - SHOWN_PER_COLUMN:,} more rows have a {header} that is not {what}",
-                         fix, file=name, cell=header))
+        out.append(problem("import.bad-value-more", code=code, count=bad.height - SHOWN_PER_COLUMN, header=header,
+                           what=what, fix=fix, file=name, cell=header))
     return out
 
 
 def empty_problems(frame: pl.DataFrame, col: str, header: str, name: str, sheet: str | None,
                    fix: str) -> list[Problem]:
     empty = frame.filter(pl.col(col).is_null())
-    out = [error("actuals-empty", f"{header} is empty", fix, file=name, sheet=where(sheet, row), cell=header)
+    out = [problem("import.empty", header=header, fix=fix, file=name, sheet=where(sheet, row), cell=header)
            for (row,) in empty.head(SHOWN_PER_COLUMN).select(ROW).iter_rows()]
     if empty.height > SHOWN_PER_COLUMN:
-        out.append(error("actuals-empty", f"{empty.height - SHOWN_PER_COLUMN:,} more rows have no {header}", fix,
-                         file=name, cell=header))
+        out.append(problem("import.empty-more", count=empty.height - SHOWN_PER_COLUMN, header=header, fix=fix,
+                           file=name, cell=header))
     return out

@@ -34,6 +34,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from kamplan.messages import Message
+
 from kamplan import __version__
 from kamplan.store import schema as s
 from kamplan.store.account_plan import AccountPlans
@@ -86,16 +88,12 @@ def _url_of(target: str | Path, readonly: bool, create: bool) -> tuple[sa.URL, s
     if path.is_dir():
         path = path / DEFAULT_FILE_NAME
     if not path.parent.is_dir():
-        raise StoreError(f"cannot open the plan database {path}: the folder {path.parent} does not exist; "
-                         "create the workspace first (kamplan init) or fix the path")
+        raise StoreError(Message("store.db.no-folder", path=str(path), folder=str(path.parent)))
     if readonly and not path.is_file():
-        raise StoreError(f"there is no plan database {path} yet (it holds no kamplan plan yet); "
-                         "`kamplan init` creates it")
+        raise StoreError(Message("store.db.no-file-yet", path=str(path)))
     if not create and (not path.is_file() or path.stat().st_size == 0):
-        state = "is empty (0 bytes)" if path.is_file() else "is missing"
-        raise StoreError(f"the plan database {path} {state}: kamplan does not silently start an empty plan. "
-                         f"Restore {path.name} from a backup (or the recycle bin); to start a new, empty plan "
-                         f"on purpose, remove the file and run `kamplan init` in a new folder")
+        raise StoreError(Message("store.db.empty-file" if path.is_file() else "store.db.missing-file", path=str(path),
+                                 name=path.name))
     return sa.URL.create("sqlite", database=str(path.resolve())), str(path)
 
 
@@ -107,8 +105,7 @@ def _server_url(target: str) -> tuple[sa.URL, str]:
         url.port  # noqa: B018 -- a port that is not a number fails here, not deep in the driver
     except (sa.exc.ArgumentError, ValueError) as exc:
         shown = _masked(target)
-        raise StoreError(f"{shown!r} is not a database URL ({_masked(str(exc))}); give a file path or a URL "
-                         "like postgresql+psycopg2://user@host:5432/kamplan") from None
+        raise StoreError(Message("store.db.not-a-url", url=repr(shown), reason=_masked(str(exc)))) from None
     if url.password is None and os.environ.get(PASSWORD_VARIABLE) and url.get_backend_name() != "sqlite":
         url = url.set(password=os.environ[PASSWORD_VARIABLE])
     return url, url.render_as_string(hide_password=True)
@@ -153,8 +150,9 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         try:
             engine = sa.create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
         except Exception as exc:  # unknown dialect, driver not installed ...
-            raise StoreError(f"cannot open the plan database {where}: {_masked(str(exc))}"
-                             + (f" (check {source})" if source else "")) from None
+            reason = _masked(str(exc))
+            raise StoreError(Message("store.db.cannot-open-check", where=where, reason=reason, source=source) if source
+                             else Message("store.db.cannot-open", where=where, reason=reason)) from None
         if is_sqlite:
             _sqlite_transactions(engine)
         store = cls(engine, where, readonly)
@@ -191,9 +189,7 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
                 if self.readonly:
                     self._require_current(version, latest)
                 elif version is None and not create:
-                    raise StoreError(f"the plan database {self.where} is empty: it holds no kamplan plan. "
-                                     "If this is a new team store, run `kamplan init` in the VP's workspace "
-                                     "first; otherwise restore the database from a backup")
+                    raise StoreError(Message("store.db.empty-database", where=self.where))
                 elif version is None:
                     _create_schema(conn, latest)
                 elif version < latest:
@@ -201,8 +197,7 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         except sa.exc.DatabaseError as exc:
             if self._url.get_backend_name() != "sqlite":
                 raise StoreError(self._server_problem(exc)) from None
-            raise StoreError(f"cannot open {self.where} as a kamplan plan database: {exc.orig}; "
-                             "is it a kamplan .db file, and not open in another program?") from None
+            raise StoreError(Message("store.db.not-a-plan-file", where=self.where, reason=str(exc.orig))) from None
 
     def _server_problem(self, exc: sa.exc.DBAPIError) -> str:
         """What went wrong connecting to a database server, where it is configured and the likely fix."""
@@ -211,50 +206,41 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         host, port = url.host or "localhost", url.port or 5432
         low = cause.lower()
         if "password" in low or "authentication" in low:
-            fix = (f"check the user {url.username!r} and its password (set {PASSWORD_VARIABLE} or a ~/.pgpass "
-                   "line; never write the password into workspace.yaml)")
+            fix = Message("store.db.fix-password", user=repr(url.username), variable=PASSWORD_VARIABLE)
         elif "does not exist" in low and "database" in low:
-            fix = f"create the database {url.database!r} on the server (createdb {url.database}) or fix the URL"
+            fix = Message("store.db.fix-createdb", database=repr(url.database), name=url.database)
         elif "refused" in low or "could not connect" in low or "timeout" in low or "translate host" in low:
-            fix = f"is the PostgreSQL server running on {host}, port {port}, and reachable from this computer?"
+            fix = Message("store.db.fix-server", host=host, port=port)
         else:
-            fix = "check the server and the URL, then run this again (nothing was written)"
-        configured = self._source or "store_url in the workspace's workspace.yaml"
-        return (f"cannot use the team store {self.where} (host {host}, port {port}, configured as {configured}): "
-                f"{cause}; {fix}")
+            fix = Message("store.db.fix-other")
+        configured = self._source or Message("store.db.configured-default")
+        return Message("store.db.server", where=self.where, host=host, port=port, configured=configured, cause=cause,
+                       fix=fix)
 
     def _stored_version(self, conn: sa.Connection, latest: int) -> int | None:
         """The schema version in the meta table; None for an empty database."""
         tables = set(sa.inspect(conn).get_table_names())
         if s.meta.name not in tables:
             if tables:
-                raise StoreError(
-                    f"{self.where} is a database but not a kamplan plan (it has tables "
-                    f"{sorted(tables)[:5]} and no 'meta' table); give kamplan a new file name instead")
+                raise StoreError(Message("store.db.foreign", where=self.where, tables=str(sorted(tables)[:5])))
             return None
         raw = conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == "schema_version")).scalar()
         try:
             version = int(raw)
         except (TypeError, ValueError):
-            raise StoreError(f"{self.where}: the schema version {raw!r} in its meta table is not a number; "
-                             "the file is damaged — restore it from a backup") from None
+            raise StoreError(Message("store.db.version-not-a-number", where=self.where, raw=repr(raw))) from None
         if version > latest:
-            raise StoreError(
-                f"{self.where} was written by a newer kamplan (schema version {version}); this kamplan "
-                f"{__version__} understands schema version {latest} at most. Upgrade kamplan "
-                "(pip install -U kamplan) to open it; the file was not changed.")
+            raise StoreError(Message("store.db.newer", where=self.where, version=version, kamplan=__version__,
+                                     latest=latest))
         if version < 1:
-            raise StoreError(f"{self.where}: schema version {version} is not valid; "
-                             "restore the file from a backup")
+            raise StoreError(Message("store.db.version-invalid", where=self.where, version=version))
         return version
 
     def _require_current(self, version: int | None, latest: int) -> None:
         if version is None:
-            raise StoreError(f"{self.where} holds no kamplan plan yet; `kamplan init` creates it "
-                             "(for a team store: in the VP's workspace, with store_url in its workspace.yaml)")
+            raise StoreError(Message("store.db.no-plan-yet", where=self.where))
         if version < latest:
-            raise StoreError(f"{self.where} was written by an older kamplan (schema version {version}); run "
-                             "a kamplan command in the workspace (e.g. kamplan status) to bring it up to date")
+            raise StoreError(Message("store.db.older", where=self.where, version=version))
 
     def setup_team(self, roles: list, dry_run: bool = False) -> list[str]:
         """Give each colleague's database role its access (``kamplan.store.team``); returns the SQL."""
@@ -280,7 +266,7 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         """
         self._check_open()
         if self.readonly:
-            raise StoreError(f"the store {self.where} is open read-only; nothing can be written through it")
+            raise StoreError(Message("store.db.read-only", where=self.where))
         try:
             with self._writer.begin() as conn:
                 if lock is not None and conn.dialect.name == "postgresql":
@@ -289,12 +275,9 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         except sa.exc.OperationalError as exc:
             text = str(exc.orig).lower()
             if "locked" in text or "busy" in text:
-                raise StoreError(f"{self.where} is busy: another kamplan command is writing to it; "
-                                 "wait for it to finish and run this again (nothing was written)") from None
+                raise StoreError(Message("store.db.busy", where=self.where)) from None
             if exc.connection_invalidated or conn_lost(text):
-                raise StoreError(f"the connection to the team store {self.where} was lost in the middle of this "
-                                 "command: what it was writing was rolled back (nothing of this step was "
-                                 "stored); check the server and run the command again") from None
+                raise StoreError(Message("store.db.lost-writing", where=self.where)) from None
             raise
 
     @contextmanager
@@ -307,15 +290,14 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         except sa.exc.OperationalError as exc:
             on_server = self._url.get_backend_name() != "sqlite"
             if on_server and (exc.connection_invalidated or conn_lost(str(exc.orig).lower())):
-                raise StoreError(f"the connection to the team store {self.where} was lost while reading; nothing "
-                                 "was changed: check the server and run the command again") from None
+                raise StoreError(Message("store.db.lost-reading", where=self.where)) from None
             if on_server:
                 raise StoreError(self._server_problem(exc)) from None
             raise
 
     def _check_open(self) -> None:
         if self._closed:
-            raise StoreError(f"the store {self.where} is closed; open it again with Store.open")
+            raise StoreError(Message("store.db.closed", where=self.where))
 
 
 def conn_lost(text: str) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from kamplan.messages import Message
 from kamplan.store import schema as s
 from kamplan.store.sql import (
     StoreError, frame_of, insert_rows, kinds_of, now, oldest_first, parse_json, table_frame, to_json,
@@ -123,11 +124,8 @@ def _stored_owner(conn: sa.Connection) -> dict[str, str]:
 def _refuse_other_company(where: str, owner: dict[str, str], config) -> None:
     theirs, ours = owner.get("company"), company_of(config)
     if theirs is not None and theirs != ours:
-        raise StoreError(
-            f"the store {where} belongs to the company {theirs!r} (plan year {owner.get('company_plan_year')}); "
-            f"this workspace's kamplan.yaml plans {ours!r}. One store holds one company's plan: give this "
-            "workspace a store of its own (remove store_url from its workspace.yaml, or point it at another "
-            "database). Nothing was changed.")
+        raise StoreError(Message("store.other-company", where=where, theirs=repr(theirs),
+                                 year=str(owner.get("company_plan_year")), ours=repr(ours)))
 
 
 class MasterData:

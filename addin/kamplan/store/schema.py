@@ -285,6 +285,9 @@ problems = sa.Table(
     sa.Column("file", sa.Text, nullable=True),
     sa.Column("sheet", sa.Text, nullable=True),
     sa.Column("cell", sa.Text, nullable=True),
+    # the catalogue's key and fields of message, fix, sheet and cell as JSON (issue 14), so a front end says the
+    # problem in its language; None for rows stored before (their text is shown as it is)
+    sa.Column("words", sa.Text, nullable=True),
 )
 
 
@@ -707,6 +710,7 @@ MIGRATIONS: list[Migration] = [
     one_current_submission,  # 7 -> 8: one current submission per salesperson and round (issue 19)
     add_tables(*TEAM_TABLES),  # 8 -> 9: account teams and actuals per ERP salesperson (issue 12)
     add_tables(*ACCOUNT_PLAN_TABLES),  # 9 -> 10: account plans, their changes and forgotten contacts (issue 15)
+    add_column(problems, "words"),  # 10 -> 11: a stored problem's catalogue key and fields (issue 14)
 ]
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
+from kamplan.messages import Message, has
 from kamplan.model import Submission, WorkbookIdentity
+from kamplan.periods import Joined
 from kamplan.problems import Problem, Severity
 from kamplan.store import schema as s
 from kamplan.store.frames import FrameError, to_frame, to_tuples
@@ -62,8 +65,43 @@ def prepare_submission(sub: Submission) -> PreparedSubmission:
 # -- problems of an attempt ------------------------------------------------------------------------------
 def _problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
     return [{"line_no": i, "severity": Severity(p.severity).value, "code": p.code, "message": p.message,
-             "fix": p.fix or "", "file": p.file, "sheet": p.sheet, "cell": p.cell}
+             "fix": p.fix or "", "file": p.file, "sheet": p.sheet, "cell": p.cell, "words": _words(p)}
             for i, p in enumerate(problems)]
+
+
+def _said(text) -> Any:
+    """A catalogue text as JSON (its key and fields, recursively); any other value as itself or its text (a
+    text said by code, such as a quarter's days, keeps its English words)."""
+    if type(text) is Message:
+        return {"key": text.key, "fields": {k: _said(v) for k, v in text.fields.items()}}
+    if text is None or isinstance(text, (bool, int, float)) and not isinstance(text, Message):
+        return text
+    return str(text)
+
+
+def _unsaid(value, stored_text):
+    """The Message a ``_said`` value describes; ``stored_text`` where the catalogue no longer has its key."""
+    if not isinstance(value, dict):
+        return stored_text if value is None else value
+    if not has(value["key"]):
+        return stored_text
+    return Message(value["key"], **{k: _unsaid(v, v if not isinstance(v, dict) else "?")
+                                    for k, v in value["fields"].items()})
+
+
+def _words(p: Problem) -> str | None:
+    """The JSON of a catalogue problem's words (None for a text problem: its text is all there is)."""
+    if not isinstance(p.message, Message):
+        return None
+    said = {part: _said(getattr(p, part)) for part in ("message", "fix", "sheet", "cell")}
+    return json.dumps(said, ensure_ascii=False)
+
+
+def _stored_problem(r) -> Problem:
+    """A stored problem as it was: said in any language when its words were kept, else as its text."""
+    words = json.loads(r.words) if getattr(r, "words", None) else {}
+    parts = {part: _unsaid(words.get(part), getattr(r, part)) for part in ("message", "fix", "sheet", "cell")}
+    return Problem(Severity(r.severity), r.code, parts["message"], parts["fix"], r.file, parts["sheet"], parts["cell"])
 
 
 def _problems_of(conn: sa.Connection, attempt_ids: list[int]) -> dict[int, list[Problem]]:
@@ -72,19 +110,27 @@ def _problems_of(conn: sa.Connection, attempt_ids: list[int]) -> dict[int, list[
     if not attempt_ids:
         return out
     for r in conn.execute(sa.select(p).where(p.c.attempt_id.in_(attempt_ids)).order_by(p.c.attempt_id, p.c.line_no)):
-        out.setdefault(r.attempt_id, []).append(
-            Problem(Severity(r.severity), r.code, r.message, r.fix, r.file, r.sheet, r.cell))
+        out.setdefault(r.attempt_id, []).append(_stored_problem(r))
     return out
 
 
 def _reasons(problems: list[Problem]) -> str:
+    """The first problems of a refused file, errors first: English as text, and said again in a front end's
+    language (``kamplan.messages.render``) where the problems' words were kept."""
     ordered = sorted(problems, key=lambda p: not p.is_error)  # errors first, otherwise in order
     parts = []
     for p in ordered[:REASONS_SHOWN]:
-        where = "!".join(x for x in (p.sheet, p.cell) if x)
-        parts.append(f"{where}: {p.message}" if where else p.message)
+        where = [x for x in (p.sheet, p.cell) if x]
+        if len(where) == 2:
+            parts.append(Message("store.reason-at-cell", sheet=where[0], cell=where[1], message=p.message))
+        elif where:
+            parts.append(Message("store.reason-at", where=where[0], message=p.message))
+        else:
+            parts.append(p.message)
     more = len(ordered) - REASONS_SHOWN
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+    if more > 0:
+        return Message("store.reasons-more", reasons=Joined(parts, "; ", "；"), more=more)
+    return Joined(parts, "; ", "；")
 
 
 # -- one submission in and out ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The compiled form of an instance shared by greedy, MILP and explanations."""
 from __future__ import annotations
 
-from kamplan.problems import Problem, error, warning
+from kamplan.problems import Problem, problem
 from kamplan.engine.resources.allocation.model import EPS, Instance, Request, Response
 
 
@@ -36,16 +36,14 @@ class Compiled:
         ids = [r.id for r in reqs]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            self.problems.append(error("request-id-twice", f"request ids used more than once: {dup}",
-                                       "give every request its own id"))
+            self.problems.append(problem("alloc.request-id-twice", ids=str(dup)))
         for r in reqs:
             if r.kind not in self.pools:
-                self.problems.append(warning("request-unknown-kind", f"request {r.id}: no pool of kind {r.kind!r}",
-                                             f"use one of {sorted(self.pools)}"))
+                self.problems.append(problem("alloc.request-unknown-kind", request=r.id, kind=repr(r.kind),
+                                             kinds=str(sorted(self.pools))))
             if r.account_id not in self.acc:
-                self.problems.append(warning("request-unknown-account",
-                                             f"request {r.id}: account {r.account_id!r} has no value",
-                                             "add the account to the instance's accounts"))
+                self.problems.append(problem("alloc.request-unknown-account", request=r.id,
+                                             account=repr(r.account_id)))
 
     def _coverage_minimums(self) -> dict[tuple[str, str], float]:
         """(account, kind) -> the largest minimum a coverage rule sets for the eligible account."""

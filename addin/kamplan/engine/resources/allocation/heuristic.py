@@ -5,7 +5,7 @@ import heapq
 import math
 import time
 
-from kamplan.problems import error
+from kamplan.problems import problem
 from kamplan.engine.resources.allocation.compiled import Compiled
 from kamplan.engine.resources.allocation.explanations import explain_unmet
 from kamplan.engine.resources.allocation.model import EPS, Allocation, Instance
@@ -43,9 +43,8 @@ def _place_forced(c: Compiled, st: State) -> None:
         if r.id in c.inst.force_in:
             got = st.place(k, r.amount)
             if got < r.amount - EPS:
-                st.problems.append(error("forced-request-does-not-fit",
-                                         f"forced request {r.id} ({r.amount:g} {r.kind}) gets only {got:g}",
-                                         "free capacity for it, or take it off the forced-in list"))
+                st.problems.append(problem("alloc.forced-request-does-not-fit", request=r.id, amount=f"{r.amount:g}",
+                                           kind=r.kind, got=f"{got:g}"))
 
 
 def _place_coverage(c: Compiled, st: State) -> None:
@@ -66,9 +65,8 @@ def _place_coverage(c: Compiled, st: State) -> None:
             elif st.given[k] <= EPS:
                 st.place(k, r.amount)
         if m - st.raw.get(key, 0.0) > EPS:
-            st.problems.append(error("coverage-not-met",
-                                     f"account {key[0]}: the greedy finds only {st.raw.get(key, 0.0):g} of the "
-                                     f"minimum {m:g} {key[1]}", "see solve() for a proof or a plan that meets it"))
+            st.problems.append(problem("alloc.coverage-not-met", account=key[0], found=f"{st.raw.get(key, 0.0):g}",
+                                       minimum=f"{m:g}", kind=key[1]))
 
 
 def _chunk(c: Compiled, st: State, k: int) -> tuple[float, float]:

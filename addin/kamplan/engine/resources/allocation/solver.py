@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from kamplan.problems import Problem, error
+from kamplan.problems import Message, Problem, problem
 from kamplan.engine.resources.allocation.compiled import Compiled
 from kamplan.engine.resources.allocation.explanations import explain_unmet
 from kamplan.engine.resources.allocation.heuristic import greedy_state
@@ -114,39 +114,29 @@ def _precheck(c: Compiled) -> list[Problem]:
         ks = [k for k, r in enumerate(c.reqs) if (r.account_id, r.kind) == key and c.r_slots[k]]
         if not ks:
             people = c.by_pool.get(kind, [])
-            out.append(error("coverage-impossible",
-                             f"account {aid} must get {m:g} {kind} a year, but no {kind} person can serve it "
-                             f"({'no one in the pool' if not people else 'region, skill or capacity'})",
-                             f"let a {kind} person serve region {c.acc[aid].region!r}, or drop the rule for "
-                             f"class {c.acc[aid].cls!r}"))
+            out.append(problem("alloc.coverage-impossible", account=aid, minimum=f"{m:g}", kind=kind,
+                             why=Message("alloc.why-no-one" if not people else "alloc.why-region"),
+                             region=repr(c.acc[aid].region), cls=repr(c.acc[aid].cls)))
     need: dict[str, float] = {}
     for (aid, kind), m in c.cover.items():
         need[kind] = need.get(kind, 0.0) + m
     for kind, n in need.items():
         have = sum(sum(c.cap[i]) for i in c.by_pool.get(kind, []))
         if n > have + EPS:
-            out.append(error("coverage-over-capacity",
-                             f"minimum coverage needs {n:g} {kind} units but the pool has {have:g} in the year",
-                             f"add {n - have:g} units of {kind} capacity, or lower the minimum"))
+            out.append(problem("alloc.coverage-over-capacity", need=f"{n:g}", kind=kind, have=f"{have:g}",
+                             more=f"{n - have:g}"))
         pool = c.pools.get(kind)
         if pool and pool.budget is not None:
             cmin = min((c.cost[i] for i in c.by_pool.get(kind, [])), default=0.0)
             if n * cmin > pool.budget + EPS:
-                out.append(error("coverage-over-budget",
-                                 f"minimum coverage needs at least {n * cmin:,.0f} of the {kind} budget "
-                                 f"{pool.budget:,.0f}", f"raise the {kind} budget to {n * cmin:,.0f}"))
+                out.append(problem("alloc.coverage-over-budget", need=n * cmin, kind=kind, budget=pool.budget))
     for k, r in enumerate(c.reqs):
         if r.id in c.inst.force_in and not c.r_slots[k]:
-            out.append(error("forced-request-impossible",
-                             f"forced request {r.id} cannot be served at all ({c.r_static[k]})",
-                             "take it off the forced-in list, or fix what the unmet list says about it"))
+            out.append(problem("alloc.forced-request-impossible", request=r.id, why=str(c.r_static[k])))
     return out
 
 
 def _why_infeasible(c: Compiled) -> Problem:
     forced = sorted(c.inst.force_in)
     rules = sorted({(k[1], m) for k, m in c.cover.items()})
-    return error("allocation-infeasible",
-                 f"the rules cannot all hold together: minimum coverage {rules}, forced requests {forced[:10]}, "
-                 "with the capacities, deadlines, budgets and customer capacities given",
-                 "lower a minimum-coverage rule, take requests off the forced-in list, or add capacity")
+    return problem("alloc.infeasible", rules=str(rules), forced=str(forced[:10]))
