@@ -30,7 +30,7 @@ from kamplan.engine.credit import credit_shares, team_frame
 from kamplan.engine.topdown import TopDownError, TopDownResult, TopDownSpec, apply_topdown
 from kamplan.imports.quotas import QuotaTable, no_lines_problem, read_quota_file
 from kamplan.model import TARGET_COLUMNS
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.problems import Problem, has_errors, problem
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.review import effective_classes
 from kamplan.store import AlreadyAgreedError, BaseMovedError, Store, StoreError
@@ -287,8 +287,7 @@ def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: boo
     if has_errors(problems):
         return None, problems, table
     if not len(table.frame):
-        return None, problems + [error("quotas-empty-file", "the file has no quota rows",
-                                       "fill in one row per salesperson and quarter", file=path.name)], table
+        return None, problems + [problem("quotas.empty-file", file=path.name)], table
     spec = replace(spec, measure="revenue", by="rep", figures=table.figures(), relative=(),
                    source={"file": path.name, "quotas": len(table.frame), "rows": table.rows})
     problems += _quotas_without_lines(ws, table)
@@ -297,8 +296,7 @@ def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: boo
     try:
         outcome = spread(ws, spec, dry_run=dry_run, by=by, store_closest=store_closest)
     except TopDownError as exc:
-        return None, problems + [error("quotas-refused", str(exc), "correct the quota in the file, or see the "
-                                       "message for the option that accepts it", file=path.name)], table
+        return None, problems + [problem("quotas.refused", why=str(exc), file=path.name)], table
     return outcome, problems, table
 
 
@@ -329,10 +327,8 @@ def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: s
         return None, problems
     current = ws.store.current_plan_version(ws.config.plan_year)
     if found.version_id is not None and current is not None and found.version_id != current:
-        problems.append(warning(
-            "stale-consolidation", f"{path.name} shows version {found.version_id}; the current plan is version "
-            f"{current}: the instruction is applied to version {current}",
-            "check the new workbook; undo with kamplan targets undo if this was not meant", file=path))
+        problems.append(problem("consolidation.stale", name=path.name, shown=found.version_id, current=current,
+                                file=path))
     progress("spreading")
     return spread(ws, found.spec, dry_run=dry_run, by=by, store_closest=store_closest), problems
 
