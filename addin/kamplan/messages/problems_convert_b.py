@@ -138,4 +138,11 @@ AREA = [
         ('targets.not-a-choice', 'bad-value', {'kind': 'phrase'}),
         ('targets.changed-figure', 'changed-without-counter', {'kind': 'phrase'}),
     ]),
+    ('add-in', [
+        ('addin.no-output', 'no-output'),
+        ('addin.stage-refused', 'stage-refused'),
+        ('addin.nothing-collected', 'nothing-collected'),
+        ('addin.nothing-submitted', 'nothing-submitted', {'severity': 'warning'}),
+        ('addin.no-actuals-files', 'no-actuals-files'),
+    ]),
 ]
