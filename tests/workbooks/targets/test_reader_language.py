@@ -105,3 +105,18 @@ def test_a_sample_of_the_readers_problems_english_as_before_and_chinese(pid, fie
     assert p.render("en") == english
     zh = p.render("zh-CN")
     assert _has_chinese(zh) and zh != english
+
+
+def test_the_changed_figures_of_a_proposal_line_are_listed_in_the_sentences_language_after_a_worker_process():
+    import pickle
+    from kamplan.problems import phrase, problem
+    from kamplan.workbooks.targets.reader import _Listed
+    what = _Listed([phrase("targets.changed-figure", header="Q1 volume", value="5", proposed="4"),
+                    phrase("targets.changed-figure", header="Q2 volume", value="6", proposed="4")])
+    p = pickle.loads(pickle.dumps(problem(
+        "targets.changed-without-counter", what=what, counter="Counter", response="Response", response_cell="R7",
+        comment="Comment", comment_cell="S7", restore="Q1 volume 4, Q2 volume 4", sheet="Targets", cell="K7")))
+    assert p.message_in("en") == ("Q1 volume 5 (proposal 4), Q2 volume 6 (proposal 4) differ from the proposal, "
+                                  "but the line is not marked Counter")
+    assert p.message_in("zh-CN").startswith("Q1 volume 5(建议 4)、Q2 volume 6(建议 4) 与建议方案不同")
+    assert p.to_dict()["fields"]["what"] == "Q1 volume 5 (proposal 4), Q2 volume 6 (proposal 4)"
