@@ -315,14 +315,14 @@ def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dic
     o_rows, j_rows, problems = [], [], []
     for row in sub.rows:
         changed_after = row.account_id in override_at and override_at[row.account_id] > written
-        o_row, problem = _override_change(sub, row, in_force.get(row.account_id), changed_after, who, at)
+        o_row, said = _override_change(sub, row, in_force.get(row.account_id), changed_after, who, at)
         o_rows += [o_row] if o_row else []
-        problems += [problem] if problem else []
+        problems += [said] if said else []
         for ind, value in row.judgements.items():
-            j_row, problem = _judgement_change(sub, row, ind, value, judged.get((row.account_id, ind)), written,
-                                               who, at)
+            j_row, said = _judgement_change(sub, row, ind, value, judged.get((row.account_id, ind)), written,
+                                            who, at)
             j_rows += [j_row] if j_row else []
-            problems += [problem] if problem else []
+            problems += [said] if said else []
     if (o_rows or j_rows) and not who:
         problems.append(problem("review.reviewer-missing", overrides=len(o_rows), judgements=len(j_rows),
                                 file=sub.file_name, sheet=sub.sheet, cell=sub.reviewer_cell))
