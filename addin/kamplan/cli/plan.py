@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kamplan.cli.common import open_workspace, show_frame
+from kamplan.messages import t
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.engine.topdown import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS, TopDownError, TopDownSpec, \
     parse_bound
@@ -18,7 +19,7 @@ def _number(text: str, what: str) -> float:
     try:
         return float(cleaned[:-1]) / 100 if cleaned.endswith("%") else float(cleaned)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a number", param_hint=what) from None
+        raise click.BadParameter(t("cli.targets.not-a-number", text=repr(text)), param_hint=what) from None
 
 
 def _figure(text: str) -> tuple[float, bool]:
@@ -29,8 +30,7 @@ def _figure(text: str) -> tuple[float, bool]:
     if cleaned.endswith("%"):
         return _number(cleaned, "FIGURE"), True
     if cleaned.startswith(("+", "-")):
-        raise click.BadParameter(f"{text!r}: a figure has no sign; for a change write it as a percentage "
-                                 f"({cleaned}% over the current version), else the figure itself", param_hint="FIGURE")
+        raise click.BadParameter(t("cli.targets.signed-figure", text=repr(text), cleaned=cleaned), param_hint="FIGURE")
     return _number(cleaned, "FIGURE"), False
 
 
@@ -43,12 +43,12 @@ def parse_figures(values: tuple[str, ...], by: str) -> tuple[dict[str, float], t
         if "=" in v:
             key, _, num = v.partition("=")
             if by == "company":
-                raise click.BadParameter(f"{v!r} names a {key.strip()}: add --by product or --by region",
+                raise click.BadParameter(t("cli.targets.figure-names-key", text=repr(v), key=key.strip()),
                                          param_hint="FIGURE")
             key = _figure_key(key.strip(), v)
         else:
             if by != "company":
-                raise click.BadParameter(f"{v!r}: by {by}, write ID=FIGURE (e.g. P1=5000)", param_hint="FIGURE")
+                raise click.BadParameter(t("cli.targets.figure-needs-id", text=repr(v), by=by), param_hint="FIGURE")
             key, num = "*", v
         figures[key], is_change = _figure(num)
         if is_change:
@@ -63,8 +63,7 @@ def _figure_key(key: str, text: str) -> str:
         return key
     period = period.strip().upper().removeprefix("Q")
     if not ident.strip() or period not in ("1", "2", "3", "4"):
-        raise click.BadParameter(f"{text!r}: write ID=FIGURE for the year or ID:Q1..ID:Q4=FIGURE for a quarter "
-                                 "(e.g. R01:Q2=1250000)", param_hint="FIGURE")
+        raise click.BadParameter(t("cli.targets.figure-period", text=repr(text)), param_hint="FIGURE")
     return f"{ident.strip()}:Q{period}"
 
 
@@ -85,15 +84,14 @@ def consolidate(ctx, as_json):
                         "workbook": res.workbook, "run_rate_reps": res.bottom_up.run_rate_reps})
             return
         if res.version_id is None:
-            console.print(f"No {res.year} targets collected yet: nothing to consolidate.")
+            console.print(t("cli.targets.nothing-to-consolidate", year=res.year))
             sys.exit(1)
-        what = "new bottom-up version" if res.new_version else "current version (submissions unchanged)"
-        console.print(f"{res.year} plan: {what} [bold]{res.version_id}[/bold], "
-                      f"{len(res.bottom_up.submissions)} salespeople submitted")
+        what = t("cli.targets.new-version" if res.new_version else "cli.targets.same-version")
+        console.print(t("cli.targets.consolidated", year=res.year, what=what, version=res.version_id,
+                        n=len(res.bottom_up.submissions)))
         if res.bottom_up.run_rate_reps:
-            console.print(f"  [yellow]missing[/yellow] (last year's run-rate stands in): "
-                          f"{', '.join(res.bottom_up.run_rate_reps)}")
-        console.print(f"Consolidation workbook: [bold]{escape(str(res.workbook))}[/bold]")
+            console.print(t("cli.targets.run-rate", reps=", ".join(res.bottom_up.run_rate_reps)))
+        console.print(t("cli.targets.workbook", path=escape(str(res.workbook))))
 
 
 @click.command("spread", context_settings={"ignore_unknown_options": True})  # so that -2% is a figure
@@ -144,10 +142,10 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
             spec = _spec_from_options((), measure, "rep", method, growth, reference, holds, floors, caps, note,
                                       allow_far, need_figures=False)
             out, problems, _ = spread_quota_file(ws, from_file, spec, dry_run=dry_run, store_closest=store_closest)
-            _refused_file(out, problems, from_file, as_json, "the quota table")
+            _refused_file(out, problems, from_file, as_json, "cli.targets.fix-quota-table")
         elif from_file:
             out, problems = spread_from_workbook(ws, from_file, dry_run=dry_run, store_closest=store_closest)
-            _refused_file(out, problems, from_file, as_json, "the Top-down sheet of")
+            _refused_file(out, problems, from_file, as_json, "cli.targets.fix-topdown-sheet")
         else:
             spec = _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps, note,
                                       allow_far)
@@ -156,14 +154,15 @@ def spread(ctx, figures, measure, by, method, growth, reference, holds, floors, 
 
 
 def _refused_file(out, problems, path: Path, as_json: bool, what: str) -> None:
-    """The file's problems on stderr (or, for --json, as JSON); exit 1 when nothing was spread."""
+    """The file's problems on stderr (or, for --json, as JSON); exit 1 when nothing was spread (``what``: the
+    catalogue key of the line that says what to fix)."""
     if as_json and out is None:
         print_json({"stored": False, "version": None, "problems": [p.to_dict() for p in problems]})
         sys.exit(1)
     for p in problems:
         err_console.print(problem_line(p))
     if out is None:
-        err_console.print(f"[red]Nothing changed:[/red] fix {what} {escape(str(path))}")
+        err_console.print(t(what, path=escape(str(path))))
         sys.exit(1)
 
 
@@ -179,25 +178,21 @@ def _report_spread(out, dry_run: bool, as_json: bool, extra: dict | None = None)
                     "changed_lines": int((res.effect["delta"] != 0).sum()), **(extra or {})})
         sys.exit(1 if unreachable else 0)
     console.print(escape(spec.describe()))
-    console.print(f"  figure {sp.target_total:,.2f}  reached {sp.achieved_total:,.2f}"
-                  + (f"  [red]short by {sp.shortfall:,.2f}[/red]" if sp.shortfall else ""))
+    console.print(t("cli.targets.reached", target=sp.target_total, achieved=sp.achieved_total)
+                  + (t("cli.targets.short-by", shortfall=sp.shortfall) if sp.shortfall else ""))
     for n in res.notes:
         console.print(f"  · {escape(n)}")
     changed = res.effect[res.effect["delta"] != 0]
     by_rep = changed.groupby("rep_id")[["revenue_before", "revenue_after", "delta"]].sum().reset_index()
     if len(by_rep):
-        console.print(frame_table(by_rep, title="Change per salesperson"))
+        console.print(frame_table(by_rep, title=t("cli.targets.change-per-rep")))
     if dry_run:
-        console.print("[cyan]Dry run:[/cyan] nothing stored.")
+        console.print(t("cli.targets.dry-run"))
     elif unreachable:
-        err_console.print(f"[red]Nothing stored:[/red] a figure cannot be reached (short by {sp.shortfall:,.2f}, "
-                          "see above why). Loosen the holds, floors or caps, or store the closest reachable "
-                          "plan with --store-closest.")
+        err_console.print(t("cli.targets.unreachable", shortfall=sp.shortfall))
         sys.exit(1)
     else:
-        console.print(f"Stored as version [bold]{out.version_id}[/bold] (from version {out.base_version}). "
-                      f"Next: kamplan targets consolidate (workbook), targets issue --round N (proposals), "
-                      f"or targets undo --to {out.base_version}")
+        console.print(t("cli.targets.stored", version=out.version_id, base=out.base_version))
 
 
 def _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps,
@@ -208,7 +203,7 @@ def _spec_from_options(figures, measure, by, method, growth, reference, holds, f
         for h in holds:
             kind, sep, ident = h.partition(":")
             if not sep or not ident:
-                raise click.BadParameter(f"{h!r}: write KIND:ID, e.g. rep:R07", param_hint="--hold")
+                raise click.BadParameter(t("cli.targets.hold-syntax", text=repr(h)), param_hint="--hold")
             hold_pairs.append((kind.strip(), ident.strip()))
         bounds = [parse_bound("floor", f) for f in floors] + [parse_bound("cap", c) for c in caps]
         values, relative = parse_figures(figures, by)
@@ -236,10 +231,11 @@ def versions(ctx, as_json):
             print_json({"year": year, "agreed_version": agreed and agreed["version_id"],
                         "versions": frame.drop(columns=["instruction", "summary"])})
             return
-        console.print(frame_table(frame, title=f"Plan versions · {year}",
+        console.print(frame_table(frame, title=t("cli.targets.versions-title", year=year),
                                   columns=["id", "kind", "created_at", "by", "description", "volume", "revenue"]))
         if agreed:
-            console.print(f"Agreed: version {agreed['version_id']} on {agreed['at']:%Y-%m-%d} by {escape(agreed['by'])}")
+            console.print(t("cli.targets.agreed-on", version=agreed["version_id"], at=f"{agreed['at']:%Y-%m-%d}",
+                            by=escape(agreed["by"])))
 
 
 @click.command("compare")
@@ -255,7 +251,7 @@ def compare(ctx, a, b, by, as_json):
     column = {"rep": "rep_id", "region": "region_id", "class": "cls", "account": "account_id",
               "product": "product_id", "quarter": "quarter"}[by]
     with open_workspace(ctx, read_only=True) as ws:
-        show_frame(run(ws, a, b, column), as_json, f"Version {a} → {b} by {by}")
+        show_frame(run(ws, a, b, column), as_json, t("cli.targets.compare-title", a=a, b=b, by=by))
 
 
 @click.command("undo")
@@ -266,7 +262,7 @@ def undo(ctx, to_version):
     from kamplan.stages.plan import undo as run
     with open_workspace(ctx) as ws:
         vid = run(ws, to_version)
-        console.print(f"Version {to_version} is current again, stored as version [bold]{vid}[/bold].")
+        console.print(t("cli.targets.undone", to=to_version, version=vid))
 
 
 @click.command("agree")
@@ -281,14 +277,14 @@ def agree(ctx, version_id, note, no_export):
     with open_workspace(ctx) as ws:
         if no_export:
             vid = run(ws, version_id, note=note)
-            console.print(f"The {ws.config.plan_year} plan is [bold]agreed[/bold]: version {vid}.")
+            console.print(t("cli.targets.agreed", year=ws.config.plan_year, version=vid))
             return
         out = agree_and_export(ws, version_id, note=note)
-        state = "was already agreed; its export was written again" if out.already_agreed else "is [bold]agreed[/bold]"
-        console.print(f"The {ws.config.plan_year} plan {state}: version {out.version_id}.")
+        key = "cli.targets.agreed-again" if out.already_agreed else "cli.targets.agreed"
+        console.print(t(key, year=ws.config.plan_year, version=out.version_id))
         res = out.export
-        console.print(f"Annual targets: {len(res.rep_files)} salesperson workbook(s) in "
-                      f"[bold]{escape(str(res.folder))}[/bold]; management: {escape(str(res.management))}")
+        console.print(t("cli.targets.annual-targets", n=len(res.rep_files), folder=escape(str(res.folder)),
+                        management=escape(str(res.management))))
 
 
 @click.command("reopen")
@@ -299,7 +295,7 @@ def reopen(ctx, reason):
     from kamplan.stages.plan import reopen as run
     with open_workspace(ctx) as ws:
         vid = run(ws, reason)
-        console.print(f"Version {vid} is no longer locked; adjust, then agree again.")
+        console.print(t("cli.targets.reopened", version=vid))
 
 
 @click.group("quotas")
@@ -334,7 +330,7 @@ def quotas_import(ctx, file, note, method, holds, floors, caps, allow_far, store
                               need_figures=False)
     with open_workspace(ctx) as ws:
         out, problems, table = spread_quota_file(ws, file, spec, dry_run=dry_run, store_closest=store_closest)
-        _refused_file(out, problems, file, as_json, "the quota table")
+        _refused_file(out, problems, file, as_json, "cli.targets.fix-quota-table")
         _report_spread(out, dry_run, as_json, extra={"file": file.name, "quotas": len(table.frame),
                                                       "problems": [p.to_dict() for p in problems]})
 

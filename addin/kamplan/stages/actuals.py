@@ -42,7 +42,7 @@ from kamplan.imports.activities import read_activity_log
 from kamplan.imports.actuals import ErpLines, ErpTotals, UnmatchedValue, read_erp_file
 from kamplan.imports.replacing import Replacing, period_totals, shrink_problem
 from kamplan.periods import period_map, quarter_parts, span_text, unmapped_date_problem
-from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.workbooks.kit.xlsxio import atomic_path
 from kamplan.workspace import Workspace
 
@@ -144,9 +144,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     if dry_run:
         return result
     if len(history) == 0:
-        result.problems.append(warning("actuals-nothing-matched", "no line matched a plan account and product; "
-                                       "nothing was stored", "map the ERP codes in actuals.aliases (see the "
-                                       "unmatched values above)"))
+        result.problems.append(problem("actuals.nothing-matched"))
         return result
     source = "; ".join(f.path.name for f in good)
     result.actuals_import_id, result.rows_stored = ws.store.replace_actuals(
@@ -158,8 +156,7 @@ def _nothing_read(good: list, code: str) -> list[Problem]:
     """The error for an import in which no file could be read."""
     if good:
         return []
-    return [error(code, "no file could be imported; nothing was stored",
-                  "fix the problems listed for each file and run the import again")]
+    return [problem("actuals.nothing-read", code=code)]
 
 
 def _read_files(paths: list[Path], config, progress: Callable[[str], None] | None, replacing: Replacing
@@ -171,9 +168,8 @@ def _read_files(paths: list[Path], config, progress: Callable[[str], None] | Non
     for path in map(Path, paths):
         digest = _digest(path)
         if digest is not None and digest in seen:
-            files.append(ActualsFile(path, outcome="rejected", problems=[warning(
-                "actuals-same-file", f"this file has the same content as {seen[digest]}; it was read once",
-                "nothing to do, unless a different file was meant", file=path.name)]))
+            files.append(ActualsFile(path, outcome="rejected", problems=[problem(
+                "actuals.same-file", other=seen[digest], file=path.name)]))
             continue
         if digest is not None:
             seen[digest] = path.name
@@ -225,8 +221,7 @@ def _no_cost_warning(good: list[ActualsFile]) -> list[Problem]:
     without_cost = sum(f.without_cost for f in good)
     if not without_cost:
         return []
-    return [warning("actuals-no-cost", f"{without_cost:,} matched line(s) have no cost; their gross margin is the "
-                    "product's standard margin x revenue", "export the cost column too for the real gross margin")]
+    return [problem("actuals.no-cost", count=without_cost)]
 
 
 def _write_unmatched(ws: Workspace, read: list[ErpLines], now: dt.datetime | None) -> Path | None:
@@ -270,10 +265,8 @@ def _coverage_warnings(read: list[ErpLines], calendar) -> list[Problem]:
         if len(got) < len(parts):
             shown = [span_text(*parts[i - 1]) for i in got]
             missing = [span_text(*p) for i, p in enumerate(parts, start=1) if i not in got]
-            out.append(warning("actuals-quarter-partial",
-                               f"{year} Q{quarter} has lines only in {', '.join(shown)} "
-                               f"(none in {', '.join(missing)}); the import replaces the whole quarter",
-                               "import all months of a quarter together (give every file of the quarter)"))
+            out.append(problem("actuals.quarter-partial", year=year, quarter=quarter, shown=", ".join(shown),
+                               missing=", ".join(missing)))
     return sorted(out, key=lambda p: p.message)
 
 
@@ -350,8 +343,7 @@ def import_activities(ws: Workspace, paths: list[Path], dry_run: bool = False,
         return result
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else None
     if frame is None or len(frame) == 0:
-        result.problems.append(warning("activities-nothing-matched", "no row belongs to a plan account; nothing "
-                                       "was stored", "map the account codes in actuals.aliases.customers"))
+        result.problems.append(problem("activities.nothing-matched"))
         return result
     found = period_map(frame["date"], config.calendar)
     if not found.mapped.all():

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable
 
-from kamplan.problems import Problem, error
+from kamplan.problems import Problem, problem
 
 Progress = Callable[[str], None]  # called once per unit of work with a short description
 
@@ -34,7 +34,7 @@ def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
         elif p.exists():
             files.append(p)
         else:
-            problems.append(error("not-found", f"{p} does not exist", "check the path", file=str(p)))
+            problems.append(problem("inputs.not-found", path=str(p), file=str(p)))
     seen: set[Path] = set()
     unique = []
     for f in files:

@@ -30,7 +30,8 @@ from kamplan.engine.credit import credit_shares, team_frame
 from kamplan.engine.topdown import TopDownError, TopDownResult, TopDownSpec, apply_topdown
 from kamplan.imports.quotas import QuotaTable, no_lines_problem, read_quota_file
 from kamplan.model import TARGET_COLUMNS
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.messages import t
+from kamplan.problems import Problem, has_errors, problem
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.review import effective_classes
 from kamplan.store import AlreadyAgreedError, BaseMovedError, Store, StoreError
@@ -127,14 +128,14 @@ def consolidate(ws: Workspace, write_workbook: bool = True, progress: Progress =
     The new version states the version it follows; if another command stored one in between (two
     consolidates at once, a spread), the submissions are read again and compared with it once more,
     so two identical consolidations at once give one version."""
-    progress("reading submissions")
+    progress(t("progress.reading-submissions"))
     ws.require_vp("consolidate the company plan")
     try:
         result = _consolidate_once(ws, by)
     except BaseMovedError:
         result = _consolidate_once(ws, by)  # built on the version the other command just stored
     if write_workbook and result.version_id is not None:
-        progress("writing the consolidation workbook")
+        progress(t("progress.writing-consolidation"))
         result.workbook = write_consolidation(ws, result.version_id)
     return result
 
@@ -287,8 +288,7 @@ def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: boo
     if has_errors(problems):
         return None, problems, table
     if not len(table.frame):
-        return None, problems + [error("quotas-empty-file", "the file has no quota rows",
-                                       "fill in one row per salesperson and quarter", file=path.name)], table
+        return None, problems + [problem("quotas.empty-file", file=path.name)], table
     spec = replace(spec, measure="revenue", by="rep", figures=table.figures(), relative=(),
                    source={"file": path.name, "quotas": len(table.frame), "rows": table.rows})
     problems += _quotas_without_lines(ws, table)
@@ -297,8 +297,7 @@ def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: boo
     try:
         outcome = spread(ws, spec, dry_run=dry_run, by=by, store_closest=store_closest)
     except TopDownError as exc:
-        return None, problems + [error("quotas-refused", str(exc), "correct the quota in the file, or see the "
-                                       "message for the option that accepts it", file=path.name)], table
+        return None, problems + [problem("quotas.refused", why=str(exc), file=path.name)], table
     return outcome, problems, table
 
 
@@ -323,17 +322,15 @@ def spread_from_workbook(ws: Workspace, path: Path, dry_run: bool = False, by: s
     Nothing is spread (None) when the sheet has errors.  A workbook written for an older version is
     applied to the current one, with a warning saying so."""
     path = Path(path)
-    progress(f"reading the Top-down sheet of {path.name}")
+    progress(t("progress.reading-topdown", name=path.name))
     found, problems = read_topdown_workbook(path, ws.config)
     if found is None or has_errors(problems):
         return None, problems
     current = ws.store.current_plan_version(ws.config.plan_year)
     if found.version_id is not None and current is not None and found.version_id != current:
-        problems.append(warning(
-            "stale-consolidation", f"{path.name} shows version {found.version_id}; the current plan is version "
-            f"{current}: the instruction is applied to version {current}",
-            "check the new workbook; undo with kamplan targets undo if this was not meant", file=path))
-    progress("spreading")
+        problems.append(problem("consolidation.stale", name=path.name, shown=found.version_id, current=current,
+                                file=path))
+    progress(t("progress.spreading"))
     return spread(ws, found.spec, dry_run=dry_run, by=by, store_closest=store_closest), problems
 
 

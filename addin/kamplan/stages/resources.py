@@ -34,7 +34,7 @@ import pandas as pd
 
 from kamplan.engine.resources.allocation import Allocation, Instance, all_requests, marginal_values, solve
 from kamplan.engine.resources.value import account_values, fiscal_quarter, support_instance
-from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.plan import plan_view
 from kamplan.stages.review import effective_classes
@@ -124,9 +124,7 @@ def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = 
     stamp = (now or dt.datetime.now()).replace(microsecond=0)
     res = AllocateResult(year)
     if not cfg.support_pools:
-        res.problems.append(error("no-support-pools", "the config has no support_pools: nothing to allocate",
-                                  "describe executives, technical staff and advisors under support_pools in "
-                                  "kamplan.yaml"))
+        res.problems.append(problem("resources.no-support-pools"))
         return res
     if read_choices and not _store_workbook_choices(ws, res, force_from, who, stamp, progress):
         return res
@@ -135,8 +133,7 @@ def allocate(ws: Workspace, year: int | None = None, time_limit: float | None = 
     res.source = view.source
     res.requests = _requests(view.requests, cfg)
     if not len(res.requests):
-        res.problems.append(warning("no-requests", f"no support requests in the plan of {year} ({view.source})",
-                                    "collect the target workbooks first (kamplan targets collect)"))
+        res.problems.append(problem("resources.no-requests", year=year, source=view.source))
     res.values = _values(store, cfg, year, effective_classes(ws), view.targets)
     _apply_choices_in_force(ws, res)
     res.instance = support_instance(cfg.support_pools, cfg.classes, cfg.resources, res.values, res.requests,
@@ -165,8 +162,7 @@ def _store_workbook_choices(ws: Workspace, res: AllocateResult, force_from: str 
         return True
     progress("choices")
     if not path.is_file():
-        res.problems.append(error("choices-file-missing", f"{path} does not exist",
-                                  "give the resource plan workbook with the VP's choices"))
+        res.problems.append(problem("resources.choices-file-missing", path=str(path)))
         return False
     got, problems = read_resource_workbook(path, year)
     elsewhere = written_elsewhere(ws.store, got.identity, path) if got is not None else None
@@ -186,10 +182,9 @@ def _apply_choices_in_force(ws: Workspace, res: AllocateResult) -> None:
     known = {r.request_id: (r.account_id, r.kind) for r in res.requests.itertuples(index=False)}
     for r in rs.choices(store, year).itertuples(index=False):
         if known.get(r.request_id) != (r.account_id, r.kind):
-            res.problems.append(warning(
-                "choice-not-applied", f"the choice 'force {r.choice}' for request {r.request_id} ({r.account_id}, "
-                f"{r.kind}) was not applied: the plan has no such request now", "check the Choices sheet of the "
-                "new resource plan", file=_file(r.source), sheet=_sheet(r.source), cell=_cell(r.source)))
+            res.problems.append(problem(
+                "resources.choice-not-applied", choice=r.choice, request=r.request_id, account=r.account_id,
+                kind=r.kind, file=_file(r.source), sheet=_sheet(r.source), cell=_cell(r.source)))
         elif r.choice == "in":
             res.forced_in.append(r.request_id)
         else:

@@ -18,7 +18,8 @@ from kamplan.engine.review import (
     Segmentation, effective_classes as _effective, override_text, segment, volume_basis,
 )
 from kamplan.engine.units import UnitSystem, unit_system
-from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.messages import Message
+from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.workbooks.review.reader import ReviewInput, read_review_workbook
 from kamplan.workbooks.review.content import build_review_content
@@ -317,19 +318,17 @@ def _changes(ws: Workspace, sub: ReviewInput, at: dt.datetime) -> tuple[list[dic
     o_rows, j_rows, problems = [], [], []
     for row in sub.rows:
         changed_after = row.account_id in override_at and override_at[row.account_id] > written
-        o_row, problem = _override_change(sub, row, in_force.get(row.account_id), changed_after, who, at)
+        o_row, said = _override_change(sub, row, in_force.get(row.account_id), changed_after, who, at)
         o_rows += [o_row] if o_row else []
-        problems += [problem] if problem else []
+        problems += [said] if said else []
         for ind, value in row.judgements.items():
-            j_row, problem = _judgement_change(sub, row, ind, value, judged.get((row.account_id, ind)), written,
-                                               who, at)
+            j_row, said = _judgement_change(sub, row, ind, value, judged.get((row.account_id, ind)), written,
+                                            who, at)
             j_rows += [j_row] if j_row else []
-            problems += [problem] if problem else []
+            problems += [said] if said else []
     if (o_rows or j_rows) and not who:
-        problems.append(error("reviewer-missing",
-                              f"{len(o_rows)} override(s) and {len(j_rows)} judgement(s) were entered without a name",
-                              "type your name in 'Reviewed by' so the entries say who made them, then collect again",
-                              file=sub.file_name, sheet=sub.sheet, cell=sub.reviewer_cell))
+        problems.append(problem("review.reviewer-missing", overrides=len(o_rows), judgements=len(j_rows),
+                                file=sub.file_name, sheet=sub.sheet, cell=sub.reviewer_cell))
     return o_rows, j_rows, problems
 
 
@@ -341,11 +340,9 @@ def _override_change(sub: ReviewInput, row, now: tuple | None, changed_after: bo
     cell = sub.cell(row, "override_class")
     if changed_after and now is not None and row.override_class != now[0]:
         # An older workbook must not undo what was decided after it was written.
-        return None, warning(
-            "override-changed-meanwhile",
-            f"account {row.account_id}: the override in force ({now[0]}) was set after this workbook was "
-            f"written; this file's {row.override_class or 'empty'} cell was not applied",
-            "enter the change in the newest review workbook (reports/)", file=sub.file_name, sheet=sub.sheet,
+        return None, problem(
+            "review.override-changed-meanwhile", account=row.account_id, now=now[0],
+            typed=row.override_class or Message("consolidation.empty"), file=sub.file_name, sheet=sub.sheet,
             cell=cell)
     if row.override_class is not None:
         if now is None or now != (row.override_class, row.override_reason):
@@ -357,11 +354,8 @@ def _override_change(sub: ReviewInput, row, now: tuple | None, changed_after: bo
     if now[0] == row.shown_override:
         return {"account_id": row.account_id, "cls": None, "reason": "cleared in the review workbook",
                 "by": who, "at": at, "source": sub.source(row, "override_class")}, None
-    return None, warning(
-        "override-changed-meanwhile",
-        f"account {row.account_id}: the override cell is empty, but the override in force was changed "
-        f"after this workbook was written (now {now[0]}); it stays", "check it in a fresh review workbook",
-        file=sub.file_name, sheet=sub.sheet, cell=cell)
+    return None, problem("review.override-kept", account=row.account_id, now=now[0], file=sub.file_name,
+                         sheet=sub.sheet, cell=cell)
 
 
 def _judgement_change(sub: ReviewInput, row, ind: str, value: float | None, old, written: dt.datetime, who: str,
@@ -369,22 +363,18 @@ def _judgement_change(sub: ReviewInput, row, ind: str, value: float | None, old,
     """The judgement row one indicator cell asks for, or why it is not applied (``old``: the stored one)."""
     cell = sub.cell(row, f"j_{ind}")
     if old is not None and value is not None and float(old.score) != value and _aware(old.at) > written:
-        return None, warning(
-            "judgement-changed-meanwhile",
-            f"account {row.account_id}: {ind} was judged {old.score:g} after this workbook was written; "
-            f"this file's {value:g} was not applied", "enter the change in the newest review workbook "
-            "(reports/)", file=sub.file_name, sheet=sub.sheet, cell=cell)
+        return None, problem("review.judgement-changed-meanwhile", account=row.account_id, indicator=ind,
+                             stored=f"{old.score:g}", value=f"{value:g}", file=sub.file_name, sheet=sub.sheet,
+                             cell=cell)
     if value is not None:
         if old is None or float(old.score) != value:
             return {"account_id": row.account_id, "indicator": ind, "score": value, "judge": who,
                     "at": at, "source": sub.source(row, f"j_{ind}")}, None
         return None, None
     if old is not None:
-        return None, warning(
-            "judgement-cleared",
-            f"account {row.account_id}: {ind} is empty here, but {old.score:g} (by {old.judge or '?'}, "
-            f"{old.at:%Y-%m-%d}) is stored; it stays", "judgements are changed, never removed: enter a "
-            "new score to change it", file=sub.file_name, sheet=sub.sheet, cell=cell)
+        return None, problem("review.judgement-cleared", account=row.account_id, indicator=ind,
+                             stored=f"{old.score:g}", judge=old.judge or "?", at=f"{old.at:%Y-%m-%d}",
+                             file=sub.file_name, sheet=sub.sheet, cell=cell)
     return None, None
 
 

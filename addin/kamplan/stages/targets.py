@@ -16,7 +16,7 @@ import pandas as pd
 
 from kamplan.engine.credit import credit_shares, pen_holders, team_frame
 from kamplan.engine.targets import last_year_lines
-from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.feedback import write_feedback
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
 from kamplan.stages.plan import PROPOSAL_COLUMNS, latest_submission, proposals
@@ -234,9 +234,7 @@ def _read_one(args) -> tuple[str, str | None, object, list[Problem]]:
         # Turning frames into row tuples here takes that work off the process that writes the store.
         return str(path), digest, prepare_submission(sub), problems
     except StoreError as exc:
-        return str(path), digest, None, problems + [error(
-            "internal-error", f"kamplan could not store this file's lines ({exc})",
-            "send the file to the kamplan maintainers; the other files were collected", file=path.name)]
+        return str(path), digest, None, problems + [problem("targets.store-failed", why=str(exc), file=path.name)]
 
 
 def read_context(ws: Workspace) -> ReadContext:
@@ -359,12 +357,10 @@ def _resent_outcomes(store, files: list[Path], known: dict[Path, dict], batch_re
         if rec.outcome != "reinstated":  # another collect reinstated it a moment ago
             out.append(FileOutcome(f, "unchanged", sub["rep_id"]))
             continue
-        replaced = f" ({rec.superseded_file}, submission {rec.superseded_id})" if rec.superseded_id else ""
-        out.append(FileOutcome(f, "stored", sub["rep_id"], [warning(
-            "resent-older", f"this content was collected before and had been replaced; sent again, it is "
-            f"current again for {key[0]}, round {key[1]} and replaces the newer submission{replaced}",
-            "if the newer file was the final one, send it again (or collect it again) to make it current",
-            file=f.name)]))
+        replaced = ("targets.resent-older-replacing", {"newer": rec.superseded_file, "id": rec.superseded_id}) \
+            if rec.superseded_id else ("targets.resent-older", {})
+        out.append(FileOutcome(f, "stored", sub["rep_id"], [problem(
+            replaced[0], rep=key[0], round=key[1], file=f.name, **replaced[1])]))
     return out
 
 
@@ -381,17 +377,12 @@ def _store_one(store, cfg, current, stamp, result, batch_reps: dict, progress: P
         store.record_rejection(path.name, digest, cfg.plan_year, current, ident_rep, problems, stamp)
         return FileOutcome(path, "rejected", ident_rep, problems)
     if scope is not None and sub.identity.rep_id not in scope:
-        problems = problems + [error(
-            "other-region", f"this is the workbook of {sub.identity.rep_id}, who is not in this workspace's region",
-            "collect it in the VP's workspace or in that region's manager's workspace", file=path.name)]
+        problems = problems + [problem("targets.other-region", rep=sub.identity.rep_id, file=path.name)]
         store.record_rejection(path.name, digest, cfg.plan_year, current, sub.identity.rep_id, problems, stamp)
         return FileOutcome(path, "rejected", sub.identity.rep_id, problems)
     key = (sub.identity.rep_id, sub.identity.round)
     if key in batch_reps and Path(batch_reps[key]).name != path.name:
-        dup = warning("two-files-one-rep",
-                      f"this batch holds another workbook for {key[0]}, round {key[1]} "
-                      f"({Path(batch_reps[key]).name})",
-                      "the newer file (by modification time) was kept as current; check which one is final",
+        dup = problem("targets.two-files-one-rep", rep=key[0], round=key[1], other=Path(batch_reps[key]).name,
                       file=path.name)
         problems = problems + [dup]
         sub.warnings.append(dup)

@@ -12,9 +12,9 @@ import re
 import shutil
 from pathlib import Path
 
-from kamplan.problems import Problem, error, has_errors, warning
+from kamplan.problems import Problem, has_errors, problem
 from kamplan.xl.actions import ActionContext, ActionResult
-from kamplan.messages import say
+from kamplan.messages import Message, say
 from kamplan.xl.messages import text
 
 CHECKS_SHEET = "Checks"
@@ -160,8 +160,7 @@ def open_output(ctx: ActionContext) -> ActionResult:
              and not p.name.startswith(("~$", ".~lock", "."))]
     if not books:
         return ActionResult(text("no-output", ctx.language, folder=reports), reports,
-                            [error("no-output", f"{reports} holds no workbook", "run a stage first",
-                                   file=str(reports))], ok=False)
+                            [problem("addin.no-output", folder=str(reports), file=str(reports))], ok=False)
     newest = max(books, key=lambda p: (p.stat().st_mtime, str(p)))
     return ActionResult(text("opening-output", ctx.language, path=newest), newest, [])
 
@@ -207,9 +206,11 @@ def current_workspace(ctx: ActionContext) -> ActionResult:
 
 
 # -- the VP's plan: consolidate, spread, agree, allocate -------------------------------------------------
-def _refused(what: str, exc: Exception, fix: str) -> ActionResult:
-    """A stage that refused to run (plan agreed, nothing collected ...): its reason as a failed result."""
-    return ActionResult(f"{what}: {exc}", None, [error("stage-refused", str(exc), fix)], ok=False)
+def _refused(what: str, exc: Exception, fix: str, language: str) -> ActionResult:
+    """A stage that refused to run (plan agreed, nothing collected ...): its reason as a failed result
+    (``what`` and ``fix``: the add-in's catalogue keys of the headline and of what to do)."""
+    return ActionResult(text(what, language, why=str(exc)), None,
+                        [problem("addin.stage-refused", why=str(exc), fix=Message("addin." + fix))], ok=False)
 
 
 def consolidate(ctx: ActionContext) -> ActionResult:
@@ -217,19 +218,17 @@ def consolidate(ctx: ActionContext) -> ActionResult:
     from kamplan.stages.plan import consolidate as run
     res = run(ctx.workspace, progress=ctx.progress)
     if res.version_id is None:
-        return ActionResult(f"No {res.year} targets collected yet: nothing to consolidate.", None,
-                            [error("nothing-collected", f"no {res.year} target workbook has been collected",
-                                   "collect the returned workbooks first (Collect)")], ok=False)
-    what = "new bottom-up version" if res.new_version else "current version (submissions unchanged)"
+        return ActionResult(text("consolidate.none", ctx.language, year=res.year), None,
+                            [problem("addin.nothing-collected", year=res.year)], ok=False)
+    what = text("consolidate.new" if res.new_version else "consolidate.same", ctx.language)
     problems = list(res.problems)
     if not res.bottom_up.submissions:
-        problems.append(warning("nothing-submitted", "no salesperson's targets have been collected: the plan is "
-                                "last year's run-rate only", "collect the returned workbooks (Collect), then "
-                                "consolidate again"))
-    missing = (f"; {len(res.bottom_up.run_rate_reps)} missing, last year's run-rate stands in "
-               f"({', '.join(res.bottom_up.run_rate_reps)})" if res.bottom_up.run_rate_reps else "")
-    return ActionResult(f"{res.year} plan: {what} {res.version_id}, {len(res.bottom_up.submissions)} salespeople "
-                        f"submitted{missing}. Consolidation workbook: {res.workbook}.", res.workbook, problems)
+        problems.append(problem("addin.nothing-submitted"))
+    reps = res.bottom_up.run_rate_reps
+    missing = text("consolidate.missing", ctx.language, n=len(reps), reps=", ".join(reps)) if reps else ""
+    return ActionResult(text("consolidate.result", ctx.language, year=res.year, what=what, version=res.version_id,
+                             n=len(res.bottom_up.submissions), missing=missing, path=res.workbook),
+                        res.workbook, problems)
 
 
 def spread(ctx: ActionContext) -> ActionResult:
@@ -242,23 +241,24 @@ def spread(ctx: ActionContext) -> ActionResult:
     try:
         out, problems = spread_from_workbook(ws, path, progress=ctx.progress)
     except (StoreError, ValueError) as exc:
-        return _refused("Nothing changed", exc, "see the message; then press Spread again")
+        return _refused("spread.refused", exc, "spread.refused-fix", ctx.language)
+    lang = ctx.language
     if out is None:
         first = next((p for p in problems if p.is_error), None)
-        where = f" First: {first.sheet or ''}!{first.cell or ''} {first.message} — {first.fix}." if first else ""
-        return ActionResult(f"Nothing changed: {_count(problems)} in the Top-down sheet of {path.name}; "
-                            f"fix them and press Spread again.{where}", None, problems, ok=False)
+        where = text("spread.first", lang, sheet=first.sheet or "", cell=first.cell or "",
+                     message=first.message_in(lang), fix=first.fix_in(lang)) if first else ""
+        return ActionResult(text("spread.file-problems", lang, count=_count(problems, lang), name=path.name,
+                                 first=where), None, problems, ok=False)
     sp = out.result.spread
     if out.version_id is None:  # the figure cannot be reached: nothing is stored (issue 18)
-        return ActionResult(f"Nothing changed: the figure {sp.target_total:,.2f} cannot be reached (short by "
-                            f"{sp.shortfall:,.2f}): {'; '.join(out.result.notes)}. Loosen the holds, floors or "
-                            "caps in the Top-down sheet and press Spread again.", None, problems, ok=False)
-    ctx.progress("writing the consolidation workbook")
+        return ActionResult(text("spread.unreachable", lang, target=sp.target_total, shortfall=sp.shortfall,
+                                 notes="; ".join(out.result.notes)), None, problems, ok=False)
+    ctx.progress(text("spread.writing", lang))
     book = write_book(ws, progress=ctx.progress).workbook
-    short = f", short by {sp.shortfall:,.2f}" if sp.shortfall else ""
-    return ActionResult(f"{out.spec.describe()}: figure {sp.target_total:,.2f}, reached {sp.achieved_total:,.2f}"
-                        f"{short}. Stored as version {out.version_id} (from {out.base_version}). "
-                        f"New consolidation workbook: {book}.", book, problems)
+    short = text("spread.short", lang, shortfall=sp.shortfall) if sp.shortfall else ""
+    return ActionResult(text("spread.result", lang, spec=out.spec.describe(), target=sp.target_total,
+                             achieved=sp.achieved_total, short=short, version=out.version_id, base=out.base_version,
+                             path=book), book, problems)
 
 
 def agree(ctx: ActionContext) -> ActionResult:
@@ -272,7 +272,7 @@ def agree(ctx: ActionContext) -> ActionResult:
     try:
         vid = run(ws)
     except StoreError as exc:
-        return _refused("Not agreed", exc, "collect and consolidate first, or reopen the agreed plan")
+        return _refused("agree.refused", exc, "agree.refused-fix", ctx.language)
     ctx.progress(text("writing-annual", ctx.language))
     res = export_agreed(ws, language=ctx.language)
     return ActionResult(text("agree.result", ctx.language, year=ws.config.plan_year, version=vid,
@@ -323,33 +323,38 @@ def import_actuals(ctx: ActionContext) -> ActionResult:
     folder = ws.root / ACTUALS_FOLDER
     if not invoices and not activities:
         folder.joinpath(ACTIVITIES_FOLDER).mkdir(parents=True, exist_ok=True)
-        return ActionResult(f"There is nothing to import: put the ERP exports (CSV or xlsx) into {folder} and "
-                            f"the activity logs into {folder / ACTIVITIES_FOLDER}, then press the button again.",
-                            folder, [error("no-actuals-files", f"{folder} holds no CSV or xlsx file",
-                                           "save the ERP export of the quarter's invoice lines there",
-                                           file=str(folder))], ok=False)
+        return ActionResult(text("actuals.nothing", ctx.language, folder=folder,
+                                 activities=folder / ACTIVITIES_FOLDER),
+                            folder, [problem("addin.no-actuals-files", folder=str(folder), file=str(folder))],
+                            ok=False)
     parts, problems, ok, output = [], [], True, folder
     if invoices:
         res = run(ws, invoices, progress=ctx.progress)
         problems += res.all_problems()
         ok = ok and res.stored and not res.rejected
-        quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods) or "no quarter"
-        read = [f for f in res.files if f.outcome == "read"]
-        parts.append(f"Actuals: {len(read)} file(s) read"
-                     + (f", {len(res.rejected)} rejected ({', '.join(f.path.name for f in res.rejected)})"
-                        if res.rejected else "")
-                     + (f"; {res.rows_stored:,} rows stored for {quarters}" if res.stored else "; nothing stored")
-                     + f"; {sum(f.matched for f in read):,} lines matched, {sum(f.unmatched for f in read):,} "
-                       "not in the plan"
-                     + (f" (listed in {res.unmatched_path})" if res.unmatched_path else "") + ".")
+        parts.append(_actuals_summary(res, ctx.language))
         output = res.unmatched_path or folder
     if activities:
         act = import_activities(ws, activities, progress=ctx.progress)
         problems += [p for f in act.files for p in f.problems] + act.problems
         ok = ok and act.rows_stored > 0 and not act.rejected
-        parts.append(f"Activities: {len(act.files) - len(act.rejected)} file(s) read, {act.rows_stored:,} rows "
-                     f"stored" + (f", {len(act.rejected)} rejected" if act.rejected else "") + ".")
+        rejected = text("activities.rejected", ctx.language, n=len(act.rejected)) if act.rejected else ""
+        parts.append(text("activities.result", ctx.language, n=len(act.files) - len(act.rejected),
+                          rows=act.rows_stored, rejected=rejected))
     return ActionResult(" ".join(parts), output, problems, ok=ok)
+
+
+def _actuals_summary(res, language: str) -> str:
+    """One sentence on an import of ERP exports: files read and rejected, rows stored, lines matched."""
+    read = [f for f in res.files if f.outcome == "read"]
+    quarters = ", ".join(f"{y} Q{q}" for y, q in res.periods) or text("actuals.no-quarter", language)
+    rejected = text("actuals.rejected", language, n=len(res.rejected),
+                    names=", ".join(f.path.name for f in res.rejected)) if res.rejected else ""
+    stored = text("actuals.stored", language, rows=res.rows_stored, quarters=quarters) if res.stored \
+        else text("actuals.nothing-stored", language)
+    listed = text("actuals.listed", language, path=res.unmatched_path) if res.unmatched_path else ""
+    return text("actuals.result", language, n=len(read), rejected=rejected, stored=stored,
+                matched=sum(f.matched for f in read), unmatched=sum(f.unmatched for f in read), listed=listed)
 
 
 def evaluate(ctx: ActionContext) -> ActionResult:

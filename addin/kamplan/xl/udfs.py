@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
+from kamplan.messages import t as t_words
+
 ERROR = "#KAM!"
 CATEGORY = "kamplan"
 UDF_NAMES = ("KAM_SPREAD", "KAM_PARETO", "KAM_CLASS", "KAM_TARGET", "KAM_FORECAST", "KAM_RISK")
@@ -45,7 +47,7 @@ def _error(fn: str, exc: Exception) -> str:
     if isinstance(exc, (UdfInputError, ValueError, KeyError)):
         text = str(exc).strip("'\"")
     else:  # a bug: still a cell text, but one that says it is not the user's fault
-        text = f"internal error ({type(exc).__name__}: {exc}); please report it"
+        text = t_words("udf.internal-error", kind=type(exc).__name__, detail=str(exc))
     return f"{ERROR} {fn}: {text}"
 
 
@@ -53,12 +55,12 @@ def _error(fn: str, exc: Exception) -> str:
 def _grid(x, name: str, *, allow_blank: bool = True) -> tuple[np.ndarray, tuple[int, int]]:
     """A range as floats (blank -> NaN) and its (rows, cols); a single value is 1 x 1."""
     if x is None:
-        raise UdfInputError(f"{name} is empty: select the cells")
+        raise UdfInputError(t_words("udf.e01", name=name))
     rows = x if isinstance(x, (list, tuple)) else [[x]]
     rows = [r if isinstance(r, (list, tuple)) else [r] for r in rows]
     width = len(rows[0]) if rows else 0
     if not rows or width == 0 or any(len(r) != width for r in rows):
-        raise UdfInputError(f"{name} must be a rectangular range")
+        raise UdfInputError(t_words("udf.e02", name=name))
     out = np.empty(len(rows) * width)
     for i, v in enumerate(c for r in rows for c in r):
         out[i] = _number(v, name, i, allow_blank)
@@ -69,18 +71,18 @@ def _number(v, name: str, i: int = 0, allow_blank: bool = True) -> float:
     if v is None or (isinstance(v, str) and not v.strip()):
         if allow_blank:
             return math.nan
-        raise UdfInputError(f"{name} is empty at cell {i + 1}")
+        raise UdfInputError(t_words("udf.e03", name=name, cell=i + 1))
     if isinstance(v, bool):
-        raise UdfInputError(f"{name} holds TRUE/FALSE at cell {i + 1}; enter a number")
+        raise UdfInputError(t_words("udf.e04", name=name, cell=i + 1))
     if isinstance(v, (int, float, np.integer, np.floating)):
         f = float(v)
         if math.isnan(f) or math.isinf(f):
-            raise UdfInputError(f"{name} holds an error or infinite value at cell {i + 1}")
+            raise UdfInputError(t_words("udf.e12", name=name, cell=i + 1))
         return f
     try:
         return float(str(v).replace(",", "").strip())
     except ValueError:
-        raise UdfInputError(f"{name} holds text {str(v)!r} at cell {i + 1}; enter a number") from None
+        raise UdfInputError(t_words("udf.e13", name=name, text=f"{str(v)!r}", cell=i + 1)) from None
 
 
 def _optional(x, name: str, n: int):
@@ -91,7 +93,7 @@ def _optional(x, name: str, n: int):
     if vals.size == 1:
         return float(vals[0])
     if vals.size != n:
-        raise UdfInputError(f"{name} has {vals.size} cells for {n} weights: give one per weight, or one number")
+        raise UdfInputError(t_words("udf.e05", name=name, size=vals.size, n=n))
     return vals
 
 
@@ -126,24 +128,22 @@ def KAM_SPREAD(total, weights, holds=None, floors=None, caps=None, unit=0.01):
         n = w.size
         hold_vals = _optional(holds, "holds", n)
         if isinstance(hold_vals, float):
-            raise UdfInputError("holds must be a range of one cell per weight (blank = free)")
+            raise UdfInputError(t_words("udf.e14"))
         held = ~np.isnan(hold_vals) if hold_vals is not None else np.zeros(n, dtype=bool)
         current = np.where(held, hold_vals if hold_vals is not None else 0.0, 0.0)
         lo, hi = _optional(floors, "floors", n), _optional(caps, "caps", n)
         u = _number(_scalar(unit), "unit") if unit is not None else 0.01
         if not math.isnan(u) and u < 0:
-            raise UdfInputError(f"unit {u:g} is negative; use 0.01, 1 or 0 (no rounding)")
+            raise UdfInputError(t_words("udf.e15", u=f"{u:g}"))
         free_w = np.where(held, 0.0, np.nan_to_num(w))
         if (free_w < 0).any():
-            raise UdfInputError(f"weights are negative at cell {int(np.flatnonzero(free_w < 0)[0]) + 1}")
+            raise UdfInputError(t_words("udf.e16", cell=int(np.flatnonzero(free_w < 0)[0]) + 1))
         if held.all():
-            raise UdfInputError("every line is held: leave some holds cells blank")
+            raise UdfInputError(t_words("udf.e17"))
         res = spread(t, current, "weights", weights=free_w, held=held, floors=lo, caps=hi,
                      unit=None if math.isnan(u) or u == 0 else u)
         if not res.reachable:
-            raise UdfInputError(f"the total {t:,.2f} cannot be reached within the floors and caps "
-                                f"(at most {res.achieved_total:,.2f}); "
-                                "raise the caps, lower the floors or free some held lines")
+            raise UdfInputError(t_words("udf.e18", total=f"{t:,.2f}", most=f"{res.achieved_total:,.2f}"))
         return _shape(np.asarray(res.values, dtype=float), shape)
     except Exception as exc:  # noqa: BLE001 - a cell shows text, never a traceback
         return _error("KAM_SPREAD", exc)
@@ -161,12 +161,12 @@ def KAM_PARETO(values, abc_limits=None):
     try:
         v, shape = _grid(values, "values")
         if 1 not in shape:
-            raise UdfInputError("values must be a single column or row")
+            raise UdfInputError(t_words("udf.e19"))
         abc = (0.8, 0.95)
         if abc_limits is not None:
             lim = [_number(x, "abc_limits", i) for i, x in enumerate(abc_limits)]
             if len(lim) != 2 or not 0 < lim[0] < lim[1] <= 1:
-                raise UdfInputError("abc_limits must be two shares with 0 < A < B <= 1, e.g. 0.8 and 0.95")
+                raise UdfInputError(t_words("udf.e32"))
             abc = (lim[0], lim[1])
         ranked = pareto(pd.Series(v, index=range(v.size)), abc[0], abc)
         ranked = ranked.set_index("account_id").loc[list(range(v.size))]
@@ -195,7 +195,7 @@ def _workspace_root(workspace, caller) -> Path | None:
     if workspace:
         root = Path(str(workspace)).expanduser()
         if not (root / CONFIG_NAME).exists():
-            raise UdfInputError(f"{root} is not a kamplan workspace (no {CONFIG_NAME})")
+            raise UdfInputError(t_words("udf.e20", root=root, config=CONFIG_NAME))
         return root.resolve()
     return find_workspace(_caller_folder(caller))
 
@@ -249,13 +249,13 @@ def _class_inputs(metrics, values, what) -> tuple[list[str], list, str]:
     names = [str(m).strip() for m in (metrics if isinstance(metrics, (list, tuple)) else [metrics])]
     vals = list(values) if isinstance(values, (list, tuple)) else [values]
     if len(names) != len(vals):
-        raise UdfInputError(f"{len(names)} metric names but {len(vals)} values; give one value per name")
+        raise UdfInputError(t_words("udf.e06", names=len(names), values=len(vals)))
     unknown = [m for m in names if m not in METRICS]
     if unknown:
-        raise UdfInputError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+        raise UdfInputError(t_words("udf.e07", metric=f"{unknown[0]!r}", known=', '.join(METRICS)))
     what = (str(_scalar(what) or "class")).strip().lower()
     if what not in CLASS_ANSWERS:
-        raise UdfInputError(f"what={what!r}: use class, name, rule or reason")
+        raise UdfInputError(t_words("udf.e08", what=f"{what!r}"))
     return names, vals, what
 
 
@@ -314,11 +314,11 @@ def _version_targets(store, year: int, version: int | str | None) -> pd.DataFram
     if version == "agreed":
         agreed = store.agreement(year)
         if not agreed:
-            raise UdfInputError(f"the {year} plan is not agreed yet; leave version blank for the current plan")
+            raise UdfInputError(t_words("udf.e21", year=year))
         version = agreed["version_id"]
     info, lines = store.plan_version(int(version))
     if info.get("year") not in (None, year):
-        raise UdfInputError(f"plan version {version} belongs to {info['year']}, not {year}")
+        raise UdfInputError(t_words("udf.e09", version=version, belongs=info["year"], year=year))
     return lines
 
 
@@ -332,10 +332,9 @@ def _version(v) -> int | str | None:
     try:
         n = float(text)
     except ValueError:
-        raise UdfInputError(f"version {v!r}: use a plan version number (kamplan targets versions), "
-                            "\"agreed\", or blank for the current plan") from None
+        raise UdfInputError(t_words("udf.e22", v=f"{v!r}")) from None
     if n != int(n) or n < 1:
-        raise UdfInputError(f"version {v!r}: use a whole plan version number")
+        raise UdfInputError(t_words("udf.e10", v=f"{v!r}"))
     return int(n)
 
 
@@ -346,9 +345,9 @@ def _quarter(q) -> int:
     try:
         n = int(float(s))
     except ValueError:
-        raise UdfInputError(f"quarter {q!r}: use 1-4, Q1-Q4, or 0 / year for the whole year") from None
+        raise UdfInputError(t_words("udf.e11", q=f"{q!r}")) from None
     if n not in (0, 1, 2, 3, 4):
-        raise UdfInputError(f"quarter {q!r}: use 1-4, Q1-Q4, or 0 / year for the whole year")
+        raise UdfInputError(t_words("udf.e11", q=f"{q!r}"))
     return n
 
 
@@ -370,22 +369,22 @@ def KAM_TARGET(account, product=None, quarter=None, version=None, measure="volum
     try:
         root = _workspace_root(_scalar(workspace), caller)
         if root is None:
-            raise UdfInputError("no workspace: save this workbook inside a kamplan workspace or give its folder")
+            raise UdfInputError(t_words("udf.e24"))
         cfg = _config(root)
         acc = str(_scalar(account) or "").strip()
         if acc not in {a.id for a in cfg.accounts}:
-            raise UdfInputError(f"no account {acc!r} in the plan")
+            raise UdfInputError(t_words("udf.e25", acc=f"{acc!r}"))
         prod = str(_scalar(product) or "").strip()
         if prod and prod not in {p.id for p in cfg.products}:
-            raise UdfInputError(f"no product {prod!r}; known: {', '.join(p.id for p in cfg.products)}")
+            raise UdfInputError(t_words("udf.e26", prod=f"{prod!r}", known=', '.join((p.id for p in cfg.products))))
         q = _quarter(_scalar(quarter))
         m = str(_scalar(measure) or "volume").strip().lower()
         if m not in ("volume", "revenue", "price"):
-            raise UdfInputError(f"measure {m!r}: use volume, revenue or price")
+            raise UdfInputError(t_words("udf.e27", m=f"{m!r}"))
         y = int(_number(_scalar(year), "year")) if _scalar(year) not in (None, "") else cfg.plan_year
         t = _targets(root, y, _version(_scalar(version)))
         if t.empty:
-            raise UdfInputError(f"no targets collected for {y} yet")
+            raise UdfInputError(t_words("udf.e28", y=y))
         sel = t[(t["account_id"] == acc) & ((t["product_id"] == prod) if prod else True)
                 & ((t["quarter"] == q) if q else True)]
         vol, rev = float(sel["volume"].fillna(0).sum()), float(sel["revenue"].fillna(0).sum())
@@ -408,7 +407,7 @@ def KAM_FORECAST(history, season_length=None, horizon=None):
     try:
         v, shape = _grid(history, "history", allow_blank=False)
         if 1 not in shape:
-            raise UdfInputError("history must be a single column or row")
+            raise UdfInputError(t_words("udf.e29"))
         n = 4 if season_length is None else int(_number(season_length, "season_length"))
         h = None if horizon is None else int(_number(horizon, "horizon"))
         out = forecast_series(v.ravel().tolist(), season_length=n, horizon=h)
@@ -426,11 +425,11 @@ def KAM_RISK(history, what=None):
     try:
         v, shape = _grid(history, "history", allow_blank=False)
         if 1 not in shape:
-            raise UdfInputError("history must be a single column or row")
+            raise UdfInputError(t_words("udf.e29"))
         risk, reasons = risk_of_series(v.ravel().tolist())
         w = (what or "flag").strip().lower()
         if w not in ("flag", "reason"):
-            raise UdfInputError(f"what must be flag or reason, not {what!r}")
+            raise UdfInputError(t_words("udf.e31", what=f"{what!r}"))
         return risk if w == "flag" else "; ".join(reasons)
     except Exception as exc:  # noqa: BLE001
         return _error("KAM_RISK", exc)

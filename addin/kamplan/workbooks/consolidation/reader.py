@@ -14,7 +14,8 @@ from pathlib import Path
 
 from kamplan.config.schema import CLASS_IDS, PlanConfig
 from kamplan.engine.topdown import BOUND_SYNTAX, TopDownError, TopDownSpec, parse_bound
-from kamplan.problems import Problem, error, has_errors
+from kamplan.messages import Message
+from kamplan.problems import Problem, has_errors, problem
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.consolidation.layout import (
     IDENTITY, LEVEL_COLUMN, PARAM_ROWS, ConsolidationLayout,
@@ -27,6 +28,12 @@ from kamplan.workbooks.kit.xlsxio import not_an_entry, read_sheets
 from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the instruction in a freshly written consolidation workbook (kamplan targets consolidate)"
+
+
+def _said(pid: str, **fields) -> tuple:
+    """(code, message, fix) of the catalogue problem ``pid``, for the kit's ``err``/``warn``/``complain``."""
+    p = problem(pid, **fields)
+    return p.code, p.message, p.fix
 
 
 @dataclass
@@ -52,10 +59,9 @@ def read_topdown_workbook(path: Path, config: PlanConfig) -> tuple[TopDownInput 
 
 
 def _wrong_kind(kind: str) -> tuple[str, str]:
-    what = {"kamplan.targets": "a salesperson's target workbook",
-            "kamplan.review": "an account review workbook"}.get(kind, f"a {kind!r} workbook")
-    return (f"this is {what}, not a consolidation workbook",
-            "enter the top-down instruction in the consolidation workbook (kamplan targets consolidate)")
+    pid = {"kamplan.targets": "consolidation.wrong-kind-targets",
+           "kamplan.review": "consolidation.wrong-kind-review"}.get(kind, "consolidation.wrong-kind")
+    return _said(pid, kind=kind)[1:]
 
 
 class _Reader(FileReader):
@@ -80,8 +86,7 @@ class _Reader(FileReader):
         sheets, _ = read_sheets(self.path, [sheet_name, layout.sheet_names["lines"]])
         sheet = sheets.get(sheet_name)
         if sheet is None:
-            self.err("sheet-missing", f"sheet {sheet_name!r} is missing",
-                     f"rename the sheet back to {sheet_name!r}, or {FRESH}", sheet=sheet_name)
+            self.err(*_said("consolidation.sheet-missing", name=sheet_name), sheet=sheet_name)
             return None, self.problems
         self.sheet, self.sheet_name = sheet, sheet_name
         structure = []
@@ -113,8 +118,7 @@ class _Reader(FileReader):
         try:
             spec.check()
         except TopDownError as exc:  # a rule the checks above missed: still a Problem, never a traceback
-            self.err("bad-instruction", str(exc), "correct the Top-down sheet and run the spread again",
-                     sheet=self.sheet_name)
+            self.err(*_said("consolidation.bad-instruction", why=str(exc)), sheet=self.sheet_name)
             return None, self.problems
         version = ident.get("version_id", "")
         found = TopDownInput(spec, self.file, int(ident["plan_year"]), int(version) if version.isdigit() else None,
@@ -123,26 +127,25 @@ class _Reader(FileReader):
 
     # -- identity ----------------------------------------------------------------------------------------
     def _layout(self, ident: dict) -> ConsolidationLayout | None:
-        missing = ("not-a-consolidation-workbook",
-                   "this is not a kamplan consolidation workbook (its hidden identity block is missing)",
-                   "use the consolidation workbook kamplan wrote (kamplan targets consolidate), filled in")
+        missing = _said("consolidation.not-a-consolidation-workbook")
+        fresh = Message("fix.consolidation.fresh")
         if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
         fields = self.typed_identity(lambda: (
             int(ident.get("schema_version", "0")), int(ident["plan_year"]), int(ident["hold_rows"]),
-            int(ident["bound_rows"])), IDENTITY.schema_version, fresh=FRESH, errors=(KeyError, ValueError),
+            int(ident["bound_rows"])), IDENTITY.schema_version, fresh=fresh, errors=(KeyError, ValueError),
             version=("the workbook was made by a kamplan with consolidation layout version {found}; this one "
-                     "reads version {reads}", FRESH))
+                     "reads version {reads}", fresh))
         if fields is None:
             return None
         _, plan_year, hold_rows, bound_rows = fields
         year = self.config.plan_year
-        if not self.year_matches(plan_year, year, f"this workbook is for plan year {plan_year}; the plan is {year}",
-                                 f"use the {year} consolidation workbook"):
+        if not self.year_matches(plan_year, year, *_said("consolidation.wrong-year", year=plan_year,
+                                                         plan_year=year)[1:]):
             return None
         layout = ConsolidationLayout(ident.get("language", "en"), ident["products"], ident["regions"],
                                      currency=ident.get("currency", ""), hold_rows=hold_rows, bound_rows=bound_rows)
-        if not self.layout_matches(layout, ident, FRESH):
+        if not self.layout_matches(layout, ident, fresh):
             return None
         return layout
 
@@ -155,10 +158,9 @@ class _Reader(FileReader):
             r = tb.first_row + off
             got = tuple(key_text(sheet.get(r, i)) for i in keys)
             if got != tuple(expected):
-                return [error("row-keys-changed", f"row {r + 1} should be {' / '.join(expected)} but reads "
-                              f"{' / '.join(got) or 'empty'}",
-                              f"restore the row (rows must not be moved, sorted or overwritten), or {FRESH}",
-                              file=self.file, sheet=tb.sheet, cell=f"A{r + 1}")]
+                return [problem("consolidation.row-keys-changed", file=self.file, sheet=tb.sheet, cell=f"A{r + 1}",
+                                row=r + 1, expected=" / ".join(expected),
+                                got=" / ".join(got) or Message("consolidation.empty"))]
         return []
 
     def _known_ids(self, lines: SheetValues | None) -> dict[str, dict[str, bool]]:
@@ -191,7 +193,7 @@ class _Reader(FileReader):
     def _raw(self, row: int, col: int, ref: str):
         if ref in self.sheet.errors:
             code, message = not_an_entry(self.sheet.errors[ref])
-            self.err(code, message, "type a plain value (no formula)", sheet=self.sheet_name, cell=ref)
+            self.err(*_said("consolidation.not-an-entry", why=message), sheet=self.sheet_name, cell=ref)
             return CELL_ERROR
         return self.sheet.get(row, col)
 
@@ -217,13 +219,13 @@ class _Reader(FileReader):
         if raw is CELL_ERROR:
             return None
         if cells.is_blank(raw):
-            self.err("missing-value", f"{label!r} is empty", f"pick one of {self._shown(list_name)}",
+            self.err(*_said("consolidation.choice-missing", label=label, choices=self._shown(list_name)),
                      sheet=self.sheet_name, cell=ref)
             return None
         found = self._labels(list_name).get(cells.normalise_label(raw))
         if found is None:
-            self.err("bad-value", f"{cells.show(raw)} is not a {label.lower()}",
-                     f"pick one of {self._shown(list_name)} from the dropdown", sheet=self.sheet_name, cell=ref)
+            self.err(*_said("consolidation.choice-bad", value=cells.show(raw), label=label.lower(),
+                            choices=self._shown(list_name)), sheet=self.sheet_name, cell=ref)
         return found
 
     def _growth(self, method: str | None) -> float | None:
@@ -237,22 +239,17 @@ class _Reader(FileReader):
             percent = isinstance(raw, str) and text.endswith("%")
             number, why = cells.parse_number(text[:-1] if percent else raw)
             if why:
-                self.err("not-a-number", f"the growth % {why}", "type a percentage such as 5%",
-                         sheet=self.sheet_name, cell=ref)
+                self.err(*_said("consolidation.growth-not-a-number", why=why), sheet=self.sheet_name, cell=ref)
                 return None
             value = number / 100 if percent else number
             if not -0.9 <= value <= 5.0:
-                self.err("out-of-range", f"a growth of {value:.1%} is outside -90% to 500%",
-                         "type a percentage such as 5% (a plain 5 in a cell not formatted as % means 500%)",
-                         sheet=self.sheet_name, cell=ref)
+                self.err(*_said("consolidation.growth-out-of-range", growth=f"{value:.1%}"), sheet=self.sheet_name,
+                         cell=ref)
                 return None
         if method == "growth" and value is None:
-            self.err("growth-missing", "the growth method needs a growth %",
-                     "type the growth over last year, e.g. 5%, or pick another method", sheet=self.sheet_name,
-                     cell=ref)
+            self.err(*_said("consolidation.growth-missing"), sheet=self.sheet_name, cell=ref)
         elif method not in (None, "growth") and value is not None:
-            self.warn("growth-ignored", f"a growth % of {value:.1%} is given but the method is not growth; "
-                      "it is ignored", "clear it, or pick the growth method", sheet=self.sheet_name, cell=ref)
+            self.warn(*_said("consolidation.growth-ignored", growth=f"{value:.1%}"), sheet=self.sheet_name, cell=ref)
         return value
 
     def _reference(self, method: str | None, versions: list[str]) -> int | None:
@@ -262,21 +259,16 @@ class _Reader(FileReader):
             return None
         value, why = cells.parse_integer(raw)
         if why:
-            self.err("bad-value", f"the reference version: {why}", "pick a version number from the list",
-                     sheet=self.sheet_name, cell=ref)
+            self.err(*_said("consolidation.reference-bad", why=why), sheet=self.sheet_name, cell=ref)
             return None
         if value is not None and versions and str(value) not in versions:
-            self.err("unknown-version", f"there is no version {value}",
-                     f"pick one of versions {', '.join(versions)} (see the Versions sheet)",
+            self.err(*_said("consolidation.unknown-version", value=value, versions=", ".join(versions)),
                      sheet=self.sheet_name, cell=ref)
             return None
         if method == "reference" and value is None:
-            self.err("reference-missing", "the reference method needs the version to spread like",
-                     "pick a version number (see the Versions sheet), or pick another method",
-                     sheet=self.sheet_name, cell=ref)
+            self.err(*_said("consolidation.reference-missing"), sheet=self.sheet_name, cell=ref)
         elif method not in (None, "reference") and value is not None:
-            self.warn("reference-ignored", f"reference version {value} is given but the method is not reference; "
-                      "it is ignored", "clear it, or pick the reference method", sheet=self.sheet_name, cell=ref)
+            self.warn(*_said("consolidation.reference-ignored", value=value), sheet=self.sheet_name, cell=ref)
         return value
 
     def _note(self) -> str | None:
@@ -285,7 +277,7 @@ class _Reader(FileReader):
             return None
         text, why = cells.parse_text(raw, max_len=500)
         if why:
-            self.err("bad-value", why, "shorten the note to 500 characters", sheet=self.sheet_name,
+            self.err(*_said("consolidation.note-too-long", why=why), sheet=self.sheet_name,
                      cell=self.layout.param_ref("note"))
         return text
 
@@ -301,25 +293,23 @@ class _Reader(FileReader):
             if raw is CELL_ERROR or cells.is_blank(raw):
                 continue
             number, why = cells.parse_number(raw)
-            what = "the company" if level == "company" else f"{level} {ident}"
+            what = Message(f"consolidation.what.{level}", id=ident)
             if why:
                 unit = self.layout.t("cons.m." + (self._measure_id() or "revenue"))
-                self.err("not-a-number", f"the figure for {what}: {why}",
-                         f"type the figure as a number in {unit}, or leave the cell empty", sheet=self.sheet_name,
-                         cell=ref)
+                self.err(*_said("consolidation.figure-not-a-number", what=what, why=why, unit=unit),
+                         sheet=self.sheet_name, cell=ref)
             elif number < 0:
-                self.err("negative", f"the figure for {what} is negative ({cells.show(raw)})",
-                         "type 0 or more, or leave the cell empty", sheet=self.sheet_name, cell=ref)
+                self.err(*_said("consolidation.figure-negative", what=what, value=cells.show(raw)),
+                         sheet=self.sheet_name, cell=ref)
             else:
                 found[level][ident] = (number, ref)
         used = [lv for lv in ("company", "product", "region") if found[lv]]
         if len(used) > 1:
             first = {lv: next(iter(found[lv].values()))[1] for lv in used}
             a, b = used[0], used[1]
-            self.err("figures-mixed", f"figures are given both in the {a} row(s) ({first[a]}) and in the "
-                     f"{b} rows ({first[b]})",
-                     "keep ONE kind: the company figure, or one per product, or one per region; clear the others",
-                     sheet=self.sheet_name, cell=first[b])
+            self.err(*_said("consolidation.figures-mixed", a=Message(f"consolidation.level.{a}"), first_a=first[a],
+                            b=Message(f"consolidation.level.{b}"), first_b=first[b]), sheet=self.sheet_name,
+                     cell=first[b])
             return used[0], {}
         if not used:
             if not (method == "growth" and growth is not None):
@@ -328,9 +318,8 @@ class _Reader(FileReader):
                 regs = [i for i, (lv, _) in enumerate(rows) if lv == "region"]
                 span = lambda idx: (f"{tb.ref(tb.first_row + idx[0], 'figure')}-"  # noqa: E731
                                     f"{tb.ref(tb.first_row + idx[-1], 'figure')}") if idx else "-"
-                self.err("no-figure", "no top-down figure was entered",
-                         f"enter the company figure in {tb.ref(tb.first_row, 'figure')}, or one figure per product "
-                         f"({span(prods)}) or per region ({span(regs)}); then save and run the spread again",
+                self.err(*_said("consolidation.no-figure", company=tb.ref(tb.first_row, "figure"),
+                                products=span(prods), regions=span(regs)),
                          sheet=self.sheet_name, cell=tb.ref(tb.first_row, "figure"))
             return "company", {}
         level = used[0]
@@ -350,15 +339,15 @@ class _Reader(FileReader):
             return None
         return a, b
 
-    def _picked(self, raw, list_name: str, ref: str, choices: str, *, missing: str, bad: str) -> str | None:
-        """The id behind a dropdown choice typed in ``ref``, or None after saying ``missing`` (blank) or
-        ``bad`` (not a choice of the list); the fix names the ``choices``."""
+    def _picked(self, raw, list_name: str, ref: str, *, missing: str, bad: str, **fields) -> str | None:
+        """The id behind a dropdown choice typed in ``ref``, or None after saying the problem ``missing``
+        (blank) or ``bad`` (not a choice of the list), each with ``fields`` and ``ref``."""
         if cells.is_blank(raw):
-            self.err("missing-value", missing, f"pick {choices} in {ref}", sheet=self.sheet_name, cell=ref)
+            self.err(*_said(missing, ref=ref, **fields), sheet=self.sheet_name, cell=ref)
             return None
         found = self._labels(list_name).get(cells.normalise_label(raw))
         if found is None:
-            self.err("bad-value", bad, f"pick {choices} from the dropdown", sheet=self.sheet_name, cell=ref)
+            self.err(*_said(bad, ref=ref, **fields), sheet=self.sheet_name, cell=ref)
         return found
 
     # -- holds -------------------------------------------------------------------------------------------
@@ -371,14 +360,14 @@ class _Reader(FileReader):
                 continue
             raw_kind, raw_id = entered
             ident = key_text(raw_id)
-            kind = self._picked(raw_kind, "hold_kinds", tb.ref(r, "kind"), f"one of {self._shown('hold_kinds')}",
-                                missing=f"what {cells.show(raw_id)} is (account, salesperson, ...) is not said",
-                                bad=f"{cells.show(raw_kind)} cannot be held")
+            kind = self._picked(raw_kind, "hold_kinds", tb.ref(r, "kind"), choices=self._shown("hold_kinds"),
+                                missing="consolidation.hold-kind-missing", bad="consolidation.hold-kind-bad",
+                                value=cells.show(raw_id), kind=cells.show(raw_kind))
             if kind is None:
                 continue
             if not ident:
-                self.err("missing-value", f"the {self.layout.hold_label(kind).lower()} to hold is not given",
-                         f"type its id in {tb.ref(r, 'id')}, or clear {tb.ref(r, 'kind')}",
+                self.err(*_said("consolidation.hold-id-missing", what=self.layout.hold_label(kind).lower(),
+                                id_cell=tb.ref(r, "id"), kind_cell=tb.ref(r, "kind")),
                          sheet=self.sheet_name, cell=tb.ref(r, "id"))
                 continue
             ident = self._hold_id(kind, ident, tb.ref(r, "id"))
@@ -391,22 +380,20 @@ class _Reader(FileReader):
             parts = [p.strip() for p in ident.split("/")]
             quarter, _ = cells.parse_integer(parts[2]) if len(parts) == 3 else (None, None)
             if len(parts) != 3 or quarter not in (1, 2, 3, 4):
-                self.err("bad-value", f"held line {cells.show(ident)} is not account/product/quarter",
-                         "write it like A01/P1/2 (quarter 1-4)", sheet=self.sheet_name, cell=ref)
+                self.err(*_said("consolidation.held-line-bad", value=cells.show(ident)), sheet=self.sheet_name,
+                         cell=ref)
                 return None
             account = self._known_id("account", parts[0], ref)
             product = self._known_id("product", parts[1], ref)
             if account is None or product is None:
                 return None
             if self.has_lines and (account, product, quarter) not in self.line_keys:
-                self.warn("holds-nothing", f"no line of this version is {account}/{product}/{quarter}; the hold "
-                          "changes nothing", "check the account, product and quarter", sheet=self.sheet_name,
-                          cell=ref)
+                self.warn(*_said("consolidation.holds-nothing-line", account=account, product=product,
+                                 quarter=quarter), sheet=self.sheet_name, cell=ref)
             return f"{account}/{product}/{quarter}"
         found = self._known_id(kind, ident, ref)
         if found is not None and self.has_lines and not self.known[kind][found]:
-            self.warn("holds-nothing", f"no line of this version has {kind} {found}; the hold changes nothing",
-                      "check the id", sheet=self.sheet_name, cell=ref)
+            self.warn(*_said("consolidation.holds-nothing", kind=kind, id=found), sheet=self.sheet_name, cell=ref)
         return found
 
     def _known_id(self, kind: str, ident: str, ref: str) -> str | None:
@@ -422,9 +409,9 @@ class _Reader(FileReader):
         folded = {cells.normalise_label(k): k for k in known}
         hint = folded.get(cells.normalise_label(ident))
         sample = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
-        fix = f"did you mean {hint!r}? ids are exact" if hint else f"use an id of the plan ({sample})"
         what = self.layout.hold_label(kind).lower()
-        self.err("unknown-id", f"there is no {what} {cells.show(ident)}", fix, sheet=self.sheet_name, cell=ref)
+        self.err(*_said("consolidation.unknown-id-hint" if hint else "consolidation.unknown-id", what=what,
+                        value=cells.show(ident), hint=hint or "", sample=sample), sheet=self.sheet_name, cell=ref)
         return None
 
     # -- bounds ------------------------------------------------------------------------------------------
@@ -436,20 +423,20 @@ class _Reader(FileReader):
             if entered is None:
                 continue
             raw_side, raw_rule = entered
-            side = self._picked(raw_side, "sides", tb.ref(r, "side"), self._shown("sides"),
-                                missing="a rule without floor or cap",
-                                bad=f"{cells.show(raw_side)} is neither floor nor cap")
+            side = self._picked(raw_side, "sides", tb.ref(r, "side"), choices=self._shown("sides"),
+                                missing="consolidation.side-missing", bad="consolidation.side-bad",
+                                value=cells.show(raw_side))
             if side is None:
                 continue
             if cells.is_blank(raw_rule):
-                self.err("missing-value", f"the {side} has no rule", f"write it as {BOUND_SYNTAX}",
+                self.err(*_said("consolidation.bound-no-rule", side=side, syntax=BOUND_SYNTAX),
                          sheet=self.sheet_name, cell=tb.ref(r, "rule"))
                 continue
             text = str(raw_rule).strip()
             try:
                 bound = parse_bound(side, text)
             except TopDownError as exc:
-                self.err("bad-bound", str(exc), f"write it as {BOUND_SYNTAX}", sheet=self.sheet_name,
+                self.err(*_said("consolidation.bad-bound", why=str(exc), syntax=BOUND_SYNTAX), sheet=self.sheet_name,
                          cell=tb.ref(r, "rule"))
                 continue
             if bound.scope != "all":

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, has_errors
+from kamplan.problems import Problem, has_errors, phrase, problem
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.evaluation.layout import (
     ET, IDENTITY, REVIEWER_CELL, SERVICE_STATUSES, EvaluationLayout, GoalSpec,
@@ -24,6 +24,12 @@ from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 FRESH = "enter the evaluation in a fresh workbook (kamplan evaluate)"
+
+
+def _said(pid: str, **fields) -> tuple:
+    """(code, message, fix) of the catalogue problem ``pid``, for the kit's ``err``/``warn``/``complain``."""
+    p = problem(pid, **fields)
+    return p.code, p.message, p.fix
 
 
 @dataclass
@@ -81,8 +87,7 @@ class _Reader(FileReader):
         sheets, _ = read_sheets(self.path, [sc.sheet, sv.sheet])
         for tb in (sc, sv):
             if tb.sheet not in sheets:
-                self.err("sheet-missing", f"sheet {tb.sheet!r} is missing",
-                         f"rename the sheet back to {tb.sheet!r}, or {FRESH}", sheet=tb.sheet)
+                self.err(*_said("evaluation.sheet-missing", name=tb.sheet), sheet=tb.sheet)
         if has_errors(self.problems):
             return None, self.problems
         ok = True
@@ -120,12 +125,9 @@ class _Reader(FileReader):
 
     # -- identity -------------------------------------------------------------------------------------
     def _identity(self, ident: dict):
-        missing = ("not-an-evaluation-workbook",
-                   "this is not a kamplan evaluation workbook (its hidden identity block is missing)",
-                   "send the VP's evaluation workbook kamplan wrote (reports/evaluation_YEAR_Qn_VP.xlsx), filled in")
-        if not self.of_kind(ident, IDENTITY.kind, missing, lambda kind: (
-                f"this is a {kind!r} workbook, not an evaluation workbook",
-                "collect it with the command for its kind (kamplan targets collect, kamplan accounts collect)")):
+        missing = _said("evaluation.not-an-evaluation-workbook")
+        if not self.of_kind(ident, IDENTITY.kind, missing,
+                            lambda kind: _said("evaluation.wrong-kind", kind=kind)[1:]):
             return None
         fields = self.typed_identity(lambda: (
             int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["quarter"]),
@@ -133,23 +135,21 @@ class _Reader(FileReader):
             float(ident["cap"]), [GoalSpec(i, n, k, float(w)) for i, n, k, w in ident["goals"]],
             ident["evaluation"], ident["audience"], int(ident.get("n_warnings", "0")),
             int(ident.get("n_classes", "0"))), IDENTITY.schema_version,
-            fresh="write a fresh evaluation workbook (kamplan evaluate) and copy your entries into it",
+            fresh=_said("evaluation.identity-damaged")[2],
             version=("the workbook has evaluation layout version {found}; this kamplan reads version {reads}",
-                     "write the evaluation workbook again with this kamplan version"))
+                     _said("evaluation.schema-version")[2]))
         if fields is None:
             return None
         version, year, quarter, generated, scale, cap, goals, evaluation, audience, n_warn, n_cls = fields
         if audience != "vp":
-            self.err("not-the-vp-workbook", f"this is the copy for salesperson {ident.get('rep_id', '')!r}; it has "
-                     "no rating cells", "enter ratings in the VP's workbook (evaluation_YEAR_Qn_VP.xlsx or "
-                     "evaluation_YEAR_annual_summary.xlsx) and collect that one")
+            self.err(*_said("evaluation.not-the-vp-workbook", rep=ident.get("rep_id", "")))
             return None
         layout = EvaluationLayout(ident.get("language", "en"), year, quarter, evaluation, audience,
                                   lines=ident["lines"], accounts=ident["accounts"], reps=[r for r, in ident["reps"]],
                                   goals=goals, services=ident["services"], n_warnings=n_warn, n_classes=n_cls,
                                   with_allocation=ident.get("with_allocation") == "1", scale=scale, cap=cap,
                                   currency=ident.get("currency", ""), unit=ident.get("unit", ""))
-        if not self.layout_matches(layout, ident, "write the evaluation workbook again with this kamplan version (kamplan evaluate)"):
+        if not self.layout_matches(layout, ident, _said("evaluation.layout-changed")[2]):
             return None
         identity = EvaluationIdentity(kind=IDENTITY.kind, schema_version=version, year=year, quarter=quarter,
                                       evaluation=evaluation, audience=audience, rep_id=ident.get("rep_id", ""),
@@ -162,8 +162,7 @@ class _Reader(FileReader):
     def _reviewer(self, layout: EvaluationLayout, sheet: SheetValues) -> str | None:
         text, why = cells.parse_text(sheet.get(*REVIEWER_CELL), max_len=120)
         if why:
-            self.err("bad-value", why, "enter your name, at most 120 characters", sheet=layout.scorecard.sheet,
-                     cell=layout.reviewer_ref())
+            self.err(*_said("review.reviewer", why=why), sheet=layout.scorecard.sheet, cell=layout.reviewer_ref())
         return text
 
     def _ratings(self, layout: EvaluationLayout, sheet: SheetValues) -> list[RatingEntry]:
@@ -174,18 +173,18 @@ class _Reader(FileReader):
         for i, (rep, goal) in enumerate(tb.row_keys):
             r = tb.first_row + i
             ref = tb.ref(r, "rating")
-            fix = f"enter the rating of {names[goal]!r} for {rep} as a whole number from {lo} to {hi}, or leave it empty"
+            fields = {"goal": names[goal], "rep": rep, "lo": lo, "hi": hi}
             raw = self.cell(tb, sheet, r, "rating")
             rating = None
             if raw is not CELL_ERROR and not cells.is_blank(raw):
                 num, why = cells.parse_number(raw)
                 if why:
-                    self.complain("bad-rating", why, fix, tb.sheet, ref)
+                    self.complain(*_said("evaluation.bad-rating", why=why, **fields), tb.sheet, ref)
                 elif abs(num - round(num)) > 1e-9:
-                    self.complain("bad-rating", f"{cells.show(raw)} is not a whole number", fix, tb.sheet, ref)
+                    self.complain(*_said("evaluation.bad-rating", why=phrase("cell.not-whole", value=cells.show(raw)),
+                                         **fields), tb.sheet, ref)
                 elif not lo <= num <= hi:
-                    self.complain("outside-scale", f"{cells.show(raw)} is outside the scale {lo}-{hi}", fix,
-                                  tb.sheet, ref)
+                    self.complain(*_said("evaluation.outside-scale", value=cells.show(raw), **fields), tb.sheet, ref)
                 else:
                     rating = float(round(num))
             comment = self.text_cell(tb, sheet, r, "comment", 2000, "comment")
@@ -209,8 +208,7 @@ class _Reader(FileReader):
             if raw is not CELL_ERROR and not cells.is_blank(raw):
                 status = spell.get(cells.normalise_label(raw))
                 if status is None:
-                    self.complain("bad-status", f"{cells.show(raw)} is not a service status",
-                                  f"pick one of {labels} from the dropdown, or leave it empty", tb.sheet, ref)
+                    self.complain(*_said("evaluation.bad-status", value=cells.show(raw), labels=labels), tb.sheet, ref)
             note = self.text_cell(tb, sheet, r, "note", 1000, "note")
             out.append(ServiceEntry(rep, acc, commitment, status, note, f"{self.file} › {tb.sheet} › {ref}"))
         return out

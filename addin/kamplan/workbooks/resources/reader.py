@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamplan.problems import Problem, has_errors
+from kamplan.problems import Problem, has_errors, problem
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.layout import SheetValues, Table
 from kamplan.workbooks.kit.identity import read_identity
@@ -22,6 +22,12 @@ from kamplan.workbooks.kit.reading import CELL_ERROR, FileReader, read_file
 
 MAX_CAPACITY = 1000.0
 FRESH = "enter it in a fresh resource plan (kamplan resources allocate)"
+
+
+def _said(pid: str, **fields) -> tuple:
+    """(code, message, fix) of the catalogue problem ``pid``, for the kit's ``err``/``warn``/``complain``."""
+    p = problem(pid, **fields)
+    return p.code, p.message, p.fix
 
 
 @dataclass
@@ -95,8 +101,7 @@ class _Reader(FileReader):
         for tb in (layout.choices, layout.capacity):
             sheet = sheets.get(tb.sheet)
             if sheet is None:
-                self.err("sheet-missing", f"sheet {tb.sheet!r} is missing",
-                         f"rename the sheet back to {tb.sheet!r}, or {FRESH}", sheet=tb.sheet)
+                self.err(*_said("resources.sheet-missing", name=tb.sheet), sheet=tb.sheet)
                 continue
             found = header_problems(tb, sheet, self.file, fresh=FRESH)
             found = found or row_key_problems(tb, sheet, self.file, fresh=FRESH)
@@ -114,28 +119,26 @@ class _Reader(FileReader):
                              [p for p in self.problems if not p.is_error]), self.problems
 
     def _identity(self, ident: dict):
-        give = "give the resource plan kamplan wrote (reports/resource_plan_YEAR_*.xlsx)"
-        missing = ("not-a-resource-workbook",
-                   "this is not a kamplan resource plan workbook (its hidden identity block is missing)", give)
+        missing = _said("resources.not-a-resource-workbook")
         if not self.of_kind(ident, IDENTITY.kind, missing,
-                            lambda kind: (f"this is a {kind!r} workbook, not a resource plan", give)):
+                            lambda kind: _said("resources.wrong-kind", kind=kind)[1:]):
             return None
         fields = self.typed_identity(lambda: (
             int(ident["schema_version"]), int(ident["plan_year"]), int(ident["run_id"]),
-            dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version, fresh=FRESH,
+            dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version,
+            fresh=_said("resources.identity-damaged")[2],
             version=("the workbook has resource layout version {found}; this kamplan reads version {reads}",
-                     "write the resource plan again (kamplan resources allocate)"))
+                     _said("resources.layout-changed")[2]))
         if fields is None:
             return None
         version, plan_year, run_id, generated = fields
         layout = ResourceLayout(ident.get("language", "en"), plan_year, currency=ident.get("currency", ""),
                                 choices=[(r,) for r, *_ in ident["choices"]],
                                 capacity=[(p,) for p, _ in ident["capacity"]])
-        if not self.layout_matches(layout, ident, "write the resource plan again (kamplan resources allocate)"):
+        if not self.layout_matches(layout, ident, _said("resources.layout-changed")[2]):
             return None
         if not self.year_matches(plan_year, self.plan_year,
-                                 f"this resource plan is for {plan_year}; the plan year is {self.plan_year}",
-                                 f"give the {self.plan_year} resource plan"):
+                                 *_said("resources.wrong-year", year=plan_year, plan_year=self.plan_year)[1:]):
             return None
         return ResourceIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
                                 generated_at=generated, workbook_id=ident.get("workbook_id", ""),
@@ -158,9 +161,8 @@ class _Reader(FileReader):
             if raw is not CELL_ERROR and not cells.is_blank(raw):
                 choice = spellings.get(cells.normalise_label(raw))
                 if choice is None:
-                    self.complain("bad-choice", f"{cells.show(raw)} is not a choice for request {rid}",
-                                  f"pick {labels} from the dropdown, or leave the cell empty", tb.sheet,
-                                  tb.ref(r, "choice"))
+                    self.complain(*_said("resources.bad-choice", value=cells.show(raw), request=rid, labels=labels),
+                                  tb.sheet, tb.ref(r, "choice"))
             out.append(ChoiceRow(rid, account, kind, r, choice, in_force))
         return out
 
@@ -176,11 +178,11 @@ class _Reader(FileReader):
                 value = None
                 if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)
-                    fix = f"enter {pid}'s Q{q} capacity as a number from 0 to {MAX_CAPACITY:g}, or leave it empty"
+                    fields = {"person": pid, "q": q, "max": f"{MAX_CAPACITY:g}"}
                     if why:
-                        self.complain("bad-value", why, fix, tb.sheet, tb.ref(r, key))
+                        self.complain(*_said("resources.capacity", why=why, **fields), tb.sheet, tb.ref(r, key))
                     elif not 0 <= num <= MAX_CAPACITY:
-                        self.complain("out-of-range", f"{cells.show(raw)} is outside 0-{MAX_CAPACITY:g}", fix,
+                        self.complain(*_said("resources.capacity-out-of-range", value=cells.show(raw), **fields),
                                       tb.sheet, tb.ref(r, key))
                     else:
                         value = float(num)

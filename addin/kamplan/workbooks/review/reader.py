@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from kamplan.problems import Problem, has_errors
+from kamplan.problems import Problem, has_errors, phrase, problem
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import T
 from kamplan.workbooks.kit.table_checks import header_problems, row_key_problems, stray_entry_problems
@@ -81,10 +81,16 @@ def read_review_workbook(path: Path, config, content_hash: str = "") -> tuple[Re
     return read_file(_Reader, path, config, content_hash)
 
 
+def _said(pid: str, **fields) -> tuple:
+    """(code, message, fix) of the catalogue problem ``pid``, for the kit's ``err``/``warn``/``complain``."""
+    p = problem(pid, **fields)
+    return p.code, p.message, p.fix
+
+
 def _wrong_kind(kind: str) -> tuple[str, str]:
     if kind == "kamplan.targets":
-        return "this is a target workbook, not an account review workbook", "collect it with: kamplan targets collect"
-    return f"this is a {kind!r} workbook, not an account review workbook", "collect it with the command for its kind"
+        return _said("review.target-workbook")[1:]
+    return _said("review.wrong-kind", kind=kind)[1:]
 
 
 class _Reader(FileReader):
@@ -105,10 +111,9 @@ class _Reader(FileReader):
         if sheet is None:
             ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
             extra = [n for n in all_names if n not in ours]
-            hint = f" (found {', '.join(repr(n) for n in extra)} instead)" if extra else ""
-            self.err("sheet-missing", f"sheet {tb.sheet!r} is missing{hint}",
-                     f"rename the sheet back to {tb.sheet!r}, or enter the review in a fresh workbook "
-                     "(kamplan accounts segment)", sheet=tb.sheet)
+            found = ", ".join(repr(n) for n in extra)
+            self.err(*_said("review.sheet-missing-found" if extra else "review.sheet-missing", name=tb.sheet,
+                            found=found), sheet=tb.sheet)
             return None, self.problems
         if not self.refuse_added_sheets(all_names, layout):
             return None, self.problems
@@ -126,9 +131,7 @@ class _Reader(FileReader):
     # -- identity ------------------------------------------------------------------------------------
     def _identity(self, ident: dict):
         cfg = self.config
-        missing = ("not-a-review-workbook",
-                   "this is not a kamplan account review workbook (its hidden identity block is missing)",
-                   "send the review workbook kamplan wrote (reports/account_review_YEAR.xlsx), filled in")
+        missing = _said("review.not-a-review-workbook")
         if not self.of_kind(ident, IDENTITY.kind, missing, _wrong_kind):
             return None
         fields = self.typed_identity(lambda: (
@@ -137,10 +140,10 @@ class _Reader(FileReader):
             [ReviewIndicator(i, h, g, s, float(w), hb == "1") for i, h, g, s, w, hb in ident["indicators"]],
             tuple((g, float(w)) for g, w in ident["group_weights"]), float(ident.get("min_coverage", "0.6"))),
             IDENTITY.schema_version,
-            fresh="write a fresh review workbook (kamplan accounts segment) and copy your entries into it",
+            fresh=_said("review.identity-damaged")[2],
             version=("the workbook was made by a kamplan with review layout version {found}; this one reads "
                      "version {reads}",
-                     "write the review workbook again with this kamplan version (kamplan accounts segment)"))
+                     _said("review.layout-changed")[2]))
         if fields is None:
             return None
         version, plan_year, run_id, generated, lo, hi, indicators, weights, min_cov = fields
@@ -149,12 +152,10 @@ class _Reader(FileReader):
                               ScoreRules(weights, min_cov, (lo, hi), ident.get("live_judgements") == "1"),
                               currency=ident.get("currency", ""), unit=ident.get("unit", ""),
                               allocation=ident.get("allocation", "revenue"), measure=ident.get("measure", "volume"))
-        if not self.layout_matches(layout, ident, "write the review workbook again with this kamplan version "
-                                   "(kamplan accounts segment)"):
+        if not self.layout_matches(layout, ident, _said("review.layout-changed")[2]):
             return None
         if not self.year_matches(plan_year, cfg.plan_year,
-                                 f"this review is for plan year {plan_year}; the plan is {cfg.plan_year}",
-                                 f"send the {cfg.plan_year} review workbook (last year's file was probably attached)"):
+                                 *_said("review.wrong-year", year=plan_year, plan_year=cfg.plan_year)[1:]):
             return None
         identity = ReviewIdentity(kind=IDENTITY.kind, schema_version=version, plan_year=plan_year, run_id=run_id,
                                   basis=ident.get("basis", ""), period_start=ident.get("period_start", ""),
@@ -181,8 +182,7 @@ class _Reader(FileReader):
         r, c = REVIEWER_CELL
         text, why = cells.parse_text(sheet.get(r, c), max_len=120)
         if why:
-            self.err("bad-value", why, "enter your name, at most 120 characters", sheet=layout.review.sheet,
-                     cell=layout.reviewer_ref())
+            self.err(*_said("review.reviewer", why=why), sheet=layout.review.sheet, cell=layout.reviewer_ref())
         return text
 
     def _choices(self) -> dict[str, str]:
@@ -213,23 +213,18 @@ class _Reader(FileReader):
                 text = cells.normalise_label(raw)
                 cls = choices.get(text)
                 if cls is None:
-                    self.complain("bad-value", f"{cells.show(raw)} is not a class",
-                                  f"pick one of {labels} from the dropdown, or leave the cell empty",
-                                  tb.sheet, ref)
+                    self.complain(*_said("review.not-a-class", value=cells.show(raw), labels=labels), tb.sheet, ref)
                 row.override_class = cls
             # reason
             row.override_reason = self.text_cell(tb, sheet, r, "override_reason", 500, "reason")
             if row.override_class and not row.override_reason:
-                self.complain("override-without-reason",
-                              f"account {acc}: the override to "
-                              f"{self.config.classes[row.override_class].name.get(layout.language)!r} has no reason",
-                              f"say why in {tb.column('override_reason').header!r}, or clear the override class",
+                self.complain(*_said("review.override-without-reason", account=acc,
+                                     name=self.config.classes[row.override_class].name.get(layout.language),
+                                     header=tb.column("override_reason").header),
                               tb.sheet, tb.ref(r, "override_reason"))
             elif row.override_reason and not row.override_class and \
                     cells.is_blank(sheet.get(r, tb.col("override_class"))) and row.shown_override is None:
-                self.warn("reason-without-override",
-                          f"account {acc}: a reason is given but no override class; the reason is ignored",
-                          "pick the override class too, or clear the reason", sheet=tb.sheet,
+                self.warn(*_said("review.reason-without-override", account=acc), sheet=tb.sheet,
                           cell=tb.ref(r, "override_reason"))
             # judgements
             for ind in layout.judged:
@@ -239,21 +234,17 @@ class _Reader(FileReader):
                 if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)
                     if why:
-                        self.complain("bad-value", why, _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
+                        self.complain(*_said("review.judgement", why=why, name=ind.name, lo=lo, hi=hi), tb.sheet,
+                                      tb.ref(r, key))
                     elif abs(num - round(num)) > 1e-9:
-                        self.complain("bad-value", f"{cells.show(raw)} is not a whole number",
-                                      _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
+                        not_whole = phrase("cell.not-whole", value=cells.show(raw))
+                        self.complain(*_said("review.judgement", why=not_whole, name=ind.name, lo=lo, hi=hi),
+                                      tb.sheet, tb.ref(r, key))
                     elif not lo <= num <= hi:
-                        self.complain("outside-scale", f"{cells.show(raw)} is outside the scale {lo}-{hi}",
-                                      _judgement_fix(ind.name, lo, hi), tb.sheet, tb.ref(r, key))
+                        self.complain(*_said("review.outside-scale", value=cells.show(raw), name=ind.name, lo=lo,
+                                             hi=hi), tb.sheet, tb.ref(r, key))
                     else:
                         value = float(round(num))
                 row.judgements[ind.id] = value
             out.append(row)
         return out
-
-
-def _judgement_fix(name: str, lo: int, hi: int) -> str:
-    return f"enter {name!r} as a whole number from {lo} (weak) to {hi} (strong), or leave it empty"
-
-

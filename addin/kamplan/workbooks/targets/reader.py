@@ -35,7 +35,8 @@ from kamplan.model import (
     QUARTERS, REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission,
     WorkbookIdentity,
 )
-from kamplan.problems import Problem, has_errors
+from kamplan.messages import Message, render
+from kamplan.problems import Problem, has_errors, phrase, problem
 from kamplan.limits import LIMITS
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.i18n import LANGS, T, t
@@ -107,6 +108,10 @@ class _Reader(FileReader):
         self.ctx, self.hash = ctx, content_hash
         self.proposal_digest = ""  # from the identity block of a proposal workbook
 
+    def say(self, pid: str, sheet=None, cell=None, **fields) -> None:
+        """The catalogue problem ``pid`` of this file (said in the salesperson's language where it is shown)."""
+        self.problems.append(problem(pid, file=self.file, sheet=sheet, cell=cell, **fields))
+
     # -- top level -----------------------------------------------------------------------------------
     def read(self):
         # One pass over the file: the identity block and the table sheets under either language's names.
@@ -124,11 +129,10 @@ class _Reader(FileReader):
         if missing:
             ours = set(layout.sheet_names.values()) | {IDENTITY_SHEET}
             extra = [n for n in all_names if n not in ours]
-            hint = f" (found {', '.join(repr(n) for n in extra)} instead)" if extra else ""
+            found = ", ".join(repr(n) for n in extra)
             for name in missing:
-                self.err("sheet-missing", f"sheet {name!r} is missing{hint}",
-                         f"rename the sheet back to {name!r}, or copy your entries into a fresh copy of the "
-                         "workbook", sheet=name)
+                self.say("targets.sheet-missing-found" if extra else "targets.sheet-missing", sheet=name,
+                         name=name, found=found)
         else:
             self.refuse_added_sheets(all_names, layout)
         frames = {}
@@ -165,21 +169,17 @@ class _Reader(FileReader):
     def _head(self, ident: dict[str, str]) -> tuple[int, int, int, dt.datetime] | None:
         """Kind, schema version, year, round and when written; None with the problem said."""
         if not ident:
-            self.err("not-a-target-workbook",
-                     "this is not a kamplan target workbook (its hidden identity block is missing)",
-                     "send the workbook you were issued, filled in; entries copied into another file cannot "
-                     "be collected")
+            self.say("targets.not-a-target-workbook")
             return None
         if ident.get("kind") != IDENTITY.kind:
-            self.err("wrong-kind", f"this is a kamplan {ident.get('kind', '?')!r} workbook, not a target workbook",
-                     "collect it with the command for its kind")
+            self.say("targets.wrong-kind", kind=ident.get("kind", "?"))
             return None
         return self.typed_identity(lambda: (
             int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["round"]),
             dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version,
-            fresh="ask for a fresh workbook and copy your entries into it", errors=(KeyError, ValueError),
+            fresh=Message("fix.targets.fresh-copy"), errors=(KeyError, ValueError),
             version=("the workbook was made by a kamplan with layout version {found}; this one reads version {reads}",
-                     "issue the workbooks again with this kamplan version"))
+                     Message("fix.targets.issue-again")))
 
     def _layout(self, ident: dict[str, str], year: int, round_no: int) -> TargetLayout | None:
         """The layout rebuilt from the identity block, if it is the one this kamplan writes."""
@@ -197,12 +197,10 @@ class _Reader(FileReader):
         proposal = ident.get("variant") == PROPOSAL_VARIANT
         layout = TargetLayout(language, year, accounts, products, blank_rows=blank_rows, currency=cfg.currency,
                               proposal=proposal, calendar=cfg.calendar)
-        if not self.layout_matches(layout, ident, "issue the workbooks again with this kamplan version"):
+        if not self.layout_matches(layout, ident, Message("fix.targets.issue-again")):
             return None
         if proposal and (round_no < 2 or not ident.get("proposal_digest")):
-            self.err("identity-damaged", "the workbook's identity block is damaged (a top-down proposal must be "
-                     "round 2 or later and carry its fingerprint)", "ask for a fresh workbook and copy your "
-                     "entries into it")
+            self.say("targets.proposal-identity-damaged")
             return None
         return layout
 
@@ -210,40 +208,31 @@ class _Reader(FileReader):
         """This plan year's workbook, of a salesperson of the plan whose name the file bears."""
         cfg = self.ctx.config
         if year != cfg.plan_year:
-            self.err("wrong-year", f"this workbook is for {year}; the plan being collected is {cfg.plan_year}",
-                     f"send the {cfg.plan_year} workbook (last year's file was probably attached by mistake)")
+            self.say("targets.wrong-year", year=year, plan_year=cfg.plan_year)
         staff = self.ctx.staff_ids
         if rep_id not in staff:
-            self.err("unknown-rep", f"the workbook belongs to salesperson {rep_id!r}, who is not in the plan",
-                     "check the config's staff list, or send the workbook issued to you")
+            self.say("targets.unknown-rep", rep=rep_id)
         name_rep = rep_from_file_name(self.file, staff)
         if name_rep and name_rep != rep_id:
-            self.err("other-reps-workbook",
-                     f"the file is named for {name_rep!r} but the workbook inside was issued to {rep_id!r}",
-                     f"fill in your own workbook ({name_rep}_...), or rename the file if it really is "
-                     f"{rep_id}'s")
+            self.say("targets.other-reps-workbook", name_rep=name_rep, rep=rep_id)
 
     def _issued_checks(self, year: int, rep_id: str, wid: str) -> None:
         """Issued from this workspace, to this salesperson."""
         if self.ctx.issued is not None and year == self.ctx.config.plan_year:  # another year's file: said above
             rec = self.ctx.issued.get(wid)
             if rec is None:
-                self.err("not-issued-here", "this workbook was not issued from this planning workspace",
-                         "collect it in the workspace that issued it, or issue a fresh one here")
+                self.say("targets.not-issued-here")
             elif rec.get("rep_id") not in (None, rep_id):
-                self.err("identity-mismatch", "the identity block does not match the issued workbook",
-                         "ask for a fresh workbook")
+                self.say("targets.identity-mismatch")
 
     def _round_checks(self, round_no: int) -> None:
         current = self.ctx.current_round
         if current is None or round_no == current:
             return
         if round_no < current:
-            self.err("stale-round", f"this is the round {round_no} workbook, but round {current} is open",
-                     f"fill in the round {current} workbook you were sent")
+            self.say("targets.stale-round", round=round_no, current=current)
         else:
-            self.err("future-round", f"this is a round {round_no} workbook, but only round {current} is open",
-                     "check the workspace: was it issued elsewhere?")
+            self.say("targets.future-round", round=round_no, current=current)
 
     # -- tables --------------------------------------------------------------------------------------
     def _table(self, tb: Table, sheet: SheetValues, layout: TargetLayout) -> list[dict] | None:
@@ -290,16 +279,15 @@ class _Reader(FileReader):
             if c.required and row.get(c.key) is None:
                 ref = tb.ref(row["_row"], c.key)
                 if ref not in sheet.errors and not any(p.cell == ref for p in self.problems[-10:]):
-                    self._complain(budget, "missing-value", f"{c.header!r} is empty but the row is used",
-                                   f"fill in {c.header!r}, or clear the whole row", tb.sheet, ref)
+                    self._complain(budget, "targets.missing-value", tb.sheet, ref, header=c.header)
 
-    def _complain(self, budget, code, message, fix, sheet, cell):
+    def _complain(self, budget, pid, sheet, cell, **fields):
+        """The catalogue problem ``pid`` at ``cell``, while the sheet's budget of problems lasts."""
         budget[0] -= 1
         if budget[0] == 0:
-            self.err("too-many-problems", "more problems in this sheet were not listed",
-                     "fix the ones above and collect again", sheet=sheet)
+            self.say("targets.too-many-problems", sheet=sheet)
         elif budget[0] > 0:
-            self.err(code, message, fix, sheet=sheet, cell=cell)
+            self.say(pid, sheet=sheet, cell=cell, **fields)
 
     def _headers_ok(self, tb: Table, sheet: SheetValues) -> bool:
         found = header_problems(tb, sheet, self.file)
@@ -326,18 +314,18 @@ class _Reader(FileReader):
         ref = tb.ref(r, c.key)
         if ref in sheet.errors:
             code, message = not_an_entry(sheet.errors[ref])
-            self._complain(budget, code, message, f"type {c.header!r} as a plain value (no formula)", tb.sheet, ref)
+            self._complain(budget, "targets.not-an-entry", tb.sheet, ref, code=code, why=message, header=c.header)
             return None
         value, why = _parse(c, raw, layout)
         if why:
-            self._complain(budget, "bad-value", why, _fix(c, layout), tb.sheet, ref)
+            self._complain(budget, "targets.bad-value", tb.sheet, ref, why=why, fix=_fix(c, layout))
             return None
         if value is None:
             return None
         if c.dtype in ("number", "integer"):
             if c.minimum is not None and value < c.minimum:
-                self._complain(budget, "negative", f"{cells.show(raw)} is below {c.minimum:g}",
-                               _fix(c, layout), tb.sheet, ref)
+                self._complain(budget, "targets.negative", tb.sheet, ref, value=cells.show(raw),
+                               minimum=f"{c.minimum:g}", fix=_fix(c, layout))
                 return None
             top = c.maximum
             if c.key.startswith("volume_q"):
@@ -345,14 +333,12 @@ class _Reader(FileReader):
             elif c.key.startswith("price_q"):  # a hard limit, not a "typo?" warning (issue 18)
                 top = LIMITS["price"].high if top is None else min(top, LIMITS["price"].high)
             if top is not None and value > top:
-                self._complain(budget, "too-large", f"{cells.show(raw)} is above the limit {top:,.0f}",
-                               _fix(c, layout) + f" between {c.minimum or 0:g} and {top:,.0f} (a typo?)",
-                               tb.sheet, ref)
+                self._complain(budget, "targets.too-large", tb.sheet, ref, value=cells.show(raw), top=top,
+                               low=f"{c.minimum or 0:g}", typed=_fix(c, layout))
                 return None
         if c.dtype == "date" and not layout.span[0] <= value <= layout.span[1]:
-            self._complain(budget, "date-outside-year", f"{value.isoformat()} is not in the plan year "
-                           f"({layout.span[0].isoformat()} to {layout.span[1].isoformat()})",
-                           _fix(c, layout), tb.sheet, ref)
+            self._complain(budget, "targets.date-outside-year", tb.sheet, ref, value=value.isoformat(),
+                           first=layout.span[0].isoformat(), last=layout.span[1].isoformat(), fix=_fix(c, layout))
             return None
         return value
 
@@ -389,9 +375,7 @@ class _Reader(FileReader):
         if any(row.get(f"volume_q{q}") is not None for row in rows for q in QUARTERS):
             return False
         tg = layout.targets
-        self.err("empty-submission", "the workbook came back without any target volume filled in: it counts as "
-                 "no answer (last year's run-rate stands in)", "fill in the volumes (0 where you plan nothing) "
-                 f"and {self.again}", sheet=tg.sheet, cell=tg.ref(tg.first_row, "volume_q1"))
+        self.say("targets.empty-submission", sheet=tg.sheet, cell=tg.ref(tg.first_row, "volume_q1"))
         return True
 
     def _target_lines(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> list[dict]:
@@ -420,28 +404,24 @@ class _Reader(FileReader):
         r, acc, prod = row["_row"], row["account_id"], row["product_id"]
         used = any(row.get(f"volume_q{q}") for q in QUARTERS)
         if acc not in plan_accounts or prod not in self.ctx.product_ids:
-            what = f"account {acc!r}" if acc not in plan_accounts else f"product {prod!r}"
             if used:
-                self.err("not-in-plan", f"{what} is no longer in the plan", "clear this row's volumes, or "
-                         "ask the VP to add it back to the plan", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+                self.say("targets.account-not-in-plan" if acc not in plan_accounts else "targets.product-not-in-plan",
+                         sheet=tg.sheet, cell=tg.ref(r, "account_id"), account=acc, product=prod)
             return False
         holder = self.ctx.pen.get((acc, prod), plan_accounts[acc])
         carriers = self.ctx.carriers.get(acc, set()) | {plan_accounts[acc]}
         if holder != identity.rep_id and identity.rep_id in carriers:
             if used:  # typed into a line someone else of the account team plans: it would count twice
-                self.err("not-your-line", f"account {acc}, product {prod} is planned by {holder} (account team); "
-                         "the figures typed here were not stored", f"clear this row's volumes and give the "
-                         f"figures to {holder}, or ask the VP to change the account team's shares",
-                         sheet=tg.sheet, cell=tg.ref(r, "volume_q1"))
+                self.say("targets.not-your-line", sheet=tg.sheet, cell=tg.ref(r, "volume_q1"), account=acc,
+                         product=prod, holder=holder)
             return False
         if holder == identity.rep_id:
             return True
         if plan_accounts[acc] != identity.rep_id:
             # storing them here too would count the account twice (the new owner plans it)
             if used and acc not in moved:
-                self.warn("account-moved", f"account {acc} now belongs to {plan_accounts[acc]}; its lines "
-                          "here were not stored", f"give the figures to {plan_accounts[acc]}, or ask the VP "
-                          "to move the account back", sheet=tg.sheet, cell=tg.ref(r, "account_id"))
+                self.say("targets.account-moved", sheet=tg.sheet, cell=tg.ref(r, "account_id"), account=acc,
+                         owner=plan_accounts[acc])
             moved.add(acc)
             return False
         return True
@@ -453,8 +433,8 @@ class _Reader(FileReader):
             vol = row.get(f"volume_q{q}") or 0.0
             price = row.get(f"price_q{q}")
             if vol > 0 and not price:
-                self.err("price-missing", f"volume {vol:g} in Q{q} has no price", "enter the Q"
-                         f"{q} price", sheet=tg.sheet, cell=tg.ref(r, f"price_q{q}"))
+                self.say("targets.price-missing", sheet=tg.sheet, cell=tg.ref(r, f"price_q{q}"), volume=f"{vol:g}",
+                         q=q)
                 continue
             price = price or 0.0
             lines.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
@@ -505,9 +485,7 @@ class _Reader(FileReader):
                    for row in rows]
         if any(isinstance(v, float) and math.isnan(v) for _, values in figures for v in values) or \
                 proposal_digest(figures) != self.proposal_digest:
-            self.err("proposal-changed", "the proposal's locked figures in this sheet are not as issued (was the "
-                     "sheet protection removed?)", "ask the VP for a fresh copy of your proposal workbook and "
-                     "enter your responses there", sheet=layout.targets.sheet)
+            self.say("targets.proposal-changed", sheet=layout.targets.sheet)
             return False
         return True
 
@@ -531,24 +509,21 @@ class _Reader(FileReader):
         resp_label = tg.column("response").header
         counter = t("response.counter", layout.language)
         if changed and response != "counter":
-            what = ", ".join(f"{tg.column(k).header} {_num(v)} (proposal {_num(p)})" for k, v, p in changed)
+            what = _Listed([phrase("targets.changed-figure", header=tg.column(k).header, value=_num(v),
+                                    proposed=_num(p)) for k, v, p in changed])
             restore = ", ".join(f"{tg.column(k).header} {_num(p)}" for k, _, p in changed)
-            self.err("changed-without-counter", f"{what} differ from the proposal, but the line is not marked "
-                     f"{counter}", f"choose {counter} in {resp_label!r} ({tg.ref(r, 'response')}) and write the "
-                     f"reason in {tg.column('comment').header!r} ({tg.ref(r, 'comment')}), or restore the "
-                     f"proposal: {restore}", sheet=tg.sheet, cell=tg.ref(r, changed[0][0]))
+            self.say("targets.changed-without-counter", sheet=tg.sheet, cell=tg.ref(r, changed[0][0]), what=what,
+                     counter=counter, response=resp_label, response_cell=tg.ref(r, "response"),
+                     comment=tg.column("comment").header, comment_cell=tg.ref(r, "comment"), restore=restore)
             return False
+        accept = t("response.accept", layout.language)
         if response == "counter" and not reason:
-            self.err("counter-without-reason", f"the line is marked {counter} but gives no reason",
-                     f"write the reason in {tg.column('comment').header!r}, or choose "
-                     f"{t('response.accept', layout.language)} and restore the proposal",
-                     sheet=tg.sheet, cell=tg.ref(r, "comment"))
+            self.say("targets.counter-without-reason", sheet=tg.sheet, cell=tg.ref(r, "comment"), counter=counter,
+                     comment=tg.column("comment").header, accept=accept)
             return False
         if response == "counter" and not changed:
-            self.warn("counter-unchanged", f"the line is marked {counter} but its figures are the proposal's",
-                      "type your own figure if you disagree, or choose "
-                      f"{t('response.accept', layout.language)}; it was stored as a counter with your reason",
-                      sheet=tg.sheet, cell=tg.ref(r, "response"))
+            self.say("targets.counter-unchanged", sheet=tg.sheet, cell=tg.ref(r, "response"), counter=counter,
+                     accept=accept)
         row["_response"] = "counter" if response == "counter" else "accept"
         return True
 
@@ -610,25 +585,42 @@ def _parse(c: Column, raw, layout: TargetLayout):
             text = text.split(ACCOUNT_LABEL_SEP.strip(), 1)[0].strip()
         value = _choices(c.choices, layout).get(text)
         if value is None:
-            return None, f"{cells.show(raw)} is not one of the choices"
+            return None, phrase("targets.not-a-choice", value=cells.show(raw))
         return value, None
     return cells.parse_text(raw)
 
 
-def _fix(c: Column, layout: TargetLayout) -> str:
+def _fix(c: Column, layout: TargetLayout) -> Message:
+    """What to type in a cell of column ``c`` (said in the reader's problem, in the salesperson's language)."""
     if c.dtype == "choice":
-        return f"pick {c.header!r} from the cell's dropdown list"
-    if c.key.startswith("volume_q"):
-        return f"enter the Q{c.key[-1]} volume in {layout.unit or 'the product unit'} as a number"
-    if c.key.startswith("price_q"):
-        return f"enter the Q{c.key[-1]} price per {layout.unit or 'unit'} as a number"
+        return Message("fix.targets.pick", header=c.header)
+    if c.key.startswith(("volume_q", "price_q")):
+        what = "volume" if c.key.startswith("volume_q") else "price"
+        if layout.unit:
+            return Message(f"fix.targets.{what}", q=c.key[-1], unit=layout.unit)
+        return Message(f"fix.targets.{what}-no-unit", q=c.key[-1])
     if c.dtype == "integer":
-        return f"enter {c.header!r} as a whole number from {c.minimum:g} to {c.maximum:g}"
+        return Message("fix.targets.whole", header=c.header, min=f"{c.minimum:g}", max=f"{c.maximum:g}")
     if c.dtype == "date":
-        return f"enter {c.header!r} as a date from {layout.span[0]} to {layout.span[1]}"
+        return Message("fix.targets.date", header=c.header, first=str(layout.span[0]), last=str(layout.span[1]))
     if c.dtype == "number":
-        return f"enter {c.header!r} as a number above 0"
-    return f"shorten {c.header!r}"
+        return Message("fix.targets.number", header=c.header)
+    return Message("fix.targets.shorten", header=c.header)
+
+
+class _Listed(Message):
+    """Catalogue phrases joined with commas, said in the language the sentence holding them is said in."""
+
+    def __new__(cls, items: list):
+        self = str.__new__(cls, ", ".join(items))
+        self.key, self.fields, self.items = "", {}, items
+        return self
+
+    def render(self, language: str | None = None) -> str:
+        return ("、" if language == "zh-CN" else ", ").join(render(i, language) for i in self.items)
+
+    def __reduce__(self):  # a problem crosses the process boundary of a parallel collect
+        return _Listed, (self.items,)
 
 
 def _at_price_cells(problems: list[Problem], tg: Table) -> list[Problem]:
