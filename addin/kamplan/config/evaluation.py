@@ -82,6 +82,10 @@ class WarningRules(Strict):
                               description="our share of the customer's purchases down this many points")
     min_revenue: float = Field(0, ge=0, description="accounts with less revenue in the last four quarters "
                                                     "are not warned about")
+    complaint_days: int = Field(30, ge=1, le=3650, description="a complaint open longer than this many days "
+                                                               "is an old-complaint flag")
+    satisfaction_drop: float = Field(1.0, gt=0, le=4, description="average visit satisfaction (1-5) down this "
+                                                                  "much against the quarter before")
 
 
 class ForecastRules(Strict):

@@ -28,6 +28,7 @@ from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
+from kamplan.stages.wallet import PlanSignals, plan_signals, say_evidence
 from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
 from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
@@ -59,6 +60,7 @@ class EvaluationData:
     ratings: dict[tuple[str, str], tuple[float | None, str | None]]
     with_allocation: bool
     problems: list[Problem] = field(default_factory=list)
+    wallet: pd.DataFrame | None = None  # engine.wallet.share_of_wallet (account plans' usage); None: no plans
 
 
 def entries_seen(ws: Workspace, year: int) -> tuple[int, int]:
@@ -135,7 +137,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     sc = rules.scorecard
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
-    warns = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
+    warns, signals = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
     classes = _class_suggestions(cfg, history, year, quarter, lines, acc, warns, reps_of)
     # the company counts each line once: full-credit (overlay) lines are the person's, not the company's
     counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
@@ -144,7 +146,8 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
         problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
                               "collect the target workbooks first (kamplan targets collect)"))
     return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
-                          classes, quarters, company, reps, ratings, allocated is not None, problems)
+                          classes, quarters, company, reps, ratings, allocated is not None, problems,
+                          signals.wallet if len(signals.wallet) else None)
 
 
 def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: dict
@@ -210,20 +213,22 @@ def _services_in_force(store, year: int, planned: pd.DataFrame) -> pd.DataFrame:
 
 
 def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: int, plan: PlanView,
-                    activities: pd.DataFrame, activity: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
-    """The engine's early warnings, with the complaints still open at the end of ``quarter``."""
+                    activities: pd.DataFrame, activity: pd.DataFrame, reps_of: dict) -> tuple[pd.DataFrame, PlanSignals]:
+    """The engine's early warnings, with the complaints still open at the end of ``quarter`` and what the
+    account plans say (share of wallet, ``stages.wallet``)."""
     cfg = ws.config
     comp = complaint_status(activities[activities["quarter"].astype(int) <= quarter]) if len(activities) else None
     open_c = None
     if comp is not None and len(comp):
         open_c = comp[comp["status"] == "open"].rename(columns={"opened": "date"})[["account_id", "date"]]
     units = sorted({p.unit for p in cfg.products})
+    signals = plan_signals(ws, history, year, quarter, activities, open_c)
     return early_warnings(history, year, quarter, cfg.evaluation.warnings, account_reps=reps_of,
                           targets=plan.targets, plan_visits=plan.visits,
                           visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
                           open_complaints=open_c, customer_purchases=_customer_purchases(ws),
                           unit=units[0] if len(units) == 1 else "", units=unit_system(cfg.products, cfg.units),
-                          currency=cfg.currency)
+                          currency=cfg.currency, wallet_flags=signals.wallet_flags, extra=signals.flags), signals
 
 
 def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, lines: pd.DataFrame,
@@ -325,7 +330,9 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
     warns["rep"] = warns["rep_id"].map(lambda r: rep_names.get(r, r))
     warns["at_risk"] = warns["revenue_at_risk"]
     warns["flags"] = warns["flags"].map(lambda fl: ", ".join(et(f"flag.{f}", lang) for f in fl))
-    warns["evidence"] = warns["evidence"].map(lambda ev: "; ".join(ev))
+    warns["evidence"] = [
+        "; ".join(say_evidence(c, e, f, lang) for c, e, f in zip(codes, ev, facts))
+        for codes, ev, facts in zip(data.warnings["flags"], data.warnings["evidence"], data.warnings["facts"])]
     cls = data.classes.copy()
     cls["account"] = cls["account_id"].map(lambda a: names.get(a, a))
     cls["rep"] = cls["rep_id"].map(lambda r: rep_names.get(r, r))
@@ -555,6 +562,8 @@ def warning_list(ws: Workspace, quarter: int | None = None, year: int | None = N
     names = {a.id: a.name.get(lang) for a in cfg.accounts}
     w = data.warnings.copy()
     w.insert(2, "account", w["account_id"].map(lambda a: names.get(a, a)))
+    w["evidence"] = [[say_evidence(c, e, f, lang) for c, e, f in zip(codes, ev, facts)]
+                     for codes, ev, facts in zip(w["flags"], w["evidence"], w["facts"])]
     return w, [p for p in data.problems if p.code != "no-plan"], quarter
 
 
