@@ -24,7 +24,8 @@ import pandas as pd
 Found = list[tuple[str, tuple[str, str, dict]]]
 
 
-def _date(value) -> dt.date | None:
+def as_date(value) -> dt.date | None:
+    """A date from a date, a datetime or ISO text; None for blank or unreadable values."""
     if value is None or (not isinstance(value, (dt.date, str)) and pd.isna(value)):
         return None
     if isinstance(value, dt.datetime):
@@ -45,7 +46,7 @@ def new_competitors(competitors: pd.DataFrame, changes: pd.DataFrame, versions: 
         return []
     first = versions.groupby("rep_id")["id"].min().to_dict()
     rep_of = dict(zip(versions["id"], versions["rep_id"]))
-    collected = {i: _date(c) for i, c in zip(versions["id"], versions["collected_at"])}
+    collected = {i: as_date(c) for i, c in zip(versions["id"], versions["collected_at"])}
     added = changes[(changes["sheet"] == "competitors") & (changes["change"] == "added")]
     added_by = {r: int(v) for r, v in zip(added["row_id"], added["version_id"])}
     out = []
@@ -53,7 +54,7 @@ def new_competitors(competitors: pd.DataFrame, changes: pd.DataFrame, versions: 
         version = added_by.get(r.row_id)
         if version is None or first.get(rep_of.get(version)) == version:
             continue
-        seen = _date(getattr(r, "last_seen", None)) or collected.get(version)
+        seen = as_date(getattr(r, "last_seen", None)) or collected.get(version)
         if seen is not None and start <= seen <= end:
             out.append((r.account_id, ("new-competitor", f"competitor {r.competitor} newly seen on {seen.isoformat()}",
                                        {"competitor": str(r.competitor), "date": seen.isoformat()})))
@@ -80,10 +81,10 @@ def stale_plans(updated: Mapping[str, object], last_visit: Mapping[str, object],
     salesperson visit up to ``as_of``."""
     out = []
     for acc in sorted(updated):
-        when = _date(updated[acc])
+        when = as_date(updated[acc])
         if when is None or when > as_of:
             continue
-        visit = _date(last_visit.get(acc))
+        visit = as_date(last_visit.get(acc))
         if visit is not None and visit > when:
             out.append((acc, ("stale-plan", f"plan last updated {when.isoformat()}, before the visit on "
                                             f"{visit.isoformat()}",
@@ -120,7 +121,7 @@ def open_since(visits: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     ``complaints_raised`` opens that many on its date, ``complaints_closed`` closes the oldest open ones."""
     rows = []
     if len(visits) and "complaints_raised" in visits:
-        v = visits.assign(day=visits["date"].map(_date)).dropna(subset=["day"])
+        v = visits.assign(day=visits["date"].map(as_date)).dropna(subset=["day"])
         for acc, g in v[v["day"] <= as_of].sort_values("day", kind="mergesort").groupby("account_id"):
             still: list[dt.date] = []
             for day, raised, closed in zip(g["day"], g["complaints_raised"], g.get("complaints_closed", 0)):
@@ -139,7 +140,7 @@ def old_complaints(open_complaints: pd.DataFrame, as_of: dt.date, days: int) -> 
     out = []
     if not len(open_complaints):
         return out
-    dated = open_complaints.assign(day=open_complaints["date"].map(_date)).dropna(subset=["day"])
+    dated = open_complaints.assign(day=open_complaints["date"].map(as_date)).dropna(subset=["day"])
     for acc, g in dated.groupby("account_id"):
         oldest = min(g["day"])
         age = (as_of - oldest).days
