@@ -20,7 +20,7 @@ from kamplan.engine.actuals import complaint_status
 from kamplan.engine.early_warnings import early_warnings
 from kamplan.engine.evaluation import (
     activity_vs_plan, credited_goals_and_results, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter,
-    scorecard, suggest_class_changes,
+    LOWER_IS_BETTER, VISIT_REPORT_GOALS, scorecard, suggest_class_changes, visit_report_numbers,
 )
 from kamplan.engine.forecast import year_end_forecast
 from kamplan.engine.units import unit_system
@@ -28,7 +28,7 @@ from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
-from kamplan.stages.wallet import PlanSignals, plan_signals, say_evidence
+from kamplan.stages.wallet import PlanSignals, plan_signals, say_evidence, visit_reports
 from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
 from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
@@ -135,6 +135,9 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
     numbers = goal_numbers(lines, activity, unit_system(cfg.products, cfg.units))
     sc = rules.scorecard
+    if any(g.id in VISIT_REPORT_GOALS and g.kind == "number" for g in sc.goals):
+        numbers = pd.concat([numbers, visit_report_numbers(visit_reports(ws, year, quarter), sc.goals, reps)],
+                            ignore_index=True)
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
     warns, signals = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
@@ -296,16 +299,23 @@ def new_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}-{n}{path.suffix}")
 
 
-def goal_specs(ws: Workspace, language: str) -> list[GoalSpec]:
+def goal_specs(ws: Workspace, language: str, numbers: pd.DataFrame | None = None) -> list[GoalSpec]:
+    """The scorecard's goals as the workbook shows them; ``numbers`` (``goal_numbers`` + the visit-report
+    goals) gives the figures of the goals that have no sheet to sum from."""
     out = []
     for g in ws.config.evaluation.scorecard.goals:
         name = g.name.get(language) if g.name is not None else et(f"goal.{g.id}", language) \
             if f"goal.{g.id}" in _GOAL_KEYS else g.id
-        out.append(GoalSpec(g.id, name, g.kind, float(g.weight)))
+        values = ()
+        if g.id in VISIT_REPORT_GOALS and g.kind == "number" and numbers is not None and len(numbers):
+            mine = numbers[numbers["goal"] == g.id]
+            values = tuple((r, _num(t), _num(v)) for r, t, v in zip(mine["rep_id"], mine["target"], mine["result"]))
+        out.append(GoalSpec(g.id, name, g.kind, float(g.weight), values, g.id in LOWER_IS_BETTER))
     return out
 
 
-_GOAL_KEYS = {"goal.revenue", "goal.volume", "goal.gross_margin", "goal.visits", "goal.trainings"}
+_GOAL_KEYS = {"goal.revenue", "goal.volume", "goal.gross_margin", "goal.visits", "goal.trainings",
+              "goal.satisfaction", "goal.complaint_rate"}
 
 
 def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: str, evaluation: str,
@@ -347,7 +357,7 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         unit=units[0] if len(units) == 1 else "", rep_names=rep_names, account_names=names,
         product_names={p.id: p.name.get(lang) for p in cfg.products}, lines=mine(data.lines),
         accounts=mine(data.accounts), activity=mine(data.activity), services=mine(data.services),
-        goals=goal_specs(ws, lang), reps=reps,
+        goals=goal_specs(ws, lang, data.numbers), reps=reps,
         ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
         warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
         history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),

@@ -51,6 +51,13 @@ def _with_quarters(frame: pd.DataFrame, ws: Workspace, column: str = "date") -> 
     return f[np.asarray(found.mapped)]
 
 
+def visit_reports(ws: Workspace, year: int, quarter: int) -> pd.DataFrame:
+    """The visit reports of the current plans of ``year`` dated in fiscal ``year`` up to ``quarter`` (the
+    scorecard's year to date): rep_id (whose plan), account_id, date, satisfaction, complaints_raised ..."""
+    v = _with_quarters(_rows(ws, year, "visits"), ws)
+    return v[(v["year"] == year) & (v["quarter"] <= quarter)] if len(v) else v
+
+
 def business_usage(ws: Workspace, years) -> pd.DataFrame:
     """The customers' usage per account, product, year and quarter from the Business sheets of the plans
     of ``years`` (``engine.wallet.usage_by_quarter``)."""
