@@ -50,16 +50,26 @@ def test_share_elsewhere_and_whitespace_against_an_independent_computation():
 
 
 def test_lost_share_names_the_product_and_both_quarters():
-    business = pd.DataFrame([{"account_id": "A", "year": 2027, "usage_P1": 400.0}])
-    h = _history([("A", "P1", 2026, 2, 60.0, 0.0), ("A", "P1", 2027, 2, 40.0, 0.0)])
+    business = pd.DataFrame([{"account_id": "A", "year": 2027, "usage_P1": 400.0},
+                             {"account_id": "A", "year": 2026, "usage_P1": 480.0}])
+    h = _history([("A", "P1", 2026, 2, 72.0, 0.0), ("A", "P1", 2027, 2, 40.0, 0.0)])
     w = share_of_wallet(h, usage_by_quarter(business, [2026, 2027]))
     got = lost_share(w, 2027, 2, 0.05)
     assert len(got) == 1
     acc, (code, evidence, facts) = got[0]
     assert (acc, code) == ("A", "lost-share") and facts["product"] == "P1"
-    assert (facts["share"], facts["share_before"]) == (0.4, 0.6)
+    assert (facts["share"], facts["share_before"]) == (0.4, 0.6)  # 40 of 100; 72 of 120
     assert "40% in 2027 Q2 vs 60% in 2026 Q2" in evidence
     assert lost_share(w, 2027, 2, 0.25) == []  # a 20-point drop is under a 25-point threshold
+
+
+def test_no_lost_share_against_a_usage_borrowed_from_another_year():
+    business = pd.DataFrame([{"account_id": "A", "year": 2027, "usage_P1": 400.0}])
+    h = _history([("A", "P1", 2026, 2, 72.0, 0.0), ("A", "P1", 2027, 2, 40.0, 0.0)])
+    w = share_of_wallet(h, usage_by_quarter(business, [2026, 2027]))
+    ly = w[(w["year"] == 2026) & (w["quarter"] == 2)].iloc[0]
+    assert ly["share"] == 0.72 and not ly["own"]
+    assert lost_share(w, 2027, 2, 0.05) == []  # the volume drop is yoy-decline's to name
 
 
 def test_plan_flags_enter_the_ranking_with_their_weights_and_facts():

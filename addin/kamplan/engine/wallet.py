@@ -4,8 +4,9 @@ The customer's usage comes from the account plan's Business sheet: one row per a
 ``usage_<product>``, the customer's *annual* usage of each of our product lines (in the product's unit), the
 denominator.  A quarter gets a quarter of the year's usage (pro rata) unless the usage rows carry a
 ``quarter`` column (usage given per quarter).  A year without a plan of its own takes the usage of the
-nearest year that has one (earlier first): last year's share then compares last year's volume with this
-year's usage, which is what the salesperson knows.
+nearest year that has one (earlier first) for the share itself; ``lost_share`` compares only years whose
+plans gave their own usage (with a borrowed one the drop in share is just the drop in volume, which
+``yoy-decline`` already names, and a pro-rata quarter against a seasonal one would mislead).
 
 ``share_of_wallet`` gives WALLET_COLUMNS: ``ours`` (our volume), ``revenue`` (ours), ``usage``, ``share``
 (ours / usage; None where the usage is 0 or unknown), ``elsewhere`` (what the customer buys from others:
@@ -23,12 +24,13 @@ import pandas as pd
 from kamplan.periods import quarter_index
 
 WALLET_COLUMNS = ["account_id", "product_id", "year", "quarter", "ours", "revenue", "usage", "share", "elsewhere",
-                  "whitespace"]
+                  "whitespace", "own"]
 USAGE_PREFIX = "usage_"
 
 
 def usage_by_quarter(business: pd.DataFrame, years: Iterable[int]) -> pd.DataFrame:
-    """account_id, product_id, year, quarter, usage for every year of ``years``.
+    """account_id, product_id, year, quarter, usage, own (the year's own figure, not borrowed from the nearest
+    year) for every year of ``years``.
 
     ``business``: account_id, year and ``usage_<product>`` columns (annual usage), optionally ``quarter``
     (then the figures are that quarter's own).  Empty or missing usage is unknown, not 0."""
@@ -48,15 +50,15 @@ def usage_by_quarter(business: pd.DataFrame, years: Iterable[int]) -> pd.DataFra
         if not known:
             break
         source = min(known, key=lambda k: (abs(k - year), k > year))  # nearest year, earlier first
-        got = long[long["year"] == source].assign(year=int(year))
+        got = long[long["year"] == source].assign(year=int(year), own=source == year)
         if "quarter" not in got.columns:
             got = pd.concat([got.assign(quarter=q, usage=got["usage"] / 4.0) for q in (1, 2, 3, 4)])
-        out.append(got[cols])
+        out.append(got[cols + ["own"]])
     if not out:
-        return pd.DataFrame({c: pd.Series(dtype=float if c == "usage" else object) for c in cols})
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "usage" else object) for c in cols + ["own"]})
     frame = pd.concat(out, ignore_index=True)
     frame["quarter"] = frame["quarter"].astype(int)
-    return frame.groupby(cols[:4], as_index=False)["usage"].sum()
+    return frame.groupby(cols[:4], as_index=False).agg(usage=("usage", "sum"), own=("own", "all"))
 
 
 def share_of_wallet(history: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +82,7 @@ def share_of_wallet(history: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
     w["share"] = w["share"].astype(object).where(positive, None)
     w["elsewhere"] = (w["usage"] - w["ours"]).clip(lower=0.0)
     w["whitespace"] = positive & (w["ours"] <= 0)
+    w["own"] = w["own"].astype(bool) if "own" in w else True
     return w[WALLET_COLUMNS].sort_values(keys, kind="mergesort").reset_index(drop=True)
 
 
@@ -87,7 +90,7 @@ def annual_wallet(wallet: pd.DataFrame, year: int, last_quarter: int = 4) -> pd.
     """The year to date (quarters 1..``last_quarter``) per account and product, WALLET_COLUMNS without quarter."""
     keys = ["account_id", "product_id"]
     w = wallet[(wallet["year"].astype(int) == year) & (wallet["quarter"].astype(int) <= last_quarter)]
-    cols = [c for c in WALLET_COLUMNS if c != "quarter"]
+    cols = [c for c in WALLET_COLUMNS if c not in ("quarter", "own")]
     if not len(w):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     a = w.groupby(keys, as_index=False)[["ours", "revenue", "usage"]].sum()
@@ -107,8 +110,9 @@ def lost_share(wallet: pd.DataFrame, year: int, quarter: int, share_drop: float)
         return []
     w = wallet.assign(qi=quarter_index(wallet["year"].astype(int), wallet["quarter"].astype(int)))
     now = quarter_index(year, quarter)
-    share = {(a, p, q): s for a, p, q, s in zip(w["account_id"], w["product_id"], w["qi"], w["share"])
-             if s is not None and not pd.isna(s)}
+    # only the customer's own usage of each year: a borrowed usage would make the share drop the volume drop
+    share = {(a, p, q): s for a, p, q, s, own in zip(w["account_id"], w["product_id"], w["qi"], w["share"], w["own"])
+             if own and s is not None and not pd.isna(s)}
     worst: dict[str, tuple[float, str, float, float]] = {}
     for (acc, product, qi), s_now in share.items():
         if qi != now or (acc, product, now - 4) not in share:

@@ -88,7 +88,10 @@ def plan_signals(ws: Workspace, history: pd.DataFrame, year: int, quarter: int, 
     flags += satisfaction_drops(visits, year, quarter, rules.satisfaction_drop)
     still = open_since(visits, end)
     if open_complaints is not None and len(open_complaints):
-        still = pd.concat([still, open_complaints[["account_id", "date"]]], ignore_index=True)
+        # an account whose complaints the activity log tracks is judged by it (the visit reports would count
+        # the same complaints twice); the others by their visit reports
+        logged = open_complaints[["account_id", "date"]]
+        still = pd.concat([still[~still["account_id"].isin(set(logged["account_id"]))], logged], ignore_index=True)
     flags += old_complaints(still, end, rules.complaint_days)
     return PlanSignals(wallet, wallet_flags, flags)
 
