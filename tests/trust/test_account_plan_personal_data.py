@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from kamplan.cli.main import cli
 from kamplan.stages.account_plan import collect_plans, issue_plans, plan_inbox, plan_outbox
+from kamplan.stages.month_review import review_month
 from kamplan.stages.plan import agree, export_agreed, write_consolidation
 from kamplan.stages.review import segment_accounts
 from kamplan.workspace import Workspace
@@ -54,6 +55,7 @@ def year_with_a_plan(tmp_path_factory):
     agree(ws, by="test")
     export_agreed(ws)
     _first_quarter(ws, rep, "zh-CN")
+    review_month(ws, ws.store.account_plan_versions()["collected_at"].map(lambda d: d.date()).max())  # the VP's
     own = issue_plans(ws, reps=[rep], force=True).written[0]  # the salesperson's own new workbook
     yield ws, rep, account, own
     ws.close()
@@ -71,13 +73,15 @@ def test_the_note_is_in_the_salespersons_own_workbook_and_the_store_only(year_wi
     names = {f.parent.name for f in vp_facing} | {f.name for f in vp_facing}
     assert any("consolidation" in n for n in names) and any("evaluation" in n for n in names)
     assert any("agreed" in str(f) for f in vp_facing) and any("account_review" in n for n in names)
+    assert any(n == "month-review" for n in names)  # the monthly account-plan review (wallet15)
     assert _holding_the_note(written) == []
 
 
 def test_no_json_output_holds_the_note(year_with_a_plan):
     ws, rep, account, own = year_with_a_plan
     commands = [["accounts", "plan", "status", "--json"], ["accounts", "plan", "collect", "--json"],
-                ["accounts", "plan", "issue", "--json"], ["status", "--json"], ["targets", "status", "--json"]]
+                ["accounts", "plan", "issue", "--json"], ["status", "--json"], ["targets", "status", "--json"],
+                ["accounts", "review-month", "--json"], ["warnings", "--json"]]
     for args in commands:
         result = CliRunner().invoke(cli, ["-w", str(ws.root), *args], catch_exceptions=False)
         assert result.exit_code in (0, 1), (args, result.output)

@@ -1,4 +1,5 @@
-"""``kamplan accounts plan``: the account plans (issue | collect | status | forget-contact).
+"""``kamplan accounts plan``: the account plans (issue | collect | status | forget-contact), and
+``kamplan accounts review-month``: the VP's monthly review of them.
 
 Registered under the ``accounts`` group (``cli/accounts.py``).  Every line goes through the catalogue
 (``t``); ``--json`` prints the stage's result as valid JSON (problems with their codes and fields).
@@ -127,4 +128,28 @@ def forget_contact(ctx, account, contact, reason, as_json):
         sys.exit(2 if res.errors else 0)
 
 
-COMMANDS = (plan, forget_contact)  # what cli/accounts.py registers on the accounts group
+@click.command("review-month")
+@click.option("--month", help="The month to review, YYYY-MM (default: this month).")
+@click.option("--note", default="", help="A reviewer's note shown on every sheet.")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the workbooks (default: config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.pass_context
+def review_month_command(ctx, month, note, lang, as_json):
+    """Write the VP's monthly review of the account plans into reports/month-review/."""
+    from kamplan.stages.month_review import parse_month, review_month
+    try:
+        first = parse_month(month)
+    except ValueError:
+        raise click.BadParameter(t("cli.review-month.bad-month", month=month), param_hint="--month")
+    with open_workspace(ctx, read_only=True) as ws:
+        res = review_month(ws, first, note=note, language=lang)
+        if as_json:
+            print_json(res.to_dict())
+            return
+        console.print(t("cli.review-month.written", month=res.month,
+                        path=f"[bold]{escape(relative(res.path, ws.root))}[/bold]"), overflow="fold")
+        console.print(t("cli.review-month.counts", reps=res.reps, changes=res.changes, overdue=res.overdue,
+                        stale=res.stale, uncovered=res.uncovered), overflow="fold")
+
+
+COMMANDS = (plan, forget_contact, review_month_command)  # what cli/accounts.py registers on the accounts group

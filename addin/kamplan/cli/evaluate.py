@@ -13,6 +13,7 @@ from rich.table import Table
 
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
+from kamplan.engine.early_warnings import FLAG_CODES
 
 SHOW = 20
 
@@ -140,7 +141,7 @@ def evaluate_collect(ctx, paths, as_json):
 @click.option("--quarter", "-q", type=click.IntRange(1, 4), help="Fiscal quarter (default: the latest with actuals).")
 @click.option("--year", type=click.IntRange(2000, 2100), help="Fiscal year (default: the plan year).")
 @click.option("--all", "show_all", is_flag=True, help="List every warned account (default: the first 20).")
-@click.option("--min-flags", type=click.IntRange(1, 6), default=1, show_default=True,
+@click.option("--min-flags", type=click.IntRange(1, len(FLAG_CODES)), default=1, show_default=True,
               help="Only accounts with at least this many flags (their rank in the whole list is kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON for scripts.")
 @click.pass_context

@@ -1,7 +1,8 @@
 """Rules of the quarterly and annual evaluation (config key ``evaluation``).
 
 * ``scorecard``: the goals a salesperson is scored on. Number goals (revenue, volume, gross
-  margin, visits, trainings) score by attainment; judgement goals (relationship, account plan ...)
+  margin, visits, trainings, and from the account plans' visit reports satisfaction and complaint rate
+  with their ``target``) score by attainment; judgement goals (relationship, account plan ...)
   score by the VP's rating on ``scale``. Each goal has a weight; the total score is the weighted
   mean of the goals that have a score.
 * ``warnings``: when an account's numbers count as an early sign of defection.
@@ -18,7 +19,12 @@ from pydantic import Field, model_validator
 
 from kamplan.config.base import Names, Strict, WholeScale
 
-NUMBER_GOALS: tuple[str, ...] = ("revenue", "volume", "gross_margin", "visits", "trainings")
+NUMBER_GOALS: tuple[str, ...] = ("revenue", "volume", "gross_margin", "visits", "trainings", "satisfaction",
+                                  "complaint_rate")
+# Goals from the account plans' visit reports (issue 15): their target is given in the goal itself
+# (``target``): satisfaction = the average satisfaction (1-5) of the salesperson's visit reports, year to
+# date; complaint_rate = complaints raised per visit report (lower is better: attainment = target / result).
+TARGET_GOALS: tuple[str, ...] = ("satisfaction", "complaint_rate")
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 
 
@@ -29,12 +35,20 @@ class Goal(Strict):
                     "trainings); judgement: scored by the VP's rating")
     weight: float = Field(ge=0)
     name: Names | None = None
+    target: float | None = Field(None, gt=0, le=1e6, description="the target of satisfaction (1-5) and "
+                                 "complaint_rate (complaints per visit report); other goals take theirs from the plan")
 
     @model_validator(mode="after")
     def _number_goal_known(self):
         if self.kind == "number" and self.id not in NUMBER_GOALS:
             raise ValueError(f"goal {self.id!r}: a number goal must be one of {list(NUMBER_GOALS)}; "
                              "use kind: judgement for a goal the VP rates")
+        if self.kind == "number" and self.id in TARGET_GOALS and self.target is None:
+            raise ValueError(f"goal {self.id!r}: give its target, e.g. target: 4 for satisfaction on the 1-5 scale "
+                             "or target: 0.1 for one complaint in ten visit reports")
+        if self.target is not None and (self.kind != "number" or self.id not in TARGET_GOALS):
+            raise ValueError(f"goal {self.id!r}: only {list(TARGET_GOALS)} take a target here; the others "
+                             "take theirs from the plan")
         return self
 
 
@@ -82,6 +96,10 @@ class WarningRules(Strict):
                               description="our share of the customer's purchases down this many points")
     min_revenue: float = Field(0, ge=0, description="accounts with less revenue in the last four quarters "
                                                     "are not warned about")
+    complaint_days: int = Field(30, ge=1, le=3650, description="a complaint open longer than this many days "
+                                                               "is an old-complaint flag")
+    satisfaction_drop: float = Field(1.0, gt=0, le=4, description="average visit satisfaction (1-5) down this "
+                                                                  "much against the quarter before")
 
 
 class ForecastRules(Strict):

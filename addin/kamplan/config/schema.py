@@ -330,6 +330,8 @@ class AccountPlanRules(Strict):
     """The account plan workbooks (issue 15)."""
     blank_rows: int = Field(20, ge=1, le=500, description="empty rows for new entries in each list sheet of an "
                             "account plan")
+    stale_days: int = Field(60, ge=1, le=3650, description="a plan not collected for more than this many days is "
+                            "a stale-plan warning")
 
 
 class PlanConfig(Strict):

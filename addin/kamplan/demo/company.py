@@ -441,6 +441,22 @@ def demo_config_dict(plan_year: int = 2027, language: str = "zh-CN", seed: int =
         "workbook": {"deadline": f"{plan_year - 1}-12-20"},
         # The seed measures key accounts by size: "over 100 t a year" (000).
         "segmentation": {"pareto": {"size_threshold": 100}},
+        # two contacts per account a salesperson carries, and room for a year of visit reports
+        "account_plan": {"blank_rows": 40},
+        # Satisfaction and complaint rate (the account plans' visit reports) count in the scorecard (002).
+        "evaluation": {"scorecard": {"goals": [
+            {"id": "revenue", "kind": "number", "weight": 0.30},
+            {"id": "volume", "kind": "number", "weight": 0.15},
+            {"id": "gross_margin", "kind": "number", "weight": 0.15},
+            {"id": "visits", "kind": "number", "weight": 0.10},
+            {"id": "trainings", "kind": "number", "weight": 0.05},
+            {"id": "satisfaction", "kind": "number", "weight": 0.05, "target": 4.2,
+             "name": _names("客户满意度", "Customer satisfaction")},
+            {"id": "complaint_rate", "kind": "number", "weight": 0.05, "target": 0.1,
+             "name": _names("投诉率", "Complaint rate")},
+            {"id": "relationship", "kind": "judgement", "weight": 0.10, "name": _names("客户关系", "Customer relationship")},
+            {"id": "account_plan", "kind": "judgement", "weight": 0.05,
+             "name": _names("客户计划及时更新", "Account plan kept up to date")}]}},
     }
 
 

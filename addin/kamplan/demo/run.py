@@ -13,6 +13,7 @@ warnings.
 """
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,12 @@ from kamplan.stages.review import segment_accounts
 from kamplan.engine.topdown import TopDownSpec, parse_bound
 from kamplan.stages.plan import agree, consolidate, export_agreed, plan_view, spread
 from kamplan.stages.resources import allocate
-from kamplan.demo.actuals import simulate_actuals, write_actuals_files
+from kamplan.demo.account_plans import calendar_months, keep_plans
+from kamplan.demo.actuals import drifting_accounts, simulate_actuals, write_actuals_files
 from kamplan.demo.evaluation import fill_vp_evaluation
 from kamplan.stages.actuals import import_activities, import_actuals
 from kamplan.stages.evaluation import annual_evaluation, collect_evaluations, evaluate, warning_list
+from kamplan.stages.month_review import review_month
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.workspace import Workspace
 
@@ -220,6 +223,8 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
     year = cfg.plan_year
     plan = plan_view(ws.store, year)
     erp = ws.root / "erp"
+    drifting = drifting_accounts(plan.targets, seed)
+    reviews = []
     for q in (1, 2, 3, 4):
         invoices, activities = simulate_actuals(cfg, plan.targets, year=year, quarters=[q], seed=seed)
         inv_path, act_path = write_actuals_files(erp, invoices, activities, stem=f"{year}Q{q}",
@@ -227,6 +232,10 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
         imported = import_actuals(ws, [inv_path])
         import_activities(ws, [act_path])
         progress(f"actuals Q{q}")
+        keep_plans(ws, q, plan.targets, drifting, seed)  # the salespeople update their account plans
+        progress(f"account plans Q{q}")
+        reviews += [review_month(ws, dt.date(y, m, 1), now=dt.datetime(y, m, 28, 18)).path
+                    for y, m in calendar_months(cfg, year, q)]
         res = evaluate(ws, q, progress=progress)
         # not in inbox/: a newcomer's first `targets collect` there would reject these as the wrong kind
         rated = ws.root / "evaluations-rated" / f"evaluation_{year}_Q{q}_VP_rated.xlsx"
@@ -239,6 +248,8 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
                 summary.lines.append(("Invoice lines of customers outside the plan", str(imported.unmatched_path)))
         summary.lines.append((f"Evaluation {year} Q{q} (VP + {len(res.paths) - 1} salespeople)",
                               str(res.paths["VP"])))
+    summary.lines.append(("Account plans (kept quarterly by the salespeople)", str(ws.root / "account-plans-returned")))
+    summary.lines.append((f"Monthly account-plan reviews ({len(reviews)})", str(reviews[0].parent)))
     annual = annual_evaluation(ws, progress=progress)
     summary.lines.append(("Annual evaluation (summary + salespeople)", str(annual.paths["VP"])))
     warnings, _, _ = warning_list(ws)

@@ -10,7 +10,13 @@ Each flag names its evidence: the numbers and the periods they come from.
 * ``few-visits``: salesperson visits in the quarter under ``visit_ratio`` of the visit cycle;
 * ``open-complaints``: complaints not resolved by the end of the quarter;
 * ``lost-share``: our share of the customer's total purchases (where known) down more than
-  ``share_drop`` (points) against the same quarter last year.
+  ``share_drop`` (points) against the same quarter last year; with the account plans' usage
+  (``engine.wallet``), a product's share of the customer's usage;
+* the account-plan flags of ``engine.plan_warnings`` (``new-competitor``, ``opponent-decision-maker``,
+  ``stale-plan``, ``satisfaction-drop``, ``old-complaint``), passed in as ``extra``.
+
+Each flag has its evidence (an English sentence) and its *facts* (a dict of plain values, empty for the
+figure flags) so a front end can say it in the workbook's language from the catalogue.
 
 Accounts are ranked by **severity**, the sum of their flags' weights (``FLAG_WEIGHTS``: a drift in
 the figures weighs more than a missed visit), so an account with four flags comes before one with a
@@ -32,13 +38,18 @@ import pandas as pd
 from kamplan.engine.units import UnitSystem
 from kamplan.periods import quarter_index
 
-FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share")
+FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share",
+              "new-competitor", "opponent-decision-maker", "satisfaction-drop", "old-complaint", "stale-plan")
 # How much each flag says about an account leaving: its own figures drifting (against last year, its
 # plan, its trend, its share of the customer's purchases) weigh 2, an open complaint 1.5 (a reason to
 # leave, not yet a sign), too few visits 1 (the salesperson's side, often a busy quarter).
+# From the account plans: a decision maker against us or a new competitor is a reason to leave in the
+# making (1.5, like an open complaint), a satisfaction drop 1.5, a complaint left open too long 1.5 on top
+# of the open complaint itself, a plan not kept current 1 (the salesperson's side, like few visits).
 FLAG_WEIGHTS = {"yoy-decline": 2.0, "below-plan": 2.0, "falling-trend": 2.0, "lost-share": 2.0,
-                "open-complaints": 1.5, "few-visits": 1.0}
-COLUMNS = ["rank", "account_id", "rep_id", "severity", "revenue_at_risk", "flags", "evidence"]
+                "open-complaints": 1.5, "few-visits": 1.0, "new-competitor": 1.5, "opponent-decision-maker": 1.5,
+                "satisfaction-drop": 1.5, "old-complaint": 1.5, "stale-plan": 1.0}
+COLUMNS = ["rank", "account_id", "rep_id", "severity", "revenue_at_risk", "flags", "evidence", "facts"]
 
 
 def _label(qi: int) -> str:
@@ -50,7 +61,8 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
                    plan_visits: pd.DataFrame | None = None, visits_made: Mapping[str, float] | None = None,
                    open_complaints: pd.DataFrame | None = None,
                    customer_purchases: pd.DataFrame | None = None, unit: str = "",
-                   units: UnitSystem | None = None, currency: str = "") -> pd.DataFrame:
+                   units: UnitSystem | None = None, currency: str = "", wallet_flags=(),
+                   extra=()) -> pd.DataFrame:
     """The ranked warning list for quarter ``quarter`` of ``year``.
 
     ``history``: HISTORY_COLUMNS of this and earlier years (actuals); ``rules``: config ``WarningRules``;
@@ -59,8 +71,11 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     ``open_complaints``: account_id, date of complaints still open at the quarter's end;
     ``customer_purchases``: account_id, year, quarter, total_volume (the customer's purchases from
     everyone) where known; ``units``: the products' units and conversions (None: the volumes are taken
-    as one unit, ``unit``); ``currency`` labels revenue in the evidence. Returns COLUMNS; flags is a
-    list of codes, evidence a list of sentences (one per flag, same order).
+    as one unit, ``unit``); ``currency`` labels revenue in the evidence; ``wallet_flags``: the
+    ``lost-share`` flags of ``engine.wallet.lost_share`` (they replace the ``customer_purchases`` ones of
+    the same account); ``extra``: more flags as (account, (code, evidence, facts)) (``engine.plan_warnings``).
+    Returns COLUMNS; flags is a list of codes, evidence a list of sentences and facts a list of dicts (one
+    per flag, same order).
     """
     now = quarter_index(year, quarter)
     h = history.assign(qi=quarter_index(history["year"].astype(int), history["quarter"].astype(int)))
@@ -68,7 +83,7 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     vol = h.groupby(["account_id", "qi"])[measure].sum()
     rev = h[(h["qi"] > now - 4) & (h["qi"] <= now)].groupby("account_id")["revenue"].sum()
     known = set(h["account_id"]) | set(account_reps)
-    flags: dict[str, list[tuple[str, str]]] = {a: [] for a in known}
+    flags: dict[str, list[tuple[str, str, dict]]] = {a: [] for a in known}
     found = [*_volume_drift(vol, known, now, rules, u, measure)]
     if targets is not None and len(targets):
         found += _below_plan(vol, targets, quarter, now, rules, u, measure)
@@ -77,10 +92,12 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     if open_complaints is not None and len(open_complaints):
         found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}"))
                   for acc, g in open_complaints.groupby("account_id")]
+    by_usage = {acc for acc, _ in wallet_flags}
     if customer_purchases is not None and len(customer_purchases) and measure == "volume":
-        found += _lost_share(vol, customer_purchases, now, rules)
+        found += [f for f in _lost_share(vol, customer_purchases, now, rules) if f[0] not in by_usage]
+    found += [*wallet_flags, *extra]
     for acc, flag in found:
-        flags.setdefault(acc, []).append(flag)
+        flags.setdefault(acc, []).append(flag if len(flag) == 3 else (*flag, {}))
     return _ranked(flags, rev, rules, account_reps)
 
 
@@ -164,7 +181,7 @@ def _lost_share(vol: pd.Series, customer_purchases: pd.DataFrame, now: int, rule
     return out
 
 
-def _ranked(flags: dict[str, list[tuple[str, str]]], rev: pd.Series, rules,
+def _ranked(flags: dict[str, list[tuple[str, str, dict]]], rev: pd.Series, rules,
             account_reps: Mapping[str, str]) -> pd.DataFrame:
     """Accounts with a flag and at least ``min_revenue`` at risk, by severity, then revenue at risk, then id."""
     rows = []
@@ -176,8 +193,9 @@ def _ranked(flags: dict[str, list[tuple[str, str]]], rev: pd.Series, rules,
             continue
         order = sorted(found, key=lambda f: FLAG_CODES.index(f[0]))
         rows.append({"account_id": acc, "rep_id": account_reps.get(acc, ""),
-                     "severity": severity([c for c, _ in order]), "revenue_at_risk": at_risk,
-                     "flags": [c for c, _ in order], "evidence": [e for _, e in order]})
+                     "severity": severity([c for c, _, _ in order]), "revenue_at_risk": at_risk,
+                     "flags": [c for c, _, _ in order], "evidence": [e for _, e, _ in order],
+                     "facts": [f for _, _, f in order]})
     rows.sort(key=lambda r: (-r["severity"], -r["revenue_at_risk"], r["account_id"]))
     for i, r in enumerate(rows, start=1):
         r["rank"] = i

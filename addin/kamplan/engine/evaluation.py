@@ -371,6 +371,44 @@ def goal_numbers(results: pd.DataFrame, activity: pd.DataFrame, units=None) -> p
     return pd.DataFrame(rows, columns=["rep_id", "goal", "target", "result"])
 
 
+# Goals where less is better: attainment is target / result (issue 15: complaints per visit report).
+LOWER_IS_BETTER = ("complaint_rate",)
+VISIT_REPORT_GOALS = ("satisfaction", "complaint_rate")
+
+
+def visit_report_numbers(visits: pd.DataFrame, goals: Sequence, reps: Sequence[str]) -> pd.DataFrame:
+    """Target and result of the visit-report goals (issue 15) per salesperson: rep_id, goal, target, result.
+
+    ``visits``: the account plans' visit reports of the period (rep_id = whose plan holds the report,
+    satisfaction 1-5 or blank, complaints_raised); ``goals``: the scorecard goals (their ``target``).
+    satisfaction = the mean of the reports' satisfaction; complaint_rate = complaints raised / reports.
+    A salesperson without a report has no result (no score: the other goals carry the weight)."""
+    wanted = {g.id: g.target for g in goals if g.kind == "number" and g.id in VISIT_REPORT_GOALS}
+    rows = []
+    if not wanted:
+        return pd.DataFrame(rows, columns=["rep_id", "goal", "target", "result"])
+    v = visits if len(visits) else pd.DataFrame(columns=["rep_id", "satisfaction", "complaints_raised"])
+    sat = pd.to_numeric(v.get("satisfaction"), errors="coerce")
+    raised = pd.to_numeric(v.get("complaints_raised"), errors="coerce").fillna(0.0)
+    for rep in reps:
+        mine = (v["rep_id"] == rep).to_numpy()
+        scored = sat[mine].dropna()
+        found = {"satisfaction": float(scored.mean()) if len(scored) else np.nan,
+                 "complaint_rate": float(raised[mine].sum() / mine.sum()) if mine.sum() else np.nan}
+        rows += [{"rep_id": rep, "goal": g, "target": float(t), "result": found[g]} for g, t in wanted.items()]
+    return pd.DataFrame(rows, columns=["rep_id", "goal", "target", "result"])
+
+
+def goal_attainment(goal: str, result: float, target: float) -> float:
+    """result / target; for a goal where lower is better (complaint_rate) target / result, and no
+    complaint at all attains without limit (the cap decides).  NaN without a target or a result."""
+    if goal in LOWER_IS_BETTER:
+        if np.isnan(result) or not target > 0:
+            return np.nan
+        return np.inf if result <= 0 else float(target / result)
+    return float(attainment(result, target))
+
+
 def _volume_in_one_unit(results: pd.DataFrame, units) -> pd.DataFrame:
     """Per salesperson: year-to-date target and actual volume in their products' common unit, NaN where
     their volumes would mix."""
@@ -417,7 +455,7 @@ def scorecard(numbers: pd.DataFrame, goals: Sequence, reps: Sequence[str],
                     t, r = float(num.at[(rep, g.id), "target"]), float(num.at[(rep, g.id), "result"])
                 else:
                     t, r = 0.0, 0.0
-                att = float(attainment(r, t))
+                att = goal_attainment(g.id, r, t)
                 if not np.isnan(att):
                     score = 100.0 * min(att, attainment_cap)
             elif not np.isnan(rating):

@@ -20,7 +20,7 @@ from kamplan.engine.actuals import complaint_status
 from kamplan.engine.early_warnings import early_warnings
 from kamplan.engine.evaluation import (
     activity_vs_plan, credited_goals_and_results, goal_numbers, goal_vs_result, group_totals, revenue_by_quarter,
-    scorecard, suggest_class_changes,
+    LOWER_IS_BETTER, VISIT_REPORT_GOALS, scorecard, suggest_class_changes, visit_report_numbers,
 )
 from kamplan.engine.forecast import year_end_forecast
 from kamplan.engine.units import unit_system
@@ -28,6 +28,7 @@ from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
+from kamplan.stages.wallet import PlanSignals, plan_signals, say_evidence, visit_reports
 from kamplan.store.evaluation import evaluation_ratings, record_evaluation_inputs, service_statuses
 from kamplan.store.resources import support_by_account
 from kamplan.workbooks.evaluation.layout import GoalSpec, et
@@ -60,6 +61,7 @@ class EvaluationData:
     ratings: dict[tuple[str, str], tuple[float | None, str | None]]
     with_allocation: bool
     problems: list[Problem] = field(default_factory=list)
+    wallet: pd.DataFrame | None = None  # engine.wallet.share_of_wallet (account plans' usage); None: no plans
 
 
 def entries_seen(ws: Workspace, year: int) -> tuple[int, int]:
@@ -134,9 +136,12 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
     numbers = goal_numbers(lines, activity, unit_system(cfg.products, cfg.units))
     sc = rules.scorecard
+    if any(g.id in VISIT_REPORT_GOALS and g.kind == "number" for g in sc.goals):
+        numbers = pd.concat([numbers, visit_report_numbers(visit_reports(ws, year, quarter), sc.goals, reps)],
+                            ignore_index=True)
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
-    warns = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
+    warns, signals = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
     classes = _class_suggestions(cfg, history, year, quarter, lines, acc, warns, reps_of)
     # the company counts each line once: full-credit (overlay) lines are the person's, not the company's
     counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
@@ -145,7 +150,8 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
         problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
                               "collect the target workbooks first (kamplan targets collect)"))
     return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
-                          classes, quarters, company, reps, ratings, allocated is not None, problems)
+                          classes, quarters, company, reps, ratings, allocated is not None, problems,
+                          signals.wallet if len(signals.wallet) else None)
 
 
 def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: dict
@@ -211,20 +217,22 @@ def _services_in_force(store, year: int, planned: pd.DataFrame) -> pd.DataFrame:
 
 
 def _early_warnings(ws: Workspace, history: pd.DataFrame, year: int, quarter: int, plan: PlanView,
-                    activities: pd.DataFrame, activity: pd.DataFrame, reps_of: dict) -> pd.DataFrame:
-    """The engine's early warnings, with the complaints still open at the end of ``quarter``."""
+                    activities: pd.DataFrame, activity: pd.DataFrame, reps_of: dict) -> tuple[pd.DataFrame, PlanSignals]:
+    """The engine's early warnings, with the complaints still open at the end of ``quarter`` and what the
+    account plans say (share of wallet, ``stages.wallet``)."""
     cfg = ws.config
     comp = complaint_status(activities[activities["quarter"].astype(int) <= quarter]) if len(activities) else None
     open_c = None
     if comp is not None and len(comp):
         open_c = comp[comp["status"] == "open"].rename(columns={"opened": "date"})[["account_id", "date"]]
     units = sorted({p.unit for p in cfg.products})
+    signals = plan_signals(ws, history, year, quarter, activities, open_c)
     return early_warnings(history, year, quarter, cfg.evaluation.warnings, account_reps=reps_of,
                           targets=plan.targets, plan_visits=plan.visits,
                           visits_made=dict(zip(activity["account_id"], activity["q_rep_made"])),
                           open_complaints=open_c, customer_purchases=_customer_purchases(ws),
                           unit=units[0] if len(units) == 1 else "", units=unit_system(cfg.products, cfg.units),
-                          currency=cfg.currency)
+                          currency=cfg.currency, wallet_flags=signals.wallet_flags, extra=signals.flags), signals
 
 
 def _class_suggestions(cfg, history: pd.DataFrame, year: int, quarter: int, lines: pd.DataFrame,
@@ -292,16 +300,23 @@ def new_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}-{n}{path.suffix}")
 
 
-def goal_specs(ws: Workspace, language: str) -> list[GoalSpec]:
+def goal_specs(ws: Workspace, language: str, numbers: pd.DataFrame | None = None) -> list[GoalSpec]:
+    """The scorecard's goals as the workbook shows them; ``numbers`` (``goal_numbers`` + the visit-report
+    goals) gives the figures of the goals that have no sheet to sum from."""
     out = []
     for g in ws.config.evaluation.scorecard.goals:
         name = g.name.get(language) if g.name is not None else et(f"goal.{g.id}", language) \
             if f"goal.{g.id}" in _GOAL_KEYS else g.id
-        out.append(GoalSpec(g.id, name, g.kind, float(g.weight)))
+        values = ()
+        if g.id in VISIT_REPORT_GOALS and g.kind == "number" and numbers is not None and len(numbers):
+            mine = numbers[numbers["goal"] == g.id]
+            values = tuple((r, _num(t), _num(v)) for r, t, v in zip(mine["rep_id"], mine["target"], mine["result"]))
+        out.append(GoalSpec(g.id, name, g.kind, float(g.weight), values, g.id in LOWER_IS_BETTER))
     return out
 
 
-_GOAL_KEYS = {"goal.revenue", "goal.volume", "goal.gross_margin", "goal.visits", "goal.trainings"}
+_GOAL_KEYS = {"goal.revenue", "goal.volume", "goal.gross_margin", "goal.visits", "goal.trainings",
+              "goal.satisfaction", "goal.complaint_rate"}
 
 
 def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: str, evaluation: str,
@@ -326,7 +341,9 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
     warns["rep"] = warns["rep_id"].map(lambda r: rep_names.get(r, r))
     warns["at_risk"] = warns["revenue_at_risk"]
     warns["flags"] = warns["flags"].map(lambda fl: ", ".join(et(f"flag.{f}", lang) for f in fl))
-    warns["evidence"] = warns["evidence"].map(lambda ev: "; ".join(ev))
+    warns["evidence"] = [
+        "; ".join(say_evidence(c, e, f, lang) for c, e, f in zip(codes, ev, facts))
+        for codes, ev, facts in zip(data.warnings["flags"], data.warnings["evidence"], data.warnings["facts"])]
     cls = data.classes.copy()
     cls["account"] = cls["account_id"].map(lambda a: names.get(a, a))
     cls["rep"] = cls["rep_id"].map(lambda r: rep_names.get(r, r))
@@ -341,7 +358,7 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         unit=units[0] if len(units) == 1 else "", rep_names=rep_names, account_names=names,
         product_names={p.id: p.name.get(lang) for p in cfg.products}, lines=mine(data.lines),
         accounts=mine(data.accounts), activity=mine(data.activity), services=mine(data.services),
-        goals=goal_specs(ws, lang), reps=reps,
+        goals=goal_specs(ws, lang, data.numbers), reps=reps,
         ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
         warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
         history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),
@@ -558,6 +575,8 @@ def warning_list(ws: Workspace, quarter: int | None = None, year: int | None = N
     names = {a.id: a.name.get(lang) for a in cfg.accounts}
     w = data.warnings.copy()
     w.insert(2, "account", w["account_id"].map(lambda a: names.get(a, a)))
+    w["evidence"] = [[say_evidence(c, e, f, lang) for c, e, f in zip(codes, ev, facts)]
+                     for codes, ev, facts in zip(w["flags"], w["evidence"], w["facts"])]
     return w, [p for p in data.problems if p.code != "no-plan"], quarter
 
 

@@ -27,6 +27,7 @@ identity block and checks the fingerprint.
 """
 from __future__ import annotations
 
+import math
 import hashlib
 from dataclasses import dataclass
 
@@ -62,6 +63,10 @@ class GoalSpec:
     name: str  # as shown
     kind: str  # number or judgement
     weight: float
+    # a number goal without a sheet to sum from (issue 15: satisfaction, complaint_rate from the account
+    # plans' visit reports): (rep_id, target, result) per salesperson, written as figures
+    values: tuple = ()
+    lower_is_better: bool = False  # attainment = target / result (complaints per visit report)
 
 
 # Number goal -> (sheet table, target column, result column) its target and result are summed from.
@@ -326,6 +331,8 @@ class EvaluationLayout:
         table = Table("scorecard", self.sheet_names["scorecard"], cols, HEADER_ROW, row_keys=keys,
                       title=self.sheet_names["scorecard"])
         kinds = {g.id: g.kind for g in self.goals}
+        given = {(rep, g.id): (t, r) for g in self.goals for rep, t, r in g.values}
+        inverse = {g.id for g in self.goals if g.lower_is_better}
         sources = {"results": self.results, "activities": self.activities}
         rep_col = table.letter("rep_id")
         lo_, hi_ = lo, hi
@@ -333,9 +340,12 @@ class EvaluationLayout:
 
         def source(which):
             def formula(r):
-                goal = keys[r - table.first_row][1]
+                rep, goal = keys[r - table.first_row]
                 if kinds[goal] != "number":
                     return '=""'
+                if goal not in GOAL_SOURCES:
+                    value = given.get((rep, goal), (math.nan, math.nan))[0 if which == "target" else 1]
+                    return '=""' if value is None or math.isnan(value) else f"={float(value)!r}"
                 tb_key, tcol, acol = GOAL_SOURCES[goal]
                 col = tcol if which == "target" else acol
                 return "=" + self._sumifs(sources[tb_key], col, [("rep_id", f"${rep_col}{r + 1}")])
@@ -352,6 +362,8 @@ class EvaluationLayout:
 
         def att(r):
             n = r + 1
+            if keys[r - table.first_row][1] in inverse:  # no complaint at all: the cap
+                return (f'=IF(AND(ISNUMBER({tl}{n}),ISNUMBER({rl}{n})),IF(N({rl}{n})>0,{tl}{n}/{rl}{n},{cap!r}),"")')
             return f'=IF(AND(ISNUMBER({tl}{n}),N({tl}{n})>0),{rl}{n}/{tl}{n},"")'
         return with_formulas(table, {"target": source("target"), "result": source("result"), "attainment": att,
                                       "score": score})

@@ -141,6 +141,7 @@ class _Writer(WorkbookWriter):
             if self.L != "zh-CN" else (f"数据类指标得分 = 100 × 达成率(最高 {100 * lay.cap:.0f});评价类指标按副总评分 "
                                        f"{lo}(0 分)到 {hi}(100 分)计。总分为有得分指标的加权平均。")
         self.table(ws, tb, rows, freeze=4, notes=[note])
+        self._visit_goal_formats(ws, tb, goals)
         if lay.is_vp:
             ws.write_string(REVIEWER_CELL[0], 0, et("reviewer", self.L), self.st.label)
             ws.write(REVIEWER_CELL[0], REVIEWER_CELL[1], c.reviewer or "", self.st.input)
@@ -151,6 +152,15 @@ class _Writer(WorkbookWriter):
                     "validate": "integer", "criteria": "between", "minimum": lo, "maximum": hi,
                     "input_title": et("val.title", self.L), "input_message": msg,
                     "error_title": et("val.title", self.L), "error_message": msg})
+
+    def _visit_goal_formats(self, ws, tb, goals) -> None:
+        """The visit-report goals (satisfaction 1-5, complaints per report) are no money: two decimals."""
+        fmt = self.st.cell("0.00")
+        for i, (_, goal) in enumerate(tb.row_keys):
+            if goals[goal].values or goals[goal].lower_is_better or goal == "satisfaction":
+                for key in ("target", "result"):
+                    r = tb.first_row + i
+                    ws.write_formula(r, tb.col(key), tb.column(key).formula(r), fmt)
 
     def _reps(self, ws):
         c, tb = self.c, self.layout.reps
