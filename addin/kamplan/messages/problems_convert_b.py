@@ -87,7 +87,7 @@ AREA = [
         ('actuals.quarter-partial', 'actuals-quarter-partial', {'severity': 'warning'}),
         ('activities.nothing-matched', 'activities-nothing-matched', {'severity': 'warning'}),
         ('inputs.not-found', 'not-found'),
-        ('quotas.empty-file', 'quotas-empty-file'),
+        ('quotas.nothing-to-spread', 'quotas-empty-file'),
         ('quotas.refused', 'quotas-refused'),
         ('consolidation.stale', 'stale-consolidation', {'severity': 'warning'}),
         ('resources.no-support-pools', 'no-support-pools'),

@@ -20,7 +20,9 @@ def no_progress(_: str) -> None:
 
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")  # Excel / LibreOffice lock files, hidden files
-IGNORED_FOLDERS = ("replaced", "feedback")  # what kamplan moved away or wrote back: never collected again
+# What kamplan moved away or wrote back (never collected again), and the inbox folders of workbooks that
+# have their own collect command (account plans: kamplan accounts plan collect reads inbox/account-plans).
+IGNORED_FOLDERS = ("replaced", "feedback", "account-plans")
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:

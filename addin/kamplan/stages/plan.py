@@ -288,7 +288,7 @@ def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: boo
     if has_errors(problems):
         return None, problems, table
     if not len(table.frame):
-        return None, problems + [problem("quotas.empty-file", file=path.name)], table
+        return None, problems + [problem("quotas.nothing-to-spread", file=path.name)], table
     spec = replace(spec, measure="revenue", by="rep", figures=table.figures(), relative=(),
                    source={"file": path.name, "quotas": len(table.frame), "rows": table.rows})
     problems += _quotas_without_lines(ws, table)
