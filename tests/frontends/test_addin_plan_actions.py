@@ -2,41 +2,25 @@
 (instruction typed into the consolidation workbook), agree, allocate, import actuals."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pytest
 
 from kamplan.demo.actuals import OUTSIDERS, simulate_actuals, write_actuals_files
-from kamplan.demo.salesforce import fill_target_workbook
-from kamplan.stages.targets import collect_targets
 from kamplan.workbooks.consolidation.layout import IDENTITY, ConsolidationLayout
 from kamplan.workbooks.kit.identity import read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
 from kamplan.workspace import Workspace
 from kamplan.xl.actions import run_action
 from kamplan.xl.tasks import ACTIVITIES_FOLDER, ACTUALS_FOLDER
+from support.collected import collected_workspace
 from support.workspaces import demo_workspace
-
-_BUILT: dict[str, Path] = {}
-
 
 @pytest.fixture
 def collected(tmp_path_factory, tmp_path) -> Path:
     """The demo after round 1 (every salesperson but the last returned a filled workbook), closed."""
-    if "ws" not in _BUILT:
-        root = tmp_path_factory.mktemp("collected-addin")
-        ws = demo_workspace(root, "en", root / "ws")
-        files = sorted((ws.outbox / "round-1").glob("*.xlsx"))
-        rng = np.random.default_rng(5)
-        for p in files[:-1]:
-            fill_target_workbook(p, ws.inbox / p.name, rng)
-        collect_targets(ws, [ws.inbox])
-        ws.close()
-        _BUILT["ws"] = root / "ws"
-    shutil.copytree(_BUILT["ws"], tmp_path / "ws")
+    collected_workspace(tmp_path_factory, tmp_path / "ws").close()
     return tmp_path / "ws"
 
 
