@@ -315,8 +315,6 @@ class TargetRules(Strict):
                              "version is refused as a typo (unless --allow-far)")
     far_above: float = Field(5.0, ge=1, description="a top-down figure over this many times the current version "
                              "is refused as a typo (unless --allow-far)")
-    shrink_limit: float = Field(0.5, gt=0, le=1, description="an import that replaces a stored quarter with less "
-                                "than this share of its volume or revenue is refused (unless forced)")
 
 
 class WorkbookRules(Strict):
