@@ -264,7 +264,7 @@ def test_json_is_valid_without_nan_or_infinity_and_says_where_a_number_was_infin
 def test_tables_at_80_columns_cut_no_path_or_figure(round1_dir, tmp_path, monkeypatch):
     import pandas as pd
     from kamplan.cli import output
-    monkeypatch.setattr(output.console, "width", 80)
+    monkeypatch.setattr(output.console, "_width", 80)  # restored to None (the terminal decides) afterwards
     ws = tmp_path / "ws"
     shutil.copytree(round1_dir, ws)
     res = run("-w", ws, "targets", "status")  # 8 columns do not fit: one block per salesperson
