@@ -364,7 +364,8 @@ class EvaluationLayout:
             n = r + 1
             if keys[r - table.first_row][1] in inverse:  # no complaint at all: the cap
                 return (f'=IF(AND(ISNUMBER({tl}{n}),ISNUMBER({rl}{n})),IF(N({rl}{n})>0,{tl}{n}/{rl}{n},{cap!r}),"")')
-            return f'=IF(AND(ISNUMBER({tl}{n}),N({tl}{n})>0),{rl}{n}/{tl}{n},"")'
+            # A goal without a result (nothing measured, e.g. no visit reports) attains nothing: blank.
+            return f'=IF(AND(ISNUMBER({tl}{n}),N({tl}{n})>0,ISNUMBER({rl}{n})),{rl}{n}/{tl}{n},"")'
         return with_formulas(table, {"target": source("target"), "result": source("result"), "attainment": att,
                                       "score": score})
 
