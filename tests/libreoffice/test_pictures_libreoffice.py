@@ -42,7 +42,7 @@ DESIGNED_PAGES = {
     "targets_round1": [1, 6, 1, 1, 2, 2, 2],
     "targets_round2_proposal": [1, 8, 2, 1, 2, 2, 2],
     "account_review": [2, 2, 3, 3, 4, 1, 2, 1, 2],
-    "consolidation": [1, 7, 2, 3, 18, 16, 2, 2, 1],  # Charts: a page per chart; Accounts: 58 columns at 80 %, keys repeated
+    "consolidation": [1, 7, 2, 3, 18, 1, 16, 2, 2, 1],  # Charts: a page per chart; Accounts: 58 columns at 80 %, keys repeated; By credit: 1
     "resource_plan": [1, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1],
     "agreed_targets": [4, 1, 1, 1, 1],
     "management_summary": [1, 1, 10],
