@@ -69,6 +69,8 @@ def sweep(ws: Path, erp: Path | None = None) -> list[tuple[str, list[str]]]:
         ("accounts plan collect", [*w, "accounts", "plan", "collect", "--json"]),
         ("accounts plan status", [*w, "accounts", "plan", "status"]),
         ("accounts plan status", [*w, "accounts", "plan", "status", "--json"]),
+        ("accounts review-month", [*w, "accounts", "review-month"]),
+        ("accounts review-month", [*w, "accounts", "review-month", "--json"]),
         ("accounts forget-contact", [*w, "accounts", "forget-contact", "C001", "Nobody", "--reason", "a test"]),
         ("accounts forget-contact", [*w, "accounts", "forget-contact", "C001", "Nobody", "--reason", "a test",
                                      "--json"]),
