@@ -134,13 +134,19 @@ def test_kill_during_targets_collect(tmp_path, returned):
     _check(tmp_path, returned, ["targets", "collect"], _submissions, random.Random(12))
 
 
-def test_kill_during_targets_spread(tmp_path, returned):
+def _consolidated(tmp_path: Path, returned: Path) -> Path:
+    """A copy of the returned round, collected and consolidated: where spread and agree start."""
     base = tmp_path / "base"
     shutil.copytree(returned, base)
     with Workspace.open(base) as ws:
         from kamplan.stages.targets import collect_targets
         collect_targets(ws, [ws.inbox])
         consolidate(ws)
+    return base
+
+
+def test_kill_during_targets_spread(tmp_path, returned):
+    base = _consolidated(tmp_path, returned)
 
     def versions(ws):
         v = ws.store.plan_versions(ws.config.plan_year)
@@ -160,12 +166,7 @@ def _whole_workbooks(root: Path, pattern: str) -> None:
 def test_kill_during_targets_agree(tmp_path, returned):
     """Agree writes its export to a temporary folder and commits the lock after the rename, so a kill leaves
     either no agreement or the agreement with its whole export; a rerun completes the export."""
-    base = tmp_path / "base"
-    shutil.copytree(returned, base)
-    with Workspace.open(base) as ws:
-        from kamplan.stages.targets import collect_targets
-        collect_targets(ws, [ws.inbox])
-        consolidate(ws)
+    base = _consolidated(tmp_path, returned)
 
     def agreed(ws):
         row = ws.store.agreement(ws.config.plan_year)
