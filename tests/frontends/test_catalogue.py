@@ -21,7 +21,7 @@ from kamplan.messages.registry import PROBLEMS
 from kamplan.problems import error, problem
 
 PACKAGE = Path(kamplan.__file__).parent
-REPO = PACKAGE.parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the checkout, also when kamplan is installed from a copy
 LOCALE = PACKAGE / "messages" / "locale"
 CALLS = {"t", "nt", "Message", "problem", "phrase", "say", "say_plural"}
 CATALOGUE_MODULES = {"kamplan.messages", "kamplan.problems", "kamplan.cli.common"}
