@@ -22,16 +22,18 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-import yaml
-
-from kamplan.config import PlanConfig, load_config
 from kamplan.messages import Message
-from kamplan.store import DEFAULT_FILE_NAME, Store
 
+if TYPE_CHECKING:
+    from kamplan.config import PlanConfig
+    from kamplan.store import Store
+
+# The store, SQLAlchemy, pydantic and YAML are imported when a workspace is opened, not when this module
+# is: the command line imports it for CONFIG_NAME, and `kamplan --help` should not wait for them.
 CONFIG_NAME = "kamplan.yaml"
-STORE_NAME = DEFAULT_FILE_NAME
+STORE_NAME = "kamplan.db"  # kamplan.store.DEFAULT_FILE_NAME (tests/frontends/test_startup.py checks they agree)
 SETTINGS_NAME = "workspace.yaml"
 
 
@@ -45,6 +47,7 @@ ROLES = ("vp", "regional_manager", "management")
 def workspace_settings(root: Path) -> dict:
     """DIR/workspace.yaml as a mapping ({} when there is none); a file that cannot be read is a
     WorkspaceError naming it (and never a password in it)."""
+    import yaml
     settings = root / SETTINGS_NAME
     if not settings.exists():
         return {}
@@ -82,6 +85,7 @@ def store_target(root: Path) -> str | Path:
 
     A workspace.yaml that cannot be read, or a ``store_url`` that is not a database URL, is a
     WorkspaceError naming the file and the key (and never the password)."""
+    import sqlalchemy as sa
     settings = root / SETTINGS_NAME
     data = workspace_settings(root)
     url = data.get("store_url")
@@ -145,6 +149,7 @@ class Workspace:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from kamplan.store import Store
             target = self.store_target()
             source = f"store_url in {self.root / SETTINGS_NAME}" if isinstance(target, str) else None
             store = Store.open(target, readonly=self.readonly, create=self.create_store, source=source)
@@ -198,7 +203,7 @@ class Workspace:
         read, so that a read-only command neither waits for nor takes the store's write lock.
         """
         root = _checked_root(root)
-        config = load_config(root / CONFIG_NAME)
+        config = _config(root)
         role, region = workspace_role(root, config)
         ws = cls(root, config, readonly=role == "management", create_store=create_store, role=role, region=region)
         # Only the VP's workspace makes the store's master data match its config: a regional manager's
@@ -217,7 +222,7 @@ class Workspace:
         through the workspace's settings like any command's) opens read-only, so ``writing()`` is
         refused and a missing or older store is a StoreError instead of being created or migrated."""
         root = _checked_root(root)
-        config = load_config(root / CONFIG_NAME)
+        config = _config(root)
         role, region = workspace_role(root, config)
         return cls(root, config, readonly=True, role=role, region=region)
 
@@ -233,6 +238,11 @@ class Workspace:
             (root / sub).mkdir(exist_ok=True)
         cfg.write_text(config_text if config_text is not None else default_config_text(), encoding="utf-8")
         return cls.open(root, create_store=True)
+
+
+def _config(root: Path) -> PlanConfig:
+    from kamplan.config.load import load_config
+    return load_config(root / CONFIG_NAME)
 
 
 def _checked_root(root: str | Path) -> Path:

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar, relative, t
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
@@ -88,6 +87,8 @@ def plan_collect(ctx, paths, as_json):
 @click.pass_context
 def plan_status_command(ctx, as_json):
     """Show, per salesperson, the account plan issued and the version collected."""
+    import pandas as pd
+
     from kamplan.stages.account_plan import plan_status
     with open_workspace(ctx, read_only=True) as ws:
         frame = plan_status(ws)

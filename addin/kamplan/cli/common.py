@@ -12,14 +12,18 @@ import inspect
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.messages import catalogue, current_language, normalise_language, nt, t, use_language
-from kamplan.workspace import CONFIG_NAME, Workspace
+from kamplan.workspace import CONFIG_NAME
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kamplan.workspace import Workspace
 
 __all__ = ["t", "nt", "current_language", "open_workspace", "find_workspace", "progress_bar", "show_frame",
            "print_file_outcome", "relative", "workspace_root"]
@@ -31,6 +35,7 @@ OUTCOME_COLOURS = {"stored": "green", "unchanged": "cyan", "rejected": "red"}
 def progress_bar(label: str, total: int | None):
     """A progress bar on the terminal; silent when output is not a terminal (scripts, CI logs).
     ``label`` may be a catalogue key (``cli.progress.*``): it is said in the run's language."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     label = t(label) if label.startswith("cli.") else label
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[item]}"), console=err_console, transient=True,
@@ -58,6 +63,7 @@ def workspace_root(ctx: click.Context) -> Path:
 def open_workspace(ctx: click.Context, read_only: bool = False) -> Workspace:
     """The workspace of ``--workspace`` (or the one the current folder is in); ``read_only`` for commands
     that only show what is stored."""
+    from kamplan.workspace import Workspace
     # A read-only command writes nothing, so it neither waits for nor takes the store's write lock.
     return Workspace.open(workspace_root(ctx), sync=not read_only)
 
@@ -80,7 +86,7 @@ def print_file_outcome(f, extra: str = "") -> None:
 
 
 # -- the run's language -----------------------------------------------------------------------------------
-GLOBAL_OPTIONS = {"-w": True, "--workspace": True, "--lang": True, "--debug": False}  # name -> takes a value
+GLOBAL_OPTIONS = {"-w": True, "--workspace": True, "--lang": True, "--debug": False, "--profile": False}  # name -> takes a value
 
 
 def configured_language(root: Path) -> str | None:

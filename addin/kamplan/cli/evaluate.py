@@ -13,7 +13,7 @@ from rich.table import Table
 
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
-from kamplan.engine.early_warnings import FLAG_CODES
+from kamplan.engine.choices import FLAG_CODES
 
 SHOW = 20
 

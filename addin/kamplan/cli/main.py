@@ -16,12 +16,14 @@ from kamplan.cli.common import (choose_language, click_words, find_workspace, fr
 from kamplan.cli.evaluate import COMMANDS as evaluation_commands  # evaluate, warnings
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.cli.plan import COMMANDS as plan_commands  # consolidate, spread, versions ... added to targets
+from kamplan.cli.profile import profiled, wants_profile
 from kamplan.cli.resources import resources
 from kamplan.cli.store import store
-from kamplan.config import ConfigError
 from kamplan.messages import render
-from kamplan.store import StoreError
-from kamplan.workspace import Workspace, WorkspaceError
+
+# Nothing above imports pandas, SQLAlchemy, pydantic or the store: a command imports what it needs when it
+# runs, so `kamplan --help`, `--version` and a subcommand's --help start as fast as click and rich
+# (tests/frontends/test_startup.py).
 
 
 class KamplanGroup(click.Group):
@@ -38,26 +40,38 @@ class KamplanGroup(click.Group):
         language = choose_language(lang, root if root is not None else find_workspace(Path.cwd()))
         click_words(language)
         localise_help(self)
+        if wants_profile(args):
+            with profiled(err_console):
+                return super().main(args, **kwargs)
         return super().main(args, **kwargs)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
-            err_console.print(f"[red]{t('cli.config-problems')}[/red]")
-            for p in exc.problems:
-                err_console.print(problem_line(p))
-            sys.exit(2)
-        except (WorkspaceError, StoreError, ValueError) as exc:
-            said = render(exc.args[0]) if len(exc.args) == 1 else str(exc)  # a catalogue Message: the run's language
-            err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(said)}")
-            sys.exit(2)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
+            _known_failure(exc)
             if (ctx.obj or {}).get("debug"):
                 raise
             _refuse(exc)
+
+
+def _known_failure(exc: Exception) -> None:
+    """Exit with status 2 and the message of a failure kamplan knows: the config's problems, the workspace's
+    and store's refusals (their modules are imported here, after the command has loaded them anyway)."""
+    from kamplan.config import ConfigError
+    from kamplan.store import StoreError
+    from kamplan.workspace import WorkspaceError
+    if isinstance(exc, ConfigError):
+        err_console.print(f"[red]{t('cli.config-problems')}[/red]")
+        for p in exc.problems:
+            err_console.print(problem_line(p))
+        sys.exit(2)
+    if isinstance(exc, (WorkspaceError, StoreError, ValueError)):
+        said = render(exc.args[0]) if len(exc.args) == 1 else str(exc)  # a catalogue Message: the run's language
+        err_console.print(f"[red]{t('cli.tag.error')}:[/red] {escape(said)}")
+        sys.exit(2)
 
 
 def _refuse(exc: Exception) -> None:
@@ -82,8 +96,10 @@ def _refuse(exc: Exception) -> None:
 @click.option("--lang", "language", type=click.Choice(["en", "zh-CN"]),
               help="Language of what kamplan prints (default: KAMPLAN_LANG, else the workspace's language:).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+@click.option("--profile", is_flag=True,
+              help="Print where the command spent its time to stderr (also KAMPLAN_PROFILE=1).")
 @click.pass_context
-def cli(ctx, workspace, language, debug):
+def cli(ctx, workspace, language, debug, profile):
     """Key-account planning: December targets, consolidation, resources and evaluation."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
@@ -97,6 +113,7 @@ def cli(ctx, workspace, language, debug):
 def init(directory, config_file):
     """Create a planning workspace in DIRECTORY (config, store, inbox, outbox, reports)."""
     from kamplan.stages.feedback import write_sample_history
+    from kamplan.workspace import Workspace
     text = config_file.read_text(encoding="utf-8") if config_file else None
     with Workspace.init(directory, text) as ws:
         sample = write_sample_history(ws)

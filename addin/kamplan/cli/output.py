@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.table import Table
@@ -38,6 +37,7 @@ def frame_table(df: pd.DataFrame, title: str | None = None, columns: list[str] |
     an ellipsis, ids, dates and figures stay whole on one line, and when even so the columns do not fit
     the terminal (``width``, default the console's), each row is shown as its own block of
     "column: value" lines."""
+    import pandas as pd  # only when a table or frame is shown: --help needs no pandas
     cols = columns or list(df.columns)
     words = catalogue(current_language()).gettext
     headers = [_word(words, f"column.{c}", str(c)) for c in cols]
@@ -85,6 +85,7 @@ FOLDED_MIN = 12  # the narrowest a folded text column may become
 
 
 def _cell(v) -> str:
+    import pandas as pd  # only when a table or frame is shown: --help needs no pandas
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
         return ""
     if isinstance(v, float):
@@ -97,6 +98,7 @@ def _cell(v) -> str:
 def to_jsonable(obj, _found: list | None = None, _path: str = "$"):
     """``obj`` as plain JSON values; a NaN becomes null (a missing figure), and so does an infinite number,
     which is also noted in ``_found`` (its path) so that ``print_json`` can say where."""
+    import pandas as pd  # only when a table or frame is shown: --help needs no pandas
     if isinstance(obj, float) and not math.isfinite(obj):
         if _found is not None and math.isinf(obj):
             _found.append((_path, obj))

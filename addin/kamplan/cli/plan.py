@@ -10,8 +10,7 @@ import click
 from kamplan.cli.common import open_workspace, show_frame
 from kamplan.messages import t
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
-from kamplan.engine.topdown import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS, TopDownError, TopDownSpec, \
-    parse_bound
+from kamplan.engine.choices import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS
 
 
 def _number(text: str, what: str) -> float:
@@ -198,6 +197,7 @@ def _report_spread(out, dry_run: bool, as_json: bool, extra: dict | None = None)
 def _spec_from_options(figures, measure, by, method, growth, reference, holds, floors, caps,
                        note, allow_far: bool = False, need_figures: bool = True) -> TopDownSpec:
     """The top-down instruction typed on the command line (without figures: the rest of it, for a file's)."""
+    from kamplan.engine.topdown import TopDownError, TopDownSpec, parse_bound
     try:
         hold_pairs = []
         for h in holds:

@@ -35,11 +35,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kamplan.engine.choices import FLAG_CODES  # noqa: F401 -- offered by `kamplan warnings --help`
 from kamplan.engine.units import UnitSystem
 from kamplan.periods import quarter_index
 
-FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share",
-              "new-competitor", "opponent-decision-maker", "satisfaction-drop", "old-complaint", "stale-plan")
 # How much each flag says about an account leaving: its own figures drifting (against last year, its
 # plan, its trend, its share of the customer's purchases) weigh 2, an open complaint 1.5 (a reason to
 # leave, not yet a sign), too few visits 1 (the salesperson's side, often a busy quarter).

@@ -24,25 +24,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kamplan.engine.choices import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS  # noqa: F401 -- offered by --help
 from kamplan.engine.spreading import MAX_NOTES, SpreadResult, round_to_unit_exact, spread
 
-MEASURES = ("revenue", "volume")
-BY = ("company", "product", "region", "class", "rep")
 QUARTER_KEY = re.compile(r"^(?P<id>.+):Q(?P<q>[1-4])$")  # a figure for one quarter: ``R01:Q2``
-METHODS = {
-    "proportional": "proportional to the bottom-up target (TM1 \"P\", Jedox \"#\")",
-    "last_year": "proportional to last year's actual",
-    "reference": "proportional to a reference version",
-    "potential": "proportional to the account's potential / score",
-    "equal": "equal split over the free lines",
-    "growth": "growth percentage over last year, the rest proportional",
-}
-HOLD_KINDS = ("account", "rep", "region", "product", "class", "line")
 SCOPES = ("account", "rep", "region", "product", "class")
 BASES = {"last_year": "ly", "own": "own", "current": ""}
 _SCOPE_COLUMN = {"account": "account_id", "rep": "rep_id", "region": "region_id", "product": "product_id",
                  "class": "cls"}
-BOUND_SYNTAX = "SCOPE=BASIS[*FACTOR], e.g. class:key=last_year, all=own*1.3, rep:R01=current*0.9"
 _BOUND = re.compile(r"^\s*(all|(account|rep|region|product|class):([^=\s]+))\s*=\s*(last_year|own|current)"
                     r"\s*(?:\*\s*([0-9]*\.?[0-9]+)\s*)?$")
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import gettext
-import io
 import os
 import string
 from pathlib import Path
@@ -83,24 +82,11 @@ def po_files(folder: str) -> list[Path]:
 
 @functools.cache
 def catalogue(language: str) -> gettext.NullTranslations:
-    """The compiled catalogue of ``language`` (``.po`` read by Babel, compiled to ``.mo`` in memory)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    """The compiled catalogue of ``language`` (``.po`` read by Babel and compiled to ``.mo``, kept in the user's
+    cache folder by the hash of the .po files: ``kamplan.messages.compiled``)."""
+    from kamplan.messages import compiled
     folder = _BABEL_LOCALE[normalise_language(language) or DEFAULT_LANGUAGE]
-    po = None
-    for path in po_files(folder):
-        with open(path, "rb") as f:
-            part = read_po(f, locale=folder, domain=DOMAIN)
-        if po is None:
-            po = part
-            continue
-        for message in part:
-            if message.id:
-                po[message.id] = message
-    buffer = io.BytesIO()
-    write_mo(buffer, po, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return compiled.load(folder, po_files(folder), DOMAIN)
 
 
 def has(key: str, language: str = DEFAULT_LANGUAGE) -> bool:
