@@ -47,10 +47,10 @@ ROLES = ("vp", "regional_manager", "management")
 def workspace_settings(root: Path) -> dict:
     """DIR/workspace.yaml as a mapping ({} when there is none); a file that cannot be read is a
     WorkspaceError naming it (and never a password in it)."""
-    import yaml
     settings = root / SETTINGS_NAME
     if not settings.exists():
         return {}
+    import yaml
     try:
         data = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -25,11 +25,13 @@ def wants_profile(args: list[str]) -> bool:
     ``hoist_global_options`` has moved them there), or ``KAMPLAN_PROFILE`` set to 1/yes/true."""
     if os.environ.get("KAMPLAN_PROFILE", "").strip().lower() in ("1", "yes", "true", "on"):
         return True
-    for arg in args:
-        if arg == "--profile":
+    from kamplan.cli.common import GLOBAL_OPTIONS
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        name, eq, _ = args[i].partition("=")
+        if name == "--profile":
             return True
-        if arg == "--" or not arg.startswith("-"):
-            return False
+        i += 1 + bool(GLOBAL_OPTIONS.get(name) and not eq)  # skip the value of -w DIR, --lang LANG
     return False
 
 
