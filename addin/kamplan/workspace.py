@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,6 +113,7 @@ def _masked(text: str) -> str:
 
 
 def default_config_text() -> str:
+    from importlib import resources
     return resources.files("kamplan").joinpath("data/default.yaml").read_text(encoding="utf-8")
 
 

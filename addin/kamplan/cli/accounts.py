@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from kamplan.cli.common import nt, open_workspace, print_file_outcome, progress_bar, relative, t
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
@@ -46,6 +45,7 @@ def accounts_segment(ctx, year, rolling, lang, as_json):
 
 
 def _print_segment(res, cfg, language: str, root=None):
+    from rich.table import Table  # rich.table is imported when a table is shown, not by --help
     if not res.ok:
         err_console.print(f"[red]{t('cli.segment.nothing')}[/red]")
         for p in res.problems:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from kamplan.cli.output import console, escape, print_json, problem_line
 from kamplan.messages import t
@@ -138,6 +137,7 @@ def _print_unmatched_values(f, currency: str) -> None:
 
 def _totals_table(res, good, currency: str) -> Table:
     """Lines, volume and revenue in the files, not in the plan, matched and stored, to check against the ERP."""
+    from rich.table import Table  # rich.table is imported when a table is shown, not by --help
     table = Table(title=t("cli.actuals.totals"), header_style="bold")
     for c in ("", t("cli.actuals.column.lines"), t("cli.actuals.column.volume"),
               t("cli.actuals.column.revenue", currency=currency)):

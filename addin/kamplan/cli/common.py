@@ -38,7 +38,7 @@ def progress_bar(label: str, total: int | None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     label = t(label) if label.startswith("cli.") else label
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[item]}"), console=err_console, transient=True,
+                  TextColumn("{task.fields[item]}"), console=err_console.real, transient=True,
                   disable=not err_console.is_terminal) as bar:
         task = bar.add_task(label, total=total, item="")
         yield lambda item: bar.update(task, advance=1, item=item)

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
@@ -19,6 +18,7 @@ SHOW = 20
 
 
 def _print_written(res, what: str):
+    from rich.table import Table  # rich.table is imported when a table is shown, not by --help
     for p in res.problems:
         console.print(problem_line(p))
     if not res.ok:

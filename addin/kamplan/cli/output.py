@@ -9,16 +9,38 @@ import os
 import sys
 from pathlib import Path
 
-from rich.cells import cell_len
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
 
 from kamplan.messages import catalogue, current_language, t
-from kamplan.problems import Problem, problem
 
-console = Console()
-err_console = Console(stderr=True)
+
+
+class _Console:
+    """rich's Console, made when first used: importing rich.console takes longer than the rest of
+    `kamplan --help` (benchmarks/bench_startup.py).  Every attribute is the real console's."""
+
+    def __init__(self, **options):
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_real", None)
+
+    @property
+    def real(self):
+        if self._real is None:
+            from rich.console import Console
+            object.__setattr__(self, "_real", Console(**self._options))
+        return self._real
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __setattr__(self, name, value):
+        setattr(self.real, name, value)
+
+    def __delattr__(self, name):
+        delattr(self.real, name)
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 
 
 def problem_line(p: Problem) -> str:
@@ -38,6 +60,8 @@ def frame_table(df: pd.DataFrame, title: str | None = None, columns: list[str] |
     the terminal (``width``, default the console's), each row is shown as its own block of
     "column: value" lines."""
     import pandas as pd  # only when a table or frame is shown: --help needs no pandas
+    from rich.cells import cell_len
+    from rich.table import Table
     cols = columns or list(df.columns)
     words = catalogue(current_language()).gettext
     headers = [_word(words, f"column.{c}", str(c)) for c in cols]
@@ -61,6 +85,9 @@ def frame_table(df: pd.DataFrame, title: str | None = None, columns: list[str] |
 
 def _blocks(title: str | None, headers: list[str], rows: list[list[str]]):
     """Each row as a block of "column: value" lines (values fold, nothing is cut)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
     parts = [Text(title, style="bold")] if title else []
     for row in rows:
         grid = Table.grid(padding=(0, 1))
@@ -99,6 +126,8 @@ def to_jsonable(obj, _found: list | None = None, _path: str = "$"):
     """``obj`` as plain JSON values; a NaN becomes null (a missing figure), and so does an infinite number,
     which is also noted in ``_found`` (its path) so that ``print_json`` can say where."""
     import pandas as pd  # only when a table or frame is shown: --help needs no pandas
+
+    from kamplan.problems import Problem
     if isinstance(obj, float) and not math.isfinite(obj):
         if _found is not None and math.isinf(obj):
             _found.append((_path, obj))
@@ -133,6 +162,7 @@ def print_json(obj) -> None:
     """``obj`` as JSON on standard output: valid JSON always (``allow_nan=False``).  An infinite number is
     written as null and said as a problem (``json.not-a-number``): in ``json_problems`` of a top-level
     object, on standard error otherwise."""
+    from kamplan.problems import problem
     found: list = []
     data = to_jsonable(obj, found)
     problems = [problem("json.not-a-number", field=path, value=str(value)) for path, value in found]

@@ -13,7 +13,6 @@ import gettext
 import hashlib
 import io
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -64,6 +63,7 @@ def _compile(folder: str, sources: list[tuple[str, bytes]], domain: str) -> byte
 def _keep(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (a reader never sees half a file); a cache folder that cannot
     be written only costs the next run the compile."""
+    import tempfile
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
