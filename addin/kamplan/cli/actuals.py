@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kamplan.cli.output import console, escape, print_json, problem_line
 from kamplan.messages import t
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 SHOW = 10  # unmatched values printed per file before "... and N more"
 

@@ -8,9 +8,15 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 
 from kamplan.messages import catalogue, current_language, t
+
+if TYPE_CHECKING:  # imported where used: `kamplan --help` needs neither
+    import pandas as pd
+
+    from kamplan.problems import Problem
 
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from kamplan.cli.common import open_workspace, show_frame
 from kamplan.messages import t
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.engine.choices import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS
+
+if TYPE_CHECKING:
+    from kamplan.engine.topdown import TopDownSpec
 
 
 def _number(text: str, what: str) -> float:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from kamplan import __version__
 from kamplan.messages import Message
+from kamplan.messages.compiled import write_atomically
 
 FOLDER = ".kamplan"
 NAME = "config-cache.json"
@@ -70,23 +69,7 @@ def write(config_path: Path, config_bytes: bytes, data: dict, files: list[Path])
             return False
     except (TypeError, ValueError):
         return False
-    return _write_atomically(cache_path(config_path), text)
-
-
-def _write_atomically(path: Path, text: str) -> bool:
-    try:
-        path.parent.mkdir(exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=NAME, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return False
-    return True
+    return write_atomically(cache_path(config_path), text.encode("utf-8"))
 
 
 def _digest(data: bytes) -> str:

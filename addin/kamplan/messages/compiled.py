@@ -61,8 +61,16 @@ def _compile(folder: str, sources: list[tuple[str, bytes]], domain: str) -> byte
 
 
 def _keep(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a reader never sees half a file); a cache folder that cannot
-    be written only costs the next run the compile."""
+    """Keep the compiled catalogue; the copies made of earlier .po files go."""
+    if write_atomically(path, data):
+        for older in path.parent.glob(path.name.split("-")[0] + "-*.mo"):
+            if older != path:
+                older.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` through a temporary file renamed over it (a reader never sees half a file);
+    False when the folder cannot be written: for a cache that only costs the next run the work again."""
     import tempfile
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,11 +79,9 @@ def _keep(path: Path, data: bytes) -> None:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(temporary, path)
-            for older in path.parent.glob(path.name.split("-")[0] + "-*.mo"):  # made of earlier .po files
-                if older != path:
-                    older.unlink(missing_ok=True)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
     except OSError:
-        pass
+        return False
+    return True
