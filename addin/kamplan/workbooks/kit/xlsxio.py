@@ -163,9 +163,32 @@ def error_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     return out
 
 
-_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s>/](?:(?!</c>).)*)</c>', re.S)
+_FORMULA_START = re.compile(rb"<f[\s>/]")
+_CELL_START = re.compile(rb"<c[\s>]")
 _SAVED = re.compile(rb"<v>[^<]+</v>")
 _FORMULA_TEXT = re.compile(rb"<f[^>]*>([^<]*)</f>")
+
+
+def formula_cells(data: bytes):
+    """(attributes, body) of every cell ``<c ...>...</c>`` of sheet XML ``data`` that holds a formula
+    (``<f>``, ``<f .../>``), in order.  Found from each formula element back to its cell's start tag:
+    one pass over the formula cells, not a character-by-character scan of every cell (which took a
+    fifth of the time to collect a target workbook, measured)."""
+    last_cell = -1
+    for m in _FORMULA_START.finditer(data):
+        at = m.start()
+        start = data.rfind(b"<c", 0, at)
+        while start >= 0 and not _CELL_START.match(data, start):
+            start = data.rfind(b"<c", 0, start)
+        if start < 0 or start == last_cell:
+            continue  # not inside a cell, or a second formula element of the same cell
+        tag_end = data.find(b">", start)
+        end = data.find(b"</c>", at)
+        if tag_end < 0 or tag_end > at or data[tag_end - 1:tag_end] == b"/" or end < 0 \
+                or data.find(b"</c>", start, at) >= 0:
+            continue  # the nearest cell before it is empty (<c .../>) or already closed
+        last_cell = start
+        yield data[start + 2:tag_end], data[tag_end + 1:end]
 
 
 def unsaved_formula_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
@@ -176,8 +199,7 @@ def unsaved_formula_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     if b"<f" not in data:
         return {}
     out = {}
-    for m in _FORMULA_CELL.finditer(data):
-        attrs, body = m.group(1), m.group(2)
+    for attrs, body in formula_cells(data):
         if _SAVED.search(body) or (b't="str"' in attrs and b"<v" in body):
             continue
         ref = _REF.search(attrs)
