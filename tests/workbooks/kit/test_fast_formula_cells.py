@@ -49,5 +49,37 @@ def test_every_sheet_of_issued_and_returned_workbooks_gives_the_same_cells(tmp_p
                 data = zf.read(part)
                 assert list(formula_cells(data)) == _reference(data), (book.name, part)
                 found += len(_reference(data))
-                unsaved_formula_cells(zf, part)
+                assert unsaved_formula_cells(zf, part) == _reference_unsaved(data), (book.name, part)
     assert found > 500
+
+
+def _reference_unsaved(data: bytes) -> dict[str, str]:
+    out = {}
+    for attrs, body in _reference(data):
+        if re.search(rb"<v>[^<]+</v>", body) or (b't="str"' in attrs and b"<v" in body):
+            continue
+        ref = re.search(rb'\br="([A-Z]+[0-9]+)"', attrs)
+        if ref:
+            text = re.search(rb"<f[^>]*>([^<]*)</f>", body)
+            out[ref.group(1).decode()] = "=" + (text.group(1).decode("utf-8", "replace") if text else "")
+    return out
+
+
+class _Zip:
+    def __init__(self, data):
+        self.data = data
+
+    def read(self, part):
+        return self.data
+
+
+UNSAVED = CRAFTED + [
+    b'<sheetData><row r="1"><c r="A1"><f>A2</f><v></v></c><c r="B1"><f>A2</f><is><t>x</t></is><v>2</v></c>'
+    b'<c r="C1"><f>1</f><v/></c><c r="D1" t="str"><f>""</f><v></v></c><c r="E1"><f>2</f></c></row></sheetData>',
+]
+
+
+def test_the_unsaved_formula_cells_are_those_the_reference_expression_finds():
+    for data in UNSAVED:
+        assert unsaved_formula_cells(_Zip(data), "x") == _reference_unsaved(data), data
+    assert sorted(unsaved_formula_cells(_Zip(UNSAVED[-1]), "x")) == ["A1", "C1", "E1"]
