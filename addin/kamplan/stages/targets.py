@@ -16,6 +16,8 @@ import pandas as pd
 
 from kamplan.engine.credit import credit_shares, pen_holders, team_frame
 from kamplan.engine.targets import last_year_lines
+from kamplan.errors import environment_problem
+from kamplan.messages import Message
 from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.feedback import write_feedback
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
@@ -38,16 +40,33 @@ class IssueResult:
     folder: Path
     written: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # existing files left alone (no --force)
+    failed: list[tuple[Path, BaseException]] = field(default_factory=list)  # could not be written
+
+
+class IssueIncomplete(ValueError):
+    """Some workbooks could not be written (the others were): ``args[0]`` says which and why, in the
+    catalogue's words; ``result`` is the whole issue."""
+
+    def __init__(self, result: IssueResult):
+        path, exc = result.failed[0]
+        env = environment_problem(exc)
+        why, fix = (env.message, env.fix) if env else (f"{type(exc).__name__}: {exc}",
+                                                       Message("targets.issue-failed-fix"))
+        super().__init__(Message("targets.issue-incomplete", files=", ".join(p.name for p, _ in result.failed),
+                                 why=why, fix=fix, written=len(result.written)))
+        self.result = result
 
 
 def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | None = None,
                   force: bool = False, language: str | None = None, now: dt.datetime | None = None,
-                  progress: Progress = no_progress) -> IssueResult:
+                  progress: Progress = no_progress, workers: int | None = None) -> IssueResult:
     """Write one target workbook per salesperson into ``outbox/round-N``.
 
     Round 1 is the bottom-up draft; it is opened in the store if no round is
     open yet.  An existing workbook is never overwritten unless ``force``;
-    then the old one moves to ``outbox/round-N/replaced/``.
+    then the old one moves to ``outbox/round-N/replaced/``.  Many workbooks are written by
+    ``workers`` processes (default: up to 4, one per core); a workbook that cannot be written does
+    not stop the others, and then ``IssueIncomplete`` says which ones failed, after all were tried.
     """
     cfg, store = ws.config, ws.store
     current = store.current_round(cfg.plan_year)
@@ -67,9 +86,12 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     # is one the store knows, so a later collect accepts it.
     for path, content in jobs:
         store.record_issued(content.identity, path.name)
-    _write_all(jobs, result, progress)
+    _write_all(jobs, result, progress, workers)
     store.log_event("targets.issue", {"round": round_no, "written": [p.name for p in result.written],
-                                      "kept": [p.name for p in result.kept]})
+                                      "kept": [p.name for p in result.kept],
+                                      "failed": [p.name for p, _ in result.failed]})
+    if result.failed:
+        raise IssueIncomplete(result)
     return result
 
 
@@ -125,19 +147,39 @@ def _workbooks_to_write(ws: Workspace, result: IssueResult, reps: list[str] | No
     return jobs
 
 
-def _write_all(jobs: list[tuple[Path, object]], result: IssueResult, progress: Progress) -> None:
-    """Workbooks are independent: write them in parallel when there are many."""
-    workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
+def _write_all(jobs: list[tuple[Path, object]], result: IssueResult, progress: Progress,
+               workers: int | None = None) -> None:
+    """Workbooks are independent: write them in parallel when there are many.  Results are taken in
+    the jobs' order either way, so ``written`` and the progress are the same as in a serial run; each
+    file is written atomically (``xlsxio.atomic_path``) by whichever process writes it."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for (path, content), _ in zip(jobs, pool.map(_write_one, jobs, chunksize=2)):
-                result.written.append(path)
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures = [pool.submit(_write_one, job) for job in jobs]
+            for (path, content), future in zip(jobs, futures):
+                _record(result, path, _failure(future.result))
                 progress(content.identity.rep_id)
     else:
-        for job in jobs:
-            _write_one(job)
-            result.written.append(job[0])
-            progress(job[1].identity.rep_id)
+        for path, content in jobs:
+            _record(result, path, _failure(lambda: _write_one((path, content))))
+            progress(content.identity.rep_id)
+
+
+def _failure(write) -> Exception | None:
+    """What ``write()`` raised (this file failed, or its worker died), or None: the other files go on."""
+    try:
+        write()
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _record(result: IssueResult, path: Path, failure: Exception | None) -> None:
+    if failure is None:
+        result.written.append(path)
+    else:
+        result.failed.append((path, failure))
 
 
 def _write_one(job) -> Path:

@@ -374,19 +374,29 @@ def _reference(text: str) -> tuple[str | None, int, int, int, int]:
     return sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
-class Evaluator:
-    """One formula of one sheet: parsed by precedence climbing over its tokens, then computed."""
+@functools.lru_cache(maxsize=65536)
+def parsed(sheet: str, formula: str):
+    """The parse tree of ``formula`` on ``sheet``.  Cached: the same formula text comes back in every
+    workbook a process writes (same rows, same columns), and parsing was half the evaluation time."""
+    parser = Evaluator(None, sheet, formula)
+    parser.tokens = tokens_of(formula)
+    node = parser.expression(0)
+    if parser.i != len(parser.tokens):
+        raise UnsupportedFormula(f"unexpected {parser.tokens[parser.i][1]!r}")
+    return node
 
-    def __init__(self, book: Book, sheet: str, formula: str):
-        self.book, self.sheet = book, sheet
-        self.tokens = tokens_of(formula)
+
+class Evaluator:
+    """One formula of one sheet: parsed by precedence climbing over its tokens (``parsed``), then
+    computed on ``book``'s cells."""
+
+    def __init__(self, book: Book | None, sheet: str, formula: str):
+        self.book, self.sheet, self.formula = book, sheet, formula
+        self.tokens: tuple[tuple[str, str], ...] = ()  # while parsing (``parsed``)
         self.i = 0
 
     def run(self):
-        node = self.expression(0)
-        if self.i != len(self.tokens):
-            raise UnsupportedFormula(f"unexpected {self.tokens[self.i][1]!r}")
-        return self.scalar(self.compute(node))
+        return self.scalar(self.compute(parsed(self.sheet, self.formula)))
 
     # parsing: nodes are tuples ("num", v), ("ref", Ref), ("op", op, a, b), ("neg", a), ("call", NAME, args)
     def peek(self) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from typing import Callable
 
 import pandas as pd
 
+from kamplan.workbooks.kit.formulas import FastFormulaWorksheet
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, IdentitySpec, write_identity
 from kamplan.workbooks.kit.layout import Table
@@ -27,6 +28,10 @@ def write_book(path: Path, make_writer: Callable[[object], "WorkbookWriter"], *,
                created: dt.datetime, password: str) -> Path:
     """Build the workbook with ``make_writer(wb).write()`` and save it atomically to ``path``."""
     with new_workbook(Path(path), title=title, company=company, created=created, sheet_password=password) as wb:
+        wb.worksheet_class = FastFormulaWorksheet  # same XML, without XlsxWriter's ~30 passes per formula
+        # the parts are zipped from memory, not from one temporary file each (same XML; only the zip
+        # entries' dates differ, 1 Jan instead of 31 Jan 1980); the cells are in memory anyway
+        wb.in_memory = True
         make_writer(wb).write()
     return Path(path)
 
@@ -162,12 +167,20 @@ class WorkbookWriter:
 
     def row(self, ws, table: Table, r: int, values: dict) -> None:
         """One table row: formulas from the layout, values (or blank input cells) from ``values``."""
-        for i, col in enumerate(table.columns):
-            fmt = self.st.cell(col.num_format, input=col.role == "input", text=col.dtype in self.text_dtypes)
+        for i, col, fmt in self._columns_with_formats(table):
             if col.role == "formula":
                 ws.write_formula(r, i, col.formula(r), fmt)
             else:
                 self.put(ws, r, i, values.get(col.key), fmt)
+
+    def _columns_with_formats(self, table: Table) -> list[tuple[int, object, object]]:
+        """(index, column, cell format) of ``table``'s columns, worked out once per table, not per cell."""
+        plans = self.__dict__.setdefault("_column_plans", {})
+        if id(table) not in plans:
+            plans[id(table)] = (table, [(i, col, self.st.cell(col.num_format, input=col.role == "input",
+                                                               text=col.dtype in self.text_dtypes))
+                                        for i, col in enumerate(table.columns)])
+        return plans[id(table)][1]
 
     def rows(self, ws, table: Table, rows: list[dict]) -> None:
         for off, values in enumerate(rows):

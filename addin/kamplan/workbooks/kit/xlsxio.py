@@ -163,21 +163,51 @@ def error_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     return out
 
 
-_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s>/](?:(?!</c>).)*)</c>', re.S)
+_FORMULA_START = re.compile(rb"<f[\s>/]")
+_CELL_START = re.compile(rb"<c[\s>]")
 _SAVED = re.compile(rb"<v>[^<]+</v>")
 _FORMULA_TEXT = re.compile(rb"<f[^>]*>([^<]*)</f>")
+
+
+def formula_cells(data: bytes, starts: list[int] | None = None):
+    """(attributes, body) of every cell ``<c ...>...</c>`` of sheet XML ``data`` that holds a formula
+    (``<f>``, ``<f .../>``), in order; with ``starts`` (positions of formula elements), of the cells
+    around those only.  Found from each formula element back to its cell's start tag: one pass over the
+    formula cells, not a character-by-character scan of every cell (which took a fifth of the time to
+    collect a target workbook, measured; this is 3-4 times faster)."""
+    last_cell = -1
+    for at in (m.start() for m in _FORMULA_START.finditer(data)) if starts is None else starts:
+        start = data.rfind(b"<c", 0, at)
+        while start >= 0 and not _CELL_START.match(data, start):
+            start = data.rfind(b"<c", 0, start)
+        if start < 0 or start == last_cell:
+            continue  # not inside a cell, or a second formula element of the same cell
+        tag_end = data.find(b">", start)
+        end = data.find(b"</c>", at)
+        if tag_end < 0 or tag_end > at or data[tag_end - 1:tag_end] == b"/" or end < 0 \
+                or data.find(b"</c>", start, at) >= 0:
+            continue  # the nearest cell before it is empty (<c .../>) or already closed
+        last_cell = start
+        yield data[start + 2:tag_end], data[tag_end + 1:end]
+
+
+# A formula element and, when it is followed at once by one, its saved result: a formula cell so written
+# has a result (its body holds ``_SAVED``), whatever else the cell holds.
+_FORMULA_AND_RESULT = re.compile(rb"<f[\s>/](?:(?:[^<]*</f>|[^>]*/>)(<v>[^<]+</v>)?)?")
 
 
 def unsaved_formula_cells(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     """Cells of one sheet part holding a formula with no saved result, e.g. {'F9': '=D9*2'}: a program
     that does not calculate (a script, a converter) writes a typed formula so, and its value would read
-    as empty.  A formula whose saved result is an empty text (``t="str"``) has a result."""
+    as empty.  A formula whose saved result is an empty text (``t="str"``) has a result.  Only the cells
+    of formula elements not followed by a saved result are looked at closely (in a file Excel saved,
+    every formula has one)."""
     data = zf.read(part)
     if b"<f" not in data:
         return {}
     out = {}
-    for m in _FORMULA_CELL.finditer(data):
-        attrs, body = m.group(1), m.group(2)
+    doubtful = [m.start() for m in _FORMULA_AND_RESULT.finditer(data) if m.group(1) is None]
+    for attrs, body in formula_cells(data, doubtful):
         if _SAVED.search(body) or (b't="str"' in attrs and b"<v" in body):
             continue
         ref = _REF.search(attrs)
