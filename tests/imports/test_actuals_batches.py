@@ -71,3 +71,18 @@ def test_bad_values_in_later_batches_are_reported_with_their_rows(tmp_path, monk
     for row in (11, 17, 18):  # the header is row 1
         assert str(row) in text, text
     assert any(p.is_error for p in p2) and small.lines == len(rows)
+
+
+def test_the_stored_volume_is_reported_per_unit(tmp_path):
+    from kamplan.stages.actuals import import_actuals
+    from kamplan.workspace import Workspace
+    data = yaml.safe_load(default_config_text())
+    data["products"][1]["unit"] = "pcs"
+    with Workspace.init(tmp_path / "ws", yaml.safe_dump(data, allow_unicode=True)) as ws:
+        [ccr, sgr] = [p.id for p in ws.config.products]
+        f = _write(tmp_path / "units.csv", [("2027-01-05", "C001", ccr, "10", "1000", "700"),
+                                             ("2027-01-06", "C002", sgr, "40", "400", "300"),
+                                             ("2027-01-07", "C001", ccr, "2.5", "250", "")])
+        res = import_actuals(ws, [f])
+        assert res.stored, res.all_problems()
+        assert res.volume_stored_by_unit == {"pcs": 40.0, "t": 12.5}
