@@ -34,6 +34,7 @@ import pandas as pd
 import polars as pl
 import yaml
 
+from _common import peak_rss_mib
 from kamplan.demo.company import demo_config_dict
 from kamplan.stages.actuals import import_actuals
 from kamplan.workspace import Workspace
@@ -79,7 +80,6 @@ def in_own_process(step: str, csv: Path, root: Path) -> dict:
 
 
 def run_step(step: str, csv: Path, root: Path) -> dict:
-    import resource
     wall, cpu = time.perf_counter(), time.process_time()
     if step == "kamplan":
         with Workspace.open(root) as ws:
@@ -90,7 +90,7 @@ def run_step(step: str, csv: Path, root: Path) -> dict:
     else:
         pandas_baseline(csv)
     return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mib": peak_rss_mib()}
 
 
 def pandas_baseline(path: Path) -> pd.DataFrame:
@@ -105,6 +105,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lines", type=int, default=10_000_000)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="with --out: keep the invoice file written by an earlier run")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline (it needs ~3 GiB at 10 M lines)")
     ap.add_argument("--step", choices=("kamplan", "polars", "pandas"), help=argparse.SUPPRESS)
     ap.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
@@ -126,7 +127,8 @@ def main(argv=None) -> int:
         products = [p.id for p in ws.config.products]
         csv = base / "invoice_lines.csv"
         t = time.perf_counter()
-        write_lines(csv, args.lines, accounts, products, ws.config.plan_year)
+        if not (args.reuse and csv.exists()):
+            write_lines(csv, args.lines, accounts, products, ws.config.plan_year)
         print(f"wrote {args.lines:,} lines ({csv.stat().st_size / 2**20:,.0f} MiB) in {time.perf_counter() - t:.1f} s",
               file=sys.stderr)
 

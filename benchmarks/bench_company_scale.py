@@ -32,7 +32,6 @@ import io
 import json
 import os
 import pstats
-import resource
 import shutil
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from _common import machine_info
+from _common import machine_info, peak_rss_mib
 from _company import plan_submissions, scaled_company
 
 SIZES = {"small": (20, 700, 3.0), "large": (500, 20_000, 30.0)}
@@ -102,7 +101,7 @@ def run_step(step: str, root: Path, profile: bool) -> dict:
             from kamplan.stages.review import segment_accounts
             segment_accounts(ws)
     out = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
-           "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+           "peak_mib": peak_rss_mib()}
     if prof:
         prof.disable()
         s = io.StringIO()
