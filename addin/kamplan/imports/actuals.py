@@ -37,7 +37,7 @@ _AMBIGUOUS = {"customer": "actuals.unmatched.customer-ambiguous", "product": "ac
 _NOT_IN_PLAN = {"customer": "actuals.unmatched.customer", "product": "actuals.unmatched.product",
                 "salesperson": "actuals.unmatched.salesperson"}
 _UNMAPPED = -1  # "yqp" of a date in no fiscal period of the calendar
-BATCH_LINES = 1_000_000  # lines parsed and summed at a time: ~150 MiB of text, and few enough batches
+BATCH_LINES = 400_000  # lines parsed and summed at a time: peak 864 MiB at 10 M lines (1 M a batch: 1,091 MiB)
 _MERGE_EVERY = 8  # partial sums merged after this many batches (each has up to months x keys rows)
 _SUMMED = ("lines", "quantity", "amount", "cost", "amount_no_cost", "lines_no_cost")
 
