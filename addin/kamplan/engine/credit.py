@@ -51,8 +51,8 @@ def credit_shares(lines: pd.DataFrame, team: pd.DataFrame | None, owners: Mappin
     members["full_credit"] = members["role"].isin(full_roles)
     members.loc[members["full_credit"], "share"] = 1.0
     counted = members[~members["full_credit"]]
-    taken = (counted.groupby(["account_id", "product_id"], sort=False)["share"].agg(_exact_sum)
-             if len(counted) else pd.Series(dtype=object))
+    taken = (counted.groupby(["account_id", "product_id"], sort=False)["share"].agg(_exact_sum).to_dict()
+             if len(counted) else {})  # a dict: looked up once per key below
     owner = keys.copy()
     taken_of = [taken.get((a, p), Fraction(0)) for a, p in zip(owner["account_id"], owner["product_id"])]
     over = [(a, p, float(t)) for a, p, t in zip(owner["account_id"], owner["product_id"], taken_of) if t > 1]

@@ -79,7 +79,8 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     now = quarter_index(year, quarter)
     h = history.assign(qi=quarter_index(history["year"].astype(int), history["quarter"].astype(int)))
     measure, h, targets, u = _measure(h, targets, units, unit, currency)
-    vol = h.groupby(["account_id", "qi"])[measure].sum()
+    # a dict: the checks below look up every account's quarters one by one (a MultiIndex lookup each is slow)
+    vol = h.groupby(["account_id", "qi"])[measure].sum().to_dict()
     rev = h[(h["qi"] > now - 4) & (h["qi"] <= now)].groupby("account_id")["revenue"].sum()
     known = set(h["account_id"]) | set(account_reps)
     flags: dict[str, list[tuple[str, str, dict]]] = {a: [] for a in known}
@@ -120,13 +121,14 @@ def _measure(h: pd.DataFrame, targets: pd.DataFrame | None, units: UnitSystem | 
     return "volume", h, targets, (f" {common}" if common else "")
 
 
-def _volume(vol: pd.Series, acc: str, qi: int) -> float:
+def _volume(vol: Mapping[tuple[str, int], float], acc: str, qi: int) -> float:
     return float(vol.get((acc, qi), 0.0))
 
 
-def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str, what: str = "volume") -> Found:
+def _volume_drift(vol: Mapping[tuple[str, int], float], known: set, now: int, rules, u: str,
+                  what: str = "volume") -> Found:
     """``yoy-decline`` and ``falling-trend`` from the accounts' own volume (or revenue) history."""
-    has = set(vol.index.get_level_values("qi"))
+    has = {qi for _, qi in vol}
     out = []
     n = rules.trend_quarters
     steps = range(now - n, now + 1)
@@ -143,7 +145,7 @@ def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str, what: str
     return out
 
 
-def _below_plan(vol: pd.Series, targets: pd.DataFrame, quarter: int, now: int, rules, u: str,
+def _below_plan(vol: Mapping[tuple[str, int], float], targets: pd.DataFrame, quarter: int, now: int, rules, u: str,
                 what: str = "volume") -> Found:
     tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")[what].sum()
     out = []
@@ -165,10 +167,10 @@ def _few_visits(plan_visits: pd.DataFrame, made: Mapping[str, float], quarter: i
     return out
 
 
-def _lost_share(vol: pd.Series, customer_purchases: pd.DataFrame, now: int, rules) -> Found:
+def _lost_share(vol: Mapping[tuple[str, int], float], customer_purchases: pd.DataFrame, now: int, rules) -> Found:
     cp = customer_purchases.assign(qi=quarter_index(customer_purchases["year"].astype(int),
                                                     customer_purchases["quarter"].astype(int)))
-    total = cp.groupby(["account_id", "qi"])["total_volume"].sum()
+    total = cp.groupby(["account_id", "qi"])["total_volume"].sum().to_dict()
     out = []
     for acc in set(cp["account_id"]):
         t_now, t_ly = float(total.get((acc, now), np.nan)), float(total.get((acc, now - 4), np.nan))

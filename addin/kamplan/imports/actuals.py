@@ -1,9 +1,12 @@
 """ERP invoice or delivery lines: one export (CSV or xlsx) read, checked, matched to the plan, converted
 to plan units and currency and summed per fiscal quarter x account x product.
 
-``read_erp_file(path, config)`` returns ``(ErpLines, problems)``.  Every line is parsed once (vectorised),
-then summed per month x raw customer x raw product (x unit x currency) right away: matching, units,
-currency and fiscal quarters work on those few sums, not on millions of lines.  polars does the work
+``read_erp_file(path, config)`` returns ``(ErpLines, problems)``.  A CSV is read in batches of
+``BATCH_LINES`` lines: each is parsed (vectorised) and summed per month x raw customer x raw product
+(x unit x currency) right away, and only its lines that fail a check are kept, with their text, for the
+problems; so memory stays flat however long the export is.  Matching, units, currency and fiscal quarters
+work on those few sums, not on millions of lines; the lines of values not in the plan are read once more
+for the unmatched-lines report.  polars does the work
 (multi-threaded CSV reader, vectorised parsing, group-by), see ``benchmarks/bench_actuals_import.py``.
 """
 from __future__ import annotations
@@ -18,7 +21,7 @@ from kamplan.config.actuals import ACTUALS_FIELDS, ACTUALS_REQUIRED, ActualsRule
 from kamplan.imports.columns import account_lookup, candidates, matched, normal, product_lookup, salesperson_lookup
 from kamplan.imports.replacing import Replacing
 from kamplan.limits import LIMITS, limit_problem
-from kamplan.imports.tables import ROW, TableFile, text
+from kamplan.imports.tables import ROW, TableFile, read_fields, text
 from kamplan.imports.values import SHOWN_PER_COLUMN, bad_value_problems, empty_problems, number_series, \
     parse_dates, where
 from kamplan.periods import period_map, unmapped_date_problem
@@ -34,6 +37,9 @@ _AMBIGUOUS = {"customer": "actuals.unmatched.customer-ambiguous", "product": "ac
 _NOT_IN_PLAN = {"customer": "actuals.unmatched.customer", "product": "actuals.unmatched.product",
                 "salesperson": "actuals.unmatched.salesperson"}
 _UNMAPPED = -1  # "yqp" of a date in no fiscal period of the calendar
+BATCH_LINES = 400_000  # lines parsed and summed at a time: peak 864 MiB at 10 M lines (1 M a batch: 1,091 MiB)
+_MERGE_EVERY = 8  # partial sums merged after this many batches (each has up to months x keys rows)
+_SUMMED = ("lines", "quantity", "amount", "cost", "amount_no_cost", "lines_no_cost")
 
 
 @dataclass
@@ -107,19 +113,29 @@ class _ErpFile(TableFile):
     def __init__(self, path: Path, config, replacing: Replacing):
         super().__init__(path, config)
         self.replacing = replacing
-        self.lines_read = pl.DataFrame()  # row and date of every line, to name the first of a wrong quarter
+        self.first_dates = pl.DataFrame()  # first row and its date of every sum, to name the first of a wrong quarter
         self.products = {pr.id: pr for pr in config.products}
         self.out = ErpLines()
 
     def read(self) -> None:
-        frame = self.header_match()
-        if frame is None or frame.height == 0:
+        lines = self.header_match()
+        if lines is None:
             return
-        frame = self.checked(frame)
-        if frame is None:
+        try:
+            try:
+                partial = self.read_batches(lines)
+            except pl.exceptions.ComputeError as exc:
+                if self.rules.encoding != "auto" or "utf-8" not in str(exc).lower():
+                    raise
+                self.problems = []  # Chinese Excel saves CSV as GBK/GB18030: read the file again, recoded
+                lines = self.header_match(recoded=True)
+                partial = self.read_batches(lines) if lines is not None else None
+        except pl.exceptions.PolarsError as exc:  # a damaged line further down (the header was fine)
+            self.problems.append(problem("import.csv-unreadable", reason=str(exc).splitlines()[0], file=self.name))
             return
-        self.lines_read = frame.select(ROW, "raw_date")
-        sums = self.sum_per_key(frame)
+        if partial is None or self.failed():
+            return
+        sums = self.sum_per_key(partial)
         if self.failed():
             return
         sums = self.match(sums)
@@ -131,20 +147,63 @@ class _ErpFile(TableFile):
         self.sum_limit_problems(converted)
         if self.failed():
             return
-        self.sum_up(frame, converted)
+        self.sum_up(lines, converted)
+
+    def read_batches(self, lines: pl.LazyFrame) -> pl.DataFrame | None:
+        """Every line parsed and summed per month and raw key, batch by batch; the lines that fail a check
+        are kept and checked together at the end (the problems are those of all lines at once)."""
+        partial, failing, count = [], [], 0
+        fails = self.failing()
+        for batch in lines.collect_batches(chunk_size=BATCH_LINES):
+            if not batch.height:
+                continue
+            count += batch.height
+            parsed = self.parse(batch)
+            failing.append(parsed.filter(fails))
+            partial.append(self.partial_sums(parsed))
+            if len(partial) >= _MERGE_EVERY:
+                partial = [merge_sums(partial)]
+        self.out.lines = count
+        if not count:
+            self.problems.append(problem("actuals.empty-file", file=self.name, sheet=self.sheet))
+            return None
+        self.validate(pl.concat(failing))
+        return merge_sums(partial)
+
+    def failing(self) -> pl.Expr:
+        """The lines ``validate`` finds a problem in (a value that cannot be read, out of its limit, a date
+        in no period, a required field left empty)."""
+        cols = self.cols
+        conds = [pl.col(f"raw_{f}").is_not_null() & pl.col(c).is_null() for f, c in _PARSED.items() if f in cols]
+        conds += [pl.col(f).is_not_null() & ~pl.col(f).is_between(LIMITS[f].low, LIMITS[f].high)
+                  for f in ("quantity", "amount", "cost") if f in cols]
+        conds += [pl.col("yqp") == _UNMAPPED] + [pl.col(f"raw_{f}").is_null() for f in ACTUALS_REQUIRED]
+        return pl.any_horizontal(conds)
+
+    def partial_sums(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """One batch's lines summed per month and raw key (as read), with the first line's row and date."""
+        keys = ["yqp", "raw_customer", "raw_product"] + [f"raw_{f}" for f in _OPTIONAL_KEYS if f in self.cols]
+        no_cost = pl.col("cost").is_null()
+        return frame.group_by(keys).agg(
+            pl.len().cast(pl.Int64).alias("lines"), pl.col(ROW).min().alias("first_row"),
+            pl.col("raw_date").sort_by(ROW).first().alias("first_date"), pl.col("quantity").sum(),
+            pl.col("amount").sum(), pl.col("cost").sum(),
+            pl.col("amount").filter(no_cost).sum().alias("amount_no_cost"),
+            no_cost.sum().cast(pl.Int64).alias("lines_no_cost"))
 
     # -- header match and parse -------------------------------------------------------------------------
-    def header_match(self) -> pl.DataFrame | None:
-        """The data lines, one ``raw_<field>`` column per field the file has.  Values stay as read (an empty
-        field is null): stripping 10 million strings costs more than all the rest; numbers are cleaned
-        only where a plain cast fails, keys after summing."""
+    def header_match(self, recoded: bool = False) -> pl.LazyFrame | None:
+        """The data lines, one ``raw_<field>`` column per field the file has, to be read batch by batch.
+        Values stay as read (an empty field is null): stripping 10 million strings costs more than all the
+        rest; numbers are cleaned only where a plain cast fails, keys after summing.  ``recoded``: the file
+        is GB18030 after all."""
         wanted = {f: self.rules.headers(f) for f in ACTUALS_FIELDS}
-        frame = self.rows(wanted, ACTUALS_REQUIRED, code="actuals-columns", config_key="actuals.columns",
-                          show_accepted=True, only_wanted=True,
-                          empty="actuals.empty-file")
-        if frame is not None:
-            self.out.lines = frame.height
-        return frame
+        rules = self.rules.model_copy(update={"encoding": "gb18030"}) if recoded else self.rules
+        frame, self.sheet, self.cols, problems = read_fields(
+            self.path, rules, wanted, ACTUALS_REQUIRED, code="actuals-columns", config_key="actuals.columns",
+            show_accepted=True, only_wanted=True, lazy=True)
+        self.problems += problems
+        return frame.lazy() if frame is not None else None
 
     def parse(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The fiscal period of each date as year * 1000 + quarter * 100 + part (``kamplan.periods``, on
@@ -232,15 +291,10 @@ class _ErpFile(TableFile):
         return Message("fix.actuals.number", decimal=repr(rules.decimal))
 
     # -- sum per raw key ---------------------------------------------------------------------------------
-    def sum_per_key(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The lines summed per month and raw key (stripped after summing); everything below works on
-        these sums.  A customer or product that is only white space is an error."""
-        keys = ["yqp", "raw_customer", "raw_product"] + [f"raw_{f}" for f in _OPTIONAL_KEYS if f in self.cols]
-        no_cost = pl.col("cost").is_null()
-        g = frame.group_by(keys).agg(
-            pl.len().alias("lines"), pl.col(ROW).min().alias("first_row"), pl.col("quantity").sum(),
-            pl.col("amount").sum(), pl.col("cost").sum(),
-            pl.col("amount").filter(no_cost).sum().alias("amount_no_cost"), no_cost.sum().alias("lines_no_cost"))
+    def sum_per_key(self, g: pl.DataFrame) -> pl.DataFrame:
+        """The lines' sums per month and raw key (``partial_sums`` merged) with the keys stripped; everything
+        below works on these sums.  A customer or product that is only white space is an error."""
+        self.first_dates = g.select("first_row", "first_date")
         for f in _OPTIONAL_KEYS:
             if f not in self.cols:
                 g = g.with_columns(pl.lit(None, dtype=pl.String).alias(f"raw_{f}"))
@@ -336,11 +390,11 @@ class _ErpFile(TableFile):
                 self.problems.append(found)
 
     def first_date(self, row: int) -> str:
-        lines = self.lines_read.filter(pl.col(ROW) == row)
-        return str(lines["raw_date"][0]).strip() if lines.height else "?"
+        lines = self.first_dates.filter(pl.col("first_row") == row)
+        return str(lines["first_date"][0]).strip() if lines.height else "?"
 
     # -- sum ---------------------------------------------------------------------------------------------
-    def sum_up(self, frame: pl.DataFrame, g: pl.DataFrame) -> None:
+    def sum_up(self, lines: pl.LazyFrame, g: pl.DataFrame) -> None:
         """The file's totals, its sums per quarter x account x product and its unmatched lines."""
         is_matched = _is_matched()
         self.count(g, is_matched)
@@ -353,7 +407,8 @@ class _ErpFile(TableFile):
         self.out.first_rows = {(y, q): int(r) for y, q, r in matched_sums.group_by("year", "quarter")
                                .agg(pl.col("first_row").min()).iter_rows()}
         self.out.months = matched_sums.select("year", "quarter", "month").unique()
-        self.out.unmatched_lines = self.unmatched_lines(frame, unmatched)
+        if unmatched.height:
+            self.out.unmatched_lines = self.unmatched_lines(lines, unmatched)
 
     def count(self, g: pl.DataFrame, is_matched: pl.Expr) -> None:
         totals = g.select(
@@ -375,9 +430,9 @@ class _ErpFile(TableFile):
         """Per field, the normalised names that name several plan ids."""
         return {what: candidates(self.config, what) for what in ("customer", "product", "salesperson")}
 
-    def unmatched_lines(self, frame: pl.DataFrame, unmatched: pl.DataFrame) -> pl.DataFrame:
+    def unmatched_lines(self, lines: pl.LazyFrame, unmatched: pl.DataFrame) -> pl.DataFrame:
         """The file's lines whose customer, product or salesperson is not in the plan (or names several of
-        it), with the reason, for the report."""
+        it), with the reason, for the report: the file read once more, keeping only those lines."""
         shared = self.candidates()
         reasons, bad = [], None
         for what, id_col in (("customer", "account_id"), ("product", "product_id"),
@@ -393,10 +448,22 @@ class _ErpFile(TableFile):
         reason = pl.concat_str(reasons, separator="; ", ignore_nulls=True).replace(
             "customer not in the plan; product not in the plan", "customer and product not in the plan")
         optional = [pl.col(f"raw_{f}").alias(f) for f in _OPTIONAL_KEYS if f in self.cols]
-        return (frame.filter(bad)
-                .select(pl.lit(self.name).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row"),
-                        pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
-                        pl.col("raw_date").alias("date"), "quantity", "amount", *optional, reason.alias("reason")))
+        parts = []
+        for batch in lines.filter(bad).collect_batches(chunk_size=BATCH_LINES):
+            parts.append(batch.select(
+                pl.lit(self.name).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row"),
+                pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
+                pl.col("raw_date").alias("date"), number_series(batch["raw_quantity"], self.rules).alias("quantity"),
+                number_series(batch["raw_amount"], self.rules).alias("amount"), *optional, reason.alias("reason")))
+        return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def merge_sums(partial: list[pl.DataFrame]) -> pl.DataFrame:
+    """Batches' ``partial_sums`` as one: sums added, the first line (row and date) of each key kept."""
+    frame = pl.concat(partial)
+    keys = [c for c in frame.columns if c not in (*_SUMMED, "first_row", "first_date")]
+    return frame.group_by(keys).agg(*[pl.col(c).sum() for c in _SUMMED], pl.col("first_row").min(),
+                                    pl.col("first_date").sort_by("first_row").first()).select(frame.columns)
 
 
 def _is_matched() -> pl.Expr:

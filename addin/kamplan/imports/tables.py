@@ -28,11 +28,14 @@ def text(col: str) -> pl.Expr:
 
 
 def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]], bool] = lambda h: True,
-               wanted: dict[str, list[str]] | None = None) -> tuple[pl.DataFrame | None, str | None, list[Problem]]:
+               wanted: dict[str, list[str]] | None = None, lazy: bool = False
+               ) -> tuple[pl.DataFrame | pl.LazyFrame | None, str | None, list[Problem]]:
     """The file's first sheet (or ``rules.sheet``) or CSV as string columns under their own headers, plus
     ``_row``: the row number a person sees.  A CSV's header is its first line; in a workbook it is
     the first of the top 30 rows that ``is_header`` accepts (ERP exports often put a title above it),
-    else the first row with anything in it.  Returns (frame, sheet name, problems)."""
+    else the first row with anything in it.  ``lazy``: a CSV comes as a ``LazyFrame`` whose header has been
+    read (the lines are read when it is collected, batch by batch if the caller likes: an ERP export can
+    have tens of millions).  Returns (frame, sheet name, problems)."""
     path = Path(path)
     name = path.name
     if not path.is_file():
@@ -42,7 +45,33 @@ def read_table(path: Path, rules: ActualsRules, is_header: Callable[[list[str]],
         return _read_xlsx(path, rules, is_header)
     if suffix in (".xls", ".ods"):
         return None, None, [problem("import.format", suffix=suffix, file=name)]
+    if lazy:
+        return _scan_csv(path, rules)
     return _read_csv(path, rules, wanted)
+
+
+def csv_source(path: Path, rules: ActualsRules) -> Path | io.BytesIO:
+    """The file, or its text recoded to UTF-8 when it is GB18030 (set, or found by ``auto``)."""
+    if rules.encoding == "gb18030" or (rules.encoding == "auto" and not _looks_utf8(path)):
+        return _recoded(path)
+    return path
+
+
+def scan_csv(source: Path | io.BytesIO, rules: ActualsRules) -> pl.LazyFrame:
+    """The CSV as string columns plus ``_row``, read when collected; its header is read here."""
+    lazy = pl.scan_csv(source, infer_schema=False, separator=rules.delimiter, row_index_name=ROW,
+                       row_index_offset=2)
+    lazy.collect_schema()  # the header now: an unreadable file is a problem here, not halfway through
+    return lazy
+
+
+def _scan_csv(path: Path, rules: ActualsRules):
+    try:
+        return scan_csv(csv_source(path, rules), rules), None, []
+    except UnicodeDecodeError:
+        return None, None, [problem("import.not-text", file=path.name)]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        return None, None, [problem("import.csv-unreadable", reason=str(exc).splitlines()[0], file=path.name)]
 
 
 def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | None = None):
@@ -79,9 +108,13 @@ def _read_csv(path: Path, rules: ActualsRules, wanted: dict[str, list[str]] | No
     return frame, None, []
 
 
-def frame_headers(path: Path, frame: pl.DataFrame, rules: ActualsRules) -> list[str]:
+def column_names(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    return frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+
+
+def frame_headers(path: Path, frame: pl.DataFrame | pl.LazyFrame, rules: ActualsRules) -> list[str]:
     """The header row as the file has it, repeats included (polars and ``_rows_frame`` rename repeats)."""
-    original = frame.columns
+    original = column_names(frame)
     if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
         return [re.sub(r"_\d+$", "", c) if re.sub(r"_\d+$", "", c) in original else c for c in original if c != ROW]
     with open(path, "rb") as fh:
@@ -176,19 +209,21 @@ def _cell_text(value) -> str | None:
 
 
 def read_fields(path: Path, rules: ActualsRules, wanted: dict[str, list[str]], required, *, code: str,
-                config_key: str, show_accepted: bool = False, only_wanted: bool = False, stripped: bool = False
-                ) -> tuple[pl.DataFrame | None, str | None, dict[str, str], list[Problem]]:
+                config_key: str, show_accepted: bool = False, only_wanted: bool = False, stripped: bool = False,
+                lazy: bool = False) -> tuple[pl.DataFrame | pl.LazyFrame | None, str | None, dict[str, str], list[Problem]]:
     """The file's data rows with one column ``raw_<field>`` per field it has (values as read) plus
     ``_row``; blank rows are left out.  ``only_wanted``: a CSV's other columns are not read at all;
-    ``stripped``: values are stripped (empty -> null) before blank rows are found.  Returns (frame or None, sheet, field -> header, problems)."""
-    frame, sheet, problems = read_table(path, rules, has_fields(required, wanted), wanted if only_wanted else None)
+    ``stripped``: values are stripped (empty -> null) before blank rows are found; ``lazy``: a ``LazyFrame``
+    (see ``read_table``; a workbook's rows are read at once anyway).  Returns (frame or None, sheet, field -> header, problems)."""
+    frame, sheet, problems = read_table(path, rules, has_fields(required, wanted), wanted if only_wanted else None,
+                                        lazy=lazy)
     if frame is None:
         return None, sheet, {}, problems
     repeated = repeated_headers(frame_headers(path, frame, rules), wanted, code=code, file=Path(path).name,
                                 sheet=sheet)
     if repeated:
         return None, sheet, {}, problems + repeated
-    cols, missing = match_header([c for c in frame.columns if c != ROW], wanted, required, code=code,
+    cols, missing = match_header([c for c in column_names(frame) if c != ROW], wanted, required, code=code,
                                  config_key=config_key, file=Path(path).name, sheet=sheet,
                                  show_accepted=show_accepted)
     if cols is None:
@@ -220,7 +255,7 @@ class TableFile:
         for a file without any."""
         frame, self.sheet, self.cols, problems = read_fields(self.path, self.rules, wanted, required, **options)
         self.problems += problems
-        if frame is not None and frame.height == 0:
+        if isinstance(frame, pl.DataFrame) and frame.height == 0:
             self.problems.append(problem(empty, file=self.name, sheet=self.sheet))
         return frame
 

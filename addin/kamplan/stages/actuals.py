@@ -82,6 +82,7 @@ class ActualsResult(WithProblems):
     unmatched_path: Path | None = None
     store_where: str = ""
     dry_run: bool = False
+    product_units: dict[str, str] = field(default_factory=dict)  # product id -> its plan unit
 
     @property
     def rejected(self) -> list[ActualsFile]:
@@ -93,7 +94,17 @@ class ActualsResult(WithProblems):
 
     @property
     def volume_stored(self) -> float:
+        """All volumes added up: only meaningful when every product has the same unit; see
+        ``volume_stored_by_unit``."""
         return float(self.history["volume"].sum()) if self.history is not None else 0.0
+
+    @property
+    def volume_stored_by_unit(self) -> dict[str, float]:
+        """The volume stored per plan unit (units never mix: 3 t and 40 pcs are not 43 of anything)."""
+        if self.history is None or not len(self.history):
+            return {}
+        unit = self.history["product_id"].map(self.product_units).fillna("")
+        return {str(u): float(v) for u, v in self.history["volume"].groupby(unit, sort=True).sum().items()}
 
     @property
     def revenue_stored(self) -> float:
@@ -130,7 +141,7 @@ def import_actuals(ws: Workspace, paths: list[Path], dry_run: bool = False,
     _refuse_shrinking(ws, files, read, replacing)
     good = [f for f in files if f.outcome == "read"]
     result = ActualsResult(files=files, problems=_nothing_read(good, "actuals-nothing"), dry_run=dry_run,
-                           store_where=ws.store_label())
+                           store_where=ws.store_label(), product_units={p.id: p.unit for p in config.products})
     if not good:
         return result
     history = _history(read, config)
