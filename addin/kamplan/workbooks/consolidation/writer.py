@@ -23,6 +23,7 @@ from kamplan.workbooks.consolidation.layout import (
 )
 from kamplan.workbooks.consolidation.content import LINE_COLUMNS, ConsolidationContent
 from kamplan.workbooks.kit.layout import FMT_MONEY, Column, Table, quote_sheet
+from kamplan.workbooks.kit.printing import runs
 from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles
 from kamplan.workbooks.kit.writer import WorkbookWriter, write_book, write_value
 
@@ -218,7 +219,11 @@ class _Writer(WorkbookWriter):
             ws.conditional_format(table.first_row, 0, table.last_row, len(table.columns) - 1, {
                 "type": "formula", "criteria": f'={basis}<>""', "format": st.runrate})
         self.protect(ws, autofilter=bool(rows))
-        self.page(ws, table, wide=True, key_columns=key_columns)
+        # printed: the names, then one period per page across (the keys repeated); a group's rows
+        # (an account's products, a summary level) kept on one page
+        column_breaks = [first_block + n * width for n in range(len(PERIODS))]
+        groups = runs(table.first_row, [key[0] for key in table.row_keys])
+        self.page(ws, table, wide=True, key_columns=key_columns, column_breaks=column_breaks, row_groups=groups)
 
     def _summary(self, ws):
         v, tb = self.v, self.layout.summary
