@@ -9,6 +9,8 @@ no more pages than its design; the first page renders as a PNG.
 from __future__ import annotations
 
 import collections
+import dataclasses
+import math
 import re
 import shutil
 import statistics
@@ -25,36 +27,72 @@ from kamplan.workbooks.kit.xlsxio import sheet_parts
 from support.every_workbook import every_workbook
 from support.golden import LANGUAGES
 from support.libreoffice import convert_as_opened, pdf_pages
+from support.plan_books import plan_books
 
 pytestmark = pytest.mark.libreoffice
 
-KINDS = ("targets_round1", "targets_round2_proposal", "account_review", "consolidation", "resource_plan",
-         "agreed_targets", "management_summary", "evaluation_vp", "evaluation_rep")
 ERRORS = ("###", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:")
 LATIN_HEIGHT = 1.117  # a Latin word's box in LibreOffice's PDF is 1.117 x its font size (10 pt Arial: 11.17)
 MIN_POINTS = 7.8  # 8 pt, less what the box measurement scatters
 
-# Pages each sheet prints on for the golden planning year (printed sheets in tab order), measured with
-# the kit's print design (kit/printing.py): one page wide where that keeps 8 pt, else 80 % across pages
-# with the keys repeated; long tables run down.  A sheet over its count prints worse than designed (or
-# LibreOffice adds blank pages, as it did for consolidation Accounts with a Calibri-counted width).
-DESIGNED_PAGES = {
-    "targets_round1": [1, 6, 1, 1, 2, 2, 2],
-    "targets_round2_proposal": [1, 8, 2, 1, 2, 2, 2],
-    "account_review": [2, 2, 3, 3, 4, 1, 2, 1, 2],
-    "consolidation": [1, 7, 2, 3, 18, 1, 16, 2, 2, 1],  # Charts: a page per chart; Accounts: 58 columns at 80 %, keys repeated; By credit: 1
-    "resource_plan": [1, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1],
-    "agreed_targets": [4, 1, 1, 1, 1],
-    "management_summary": [1, 1, 10],
-    "evaluation_vp": [1, 2, 6, 2, 2, 2, 2, 1, 1, 2, 1],
-    "evaluation_rep": [1, 2, 6, 2, 2, 2, 2, 1, 1],
+@dataclasses.dataclass(frozen=True)
+class Design:
+    """How a sheet is designed to print: ``across`` pages side by side (1: one page wide at >= 8 pt; more: a
+    wide sheet's column pages at 80 %, the key columns repeated on each), each as many pages down as its
+    used rows need at ``lines`` sheet lines a page (None: it is one page down, whatever its rows)."""
+    across: int
+    lines: int | None = None
+    rest: bool = False  # the design of every further sheet of the kind (one sheet per salesperson)
+
+    def pages(self, rows: int) -> int:
+        return self.across * (max(1, math.ceil(rows / self.lines)) if self.lines else 1)
+
+
+# Sheet lines a landscape A4 page holds: 636 pt of sheet at 80 % (42 lines of 15 pt, less the repeated
+# header and the titles on the first page); 509 pt at 100 % (33 lines, less the same); a sheet that keeps
+# each account's lines on one page (kit/printing.py row_groups) loses up to an account's lines a page.
+AT_80, AT_100, GROUPED = 38, 30, 34
+ONE = Design(1)  # one page: a read-me, a short table one page wide
+CHARTS = Design(2)  # a page per chart: no page break cuts a chart
+TABLE = Design(1, AT_100)  # one page wide at 100 %, long tables run down
+TABLE_80 = Design(1, AT_80)  # one page wide at 80-99 %
+WIDE2 = Design(2, AT_80)  # two pages across at 80 % (key columns repeated)
+
+# The design of every printed sheet, in tab order (kit/printing.py decides the scale from the column widths;
+# a sheet over its pages prints worse than designed, or LibreOffice adds blank pages).
+DESIGNED = {
+    "targets_round1": [ONE, Design(3, GROUPED),  # Targets: names, Q1-Q4 volume and price, revenue; accounts whole
+                       TABLE, TABLE_80, TABLE, TABLE, TABLE_80],
+    "targets_round2_proposal": [ONE, Design(4, GROUPED),  # Targets: round 1's three, then the proposal columns
+                                Design(2), TABLE_80, TABLE, TABLE, TABLE_80],
+    "account_review": [WIDE2,  # Read me: the steps and the sheet guide, wrapped
+                       CHARTS, Design(3, AT_80), Design(3, AT_80),  # Accounts, Scores: 3 across
+                       WIDE2, TABLE, WIDE2,  # Products; Profit curve; Movement: both reasons, wrapped
+                       ONE, WIDE2],  # Develop candidates; Review: the inputs and the reason
+    "consolidation": [ONE, Design(6),  # Summary: names, then the year and Q1-Q4 blocks
+                      CHARTS, WIDE2,  # Top-down
+                      Design(6, GROUPED),  # Accounts: names, then one period a page across; accounts whole
+                      ONE, WIDE2,  # By credit; Lines
+                      Design(2), Design(2), ONE],  # Status, Warnings: the reasons wrapped; Versions
+    "resource_plan": [ONE, CHARTS, WIDE2, WIDE2, TABLE_80, TABLE_80, WIDE2, WIDE2, TABLE_80, TABLE_80, TABLE_80],
+    "agreed_targets": [WIDE2, TABLE, TABLE, TABLE, TABLE_80],  # Annual targets: 2 across
+    "management_summary": [ONE, ONE, TABLE],  # Lines: one page wide, 30 lines a page
+    "evaluation_vp": [ONE, CHARTS, Design(3, AT_80), WIDE2, WIDE2, WIDE2, WIDE2, TABLE, TABLE, WIDE2, TABLE],
+    "evaluation_rep": [ONE, CHARTS, Design(3, AT_80), WIDE2, WIDE2, WIDE2, WIDE2, TABLE, TABLE],
+    "account_plan": [ONE, WIDE2, TABLE, WIDE2, WIDE2, TABLE_80, WIDE2],
+    "month_review": [ONE, TABLE_80, TABLE_80, TABLE_80, TABLE, TABLE,
+                     Design(1, rest=True)],  # one page per salesperson
 }
+KINDS = tuple(DESIGNED)
 
 
 @pytest.fixture(scope="module")
 def pictures(libreoffice, tmp_path_factory):
     """Every workbook as LibreOffice prints it: {file name: (xlsx, pdf)}; the conversion's seconds."""
-    books = every_workbook()
+    books = dict(every_workbook())
+    folder = tmp_path_factory.mktemp("plans")
+    for language in LANGUAGES:
+        books |= plan_books(folder, language)
     started = time.perf_counter()
     pdfs = convert_as_opened(list(books.values()), tmp_path_factory.mktemp("pdf"))
     seconds = time.perf_counter() - started
@@ -72,23 +110,6 @@ def _pages_by_sheet(pages, file_name: str) -> dict[str, list]:
         if m:
             current = m.group(1).strip()
         out.setdefault(current, []).append(page)
-    return out
-
-
-def _chart_sheets(xlsx) -> set[str]:
-    """Sheets holding charts: a chart's own labels are sized by the chart, not by the sheet's print
-    scale, so those pages are left out of the 8 pt check (their cells are few)."""
-    out = set()
-    with zipfile.ZipFile(xlsx) as zf:
-        names = set(zf.namelist())
-        for sheet, part in sheet_parts(zf).items():
-            rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
-            if rels not in names:
-                continue
-            for drawing in re.findall(r'Target="\.\./drawings/(drawing\d+\.xml)"', zf.read(rels).decode()):
-                drawing_rels = f"xl/drawings/_rels/{drawing}.rels"
-                if drawing_rels in names and "charts/" in zf.read(drawing_rels).decode():
-                    out.add(sheet)
     return out
 
 
@@ -138,6 +159,17 @@ def _figures(xlsx) -> dict[str, list[tuple[str, set[str]]]]:
     return out
 
 
+def _designs(kind: str, n_sheets: int) -> list[Design]:
+    designs = list(DESIGNED[kind])
+    if designs[-1].rest:
+        designs += [designs[-1]] * max(0, n_sheets - len(designs))
+    return designs
+
+
+def _used_rows(xlsx) -> dict[str, int]:
+    return {ws.title: ws.max_row for ws in openpyxl.load_workbook(xlsx, read_only=True).worksheets}
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_printed_workbook_shows_every_figure_readably_on_its_designed_pages(pictures, kind, language,
@@ -151,8 +183,8 @@ def test_the_printed_workbook_shows_every_figure_readably_on_its_designed_pages(
     shown = [(p.number, e) for p in pages for e in ERRORS if e in p.text()]
     assert not shown, f"error values or ### printed: {shown[:5]}"
 
-    small = []
-    for p in (p for sheet, sheet_pages in by_sheet.items() if sheet not in _chart_sheets(xlsx) for p in sheet_pages):
+    small = []  # every page, charts' too: a chart's labels print at the chart's size times the sheet's scale
+    for p in pages:
         heights = [w.height / LATIN_HEIGHT for w in p.body() if w.text.isascii() and any(ch.isdigit() or
                                                                                         ch.isalpha() for ch in w.text)]
         if len(heights) >= 5 and statistics.median(heights) < MIN_POINTS:
@@ -165,11 +197,12 @@ def test_the_printed_workbook_shows_every_figure_readably_on_its_designed_pages(
         missing += [f"'{sheet}'!{ref} {sorted(texts)}" for ref, texts in cells if not texts & words]
     assert not missing, f"{len(missing)} non-zero figures do not print: {missing[:8]}"
 
-    counts = [len(v) for v in by_sheet.values()]
-    designed = DESIGNED_PAGES[kind]
-    assert len(counts) == len(designed), f"printed sheets {list(by_sheet)} ({counts} pages)"
-    over = [(s, n, d) for (s, n), d in zip(((s, len(v)) for s, v in by_sheet.items()), designed) if n > d]
-    assert not over, f"sheets over their designed page count (sheet, pages, designed): {over}"
+    designs = _designs(kind, len(by_sheet))
+    assert len(by_sheet) == len(designs), f"printed sheets {list(by_sheet)} ({[len(v) for v in by_sheet.values()]} pages)"
+    rows = _used_rows(xlsx)
+    over = [(sheet, len(got), d.pages(rows[sheet])) for (sheet, got), d in zip(by_sheet.items(), designs)
+            if len(got) > d.pages(rows[sheet])]
+    assert not over, f"sheets over their designed pages (sheet, pages, designed): {over}"
 
     png = tmp_path / "first.png"
     subprocess.run([shutil.which("pdftoppm"), "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile", str(pdf),

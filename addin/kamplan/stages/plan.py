@@ -528,9 +528,11 @@ def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | Non
     instruction = TopDownSpec.from_json(last_td["instruction"].iloc[0]) if len(last_td) else None
     return ConsolidationContent(
         config=cfg, year=year, generated_at=(now or dt.datetime.now()).replace(microsecond=0),
-        version={k: info[k] for k in ("id", "kind", "created_at", "by", "description")},
+        version={k: info.get(k) for k in ("id", "kind", "created_at", "by", "description", "round", "instruction",
+                                          "summary")},
         lines=lines, status=status, warnings=warnings,
-        versions=versions[["id", "kind", "created_at", "by", "description", "volume", "revenue"]],
+        versions=versions[["id", "kind", "created_at", "by", "description", "volume", "revenue", "round",
+                           "instruction", "summary"]],
         instruction=instruction)
 
 

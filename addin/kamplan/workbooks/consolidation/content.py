@@ -20,11 +20,12 @@ class ConsolidationContent:
     config: PlanConfig
     year: int
     generated_at: dt.datetime
-    version: dict  # id, kind ("bottom-up"/"top-down"/"undo"/"agreed"), created_at, by, description
+    version: dict  # id, kind ("bottom-up"/"top-down"/"undo"/"agreed"), created_at, by, description (and round,
+    # instruction, summary: what the zh-CN workbook says the version is from, consolidation/wording.py)
     lines: pd.DataFrame  # one row per rep x account x product x quarter of the version shown (LINE_COLUMNS)
     status: pd.DataFrame  # rep_id, state ("submitted"/"missing"/"rejected"), file_name, at, reasons, last_good_file
     warnings: list[Problem]
-    versions: pd.DataFrame  # id, kind, created_at, by, description, volume, revenue
+    versions: pd.DataFrame  # id, kind, created_at, by, description, volume, revenue (and round, instruction, summary)
     instruction: TopDownSpec | None = None  # pre-fills the Top-down sheet
 
     @property

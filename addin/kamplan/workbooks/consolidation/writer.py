@@ -22,7 +22,9 @@ from kamplan.workbooks.consolidation.layout import (
     PERIODS, WHATS, ConsolidationLayout, block_key,
 )
 from kamplan.workbooks.consolidation.content import LINE_COLUMNS, ConsolidationContent
+from kamplan.workbooks.consolidation.wording import version_text
 from kamplan.workbooks.kit.layout import FMT_MONEY, Column, Table, quote_sheet
+from kamplan.workbooks.kit.printing import runs
 from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles
 from kamplan.workbooks.kit.writer import WorkbookWriter, write_book, write_value
 
@@ -218,7 +220,11 @@ class _Writer(WorkbookWriter):
             ws.conditional_format(table.first_row, 0, table.last_row, len(table.columns) - 1, {
                 "type": "formula", "criteria": f'={basis}<>""', "format": st.runrate})
         self.protect(ws, autofilter=bool(rows))
-        self.page(ws, table, wide=True, key_columns=key_columns)
+        # printed: the names, then one period per page across (the keys repeated); a group's rows
+        # (an account's products, a summary level) kept on one page
+        column_breaks = [first_block + n * width for n in range(len(PERIODS))]
+        groups = runs(table.first_row, [key[0] for key in table.row_keys])
+        self.page(ws, table, wide=True, key_columns=key_columns, column_breaks=column_breaks, row_groups=groups)
 
     def _summary(self, ws):
         v, tb = self.v, self.layout.summary
@@ -312,6 +318,10 @@ class _Writer(WorkbookWriter):
         notes = [] if rows else [self.t("cons.no_warnings")]
         self._plain_table(ws, _sized(tb, len(rows)), rows, notes=notes)
 
+    def versions_by_id(self) -> dict[int, dict]:
+        versions = self.c.versions if self.c.versions is not None else pd.DataFrame()
+        return {int(r["id"]): r for r in versions.to_dict("records") if _is_number(r.get("id"))}
+
     def _versions(self, ws):
         tb = self.layout.versions
         shown = self.c.version.get("id")
@@ -322,7 +332,7 @@ class _Writer(WorkbookWriter):
             kind = str(r.get("kind", ""))
             rows.append({"id": r.get("id"), "kind": self.t(f"cons.version_kind.{kind}") if kind in _KIND_IDS else kind,
                          "created_at": r.get("created_at"), "by": _text(r.get("by")),
-                         "description": _text(r.get("description")),
+                         "description": _text(version_text(r, self.L, self.versions_by_id())),
                          "volume": r.get("volume") if one_unit else None,
                          "revenue": r.get("revenue"),
                          "shown": self.t("cons.shown") if _same_id(r.get("id"), shown) else ""})
@@ -497,7 +507,7 @@ class _Writer(WorkbookWriter):
                  ("cons.cover.kind", self.t(f"cons.version_kind.{kind}") if kind in _KIND_IDS else kind),
                  ("cons.cover.created", _when(v.get("created_at"))),
                  ("cons.cover.by", _text(v.get("by"))),
-                 ("cons.cover.description", _text(v.get("description"))),
+                 ("cons.cover.description", _text(version_text(v, self.L, self.versions_by_id()))),
                  ("cons.cover.generated", _when(c.generated_at)),
                  ("cons.cover.currency", c.config.currency),
                  ("cons.cover.status", self.t("cons.cover.status_counts", **counts)),

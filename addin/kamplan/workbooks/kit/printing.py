@@ -8,6 +8,11 @@ known, and decides what only then can be decided:
 - **One page wide** only where the resulting scale keeps the 10 pt text at 8 pt or more
   (``MIN_SCALE``), computed from the sheet's column widths, overflowing text and charts.  A wider sheet is not shrunk: it prints
   at ``WIDE_SCALE`` across several pages, the key columns (account, product ...) repeated on each.
+- **Column pages** (``column_breaks``): a sheet too wide for one page may name where its pages end
+  across (e.g. one period's block per page), so that each printed page holds whole blocks rather than
+  wherever 80 % runs out; kept only when every such page fits with the repeated key columns.
+- **Row groups** (``row_groups``): a long table keeps each group (an account's lines) on one page: a
+  horizontal page break above a group that would otherwise straddle a page boundary.
 - **Charts**: a chart that would straddle a page boundary starts a new page (a horizontal page break
   above the row it is anchored in).
 """
@@ -34,11 +39,14 @@ def escape(text: str) -> str:
 
 
 def page_setup(ws, header_row: int | None = None, *, landscape: bool = True, wide: bool = False,
-               key_columns: int = 0, language: str = "en", header: str = "") -> None:
+               key_columns: int = 0, language: str = "en", header: str = "", column_breaks: tuple = (),
+               row_groups: tuple = ()) -> None:
     """A4, margins, the table's header rows repeated on every page, ``header`` (the workbook, the
     salesperson, the round) at the top and file, sheet and "page x of y" at the bottom, in
     ``language``.  The width is decided by ``finish_printing``: one page wide when readable, else
-    ``WIDE_SCALE`` with the first ``key_columns`` repeated (``wide``: the writer knows already)."""
+    ``WIDE_SCALE`` with the first ``key_columns`` repeated (``wide``: the writer knows already);
+    ``column_breaks``: the first column of each page across (0-based), ``row_groups``: (first, last)
+    0-based rows kept on one page each (see the module docstring)."""
     ws.set_paper(PAPER_A4)
     if landscape:
         ws.set_landscape()
@@ -48,9 +56,12 @@ def page_setup(ws, header_row: int | None = None, *, landscape: bool = True, wid
     if header:
         ws.set_header(f"&L{escape(header)[:200]}", {"margin": 0.25})
     ws.set_footer(f"&L&F › &A&R{t('print.page', language)}", {"margin": 0.25})
+    repeated = None
     if header_row is not None:
-        ws.repeat_rows(header_row - (1 if wide else 0), header_row)
-    ws.kamplan_print = {"landscape": landscape, "wide": wide, "key_columns": key_columns}
+        repeated = (header_row - (1 if wide else 0), header_row)
+        ws.repeat_rows(*repeated)
+    ws.kamplan_print = {"landscape": landscape, "wide": wide, "key_columns": key_columns, "repeated": repeated,
+                        "column_breaks": tuple(column_breaks), "row_groups": tuple(row_groups)}
 
 
 def finish_printing(wb) -> None:
@@ -61,6 +72,9 @@ def finish_printing(wb) -> None:
         if wish is None:
             continue
         scale = fit_width(ws, wish, strings)
+        if scale == WIDE_SCALE / 100:
+            break_columns(ws, wish)
+        keep_groups_together(ws, scale, wish)
         keep_charts_whole(ws, scale, wish["landscape"])
 
 
@@ -152,3 +166,70 @@ def keep_charts_whole(ws, scale: float, landscape: bool) -> None:
             breaks.add(row)
     if breaks != set(ws.hbreaks):
         ws.set_h_pagebreaks(sorted(breaks))
+
+
+def break_columns(ws, wish: dict) -> bool:
+    """Vertical page breaks at ``wish["column_breaks"]`` when every page across then fits at
+    ``WIDE_SCALE`` (with the repeated key columns on each page after the first); else LibreOffice's own
+    breaks stand.  Returns whether the breaks were set."""
+    starts = sorted(b for b in wish.get("column_breaks", ()) if b > 0)
+    if not starts:
+        return False
+    page_width = printable(wish["landscape"])[0] / (WIDE_SCALE / 100)
+    keys = _col_left(ws, wish["key_columns"]) if wish["key_columns"] else 0.0
+    last = max(ws.dim_colmax or 0, *ws.col_info) + 1 if ws.col_info else (ws.dim_colmax or 0) + 1
+    edges = [0, *starts, last]
+    for n, (a, b) in enumerate(zip(edges, edges[1:])):
+        width = (_col_left(ws, b) - _col_left(ws, a) + (keys if n else 0.0)) * LAYOUT_MARGIN
+        if width > page_width:
+            return False
+    ws.set_v_pagebreaks(starts)
+    return True
+
+
+def _repeated_height(ws, wish: dict, tops: dict) -> float:
+    rows = wish.get("repeated")
+    if not rows:
+        return 0.0
+    return _row_top(ws, rows[1] + 1, tops) - _row_top(ws, rows[0], tops)
+
+
+def keep_groups_together(ws, scale: float, wish: dict) -> None:
+    """A horizontal page break above each row group (``wish["row_groups"]``) that would straddle a page
+    boundary; a group taller than a page runs on (the program breaks it) and the next starts afresh."""
+    groups = sorted(wish.get("row_groups", ()))
+    if len(groups) < 2:
+        return
+    tops: dict = {}
+    page = printable(wish["landscape"])[1] / scale * 0.97  # sheet points per page, a little to spare
+    repeat = _repeated_height(ws, wish, tops)
+    breaks = set(ws.hbreaks)
+    start, room = 0, page  # the first page starts at the sheet's top (its titles), the others repeat the header
+    for first, last in groups:
+        height = _row_top(ws, last + 1, tops) - _row_top(ws, first, tops)
+        used = _row_top(ws, first, tops) - _row_top(ws, start, tops)
+        if used + height <= room or (used == 0 and room >= page - repeat):
+            continue  # it fits, or it already starts a page
+        if height > page - repeat:  # a long group starts its own page and runs on
+            breaks.add(first)
+            used_last = (height - (page - repeat)) % (page - repeat)
+            start, room = last + 1, page - repeat - used_last
+            continue
+        breaks.add(first)
+        start, room = first, page - repeat
+    if breaks != set(ws.hbreaks):
+        ws.set_h_pagebreaks(sorted(breaks))
+
+
+def runs(first_row: int, keys) -> list[tuple[int, int]]:
+    """The (first, last) sheet rows of each run of equal keys in rows from ``first_row`` on (an
+    account's lines, a level of a summary): the groups ``row_groups`` keeps on one page."""
+    out: list[tuple[int, int]] = []
+    previous = object()
+    for n, key in enumerate(keys):
+        if n and key == previous:
+            out[-1] = (out[-1][0], first_row + n)
+        else:
+            out.append((first_row + n, first_row + n))
+        previous = key
+    return out

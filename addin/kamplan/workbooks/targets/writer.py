@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from kamplan.model import QUARTERS, WorkbookIdentity, round_name
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.layout import Column, Table, quote_sheet
+from kamplan.workbooks.kit.printing import runs
 from kamplan.workbooks.targets.layout import (
     IDENTITY, LIST_COLUMNS, PROPOSAL_VARIANT, RESPONSES, AccountRow, ProductRow, TargetLayout,
     proposal_digest,
@@ -179,7 +180,9 @@ class _Writer(WorkbookWriter):
         ws.freeze_panes(table.first_row, 3 if table.key != "targets" else 5)
         ws.autofilter(table.header_row, 0, table.last_row, len(table.columns) - 1)
         self.protect(ws, autofilter=True)
-        self.page(ws, table)
+        # printed: each account's products on one page (the Targets sheet runs over several pages down)
+        groups = runs(table.first_row, [key[0] for key in table.row_keys]) if table.key == "targets" else ()
+        self.page(ws, table, row_groups=groups)
 
     def _totals(self, ws, table: Table):
         st = self.st
