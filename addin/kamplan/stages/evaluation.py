@@ -378,9 +378,28 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
         warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
         history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),
-        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password, entries_seen=entries_seen(ws, data.year))
+        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password, entries_seen=entries_seen(ws, data.year),
+        wallet=_wallet_rows(cfg, data, mine))
     content.identity.layout_hash = content.layout().signature()
     return content
+
+
+def _wallet_rows(cfg, data: EvaluationData, mine) -> pd.DataFrame | None:
+    """The Share of wallet sheet's rows: the evaluated quarter's share per account (its owner) and product
+    whose usage the account plans give; None when no plan gives any."""
+    w = data.wallet
+    if w is None or not len(w):
+        return None
+    w = w[(w["year"].astype(int) == data.year) & (w["quarter"].astype(int) == data.quarter)].copy()
+    owner = {a.id: a.rep for a in cfg.accounts}
+    order = {p.id: i for i, p in enumerate(cfg.products)}
+    w.insert(0, "rep_id", w["account_id"].map(owner))
+    w["unit"] = w["product_id"].map({p.id: p.unit for p in cfg.products}).fillna("")
+    w = w.dropna(subset=["rep_id"]).assign(_p=w["product_id"].map(order))
+    w = w.sort_values(["rep_id", "account_id", "_p"], kind="stable")
+    w = mine(w[["rep_id", "account_id", "product_id", "unit", "usage", "ours", "revenue", "share", "elsewhere",
+                "whitespace"]])
+    return w if len(w) else None
 
 
 def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None, reps: list[str] | None = None,
