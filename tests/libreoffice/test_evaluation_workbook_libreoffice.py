@@ -110,7 +110,27 @@ def expected_values(data, path) -> dict[tuple[str, str], object]:
     q = data.quarters[data.quarters["rep_id"].isin(reps)]
     add(qt, qt.total_row, "target_revenue", float(q["target_revenue"].sum()))
     add(qt, qt.total_row, "actual_revenue", float(q["actual_revenue"].sum()))
+    if lay.wallet is not None:
+        _wallet_values(data, lay, path, add)
     return out
+
+
+def _wallet_values(data, lay, path, add) -> None:
+    """Share of wallet: share, bought elsewhere and whitespace of each row, the engine's (engine.wallet)."""
+    import openpyxl
+    from kamplan.workbooks.evaluation.layout import et
+    tb = lay.wallet
+    w = data.wallet[(data.wallet["year"] == data.year) & (data.wallet["quarter"] == data.quarter)]
+    engine = w.set_index(["account_id", "product_id"])
+    sheet = openpyxl.load_workbook(path, read_only=True)[tb.sheet]
+    rows = list(sheet.iter_rows(min_row=tb.first_row + 1, max_row=tb.last_row + 1, values_only=True))
+    a, p = tb.col("account_id"), tb.col("product_id")
+    for i, row in enumerate(rows):
+        e = engine.loc[(row[a], row[p])]
+        r = tb.first_row + i
+        add(tb, r, "share", _v(e["share"]))
+        add(tb, r, "elsewhere", float(e["elsewhere"]))
+        add(tb, r, "whitespace", et("w.yes", lay.language) if e["whitespace"] else EMPTY)
 
 
 def _close(a, b) -> bool:
@@ -154,6 +174,24 @@ def test_every_formula_of_the_vp_and_a_rep_workbook_matches_the_engine(libreoffi
         rec = check(libreoffice, res.data, res.paths["VP"])
         assert len(rec.cells) > 2000
         rep = res.data.reps[0]
+        check(libreoffice, res.data, res.paths[rep])
+
+
+def test_share_of_wallet_recalculates_as_the_engine_computes_it(libreoffice, cache_root, tmp_path):
+    """The demo's account plans give the customers' usage: the Share of wallet sheet of the VP's and of a
+    salesperson's workbook recalculate to the engine's share, bought elsewhere and whitespace."""
+    from kamplan.demo.account_plans import keep_plans
+    from kamplan.demo.actuals import drifting_accounts
+    from kamplan.demo.company import DEMO_SEED
+    from kamplan.stages.plan import plan_view
+    with evaluation_workspace(cache_root, tmp_path / "ws", language="zh-CN") as ws:
+        targets = plan_view(ws.store, ws.config.plan_year).targets
+        for q in (1, 2):
+            keep_plans(ws, q, targets, drifting_accounts(targets, DEMO_SEED), DEMO_SEED)
+        res = evaluate(ws, 2)
+        assert res.ok and layout_of(res.paths["VP"]).wallet is not None, res.problems
+        check(libreoffice, res.data, res.paths["VP"])
+        rep = next(r for r in res.data.reps if layout_of(res.paths[r]).wallet is not None)
         check(libreoffice, res.data, res.paths[rep])
 
 

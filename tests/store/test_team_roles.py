@@ -58,10 +58,15 @@ def test_a_regional_managers_workspace_acts_on_its_region_only(tmp_path):
     with Workspace.open(east) as ws:
         mine = ws.reps_in_scope()
         assert ws.role == "regional_manager" and mine == {s.id for s in ws.config.staff if s.region == "east"}
-        for attempt in (lambda: plan.agree(ws), lambda: plan.agree_and_export(ws), lambda: plan.consolidate(ws),
+        for attempt in (lambda: plan.agree(ws), lambda: plan.agree_and_export(ws),
                         lambda: plan.reopen(ws, "x"), lambda: plan.undo(ws, 1)):
             with pytest.raises(WorkspaceError, match="regional manager's workspace of east.*only the VP's"):
                 attempt()
+        # consolidating there stores no version: it writes the region's view of the current one
+        versions = len(ws.store.plan_versions(ws.config.plan_year))
+        view = plan.consolidate(ws)
+        assert not view.new_version and len(ws.store.plan_versions(ws.config.plan_year)) == versions
+        assert view.workbook.name.endswith("_east.xlsx") and set(view.bottom_up.submissions) <= mine
         other = next(p for p in sorted((tmp_path / "vp" / "outbox" / "round-1").glob("*.xlsx"))
                      if p.name.split("_")[0] not in mine)
         fill_target_workbook(other, tmp_path / other.name, np.random.default_rng(99))  # a new content

@@ -29,7 +29,7 @@ def evaluation_layout_of(path: Path) -> EvaluationLayout:
                             services=i["services"], n_warnings=int(i["n_warnings"]), n_classes=int(i["n_classes"]),
                             with_allocation=i["with_allocation"] == "1",
                             scale=(int(i["scale_min"]), int(i["scale_max"])), cap=float(i["cap"]),
-                            currency=i["currency"], unit=i["unit"])
+                            currency=i["currency"], unit=i["unit"], n_wallet=int(i.get("n_wallet", "0")))
 
 
 def fill_vp_evaluation(src: Path, dst: Path, rng: np.random.Generator, reviewer: str = "VP") -> int:

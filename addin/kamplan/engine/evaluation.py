@@ -456,6 +456,8 @@ def scorecard(numbers: pd.DataFrame, goals: Sequence, reps: Sequence[str],
                 else:
                     t, r = 0.0, 0.0
                 att = goal_attainment(g.id, r, t)
+                if np.isinf(att):  # no complaint at all: the cap, as the workbook shows it
+                    att = float(attainment_cap)
                 if not np.isnan(att):
                     score = 100.0 * min(att, attainment_cap)
             elif not np.isnan(rating):

@@ -121,16 +121,19 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     reps_of = {a.id: a.rep for a in cfg.accounts}
     for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):
         reps_of.setdefault(a, r)
+    scope = ws.reps_in_scope()  # a regional manager's workspace evaluates its region's salespeople only
     lines, quarters, annual_credited = _credited(ws, plan, year, quarter, reps_of)
+    lines, quarters = _in_scope(lines, scope), _in_scope(quarters, scope)
+    annual_credited = {k: v for k, v in annual_credited.items() if scope is None or k[0] in scope}
     annual = plan.targets.groupby("account_id")["revenue"].sum().to_dict()
     rules = cfg.evaluation
     fc = year_end_forecast(history, year, quarter, annual, "revenue", rules.forecast.history_years,
                            rules.forecast.min_seen_share).set_index("account_id")
     activities = _activities(ws, year)
     allocated = _allocated(ws, year)
-    activity = activity_vs_plan(plan.visits, plan.trainings, activities, quarter, reps_of, allocated)
+    activity = _in_scope(activity_vs_plan(plan.visits, plan.trainings, activities, quarter, reps_of, allocated), scope)
     acc, activity = _account_rows(lines, activity, fc, annual, annual_credited)
-    services = _services_in_force(store, year, plan.services)
+    services = _services_in_force(store, year, _in_scope(plan.services, scope))
     staff = [s.id for s in cfg.staff]
     reps = [r for r in staff if r in set(lines["rep_id"]) | set(acc["rep_id"])]
     ratings = _ratings(ws, year, quarter if ratings_quarter is None else ratings_quarter)
@@ -142,7 +145,13 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     scores, totals = scorecard(numbers, sc.goals, reps, {k: v[0] for k, v in ratings.items()}, sc.attainment_cap,
                                (sc.scale.min, sc.scale.max))
     warns, signals = _early_warnings(ws, history, year, quarter, plan, activities, activity, reps_of)
-    classes = _class_suggestions(cfg, history, year, quarter, lines, acc, warns, reps_of)
+    warns = _in_scope(warns, scope)
+    if scope is not None and "rank" in warns:
+        warns["rank"] = np.arange(1, len(warns) + 1)  # ranked within the region
+    classes = _in_scope(_class_suggestions(cfg, history, year, quarter, lines, acc, warns, reps_of), scope)
+    wallet = signals.wallet
+    if scope is not None and len(wallet):
+        wallet = wallet[wallet["account_id"].map(reps_of).isin(scope)].reset_index(drop=True)
     # the company counts each line once: full-credit (overlay) lines are the person's, not the company's
     counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
     company = group_totals(counted, []) if len(counted) else pd.DataFrame()
@@ -151,7 +160,14 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
                               "collect the target workbooks first (kamplan targets collect)"))
     return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
                           classes, quarters, company, reps, ratings, allocated is not None, problems,
-                          signals.wallet if len(signals.wallet) else None)
+                          wallet if len(wallet) else None)
+
+
+def _in_scope(frame: pd.DataFrame, scope: set[str] | None) -> pd.DataFrame:
+    """The rows of ``frame`` whose salesperson (``rep_id``) is in ``scope`` (None: every row)."""
+    if scope is None or not len(frame):
+        return frame
+    return frame[frame["rep_id"].isin(scope)].reset_index(drop=True)
 
 
 def _credited(ws: Workspace, plan: PlanView, year: int, quarter: int, reps_of: dict
@@ -362,9 +378,28 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
         warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
         history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),
-        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password, entries_seen=entries_seen(ws, data.year))
+        cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password, entries_seen=entries_seen(ws, data.year),
+        wallet=_wallet_rows(cfg, data, mine))
     content.identity.layout_hash = content.layout().signature()
     return content
+
+
+def _wallet_rows(cfg, data: EvaluationData, mine) -> pd.DataFrame | None:
+    """The Share of wallet sheet's rows: the evaluated quarter's share per account (its owner) and product
+    whose usage the account plans give; None when no plan gives any."""
+    w = data.wallet
+    if w is None or not len(w):
+        return None
+    w = w[(w["year"].astype(int) == data.year) & (w["quarter"].astype(int) == data.quarter)].copy()
+    owner = {a.id: a.rep for a in cfg.accounts}
+    order = {p.id: i for i, p in enumerate(cfg.products)}
+    w.insert(0, "rep_id", w["account_id"].map(owner))
+    w["unit"] = w["product_id"].map({p.id: p.unit for p in cfg.products}).fillna("")
+    w = w.dropna(subset=["rep_id"]).assign(_p=w["product_id"].map(order))
+    w = w.sort_values(["rep_id", "account_id", "_p"], kind="stable")
+    w = mine(w[["rep_id", "account_id", "product_id", "unit", "usage", "ours", "revenue", "share", "elsewhere",
+                "whitespace"]])
+    return w if len(w) else None
 
 
 def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None, reps: list[str] | None = None,

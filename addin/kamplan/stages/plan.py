@@ -72,7 +72,8 @@ def bottom_up(ws: Workspace) -> BottomUp:
     year = cfg.plan_year
     subs = store.submissions(year)
     owners = {a.id: a.rep for a in cfg.accounts}
-    reps = sorted({a.rep for a in cfg.accounts})
+    scope = ws.reps_in_scope()  # a regional manager's workspace sees its region's salespeople only
+    reps = sorted({a.rep for a in cfg.accounts if scope is None or a.rep in scope})
     newest: dict[str, tuple[int, int]] = {}
     for row in subs.itertuples(index=False):
         if (row.round, row.id) > newest.get(row.rep_id, (-1, -1)):
@@ -129,6 +130,8 @@ def consolidate(ws: Workspace, write_workbook: bool = True, progress: Progress =
     consolidates at once, a spread), the submissions are read again and compared with it once more,
     so two identical consolidations at once give one version."""
     progress(t("progress.reading-submissions"))
+    if ws.role != "vp":
+        return _consolidation_view(ws, write_workbook, progress)
     ws.require_vp("consolidate the company plan")
     try:
         result = _consolidate_once(ws, by)
@@ -137,6 +140,18 @@ def consolidate(ws: Workspace, write_workbook: bool = True, progress: Progress =
     if write_workbook and result.version_id is not None:
         progress(t("progress.writing-consolidation"))
         result.workbook = write_consolidation(ws, result.version_id)
+    return result
+
+
+def _consolidation_view(ws: Workspace, write_workbook: bool, progress: Progress) -> ConsolidateResult:
+    """Consolidate in a regional manager's or management's workspace: no new version (only the VP's workspace
+    changes the company plan), the current version's consolidation workbook of the workspace's region."""
+    year = ws.config.plan_year
+    version = ws.store.current_plan_version(year)
+    result = ConsolidateResult(year, version, False, bottom_up(ws))
+    if write_workbook and version is not None:
+        progress(t("progress.writing-consolidation"))
+        result.workbook = write_consolidation(ws, version)
     return result
 
 
@@ -515,8 +530,11 @@ def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | Non
     cfg, store = ws.config, ws.store
     year = cfg.plan_year
     info, lines = enriched_lines(ws, version_id)
+    scope = ws.reps_in_scope()  # a regional manager's workbook shows its region's salespeople only
     rnd = store.current_round(year) or 1
-    reps = sorted({a.rep for a in cfg.accounts})
+    reps = sorted({a.rep for a in cfg.accounts if scope is None or a.rep in scope})
+    if scope is not None:
+        lines = lines[lines["rep_id"].isin(scope)].reset_index(drop=True)
     status = store.status(year, rnd, reps)
     warnings: list[Problem] = []
     for sid in status["submission_id"].dropna():
@@ -526,6 +544,8 @@ def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | Non
     versions = store.plan_versions(year)
     last_td = versions[versions["kind"] == "top-down"].tail(1)
     instruction = TopDownSpec.from_json(last_td["instruction"].iloc[0]) if len(last_td) else None
+    if scope is not None:  # the versions' totals of the region; the VP's company-wide instruction is not shown
+        versions, instruction = _versions_in_scope(store, versions, scope), None
     return ConsolidationContent(
         config=cfg, year=year, generated_at=(now or dt.datetime.now()).replace(microsecond=0),
         version={k: info.get(k) for k in ("id", "kind", "created_at", "by", "description", "round", "instruction",
@@ -536,9 +556,24 @@ def consolidation_content(ws: Workspace, version_id: int, now: dt.datetime | Non
         instruction=instruction)
 
 
+def _versions_in_scope(store: Store, versions: pd.DataFrame, scope: set[str]) -> pd.DataFrame:
+    """``versions`` with each version's volume and revenue summed over the salespeople of ``scope``."""
+    versions = versions.copy()
+    totals = []
+    for vid in versions["id"]:
+        _, lines = store.plan_version(int(vid))
+        mine = lines[lines["rep_id"].isin(scope)]
+        totals.append((float(mine["volume"].sum()), float(mine["revenue"].sum())))
+    versions["volume"] = [v for v, _ in totals]
+    versions["revenue"] = [r for _, r in totals]
+    return versions
+
+
 def write_consolidation(ws: Workspace, version_id: int, now: dt.datetime | None = None) -> Path:
-    """reports/consolidation_<year>_v<version>.xlsx; an existing file of that version is kept."""
-    path = ws.reports / f"consolidation_{ws.config.plan_year}_v{version_id}.xlsx"
+    """reports/consolidation_<year>_v<version>.xlsx (``..._<region>.xlsx`` in a regional manager's workspace);
+    an existing file of that version is kept."""
+    region = f"_{ws.region}" if ws.region else ""
+    path = ws.reports / f"consolidation_{ws.config.plan_year}_v{version_id}{region}.xlsx"
     if path.exists():
         return path
     ws.reports.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,8 @@ class EvaluationContent:
     cap: float = 1.2
     sheet_password: str = "kamplan"
     reviewer: str | None = None
+    # share of wallet rows shown (issue 15): rep_id, account_id, product_id, unit, usage, ours, revenue
+    wallet: pd.DataFrame | None = None
     # The newest rating and service-status entry ids in the store when written: an entry with a higher id
     # was made after this workbook, so collecting this workbook again must not undo it.
     entries_seen: tuple[int, int] = (0, 0)
@@ -60,7 +62,8 @@ class EvaluationContent:
                                                                            self.services["account_id"],
                                                                            self.services["no"])],
             n_warnings=len(self.warnings), n_classes=len(self.classes), with_allocation=self.with_allocation,
-            scale=self.scale, cap=self.cap, currency=self.currency, unit=self.unit)
+            scale=self.scale, cap=self.cap, currency=self.currency, unit=self.unit,
+            n_wallet=0 if self.wallet is None else len(self.wallet))
 
 
 def new_identity(year: int, quarter: int, evaluation: str, audience: str, rep_id: str, generated_at: dt.datetime,

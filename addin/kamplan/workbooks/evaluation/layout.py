@@ -108,7 +108,7 @@ class EvaluationLayout:
                  lines: list[tuple[str, str, str]], accounts: list[tuple[str, str]], reps: list[str],
                  goals: list[GoalSpec], services: list[tuple[str, str, str]], n_warnings: int = 0,
                  n_classes: int = 0, with_allocation: bool = False, scale: tuple[int, int] = (1, 5),
-                 cap: float = 1.2, currency: str = "CNY", unit: str = ""):
+                 cap: float = 1.2, currency: str = "CNY", unit: str = "", n_wallet: int = 0):
         self.language, self.year, self.quarter = language, year, quarter
         self.evaluation, self.audience = evaluation, audience  # "quarter" | "annual"; "vp" | "rep"
         self.goals, self.scale, self.cap = list(goals), scale, float(cap)
@@ -117,7 +117,7 @@ class EvaluationLayout:
         self.is_vp = audience == "vp"
         self.sheet_names = {k: et(f"sheet.{k}", language) for k in
                             ("cover", "charts", "results", "accounts", "activities", "services", "scorecard",
-                             "reps", "quarters", "warnings", "classes", "history", "lists")}
+                             "reps", "quarters", "warnings", "classes", "history", "wallet", "lists")}
         self.results = self._results(list(lines))
         self.accounts = self._accounts(list(accounts))
         self.activities = self._activities(list(accounts))
@@ -128,6 +128,7 @@ class EvaluationLayout:
         self.warnings = self._warnings(n_warnings)
         self.classes = self._classes(n_classes)
         self.history = self._history(list(reps)) if evaluation == "annual" else None
+        self.wallet = self._wallet(n_wallet) if n_wallet else None  # only where account plans give usage
 
     # -- helpers -----------------------------------------------------------------------------------
     def _t(self, key: str, **fmt) -> str:
@@ -142,6 +143,8 @@ class EvaluationLayout:
                self.quarters]
         if self.is_vp:
             out += [self.warnings, self.classes]
+        if self.wallet is not None:
+            out.append(self.wallet)
         if self.history is not None:
             out.append(self.history)
         return out
@@ -457,6 +460,34 @@ class EvaluationLayout:
         keys = tuple((r, g.id) for r in reps for g in self.goals)
         return Table("history", self.sheet_names["history"], tuple(cols), 3, row_keys=keys,
                      title=self.sheet_names["history"])
+
+
+    def _wallet(self, n: int) -> Table:
+        """Share of wallet (issue 15) per account and product in the quarter: our volume against the customer's
+        usage (the account plan's Business sheet); share, what it buys elsewhere and whitespace are live."""
+        c = self._c
+        p = self._p("q")
+        cols = (c("rep_id", self._t("col.rep_id"), "info", width=10),
+                c("account_id", self._t("col.account_id"), "info", width=10),
+                c("account", self._t("col.account"), "info", width=22),
+                c("product_id", self._t("col.product_id"), "info", width=9),
+                c("product", self._t("col.product"), "info", width=16),
+                c("unit", self._t("col.unit"), "info", width=8),
+                c("usage", self._t("w.usage", p=p), "info", "number", 13, FMT_VOLUME),
+                c("ours", self._t("w.ours", p=p), "info", "number", 13, FMT_VOLUME),
+                c("revenue", self._money("w.revenue", p=p), "info", "number", 14, FMT_MONEY),
+                c("share", self._t("w.share", p=p), "formula", "number", 10, FMT_PCT, quantity="share"),
+                c("elsewhere", self._t("w.elsewhere", p=p), "formula", "number", 13, FMT_VOLUME,
+                  quantity="elsewhere"),
+                c("whitespace", self._t("w.whitespace"), "formula", "text", 12, quantity="whitespace"))
+        table = Table("wallet", self.sheet_names["wallet"], cols, 3, row_keys=tuple((str(i),) for i in range(n)),
+                      title=self.sheet_names["wallet"])
+        u, o = table.letter("usage"), table.letter("ours")
+        yes = self._t("w.yes").replace('"', "'")
+        return with_formulas(table, {
+            "share": lambda r: f'=IF(N({u}{r + 1})>0,{o}{r + 1}/{u}{r + 1},"")',
+            "elsewhere": lambda r: f"=MAX({u}{r + 1}-{o}{r + 1},0)",
+            "whitespace": lambda r: f'=IF(AND(N({u}{r + 1})>0,N({o}{r + 1})<=0),"{yes}","")'})
 
 
 def _diff(a: str, b: str):

@@ -148,7 +148,8 @@ class _Reader(FileReader):
                                   lines=ident["lines"], accounts=ident["accounts"], reps=[r for r, in ident["reps"]],
                                   goals=goals, services=ident["services"], n_warnings=n_warn, n_classes=n_cls,
                                   with_allocation=ident.get("with_allocation") == "1", scale=scale, cap=cap,
-                                  currency=ident.get("currency", ""), unit=ident.get("unit", ""))
+                                  currency=ident.get("currency", ""), unit=ident.get("unit", ""),
+                                  n_wallet=_count(ident.get("n_wallet", "0")))
         if not self.layout_matches(layout, ident, _said("evaluation.layout-changed")[2]):
             return None
         identity = EvaluationIdentity(kind=IDENTITY.kind, schema_version=version, year=year, quarter=quarter,
@@ -213,3 +214,8 @@ class _Reader(FileReader):
             out.append(ServiceEntry(rep, acc, commitment, status, note, f"{self.file} › {tb.sheet} › {ref}"))
         return out
 
+
+
+def _count(text: str) -> int:
+    """A row count of the identity block (a damaged one reads as 0: the fingerprint check then names it)."""
+    return int(text) if str(text).isdigit() else 0

@@ -35,6 +35,8 @@ class _Writer(WorkbookWriter):
         if lay.is_vp:
             self._plain(sheets["warnings"], lay.warnings, self.c.warnings.to_dict("records"))
             self._plain(sheets["classes"], lay.classes, self.c.classes.to_dict("records"))
+        if lay.wallet is not None:
+            self._wallet(sheets["wallet"])
         if lay.history is not None:
             self._history(sheets["history"])
         self._cover(sheets["cover"])
@@ -178,6 +180,12 @@ class _Writer(WorkbookWriter):
         self.table(ws, tb, rows, freeze=1)
         self.totals(ws, tb, et("total", self.L), ["target_revenue", "actual_revenue"])
 
+    def _wallet(self, ws):
+        rows = self._named_rows(self.c.wallet, product=True)
+        for r in rows:
+            r["rep"] = self.c.rep_names.get(r["rep_id"], r["rep_id"])
+        self.table(ws, self.layout.wallet, rows, freeze=3, notes=[et("w.note", self.L)])
+
     def _history(self, ws):
         c, tb = self.c, self.layout.history
         goals = {g.id: g for g in self.layout.goals}
@@ -253,6 +261,8 @@ class _Writer(WorkbookWriter):
                   ("with_allocation", "1" if c.with_allocation else "0"), ("n_warnings", str(len(c.warnings))),
                   ("n_classes", str(len(c.classes))), ("ratings_seen", str(c.entries_seen[0])),
                   ("statuses_seen", str(c.entries_seen[1]))]
+        if c.wallet is not None:  # a Share of wallet sheet: its rows (no row: the key is left out, read as 0)
+            values.append(("n_wallet", str(len(c.wallet))))
         blocks = {"lines": lay.results.row_keys, "accounts": lay.accounts.row_keys,
                   "reps": lay.reps.row_keys, "services": lay.services.row_keys,
                   "goals": [(g.id, g.name, g.kind, repr(float(g.weight))) for g in lay.goals],
