@@ -393,9 +393,9 @@ def _bounds(floors, caps, n: int, index, unit: float | None) -> tuple[np.ndarray
         hi = np.floor(_snap(hi / unit)) * unit
     bad = np.flatnonzero(lo > hi)
     if bad.size:
-        what = "floor above its cap" if unit is None else "floor above its cap (or no whole unit between them)"
-        raise ValueError(f"{bad.size} lines have a {what}, e.g. line {int(bad[0])}: floor "
-                         f"{lo[bad[0]]} cap {hi[bad[0]]}; lower the floor or raise the cap")
+        raise ValueError(Message("spread.floor-above-cap" if unit is None else "spread.floor-above-cap-units",
+                                 count=int(bad.size), line=int(bad[0]), floor=float(lo[bad[0]]),
+                                 cap=float(hi[bad[0]])))
     return lo, hi
 
 

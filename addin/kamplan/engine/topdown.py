@@ -323,8 +323,10 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
             target = _absolute(spec, target, current, by, notes, far_below, far_above)
             result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
                             hierarchy=hierarchy, by=by, **kwargs)
-    except ValueError as exc:
-        raise TopDownError(Message("topdown.cannot-spread", reason=str(exc))) from None
+    except TopDownError:
+        raise
+    except ValueError as exc:  # the spreading's refusal: a Message where it says one
+        raise TopDownError(Message("topdown.cannot-spread", reason=exc.args[0] if exc.args else str(exc))) from None
     out = _moved_lines(lines, np.asarray(result.values, dtype="float64"), current, price, measure, money_unit)
     return TopDownResult(out, _effect(lines, out, held, result, measure), result, notes + list(result.notes))
 
