@@ -13,21 +13,23 @@ import click
 from kamplan.cli.common import open_workspace, print_file_outcome, progress_bar
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line
 from kamplan.engine.choices import FLAG_CODES
+from kamplan.messages import current_language, nt, t
 
 SHOW = 20
 
 
 def _print_written(res, what: str):
+    """``what``: ``evaluation`` or ``annual`` (the catalogue's ``cli.evaluate.<what>.*`` words)."""
     from rich.table import Table  # rich.table is imported when a table is shown, not by --help
     for p in res.problems:
         console.print(problem_line(p))
     if not res.ok:
-        err_console.print(f"[red]No {what} written.[/red]")
+        err_console.print(f"[red]{t(f'cli.evaluate.{what}.none')}[/red]")
         return
     d = res.data
-    table = Table(title=f"{what.capitalize()} {res.year} (through Q{res.quarter})", header_style="bold")
-    for c in ("Salesperson", "Revenue target YTD", "Revenue YTD", "Attainment", "Score", "Forecast", "Gap"):
-        table.add_column(c, justify="right" if c != "Salesperson" else "left")
+    table = Table(title=t(f"cli.evaluate.{what}.title", year=res.year, quarter=res.quarter), header_style="bold")
+    for i, c in enumerate(("salesperson", "target-ytd", "revenue-ytd", "attainment", "score", "forecast", "gap")):
+        table.add_column(t(f"cli.evaluate.col.{c}"), justify="right" if i else "left")
     acc = d.accounts
     totals = d.totals.set_index("rep_id")
     for rep in d.reps:
@@ -40,17 +42,17 @@ def _print_written(res, what: str):
     console.print(table)
     if len(d.company):
         c = d.company.iloc[0]
-        console.print(f"Revenue variance YTD {c['ytd_revenue_var']:+,.2f} = price {c['ytd_price_effect']:+,.2f} "
-                      f"+ volume {c['ytd_volume_effect']:+,.2f} + mix {c['ytd_mix_effect']:+,.2f}")
+        console.print(t("cli.evaluate.variance", total=f"{c['ytd_revenue_var']:+,.2f}",
+                        price=f"{c['ytd_price_effect']:+,.2f}", volume=f"{c['ytd_volume_effect']:+,.2f}",
+                        mix=f"{c['ytd_mix_effect']:+,.2f}"))
     if len(d.warnings):
-        console.print(f"[yellow]{len(d.warnings)} account(s) with early warnings[/yellow] (kamplan warnings)")
+        console.print(f"[yellow]{nt('cli.evaluate.warned', len(d.warnings))}[/yellow] (kamplan warnings)")
     if not d.with_allocation:
-        console.print("Support allocated: not available (no resource allocation stored); support delivered only.")
+        console.print(t("cli.evaluate.no-allocation"))
     vp = res.paths.get("VP")
-    console.print(f"Wrote [bold]{escape(str(vp))}[/bold] for the VP and {len(res.paths) - 1} salesperson "
-                  f"workbook(s) in {escape(str(vp.parent))}")
-    console.print("  Next: the VP rates each goal in the Scorecard sheet, then: kamplan evaluate collect "
-                  + escape(vp.name))
+    console.print(nt("cli.evaluate.wrote", len(res.paths) - 1, vp=f"[bold]{escape(str(vp))}[/bold]",
+                     folder=escape(str(vp.parent))))
+    console.print("  " + t("cli.evaluate.next", command="kamplan evaluate collect " + escape(vp.name)))
 
 
 @click.group(invoke_without_command=True)
@@ -70,7 +72,7 @@ def evaluate(ctx, quarter, year, reps, lang, as_json):
         return
     from kamplan.stages.evaluation import evaluate as run
     with open_workspace(ctx) as ws:
-        with progress_bar("Evaluating", 2 + len(reps or ws.config.staff)) as step:
+        with progress_bar("cli.progress.evaluating", 2 + len(reps or ws.config.staff)) as step:
             res = run(ws, quarter, year, list(reps) or None, progress=step, language=lang)
         if as_json:
             print_json(_result_json(res))
@@ -104,12 +106,12 @@ def evaluate_annual(ctx, year, reps, lang, as_json):
     every quarter) and the VP's summary, from the four quarters or the year so far."""
     from kamplan.stages.evaluation import annual_evaluation
     with open_workspace(ctx) as ws:
-        with progress_bar("Annual evaluation", 6 + len(reps or ws.config.staff)) as step:
+        with progress_bar("cli.progress.annual-evaluation", 6 + len(reps or ws.config.staff)) as step:
             res = annual_evaluation(ws, year, list(reps) or None, progress=step, language=lang)
         if as_json:
             print_json(_result_json(res))
         else:
-            _print_written(res, "annual evaluation")
+            _print_written(res, "annual")
         sys.exit(0 if res.ok else 2)
 
 
@@ -125,14 +127,14 @@ def evaluate_collect(ctx, paths, as_json):
     from kamplan.stages.evaluation import collect_evaluations
     from kamplan.stages.inputs import expand_inputs
     with open_workspace(ctx) as ws:
-        with progress_bar("Collecting", len(expand_inputs(paths)[0])) as step:
+        with progress_bar("cli.progress.collecting-evaluations", len(expand_inputs(paths)[0])) as step:
             res = collect_evaluations(ws, list(paths), progress=step)
         if as_json:
             print_json({"files": [{"file": str(f.path), "outcome": f.outcome, "ratings": f.ratings,
                                    "statuses": f.statuses, "problems": f.problems} for f in res.files]})
         else:
             for f in res.files:
-                print_file_outcome(f, f"  ({f.ratings} rating(s), {f.statuses} service status(es))"
+                print_file_outcome(f, "  " + t("cli.evaluate.collected", ratings=f.ratings, statuses=f.statuses)
                                    if f.outcome == "stored" else "")
         sys.exit(1 if res.rejected else 0)
 
@@ -151,7 +153,7 @@ def warnings(ctx, quarter, year, show_all, min_flags, as_json):
     from kamplan.engine.early_warnings import with_min_flags
     from kamplan.stages.evaluation import warning_list
     with open_workspace(ctx, read_only=True) as ws:
-        w, problems, q = warning_list(ws, quarter, year)
+        w, problems, q = warning_list(ws, quarter, year, language=current_language())
         w = with_min_flags(w, min_flags)
         if as_json:
             print_json({"year": year or ws.config.plan_year, "quarter": q, "warnings": w, "problems": problems})
@@ -160,21 +162,23 @@ def warnings(ctx, quarter, year, show_all, min_flags, as_json):
             console.print(problem_line(p))
         if q is None:
             sys.exit(2)
+        year = year or ws.config.plan_year
         if not len(w):
-            more = f" with {min_flags} or more flags" if min_flags > 1 else ""
-            console.print(f"No early warnings{more} for {year or ws.config.plan_year} Q{q}.")
+            console.print(t("cli.warnings.none-min", year=year, quarter=q, min_flags=min_flags) if min_flags > 1
+                          else t("cli.warnings.none", year=year, quarter=q))
             return
-        console.print(f"[bold]Early warnings {year or ws.config.plan_year} Q{q}[/bold]: {len(w)} account(s), "
-                      "ranked by severity (number and weight of flags), then revenue at risk (last four quarters)")
+        console.print(f"[bold]{t('cli.warnings.title', year=year, quarter=q)}[/bold]: "
+                      + nt("cli.warnings.ranked", len(w)))
         shown = w if show_all else w.head(SHOW)
         for r in shown.itertuples():
             console.print(f"{r.rank:>3}. [bold]{escape(str(r.account_id))}[/bold] {escape(str(r.account))} "
-                          f"({escape(str(r.rep_id))}) · {len(r.flags)} flag(s), severity {r.severity:g} · "
-                          f"at risk {r.revenue_at_risk:,.0f}")
+                          f"({escape(str(r.rep_id))}) · "
+                          + nt("cli.warnings.flags", len(r.flags), severity=f"{r.severity:g}",
+                               at_risk=f"{r.revenue_at_risk:,.0f}"))
             for code, ev in zip(r.flags, r.evidence):
                 console.print(f"      [yellow]{code}[/yellow]: {escape(ev)}")
         if len(w) > len(shown):
-            console.print(f"  ... and {len(w) - len(shown)} more (--all)")
+            console.print("  " + t("cli.warnings.more", count=len(w) - len(shown)))
 
 
 COMMANDS = (evaluate, warnings)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kamplan.cli.common import open_workspace, show_frame
-from kamplan.messages import t
+from kamplan.messages import render, t
 from kamplan.cli.output import console, err_console, escape, frame_table, print_json, problem_line
 from kamplan.engine.choices import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS
 
@@ -184,7 +184,7 @@ def _report_spread(out, dry_run: bool, as_json: bool, extra: dict | None = None)
     console.print(t("cli.targets.reached", target=sp.target_total, achieved=sp.achieved_total)
                   + (t("cli.targets.short-by", shortfall=sp.shortfall) if sp.shortfall else ""))
     for n in res.notes:
-        console.print(f"  · {escape(n)}")
+        console.print(f"  · {escape(render(n))}")
     changed = res.effect[res.effect["delta"] != 0]
     by_rep = changed.groupby("rep_id")[["revenue_before", "revenue_after", "delta"]].sum().reset_index()
     if len(by_rep):
@@ -219,7 +219,7 @@ def _spec_from_options(figures, measure, by, method, growth, reference, holds, f
             spec.check()
         return spec
     except TopDownError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(render(exc.why)) from None
 
 
 @click.command("versions")

@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from kamplan.config.base import Strict
+from kamplan.config.base import refuse
 
 ACTUALS_FIELDS = ("date", "customer", "product", "quantity", "amount", "cost", "unit", "currency", "salesperson")
 ACTUALS_REQUIRED = ("date", "customer", "product", "quantity", "amount")
@@ -87,7 +88,7 @@ class Units(Strict):
         bad = [f"{a}->{b}" for a, m in self.factors.items() for b, f in m.items() if not f > 0]
         bad += [f"{p}.{u}" for p, m in self.products.items() for u, f in m.items() if not f > 0]
         if bad:
-            raise ValueError(f"factors must be > 0: {', '.join(bad)}")
+            refuse("", "config.rule.factors-positive", bad=", ".join(bad))
         return self
 
 
@@ -101,7 +102,7 @@ class Currency(Strict):
     def _positive(self):
         bad = [c for c, r in self.rates.items() if not r > 0]
         if bad:
-            raise ValueError(f"rates must be > 0: {', '.join(bad)}")
+            refuse("", "config.rule.rates-positive", bad=", ".join(bad))
         return self
 
 
@@ -137,7 +138,7 @@ class ActualsRules(Strict):
     @model_validator(mode="after")
     def _separators(self):
         if self.thousands and self.thousands == self.decimal:
-            raise ValueError(f"thousands: {self.thousands!r} is also the decimal mark; use a different one or ''")
+            refuse("thousands", "config.rule.thousands-is-decimal", mark=repr(self.thousands))
         return self
 
     def headers(self, field: str) -> list[str]:

@@ -3,6 +3,34 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kamplan.messages import Message
+
+
+class ConfigRule(ValueError):
+    """What a config validator refuses: ``faults``, each ``(key path relative to the validated part or "",
+    Message)`` (a plain ``"path: text"`` line is taken as it is).  ``str()`` is one English line per fault,
+    ``path: text``, as ``kamplan.config.load`` reads a validator's words; the Messages let a front end say
+    them in the workspace's language."""
+
+    def __init__(self, faults):
+        self.faults = [f if isinstance(f, tuple) else _split(f) for f in faults]
+        super().__init__("\n".join(f"{p}: {m}" if p else str(m) for p, m in self.faults))
+
+
+def _split(line: str) -> tuple[str, str]:
+    path, sep, what = line.partition(": ")
+    return (path, what) if sep and " " not in path else ("", line)
+
+
+def rule(path: str, key: str, **fields) -> tuple[str, Message]:
+    """One fault of a config validator: the key path it is about and the catalogue's ``key`` with ``fields``."""
+    return path, Message(key, **fields)
+
+
+def refuse(path: str, key: str, **fields):
+    """Raise the one fault ``rule(path, key, **fields)``."""
+    raise ConfigRule([rule(path, key, **fields)])
+
 
 class Strict(BaseModel):
     """Unknown keys are errors (a misspelt key is never silently ignored); values are frozen."""
@@ -33,7 +61,7 @@ class Names(Strict):
         en, zh = given.get("en"), given.get(zh_key)
         if en in (None, "") and zh in (None, ""):
             if set(given) <= {"en", "zh", "zh-CN"}:
-                raise ValueError("a name is needed: give en, zh or both (or a plain string)")
+                refuse("", "config.rule.name-needed")
             return value
         rest = {k: v for k, v in given.items() if k not in ("en", "zh", "zh-CN")}
         return {**rest, "en": en if en not in (None, "") else zh, "zh": zh if zh not in (None, "") else en}
@@ -51,5 +79,5 @@ class WholeScale(Strict):
     @model_validator(mode="after")
     def _ordered(self):
         if self.max <= self.min:
-            raise ValueError(f"max: {self.max} must be above min {self.min}")
+            refuse("max", "config.rule.max-above-min", max=self.max, min=self.min)
         return self

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from kamplan.config.base import Names, Strict, WholeScale
+from kamplan.config.base import refuse
 
 NUMBER_GOALS: tuple[str, ...] = ("revenue", "volume", "gross_margin", "visits", "trainings", "satisfaction",
                                   "complaint_rate")
@@ -41,14 +42,11 @@ class Goal(Strict):
     @model_validator(mode="after")
     def _number_goal_known(self):
         if self.kind == "number" and self.id not in NUMBER_GOALS:
-            raise ValueError(f"goal {self.id!r}: a number goal must be one of {list(NUMBER_GOALS)}; "
-                             "use kind: judgement for a goal the VP rates")
+            refuse("", "config.rule.goal-number", goal=repr(self.id), allowed=str(list(NUMBER_GOALS)))
         if self.kind == "number" and self.id in TARGET_GOALS and self.target is None:
-            raise ValueError(f"goal {self.id!r}: give its target, e.g. target: 4 for satisfaction on the 1-5 scale "
-                             "or target: 0.1 for one complaint in ten visit reports")
+            refuse("", "config.rule.goal-target", goal=repr(self.id))
         if self.target is not None and (self.kind != "number" or self.id not in TARGET_GOALS):
-            raise ValueError(f"goal {self.id!r}: only {list(TARGET_GOALS)} take a target here; the others "
-                             "take theirs from the plan")
+            refuse("", "config.rule.goal-no-target", goal=repr(self.id), allowed=str(list(TARGET_GOALS)))
         return self
 
 
@@ -80,9 +78,9 @@ class ScorecardRules(Strict):
         ids = [g.id for g in self.goals]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"scorecard.goals: {dup} appear twice; goal ids must be unique")
+            refuse("scorecard.goals", "config.rule.goals-twice", ids=str(dup))
         if sum(g.weight for g in self.goals) <= 0:
-            raise ValueError("scorecard.goals: at least one goal needs a weight above 0")
+            refuse("scorecard.goals", "config.rule.goals-weight")
         return self
 
 

@@ -31,6 +31,7 @@ from pydantic import Field, model_validator
 
 from kamplan.model import GROUPS, METRICS
 from kamplan.config.base import Names, Strict, WholeScale
+from kamplan.config.base import ConfigRule, refuse, rule
 
 ClassId = Literal["key", "develop", "watch", "drop"]
 Group = Literal["hard", "strength", "capability"]
@@ -64,7 +65,7 @@ class ParetoRules(Strict):
     def _abc_ordered(self):
         a, b = self.abc
         if not (0 < a < b <= 1):
-            raise ValueError(f"abc: {list(self.abc)} must be two shares with 0 < A < B <= 1, e.g. [0.8, 0.95]")
+            refuse("abc", "config.rule.abc", abc=str(list(self.abc)))
         return self
 
 
@@ -91,12 +92,12 @@ class Indicator(Strict):
     def _metric_fits_source(self):
         if self.source == "data":
             if self.metric is None:
-                raise ValueError(f"metric: a data indicator needs a metric, one of {list(INDICATOR_METRICS)}")
+                refuse("metric", "config.rule.metric-needed", allowed=str(list(INDICATOR_METRICS)))
             if self.metric not in INDICATOR_METRICS:
-                raise ValueError(f"metric: {self.metric!r} is not an account figure; "
-                                 f"allowed: {list(INDICATOR_METRICS)}")
+                refuse("metric", "config.rule.metric-unknown", metric=repr(self.metric),
+                       allowed=str(list(INDICATOR_METRICS)))
         elif self.metric is not None:
-            raise ValueError("metric: a judgement indicator is judged on the scale, it has no metric; remove it")
+            refuse("metric", "config.rule.metric-judgement")
         return self
 
 
@@ -159,16 +160,16 @@ class ScoringRules(Strict):
         seen: set[str] = set()
         for i, ind in enumerate(self.indicators):
             if ind.id in seen:
-                problems.append(f"indicators[{i}].id: {ind.id!r} is used twice; ids must be unique")
+                problems.append(rule(f"indicators[{i}].id", "config.rule.id-twice", id=repr(ind.id)))
             seen.add(ind.id)
         for g in GROUPS:
             if self.group_weights.get(g) > 0 and not any(i.group == g and i.weight > 0 for i in self.indicators):
-                problems.append(f"group_weights.{g}: the group has weight {self.group_weights.get(g):g} but no "
-                                f"indicator with a weight above 0; add one or set the group's weight to 0")
+                problems.append(rule(f"group_weights.{g}", "config.rule.group-without-indicator",
+                                     weight=self.group_weights.get(g)))
         if sum(self.group_weights.get(g) for g in GROUPS) <= 0:
-            problems.append("group_weights: at least one group needs a weight above 0")
+            problems.append(rule("group_weights", "config.rule.group-weights"))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigRule(problems)
         return self
 
     def of_group(self, group: str) -> list[Indicator]:
@@ -196,8 +197,7 @@ class Condition(Strict):
         if isinstance(data, str):
             m = _CONDITION.match(data)
             if not m:
-                raise ValueError(f"{data!r} is not a condition; write 'metric op value', e.g. 'profit < 0' or "
-                                 f"'growth >= 15%' (operators: {' '.join(OPERATORS)})")
+                refuse("", "config.rule.not-a-condition", text=repr(data), operators=" ".join(OPERATORS))
             metric, op, raw = m.groups()
             op = "==" if op == "=" else op
             if _NUMBER.match(raw):
@@ -210,17 +210,17 @@ class Condition(Strict):
     @model_validator(mode="after")
     def _known(self):
         if self.metric not in METRICS:
-            raise ValueError(f"{self.metric!r} is not a metric; known: {', '.join(METRICS)}")
+            refuse("", "config.rule.not-a-metric", metric=repr(self.metric), known=", ".join(METRICS))
         kind = METRICS[self.metric][0]
         if kind == "text":
             if self.op not in ("==", "!="):
-                raise ValueError(f"{self.metric} is text; compare it with == or != only")
+                refuse("", "config.rule.text-metric", metric=self.metric)
             if not isinstance(self.value, str):
                 object.__setattr__(self, "value", _plain(self.value))
         elif isinstance(self.value, str):
-            raise ValueError(f"{self} compares {self.metric} with text {self.value!r}; give a number")
+            refuse("", "config.rule.number-metric", condition=str(self), metric=self.metric, value=repr(self.value))
         elif not math.isfinite(self.value):
-            raise ValueError(f"{self.metric}: the value must be a finite number")
+            refuse("", "config.rule.not-finite", metric=self.metric)
         return self
 
     def __str__(self) -> str:
@@ -255,7 +255,7 @@ class SegmentRule(Strict):
             if isinstance(when, str):  # a single condition written without a list
                 data = {**data, "when": [when]}
             elif isinstance(when, (list, tuple)) and not when:
-                raise ValueError("when: give at least one condition, e.g. [profit < 0]")
+                refuse("when", "config.rule.when-empty")
         return data
 
     def label(self, language: str) -> str:
@@ -314,10 +314,10 @@ class SegmentationRules(Strict):
         problems = []
         for i, r in enumerate(self.rules):
             if r.id in seen:
-                problems.append(f"rules[{i}].id: {r.id!r} is used twice; rule ids must be unique")
+                problems.append(rule(f"rules[{i}].id", "config.rule.rule-twice", id=repr(r.id)))
             seen.add(r.id)
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigRule(problems)
         return self
 
     def rule(self, rule_id: str) -> SegmentRule | None:

@@ -15,7 +15,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from kamplan import periods
-from kamplan.config.base import Names, Strict
+from kamplan.config.base import ConfigRule, Names, Strict, refuse, rule
+from kamplan.messages import Message
 
 from kamplan.config.resources import ResourceRules
 from kamplan.config.review import SegmentationRules
@@ -46,9 +47,9 @@ def _valid_id(value: str) -> str:
     bad = sorted({c for c in value if c in _ID_CHARS_FORBIDDEN or c.isspace()
                   or unicodedata.category(c).startswith("C")})
     if bad or not value or value.startswith(".") or len(value) > 32:
-        shown = ", ".join(repr(c) for c in bad) or ("a leading dot" if value.startswith(".") else "its length")
-        raise ValueError(f"{value!r} cannot be an id because of {shown}: ids are 1-32 letters, digits or signs "
-                         "(josé1, 张伟, C-104) without spaces, / \\ : * ? \" < > | , or a leading dot")
+        shown = ", ".join(repr(c) for c in bad) or Message("config.rule.id-leading-dot" if value.startswith(".")
+                                                           else "config.rule.id-length")
+        refuse("", "config.rule.not-an-id", value=repr(value), shown=shown)
     return value
 
 
@@ -101,11 +102,10 @@ class Calendar(Strict):
                                        ("period_ends", self.period_ends is not None),
                                        ("weeks + start", self.weeks is not None or self.start is not None)) if on]
         if len(given) > 1:
-            raise ValueError(f"give exactly one of first_month, period_ends, weeks + start (this calendar has "
-                             f"{' and '.join(given)}); remove the others")
+            refuse("", "config.rule.calendar-one-of", given=" + ".join(given))
         problems = _calendar_problems(self)
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigRule(problems)
         return self
 
     def year_span(self, plan_year: int) -> tuple[dt.date, dt.date]:
@@ -230,7 +230,7 @@ def _fraction(value):
             try:
                 return float(text[:-1].strip()) / 100.0
             except ValueError:
-                raise ValueError(f"{value!r} is not a share; write 0.3 or 30%") from None
+                refuse("", "config.rule.not-a-share", value=repr(value))
         return text
     return value
 
@@ -281,7 +281,7 @@ class SupportPerson(Strict):
     def _capacity_non_negative(self):
         for q, v in self.capacity.items():
             if v < 0:
-                raise ValueError(f"capacity.{q}: {v} is negative; capacities are days or visits >= 0")
+                refuse(f"capacity.{q}", "config.rule.capacity-negative", value=v)
         return self
 
 
@@ -407,34 +407,37 @@ class PlanConfig(Strict):
             seen: set[str] = set()
             for i, item in enumerate(items):
                 if item.id in seen:
-                    problems.append(f"{field}[{i}].id: {item.id!r} is used twice; ids must be unique")
+                    problems.append(rule(f"{field}[{i}].id", "config.rule.id-twice", id=repr(item.id)))
                 seen.add(item.id)
         regions = {r.id for r in self.regions}
         staff = {s.id for s in self.staff}
         for i, s in enumerate(self.staff):
             if s.region is not None and s.region not in regions:
-                problems.append(f"staff[{i}].region: {s.region!r} is not a region; allowed: {sorted(regions)} "
-                                "(or leave it out for a manager without a region)")
+                problems.append(rule(f"staff[{i}].region", "config.rule.staff-region", region=repr(s.region),
+                                     allowed=str(sorted(regions))))
         problems += self._unit_problems()
         for i, a in enumerate(self.accounts):
             if a.region not in regions:
-                problems.append(f"accounts[{i}].region: {a.region!r} is not a region; allowed: {sorted(regions)}")
+                problems.append(rule(f"accounts[{i}].region", "config.rule.not-a-region", region=repr(a.region),
+                                     allowed=str(sorted(regions))))
             if a.rep not in staff:
-                problems.append(f"accounts[{i}].rep: {a.rep!r} is not a salesperson; allowed: {sorted(staff)}")
+                problems.append(rule(f"accounts[{i}].rep", "config.rule.not-a-salesperson", rep=repr(a.rep),
+                                     allowed=str(sorted(staff))))
         missing = [c for c in CLASS_IDS if c not in self.classes]
         if missing:
-            problems.append(f"classes: missing {missing}; all of {list(CLASS_IDS)} must be described")
+            problems.append(rule("classes", "config.rule.classes-missing", missing=str(missing),
+                                 allowed=str(list(CLASS_IDS))))
         for p, pool in enumerate(self.support_pools):
             for q, person in enumerate(pool.people):
                 for r in person.regions:
                     if r not in regions:
-                        problems.append(f"support_pools[{p}].people[{q}].regions: {r!r} is not a region; "
-                                        f"allowed: {sorted(regions)}")
+                        problems.append(rule(f"support_pools[{p}].people[{q}].regions", "config.rule.not-a-region",
+                                             region=repr(r), allowed=str(sorted(regions))))
         kinds = [p.kind for p in self.support_pools]
         if len(kinds) != len(set(kinds)):
-            problems.append("support_pools: each kind (executive, technical, advisor) may appear once")
+            problems.append(rule("support_pools", "config.rule.pool-kind-twice"))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigRule(problems)
         return self
 
     def _unit_problems(self) -> list[str]:
@@ -444,14 +447,15 @@ class PlanConfig(Strict):
         for i, p in enumerate(self.products):
             for b, f in p.unit_factor.items():
                 if b == p.unit:
-                    problems.append(f"products[{i}].unit_factor.{b}: {p.id} is sold in {b} already; remove the line")
+                    problems.append(rule(f"products[{i}].unit_factor.{b}", "config.rule.unit-factor-own", product=p.id,
+                                         unit=b))
                 elif not f > 0:
-                    problems.append(f"products[{i}].unit_factor.{b}: {f} is not a factor; write how many {b} one "
-                                    f"{p.unit} of {p.id} is (a number > 0)")
+                    problems.append(rule(f"products[{i}].unit_factor.{b}", "config.rule.unit-factor", factor=f, unit=b,
+                                         own=p.unit, product=p.id))
             known |= set(p.unit_factor)
         if self.units.total_unit is not None and self.units.total_unit not in known:
-            problems.append(f"units.total_unit: {self.units.total_unit!r} is no unit of a product or a conversion; "
-                            f"known units: {sorted(known)}")
+            problems.append(rule("units.total_unit", "config.rule.total-unit", unit=repr(self.units.total_unit),
+                                 known=str(sorted(known))))
         return problems
 
     @model_validator(mode="after")
@@ -462,7 +466,7 @@ class PlanConfig(Strict):
         for i, a in enumerate(self.accounts):
             problems += _team_problems(f"accounts[{i}]", a, staff, products, full)
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigRule(problems)
         return self
 
     # -- convenience lookups used by every layer -------------------------------------------

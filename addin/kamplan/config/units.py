@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from kamplan.config.base import Strict
+from kamplan.config.base import ConfigRule, rule
 
 UNIT = r"^\S{1,12}$"
 
@@ -34,13 +35,12 @@ class UnitRules(Strict):
             for b, f in targets.items():
                 where = f"conversions.{a}.{b}"
                 if a == b:
-                    problems.append(f"{where}: a unit cannot convert into itself; remove the line")
+                    problems.append(rule(where, "config.rule.unit-into-itself"))
                 elif not f > 0:
-                    problems.append(f"{where}: {f} is not a factor; write how many {b} one {a} is (a number > 0)")
+                    problems.append(rule(where, "config.rule.not-a-factor", factor=f, a=a, b=b))
                 back = self.conversions.get(b, {}).get(a)
                 if f > 0 and back and abs(back * f - 1) > 1e-9 and a < b:
-                    problems.append(f"{where}: 1 {a} = {f:g} {b}, but conversions.{b}.{a} says 1 {b} = {back:g} {a}; "
-                                    "keep one direction")
+                    problems.append(rule(where, "config.rule.conversion-both-ways", a=a, b=b, factor=f, back=back))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigRule(problems)
         return self

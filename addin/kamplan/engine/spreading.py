@@ -393,9 +393,9 @@ def _bounds(floors, caps, n: int, index, unit: float | None) -> tuple[np.ndarray
         hi = np.floor(_snap(hi / unit)) * unit
     bad = np.flatnonzero(lo > hi)
     if bad.size:
-        what = "floor above its cap" if unit is None else "floor above its cap (or no whole unit between them)"
-        raise ValueError(f"{bad.size} lines have a {what}, e.g. line {int(bad[0])}: floor "
-                         f"{lo[bad[0]]} cap {hi[bad[0]]}; lower the floor or raise the cap")
+        raise ValueError(Message("spread.floor-above-cap" if unit is None else "spread.floor-above-cap-units",
+                                 count=int(bad.size), line=int(bad[0]), floor=float(lo[bad[0]]),
+                                 cap=float(hi[bad[0]])))
     return lo, hi
 
 
@@ -426,8 +426,8 @@ def _hold_groups_without_figure(hold, grp, glabels, no_fig, notes: list[str]) ->
     k_lines = int(np.isin(grp, np.flatnonzero(no_fig)).sum())
     if not k_lines:
         return hold
-    notes.append(f"no figure for {len(missing)} groups ({', '.join(map(str, missing[:5]))}"
-                 f"{', ...' if len(missing) > 5 else ''}): their {k_lines:,} lines are held")
+    notes.append(Message("spread.note.no-figure-held", groups=len(missing), lines=k_lines,
+                         ids=", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")))
     return hold | no_fig[grp]
 
 
@@ -442,10 +442,10 @@ def _growth_start(cur, free, growth, reference, n: int, index, notes: list[str])
     nobase = np.isnan(base) & free
     start = np.where(free & ~np.isnan(base), base * (1 + gr), cur)
     if nobase.any():
-        notes.append(f"{int(nobase.sum()):,} lines without a base keep their value before the figure is spread")
+        notes.append(Message("spread.note.no-base", count=int(nobase.sum())))
     rates = np.unique(gr[free]) if free.any() else np.array([])
-    what = (f"growth {rates[0]:+.1%} on {'last year' if reference is not None else 'the bottom-up target'}"
-            if rates.size == 1 else "growth rates per line")
+    what = (Message("spread.how.growth-last-year" if reference is not None else "spread.how.growth-bottom-up",
+                    rate=float(rates[0])) if rates.size == 1 else Message("spread.how.growth-per-line"))
     return start, what
 
 
@@ -454,14 +454,14 @@ def _keys(method: str, cur, free, n: int, index, weights, reference, growth,
     """The key that shares the gap, the lines' start (grown for ``growth``) and the method in words."""
     start = cur.copy()
     if method == "proportional":
-        return cur.copy(), start, "proportional to the bottom-up target"
+        return cur.copy(), start, Message("spread.how.proportional")
     if method == "equal":
-        return np.ones(n), start, "equal amounts"
+        return np.ones(n), start, Message("spread.how.equal")
     if method in ("reference", "weights"):
         src = reference if method == "reference" else weights
         if src is None:
             raise ValueError(f"method={method!r} needs {method}=: one value per line")
-        return _array(src, n, method, index), start, f"proportional to the {method}"
+        return _array(src, n, method, index), start, Message(f"spread.how.{method}")
     start, what = _growth_start(cur, free, growth, reference, n, index, notes)
     return start.copy(), start, what
 
@@ -471,9 +471,9 @@ def _usable_keys(key, free, hold, method: str, notes: list[str]) -> np.ndarray:
     nan_key = np.isnan(key) & free
     neg_key = (key < 0) & free
     if nan_key.any():
-        notes.append(f"{int(nan_key.sum()):,} free lines have no {method} value: they count as 0")
+        notes.append(Message("spread.note.key-missing", count=int(nan_key.sum()), key=Message(f"spread.key.{method}")))
     if neg_key.any():
-        notes.append(f"{int(neg_key.sum()):,} free lines have a negative {method} value: they count as 0")
+        notes.append(Message("spread.note.key-negative", count=int(neg_key.sum()), key=Message(f"spread.key.{method}")))
     key = np.where(np.isnan(key) | (key < 0), 0.0, key)
     key[hold] = 0.0
     return key
@@ -499,7 +499,7 @@ def _figures_in_units(tgt, no_fig, x, grp, G: int, unit: float | None, rates_onl
         t_units = np.rint(_snap(tgt / unit))
         off = ~no_fig & (np.abs(tgt / unit - t_units) > SNAP)
         if off.any():
-            notes.append(f"figure rounded to the unit {unit:g}")
+            notes.append(Message("spread.note.figure-rounded", unit=unit))
         tgt = np.where(no_fig, tgt, t_units * unit)
     if rates_only:
         tgt = np.bincount(grp, weights=x, minlength=G)
@@ -592,10 +592,10 @@ def _group_table(glabels, grp, G: int, hold, out: _Outcome, rate, fell) -> pd.Da
 
 
 def _fallback_notes(fell, n_fell, method: str, label) -> list[str]:
-    keyname = {"proportional": "bottom-up targets", "reference": "reference values", "weights": "weights",
-               "growth": "grown values"}.get(method, "keys")
-    return [f"{label(g)}all {keyname} of the free lines with room are zero: equal split among "
-            f"{int(n_fell[g]):,} free lines" for g in np.flatnonzero(fell)]
+    keys = Message(f"spread.keys.{method}" if method in ("proportional", "reference", "weights", "growth")
+                   else "spread.keys.other")
+    return [Message("spread.note.equal-fallback", label=label(g), keys=keys, count=int(n_fell[g]))
+            for g in np.flatnonzero(fell)]
 
 
 def _unreachable_notes(out: _Outcome, bind, grp, n_held, unit: float | None, label) -> list[str]:
@@ -613,9 +613,10 @@ def _summary_note(out: _Outcome, no_fig, fell, rate, method: str, what: str, uni
     reached = ~no_fig & (out.short_g == 0)
     if no_fig.size == 1 and not no_fig[0]:
         if method == "proportional" and not fell[0]:
-            what = f"free lines {rate[0]:+.2%} each ({what})"
-        return f"figure {_fmt(out.tgt_g[0], unit)} {'reached' if reached[0] else 'not reached'}: {what}"
-    return f"{what}: {int(reached.sum()):,} of {int((~no_fig).sum()):,} figures reached"
+            what = Message("spread.how.each", rate=float(rate[0]), how=what)
+        return Message("spread.note.reached" if reached[0] else "spread.note.not-reached",
+                       figure=_fmt(out.tgt_g[0], unit), how=what)
+    return Message("spread.note.figures-reached", how=what, reached=int(reached.sum()), figures=int((~no_fig).sum()))
 
 
 def spread(target, current, method: str = "proportional", *, weights=None, reference=None, growth=None,
@@ -672,7 +673,7 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
     problems.extend(problem("spread.figure-unreachable", why=m) for m in _limit(un))
     notes.insert(0, _summary_note(out, no_fig, fell, rate, method, what, unit))
     if passes > MAX_PASSES:
-        notes.append("bounds solved exactly after the water-filling passes")
+        notes.append(Message("spread.note.solved-exactly"))
 
     values = pd.Series(out.vals, index=index, name=name) if index is not None else out.vals
     return SpreadResult(

@@ -26,6 +26,7 @@ import pandas as pd
 
 from kamplan.engine.choices import BOUND_SYNTAX, BY, HOLD_KINDS, MEASURES, METHODS  # noqa: F401 -- offered by --help
 from kamplan.engine.spreading import MAX_NOTES, SpreadResult, round_to_unit_exact, spread
+from kamplan.problems import Message  # the engine's ground floor is kamplan.problems
 
 QUARTER_KEY = re.compile(r"^(?P<id>.+):Q(?P<q>[1-4])$")  # a figure for one quarter: ``R01:Q2``
 SCOPES = ("account", "rep", "region", "product", "class")
@@ -47,7 +48,12 @@ CREDIT_COLUMNS = ["account_id", "product_id", "salesperson_id", "share"]
 
 
 class TopDownError(ValueError):
-    """The instruction cannot be carried out as stated; the message says why and what to do."""
+    """The instruction cannot be carried out as stated; the message (a catalogue ``Message``, ``why``) says why
+    and what to do, in the language a front end renders it in."""
+
+    @property
+    def why(self):
+        return self.args[0] if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,10 @@ class Bound:
 def parse_bound(side: str, text: str) -> Bound:
     """``parse_bound("floor", "class:key=last_year")``; a TopDownError says the syntax when it is wrong."""
     if side not in ("floor", "cap"):
-        raise TopDownError(f"a bound is a floor or a cap, not {side!r}")
+        raise TopDownError(Message("topdown.bound-side", side=repr(side)))
     m = _BOUND.match(str(text))
     if not m:
-        raise TopDownError(f"{side} {text!r} is not understood: write {BOUND_SYNTAX}")
+        raise TopDownError(Message("topdown.bound-syntax", side=_side(side), text=repr(text), syntax=BOUND_SYNTAX))
     factor = float(m.group(5)) if m.group(5) else 1.0
     if m.group(1) == "all":
         return Bound(side, "all", None, m.group(4), factor)
@@ -100,37 +106,34 @@ class TopDownSpec:
 
     def check(self) -> None:
         if self.measure not in MEASURES:
-            raise TopDownError(f"measure {self.measure!r}: use revenue or volume")
+            raise TopDownError(Message("topdown.measure", measure=repr(self.measure)))
         if self.by not in BY:
-            raise TopDownError(f"figures by {self.by!r}: use {', '.join(BY)}")
+            raise TopDownError(Message("topdown.by", by=repr(self.by), choices=", ".join(BY)))
         if self.method not in METHODS:
-            raise TopDownError(f"method {self.method!r}: use one of {', '.join(METHODS)}")
+            raise TopDownError(Message("topdown.method", method=repr(self.method), choices=", ".join(METHODS)))
         if self.method == "growth" and self.growth is None:
-            raise TopDownError("the growth method needs a growth percentage (e.g. 5%)")
+            raise TopDownError(Message("topdown.growth-needs-rate"))
         if self.method == "reference" and self.reference_version is None:
-            raise TopDownError("the reference method needs the version to spread like (e.g. version 3)")
+            raise TopDownError(Message("topdown.reference-needs-version"))
         if not self.figures and self.method != "growth":
-            raise TopDownError("no figure given: set the company figure, or one per product, region, class or "
-                               "salesperson")
+            raise TopDownError(Message("topdown.no-figure"))
         if self.by == "company" and set(self.figures) - {"*"}:
-            raise TopDownError("a company figure is one number; use by product, region, class or rep for several")
+            raise TopDownError(Message("topdown.company-one-figure"))
         self._check_periods()
         for k, v in self.figures.items():
             if not np.isfinite(v):
-                raise TopDownError(f"the figure for {k} is not a number")
+                raise TopDownError(Message("topdown.not-a-number", key=k))
             if k in self.relative and not v > -1:
-                raise TopDownError(f"a change of {v:+.0%} would take {_figure_name(k)} to nothing or below; "
-                                   "write a change above -100%, e.g. -5%")
+                raise TopDownError(Message("topdown.change-to-nothing", change=v, name=_figure_name(k)))
             if k not in self.relative and v < 0:
-                raise TopDownError(f"the figure {v:,.6g} for {_figure_name(k)} is below 0: give the figure "
-                                   "itself (e.g. 250,000,000), or a change as a percentage (e.g. -5%)")
+                raise TopDownError(Message("topdown.negative", figure=v, name=_figure_name(k)))
             if v > (MAX_CHANGE if k in self.relative else MAX_FIGURE):  # not even --allow-far: a typo for sure
-                limit = f"+{MAX_CHANGE:.0%}" if k in self.relative else f"{MAX_FIGURE:,.0f}"
-                raise TopDownError(f"the {'change' if k in self.relative else 'figure'} for {_figure_name(k)} is "
-                                   f"above {limit}, the most any plan can take: correct the typo")
+                raise TopDownError(Message("topdown.change-too-large", name=_figure_name(k), limit=MAX_CHANGE)
+                                   if k in self.relative else
+                                   Message("topdown.figure-too-large", name=_figure_name(k), limit=MAX_FIGURE))
         for kind, _ in self.holds:
             if kind not in HOLD_KINDS:
-                raise TopDownError(f"cannot hold a {kind!r}: hold an {', '.join(HOLD_KINDS)}")
+                raise TopDownError(Message("topdown.hold-kind", kind=repr(kind), choices=", ".join(HOLD_KINDS)))
 
     def _check_periods(self) -> None:
         """An id has a figure for the year or figures for quarters, not both (which would be met?)."""
@@ -140,8 +143,7 @@ class TopDownSpec:
         quarterly = {split_key(k)[0] for k in self.figures if QUARTER_KEY.match(k)}
         both = sorted(annual & quarterly)
         if both:
-            raise TopDownError(f"{', '.join(both)} has a figure for the year and figures for quarters: give "
-                               "either the year's figure or one per quarter")
+            raise TopDownError(Message("topdown.year-and-quarters", ids=", ".join(both)))
 
     def describe(self) -> str:
         if self.source:  # a quota file: say which, how many and the total, not every figure
@@ -192,9 +194,23 @@ def split_key(key: str) -> tuple[str, int | None]:
 
 def _figure_name(key: str) -> str:
     if key == "*":
-        return "the company"
+        return Message("topdown.the-company")
     ident, quarter = split_key(key)
-    return ident if quarter is None else f"{ident} in Q{quarter}"
+    return ident if quarter is None else Message("topdown.in-quarter", id=ident, quarter=quarter)
+
+
+def _names(keys: list[str]):
+    """The figures' names as one list, each said in the language the list is said in."""
+    names = [_figure_name(k) for k in keys]
+    out = names[-1]
+    for name in reversed(names[:-1]):
+        out = Message("topdown.comma", first=name, rest=out)
+    return out
+
+
+def _side(side: str):
+    """``floor`` or ``cap`` as the catalogue says it."""
+    return Message(f"topdown.side.{side}") if side in ("floor", "cap") else side
 
 
 @dataclass
@@ -212,7 +228,7 @@ class TopDownResult:
 def _need(lines: pd.DataFrame, columns: list[str], why: str) -> None:
     missing = [c for c in columns if c not in lines.columns]
     if missing:
-        raise TopDownError(f"{why} needs {', '.join(missing)} on the lines")
+        raise TopDownError(Message("topdown.columns-missing", what=why, columns=", ".join(missing)))
 
 
 def held_lines(lines: pd.DataFrame, holds) -> np.ndarray:
@@ -222,23 +238,24 @@ def held_lines(lines: pd.DataFrame, holds) -> np.ndarray:
         if kind == "line":
             parts = str(ident).split("/")
             if len(parts) != 3 or not parts[2].isdigit():
-                raise TopDownError(f"held line {ident!r}: write account/product/quarter, e.g. A01/P1/2")
+                raise TopDownError(Message("topdown.held-line", line=repr(ident)))
             this = ((lines["account_id"] == parts[0]) & (lines["product_id"] == parts[1])
                     & (lines["quarter"] == int(parts[2]))).to_numpy()
         else:
             this = (lines[_SCOPE_COLUMN[kind]].astype(str) == str(ident)).to_numpy()
         if not this.any():
-            raise TopDownError(f"--hold {kind}:{ident}: no plan line has that {kind}, so nothing would be held; "
-                               f"check the id ({_known_ids(lines, kind)})")
+            raise TopDownError(Message("topdown.hold-nothing", kind=kind, id=ident, known=_known_ids(lines, kind)))
         mask |= this
     return mask
 
 
 def _known_ids(lines: pd.DataFrame, kind: str) -> str:
     if kind == "line":
-        return "a line is account/product/quarter, e.g. A01/P1/2"
+        return Message("topdown.line-syntax")
     ids = sorted(set(lines[_SCOPE_COLUMN[kind]].astype(str)))
-    return f"the plan has {', '.join(ids[:10])}" + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+    if len(ids) > 10:
+        return Message("topdown.plan-has-more", ids=", ".join(ids[:10]), more=len(ids) - 10)
+    return Message("topdown.plan-has", ids=", ".join(ids))
 
 
 def bound_arrays(lines: pd.DataFrame, bounds, measure: str) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +264,7 @@ def bound_arrays(lines: pd.DataFrame, bounds, measure: str) -> tuple[np.ndarray,
     lo, hi = np.zeros(n), np.full(n, np.inf)
     for b in bounds:
         col = f"{BASES[b.basis]}_{measure}" if BASES[b.basis] else measure
-        _need(lines, [col], f"the {b.side} {b.text}")
+        _need(lines, [col], Message("topdown.what.bound", side=_side(b.side), text=b.text))
         scope = np.ones(n, dtype=bool) if b.scope == "all" else \
             (lines[_SCOPE_COLUMN[b.scope]].astype(str) == str(b.scope_id)).to_numpy()
         value = lines[col].to_numpy(dtype="float64") * b.factor
@@ -272,7 +289,7 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
     ``far_below`` / ``far_above``: the guard against a figure far from the current version."""
     spec.check()
     _need(lines, ["rep_id", "region_id", "cls", "account_id", "product_id", "quarter", "volume", "price",
-                  "revenue"], "a top-down adjustment")
+                  "revenue"], Message("topdown.what.adjustment"))
     lines = lines.reset_index(drop=True)
     measure = spec.measure
     unit = money_unit if measure == "revenue" else volume_unit
@@ -295,8 +312,10 @@ def apply_topdown(lines: pd.DataFrame, spec: TopDownSpec, money_unit: float = 0.
             target = _absolute(spec, target, current, by, notes, far_below, far_above)
             result = spread(target, current, engine_method, held=held, floors=lo, caps=hi, unit=unit,
                             hierarchy=hierarchy, by=by, **kwargs)
-    except ValueError as exc:
-        raise TopDownError(str(exc)) from None
+    except TopDownError:
+        raise
+    except ValueError as exc:  # the spreading's refusal: a Message where it says one
+        raise TopDownError(Message("topdown.cannot-spread", reason=exc.args[0] if exc.args else str(exc))) from None
     out = _moved_lines(lines, np.asarray(result.values, dtype="float64"), current, price, measure, money_unit)
     return TopDownResult(out, _effect(lines, out, held, result, measure), result, notes + list(result.notes))
 
@@ -312,7 +331,8 @@ def _credited_parts(lines: pd.DataFrame, spec: TopDownSpec, credit: pd.DataFrame
     else:
         missing = [c for c in CREDIT_COLUMNS if c not in credit.columns]
         if missing:
-            raise TopDownError(f"the credit frame needs {', '.join(missing)}")
+            raise TopDownError(Message("topdown.columns-missing", what=Message("topdown.what.credit"),
+                                           columns=", ".join(missing)))
         keyed = lines[["account_id", "product_id"]].assign(line=np.arange(len(lines)))
         parts = keyed.merge(credit[CREDIT_COLUMNS], on=["account_id", "product_id"], how="inner")
         parts = parts.loc[parts["share"] > 0, ["line", "salesperson_id", "share"]]
@@ -353,8 +373,7 @@ def _fit_shared(parts: pd.DataFrame, figures: dict[str, float], current: np.ndar
     total is still off settle on a line of that salesperson's own (``_settle_units``): each credited total
     ends within half a unit of its figure (a shared line's part splits a cent, so closer is not possible)."""
     if method == "growth":
-        raise TopDownError("the growth method cannot be used when lines count for several salespeople: use "
-                           "proportional (or last_year) with the salespeople's figures")
+        raise TopDownError(Message("topdown.growth-shared"))
     parts = parts[parts["key"].isin(list(figures))]
     groups = [(key, g["line"].to_numpy(), g["share"].to_numpy()) for key, g in parts.groupby("key", sort=True)]
     x = current.copy()
@@ -437,11 +456,9 @@ def _shared_result(values, current, free, groups, figures, off, sweeps: int, lo,
                           "n_at_floor": [int(on_lo[idx].sum()) for _, idx, _ in groups],
                           "n_at_cap": [int(on_hi[idx].sum()) for _, idx, _ in groups], "fallback_equal": False})
     rounding = float(np.max(np.abs(np.where(missed, 0.0, target - achieved)), initial=0.0))
-    notes = [f"{len(keys):,} salesperson figures over lines that count for several salespeople, fitted together "
-             f"in {sweeps:,} sweeps; after rounding the lines to {unit:g} each credited total is within "
-             f"{rounding:,.4g} of its figure"]
-    notes += [f"{_figure_name(k)}: figure {t:,.2f} cannot be reached with the other salespeople's figures, holds "
-              f"and bounds (reached {a:,.2f})" for k, t, a, m in zip(keys, target, achieved, missed) if m][:MAX_NOTES]
+    notes = [Message("topdown.note.fitted", figures=len(keys), sweeps=sweeps, unit=unit, rounding=rounding)]
+    notes += [Message("topdown.note.fit-unreachable", name=_figure_name(k), figure=float(t), reached=float(a))
+              for k, t, a, m in zip(keys, target, achieved, missed) if m][:MAX_NOTES]
     return SpreadResult(values=values, units=np.rint(values / unit).astype(np.int64), target_total=float(target.sum()),
                         achieved_total=float(achieved.sum()), shortfall=float(shortfall.sum()),
                         at_floor=np.flatnonzero(on_lo), at_cap=np.flatnonzero(on_hi),
@@ -456,7 +473,7 @@ def _held(lines: pd.DataFrame, spec: TopDownSpec, price: np.ndarray, notes: list
         no_price = ~(price > 0)
         newly = no_price & ~held
         if newly.any():
-            notes.append(f"{int(newly.sum()):,} lines without a price are held: revenue cannot become volume there")
+            notes.append(Message("topdown.note.no-price-held", count=int(newly.sum())))
         held = held | no_price
     return held
 
@@ -469,9 +486,9 @@ def _bounds(lines: pd.DataFrame, spec: TopDownSpec, held: np.ndarray, notes: lis
         # Two rules disagree on these lines (e.g. "not below last year" and "at most +30% over the
         # salesperson's figure" when last year was far higher).  The floor wins: it is the commitment.
         first = lines.loc[np.flatnonzero(clash)[0]]
-        notes.append(f"{int(clash.sum()):,} lines have a floor above their cap (e.g. {first['account_id']}/"
-                     f"{first['product_id']}/Q{first['quarter']}: floor {lo[clash][0]:,.2f}, cap "
-                     f"{hi[clash][0]:,.2f}); there the floor wins and the cap is raised to it")
+        notes.append(Message("topdown.note.floor-above-cap", count=int(clash.sum()),
+                             line=f"{first['account_id']}/{first['product_id']}/Q{first['quarter']}",
+                             floor=float(lo[clash][0]), cap=float(hi[clash][0])))
         hi = np.where(clash, lo, hi)
     return lo, hi
 
@@ -481,13 +498,13 @@ def _method_inputs(lines: pd.DataFrame, spec: TopDownSpec) -> tuple[str, dict]:
     kwargs: dict = {}
     method, measure = spec.method, spec.measure
     if method in ("last_year", "growth"):
-        _need(lines, [f"ly_{measure}"], f"the {method} method")
+        _need(lines, [f"ly_{measure}"], Message(f"topdown.what.method-{method}"))
         kwargs["reference"] = lines[f"ly_{measure}"].fillna(0.0).to_numpy(dtype="float64")
     if method == "reference":
-        _need(lines, [f"ref_{measure}"], "the reference method")
+        _need(lines, [f"ref_{measure}"], Message("topdown.what.method-reference"))
         kwargs["reference"] = lines[f"ref_{measure}"].fillna(0.0).to_numpy(dtype="float64")
     if method == "potential":
-        _need(lines, ["weight"], "the potential method")
+        _need(lines, ["weight"], Message("topdown.what.method-potential"))
         kwargs["weights"] = lines["weight"].to_numpy(dtype="float64")
     if method == "growth":
         kwargs["growth"] = spec.growth
@@ -520,17 +537,15 @@ def _group_keys(ids: np.ndarray, quarters: np.ndarray, spec: TopDownSpec) -> np.
 
 def _check_figures_have_lines(spec: TopDownSpec, ids: np.ndarray, keys: set[str]) -> None:
     """Every figure needs lines to carry it: an unknown id, or a quarter with no line of that id."""
-    what = "salesperson" if spec.by == "rep" else spec.by
+    what = Message(f"topdown.kind.{spec.by}")
     known = sorted(set(ids.tolist()))
     unknown = sorted(k for k in spec.figures if split_key(k)[0] not in set(known))
     if unknown:
-        raise TopDownError(f"figure for {', '.join(unknown)}: no plan line has that {what}; check the id "
-                           f"(the plan has {', '.join(known[:8])}{' ...' if len(known) > 8 else ''})")
+        raise TopDownError(Message("topdown.figure-unknown-id", ids=", ".join(unknown), what=what,
+                                   known=", ".join(known[:8]) + (" ..." if len(known) > 8 else "")))
     empty = sorted(k for k in spec.figures if k not in keys)
     if empty:
-        raise TopDownError(f"figure for {', '.join(_figure_name(k) for k in empty)}: no plan line of that {what} "
-                           "is in that quarter, so nothing can carry it; give that quarter's figure to a quarter "
-                           "with lines, or add lines first")
+        raise TopDownError(Message("topdown.figure-empty-quarter", names=_names(empty), what=what))
 
 
 def _absolute(spec: TopDownSpec, target, current: np.ndarray, by, notes: list[str],
@@ -552,15 +567,13 @@ def _absolute(spec: TopDownSpec, target, current: np.ndarray, by, notes: list[st
             now = float(current[by == key].sum())
         if key in spec.relative:
             out[key] = now * (1 + figure)
-            notes.append(f"{_figure_name(key)}: {figure:+.2%} over the current {now:,.2f} is {out[key]:,.2f}")
+            notes.append(Message("topdown.note.relative", name=_figure_name(key), change=figure, now=now,
+                                 figure=out[key]))
             continue
         out[key] = figure
         if now > 0 and not spec.allow_far and not far_below <= figure / now <= far_above:
-            raise TopDownError(
-                f"the {spec.measure} figure {figure:,.6g} for {_figure_name(key)} is {figure / now - 1:+.0%} against "
-                f"the current version's {now:,.2f}: a figure this far off is refused (a typo, or a growth "
-                f"typed as a figure?). For a change write it as a percentage (e.g. +6% or -2%); to set it "
-                f"anyway, add --allow-far")
+            raise TopDownError(Message("topdown.far-off", measure=Message(f"topdown.measure.{spec.measure}"),
+                                       figure=figure, name=_figure_name(key), change=figure / now - 1, now=now))
     return out["*"] if by is None else out
 
 

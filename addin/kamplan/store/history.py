@@ -21,7 +21,7 @@ def history_rows(frame: pd.DataFrame, what: str) -> list[dict[str, Any]]:
     try:
         return to_rows(frame, s.HISTORY, what)
     except FrameError as exc:
-        raise StoreError(str(exc)) from None
+        raise StoreError(exc.args[0] if len(exc.args) == 1 else str(exc)) from None  # a Message stays one
 
 
 def total(rows: list[dict[str, Any]], column: str) -> float:

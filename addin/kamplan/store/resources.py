@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import pandas as pd
 import sqlalchemy as sa
 
+from kamplan.messages import Message
 from kamplan.store import schema as s
 from kamplan.store.db import Store
 from kamplan.store.sql import (
@@ -62,7 +63,7 @@ def _rows(frame: pd.DataFrame | None, table: sa.Table, run_id: int, numbered: bo
     names = [c.name for c in table.columns if c.name not in ("run_id", "line_no")]
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        raise StoreError(f"{table.name}: the frame lacks columns {missing}")
+        raise StoreError(Message("store.frame-lacks-columns", table=table.name, columns=str(missing)))
     out = []
     for i, rec in enumerate(frame[names].to_dict("records")):
         row = {"run_id": run_id, **{k: _clean(v) for k, v in rec.items()}}
@@ -161,20 +162,20 @@ def record_choices(store: Store, plan_year: int, choices: list[Mapping[str, Any]
     c_rows, k_rows = [], []
     for c in choices:
         if c.get("choice") not in (*CHOICES, None):
-            raise StoreError(f"request {c.get('request_id')!r}: {c.get('choice')!r} is not a choice; "
-                             "use 'in', 'out' or None")
+            raise StoreError(Message("store.resources.not-a-choice", request=repr(c.get("request_id")),
+                                     choice=repr(c.get("choice"))))
         if not isinstance(c.get("at"), dt.datetime):
-            raise StoreError(f"choice for {c.get('request_id')!r}: at must be a datetime")
+            raise StoreError(Message("store.resources.choice-at", request=repr(c.get("request_id"))))
         c_rows.append({"plan_year": plan_year, "request_id": str(c["request_id"]),
                        "account_id": str(c["account_id"]), "kind": str(c["kind"]), "choice": c.get("choice"),
                        "by": str(c.get("by") or ""), "at": c["at"], "source": str(c.get("source") or "")})
     for k in capacity:
         value = k.get("capacity")
         if value is not None and (not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0):
-            raise StoreError(f"capacity of {k.get('person_id')!r} Q{k.get('quarter')}: {value!r} must be a "
-                             "number >= 0 (or None for the config's)")
+            raise StoreError(Message("store.resources.capacity", person=repr(k.get("person_id")),
+                                     quarter=k.get("quarter"), value=repr(value)))
         if not isinstance(k.get("at"), dt.datetime):
-            raise StoreError(f"capacity change for {k.get('person_id')!r}: at must be a datetime")
+            raise StoreError(Message("store.resources.capacity-at", person=repr(k.get("person_id"))))
         k_rows.append({"plan_year": plan_year, "person_id": str(k["person_id"]),
                        "quarter": whole(k["quarter"], "quarter"),
                        "capacity": None if value is None else float(value), "by": str(k.get("by") or ""),

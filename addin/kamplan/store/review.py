@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from kamplan.messages import Message
 from kamplan.store import schema as s
 from kamplan.store.sql import (
     StoreError, add_logged, frame_from_dicts, frame_of, insert_event, insert_rows, kinds_of, newest_per_key, now,
@@ -28,10 +29,10 @@ def _classification_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of one run as ``classifications`` records; refuses unknown classes and repeated accounts."""
     bad = sorted({c for c in rows["cls"] if c not in CLASS_IDS}) if len(rows) else []
     if bad:
-        raise StoreError(f"classes {bad} are not classes; a classification row needs one of {CLASS_IDS}")
+        raise StoreError(Message("store.review.not-classes", classes=str(bad), allowed=str(CLASS_IDS)))
     if len(rows) and rows["account_id"].duplicated().any():
         dup = rows.loc[rows["account_id"].duplicated(), "account_id"].iloc[0]
-        raise StoreError(f"account {dup!r} appears twice in the classification")
+        raise StoreError(Message("store.review.account-twice", account=repr(dup)))
     records = []
     for r in rows.to_dict("records"):
         rec = {"account_id": str(r["account_id"]), "cls": r["cls"], "rule": str(r.get("rule") or ""),
@@ -49,10 +50,10 @@ def _classification_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 def _override_row(plan_year: int, o: Mapping[str, Any]) -> dict[str, Any]:
     cls = o.get("cls")
     if cls is not None and cls not in CLASS_IDS:
-        raise StoreError(f"override for {o.get('account_id')!r}: {cls!r} is not a class; "
-                         f"use one of {CLASS_IDS} (or None to lift the override)")
+        raise StoreError(Message("store.review.override-class", account=repr(o.get("account_id")), cls=repr(cls),
+                                 allowed=str(CLASS_IDS)))
     if cls is not None and not str(o.get("reason") or "").strip():
-        raise StoreError(f"override for {o.get('account_id')!r} has no reason; every override needs one")
+        raise StoreError(Message("store.review.override-reason", account=repr(o.get("account_id"))))
     require_datetime(o.get("at"), f"override for {o.get('account_id')!r}: at")
     return {"plan_year": plan_year, "account_id": str(o["account_id"]), "cls": cls,
             "reason": str(o.get("reason") or ""), "by": str(o.get("by") or ""), "at": o["at"],
@@ -63,10 +64,11 @@ def _judgement_row(plan_year: int, j: Mapping[str, Any]) -> dict[str, Any]:
     try:
         score = float(j["score"])
     except (TypeError, ValueError):
-        raise StoreError(f"judgement {j.get('account_id')}/{j.get('indicator')}: "
-                         f"{j.get('score')!r} is not a number") from None
+        raise StoreError(Message("store.review.judgement-not-number", account=j.get("account_id"),
+                                 indicator=j.get("indicator"), score=repr(j.get("score")))) from None
     if not math.isfinite(score):
-        raise StoreError(f"judgement {j.get('account_id')}/{j.get('indicator')}: the score must be finite")
+        raise StoreError(Message("store.review.judgement-not-finite", account=j.get("account_id"),
+                                 indicator=j.get("indicator")))
     require_datetime(j.get("at"), f"judgement {j.get('account_id')}: at")
     return {"plan_year": plan_year, "account_id": str(j["account_id"]), "indicator": str(j["indicator"]),
             "score": score, "judge": str(j.get("judge") or ""), "at": j["at"], "source": str(j.get("source") or "")}

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
+from kamplan.messages import Message
 from kamplan.model import WorkbookIdentity
 from kamplan.store import schema as s
 from kamplan.store.sql import StoreError, frame_of, insert_event, kinds_of, now, plain_identity, whole
@@ -14,11 +15,11 @@ from kamplan.store.sql import StoreError, frame_of, insert_event, kinds_of, now,
 
 def _check_round(round: int, kind: str, deadline: dt.date | None) -> None:
     if round < 1:
-        raise StoreError(f"round {round!r} is not valid; rounds are numbered 1, 2, 3 ...")
+        raise StoreError(Message("store.round.not-valid", round=repr(round)))
     if not kind:
-        raise StoreError("a round needs a kind, e.g. 'bottom-up', 'top-down' or 'agreed'")
+        raise StoreError(Message("store.round.no-kind"))
     if deadline is not None and (not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime)):
-        raise StoreError(f"the deadline {deadline!r} is not a date")
+        raise StoreError(Message("store.round.deadline", deadline=repr(deadline)))
 
 
 class Rounds:
@@ -47,9 +48,9 @@ class Rounds:
                 return
             last = max(have, default=0)
             if round != last + 1:
-                raise StoreError(f"cannot open round {round} of {year}: "
-                                 + (f"the last round opened is {last}; open round {last + 1} next" if last
-                                    else "no round is open yet; open round 1 first"))
+                raise StoreError(Message("store.round.out-of-order", round=round, year=year, last=last,
+                                         next=last + 1) if last else
+                                 Message("store.round.none-open", round=round, year=year))
             conn.execute(r.insert().values(year=year, round=round, kind=kind, deadline=deadline, opened_at=now()))
 
     def current_round(self, year: int) -> int | None:
@@ -74,8 +75,8 @@ class Rounds:
             if old is not None:
                 differ = [k for k, v in fields.items() if old[k] != v]
                 if differ:
-                    raise StoreError(f"workbook id {identity.workbook_id} was already issued as {old['file_name']} "
-                                     f"with other {', '.join(differ)}; every issued workbook needs a new id")
+                    raise StoreError(Message("store.round.id-issued", workbook_id=identity.workbook_id,
+                                             file=old["file_name"], fields=", ".join(differ)))
                 return
             conn.execute(t.insert().values(**fields, file_name=str(file_name), issued_at=now()))
 

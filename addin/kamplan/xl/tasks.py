@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kamplan.problems import Problem, has_errors, problem
 from kamplan.xl.actions import ActionContext, ActionResult
-from kamplan.messages import Message, say
+from kamplan.messages import Message, render, say
 from kamplan.xl.messages import text
 
 CHECKS_SHEET = "Checks"
@@ -209,8 +209,9 @@ def current_workspace(ctx: ActionContext) -> ActionResult:
 def _refused(what: str, exc: Exception, fix: str, language: str) -> ActionResult:
     """A stage that refused to run (plan agreed, nothing collected ...): its reason as a failed result
     (``what`` and ``fix``: the add-in's catalogue keys of the headline and of what to do)."""
-    return ActionResult(text(what, language, why=str(exc)), None,
-                        [problem("addin.stage-refused", why=str(exc), fix=Message("addin." + fix))], ok=False)
+    why = exc.args[0] if len(exc.args) == 1 else str(exc)  # a catalogue Message: said in the add-in's language
+    return ActionResult(text(what, language, why=why), None,
+                        [problem("addin.stage-refused", why=why, fix=Message("addin." + fix))], ok=False)
 
 
 def consolidate(ctx: ActionContext) -> ActionResult:
@@ -252,7 +253,7 @@ def spread(ctx: ActionContext) -> ActionResult:
     sp = out.result.spread
     if out.version_id is None:  # the figure cannot be reached: nothing is stored (issue 18)
         return ActionResult(text("spread.unreachable", lang, target=sp.target_total, shortfall=sp.shortfall,
-                                 notes="; ".join(out.result.notes)), None, problems, ok=False)
+                                 notes="; ".join(render(n, lang) for n in out.result.notes)), None, problems, ok=False)
     ctx.progress(text("spread.writing", lang))
     book = write_book(ws, progress=ctx.progress).workbook
     short = text("spread.short", lang, shortfall=sp.shortfall) if sp.shortfall else ""

@@ -111,18 +111,15 @@ class _Reader(FileReader):
                                 [p for p in self.problems if not p.is_error]), self.problems
 
     def _identity(self, ident: dict):
-        missing = ("not-an-account-plan", "this is not a kamplan account plan workbook (its hidden identity "
-                   "block is missing)", "give the account plan kamplan wrote (outbox/account-plans/)")
-        if not self.of_kind(ident, IDENTITY.kind, missing,
-                            lambda kind: (f"this is a {kind!r} workbook, not an account plan",
-                                          "give the account plan kamplan wrote (outbox/account-plans/)")):
+        said = problem("plan.not-an-account-plan")
+        if not self.of_kind(ident, IDENTITY.kind, (said.code, said.message, said.fix),
+                            lambda kind: (problem("plan.wrong-kind", kind=kind).message, said.fix)):
             return None
         fields = self.typed_identity(lambda: (
             int(ident["schema_version"]), int(ident["plan_year"]), ident["rep_id"],
             dt.datetime.fromisoformat(ident["generated_at"]), int(ident["based_on"]) if ident["based_on"] else None,
             {k: int(ident[f"rows.{k}"]) for k in LIST_SHEETS}), IDENTITY.schema_version, fresh=FRESH,
-            version=("the workbook has account plan layout version {found}; this kamplan reads version {reads}",
-                     FRESH))
+            version=FRESH)
         if fields is None:
             return None
         version, plan_year, rep, generated, based_on, n_rows = fields
@@ -199,7 +196,7 @@ class _Reader(FileReader):
         if ref in self.formulas.get(tb.sheet, ()):
             self.say("plan.formula-in-input", sheet=tb.sheet, cell=ref, header=tb.column(key).header)
             return CELL_ERROR
-        return self.cell(tb, sheet, r, key, "type {header!r} as a plain value (no formula)")
+        return self.cell(tb, sheet, r, key)
 
     def _typed(self, layout: AccountPlanLayout, tb: Table, f, value, ref: str, header: str):
         where = dict(sheet=tb.sheet, cell=ref)

@@ -66,8 +66,8 @@ def _wrong_kind(kind: str) -> tuple[str, str]:
 
 class _Reader(FileReader):
     macros_allowed = True  # kamplan writes this workbook as an .xlsm with the Actions sheet too
-    more_fix = "fix the ones above and run the spread again"
-    again = "try again"
+    more_fix = "fix.kit.more-spread"
+    again = "kit.again.try"
 
     def err(self, code, message, fix, sheet=None, cell=None):  # every error counts against the budget
         self.complain(code, message, fix, sheet, cell)
@@ -118,7 +118,7 @@ class _Reader(FileReader):
         try:
             spec.check()
         except TopDownError as exc:  # a rule the checks above missed: still a Problem, never a traceback
-            self.err(*_said("consolidation.bad-instruction", why=str(exc)), sheet=self.sheet_name)
+            self.err(*_said("consolidation.bad-instruction", why=exc.why), sheet=self.sheet_name)
             return None, self.problems
         version = ident.get("version_id", "")
         found = TopDownInput(spec, self.file, int(ident["plan_year"]), int(version) if version.isdigit() else None,
@@ -134,8 +134,7 @@ class _Reader(FileReader):
         fields = self.typed_identity(lambda: (
             int(ident.get("schema_version", "0")), int(ident["plan_year"]), int(ident["hold_rows"]),
             int(ident["bound_rows"])), IDENTITY.schema_version, fresh=fresh, errors=(KeyError, ValueError),
-            version=("the workbook was made by a kamplan with consolidation layout version {found}; this one "
-                     "reads version {reads}", fresh))
+            version=fresh)
         if fields is None:
             return None
         _, plan_year, hold_rows, bound_rows = fields
@@ -436,7 +435,7 @@ class _Reader(FileReader):
             try:
                 bound = parse_bound(side, text)
             except TopDownError as exc:
-                self.err(*_said("consolidation.bad-bound", why=str(exc), syntax=BOUND_SYNTAX), sheet=self.sheet_name,
+                self.err(*_said("consolidation.bad-bound", why=exc.why, syntax=BOUND_SYNTAX), sheet=self.sheet_name,
                          cell=tb.ref(r, "rule"))
                 continue
             if bound.scope != "all":

@@ -136,8 +136,7 @@ class _Reader(FileReader):
             ident["evaluation"], ident["audience"], int(ident.get("n_warnings", "0")),
             int(ident.get("n_classes", "0"))), IDENTITY.schema_version,
             fresh=_said("evaluation.identity-damaged")[2],
-            version=("the workbook has evaluation layout version {found}; this kamplan reads version {reads}",
-                     _said("evaluation.schema-version")[2]))
+            version=_said("evaluation.schema-version")[2])
         if fields is None:
             return None
         version, year, quarter, generated, scale, cap, goals, evaluation, audience, n_warn, n_cls = fields

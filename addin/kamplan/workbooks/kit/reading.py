@@ -10,7 +10,8 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from kamplan.problems import Problem, error, unexpected, warning
+from kamplan.messages import Message
+from kamplan.problems import Problem, error, problem, unexpected, warning
 from kamplan.workbooks.kit import cells
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.kit.layout import SheetValues
@@ -42,8 +43,9 @@ class FileReader:
     # a workbook a salesperson returns never has macros, so code in it means someone added it.
     macros_allowed = False
 
-    more_fix = "fix the ones above and collect again"  # what to do when the list was cut
-    again = "send it again"  # how the person gets the file back to kamplan
+    # catalogue keys, so that a reader's own words are said in the person's language too
+    more_fix = "fix.kit.more-collect"  # what to do when the list was cut
+    again = "kit.again.send"  # how the person gets the file back to kamplan
 
     def __init__(self, path: Path, config=None, content_hash: str = ""):
         """``config``: what the file is checked against; ``content_hash``: the file's, stored with it."""
@@ -59,11 +61,16 @@ class FileReader:
     def warn(self, code, message, fix, sheet=None, cell=None):
         self.problems.append(warning(code, message, fix, file=self.file, sheet=sheet, cell=cell))
 
+    def say_kit(self, pid: str, sheet=None, cell=None, fix=None, **fields):
+        """The catalogue problem ``pid`` of this file; ``{again}`` in its fix is how this reader's person
+        gets the file back (``again``)."""
+        self.problems.append(problem(pid, file=self.file, sheet=sheet, cell=cell, fix=fix,
+                                     again=Message(self.again), **fields))
+
     def complain(self, code, message, fix, sheet=None, cell=None):
         self.budget -= 1
         if self.budget == 0:
-            self.problems.append(error("too-many-problems", "more problems in this sheet were not listed",
-                                       self.more_fix, file=self.file, sheet=sheet))
+            self.say_kit("kit.too-many-problems", sheet=sheet, fix=Message(self.more_fix))
         elif self.budget > 0:
             self.problems.append(error(code, message, fix, file=self.file, sheet=sheet, cell=cell))
 
@@ -76,19 +83,16 @@ class FileReader:
             self.problems += gate
             return None
         if not self.macros_allowed and self._has_macros():
-            self.err("macros", "the workbook contains macros (VBA), which kamplan's workbooks never do: someone "
-                     "added code to it", f"save it as an Excel Workbook (.xlsx, without macros) and {self.again}")
+            self.say_kit("kit.macros")
             return None
         try:
             return read_sheets(self.path, names)
         except Exception as exc:  # calamine: not a zip, password, broken XML ...
             name = type(exc).__name__
             if "Password" in name:
-                self.err("password-protected", "the workbook is protected with a password to open",
-                         f"remove the password (File › Info › Protect Workbook) and {self.again}")
+                self.say_kit("kit.password")
             else:
-                self.err("unreadable-xlsx", f"the workbook cannot be read ({name}: {exc})",
-                         f"open it in Excel, WPS or LibreOffice, save it as .xlsx and {self.again}")
+                self.say_kit("kit.unreadable", kind=name, detail=str(exc))
             return None
 
     def _has_macros(self) -> bool:
@@ -119,9 +123,7 @@ class FileReader:
             ours |= set(ADDIN_ACTIONS_SHEETS)  # kamplan's own .xlsm copy of a VP workbook carries its buttons
         added = [n for n in all_names if n not in ours]
         for name in added:
-            self.err("sheet-added", f"sheet {name!r} was added; kamplan reads only the sheets it wrote",
-                     f"move what you wrote there into the workbook's own sheets (or a separate file), delete the "
-                     f"sheet {name!r} and {self.again}", sheet=name)
+            self.say_kit("kit.sheet-added", sheet=name, name=name)
         return not added
 
     def of_kind(self, ident: dict, kind: str, missing: tuple[str, str, str],
@@ -137,19 +139,18 @@ class FileReader:
             return False
         return True
 
-    def typed_identity(self, parse: Callable[[], tuple], schema_version: int, *, fresh: str, version: tuple[str, str],
+    def typed_identity(self, parse: Callable[[], tuple], schema_version: int, *, fresh: str, version: str,
                        errors: tuple[type[Exception], ...] = (KeyError, ValueError, TypeError)) -> tuple | None:
         """``parse()``: the identity block's fields typed, the layout version first.  None with the problem
         said when a field is missing or unreadable (``fresh``: what to do) or the version is another one
-        (``version``: message naming {found} and {reads}, fix)."""
+        (``version``: what to do then)."""
         try:
             fields = parse()
         except errors:
-            self.err("identity-damaged", "the workbook's identity block is damaged", fresh)
+            self.say_kit("kit.identity-damaged", fix=fresh)
             return None
         if fields[0] != schema_version:
-            message, fix = version
-            self.err("schema-version", message.format(found=fields[0], reads=schema_version), fix)
+            self.say_kit("kit.schema-version", fix=version, found=fields[0], reads=schema_version)
             return None
         return fields
 
@@ -158,7 +159,7 @@ class FileReader:
         written with (its recorded ``layout_hash``); if not, that is said with ``fix``."""
         if layout.signature() == ident.get("layout_hash"):
             return True
-        self.err("layout-changed", "the workbook's layout differs from what this kamplan reads", fix)
+        self.say_kit("kit.layout-changed", fix=fix)
         return False
 
     def year_matches(self, found: int, expected: int, message: str, fix: str) -> bool:
@@ -168,25 +169,25 @@ class FileReader:
         self.err("wrong-year", message, fix)
         return False
 
-    def cell(self, tb, sheet: SheetValues, r: int, key: str, fix: str = "type {header!r} as a plain value "
-             "(no formula)"):
+    def cell(self, tb, sheet: SheetValues, r: int, key: str, fix: str = "fix.kit.plain-value"):
         """The raw value of column ``key`` in row ``r``, or ``CELL_ERROR`` for an error value (#REF!, ...),
-        said with ``fix`` ({header}: the column's header)."""
+        said with ``fix`` (a catalogue key; its ``{header}``: the column's header)."""
         ref = tb.ref(r, key)
         if ref in sheet.errors:
             code, message = not_an_entry(sheet.errors[ref])
-            self.complain(code, message, fix.format(header=tb.column(key).header), tb.sheet, ref)
+            self.complain(code, message, Message(fix, header=tb.column(key).header), tb.sheet, ref)
             return CELL_ERROR
         return sheet.get(r, tb.col(key))
 
     def text_cell(self, tb, sheet: SheetValues, r: int, key: str, max_len: int, what: str) -> str | None:
         """The free text typed in column ``key`` of row ``r`` (None when blank or an error value); a text
-        over ``max_len`` characters is said, with the fix to shorten ``what`` (the comment, the note...)."""
+        over ``max_len`` characters is said, with the fix to shorten ``what`` (``comment``, ``note``, ``reason``:
+        the catalogue's ``kit.text.<what>`` names it)."""
         raw = self.cell(tb, sheet, r, key)
         if raw is CELL_ERROR:
             return None
         text, why = cells.parse_text(raw, max_len=max_len)
         if why:
-            self.complain("bad-value", why, f"shorten the {what} to {max_len:,} characters", tb.sheet,
-                          tb.ref(r, key))
+            self.complain("bad-value", why, Message("fix.kit.shorten", what=Message(f"kit.text.{what}"),
+                                                    max_len=max_len), tb.sheet, tb.ref(r, key))
         return text

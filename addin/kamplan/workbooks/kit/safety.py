@@ -383,7 +383,12 @@ def _scan_cfb_entries(head: bytes) -> set[str]:
 
 
 class _ZipFault(Exception):
-    """Internal: a structural fault found while walking the zip ourselves."""
+    """Internal: a structural fault found while walking the zip ourselves (its argument: a Message)."""
+
+
+def _said(exc: Exception):
+    """The Message a _ZipFault or _Lying was raised with (said in the reader's language later)."""
+    return exc.args[0] if exc.args else ""
 
 
 def _corrupt(name: str, detail: str) -> Problem:
@@ -408,7 +413,7 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
             return _too_large(name, Message("what.parts", count=declared_count, limit=limits.max_members))
         count = _count_central_directory(f, cd_start, cd_size, limits.max_members)
     except _ZipFault as exc:
-        return _corrupt(name, str(exc))
+        return _corrupt(name, _said(exc))
     if count > limits.max_members:
         return _too_large(name, Message("what.more-parts", limit=limits.max_members))
 
@@ -418,7 +423,7 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
             EOFError, struct.error, UnicodeDecodeError, OverflowError) as exc:
-        return _corrupt(name, f"zip directory unreadable: {exc}")
+        return _corrupt(name, Message("zip.fault.directory-unreadable", reason=str(exc)))
     # 3. is it an xlsx at all?  4. declared sizes: ratio per member, then the sum
     problem = _not_an_xlsx_problem(zf, infos, name) or _declared_size_problem(infos, name, limits)
     if problem is not None:
@@ -427,7 +432,7 @@ def _check_zip(f: BinaryIO, size: int, name: str, limits: Limits) -> Problem | N
     try:
         spans = _member_spans(f, infos, cd_start)
     except _ZipFault as exc:
-        return _corrupt(name, str(exc))
+        return _corrupt(name, _said(exc))
     # 6. stream every member: true size, CRC, and the XML prolog
     return _overlap_problem(spans, name) or _stream_problem(f, spans, name, limits)
 
@@ -479,11 +484,11 @@ def _stream_problem(f: BinaryIO, spans: list[tuple[zipfile.ZipInfo, int]], name:
         try:
             produced, head = _stream_member(f, info, data_start, budget, want_xml)
         except _Lying as exc:
-            return _bomb(name, Message("what.lying", part=info.filename, detail=str(exc)))
+            return _bomb(name, Message("what.lying", part=info.filename, detail=_said(exc)))
         except _OverBudget:
             return _too_large(name, Message("what.unpacks-more", limit=_size(limits.max_uncompressed_bytes)))
         except _ZipFault as exc:
-            return _corrupt(name, f'part "{info.filename}": {exc}')
+            return _corrupt(name, Message("zip.fault.in-part", part=info.filename, fault=_said(exc)))
         budget -= produced
         if want_xml:
             reason = _xml_prolog_problem(head, complete=len(head) < _XML_HEAD_BYTES
@@ -535,7 +540,7 @@ def _find_central_directory(f: BinaryIO, size: int) -> tuple[int, int, int]:
     else:
         pos = tail.rfind(b"PK\x05\x06")
     if pos < 0 or len(tail) - pos < 22:
-        raise _ZipFault("the end of the file is missing; the zip directory was not found")
+        raise _ZipFault(Message("zip.fault.end-missing"))
     (_, disk, cd_disk, _n_disk, count, cd_size, cd_offset, _comment) = struct.unpack_from(
         "<4s4H2LH", tail, pos)
     eocd = size - tail_len + pos
@@ -543,25 +548,25 @@ def _find_central_directory(f: BinaryIO, size: int) -> tuple[int, int, int]:
     if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
         loc = eocd - 20
         if loc < 0:
-            raise _ZipFault("damaged zip64 directory")
+            raise _ZipFault(Message("zip.fault.zip64"))
         f.seek(loc)
         locator = f.read(20)
         if locator[:4] == b"PK\x06\x07":
             rec = loc - 56
             if rec < 0:
-                raise _ZipFault("damaged zip64 directory")
+                raise _ZipFault(Message("zip.fault.zip64"))
             f.seek(rec)
             data = f.read(56)
             if len(data) < 56 or data[:4] != b"PK\x06\x06":
-                raise _ZipFault("damaged zip64 directory")
+                raise _ZipFault(Message("zip.fault.zip64"))
             (_, _sz, _v1, _v2, disk, cd_disk, _n_disk, count, cd_size,
              cd_offset) = struct.unpack("<4sQ2H2L4Q", data)
             cd_end = rec
     if disk != 0 or cd_disk != 0:
-        raise _ZipFault("it is one part of a split (multi-volume) zip")
+        raise _ZipFault(Message("zip.fault.split"))
     cd_start = cd_end - cd_size
     if cd_start < 0:
-        raise _ZipFault("the zip directory points outside the file")
+        raise _ZipFault(Message("zip.fault.directory-outside"))
     return cd_start, cd_size, count
 
 
@@ -572,7 +577,7 @@ def _count_central_directory(f: BinaryIO, cd_start: int, cd_size: int, max_membe
     while pos < cd_size:
         hdr = f.read(46)
         if len(hdr) != 46 or hdr[:4] != b"PK\x01\x02":
-            raise _ZipFault("the zip directory is truncated or damaged")
+            raise _ZipFault(Message("zip.fault.directory-damaged"))
         n, m, k = struct.unpack_from("<3H", hdr, 28)
         skip = n + m + k
         f.seek(skip, os.SEEK_CUR)
@@ -587,20 +592,20 @@ def _member_spans(f: BinaryIO, infos: list[zipfile.ZipInfo], cd_start: int):
     spans = []
     for info in infos:
         if not 0 <= info.header_offset < cd_start:
-            raise _ZipFault(f'the data of "{info.filename}" lies outside the file')
+            raise _ZipFault(Message("zip.fault.data-outside", part=info.filename))
         f.seek(info.header_offset)
         hdr = f.read(30)
         if len(hdr) != 30 or hdr[:4] != b"PK\x03\x04":
-            raise _ZipFault(f'the data of "{info.filename}" is missing')
+            raise _ZipFault(Message("zip.fault.data-missing", part=info.filename))
         flags = struct.unpack_from("<H", hdr, 6)[0]
         n, m = struct.unpack_from("<2H", hdr, 26)
         raw = f.read(n)
         local = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
         if local != info.orig_filename:
-            raise _ZipFault(f'"{info.filename}" has two different names inside the zip')
+            raise _ZipFault(Message("zip.fault.two-names", part=info.filename))
         data_start = info.header_offset + 30 + n + m
         if info.compress_size < 0 or data_start + info.compress_size > cd_start:
-            raise _ZipFault(f'the data of "{info.filename}" is cut off')
+            raise _ZipFault(Message("zip.fault.part-cut-off", part=info.filename))
         spans.append((info, data_start))
     return spans
 
@@ -626,7 +631,7 @@ def _stream_member(f: BinaryIO, info: zipfile.ZipInfo, data_start: int, budget: 
         nonlocal produced, crc
         produced += len(out)
         if produced > declared:
-            raise _Lying(f"more than the declared {_size(declared)}")
+            raise _Lying(Message("zip.fault.more-than-declared", size=_size(declared)))
         if produced > limit:
             raise _OverBudget()
         crc = zlib.crc32(out, crc)
@@ -639,7 +644,7 @@ def _stream_member(f: BinaryIO, info: zipfile.ZipInfo, data_start: int, budget: 
         while left:
             chunk = f.read(min(_IN_CHUNK, left))
             if not chunk:
-                raise _ZipFault("the data is cut off")
+                raise _ZipFault(Message("zip.fault.cut-off"))
             left -= len(chunk)
             take(chunk)
     else:
@@ -648,7 +653,7 @@ def _stream_member(f: BinaryIO, info: zipfile.ZipInfo, data_start: int, budget: 
             while left and not d.eof:
                 chunk = f.read(min(_IN_CHUNK, left))
                 if not chunk:
-                    raise _ZipFault("the data is cut off")
+                    raise _ZipFault(Message("zip.fault.cut-off"))
                 left -= len(chunk)
                 while chunk and not d.eof:
                     take(d.decompress(chunk, _OUT_CHUNK))
@@ -659,13 +664,13 @@ def _stream_member(f: BinaryIO, info: zipfile.ZipInfo, data_start: int, budget: 
                     break
                 take(out)
         except zlib.error as exc:
-            raise _ZipFault(f"the packed data is damaged ({exc})") from None
+            raise _ZipFault(Message("zip.fault.packed-damaged", reason=str(exc))) from None
         if not d.eof:
-            raise _ZipFault("the packed data ends too early")
+            raise _ZipFault(Message("zip.fault.ends-early"))
     if produced != declared:
-        raise _ZipFault(f"{_size(produced)} of data where {_size(declared)} was declared")
+        raise _ZipFault(Message("zip.fault.size", produced=_size(produced), declared=_size(declared)))
     if crc != info.CRC:
-        raise _ZipFault("checksum (CRC) error")
+        raise _ZipFault(Message("zip.fault.crc"))
     return produced, bytes(head)
 
 

@@ -78,8 +78,8 @@ def read_resource_identity(sheet: SheetValues | None) -> dict:
 
 class _Reader(FileReader):
     macros_allowed = True  # kamplan writes this workbook as an .xlsm with the Actions sheet too
-    more_fix = "fix the ones above and run again"
-    again = "try again"
+    more_fix = "fix.kit.more-run"
+    again = "kit.again.try"
 
     def __init__(self, path: Path, plan_year: int):
         super().__init__(path)
@@ -127,8 +127,7 @@ class _Reader(FileReader):
             int(ident["schema_version"]), int(ident["plan_year"]), int(ident["run_id"]),
             dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version,
             fresh=_said("resources.identity-damaged")[2],
-            version=("the workbook has resource layout version {found}; this kamplan reads version {reads}",
-                     _said("resources.layout-changed")[2]))
+            version=_said("resources.layout-changed")[2])
         if fields is None:
             return None
         version, plan_year, run_id, generated = fields
@@ -156,7 +155,7 @@ class _Reader(FileReader):
         for i, (rid,) in enumerate(tb.row_keys):
             r = tb.first_row + i
             account, kind, in_force = shown.get(rid, ("", "", None))
-            raw = self.cell(tb, sheet, r, "choice", "type {header!r} as a plain value, or clear it")
+            raw = self.cell(tb, sheet, r, "choice", "fix.kit.plain-value-or-clear")
             choice = None
             if raw is not CELL_ERROR and not cells.is_blank(raw):
                 choice = spellings.get(cells.normalise_label(raw))
@@ -174,7 +173,7 @@ class _Reader(FileReader):
             values = {}
             for q in QUARTERS:
                 key = f"new_q{q}"
-                raw = self.cell(tb, sheet, r, key, "type {header!r} as a plain value, or clear it")
+                raw = self.cell(tb, sheet, r, key, "fix.kit.plain-value-or-clear")
                 value = None
                 if raw is not CELL_ERROR and not cells.is_blank(raw):
                     num, why = cells.parse_number(raw)

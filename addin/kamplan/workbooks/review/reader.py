@@ -141,9 +141,7 @@ class _Reader(FileReader):
             tuple((g, float(w)) for g, w in ident["group_weights"]), float(ident.get("min_coverage", "0.6"))),
             IDENTITY.schema_version,
             fresh=_said("review.identity-damaged")[2],
-            version=("the workbook was made by a kamplan with review layout version {found}; this one reads "
-                     "version {reads}",
-                     _said("review.layout-changed")[2]))
+            version=_said("review.layout-changed")[2])
         if fields is None:
             return None
         version, plan_year, run_id, generated, lo, hi, indicators, weights, min_cov = fields

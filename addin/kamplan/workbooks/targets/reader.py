@@ -178,8 +178,7 @@ class _Reader(FileReader):
             int(ident.get("schema_version", "0")), int(ident["year"]), int(ident["round"]),
             dt.datetime.fromisoformat(ident["generated_at"])), IDENTITY.schema_version,
             fresh=Message("fix.targets.fresh-copy"), errors=(KeyError, ValueError),
-            version=("the workbook was made by a kamplan with layout version {found}; this one reads version {reads}",
-                     Message("fix.targets.issue-again")))
+            version=Message("fix.targets.issue-again"))
 
     def _layout(self, ident: dict[str, str], year: int, round_no: int) -> TargetLayout | None:
         """The layout rebuilt from the identity block, if it is the one this kamplan writes."""
