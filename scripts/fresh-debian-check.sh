@@ -92,7 +92,7 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 # newcomer's machine trusts the same certificates (as a company laptop would).
 session_env=""
 if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
-    cp "$PIP_CERT" "$root/etc/ssl/host-ca-bundle.crt"
+    mkdir -p "$root/etc/ssl"; cp "$PIP_CERT" "$root/etc/ssl/host-ca-bundle.crt"
     session_env="export PIP_CERT=/etc/ssl/host-ca-bundle.crt"
 fi
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 "$@"; }
