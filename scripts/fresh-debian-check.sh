@@ -14,6 +14,7 @@
 # --full            run the whole test suite (about 30 minutes); by default the README's test command
 #                   runs `pytest tests/test_readme.py tests/demo -q` instead of the bare `pytest`.
 # --keep            keep the root (about 2 GB afterwards); by default it is removed at the end.
+# --dry-run         only print the commands it would run (no root needed; tests/test_readme.py uses it).
 #
 # The commands come from the README's "## Quick start" section: its fenced blocks (the venv line, the
 # demo line, the test line, and an apt line if it has one as a block) and, if no block says apt-get,
@@ -23,7 +24,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-mode=container readme="$repo/README.md" root=/var/tmp/kamplan-fresh-root full=0 keep=0
+mode=container readme="$repo/README.md" root=/var/tmp/kamplan-fresh-root full=0 keep=0 dry_run=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --mode) mode="$2"; shift 2 ;;
@@ -31,12 +32,11 @@ while [ $# -gt 0 ]; do
         --root) root="$2"; shift 2 ;;
         --full) full=1; shift ;;
         --keep) keep=1; shift ;;
+        --dry-run) dry_run=1; shift ;;
         *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
     esac
 done
 case "$mode" in container|machine) ;; *) echo "--mode is container or machine" >&2; exit 2 ;; esac
-[ "$(id -u)" = 0 ] || { echo "run as root (it builds and enters a chroot)" >&2; exit 2; }
-[ ! -e "$root" ] || { echo "$root exists: give a new --root (the check needs a fresh one)" >&2; exit 2; }
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 
@@ -45,10 +45,12 @@ quick_start="$(awk '/^## Quick start/{on=1; next} /^## /{on=0} on' "$readme")"
 [ -n "$quick_start" ] || { echo "$readme has no '## Quick start' section" >&2; exit 2; }
 blocks="$(printf '%s\n' "$quick_start" | awk '/^```/{inb=!inb; if (!inb) print "\x1e"; next} inb')"
 block_with() { printf '%s' "$blocks" | awk -v RS='\x1e' -v pat="$1" '$0 ~ pat {sub(/^\n+/, ""); sub(/\n+$/, ""); print; exit}'; }
-venv_cmd="$(block_with 'venv')"
+venv_cmd="$(block_with '-m venv')"
 demo_cmd="$(block_with 'kamplan demo')"
 test_cmd="$(block_with 'pytest')"
 apt_cmd="$(block_with 'apt-get')"
+apt_first=0  # the apt line is a block before the venv block: a step of its own, run first
+if [ -n "$apt_cmd" ] && [ "$(block_with 'apt-get|-m venv')" = "$apt_cmd" ]; then apt_first=1; fi
 if [ -z "$apt_cmd" ]; then
     apt_cmd="$(printf '%s\n' "$quick_start" | tr '\n' ' ' | grep -o '`[^`]*apt-get install[^`]*`' | head -1 | tr -d '`')"
 fi
@@ -61,11 +63,17 @@ if [ "$full" = 0 ]; then
     test_cmd="$test_cmd tests/test_readme.py tests/demo -q"
 fi
 if [ "$mode" = container ]; then apt_run="${apt_cmd//sudo /}"; else apt_run="$apt_cmd"; fi
+if [ "$dry_run" = 1 ]; then
+    printf 'apt_first=%s\nvenv=%s\napt=%s\ndemo=%s\ntest=%s\n' "$apt_first" "$venv_cmd" "$apt_run" "$demo_cmd" "$test_cmd"
+    exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "run as root (it builds and enters a chroot)" >&2; exit 2; }
+[ ! -e "$root" ] || { echo "$root exists: give a new --root (the check needs a fresh one)" >&2; exit 2; }
 
 log="$root.log"
 exec > >(tee "$log") 2>&1
 echo "== fresh-debian-check: mode $mode, quick start from $readme ($(git -C "$repo" rev-parse --short HEAD))"
-printf '   venv: %s\n   apt:  %s\n   demo: %s\n   test: %s\n' "$venv_cmd" "$apt_run" "$demo_cmd" "$test_cmd"
+printf '   apt first: %s\n   venv: %s\n   apt:  %s\n   demo: %s\n   test: %s\n' "$apt_first" "$venv_cmd" "$apt_run" "$demo_cmd" "$test_cmd"
 
 # --- a fresh Debian 12 root --------------------------------------------------------------------------
 mounted=()
@@ -125,10 +133,14 @@ session="$(mktemp)"
     declare -f step
     echo "$session_env"
     printf 'cd %q\n' "$home/kamplan"
-    printf 'venv_cmd=%q apt_cmd=%q demo_cmd=%q test_cmd=%q\n' "$venv_cmd" "$apt_run" "$demo_cmd" "$test_cmd"
+    printf 'venv_cmd=%q apt_cmd=%q demo_cmd=%q test_cmd=%q apt_first=%q\n' \
+        "$venv_cmd" "$apt_run" "$demo_cmd" "$test_cmd" "$apt_first"
     cat <<'SESSION'
 ok=1
-if ! step venv "$venv_cmd"; then
+if [ "$apt_first" = 1 ]; then
+    step apt "$apt_cmd" || ok=0
+    step venv "$venv_cmd" || ok=0
+elif ! step venv "$venv_cmd"; then
     echo "== the venv line failed: the newcomer follows the README's apt hint and tries again"
     step apt "$apt_cmd"
     step venv-again "$venv_cmd" || ok=0
