@@ -103,7 +103,7 @@ if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
     mkdir -p "$root/etc/ssl"; cp "$PIP_CERT" "$root/etc/ssl/host-ca-bundle.crt"
     session_env="export PIP_CERT=/etc/ssl/host-ca-bundle.crt"
 fi
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 "$@"; }
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 "$@"; }
 
 if [ "$mode" = machine ]; then
     echo "== machine: a user 'newcomer' who may use sudo"
@@ -123,9 +123,10 @@ in_root sh -c 'command -v python3 || echo "python3: not installed"; command -v s
 # --- the newcomer's terminal session: one shell, the README's lines in order -------------------------
 step() {  # step NAME COMMAND: run and record the status; the session goes on, as a person's would
     printf '\n$ %s\n' "$2"
+    local started=$SECONDS
     if [ "$1" = apt ]; then yes | bash -c "$2"; else eval "$2"; fi
     local rc=$?
-    echo "== step $1: exit status $rc"
+    echo "== step $1: exit status $rc ($((SECONDS - started)) s)"
     return $rc
 }
 session="$(mktemp)"
