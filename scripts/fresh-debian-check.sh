@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016,SC2317  # backticks are literal; cleanup and step run by trap and by the session
 # Runs the README's quick start VERBATIM on a fresh Debian 12 (bookworm) root, as a newcomer would:
 # issue 14 "Done when: the README's quick start works verbatim in a fresh Debian 12 container".
 # Not run by CI: it needs root, mmdebstrap or debootstrap, a Debian mirror and PyPI.
@@ -127,7 +128,7 @@ step() {  # step NAME COMMAND: run and record the status; the session goes on, a
     if [ "$1" = apt ]; then yes | bash -c "$2"; else eval "$2"; fi
     local rc=$?
     echo "== step $1: exit status $rc ($((SECONDS - started)) s)"
-    return $rc
+    return "$rc"
 }
 session="$(mktemp)"
 {
