@@ -46,4 +46,4 @@ def test_min_flags_on_the_command_line(ws):
     assert text.exit_code == 0 and "No early warnings with 6 or more flags" in text.output
     text = " ".join(runner.invoke(cli, ["-w", str(ws.root), "warnings", "-q", "3"]).output.split())
     # C159: yoy-decline, below-plan, falling-trend (2 each), few-visits (1), open-complaints (1.5)
-    assert "ranked by severity" in text and "5 flag(s), severity 8.5" in text
+    assert "ranked by severity" in text and "5 flags, severity 8.5" in text

@@ -34,9 +34,9 @@ def _print_written(res, what: str):
     totals = d.totals.set_index("rep_id")
     for rep in d.reps:
         mine = acc[acc["rep_id"] == rep]
-        t, a = mine["ytd_target_revenue"].sum(), mine["ytd_actual_revenue"].sum()
+        target, actual = mine["ytd_target_revenue"].sum(), mine["ytd_actual_revenue"].sum()
         score = totals.at[rep, "score"]
-        table.add_row(escape(rep), f"{t:,.0f}", f"{a:,.0f}", f"{a / t:.1%}" if t > 0 else "",
+        table.add_row(escape(rep), f"{target:,.0f}", f"{actual:,.0f}", f"{actual / target:.1%}" if target > 0 else "",
                       f"{score:.1f}" if score == score else "", f"{mine['forecast'].sum():,.0f}",
                       f"{mine['gap'].sum():+,.0f}")
     console.print(table)
