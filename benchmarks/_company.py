@@ -9,15 +9,16 @@ Deterministic: the same arguments give the same company.
 """
 from __future__ import annotations
 
-import datetime as dt
+import sys
+from pathlib import Path
 
 import pandas as pd
 
 from kamplan.config import config_from_dict
 from kamplan.demo.company import demo_config_dict, demo_history
-from kamplan.model import (
-    REQUEST_COLUMNS, SERVICE_COLUMNS, TARGET_COLUMNS, TRAINING_COLUMNS, VISIT_COLUMNS, Submission, WorkbookIdentity,
-)
+from kamplan.model import Submission
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tests.support is shared with the tests
 
 
 def _staff(base: dict, n_reps: int) -> tuple[list[dict], dict[str, list[str]]]:
@@ -87,33 +88,7 @@ def scaled_company(n_reps: int, n_accounts: int, language: str = "en") -> tuple[
 
 
 def plan_submissions(config, history: pd.DataFrame) -> list[Submission]:
-    """Each salesperson's round-1 plan: last year's lines +5 %, the class visit cycle (no file read)."""
-    year = config.plan_year
-    last = history[history["year"] == year - 1]
-    lines = last.groupby(["account_id", "product_id", "quarter"], as_index=False).agg(
-        volume=("volume", "sum"), revenue=("revenue", "sum"))
-    lines["volume"] = (lines["volume"] * 1.05).round(1)
-    lines["price"] = (lines["revenue"] / lines["volume"].where(lines["volume"] > 0)).round(2).fillna(0.0)
-    lines["revenue"] = (lines["volume"] * lines["price"]).round(2)
-    lines["comment"], lines["src"], lines["response"] = None, None, None
-    rep_of = {a.id: a.rep for a in config.accounts}
-    cls_of = {a.id: a.cls for a in config.accounts}
-    lines["rep"] = lines["account_id"].map(rep_of)
-    by_rep = dict(tuple(lines.groupby("rep")))
-    mine_of: dict[str, list[str]] = {}
-    for a, r in sorted(rep_of.items()):
-        mine_of.setdefault(r, []).append(a)
-    subs = []
-    for rep in sorted(mine_of):
-        mine = mine_of[rep]
-        t = by_rep.get(rep, lines.iloc[:0])
-        visits = pd.DataFrame([{"account_id": a, "quarter": q,
-                                "rep_visits": float(config.classes[cls_of[a]].visits_per_quarter),
-                                "exec_visits": float(q == 2 and cls_of[a] == "key"), "src": None}
-                               for a in mine for q in (1, 2, 3, 4)], columns=VISIT_COLUMNS)
-        ident = WorkbookIdentity("kamplan.targets", 1, year, 1, rep, dt.datetime(year - 1, 12, 1), f"wb-{rep}",
-                                 "bench")
-        subs.append(Submission(ident, f"{rep}.xlsx", f"hash-{rep}", t[TARGET_COLUMNS].reset_index(drop=True),
-                               visits, pd.DataFrame(columns=TRAINING_COLUMNS), pd.DataFrame(columns=SERVICE_COLUMNS),
-                               pd.DataFrame(columns=REQUEST_COLUMNS)))
-    return subs
+    """Each salesperson's round-1 plan as the evaluation tests make it (last year's lines +5 %, the class
+    visit cycle, one training and one service), stored without a workbook read."""
+    from tests.support.evaluation import _plan_submissions
+    return _plan_submissions(config, history)
