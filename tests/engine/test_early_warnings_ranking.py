@@ -72,3 +72,35 @@ def test_converted_volume_where_a_conversion_joins_the_units():
                        list_prices={"CASE": 120.0, "PC": 10.0})
     w = early_warnings(h, 2027, 2, WarningRules(yoy_decline=0.2), account_reps={"A": "r"}, units=units)
     assert w["evidence"][0][0] == "volume 2027 Q2 180.0 pcs vs 2026 Q2 240.0 pcs (-25%)"
+
+
+def test_every_figure_flag_is_said_in_chinese_with_its_numbers():
+    """The figure flags carry facts, so a Chinese workbook or console says them in Chinese (issue 13/14)."""
+    import re
+
+    from kamplan.stages.wallet import say_evidence
+    falling = [(100.0, 100.0)] * 6 + [(95.0, 95.0), (90.0, 90.0), (80.0, 80.0), (60.0, 60.0)]
+    h = _history({("SMALL", "P"): falling})
+    targets = pd.DataFrame({"account_id": ["SMALL"], "product_id": ["P"], "quarter": [2], "volume": [100.0],
+                            "price": [1.0]})
+    visits = pd.DataFrame({"account_id": ["SMALL"], "quarter": [2], "rep_visits": [6]})
+    complaints = pd.DataFrame({"account_id": ["SMALL", "SMALL"], "date": ["2027-05-02", "2027-04-11"]})
+    purchases = pd.DataFrame({"account_id": ["SMALL", "SMALL"], "year": [2026, 2027], "quarter": [2, 2],
+                              "total_volume": [100.0, 100.0]})
+    w = early_warnings(h, 2027, 2, WarningRules(), account_reps={"SMALL": "r"}, targets=targets,
+                       plan_visits=visits, visits_made={"SMALL": 1}, open_complaints=complaints,
+                       customer_purchases=purchases, unit="t")
+    row = w.iloc[0]
+    assert set(row["flags"]) == {"yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints",
+                                 "lost-share"}
+    said = {code: say_evidence(code, ev, facts, "zh-CN")
+            for code, ev, facts in zip(row["flags"], row["evidence"], row["facts"])}
+    for code, text in said.items():
+        assert not re.search(r"[A-Za-z]{3,}\W+[A-Za-z]{3,}", text), (code, text)  # no English phrase left
+        assert re.search(r"[\u4e00-\u9fff]", text), (code, text)
+    assert "60.0" in said["yoy-decline"] and "-40%" in said["yoy-decline"]  # 60 t against 100 t a year ago
+    assert "2027-04-11" in said["open-complaints"] and "2" in said["open-complaints"]
+    assert "1" in said["few-visits"] and "6" in said["few-visits"]
+    english = {code: say_evidence(code, ev, facts, "en")
+               for code, ev, facts in zip(row["flags"], row["evidence"], row["facts"])}
+    assert english["yoy-decline"] == row["evidence"][row["flags"].index("yoy-decline")]  # same words as logged

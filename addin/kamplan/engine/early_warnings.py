@@ -15,8 +15,9 @@ Each flag names its evidence: the numbers and the periods they come from.
 * the account-plan flags of ``engine.plan_warnings`` (``new-competitor``, ``opponent-decision-maker``,
   ``stale-plan``, ``satisfaction-drop``, ``old-complaint``), passed in as ``extra``.
 
-Each flag has its evidence (an English sentence) and its *facts* (a dict of plain values, empty for the
-figure flags) so a front end can say it in the workbook's language from the catalogue.
+Each flag has its evidence (an English sentence, for logs) and its *facts* (a dict of plain values, with
+``variant`` where the wording depends on them) so a front end says it in the workbook's language from the
+catalogue's ``warning.<code>[.<variant>]``.
 
 Accounts are ranked by **severity**, the sum of their flags' weights (``FLAG_WEIGHTS``: a drift in
 the figures weighs more than a missed visit), so an account with four flags comes before one with a
@@ -90,7 +91,8 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     if plan_visits is not None and len(plan_visits):
         found += _few_visits(plan_visits, visits_made or {}, quarter, now, rules)
     if open_complaints is not None and len(open_complaints):
-        found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}"))
+        found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}",
+                         {"n": len(g), "date": str(min(g["date"]))}))
                   for acc, g in open_complaints.groupby("account_id")]
     by_usage = {acc for acc, _ in wallet_flags}
     if customer_purchases is not None and len(customer_purchases) and measure == "volume":
@@ -101,7 +103,7 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     return _ranked(flags, rev, rules, account_reps)
 
 
-Found = list[tuple[str, tuple[str, str]]]  # (account, (flag code, evidence))
+Found = list[tuple[str, tuple[str, str, dict]]]  # (account, (flag code, evidence, facts))
 
 
 def _measure(h: pd.DataFrame, targets: pd.DataFrame | None, units: UnitSystem | None, unit: str, currency: str):
@@ -136,12 +138,17 @@ def _volume_drift(vol: Mapping[tuple[str, int], float], known: set, now: int, ru
         cur, ly = _volume(vol, acc, now), _volume(vol, acc, now - 4)
         if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
             out.append((acc, ("yoy-decline", f"{what} {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
-                                             f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})")))
+                                             f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})",
+                              {"variant": what, "period": _label(now), "now": cur, "unit": u,
+                               "period_before": _label(now - 4), "before": ly, "change": cur / ly - 1})))
         if all(q in has and (q - 4) in has for q in steps):
             mat = [sum(_volume(vol, acc, q - k) for k in range(4)) for q in steps]
             if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
+                path = " → ".join(f"{m:,.1f}" for m in mat)
                 out.append((acc, ("falling-trend", f"moving annual {what} fell {n} quarters in a row: "
-                                  + " → ".join(f"{m:,.1f}" for m in mat) + f"{u} ({_label(now - n)} to {_label(now)})")))
+                                  + path + f"{u} ({_label(now - n)} to {_label(now)})",
+                                  {"variant": what, "n": n, "steps": path, "unit": u,
+                                   "period_from": _label(now - n), "period": _label(now)})))
     return out
 
 
@@ -153,7 +160,9 @@ def _below_plan(vol: Mapping[tuple[str, int], float], targets: pd.DataFrame, qua
         cur = _volume(vol, acc, now)
         if t > 0 and cur < t * (1 - rules.plan_shortfall):
             out.append((acc, ("below-plan", f"{what} {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} "
-                                            f"({cur / t - 1:+.0%})")))
+                                            f"({cur / t - 1:+.0%})",
+                              {"variant": what, "period": _label(now), "now": cur, "target": float(t), "unit": u,
+                               "change": cur / t - 1})))
     return out
 
 
@@ -163,7 +172,8 @@ def _few_visits(plan_visits: pd.DataFrame, made: Mapping[str, float], quarter: i
     for acc, planned in pv.items():
         m = float(made.get(acc, 0.0))
         if planned > 0 and m < planned * rules.visit_ratio:
-            out.append((acc, ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}")))
+            out.append((acc, ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}",
+                              {"made": m, "planned": float(planned), "period": _label(now)})))
     return out
 
 
@@ -178,7 +188,9 @@ def _lost_share(vol: Mapping[tuple[str, int], float], customer_purchases: pd.Dat
             s_now, s_ly = _volume(vol, acc, now) / t_now, _volume(vol, acc, now - 4) / t_ly
             if s_ly - s_now > rules.share_drop:
                 out.append((acc, ("lost-share", f"share of the customer's purchases {s_now:.0%} in {_label(now)} vs "
-                                                f"{s_ly:.0%} in {_label(now - 4)}")))
+                                                f"{s_ly:.0%} in {_label(now - 4)}",
+                                  {"variant": "total", "share": s_now, "period": _label(now),
+                                   "share_before": s_ly, "period_before": _label(now - 4)})))
     return out
 
 
