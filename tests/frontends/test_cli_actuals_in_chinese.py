@@ -33,3 +33,22 @@ def test_a_bad_number_is_refused_in_chinese(tmp_path):
     assert res.exit_code == 1
     assert "erp.csv › 第 2 行 › quantity: “quantity”= 'x' 不是数字 — 请填写普通数字" in res.output
     assert "1 个文件被拒收" in res.output and "未保存任何内容。" in res.output
+
+
+def test_volumes_in_different_units_are_not_added_on_the_console_or_in_json(tmp_path):
+    import json
+
+    import yaml
+    _run("init", tmp_path / "w")
+    cfg = tmp_path / "w" / "kamplan.yaml"
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    data["products"][1]["unit"] = "pcs"
+    cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ccr, sgr = data["products"][0]["id"], data["products"][1]["id"]
+    erp = tmp_path / "erp.csv"
+    erp.write_text(f"date,customer,product,quantity,amount\n2026-03-02,C001,{ccr},2.5,16000\n"
+                   f"2026-03-05,C002,{sgr},40,400\n", encoding="utf-8")
+    out = _run("-w", tmp_path / "w", "--lang", "en", "actuals", "import", "--dry-run", erp).output
+    assert "40.00 pcs; 2.50 t" in out and "42.50" not in out, out  # 2.5 t and 40 pcs are not 42.5 of anything
+    doc = json.loads(_run("-w", tmp_path / "w", "actuals", "import", "--dry-run", "--json", erp).output)
+    assert doc["volume_stored_by_unit"] == {"pcs": 40.0, "t": 2.5}

@@ -87,7 +87,8 @@ def actuals_import(ctx, files, dry_run, as_json, periods, force):
         if as_json:
             print_json({"stored": res.stored, "dry_run": dry_run, "actuals_import_id": res.actuals_import_id,
                         "rows_stored": res.rows_stored, "periods": res.periods, "store": res.store_where,
-                        "volume_stored": res.volume_stored, "revenue_stored": res.revenue_stored,
+                        "volume_stored": res.volume_stored, "volume_stored_by_unit": res.volume_stored_by_unit,
+                        "revenue_stored": res.revenue_stored,
                         "unmatched_file": res.unmatched_path,
                         "files": [{**f.totals(), "unmatched_values": [vars(u) for u in f.unmatched_values],
                                    "problems": f.problems} for f in res.files],
@@ -140,23 +141,33 @@ def _print_unmatched_values(f, currency: str) -> None:
 
 
 def _totals_table(res, good, currency: str) -> Table:
-    """Lines, volume and revenue in the files, not in the plan, matched and stored, to check against the ERP."""
+    """Lines, volume and revenue in the files, not in the plan, matched and stored, to check against the ERP.
+
+    Volumes in different units never add (3 t and 40 pcs are not 43 of anything): with more than one unit
+    the file rows show no volume total and the stored row shows the volume per unit."""
     from rich.table import Table  # rich.table is imported when a table is shown, not by --help
     table = Table(title=t("cli.actuals.totals"), header_style="bold")
     for c in ("", t("cli.actuals.column.lines"), t("cli.actuals.column.volume"),
               t("cli.actuals.column.revenue", currency=currency)):
         table.add_column(c, justify="right" if c else "left", overflow="fold")
+    by_unit = res.volume_stored_by_unit
+    mixed = len(by_unit) > 1
+
+    def volume(total: float) -> str:
+        return "—" if mixed else f"{total:,.2f}"
     table.add_row(t("cli.actuals.row.in-files"), f"{sum(f.lines for f in good):,}",
-                  f"{sum(f.volume_matched + f.volume_unmatched for f in good):,.2f}",
+                  volume(sum(f.volume_matched + f.volume_unmatched for f in good)),
                   f"{sum(f.revenue_in for f in good):,.2f}")
     table.add_row(t("cli.actuals.row.not-in-plan"), f"{sum(f.unmatched for f in good):,}",
-                  f"{sum(f.volume_unmatched for f in good):,.2f}",
+                  volume(sum(f.volume_unmatched for f in good)),
                   f"{sum(f.revenue_unmatched for f in good):,.2f}")
-    table.add_row(t("cli.actuals.row.matched"), f"{sum(f.matched for f in good):,}", f"{sum(f.volume_matched for f in good):,.2f}",
-                  f"{sum(f.revenue_matched for f in good):,.2f}")
+    table.add_row(t("cli.actuals.row.matched"), f"{sum(f.matched for f in good):,}",
+                  volume(sum(f.volume_matched for f in good)), f"{sum(f.revenue_matched for f in good):,.2f}")
+    stored_volume = ("; ".join(f"{v:,.2f} {u}".rstrip() for u, v in by_unit.items()) if mixed
+                     else f"{res.volume_stored:,.2f}")
     table.add_row(t("cli.actuals.row.stored") if res.stored else t("cli.actuals.row.to-store"),
                   t("cli.actuals.rows", rows=0 if res.history is None else len(res.history)),
-                  f"{res.volume_stored:,.2f}", f"{res.revenue_stored:,.2f}")
+                  stored_volume, f"{res.revenue_stored:,.2f}")
     return table
 
 
