@@ -38,6 +38,7 @@ from kamplan.stages.actuals import import_activities, import_actuals
 from kamplan.stages.evaluation import annual_evaluation, collect_evaluations, evaluate, warning_list
 from kamplan.stages.month_review import review_month
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
+from kamplan.messages import current_language, render, t
 from kamplan.workspace import Workspace
 
 MARKER = ".kamplan-demo"
@@ -55,23 +56,31 @@ class DemoSummary:
     notes: list[str] = field(default_factory=list)
 
     def render(self):
-        table = Table(title=f"kamplan demo → {self.root}", show_header=True, header_style="bold")
-        table.add_column("What")
-        table.add_column("Where")
+        """The summary in the console's language; paths relative to the demo folder and folded, never cut."""
+        table = Table(title=t("demo.summary.title", folder=str(self.root)), show_header=True, header_style="bold")
+        table.add_column(t("demo.column.what"), overflow="fold")
+        table.add_column(t("demo.column.where"), overflow="fold")
         for what, where in self.lines:
-            table.add_row(what, where)
+            table.add_row(what, self._relative(where))
         parts = [table]
         if self.collects:
             last = self.collects[-1]
-            st = Table(title=f"Submission status · round {last.round} · {last.year}", header_style="bold")
-            for c in ("rep_id", "state", "file_name", "reasons"):
-                st.add_column(c)
+            st = Table(title=t("demo.status.title", round=last.round, year=last.year), header_style="bold")
+            for c in ("salesperson", "state", "file", "reasons"):
+                st.add_column(t(f"demo.status.{c}"), overflow="fold")
             for row in last.status.itertuples(index=False):
                 st.add_row(str(row.rep_id), str(row.state), str(row.file_name or ""), str(row.reasons or ""))
             parts.append(st)
         for n in self.notes:
             parts.append(Text(n))
         return Group(*parts)
+
+    def _relative(self, where: str) -> str:
+        """A path inside the demo folder as ``./…`` from it (the title names the folder); anything else as it is."""
+        try:
+            return "./" + Path(where).resolve().relative_to(self.root).as_posix()
+        except (ValueError, OSError):
+            return where
 
 
 def _require_empty_store(store_url: str) -> None:
@@ -85,19 +94,17 @@ def _require_empty_store(store_url: str) -> None:
         raise DemoError(str(exc)) from None
     where = store.where
     store.close()
-    raise DemoError(f"{where} already holds a kamplan plan; the demo needs an empty database "
-                    "(createdb kamplan_demo) and never writes into an existing plan")
+    raise DemoError(t("demo.error.store-not-empty", where=str(where)))
 
 
 def prepare_folder(out: Path) -> None:
     """Use ``out`` only if it is new, empty, or an earlier demo (which is replaced); never a user's folder."""
     if out.exists():
         if not out.is_dir():
-            raise DemoError(f"{out} exists and is not a folder; choose another --out")
+            raise DemoError(t("demo.error.not-a-folder", folder=str(out)))
         if any(out.iterdir()):
             if not (out / MARKER).exists():
-                raise DemoError(f"{out} is not empty and was not made by `kamplan demo`; nothing was touched. "
-                                "Choose another --out or empty it.")
+                raise DemoError(t("demo.error.not-empty", folder=str(out)))
             shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("made by `kamplan demo`; the next demo run may replace this folder\n")
@@ -120,20 +127,22 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
     summary = DemoSummary(out.resolve())
     progress("workspace")
     with Workspace.init(out, text) as ws:
-        summary.lines.append(("Planning config", str(ws.config_path)))
-        summary.lines.append(("Store (system of record)", ws.store_label()))
+        summary.lines.append((t("demo.line.config"), str(ws.config_path)))
+        summary.lines.append((t("demo.line.store"), ws.store_label()))
         history = demo_history(config, seed=seed)
         ws.store.replace_history(history, source="demo generator")
         progress("history")
         years = sorted(history["year"].unique())
-        summary.lines.append(("History loaded", f"{len(history):,} lines, {years[0]}–{years[-1]}, "
-                                                f"{history['account_id'].nunique()} customers"))
+        summary.lines.append((t("demo.line.history"), t("demo.history", lines=len(history), first=int(years[0]),
+                                                          last=int(years[-1]),
+                                                          customers=int(history["account_id"].nunique()))))
         seg = segment_accounts(ws, progress=progress)
-        summary.lines.append(("Account review (Pareto, profit, classes)", str(seg.path)))
-        summary.notes.append(seg.segmentation.headline.sentence(language))
-        summary.notes.append(seg.segmentation.whale_summary.sentence(language, config.currency))
+        summary.lines.append((t("demo.line.review"), str(seg.path)))
+        said = current_language()  # the console's language; the workbooks are in ``language``
+        summary.notes.append(seg.segmentation.headline.sentence(said))
+        summary.notes.append(seg.segmentation.whale_summary.sentence(said, config.currency))
         issued = issue_targets(ws, round_no=1, progress=progress)
-        summary.lines.append((f"Target workbooks issued ({len(issued.written)})", str(issued.folder)))
+        summary.lines.append((t("demo.line.issued", n=len(issued.written)), str(issued.folder)))
         rng = np.random.default_rng(seed)
         reps = [p for p in issued.written]
         silent = reps[-1]  # this salesperson never answers
@@ -147,24 +156,24 @@ def run_demo(out: Path, language: str = "zh-CN", progress=lambda _: None, seed: 
         bad = ws.inbox / careless.name
         cell = make_mistake(bad, "targets", "volume_q2", "abc", row_index=0)
         make_mistake(bad, "visits", "rep_visits_q3", -2, row_index=1)
-        summary.lines.append(("Returned workbooks (simulated sales force)", str(ws.inbox)))
+        summary.lines.append((t("demo.line.returned"), str(ws.inbox)))
         first = collect_targets(ws, [ws.inbox], progress=progress)
         summary.collects.append(first)
         for f in first.rejected:
-            summary.notes.append(f"Rejected {f.path.name} (as a salesperson would see it):")
-            summary.notes.extend(f"  {p}" for p in f.errors)
+            summary.notes.append(t("demo.note.rejected", file=f.path.name))
+            summary.notes.extend(f"  {render(p, said)}" for p in f.errors)
         # The careless salesperson corrects the cells and sends the file again.
         make_mistake(bad, "targets", "volume_q2", 42.0, row_index=0)
         make_mistake(bad, "visits", "rep_visits_q3", 2, row_index=1)
         second = collect_targets(ws, [bad], progress=progress)
         summary.collects.append(CollectResult(second.year, second.round, first.files + second.files,
                                               second.status))
-        summary.notes.append(f"{careless.name} was corrected ({cell} and one visit cell) and collected again; "
-                             f"{silent.name.split('_')[0]} has not returned a workbook.")
+        summary.notes.append(t("demo.note.corrected", file=careless.name, cell=cell,
+                               silent=silent.name.split("_")[0]))
         top_down_rounds(ws, summary, rng, silent_rep=silent.name.split("_")[0], progress=progress)
         the_year(ws, summary, rng, seed, language, progress)
-        summary.notes.append(f"Try: kamplan -w {out} targets versions   (and targets compare 1 2)")
-        summary.notes.append(f"Try: kamplan -w {out} warnings")
+        summary.notes.append(t("demo.note.try-versions", folder=str(out)))
+        summary.notes.append(t("demo.note.try-warnings", folder=str(out)))
     return summary
 
 
@@ -172,7 +181,7 @@ def top_down_rounds(ws: Workspace, summary: DemoSummary, rng, silent_rep: str, p
     """The VP's loop: consolidate, raise the company figure top-down, round 2 with counters, agree."""
     year = ws.config.plan_year
     first = consolidate(ws, progress=progress, by="VP (demo)")
-    summary.lines.append((f"Consolidation workbook (version {first.version_id}, bottom-up)", str(first.workbook)))
+    summary.lines.append((t("demo.line.bottom-up", version=first.version_id), str(first.workbook)))
     bottom_up_total = float(first.bottom_up.lines["revenue"].sum())
     figure = round(bottom_up_total * 1.06, -4)
     spec = TopDownSpec("revenue", "company", {"*": figure}, holds=(("rep", silent_rep),),
@@ -180,13 +189,13 @@ def top_down_rounds(ws: Workspace, summary: DemoSummary, rng, silent_rep: str, p
                        note="board figure: +6% over the bottom-up plan")
     adjusted = spread(ws, spec, by="VP (demo)")
     res = adjusted.result
-    summary.notes.append(f"Top-down: company revenue {bottom_up_total:,.0f} → {figure:,.0f} "
-                         f"({figure / bottom_up_total - 1:+.1%}); {silent_rep} held (no submission); key accounts "
-                         f"not below last year; nobody above +30% over their own figure. "
-                         + ("Reached exactly." if res.shortfall == 0 else f"Short by {res.shortfall:,.2f}."))
+    summary.notes.append(t("demo.note.top-down", before=bottom_up_total, after=figure,
+                           change=figure / bottom_up_total - 1, silent=silent_rep)
+                         + " " + (t("demo.note.reached") if res.shortfall == 0
+                                  else t("demo.note.short", shortfall=float(res.shortfall))))
     progress("top-down")
     issued = issue_targets(ws, round_no=2, progress=progress)
-    summary.lines.append((f"Top-down proposals, round 2 ({len(issued.written)})", str(issued.folder)))
+    summary.lines.append((t("demo.line.proposals", n=len(issued.written)), str(issued.folder)))
     countered = 0
     for path in issued.written:
         if path.name.startswith(silent_rep + "_"):
@@ -196,24 +205,22 @@ def top_down_rounds(ws: Workspace, summary: DemoSummary, rng, silent_rep: str, p
         progress(path.name)
     second = collect_targets(ws, [ws.inbox], progress=progress)
     summary.collects.append(second)
-    summary.notes.append(f"Round 2: {len(issued.written) - 1} salespeople answered the proposal; "
-                         f"{countered} account × product rows countered with a reason.")
+    summary.notes.append(t("demo.note.round-2", answered=len(issued.written) - 1, countered=countered))
     final = consolidate(ws, progress=progress, by="VP (demo)")
-    summary.lines.append((f"Consolidation workbook (version {final.version_id}, after round 2)",
-                          str(final.workbook)))
+    summary.lines.append((t("demo.line.after-round-2", version=final.version_id), str(final.workbook)))
     support = allocate(ws, progress=progress, by="VP (demo)")
     a = support.allocation
-    summary.lines.append(("Resource plan (executives, technical staff, advisors)", str(support.path)))
-    summary.notes.append(f"Support allocated: value {a.objective:,.0f} {ws.config.currency}, proven bound "
-                         f"{a.bound:,.0f}, gap {a.gap:.2%} ({a.status}); {len(support.requests)} requests, "
-                         f"{len(a.unmet)} not fully met.")
+    summary.lines.append((t("demo.line.resources"), str(support.path)))
+    summary.notes.append(t("demo.note.support", value=float(a.objective), currency=ws.config.currency,
+                           bound=float(a.bound), gap=float(a.gap), status=str(a.status),
+                           requests=len(support.requests), unmet=len(a.unmet)))
     vid = agree(ws, by="VP (demo)", note="agreed in the demo")
     exported = export_agreed(ws)
-    summary.lines.append((f"Agreed plan (version {vid}): annual targets per salesperson", str(exported.folder)))
-    summary.lines.append(("Agreed plan: management summary", str(exported.management)))
+    summary.lines.append((t("demo.line.agreed", version=vid), str(exported.folder)))
+    summary.lines.append((t("demo.line.management"), str(exported.management)))
     versions = ws.store.plan_versions(year)
-    summary.notes.append("Plan versions: " + "; ".join(
-        f"{r.id} {r.kind} {r.revenue:,.0f}" for r in versions.itertuples(index=False)))
+    summary.notes.append(t("demo.note.versions", versions="; ".join(
+        f"{r.id} {r.kind} {r.revenue:,.0f}" for r in versions.itertuples(index=False))))
 
 
 def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str, progress) -> None:
@@ -243,22 +250,28 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
         fill_vp_evaluation(res.paths["VP"], rated, rng, reviewer="VP (demo)")
         collect_evaluations(ws, [rated])
         if q == 1:
-            summary.lines.append(("ERP exports and activity logs (simulated)", str(erp)))
+            summary.lines.append((t("demo.line.erp"), str(erp)))
             if imported.unmatched_path:
-                summary.lines.append(("Invoice lines of customers outside the plan", str(imported.unmatched_path)))
-        summary.lines.append((f"Evaluation {year} Q{q} (VP + {len(res.paths) - 1} salespeople)",
+                summary.lines.append((t("demo.line.unmatched"), str(imported.unmatched_path)))
+        summary.lines.append((t("demo.line.evaluation", year=year, quarter=q, reps=len(res.paths) - 1),
                               str(res.paths["VP"])))
-    summary.lines.append(("Account plans (kept quarterly by the salespeople)", str(ws.root / "account-plans-returned")))
-    summary.lines.append((f"Monthly account-plan reviews ({len(reviews)})", str(reviews[0].parent)))
+    summary.lines.append((t("demo.line.account-plans"), str(ws.root / "account-plans-returned")))
+    summary.lines.append((t("demo.line.month-reviews", n=len(reviews)), str(reviews[0].parent)))
     annual = annual_evaluation(ws, progress=progress)
-    summary.lines.append(("Annual evaluation (summary + salespeople)", str(annual.paths["VP"])))
-    warnings, _, _ = warning_list(ws)
-    if len(warnings):
-        first = warnings.iloc[0]
-        summary.notes.append(f"Early warnings: {len(warnings)} accounts flagged, ranked by severity; first "
-                             f"{first.account_id} ({first.revenue_at_risk:,.0f} {cfg.currency}): "
-                             + "; ".join(first.evidence))
-        most = warnings.assign(n=warnings["flags"].map(len)).sort_values(["n", "rank"], ascending=[False, True])
-        for row in most.head(2).itertuples(index=False):
-            summary.notes.append(f"  {row.account_id} ({row.rep_id}, rank {row.rank}) has {row.n} flags: "
-                                 + "; ".join(row.evidence))
+    summary.lines.append((t("demo.line.annual"), str(annual.paths["VP"])))
+    _warning_notes(ws, summary)
+
+
+def _warning_notes(ws: Workspace, summary: DemoSummary) -> None:
+    """The first early warning and the two accounts with the most flags, in the console's language."""
+    warnings, _, _ = warning_list(ws, language=current_language())
+    if not len(warnings):
+        return
+    first = warnings.iloc[0]
+    summary.notes.append(t("demo.note.warnings", n=len(warnings), account=str(first.account_id),
+                           at_risk=float(first.revenue_at_risk), currency=ws.config.currency,
+                           evidence="; ".join(first.evidence)))
+    most = warnings.assign(n=warnings["flags"].map(len)).sort_values(["n", "rank"], ascending=[False, True])
+    for row in most.head(2).itertuples(index=False):
+        summary.notes.append("  " + t("demo.note.most-flags", account=str(row.account_id), rep=str(row.rep_id),
+                                      rank=int(row.rank), n=int(row.n), evidence="; ".join(row.evidence)))
