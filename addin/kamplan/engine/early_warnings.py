@@ -90,7 +90,8 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     if plan_visits is not None and len(plan_visits):
         found += _few_visits(plan_visits, visits_made or {}, quarter, now, rules)
     if open_complaints is not None and len(open_complaints):
-        found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}"))
+        found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}",
+                         {"count": str(len(g)), "date": str(min(g["date"]))}))
                   for acc, g in open_complaints.groupby("account_id")]
     by_usage = {acc for acc, _ in wallet_flags}
     if customer_purchases is not None and len(customer_purchases) and measure == "volume":
@@ -101,7 +102,7 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     return _ranked(flags, rev, rules, account_reps)
 
 
-Found = list[tuple[str, tuple[str, str]]]  # (account, (flag code, evidence))
+Found = list[tuple[str, tuple]]  # (account, (flag code, evidence[, facts: the fields of its catalogue sentence]))
 
 
 def _measure(h: pd.DataFrame, targets: pd.DataFrame | None, units: UnitSystem | None, unit: str, currency: str):
@@ -135,12 +136,18 @@ def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str, what: str
         cur, ly = _volume(vol, acc, now), _volume(vol, acc, now - 4)
         if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
             out.append((acc, ("yoy-decline", f"{what} {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
-                                             f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})")))
+                                             f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})",
+                              {"variant": what, "period": _label(now), "now": f"{cur:,.1f}",
+                               "period_before": _label(now - 4), "before": f"{ly:,.1f}", "unit": u,
+                               "change": f"{cur / ly - 1:+.0%}"})))
         if all(q in has and (q - 4) in has for q in steps):
             mat = [sum(_volume(vol, acc, q - k) for k in range(4)) for q in steps]
             if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
+                steps_text = " → ".join(f"{m:,.1f}" for m in mat)
                 out.append((acc, ("falling-trend", f"moving annual {what} fell {n} quarters in a row: "
-                                  + " → ".join(f"{m:,.1f}" for m in mat) + f"{u} ({_label(now - n)} to {_label(now)})")))
+                                  + steps_text + f"{u} ({_label(now - n)} to {_label(now)})",
+                                  {"variant": what, "count": str(n), "steps": steps_text, "unit": u,
+                                   "first": _label(now - n), "last": _label(now)})))
     return out
 
 
@@ -152,7 +159,9 @@ def _below_plan(vol: pd.Series, targets: pd.DataFrame, quarter: int, now: int, r
         cur = _volume(vol, acc, now)
         if t > 0 and cur < t * (1 - rules.plan_shortfall):
             out.append((acc, ("below-plan", f"{what} {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} "
-                                            f"({cur / t - 1:+.0%})")))
+                                            f"({cur / t - 1:+.0%})",
+                              {"variant": what, "period": _label(now), "now": f"{cur:,.1f}", "target": f"{t:,.1f}",
+                               "unit": u, "change": f"{cur / t - 1:+.0%}"})))
     return out
 
 
@@ -162,7 +171,8 @@ def _few_visits(plan_visits: pd.DataFrame, made: Mapping[str, float], quarter: i
     for acc, planned in pv.items():
         m = float(made.get(acc, 0.0))
         if planned > 0 and m < planned * rules.visit_ratio:
-            out.append((acc, ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}")))
+            out.append((acc, ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}",
+                              {"made": f"{m:,.0f}", "planned": f"{planned:,.0f}", "period": _label(now)})))
     return out
 
 
@@ -177,7 +187,9 @@ def _lost_share(vol: pd.Series, customer_purchases: pd.DataFrame, now: int, rule
             s_now, s_ly = _volume(vol, acc, now) / t_now, _volume(vol, acc, now - 4) / t_ly
             if s_ly - s_now > rules.share_drop:
                 out.append((acc, ("lost-share", f"share of the customer's purchases {s_now:.0%} in {_label(now)} vs "
-                                                f"{s_ly:.0%} in {_label(now - 4)}")))
+                                                f"{s_ly:.0%} in {_label(now - 4)}",
+                                  {"variant": "purchases", "now": f"{s_now:.0%}", "period": _label(now),
+                                   "before": f"{s_ly:.0%}", "period_before": _label(now - 4)})))
     return out
 
 
