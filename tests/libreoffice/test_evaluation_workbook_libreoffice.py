@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
@@ -40,6 +41,12 @@ def expected_values(data, path) -> dict[tuple[str, str], object]:
     company = group_totals(lines, [])
     for key in lay.result_sums():  # the lines' sums: the volume effect of the lines holds the mix
         add(rs, rs.total_row, key, float(lines[key].sum()))
+    for per in ("q", "ytd"):  # the total's variance: its displayed actual minus its displayed target, to the cent
+        for what in ("revenue", "gm"):
+            var = _cent_diff(lines[f"{per}_actual_{what}"].sum(), lines[f"{per}_target_{what}"].sum())
+            add(rs, rs.total_row, f"{per}_{what}_var", var)
+            if len(company):
+                assert var == company[f"{per}_{what}_var"].iloc[0]  # the engine's company variance, exactly
     if len(company):
         c = company.iloc[0]
         # At full precision the lines' volume effects are the company's volume + mix effect; each side is
@@ -58,6 +65,9 @@ def expected_values(data, path) -> dict[tuple[str, str], object]:
                 add(ac, ac.first_row + i, c.key, _v(row[c.key]))
     for key in lay.account_sums():
         add(ac, ac.total_row, key, float(accounts[key].sum()))
+    for per in ("q", "ytd"):
+        add(ac, ac.total_row, f"{per}_revenue_var", _cent_diff(accounts[f"{per}_actual_revenue"].sum(),
+                                                               accounts[f"{per}_target_revenue"].sum()))
     for per in ("q", "ytd"):
         t, a = accounts[f"{per}_target_revenue"].sum(), accounts[f"{per}_actual_revenue"].sum()
         add(ac, ac.total_row, f"{per}_revenue_att", a / t if t > 0 else EMPTY)
@@ -140,13 +150,21 @@ def _close(a, b) -> bool:
         return (a in (EMPTY, None)) and b == EMPTY
     if isinstance(b, str) or isinstance(a, str):
         return a == b
-    # Amounts are kept at full precision and the engine rounds each level (line, account, company) to the
-    # cent on its own, while the workbook computes an account's or the company's variance from its own
-    # sums: a line may differ by a cent, an aggregate of many lines by a few (a known limit, README "Not
-    # yet": the engine should round aggregates from the same sums the workbook shows).  Ratios must match.
+    # Amounts are kept at full precision; every level's money variance (line, account, total) is the
+    # difference of its displayed cents, in the engine and in the workbook (ROUND): the same cent.
     if abs(float(b)) < 1:
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
-    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=0.0100001 if abs(float(b)) < 10_000 else 0.10)
+    return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.004)
+
+
+def _cent_diff(actual: float, target: float) -> float:
+    """The difference of two amounts rounded to the cent half away from zero (as ROUND), in plain Decimal.
+    Like a spreadsheet's ROUND, a sum that misses a half cent by float noise (1e-10) counts as the half cent:
+    the hundredfold amount is taken to 6 decimals first."""
+    def c(x):
+        hundredfold = Decimal(repr(round(float(x) * 100.0, 6)))
+        return hundredfold.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return float(c(actual) - c(target)) / 100.0
 
 
 def check(libreoffice, data, path):

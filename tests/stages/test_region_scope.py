@@ -9,23 +9,19 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from kamplan.cli.main import cli
-from kamplan.config import config_from_dict
 from kamplan.demo.actuals import simulate_actuals, write_actuals_files
-from kamplan.demo.company import demo_config_dict, demo_history
-from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.stages import plan
 from kamplan.stages.actuals import import_activities, import_actuals
 from kamplan.stages.evaluation import evaluate
-from kamplan.stages.targets import collect_targets, issue_targets
 from kamplan.workspace import Workspace, WorkspaceError
 from support.postgres import fresh_database
+from support.regions import vp_workspace
 
 REGION = "east"
 
@@ -41,19 +37,8 @@ def store_url(request):
 
 def _vp_workspace(root: Path, url: str | None) -> Path:
     """Two regions or more (the demo company): round 1 collected and consolidated, Q1 actuals imported."""
-    data = demo_config_dict(language="en")
-    root.mkdir()
-    if url:
-        (root / "workspace.yaml").write_text(yaml.safe_dump({"store_url": url}), encoding="utf-8")
-    with Workspace.init(root, yaml.safe_dump(data, allow_unicode=True, sort_keys=False)) as ws:
-        cfg = config_from_dict(data)
-        ws.store.replace_history(demo_history(cfg), source="test")
-        files = issue_targets(ws, round_no=1, now=dt.datetime(2026, 12, 1, 10)).written
-        rng = np.random.default_rng(4)
-        for p in files:
-            fill_target_workbook(p, ws.inbox / p.name, rng)
-        collect_targets(ws, [ws.inbox], now=dt.datetime(2026, 12, 15, 10))
-        plan.consolidate(ws, write_workbook=False)
+    with vp_workspace(root, url) as ws:
+        cfg = ws.config
         targets = plan.plan_view(ws.store, cfg.plan_year).targets
         inv, act = simulate_actuals(cfg, targets, cfg.plan_year, [1], seed=11)
         inv_path, act_path = write_actuals_files(root / "erp", inv, act, "ytd", language="en", fmt="csv")

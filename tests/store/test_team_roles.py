@@ -3,7 +3,6 @@ plan; on PostgreSQL its database role cannot even read another region's rows (ro
 up by `kamplan store setup-team`)."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import numpy as np
@@ -13,32 +12,15 @@ import yaml
 from click.testing import CliRunner
 
 from kamplan.cli.main import cli
-from kamplan.config import config_from_dict
-from kamplan.demo.company import demo_config_dict, demo_history
 from kamplan.demo.salesforce import fill_target_workbook
 from kamplan.stages import plan
-from kamplan.stages.targets import collect_targets, issue_targets
+from kamplan.stages.targets import collect_targets
 from kamplan.store.team import scoped_tables, setup_sql, TeamRole
 from kamplan.workspace import Workspace, WorkspaceError
 from support.postgres import fresh_database
+from support.regions import vp_workspace
 
 PASSWORD = f"rm{uuid.uuid4().hex[:10]}"
-
-
-def vp_workspace(root, url):
-    data = demo_config_dict(language="en")
-    root.mkdir()
-    if url:
-        (root / "workspace.yaml").write_text(yaml.safe_dump({"store_url": url}), encoding="utf-8")
-    ws = Workspace.init(root, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    ws.store.replace_history(demo_history(config_from_dict(data)), source="test")
-    files = issue_targets(ws, round_no=1, now=dt.datetime(2026, 12, 1, 10)).written
-    rng = np.random.default_rng(4)
-    for p in files:
-        fill_target_workbook(p, ws.inbox / p.name, rng)
-    collect_targets(ws, [ws.inbox], now=dt.datetime(2026, 12, 15, 10))
-    plan.consolidate(ws, write_workbook=False)
-    return ws
 
 
 def manager_workspace(root, vp_root, url, region="east"):

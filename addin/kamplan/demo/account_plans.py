@@ -24,7 +24,6 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from kamplan.periods import fiscal_months
 from kamplan.stages.account_plan import collect_plans, issue_plans
 from kamplan.workbooks.account_plan.layout import ID_COLUMN, IDENTITY, LIST_SHEETS, AccountPlanLayout
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
@@ -73,8 +72,14 @@ def _days(year: int, month: int, rng, n: int) -> list[dt.date]:
 
 
 def calendar_months(cfg, year: int, quarter: int) -> list[tuple[int, int]]:
-    first = cfg.calendar.first_month
-    return [(year if m >= first else year + 1, m) for m in fiscal_months(first)[quarter]]
+    """(year, month) of the three months fiscal ``quarter`` of ``year`` mostly covers, in order: the calendar's own
+    quarter (first_month, period_ends or weeks), not a calendar-year quarter."""
+    start, _ = cfg.calendar.quarter_span(year, quarter)
+    out, day = [], (start + dt.timedelta(days=15)).replace(day=1)  # a quarter from 31 May is June to August
+    for _ in range(3):
+        out.append((day.year, day.month))
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return out
 
 
 def keep_plans(ws: Workspace, quarter: int, targets: pd.DataFrame, drifting: list[str], seed: int) -> int:

@@ -15,9 +15,8 @@ Each flag names its evidence: the numbers and the periods they come from.
 * the account-plan flags of ``engine.plan_warnings`` (``new-competitor``, ``opponent-decision-maker``,
   ``stale-plan``, ``satisfaction-drop``, ``old-complaint``), passed in as ``extra``.
 
-Each flag has its evidence (an English sentence, for logs) and its *facts* (a dict of plain values, with
-``variant`` where the wording depends on them) so a front end says it in the workbook's language from the
-catalogue's ``warning.<code>[.<variant>]``.
+Each flag has its evidence (an English sentence) and its *facts* (a dict of plain values, empty for the
+figure flags) so a front end can say it in the workbook's language from the catalogue.
 
 Accounts are ranked by **severity**, the sum of their flags' weights (``FLAG_WEIGHTS``: a drift in
 the figures weighs more than a missed visit), so an account with four flags comes before one with a
@@ -36,10 +35,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kamplan.engine.choices import FLAG_CODES  # noqa: F401 -- offered by `kamplan warnings --help`
 from kamplan.engine.units import UnitSystem
 from kamplan.periods import quarter_index
 
+FLAG_CODES = ("yoy-decline", "below-plan", "falling-trend", "few-visits", "open-complaints", "lost-share",
+              "new-competitor", "opponent-decision-maker", "satisfaction-drop", "old-complaint", "stale-plan")
 # How much each flag says about an account leaving: its own figures drifting (against last year, its
 # plan, its trend, its share of the customer's purchases) weigh 2, an open complaint 1.5 (a reason to
 # leave, not yet a sign), too few visits 1 (the salesperson's side, often a busy quarter).
@@ -80,8 +80,7 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     now = quarter_index(year, quarter)
     h = history.assign(qi=quarter_index(history["year"].astype(int), history["quarter"].astype(int)))
     measure, h, targets, u = _measure(h, targets, units, unit, currency)
-    # a dict: the checks below look up every account's quarters one by one (a MultiIndex lookup each is slow)
-    vol = h.groupby(["account_id", "qi"])[measure].sum().to_dict()
+    vol = h.groupby(["account_id", "qi"])[measure].sum()
     rev = h[(h["qi"] > now - 4) & (h["qi"] <= now)].groupby("account_id")["revenue"].sum()
     known = set(h["account_id"]) | set(account_reps)
     flags: dict[str, list[tuple[str, str, dict]]] = {a: [] for a in known}
@@ -92,7 +91,7 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
         found += _few_visits(plan_visits, visits_made or {}, quarter, now, rules)
     if open_complaints is not None and len(open_complaints):
         found += [(acc, ("open-complaints", f"{len(g)} open complaint(s), the oldest since {min(g['date'])}",
-                         {"n": len(g), "date": str(min(g["date"]))}))
+                         {"count": str(len(g)), "date": str(min(g["date"]))}))
                   for acc, g in open_complaints.groupby("account_id")]
     by_usage = {acc for acc, _ in wallet_flags}
     if customer_purchases is not None and len(customer_purchases) and measure == "volume":
@@ -103,7 +102,7 @@ def early_warnings(history: pd.DataFrame, year: int, quarter: int, rules, *,
     return _ranked(flags, rev, rules, account_reps)
 
 
-Found = list[tuple[str, tuple[str, str, dict]]]  # (account, (flag code, evidence, facts))
+Found = list[tuple[str, tuple]]  # (account, (flag code, evidence[, facts: the fields of its catalogue sentence]))
 
 
 def _measure(h: pd.DataFrame, targets: pd.DataFrame | None, units: UnitSystem | None, unit: str, currency: str):
@@ -123,14 +122,13 @@ def _measure(h: pd.DataFrame, targets: pd.DataFrame | None, units: UnitSystem | 
     return "volume", h, targets, (f" {common}" if common else "")
 
 
-def _volume(vol: Mapping[tuple[str, int], float], acc: str, qi: int) -> float:
+def _volume(vol: pd.Series, acc: str, qi: int) -> float:
     return float(vol.get((acc, qi), 0.0))
 
 
-def _volume_drift(vol: Mapping[tuple[str, int], float], known: set, now: int, rules, u: str,
-                  what: str = "volume") -> Found:
+def _volume_drift(vol: pd.Series, known: set, now: int, rules, u: str, what: str = "volume") -> Found:
     """``yoy-decline`` and ``falling-trend`` from the accounts' own volume (or revenue) history."""
-    has = {qi for _, qi in vol}
+    has = set(vol.index.get_level_values("qi"))
     out = []
     n = rules.trend_quarters
     steps = range(now - n, now + 1)
@@ -139,20 +137,21 @@ def _volume_drift(vol: Mapping[tuple[str, int], float], known: set, now: int, ru
         if (now - 4) in has and ly > 0 and cur < ly * (1 - rules.yoy_decline):
             out.append((acc, ("yoy-decline", f"{what} {_label(now)} {cur:,.1f}{u} vs {_label(now - 4)} "
                                              f"{ly:,.1f}{u} ({cur / ly - 1:+.0%})",
-                              {"variant": what, "period": _label(now), "now": cur, "unit": u,
-                               "period_before": _label(now - 4), "before": ly, "change": cur / ly - 1})))
+                              {"variant": what, "period": _label(now), "now": f"{cur:,.1f}",
+                               "period_before": _label(now - 4), "before": f"{ly:,.1f}", "unit": u,
+                               "change": f"{cur / ly - 1:+.0%}"})))
         if all(q in has and (q - 4) in has for q in steps):
             mat = [sum(_volume(vol, acc, q - k) for k in range(4)) for q in steps]
             if mat[0] > 0 and all(b < a for a, b in zip(mat, mat[1:])):
-                path = " → ".join(f"{m:,.1f}" for m in mat)
+                steps_text = " → ".join(f"{m:,.1f}" for m in mat)
                 out.append((acc, ("falling-trend", f"moving annual {what} fell {n} quarters in a row: "
-                                  + path + f"{u} ({_label(now - n)} to {_label(now)})",
-                                  {"variant": what, "n": n, "steps": path, "unit": u,
-                                   "period_from": _label(now - n), "period": _label(now)})))
+                                  + steps_text + f"{u} ({_label(now - n)} to {_label(now)})",
+                                  {"variant": what, "count": str(n), "steps": steps_text, "unit": u,
+                                   "first": _label(now - n), "last": _label(now)})))
     return out
 
 
-def _below_plan(vol: Mapping[tuple[str, int], float], targets: pd.DataFrame, quarter: int, now: int, rules, u: str,
+def _below_plan(vol: pd.Series, targets: pd.DataFrame, quarter: int, now: int, rules, u: str,
                 what: str = "volume") -> Found:
     tq = targets[targets["quarter"].astype(int) == quarter].groupby("account_id")[what].sum()
     out = []
@@ -161,8 +160,8 @@ def _below_plan(vol: Mapping[tuple[str, int], float], targets: pd.DataFrame, qua
         if t > 0 and cur < t * (1 - rules.plan_shortfall):
             out.append((acc, ("below-plan", f"{what} {_label(now)} {cur:,.1f}{u} vs target {t:,.1f}{u} "
                                             f"({cur / t - 1:+.0%})",
-                              {"variant": what, "period": _label(now), "now": cur, "target": float(t), "unit": u,
-                               "change": cur / t - 1})))
+                              {"variant": what, "period": _label(now), "now": f"{cur:,.1f}", "target": f"{t:,.1f}",
+                               "unit": u, "change": f"{cur / t - 1:+.0%}"})))
     return out
 
 
@@ -173,14 +172,14 @@ def _few_visits(plan_visits: pd.DataFrame, made: Mapping[str, float], quarter: i
         m = float(made.get(acc, 0.0))
         if planned > 0 and m < planned * rules.visit_ratio:
             out.append((acc, ("few-visits", f"{m:,.0f} of {planned:,.0f} planned visits in {_label(now)}",
-                              {"made": m, "planned": float(planned), "period": _label(now)})))
+                              {"made": f"{m:,.0f}", "planned": f"{planned:,.0f}", "period": _label(now)})))
     return out
 
 
-def _lost_share(vol: Mapping[tuple[str, int], float], customer_purchases: pd.DataFrame, now: int, rules) -> Found:
+def _lost_share(vol: pd.Series, customer_purchases: pd.DataFrame, now: int, rules) -> Found:
     cp = customer_purchases.assign(qi=quarter_index(customer_purchases["year"].astype(int),
                                                     customer_purchases["quarter"].astype(int)))
-    total = cp.groupby(["account_id", "qi"])["total_volume"].sum().to_dict()
+    total = cp.groupby(["account_id", "qi"])["total_volume"].sum()
     out = []
     for acc in set(cp["account_id"]):
         t_now, t_ly = float(total.get((acc, now), np.nan)), float(total.get((acc, now - 4), np.nan))
@@ -189,8 +188,8 @@ def _lost_share(vol: Mapping[tuple[str, int], float], customer_purchases: pd.Dat
             if s_ly - s_now > rules.share_drop:
                 out.append((acc, ("lost-share", f"share of the customer's purchases {s_now:.0%} in {_label(now)} vs "
                                                 f"{s_ly:.0%} in {_label(now - 4)}",
-                                  {"variant": "total", "share": s_now, "period": _label(now),
-                                   "share_before": s_ly, "period_before": _label(now - 4)})))
+                                  {"variant": "purchases", "now": f"{s_now:.0%}", "period": _label(now),
+                                   "before": f"{s_ly:.0%}", "period_before": _label(now - 4)})))
     return out
 
 

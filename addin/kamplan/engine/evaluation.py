@@ -106,12 +106,14 @@ def _nz(x):
 
 
 def split_group(target_volume, target_revenue, actual_volume, actual_revenue,
-                weighted_at_target_price) -> tuple[int, int, int, int]:
+                weighted_at_target_price, price_cents: int | None = None) -> tuple[int, int, int, int]:
     """Price, volume and mix effects (whole cents) of a group of lines; see the module's formulas.
 
     The amounts are the group lines' full-precision values; ``weighted_at_target_price`` is
     sum(Pt_i * Va_i) over the group's lines.  Returns (variance, price, volume, mix) in cents:
     variance = cents(sum Ra) - cents(sum Rt), and price + volume + mix == variance (largest remainder).
+    ``price_cents``: the price effect already decided (the sum of the lines' whole-cent price effects, as
+    a workbook adds them up); the mix is then rounded on its own and the volume effect is the rest.
     """
     svt, sva = math.fsum(np.asarray(target_volume, "float64")), math.fsum(np.asarray(actual_volume, "float64"))
     srt, sra = math.fsum(np.asarray(target_revenue, "float64")), math.fsum(np.asarray(actual_revenue, "float64"))
@@ -119,6 +121,9 @@ def split_group(target_volume, target_revenue, actual_volume, actual_revenue,
     p = srt / svt if svt > 0 else (sra / sva if sva > 0 else 0.0)
     weighted = float(weighted_at_target_price)
     parts = [sra - weighted, p * sva - srt, weighted - p * sva]  # price, volume, mix: they add to sra - srt
+    if price_cents is not None:  # mix to the cent; volume is what is left of the variance (it closes exactly)
+        mix = int(cents(parts[2]))
+        return variance, int(price_cents), variance - int(price_cents) - mix, mix
     price, volume, mix = (int(x) for x in largest_remainder_cents(parts, total=variance / 100.0))
     return variance, price, volume, mix
 
@@ -223,9 +228,11 @@ def group_totals(lines: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
             p = period + "_"
             for col in AMOUNTS:
                 row[p + col] = math.fsum(g[p + col].to_numpy(dtype="float64"))  # full precision
+            # the group's price effect is its lines' (whole cents), so that a workbook's SUMIFS shows it
+            line_price = int(np.rint(g[p + "price_effect"].to_numpy(dtype="float64") * 100.0).sum())
             var, price, vol, mix = split_group(g[p + "target_volume"], g[p + "target_revenue"],
                                                g[p + "actual_volume"], g[p + "actual_revenue"],
-                                               math.fsum(g[p + "weighted"].to_numpy(dtype="float64")))
+                                               math.fsum(g[p + "weighted"].to_numpy(dtype="float64")), line_price)
             row[p + "revenue_var"] = var / 100.0
             row[p + "price_effect"] = price / 100.0
             row[p + "volume_effect"] = vol / 100.0
@@ -490,7 +497,8 @@ def suggest_class_changes(classes: Mapping[str, str], revenue: pd.DataFrame, war
       or more warnings;
     * watch -> key: attainment >= 1 and no warning; watch -> drop: still declining by demote_decline;
     * drop -> develop: attainment >= promote_attainment and growth >= promote_growth.
-    Returns account_id, cls, suggested, attainment, growth, reason (only accounts whose class changes).
+    Returns account_id, cls, suggested, attainment, growth, reason (English), reason_parts (catalogue keys
+    and fields of the reason) -- only accounts whose class changes.
     """
     rows = []
     rev = revenue.set_index("account_id")
@@ -500,30 +508,51 @@ def suggest_class_changes(classes: Mapping[str, str], revenue: pd.DataFrame, war
         t, a, ly = (float(rev.at[acc, c]) for c in ("target", "actual", "last_year"))
         att = float(attainment(a, t))
         growth = a / ly - 1.0 if ly > 0 else np.nan
-        new, why = _class_change(cls, att, growth, int(warned.get(acc, 0)), rules)
+        new, why, parts = _class_change(cls, att, growth, int(warned.get(acc, 0)), rules)
         if new is not None:
             rows.append({"account_id": acc, "cls": cls, "suggested": new, "attainment": att, "growth": growth,
-                         "reason": why})
-    return pd.DataFrame(rows, columns=["account_id", "cls", "suggested", "attainment", "growth", "reason"])
+                         "reason": why, "reason_parts": parts})
+    return pd.DataFrame(rows, columns=["account_id", "cls", "suggested", "attainment", "growth", "reason",
+                                       "reason_parts"])
 
 
-def _class_change(cls: str, att: float, growth: float, n_warn: int, rules) -> tuple[str | None, str]:
-    """The suggested class and why (None: the class stays), by the rules of ``suggest_class_changes``."""
+def _class_change(cls: str, att: float, growth: float, n_warn: int, rules) -> tuple[str | None, str, list]:
+    """The suggested class, why in English and why as catalogue parts ``[(key, fields)]`` (``class-reason.*``,
+    for the workbook's language); None: the class stays.  By the rules of ``suggest_class_changes``."""
     up = not np.isnan(att) and att >= rules.promote_attainment and (
         np.isnan(growth) or growth >= rules.promote_growth)
     declining = not np.isnan(growth) and growth <= -rules.demote_decline
     low = not np.isnan(att) and att < rules.demote_attainment
-    grown = "" if np.isnan(growth) else f", growth {growth:+.0%}"
+    new, parts = _class_rule(cls, att, growth, n_warn, (up, declining, low))
+    if new is None:
+        return None, "", []
+    return new, ", ".join(_REASON_EN[k].format(**f) for k, f in parts), parts
+
+
+def _class_rule(cls: str, att: float, growth: float, n_warn: int, judged: tuple[bool, bool, bool]
+                ) -> tuple[str | None, list]:
+    """``judged``: (up, declining, low) by the rules; returns the new class and the reason's parts."""
+    up, declining, low = judged
+    attained = ("class-reason.attainment", {"attainment": "" if np.isnan(att) else f"{att:.0%}"})
+    grew = ("class-reason.growth", {"growth": "" if np.isnan(growth) else f"{growth:+.0%}"})
+    grown = [] if np.isnan(growth) else [grew]
     if cls == "develop" and up:
-        return "key", f"attainment {att:.0%}" + grown
+        return "key", [attained, *grown]
     if cls == "key" and (low or declining or n_warn >= 2):
-        parts = ([f"attainment {att:.0%}"] if low else []) + ([f"growth {growth:+.0%}"] if declining else []) \
-            + ([f"{n_warn} early warnings"] if n_warn >= 2 else [])
-        return "watch", ", ".join(parts)
+        warned = [("class-reason.warnings", {"count": str(n_warn)})] if n_warn >= 2 else []
+        return "watch", [*([attained] if low else []), *([grew] if declining else []), *warned]
     if cls == "watch" and declining:
-        return "drop", f"still declining: growth {growth:+.0%}"
+        return "drop", [("class-reason.still-declining", grew[1])]
     if cls == "watch" and not np.isnan(att) and att >= 1.0 and n_warn == 0:
-        return "key", f"recovered: attainment {att:.0%}, no warnings"
+        return "key", [("class-reason.recovered", attained[1])]
     if cls == "drop" and up:
-        return "develop", f"grew again: attainment {att:.0%}" + grown
-    return None, ""
+        return "develop", [("class-reason.grew-again", attained[1]), *grown]
+    return None, []
+
+
+# English of the class-change reasons (the catalogue's ``class-reason.*`` says them in other languages)
+_REASON_EN = {"class-reason.attainment": "attainment {attainment}", "class-reason.growth": "growth {growth}",
+              "class-reason.warnings": "{count} early warnings",
+              "class-reason.still-declining": "still declining: growth {growth}",
+              "class-reason.recovered": "recovered: attainment {attainment}, no warnings",
+              "class-reason.grew-again": "grew again: attainment {attainment}"}

@@ -25,6 +25,7 @@ from kamplan.engine.evaluation import (
 from kamplan.engine.forecast import year_end_forecast
 from kamplan.engine.units import unit_system
 from kamplan.model import ACTIVITY_COLUMNS
+from kamplan.messages import say
 from kamplan.problems import Problem, WithProblems, error, has_errors, warning
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
@@ -365,6 +366,9 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
     cls["rep"] = cls["rep_id"].map(lambda r: rep_names.get(r, r))
     for c in ("cls", "suggested"):
         cls[c] = cls[c].map(lambda x: et(f"class.{x}", lang))
+    if "reason_parts" in cls:
+        cls["reason"] = [say_reason(parts, lang) if isinstance(parts, list) and parts else why
+                         for parts, why in zip(cls["reason_parts"], cls["reason"])]
     sc = cfg.evaluation.scorecard
     units = sorted({p.unit for p in cfg.products})
     content = EvaluationContent(
@@ -382,6 +386,11 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         wallet=_wallet_rows(cfg, data, mine))
     content.identity.layout_hash = content.layout().signature()
     return content
+
+
+def say_reason(parts: list, language: str) -> str:
+    """A class suggestion's reason in ``language`` from its catalogue parts (``class-reason.*``)."""
+    return say("class-reason.join", language).join(say(key, language, **fields) for key, fields in parts)
 
 
 def _wallet_rows(cfg, data: EvaluationData, mine) -> pd.DataFrame | None:

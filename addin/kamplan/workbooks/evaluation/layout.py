@@ -216,9 +216,9 @@ class EvaluationLayout:
             f[k + "volume_att"] = _att(L["actual_volume"], L["target_volume"])
             f[k + "target_price"] = _att(L["target_revenue"], L["target_volume"])
             f[k + "actual_price"] = _att(L["actual_revenue"], L["actual_volume"])
-            f[k + "revenue_var"] = _diff(L["actual_revenue"], L["target_revenue"])
+            f[k + "revenue_var"] = money_diff(L["actual_revenue"], L["target_revenue"])
             f[k + "revenue_att"] = _att(L["actual_revenue"], L["target_revenue"])
-            f[k + "gm_var"] = _diff(L["actual_gm"], L["target_gm"])
+            f[k + "gm_var"] = money_diff(L["actual_gm"], L["target_gm"])
             f[k + "gm_att"] = _att(L["actual_gm"], L["target_gm"])
         return with_formulas(table, f)
 
@@ -226,9 +226,16 @@ class EvaluationLayout:
         out = []
         for per in PERIODS:
             out += [per + "_" + x for x in ("target_volume", "actual_volume", "volume_var", "target_revenue",
-                                            "actual_revenue", "revenue_var", "price_effect", "volume_effect",
-                                            "target_gm", "actual_gm", "gm_var")]
+                                            "actual_revenue", "price_effect", "volume_effect",
+                                            "target_gm", "actual_gm")]
         return out
+
+    @staticmethod
+    def money_variances(table: Table, what=("revenue", "gm")) -> dict:
+        """The totals line's money variances: the displayed (rounded) actual minus the displayed target of the
+        same line, as the engine computes every level's variance -- not the sum of the rows' variances."""
+        return {f"{per}_{w}_var": money_diff(table.letter(f"{per}_actual_{w}"), table.letter(f"{per}_target_{w}"))
+                for per in PERIODS for w in what if f"{per}_target_{w}" in {c.key for c in table.columns}}
 
     # -- Accounts --------------------------------------------------------------------------------------
     def _accounts(self, keys: list[tuple[str, str]]) -> Table:
@@ -250,13 +257,13 @@ class EvaluationLayout:
                 f[k + x] = (lambda x: lambda r: "=" + self._sumifs(
                     rs, x, [("rep_id", f"$A{r + 1}"), ("account_id", f"$B{r + 1}")]))(k + x)
             t, a = table.letter(k + "target_revenue"), table.letter(k + "actual_revenue")
-            f[k + "revenue_var"] = _diff(a, t)
+            f[k + "revenue_var"] = money_diff(a, t)
             f[k + "revenue_att"] = _att(a, t)
         f["gap"] = _diff(table.letter("forecast"), table.letter("annual_target"))
         return with_formulas(table, f)
 
     def account_sums(self) -> list[str]:
-        out = [per + "_" + x for per in PERIODS for x in ("target_revenue", "actual_revenue", "revenue_var",
+        out = [per + "_" + x for per in PERIODS for x in ("target_revenue", "actual_revenue",
                                                           "price_effect", "volume_effect", "mix_effect")]
         return out + ["forecast", "annual_target", "gap"]
 
@@ -488,6 +495,12 @@ class EvaluationLayout:
             "share": lambda r: f'=IF(N({u}{r + 1})>0,{o}{r + 1}/{u}{r + 1},"")',
             "elsewhere": lambda r: f"=MAX({u}{r + 1}-{o}{r + 1},0)",
             "whitespace": lambda r: f'=IF(AND(N({u}{r + 1})>0,N({o}{r + 1})<=0),"{yes}","")'})
+
+
+def money_diff(a: str, b: str):
+    """A money variance as the engine computes it (``engine.evaluation.cents``): the difference of the two
+    amounts rounded to the cent, so that every level shows the difference of the cents it displays."""
+    return lambda r: f"=ROUND({a}{r + 1},2)-ROUND({b}{r + 1},2)"
 
 
 def _diff(a: str, b: str):

@@ -13,6 +13,7 @@ from kamplan.workbooks.kit.styles import Styles
 from kamplan.workbooks.kit.writer import WorkbookWriter, write_book
 
 LOSS_FONT = "#C00000"
+OVERLAY_FILL = "#DDEBF7"  # lines of full-credit (overlay) roles
 
 
 def write_evaluation_workbook(path: Path, content: EvaluationContent) -> Path:
@@ -72,15 +73,27 @@ class _Writer(WorkbookWriter):
     def _results(self, ws):
         c, tb = self.c, self.layout.results
         rows = self._named_rows(c.lines, product=True)
-        self.table(ws, tb, rows, freeze=5)
+        full = [i for i, r in enumerate(rows) if bool(r.get("full_credit"))]
+        self.table(ws, tb, rows, freeze=5, notes=[et("overlay.note", self.L)] if full else [])
+        self._mark_full_credit(ws, tb, full)
         pairs = {}
         for per in PERIODS:
             k = per + "_"
             pairs.update({k + "volume_att": (k + "actual_volume", k + "target_volume"),
                           k + "revenue_att": (k + "actual_revenue", k + "target_revenue"),
                           k + "gm_att": (k + "actual_gm", k + "target_gm")})
-        self.totals(ws, tb, et("total", self.L), self.layout.result_sums(), extra=self._ratio_totals(tb, pairs))
+        self.totals(ws, tb, et("total", self.L), self.layout.result_sums(),
+                    extra={**self._ratio_totals(tb, pairs), **self.layout.money_variances(tb)})
         self._losses(ws, tb, [p + "_revenue_var" for p in PERIODS] + [p + "_gm_var" for p in PERIODS])
+
+    def _mark_full_credit(self, ws, tb: Table, rows: list[int]) -> None:
+        """Shade the lines of full-credit roles (an overlay: credited in full, outside the 100%), so that no one
+        adds them to the company's figure; a conditional format keeps each cell's own format and protection."""
+        shade = self.wb.add_format({"bg_color": OVERLAY_FILL, "italic": True})
+        for i in rows:
+            r = tb.first_row + i
+            ws.conditional_format(r, 0, r, len(tb.columns) - 1, {"type": "formula", "criteria": "=TRUE",
+                                                                 "format": shade})
 
     def _losses(self, ws, tb: Table, keys: list[str]):
         if not tb.n_rows:
@@ -102,7 +115,8 @@ class _Writer(WorkbookWriter):
                 "全年预测:年初至今销售额除以往年同期占全年的比例。")
         self.table(ws, tb, rows, freeze=3, notes=[note])
         pairs = {p + "_revenue_att": (p + "_actual_revenue", p + "_target_revenue") for p in PERIODS}
-        self.totals(ws, tb, et("total", self.L), self.layout.account_sums(), extra=self._ratio_totals(tb, pairs))
+        self.totals(ws, tb, et("total", self.L), self.layout.account_sums(),
+                    extra={**self._ratio_totals(tb, pairs), **self.layout.money_variances(tb, ("revenue",))})
         self._losses(ws, tb, [p + "_revenue_var" for p in PERIODS] + ["gap"])
 
     def _activities(self, ws):
