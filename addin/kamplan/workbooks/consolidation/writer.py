@@ -16,6 +16,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from kamplan.config.schema import CLASS_IDS, PlanConfig
 from kamplan.engine.credit import credit_shares, credited, team_frame
 from kamplan.engine.topdown import BOUND_SYNTAX
+from kamplan.messages import render
 from kamplan.model import QUARTERS
 from kamplan.workbooks.consolidation.layout import (
     FIGURES_TITLE_ROW, FMT_INT, FMT_PCT, IDENTITY, MEASURE_ORDER, PARAM_COL, PARAM_ROWS,
@@ -313,8 +314,8 @@ class _Writer(WorkbookWriter):
 
     def _warnings(self, ws):
         tb = self.layout.warnings
-        rows = [{"severity": self.t(f"cons.severity.{p.severity.value}"), "where": p.where(), "code": p.code,
-                 "message": p.message, "fix": p.fix} for p in self.c.warnings]
+        rows = [{"severity": self.t(f"cons.severity.{p.severity.value}"), "where": _where(p, self.L), "code": p.code,
+                 "message": p.message_in(self.L), "fix": p.fix_in(self.L)} for p in self.c.warnings]
         notes = [] if rows else [self.t("cons.no_warnings")]
         self._plain_table(ws, _sized(tb, len(rows)), rows, notes=notes)
 
@@ -604,6 +605,11 @@ def credited_revenue(lines: pd.DataFrame, config: PlanConfig) -> pd.DataFrame:
     shares = credit_shares(frame, team_frame(config.accounts), owners, config.teams.full_credit_roles)
     out = credited(frame, shares, ["revenue"])
     return out.rename(columns={"salesperson_id": "rep_id"})[["rep_id", "quarter", "revenue", "full_credit"]]
+
+
+def _where(p, language: str) -> str:
+    """A problem's file › sheet › cell, each part in ``language`` (a part may be a catalogue phrase)."""
+    return " › ".join(render(part, language) for part in (p.file, p.sheet, p.cell) if part)
 
 
 def _sized(table: Table, n: int) -> Table:
