@@ -230,3 +230,26 @@ def test_cli_allocate_prints_the_figures_and_json(cache_root, tmp_path):
     assert data["gap"] is not None and data["bound"] >= data["objective"] - 1e-6 and data["run_id"] == 2
     bad = CliRunner().invoke(cli, ["-w", str(root), "resources", "allocate", "--choices", str(root / "nope.xlsx")])
     assert bad.exit_code == 1 and "does not exist" in " ".join(bad.output.split())
+
+
+def test_the_solver_prints_no_banner_into_the_output():
+    """HiGHS writes "Running HiGHS … Copyright" to the process's stdout on its first object; kamplan's
+    console and --json must not carry it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import kamplan
+    code = ("import numpy as np\n"
+            "from kamplan.engine.resources.allocation.milp import _maximise\n"
+            "from kamplan.stages.resources import _solver_banner_silenced\n"
+            "_solver_banner_silenced()  # what allocate does before it solves\n"
+            "h = _maximise(np.array([1.0]), np.array([0.0]), np.array([2.0]), np.array([0.0]), np.array([1.0]),\n"
+            "              np.array([0, 1]), np.array([0]), np.array([1.0]))\n"
+            "h.run()\n"
+            "print('solved', round(h.getInfo().objective_function_value, 6))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(kamplan.__file__).parent.parent)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "solved 1.0\n", out.stdout  # max x with 0 <= x <= 1 (row) and nothing else printed

@@ -26,7 +26,7 @@ from kamplan.engine.forecast import year_end_forecast
 from kamplan.engine.units import unit_system
 from kamplan.model import ACTIVITY_COLUMNS
 from kamplan.messages import say
-from kamplan.problems import Problem, WithProblems, error, has_errors, warning
+from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.inputs import Progress, expand_inputs, no_progress
 from kamplan.stages.plan import PlanView, plan_view
 from kamplan.stages.wallet import PlanSignals, plan_signals, say_evidence, visit_reports
@@ -116,8 +116,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     problems: list[Problem] = []
     plan = plan_view(store, year)
     if not plan.agreed and plan.round is not None:
-        problems.append(warning("plan-not-agreed", f"the {year} plan is not agreed yet: evaluating against "
-                                f"{plan.source}", "lock the agreed plan first for the evaluation of record"))
+        problems.append(problem("evaluation.plan-not-agreed", year=year, source=str(plan.source)))
     history = store.history()
     reps_of = {a.id: a.rep for a in cfg.accounts}
     for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):
@@ -157,8 +156,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     counted = lines[~lines["full_credit"].astype(bool)] if len(lines) else lines
     company = group_totals(counted, []) if len(counted) else pd.DataFrame()
     if plan.targets.empty:
-        problems.append(error("no-plan", f"there are no targets for {year} to evaluate against",
-                              "collect the target workbooks first (kamplan targets collect)"))
+        problems.append(problem("evaluation.no-plan", year=year))
     return EvaluationData(year, quarter, plan, lines, acc, activity, services, numbers, scores, totals, warns,
                           classes, quarters, company, reps, ratings, allocated is not None, problems,
                           wallet if len(wallet) else None)
@@ -421,8 +419,7 @@ def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None,
     year = year or cfg.plan_year
     quarter = quarter or latest_quarter(ws, year)
     if quarter is None:
-        return EvaluateResult(year, None, "quarter", problems=[error(
-            "no-actuals", f"there are no actuals for {year} yet", "import them first (kamplan actuals import FILE)")])
+        return EvaluateResult(year, None, "quarter", problems=[problem("evaluation.no-actuals", year=year)])
     progress("engine")
     data = evaluation_data(ws, quarter, year)
     res = EvaluateResult(year, quarter, "quarter", data=data, problems=list(data.problems))
@@ -439,8 +436,8 @@ def _write_all(ws, res: EvaluateResult, data: EvaluationData, evaluation: str, s
     ws.reports.mkdir(parents=True, exist_ok=True)
     unknown = [r for r in (reps or []) if r not in data.reps]
     if unknown:
-        res.problems.append(error("unknown-rep", f"{unknown} have nothing to evaluate in {data.year}",
-                                  f"use one of {data.reps}"))
+        res.problems.append(problem("evaluation.unknown-rep", unknown=", ".join(map(str, unknown)),
+                                    year=data.year, known=", ".join(map(str, data.reps))))
         return
     suffix = "summary" if evaluation == "annual" else "VP"
     progress(suffix)
@@ -466,8 +463,7 @@ def annual_evaluation(ws: Workspace, year: int | None = None, reps: list[str] | 
     year = year or cfg.plan_year
     last = latest_quarter(ws, year)
     if last is None:
-        return EvaluateResult(year, None, "annual", problems=[error(
-            "no-actuals", f"there are no actuals for {year} yet", "import them first (kamplan actuals import FILE)")])
+        return EvaluateResult(year, None, "annual", problems=[problem("evaluation.no-actuals", year=year)])
     progress("engine")
     history: dict = {}
     for q in range(1, last + 1):
@@ -478,8 +474,7 @@ def annual_evaluation(ws: Workspace, year: int | None = None, reps: list[str] | 
     data = evaluation_data(ws, last, year, ratings_quarter=0)
     res = EvaluateResult(year, last, "annual", data=data, problems=list(data.problems))
     if last < 4:
-        res.problems.append(warning("year-not-closed", f"{year} has actuals up to Q{last} only: the annual "
-                                    "evaluation covers the year to date", "run it again once Q4 is imported"))
+        res.problems.append(problem("evaluation.year-not-closed", year=year, last=last))
     if not res.ok:
         return res
     _write_all(ws, res, data, "annual", f"evaluation_{year}_annual", reps, progress, now, language, history)
@@ -517,8 +512,8 @@ def collect_evaluations(ws: Workspace, paths: list[Path], progress: Progress = n
         try:
             digest = content_hash(path)
         except OSError as exc:
-            out.append(CollectedFile(path, "rejected", problems=[error(
-                "unreadable", f"cannot read the file ({exc})", "check the path and permissions", file=path)]))
+            out.append(CollectedFile(path, "rejected", problems=[problem(
+                "evaluation.unreadable", why=str(exc), file=path)]))
             continue
         got, found = read_evaluation_workbook(path, ws.config, digest)
         if got is None:
@@ -540,11 +535,10 @@ def _year_problem(ws: Workspace, got: EvaluationInput, path: Path) -> Problem | 
     quarter = ident.quarter if ident.evaluation == "quarter" else 1
     if latest is not None and quarter <= latest:
         return None
-    period = f"{ident.year} Q{ident.quarter}" if ident.evaluation == "quarter" else f"the year {ident.year}"
-    return error("evaluation-other-period", f"this workbook evaluates {period}, for which this workspace has no "
-                 f"actuals (plan year {ws.config.plan_year})", "collect it in the workspace that wrote it, or "
-                 "write this workspace's evaluation workbook (kamplan evaluate) and enter the ratings there",
-                 file=path)
+    if ident.evaluation == "quarter":
+        return problem("evaluation.other-quarter", year=ident.year, quarter=ident.quarter,
+                       plan_year=ws.config.plan_year, file=path)
+    return problem("evaluation.other-year", year=ident.year, plan_year=ws.config.plan_year, file=path)
 
 
 def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path, now) -> CollectedFile:
@@ -593,9 +587,7 @@ def _store(ws: Workspace, got: EvaluationInput, found: list[Problem], path: Path
                          "note": row.note, "by": by, "at": at, "source": row.source,
                          "workbook_id": ident.workbook_id})
     if kept:
-        found.append(warning("later-entry-kept", f"{len(kept)} entr(y/ies) were changed since this workbook was "
-                             f"written and keep the later value (first: {kept[0]})",
-                             "write a fresh evaluation workbook (kamplan evaluate) to change them again", file=path))
+        found.append(problem("evaluation.later-entry-kept", n=len(kept), first=str(kept[0]), file=path))
     n_r, n_s = record_evaluation_inputs(ws.store, year, quarter, ratings, statuses)
     return CollectedFile(path, "stored" if n_r or n_s else "unchanged", n_r, n_s, found)
 
@@ -612,8 +604,7 @@ def warning_list(ws: Workspace, quarter: int | None = None, year: int | None = N
     year = year or cfg.plan_year
     quarter = quarter or latest_quarter(ws, year)
     if quarter is None:
-        return pd.DataFrame(), [error("no-actuals", f"there are no actuals for {year} yet",
-                                      "import them first (kamplan actuals import FILE)")], None
+        return pd.DataFrame(), [problem("evaluation.no-actuals", year=year)], None
     data = evaluation_data(ws, quarter, year)
     lang = language or cfg.language
     names = {a.id: a.name.get(lang) for a in cfg.accounts}

@@ -312,7 +312,7 @@ def spread_quota_file(ws: Workspace, path: Path, spec: TopDownSpec, dry_run: boo
     try:
         outcome = spread(ws, spec, dry_run=dry_run, by=by, store_closest=store_closest)
     except TopDownError as exc:
-        return None, problems + [problem("quotas.refused", why=str(exc), file=path.name)], table
+        return None, problems + [problem("quotas.refused", why=exc.why, file=path.name)], table
     return outcome, problems, table
 
 

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import getpass
 import math
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,9 +198,29 @@ def _apply_choices_in_force(ws: Workspace, res: AllocateResult) -> None:
             res.capacity_changes[(r.person_id, int(r.quarter))] = float(r.capacity)
 
 
+@functools.cache
+def _solver_banner_silenced() -> None:
+    """Make the process's first HiGHS object with the C-level stdout pointed at the null device.
+
+    HiGHS prints its banner ("Running HiGHS … Copyright") to file descriptor 1 when the first Highs object
+    of a process is made, before any option (output_flag) can be set; it would land in the middle of the
+    console output and of ``--json``.  Later objects print nothing."""
+    import highspy
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def _solve(res: AllocateResult, limit: float, resolve: bool, progress: Progress) -> None:
     """Solve the instance and price each person's and pool's capacity (marginal values)."""
     progress("solve")
+    _solver_banner_silenced()
     alloc = solve(res.instance, time_limit=limit)
     res.allocation = alloc
     res.problems += alloc.problems

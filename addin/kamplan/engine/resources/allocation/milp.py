@@ -1,10 +1,7 @@
 """The MILP in flow form, built for HiGHS, and the packing of its solution onto named people."""
 from __future__ import annotations
 
-import functools
 import math
-import os
-import sys
 import time
 
 import numpy as np
@@ -394,30 +391,10 @@ class _Repacking:
         return np.asarray(sol.col_value) if sol.value_valid else None
 
 
-@functools.cache
-def _banner_silenced() -> None:
-    """Make the process's first HiGHS object with the C-level stdout pointed at the null device.
-
-    HiGHS prints its banner ("Running HiGHS … Copyright") to file descriptor 1 when the first Highs object
-    of a process is made, before any option (output_flag) can be set; it would land in the middle of the
-    console output and of ``--json``.  Later objects print nothing."""
-    import highspy
-    sys.stdout.flush()
-    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
 def _maximise(obj, lo, hi, row_lo, row_hi, start, index, value, integral=None):
     """A HiGHS instance holding max obj.x, lo <= x <= hi, row_lo <= A x <= row_hi (A column-wise);
     ``integral``: per column, whether it is an integer (None: an LP)."""
     import highspy
-    _banner_silenced()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     lp = highspy.HighsLp()
