@@ -22,7 +22,10 @@ if TYPE_CHECKING:  # imported where used: `kamplan --help` needs neither
 
 class _Console:
     """rich's Console, made when first used: importing rich.console takes longer than the rest of
-    `kamplan --help` (benchmarks/bench_startup.py).  Every attribute is the real console's."""
+    `kamplan --help` (benchmarks/bench_startup.py).  Every attribute is the real console's, even
+    ``__dict__`` (no instance dict of its own: the slots), so that a test's monkeypatch restores the real one."""
+
+    __slots__ = ("_options", "_real")
 
     def __init__(self, **options):
         object.__setattr__(self, "_options", options)

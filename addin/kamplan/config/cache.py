@@ -24,7 +24,7 @@ from kamplan.messages.compiled import write_atomically
 
 FOLDER = ".kamplan"
 NAME = "config-cache.json"
-FORMAT = 1  # of the file below; a copy of another format is ignored
+FORMAT = 2  # of the file below; a copy of another format is ignored
 NAME_OF_CONFIG = ""  # the config file's own entry in "sources" (the others are named relative to its folder)
 _TAG = "$kamplan"  # marks a value JSON has no type for: {"$kamplan": "date", "value": "2026-12-20"}
 
@@ -36,8 +36,8 @@ def cache_path(config_path: Path) -> Path:
 def read(config_path: Path, config_bytes: bytes) -> dict | None:
     """The mapping kept for the config whose file holds ``config_bytes``, or None when there is no usable copy."""
     try:
-        kept = json.loads(cache_path(config_path).read_text(encoding="utf-8"), object_hook=_decoded)
-    except (OSError, ValueError, TypeError, KeyError):
+        kept = _loaded(cache_path(config_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
     if not isinstance(kept, dict) or kept.get("format") != FORMAT or kept.get("kamplan") != __version__:
         return None
@@ -62,12 +62,14 @@ def write(config_path: Path, config_bytes: bytes, data: dict, files: list[Path])
             sources[Path(path).relative_to(base).as_posix()] = _file_digest(path)
         except ValueError:  # a file outside the workspace folder: named by its full path
             sources[str(Path(path).resolve())] = _file_digest(path)
+    tagged: list[list] = []
     try:
-        text = json.dumps({"format": FORMAT, "kamplan": __version__, "sources": sources, "data": _encoded(data)},
+        text = json.dumps({"format": FORMAT, "kamplan": __version__, "sources": sources,
+                           "data": _encoded(data, [], tagged), "tagged": tagged},
                           ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        if json.loads(text, object_hook=_decoded)["data"] != data:  # kept only if it comes back the same
+        if _loaded(text)["data"] != data:  # kept only if it comes back the same
             return False
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError, IndexError):
         return False
     return write_atomically(cache_path(config_path), text.encode("utf-8"))
 
@@ -84,22 +86,24 @@ def _file_digest(path: Path) -> str | None:
         return None
 
 
-def _encoded(value):
-    """``value`` in JSON's types; a date, a time stamp and a catalogue Message (a team row's file › row) are
-    tagged; any other type is a TypeError (the copy is then not written)."""
+def _encoded(value, path: list, tagged: list):
+    """``value`` in JSON's types; a date, a time stamp and a catalogue Message (a team row's file › row) become
+    tagged mappings whose paths are noted in ``tagged`` (so that reading need not look at every mapping);
+    any other type is a TypeError (the copy is then not written)."""
     if isinstance(value, dict):
-        return {str(k): _encoded(v) for k, v in value.items()} if all(isinstance(k, str) for k in value) \
-            else _refuse(value)
+        if not all(isinstance(k, str) for k in value):
+            _refuse(value)
+        return {k: _encoded(v, [*path, k], tagged) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_encoded(v) for v in value]
+        return [_encoded(v, [*path, i], tagged) for i, v in enumerate(value)]
     if isinstance(value, Message):
-        return {_TAG: "message", "key": value.key, "fields": _encoded(value.fields)}
+        tagged.append(path)
+        return {_TAG: "message", "key": value.key, "fields": _encoded(value.fields, [], [])}
     if isinstance(value, (str, bool, int, float)) or value is None:
         return value
-    if isinstance(value, dt.datetime):
-        return {_TAG: "datetime", "value": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {_TAG: "date", "value": value.isoformat()}
+    if isinstance(value, (dt.date, dt.datetime)):
+        tagged.append(path)
+        return {_TAG: "datetime" if isinstance(value, dt.datetime) else "date", "value": value.isoformat()}
     return _refuse(value)
 
 
@@ -107,10 +111,22 @@ def _refuse(value):
     raise TypeError(f"not kept in the config cache: {type(value).__name__}")
 
 
+def _loaded(text: str) -> dict:
+    """The cache file's mapping with its tagged values made dates and Messages again."""
+    kept = json.loads(text)
+    data = kept["data"]
+    for path in kept["tagged"]:
+        if not path:
+            raise ValueError("a tagged value is the whole config")
+        parent = data
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = _decoded(parent[path[-1]])
+    return kept
+
+
 def _decoded(obj: dict):
     tag = obj.get(_TAG)
-    if tag is None:
-        return obj
     if tag == "date":
         return dt.date.fromisoformat(obj["value"])
     if tag == "datetime":
