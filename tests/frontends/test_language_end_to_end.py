@@ -217,6 +217,21 @@ def test_a_config_rule_keeps_its_key_path_and_is_said_in_both_languages():
     assert str(rule).splitlines()[0] == "conversions.t.t: a unit cannot convert into itself; remove the line"
 
 
+def test_a_config_rule_in_kamplan_yaml_reaches_the_user_in_their_language_with_the_full_key_path():
+    import yaml
+
+    from kamplan.config import config_from_dict
+    from kamplan.config.load import ConfigError
+    from kamplan.workspace import default_config_text
+    data = yaml.safe_load(default_config_text())
+    data.setdefault("units", {})["conversions"] = {"t": {"t": 1, "kg": -2}}
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(data)
+    rules = [p for p in caught.value.problems if p.id == "config.invalid-rule"]
+    assert [p.cell for p in rules] == ["units.conversions.t.t", "units.conversions.t.kg"]
+    assert_said_in_both(_said(rules))
+
+
 @pytest.mark.parametrize("args", [(0, "bottom-up", None), (1, "", None), (1, "bottom-up", "tomorrow")])
 def test_a_store_guard_is_said_in_both_languages(args):
     with pytest.raises(StoreError) as caught:

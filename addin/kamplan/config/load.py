@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kamplan.config.base import ConfigRule
 from kamplan.config.schema import PlanConfig
 from kamplan.messages import Message
 from kamplan.problems import Problem, problem
@@ -182,14 +183,7 @@ def _problems_from(exc: ValidationError, data: dict, name: str) -> list[Problem]
         loc = tuple(p for p in err["loc"] if p not in ("function-after",))
         msg = err["msg"]
         if err["type"] == "value_error":
-            # our own validators: one line per problem, "key.path: what" (relative to loc) or plain text
-            for line in msg.removeprefix("Value error, ").splitlines():
-                key, _, what = line.partition(": ")
-                if what and _KEY_PATH.match(key):
-                    full = _path(loc) + "." + key if loc else key
-                else:
-                    full, what = _path(loc) or "(top level)", line
-                problems.append(problem("config.invalid-rule", what=what, file=name, cell=full))
+            problems += _rule_problems(err, loc, msg, name)
             continue
         path = _path(loc) or "(top level)"
         if err["type"] == "missing":
@@ -200,6 +194,24 @@ def _problems_from(exc: ValidationError, data: dict, name: str) -> list[Problem]
             continue
         problems.append(_invalid(path, err, name))
     return problems
+
+
+def _rule_problems(err: dict, loc: tuple, msg: str, name: str) -> list[Problem]:
+    """Our own validators' faults: a ``ConfigRule`` carries (key path, Message) pairs, said in the workspace's
+    language; any other validator's words are read as lines "key.path: what" (relative to loc) or plain text."""
+    rule = (err.get("ctx") or {}).get("error")
+    if isinstance(rule, ConfigRule):
+        faults = rule.faults
+    else:
+        faults = []
+        for line in msg.removeprefix("Value error, ").splitlines():
+            key, _, what = line.partition(": ")
+            faults.append((key, what) if what and _KEY_PATH.match(key) else ("", line))
+    out = []
+    for key, what in faults:
+        full = (_path(loc) + "." + key if loc else key) if key else (_path(loc) or "(top level)")
+        out.append(problem("config.invalid-rule", what=what, file=name, cell=full))
+    return out
 
 
 # pydantic's words for the faults a person makes in kamplan.yaml, said by the catalogue (with pydantic's

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from xlsxwriter.worksheet import Worksheet
 
-import kamplan.workbooks.kit.writer as kit_writer
+import kamplan.workbooks.kit.styles as kit_styles
 from kamplan.workbooks.kit.formulas import PLAIN_FUNCTIONS, FastFormulaWorksheet, needs_expansion
 from support.golden import _masked, write_workbooks
 
@@ -62,7 +62,7 @@ def _sheet_parts(path) -> dict[str, bytes]:
 
 def test_every_workbook_kind_is_written_byte_for_byte_as_with_xlsxwriters_own_worksheet(tmp_path, monkeypatch):
     fast = write_workbooks(tmp_path / "fast", languages=("en",))
-    monkeypatch.setattr(kit_writer, "FastFormulaWorksheet", Worksheet)
+    monkeypatch.setattr(kit_styles, "FastFormulaWorksheet", Worksheet)
     stock = write_workbooks(tmp_path / "stock", languages=("en",))
     assert sorted(fast) == sorted(stock) and len(fast) >= 8
     formulas = validations = 0

@@ -15,7 +15,6 @@ from typing import Callable
 
 import pandas as pd
 
-from kamplan.workbooks.kit.formulas import FastFormulaWorksheet
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, IdentitySpec, write_identity
 from kamplan.workbooks.kit.layout import Table
@@ -28,10 +27,6 @@ def write_book(path: Path, make_writer: Callable[[object], "WorkbookWriter"], *,
                created: dt.datetime, password: str) -> Path:
     """Build the workbook with ``make_writer(wb).write()`` and save it atomically to ``path``."""
     with new_workbook(Path(path), title=title, company=company, created=created, sheet_password=password) as wb:
-        wb.worksheet_class = FastFormulaWorksheet  # same XML, without XlsxWriter's ~30 passes per formula
-        # the parts are zipped from memory, not from one temporary file each (same XML; only the zip
-        # entries' dates differ, 1 Jan instead of 31 Jan 1980); the cells are in memory anyway
-        wb.in_memory = True
         make_writer(wb).write()
     return Path(path)
 
