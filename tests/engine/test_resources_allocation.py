@@ -121,6 +121,14 @@ def test_eligibility_budget_customer_class_reasons():
     fixes = {u.request_id: u.fix for u in m.unmet}
     assert "skill 'process'" in fixes["skill"] and "region 'south'" in fixes["region"]
     assert fixes["adv"] == "raise the advisor budget by 800"
+    # the same reasons in a Chinese resource plan or console: Chinese, ids and figures kept
+    import re
+
+    from kamplan.messages import render
+    for u in m.unmet:
+        for text in (render(u.reason, "zh-CN"), render(u.fix, "zh-CN")):
+            assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text), text
+    assert "800" in render(fixes["adv"], "zh-CN") and "'process'" in render(fixes["skill"], "zh-CN")
 
 
 def test_minimum_coverage_is_honoured_and_generates_requests():

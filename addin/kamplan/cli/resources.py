@@ -12,6 +12,7 @@ import click
 
 from kamplan.cli.common import open_workspace, progress_bar, relative, t
 from kamplan.cli.output import console, err_console, escape, print_json, problem_line, stdout_to_stderr
+from kamplan.messages import render
 
 SHOW = 10
 
@@ -76,7 +77,7 @@ def _print(res, cfg, root=None):
                            changes=len(res.capacity_changes)), overflow="fold")
     for u in a.unmet[:SHOW]:
         console.print(f"  [yellow]{escape(u.request_id)}[/yellow] {escape(u.account_id)} {u.kind} "
-                      f"{u.given:g}/{u.asked:g}: {escape(u.reason)} — {escape(u.fix)}")
+                      f"{u.given:g}/{u.asked:g}: {escape(render(u.reason))} — {escape(render(u.fix))}")
     if len(a.unmet) > SHOW:
         console.print("  " + t("cli.allocate.more-unmet", n=len(a.unmet) - SHOW))
     for p in res.problems:

@@ -37,6 +37,7 @@ import pandas as pd
 
 from kamplan.engine.resources.allocation import Allocation, Instance, all_requests, marginal_values, solve
 from kamplan.engine.resources.value import account_values, fiscal_quarter, support_instance
+from kamplan.messages import render
 from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.plan import plan_view
@@ -407,8 +408,8 @@ def build_resource_content(ws: Workspace, res: AllocateResult, stored_req: pd.Da
     accounts = [{"account_id": a, "account": labels.account(a), "class": labels.classes.get(cls_of.get(a, ""), ""),
                  "value": value_of.get(a)} for a in dict.fromkeys(stored_req["account_id"])]
     unmet = [{"request_id": u.request_id, "account_id": u.account_id, "account": labels.account(u.account_id),
-              "kind": labels.kind(u.kind), "asked": u.asked, "given": u.given, "code": u.code, "reason": u.reason,
-              "fix": u.fix} for u in alloc.unmet]
+              "kind": labels.kind(u.kind), "asked": u.asked, "given": u.given, "code": u.code,
+              "reason": render(u.reason, L), "fix": render(u.fix, L)} for u in alloc.unmet]
     person_mv = {(r.person_id, int(r.quarter)): r.value_per_unit for r in res.marginals.itertuples(index=False)}
     cap = {p.id: p.capacity for p in res.instance.people}
     people = _people_rows(cfg, labels, lambda p, q: {f"cap_q{q}": float(cap.get(p.id, {}).get(q, 0.0)),

@@ -6,6 +6,7 @@ import math
 from kamplan.engine.resources.allocation.compiled import Compiled
 from kamplan.engine.resources.allocation.model import EPS, Allocation, Instance, Request, Unmet
 from kamplan.engine.resources.allocation.state import State
+from kamplan.problems import Message  # the reasons are said in the workbook's or console's language
 
 
 def explain_unmet(instance: Instance, allocation: Allocation, _compiled: Compiled | None = None) -> list[Unmet]:
@@ -45,7 +46,11 @@ def _marginal_ratio(c: Compiled, st: State) -> dict[str, float]:
     return low
 
 
-Explanation = tuple[str, str, str]  # code, reason, fix
+Explanation = tuple[str, Message, Message]  # code, reason, fix (the catalogue's resources.why.* / resources.fix.*)
+
+
+def _said(code: str, why: str, fix: str, **fields) -> Explanation:
+    return code, Message(f"resources.why.{why}", **fields), Message(f"resources.fix.{fix}", **fields)
 
 
 def _reason(c: Compiled, st: State, k: int, r: Request, need: float, unit: str, marginal) -> Explanation:
@@ -62,34 +67,30 @@ def _reason(c: Compiled, st: State, k: int, r: Request, need: float, unit: str, 
 def _static_reason(c: Compiled, r: Request, static: str, need: float, unit: str, qname: dict) -> Explanation:
     """Requests no plan can serve: forced out, class, nobody eligible, too big, past the deadline."""
     if static == "forced-out":
-        return "forced-out", "ruled out by the VP (forced out)", "take it off the forced-out list"
+        return _said("forced-out", "forced-out", "forced-out")
     a = c.acc.get(r.account_id)
     if static == "class":
-        return ("class", f"account {r.account_id} ({a.cls if a else 'unknown'}) may not get support",
-                "change the account's class or the class rule (support_eligible)")
+        return _said("class", "class", "class", account=r.account_id, cls=a.cls if a else "?")
     if static == "eligibility":
         return _eligibility_reason(c, r, a)
     elig = c.eligible_people(r)
     if static == "too-big":
         best = max(((c.cap[i][j], i, j) for i in elig for j in range(len(c.quarters))), default=(0, 0, 0))
-        return ("too-big", f"all-or-nothing {r.amount:g} {unit}: no eligible person has that much in one quarter "
-                f"(most: {c.people[best[1]].id} {best[0]:g} in {qname[best[2]]})",
-                f"make it divisible, or raise {c.people[best[1]].id}'s {qname[best[2]]} capacity to {r.amount:g}")
+        return _said("too-big", "too-big", "too-big", amount=f"{r.amount:g}", unit=unit, person=c.people[best[1]].id,
+                     most=f"{best[0]:g}", quarter=qname[best[2]])
     later = _later_quarters(c, c.cap, r, need, elig)
-    return ("deadline", f"no eligible capacity by the deadline Q{r.deadline}",
-            f"move the deadline to Q{later[0]}" if later else "add capacity before the deadline")
+    if later:
+        return _said("deadline", "deadline", "move-deadline", deadline=r.deadline, later=later[0])
+    return _said("deadline", "deadline", "capacity-before-deadline", deadline=r.deadline)
 
 
 def _eligibility_reason(c: Compiled, r: Request, a) -> Explanation:
     if r.kind not in c.pools or not c.by_pool.get(r.kind):
-        return "eligibility", f"there is no {r.kind} pool or person", f"add a {r.kind} person"
-    why = []
+        return _said("eligibility", "no-pool", "no-pool", kind=r.kind)
+    region = repr(a.region) if a else "?"
     if r.skill:
-        why.append(f"skill {r.skill!r}")
-    why.append(f"region {a.region!r}" if a else "its region")
-    return ("eligibility", f"no {r.kind} person has {' and '.join(why)}",
-            f"give a {r.kind} person serving {a.region if a else 'its region'!r} the skill {r.skill!r}"
-            if r.skill else f"let a {r.kind} person serve region {a.region if a else ''!r}")
+        return _said("eligibility", "no-skill-region", "skill-region", kind=r.kind, skill=repr(r.skill), region=region)
+    return _said("eligibility", "no-region", "region", kind=r.kind, region=region)
 
 
 def _later_quarters(c: Compiled, cap, r: Request, need: float, elig: list[int]) -> list[int]:
@@ -104,8 +105,8 @@ def _budget_reason(c: Compiled, st: State, k: int, r: Request, need: float) -> E
     cmin = min(c.cost[i] for i, _ in c.r_slots[k])
     if cmin > 0 and st.budget[r.kind] < need * cmin - 1e-6:
         more = need * cmin - st.budget[r.kind]
-        return ("budget", f"the {r.kind} budget is spent ({st.budget[r.kind]:,.0f} left, "
-                f"{need * cmin:,.0f} needed)", f"raise the {r.kind} budget by {more:,.0f}")
+        return _said("budget", "budget", "budget", kind=r.kind, left=f"{st.budget[r.kind]:,.0f}",
+                     needed=f"{need * cmin:,.0f}", more=f"{more:,.0f}")
     return None
 
 
@@ -120,15 +121,15 @@ def _capacity_reason(c: Compiled, st: State, k: int, r: Request, need: float, un
     if not short:
         return None
     qs = sorted({j for _, j in slots})
-    busy = ", ".join(f"{c.people[i].id} {qname[j]} {v:g} free" for (i, j), v in sorted(free.items())[:6])
+    busy = ", ".join(f"{c.people[i].id} {qname[j]} {v:g}" for (i, j), v in sorted(free.items())[:6])
     i_best, j_best = max(free, key=lambda s: (free[s], s[1]))
     missing = need - (sum(free.values()) if r.divisible else free[(i_best, j_best)])
     later = _later_quarters(c, st.cap, r, need, c.eligible_people(r))
-    fix = f"{missing:g} more {unit} of {c.people[i_best].id} in {qname[j_best]}"
+    fields = {"quarters": "-".join(qname[j] for j in (qs[0], qs[-1])), "deadline": r.deadline, "busy": busy,
+              "missing": f"{missing:g}", "unit": unit, "person": c.people[i_best].id, "quarter": qname[j_best]}
     if later:
-        fix += f", or move the deadline to Q{later[0]}"
-    return ("capacity", f"eligible people are booked in {'-'.join(qname[j] for j in (qs[0], qs[-1]))} "
-            f"by the deadline Q{r.deadline} ({busy})", fix)
+        return _said("capacity", "capacity", "capacity-or-deadline", later=later[0], **fields)
+    return _said("capacity", "capacity", "capacity", **fields)
 
 
 def _customer_reason(c: Compiled, st: State, k: int, r: Request, need: float) -> Explanation | None:
@@ -137,8 +138,7 @@ def _customer_reason(c: Compiled, st: State, k: int, r: Request, need: float) ->
         return None
     room = [min(st.cap[i][j], rec[j]) for i, j in c.r_slots[k]]
     if (sum(room) < need - 1e-6) if r.divisible else not any(v >= need - 1e-6 for v in room):
-        return ("customer", f"customer {r.account_id} cannot receive more support in those quarters",
-                "agree more visit days with the customer, or move the deadline")
+        return _said("customer", "customer", "customer", account=r.account_id)
     return None
 
 
@@ -149,6 +149,5 @@ def _value_reason(c: Compiled, st: State, k: int, r: Request, need: float, unit:
     step = min(need, 1.0) if r.divisible else need
     mine = c.g_scale[g] * (resp.value(s + c.r_pw[k] * step) - resp.value(s)) / step
     price = marginal.get(r.kind, 0.0)
-    return ("value", f"its value ({mine:,.0f} per {unit.rstrip('s')}) is below what the {r.kind} capacity earns "
-            f"elsewhere (at least {price:,.0f} per {unit.rstrip('s')})",
-            "raise its priority or the account's value, force it in (re-solve to see the cost), or add capacity")
+    return _said("value", "value", "value", value=f"{mine:,.0f}", per=unit.rstrip("s"), kind=r.kind,
+                 price=f"{price:,.0f}")
