@@ -17,11 +17,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 NEUTRAL = re.compile(r"\S*[/\\]\S*|\S+\.xlsx|kamplan [a-z -]+|--[a-z-]+|\b[a-z]+(?:-[a-z]+)+\b")
 
 
-# Not said by these commands' own words, and left in English by their owners for now (the report of this
-# change lists them): a stage's text problems (stages/evaluation.py: "the plan is not agreed yet") and the
-# evidence of the five history flags, which carry no facts for the catalogue (engine/early_warnings.py).
-# A problem line starts with its tag; an evidence line with six spaces and the flag code.
-OTHERS = re.compile(r"^\s*(?:警告|错误|warning|error) |^ {6}[a-z-]+: |^\(not agreed yet\)")
+OTHERS = re.compile(r"(?!)")  # no line is left to another owner: every line is the catalogue's
 
 
 def english_runs(text: str) -> list[str]:

@@ -66,7 +66,7 @@ def _print(res, cfg, root=None):
         for p in res.problems:
             err_console.print(problem_line(p))
         return
-    console.print(t("cli.allocate.title", year=res.plan_year, run=res.run_id, source=escape(res.source)),
+    console.print(t("cli.allocate.title", year=res.plan_year, run=res.run_id, source=escape(render(res.source))),
                   overflow="fold")
     gap = "—" if a.gap is None or not math.isfinite(a.gap) else f"{a.gap:.3%}"
     console.print("  " + t("cli.allocate.value", value=_money(a.objective, cur), bound=_money(a.bound, cur), gap=gap,

@@ -116,7 +116,7 @@ def evaluation_data(ws: Workspace, quarter: int, year: int | None = None,
     problems: list[Problem] = []
     plan = plan_view(store, year)
     if not plan.agreed and plan.round is not None:
-        problems.append(problem("evaluation.plan-not-agreed", year=year, source=str(plan.source)))
+        problems.append(problem("evaluation.plan-not-agreed", year=year, source=plan.source))
     history = store.history()
     reps_of = {a.id: a.rep for a in cfg.accounts}
     for a, r in zip(plan.targets["account_id"], plan.targets["rep_id"]):

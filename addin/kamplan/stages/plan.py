@@ -30,7 +30,7 @@ from kamplan.engine.credit import credit_shares, team_frame
 from kamplan.engine.topdown import TopDownError, TopDownResult, TopDownSpec, apply_topdown
 from kamplan.imports.quotas import QuotaTable, no_lines_problem, read_quota_file
 from kamplan.model import TARGET_COLUMNS
-from kamplan.messages import t
+from kamplan.messages import Message, t
 from kamplan.problems import Problem, has_errors, problem
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.review import effective_classes
@@ -46,6 +46,7 @@ from kamplan.workspace import Workspace
 KEY = ["account_id", "product_id", "quarter"]
 PROPOSAL_COLUMNS = KEY + ["volume", "price", "revenue", "own_volume", "own_price", "own_revenue"]
 LINE_KINDS = ("targets", "visits", "trainings", "services", "requests")
+VERSION_KINDS = ("bottom-up", "top-down", "undo")  # how a plan version came about (store.plan_versions.kind)
 
 
 def who() -> str:
@@ -514,14 +515,16 @@ def plan_view(store: Store, year: int) -> PlanView:
     version = agreed["version_id"] if agreed else store.current_plan_version(year)
     if version is None:
         targets = _newest_submission_lines(store, year, "targets")
-        source = f"round {rnd} submissions (not agreed yet)" if rnd else "no targets collected yet"
+        source = Message("plan.source.round", round=rnd) if rnd else Message("plan.source.none")
         return PlanView(year, False, rnd, source, targets, **others)
     info, lines = store.plan_version(version)
     targets = lines.assign(comment=None, src=None, response=None)[["rep_id"] + TARGET_COLUMNS]
     if agreed:
-        source = f"agreed plan (version {version}, locked {agreed['at']:%Y-%m-%d} by {agreed['by']})"
+        source = Message("plan.source.agreed", version=version, date=f"{agreed['at']:%Y-%m-%d}", by=str(agreed["by"]))
     else:
-        source = f"plan version {version}, {info['kind']}, not agreed yet: {info['description']}"
+        kind = str(info["kind"])
+        source = Message("plan.source.version", version=version,
+                         kind=Message(f"plan.kind.{kind}") if kind in VERSION_KINDS else kind)
     return PlanView(year, bool(agreed), rnd, source, targets, version=version, **others)
 
 
