@@ -424,7 +424,7 @@ def build_resource_content(ws: Workspace, res: AllocateResult, stored_req: pd.Da
     budgets = [(pool.kind, float(pool.budget)) for pool in cfg.support_pools if pool.budget is not None]
     return ResourceWorkbookContent(
         identity=new_identity(res.plan_year, res.run_id, stamp), language=L, company=cfg.company.name.get(L),
-        currency=cfg.currency, source=res.source, figures=figures, budgets=budgets,
+        currency=cfg.currency, source=render(res.source, L), figures=figures, budgets=budgets,
         schedule=_schedule_rows(alloc, stored_req, labels), requests=requests, accounts=accounts, unmet=unmet,
         people=people, pools=_pool_marginals(res.marginals), units=labels.units, class_labels=labels.classes,
         choices=_choice_rows(store, res.plan_year, requests, stored_req), capacity=capacity,

@@ -1,6 +1,6 @@
 """Every text kamplan writes into a Chinese workbook is Chinese (issue 13): the review's reasons, movement,
 develop candidates and warnings, the consolidation's version descriptions, the targets, agreed targets,
-account plan and monthly review workbooks.  An English sentence (three or more English words in a row)
+account plan, monthly review and resource plan workbooks.  An English sentence (three or more English words in a row)
 in a zh-CN workbook is generated text that lost its language, unless it is what a person typed (the
 demo salesperson types English topics and commitments) or a command or file name the reader types.
 The evaluation workbook's words are checked with it (tests/workbooks/evaluation)."""
@@ -18,7 +18,7 @@ from support.every_workbook import every_workbook
 from support.plan_books import plan_books
 
 KINDS = ("targets_round1", "targets_round2_proposal", "account_review", "consolidation", "agreed_targets",
-         "management_summary", "account_plan", "month_review")
+         "management_summary", "account_plan", "month_review", "resource_plan")
 SENTENCE = re.compile(r"(?:\b[A-Za-z][a-z'’-]+\b[\s,;:.()\d%+#\"-]*){3,}")  # numbers may sit between words
 # what the reader types: a command line (up to its end or the next Chinese character), a file name
 COMMAND = re.compile(r"kamplan(?: +[-\w./]+)+")
