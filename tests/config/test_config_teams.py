@@ -103,3 +103,19 @@ def test_account_team_file_problems_name_the_file_and_row(tmp_path):
     assert "team.csv › row 4: account A2: salesperson 'nobody' is not a salesperson; " \
            "allowed: ['r1', 'r2', 'r3', 'r4']" in got
     assert any("account A1: the members' shares of product P1 add up to 120%" in m for m in got)
+
+
+def test_team_problems_are_said_in_chinese_too():
+    import re
+
+    from kamplan.messages import render
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict(team_config_dict({"A1": [{"salesperson": "nobody", "share": 0.2},
+                                                   {"salesperson": "r1", "share": 0.1},
+                                                   {"salesperson": "r2", "role": "technical"}]}))
+    problems = exc.value.problems
+    assert len(problems) == 3
+    for p in problems:
+        zh = render(p.message, "zh-CN")
+        assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", zh), zh
+    assert "'nobody'" in render(problems[0].message, "zh-CN")

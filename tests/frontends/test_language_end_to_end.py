@@ -232,6 +232,26 @@ def test_a_config_rule_in_kamplan_yaml_reaches_the_user_in_their_language_with_t
     assert_said_in_both(_said(rules))
 
 
+@pytest.mark.parametrize("calendar", [
+    {"period_ends": ["2013-02-28", "2013-05-30", "2013-05-01", "2013-11-30"]},
+    {"weeks": [4, 4, 4], "start": "2026-01-04"},
+    {"weeks": [4, 4, 5]},
+])
+def test_a_calendar_mistake_is_said_in_both_languages(calendar):
+    import yaml
+
+    from kamplan.config import config_from_dict
+    from kamplan.config.load import ConfigError
+    from kamplan.workspace import default_config_text
+    data = yaml.safe_load(default_config_text())
+    data["calendar"] = calendar
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(data)
+    rules = [p for p in caught.value.problems if p.id == "config.invalid-rule"]
+    assert rules and all(p.cell.startswith("calendar.") for p in rules), [(p.cell, p.message) for p in rules]
+    assert_said_in_both(_said(rules))
+
+
 @pytest.mark.parametrize("args", [(0, "bottom-up", None), (1, "", None), (1, "bottom-up", "tomorrow")])
 def test_a_store_guard_is_said_in_both_languages(args):
     with pytest.raises(StoreError) as caught:

@@ -121,18 +121,17 @@ class Calendar(Strict):
         return periods.quarter_label(self, year, quarter, language)
 
 
-def _calendar_problems(cal: Calendar) -> list[str]:
-    """Each problem as "key.path: what is wrong; what to do"."""
+def _calendar_problems(cal: Calendar) -> list[tuple[str, Message]]:
+    """Each problem as (key path, what is wrong and what to do)."""
     if cal.weeks is not None or cal.start is not None:
         problems = _week_problems(cal)
     else:
         problems = _ends_problems("period_ends", cal.period_ends) if cal.period_ends is not None else []
         if cal.period_ends and not problems and cal.period_ends[3] >= periods._shift_year(cal.period_ends[0], 1):
-            problems.append(f"period_ends: the last end {cal.period_ends[3]} is a year or more after the first "
-                            f"{cal.period_ends[0]}, so next year's first quarter would overlap this year's last; "
-                            "the four ends lie within one year")
+            problems.append(rule("period_ends", "config.calendar.ends-over-a-year", last=str(cal.period_ends[3]),
+                                 first=str(cal.period_ends[0])))
     if cal.years and cal.weeks is None:
-        problems.append("years: 53-week years belong to a week calendar (weeks + start); remove it")
+        problems.append(rule("years", "config.calendar.years-without-weeks"))
     for year, ends in sorted(cal.years_explicit.items()):
         problems += _ends_problems(f"years_explicit.{year}", ends)
     if not problems:
@@ -140,48 +139,44 @@ def _calendar_problems(cal: Calendar) -> list[str]:
     return problems
 
 
-def _ends_problems(key: str, ends: list[dt.date]) -> list[str]:
+def _ends_problems(key: str, ends: list[dt.date]) -> list[tuple[str, Message]]:
     if len(ends) != 4:
-        return [f"{key}: {len(ends)} date(s) given; give the last days of the four quarters, e.g. "
-                "[2013-02-28, 2013-05-30, 2013-08-30, 2013-11-30]"]
-    return [f"{key}[{i}]: {ends[i]} is not after {key}[{i - 1}] {ends[i - 1]}; the quarters' last days go in "
-            "order, each after the one before (no quarter overlaps or is empty)"
+        return [rule(key, "config.calendar.four-ends", n=len(ends))]
+    return [rule(f"{key}[{i}]", "config.calendar.ends-in-order", end=str(ends[i]), list=key, i=i - 1,
+                 before=str(ends[i - 1]))
             for i in range(1, 4) if ends[i] <= ends[i - 1]]
 
 
-def _week_problems(cal: Calendar) -> list[str]:
+def _week_problems(cal: Calendar) -> list[tuple[str, Message]]:
     if cal.weeks is None or cal.start is None:
         missing = "weeks" if cal.weeks is None else "start"
-        return [f"{missing}: a week calendar needs both weeks (e.g. [4, 4, 5]) and start (the first day of a "
-                "fiscal year, e.g. 2026-01-04); add it"]
+        return [rule(missing, "config.calendar.weeks-and-start")]
     if len(cal.weeks) not in (3, 12) or any(w < 1 for w in cal.weeks):
-        return [f"weeks: {cal.weeks} is not a pattern; give three whole numbers of weeks per quarter, e.g. "
-                "[4, 4, 5] (or twelve, one per period)"]
-    return [f"weeks: quarter {q + 1} has {sum(cal.weeks[3 * q:3 * q + 3])} weeks ({cal.weeks[3 * q:3 * q + 3]}); "
-            "each quarter has 13 (4-4-5, 4-5-4 or 5-4-4)"
+        return [rule("weeks", "config.calendar.not-a-pattern", weeks=str(cal.weeks))]
+    return [rule("weeks", "config.calendar.quarter-weeks", quarter=q + 1, n=sum(cal.weeks[3 * q:3 * q + 3]),
+                 pattern=str(cal.weeks[3 * q:3 * q + 3]))
             for q in range(len(cal.weeks) // 3) if sum(cal.weeks[3 * q:3 * q + 3]) != 13]
 
 
-def _explicit_year_problems(cal: Calendar) -> list[str]:
+def _explicit_year_problems(cal: Calendar) -> list[tuple[str, Message]]:
     """An explicit year must join its neighbours without gap or overlap and last about a year."""
     problems = []
     for year, ends in sorted(cal.years_explicit.items()):
         key = f"years_explicit.{year}"
         before = periods.quarter_ends(cal, year - 1)
         if before is not None and ends[0] <= before[3]:
-            problems.append(f"{key}[0]: {ends[0]} is not after the end of fiscal {year - 1} ({before[3]}); the "
-                            "years overlap, so correct the dates (or the year they are given for)")
+            problems.append(rule(f"{key}[0]", "config.calendar.overlaps-before", end=str(ends[0]), year=year - 1,
+                                 last=str(before[3])))
             continue
         after = periods.quarter_ends(cal, year + 1)
         if after is not None and after[0] <= ends[3]:
-            problems.append(f"{key}[3]: {ends[3]} is not before the end of fiscal {year + 1}'s first quarter "
-                            f"({after[0]}); the years overlap, so correct the dates (or the year they are given for)")
+            problems.append(rule(f"{key}[3]", "config.calendar.overlaps-after", end=str(ends[3]), year=year + 1,
+                                 first=str(after[0])))
             continue
         first, last = periods.year_span(cal, year)
         if not 350 <= (last - first).days + 1 <= 380:
-            problems.append(f"{key}: fiscal {year} would run {first} to {last}, {(last - first).days + 1} days; a "
-                            "fiscal year covers one year (52 or 53 weeks, 365 or 366 days), so check the dates "
-                            "and the year they are given for")
+            problems.append(rule(key, "config.calendar.year-length", year=year, first=str(first), last=str(last),
+                                 days=(last - first).days + 1))
     return problems
 
 
@@ -462,7 +457,7 @@ class PlanConfig(Strict):
     def _team_references(self):
         staff, products = {s.id for s in self.staff}, {p.id for p in self.products}
         full = set(self.teams.full_credit_roles)
-        problems: list[str] = []
+        problems: list[tuple[str, Message]] = []
         for i, a in enumerate(self.accounts):
             problems += _team_problems(f"accounts[{i}]", a, staff, products, full)
         if problems:
@@ -489,33 +484,36 @@ class PlanConfig(Strict):
         return "visits" if kind == "executive" else "days"
 
 
-def _team_problems(path: str, account: Account, staff: set[str], products: set[str], full: set[str]) -> list[str]:
+def _team_problems(path: str, account: Account, staff: set[str], products: set[str],
+                   full: set[str]) -> list[tuple[str, Message]]:
     """What is wrong with one account's team: unknown people or products, the owner or a member listed
-    twice, a missing share, members' shares above 100% of a product.  Each line starts with the key path
-    (or, for a member read from account_team_file, the file › row)."""
-    out: list[str] = []
+    twice, a missing share, members' shares above 100% of a product.  Each fault is (key path, Message);
+    a member read from account_team_file is said with its file › row instead of a key path."""
+    out: list[tuple[str, Message]] = []
     seen: dict[str, str] = {}
     taken: dict[str, list[tuple[str, float]]] = {}  # product ('' = all) -> (member, share)
     for j, m in enumerate(account.team):
         where = m.src or f"{path}.team[{j}]"
-        sep = ": " if not m.src else ": account " + account.id + ": "
+
+        def fault(key: str, **fields) -> None:
+            said = Message(f"config.team.{key}", **fields)
+            out.append(("", Message("config.team.at", where=m.src, account=account.id, what=said)) if m.src
+                       else (where, said))
+        who = repr(m.salesperson)
         if m.salesperson not in staff:
-            out.append(f"{where}{sep}salesperson {m.salesperson!r} is not a salesperson; allowed: {sorted(staff)}")
+            fault("not-a-salesperson", who=who, allowed=str(sorted(staff)))
         elif m.salesperson == account.rep:
-            out.append(f"{where}{sep}{m.salesperson!r} is the account's owner (rep); the owner gets the "
-                       "remainder of the shares and is not listed as a member")
+            fault("owner-listed", who=who)
         if m.salesperson in seen:
-            out.append(f"{where}{sep}{m.salesperson!r} is listed twice (also {seen[m.salesperson]}); give one "
-                       "entry per member, with a share per product for per-product credit")
+            fault("twice", who=who, first=seen[m.salesperson])
         seen.setdefault(m.salesperson, where)
         for product, share in m.product_shares().items():
             if product and product not in products:
-                out.append(f"{where}{sep}share for {product!r}: not a product; allowed: {sorted(products)}")
+                fault("not-a-product", product=repr(product), allowed=str(sorted(products)))
             if m.role in full:
                 continue
             if share is None:
-                out.append(f"{where}{sep}the {m.role} {m.salesperson!r} has no share; give share: 0.3 (or 30%), "
-                           f"or make the role a full-credit role (teams.full_credit_roles)")
+                fault("no-share", role=m.role, who=who)
                 continue
             taken.setdefault(product, []).append((m.salesperson, share))
     out += _over_hundred(path, account, taken, products)
@@ -523,8 +521,8 @@ def _team_problems(path: str, account: Account, staff: set[str], products: set[s
 
 
 def _over_hundred(path: str, account: Account, taken: dict[str, list[tuple[str, float]]],
-                  products: set[str]) -> list[str]:
-    """A line per product whose members' shares (all-products shares included) add up to more than 100%."""
+                  products: set[str]) -> list[tuple[str, Message]]:
+    """A fault per product whose members' shares (all-products shares included) add up to more than 100%."""
     out = []
     general = taken.get("", [])
     specific = {p: v for p, v in taken.items() if p}
@@ -535,6 +533,6 @@ def _over_hundred(path: str, account: Account, taken: dict[str, list[tuple[str, 
         total = sum(Fraction(s) for _, s in shares)
         if total > 1:
             parts = ", ".join(f"{m} {s:.0%}" for m, s in shares)
-            out.append(f"{path}.team: account {account.id}: the members' shares of product {product} add up to "
-                       f"{float(total):.0%} ({parts}); at most 100% (the owner {account.rep} gets the remainder)")
+            out.append((f"{path}.team", Message("config.team.over-hundred", account=account.id, product=product,
+                                                 total=f"{float(total):.0%}", parts=parts, rep=account.rep)))
     return out
