@@ -44,6 +44,11 @@ def test_cli_quotas_import_dry_run_json_xlsx_and_spread_by_rep(consolidated, tmp
     assert "Stored as version 2" in " ".join(r.output.split())
     r = run(cli, ["-w", root, "targets", "versions", "--json"])
     assert "quotas.xlsx" in json.loads(r.output)["versions"][-1]["description"]
+    # the versions in Chinese: kind and description said from each version's record, not the stored English
+    zh = " ".join(CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["-w", root, "--lang", "zh-CN", "targets",
+                                                                 "versions"]).output.split())
+    assert "自下而上" in zh and "自上而下" in zh and "quotas.xlsx" in zh, zh
+    assert "bottom-up" not in zh and "top-down" not in zh, zh
     # --by rep on the command line: a year figure for one, a quarter figure for another
     with Workspace.open(root) as w:
         now = revenue_by_rep_quarter(w)

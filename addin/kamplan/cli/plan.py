@@ -235,11 +235,24 @@ def versions(ctx, as_json):
             print_json({"year": year, "agreed_version": agreed and agreed["version_id"],
                         "versions": frame.drop(columns=["instruction", "summary"])})
             return
+        frame = _said_versions(frame)
         console.print(frame_table(frame, title=t("cli.targets.versions-title", year=year),
                                   columns=["id", "kind", "created_at", "by", "description", "volume", "revenue"]))
         if agreed:
             console.print(t("cli.targets.agreed-on", version=agreed["version_id"], at=f"{agreed['at']:%Y-%m-%d}",
                             by=escape(agreed["by"])))
+
+
+def _said_versions(frame):
+    """The versions with their kind and description in the run's language (the stored description is the
+    English words of the command that made it; in Chinese each is said from its record)."""
+    from kamplan.messages import current_language, has
+    from kamplan.workbooks.consolidation.wording import version_text
+    language = current_language()
+    records = {int(r["id"]): r for r in frame.to_dict("records")}
+    return frame.assign(
+        kind=[t(f"plan.kind.{k}") if has(f"plan.kind.{k}", language) else k for k in frame["kind"]],
+        description=[version_text(records[int(i)], language, records) for i in frame["id"]])
 
 
 @click.command("compare")
