@@ -104,6 +104,22 @@ def test_a_formula_on_a_formula_on_another_sheet_is_computed_in_dependency_order
     assert _saved(_book(tmp_path, fill), "Summary")[0][0] == 16.0
 
 
+def test_round_rounds_the_number_the_file_holds_as_a_spreadsheet_does(tmp_path):
+    # 56073.534999999996 is written as 56073.535 (16 significant digits): a spreadsheet rounds that up
+    held = 56073.535 - 1e-11
+    assert repr(held) != "56073.535" and "%.16G" % held == "56073.535"
+
+    def fill(wb):
+        ws = wb.add_worksheet("S")
+        ws.write_number(0, 0, held)
+        ws.write_formula(0, 1, "=ROUND(A1,2)")
+        ws.write_number(1, 0, -2.675)
+        ws.write_formula(1, 1, "=ROUND(A2,2)")
+
+    saved = _saved(_book(tmp_path, fill), "S")
+    assert saved[0][1] == 56073.54 and saved[1][1] == -2.68  # half away from zero, on the decimal digits
+
+
 def test_an_empty_text_result_is_saved_as_text_not_as_a_formula_without_result(tmp_path):
     path = _book(tmp_path, lambda wb: wb.add_worksheet("S").write_formula("A1", '=IF(1>2,1,"")'))
     with zipfile.ZipFile(path) as zf:

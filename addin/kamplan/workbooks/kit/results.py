@@ -639,7 +639,9 @@ class Evaluator:
             if isinstance(e, XlError):
                 return e
         step = Decimal(1).scaleb(-int(digits))
-        return float(Decimal(repr(v)).quantize(step, rounding=ROUND_HALF_UP))
+        # the number as the file holds it: XlsxWriter writes 16 significant digits (%.16G), so a full-precision
+        # 56073.534999999996 is 56073.535 in the file, which a spreadsheet rounds to 56073.54
+        return float(Decimal("%.16G" % v).quantize(step, rounding=ROUND_HALF_UP))
 
     def fn_ABS(self, args):
         v = _number(self.scalar(args[0]))
