@@ -257,3 +257,12 @@ def test_a_store_guard_is_said_in_both_languages(args):
     with pytest.raises(StoreError) as caught:
         _check_round(*args)
     assert_said_in_both([caught.value.args[0]])
+
+
+def test_the_team_set_up_guard_is_said_in_both_languages():
+    import sqlalchemy as sa
+
+    from kamplan.store.team import setup_team
+    with pytest.raises(StoreError) as caught:
+        setup_team(sa.make_url("sqlite:///kamplan.db"), [])
+    assert_said_in_both([caught.value.args[0]])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from kamplan.messages import Message
 from kamplan.store import schema as s
 from kamplan.store.sql import StoreError
 
@@ -85,18 +86,16 @@ def setup_sql(roles: list[TeamRole], database: str, owner: str) -> list[str]:
 def setup_team(engine_url: sa.URL, roles: list[TeamRole], dry_run: bool = False) -> list[str]:
     """Run (or with ``dry_run`` only return) ``setup_sql`` on the team store, in one transaction."""
     if engine_url.get_backend_name() != "postgresql":
-        raise StoreError("database roles and row-level security need a PostgreSQL team store "
-                         "(store_url in workspace.yaml); a SQLite file has no users")
+        raise StoreError(Message("store.team.needs-postgresql"))
     engine = sa.create_engine(engine_url)
     try:
         with engine.begin() as conn:
             owner = conn.exec_driver_sql("SELECT tableowner FROM pg_tables WHERE tablename = 'meta'").scalar()
             if owner is None:
-                raise StoreError("the database holds no kamplan plan yet: run kamplan init in the VP's workspace")
+                raise StoreError(Message("store.team.no-plan-yet"))
             current = conn.exec_driver_sql("SELECT current_user").scalar()
             if current != owner:
-                raise StoreError(f"run kamplan store setup-team from the VP's workspace: the store's tables "
-                                 f"belong to {owner}, this workspace connects as {current}")
+                raise StoreError(Message("store.team.not-the-owner", owner=str(owner), current=str(current)))
             statements = setup_sql(roles, engine_url.database, owner)
             if not dry_run:
                 for sql in statements:
