@@ -232,8 +232,11 @@ def versions(ctx, as_json):
         frame = ws.store.plan_versions(year)
         agreed = ws.store.agreement(year)
         if as_json:
+            # description: the stored words (the language-neutral record); description_text: the same said in
+            # the run's language (the workspace's, or --lang)
+            said = frame.assign(description_text=_said_versions(frame)["description"])
             print_json({"year": year, "agreed_version": agreed and agreed["version_id"],
-                        "versions": frame.drop(columns=["instruction", "summary"])})
+                        "versions": said.drop(columns=["instruction", "summary"])})
             return
         frame = _said_versions(frame)
         console.print(frame_table(frame, title=t("cli.targets.versions-title", year=year),
@@ -246,12 +249,12 @@ def versions(ctx, as_json):
 def _said_versions(frame):
     """The versions with their kind and description in the run's language (the stored description is the
     English words of the command that made it; in Chinese each is said from its record)."""
-    from kamplan.messages import current_language, has
-    from kamplan.workbooks.consolidation.wording import version_text
+    from kamplan.messages import current_language
+    from kamplan.messages.versions import version_kind, version_text
     language = current_language()
     records = {int(r["id"]): r for r in frame.to_dict("records")}
     return frame.assign(
-        kind=[t(f"plan.kind.{k}") if has(f"plan.kind.{k}", language) else k for k in frame["kind"]],
+        kind=[render(version_kind(str(k)), language) for k in frame["kind"]],
         description=[version_text(records[int(i)], language, records) for i in frame["id"]])
 
 

@@ -30,7 +30,8 @@ from kamplan.engine.credit import credit_shares, team_frame
 from kamplan.engine.topdown import TopDownError, TopDownResult, TopDownSpec, apply_topdown
 from kamplan.imports.quotas import QuotaTable, no_lines_problem, read_quota_file
 from kamplan.model import TARGET_COLUMNS
-from kamplan.messages import Message, current_language, t
+from kamplan.messages import Message, t
+from kamplan.messages.versions import VersionWords, version_kind
 from kamplan.problems import Problem, has_errors, problem
 from kamplan.stages.inputs import Progress, no_progress
 from kamplan.stages.review import effective_classes
@@ -46,7 +47,6 @@ from kamplan.workspace import Workspace
 KEY = ["account_id", "product_id", "quarter"]
 PROPOSAL_COLUMNS = KEY + ["volume", "price", "revenue", "own_volume", "own_price", "own_revenue"]
 LINE_KINDS = ("targets", "visits", "trainings", "services", "requests")
-VERSION_KINDS = ("bottom-up", "top-down", "undo")  # how a plan version came about (store.plan_versions.kind)
 
 
 def who() -> str:
@@ -505,24 +505,6 @@ def _newest_submission_lines(store: Store, year: int, kind: str) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True) if frames else store.lines_frame(year, 1, kind)
 
 
-class _VersionWords(Message):
-    """A plan version's description said in the language asked for: the stored words (English, as the
-    command wrote them) in English, the version's record in words elsewhere
-    (``workbooks.consolidation.wording.version_text``)."""
-
-    def __new__(cls, record: dict):
-        self = str.__new__(cls, "" if record.get("description") is None else str(record["description"]))
-        self.key, self.fields, self.record = "plan.version-description", {}, record
-        return self
-
-    def render(self, language: str | None = None) -> str:
-        from kamplan.workbooks.consolidation.wording import version_text
-        return version_text(self.record, language or current_language())
-
-    def __reduce__(self):  # across a process boundary it travels as the stored words
-        return str, (str(self),)
-
-
 def plan_view(store: Store, year: int) -> PlanView:
     """The agreed plan of ``year`` if locked; else the current plan version (the VP's working draft);
     else the salespeople's submissions of the newest round.  Visits, trainings, services and requests
@@ -540,10 +522,8 @@ def plan_view(store: Store, year: int) -> PlanView:
     if agreed:
         source = Message("plan.source.agreed", version=version, date=f"{agreed['at']:%Y-%m-%d}", by=str(agreed["by"]))
     else:
-        kind = str(info["kind"])
-        source = Message("plan.source.version", version=version,
-                         kind=Message(f"plan.kind.{kind}") if kind in VERSION_KINDS else kind,
-                         description=_VersionWords(info))
+        source = Message("plan.source.version", version=version, kind=version_kind(str(info["kind"])),
+                         description=VersionWords(info))
     return PlanView(year, bool(agreed), rnd, source, targets, version=version, **others)
 
 

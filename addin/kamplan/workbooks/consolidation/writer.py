@@ -23,7 +23,7 @@ from kamplan.workbooks.consolidation.layout import (
     PERIODS, WHATS, ConsolidationLayout, block_key,
 )
 from kamplan.workbooks.consolidation.content import LINE_COLUMNS, ConsolidationContent
-from kamplan.workbooks.consolidation.wording import version_text
+from kamplan.messages.versions import version_text
 from kamplan.workbooks.kit.layout import FMT_MONEY, Column, Table, quote_sheet
 from kamplan.workbooks.kit.printing import runs
 from kamplan.workbooks.kit.styles import INPUT_FILL, WARN_FILL, Styles
