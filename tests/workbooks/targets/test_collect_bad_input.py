@@ -10,19 +10,9 @@ import pytest
 
 from kamplan.demo.salesforce import fill_target_workbook, layout_of, make_mistake
 from kamplan.stages.targets import collect_targets
-from support.workspaces import demo_workspace
+from support.demo_fixture import demo_workspace_fixture
 
-
-@pytest.fixture(scope="module")
-def cache_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("ws-cache")
-
-
-@pytest.fixture
-def ws(cache_root, tmp_path):
-    w = demo_workspace(cache_root, "en", tmp_path / "ws")
-    yield w
-    w.close()
+ws = demo_workspace_fixture("en")
 
 
 def _filled(ws, index=0, seed=5):

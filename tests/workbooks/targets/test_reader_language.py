@@ -13,19 +13,9 @@ from kamplan.cli.main import cli
 from kamplan.demo.salesforce import fill_target_workbook, make_mistake
 from kamplan.stages.feedback import feedback_for
 from kamplan.stages.targets import collect_targets
-from support.workspaces import demo_workspace
+from support.demo_fixture import demo_workspace_fixture
 
-
-@pytest.fixture(scope="module")
-def cache_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("ws-cache-lang")
-
-
-@pytest.fixture
-def zh_ws(cache_root, tmp_path):
-    w = demo_workspace(cache_root, "zh-CN", tmp_path / "ws")
-    yield w
-    w.close()
+zh_ws = demo_workspace_fixture("zh-CN")
 
 
 def _bad_workbook(ws, value="abc", key="volume_q2"):
