@@ -75,13 +75,13 @@ def evaluate(ctx, quarter, year, reps, lang, as_json):
         with progress_bar("cli.progress.evaluating", 2 + len(reps or ws.config.staff)) as step:
             res = run(ws, quarter, year, list(reps) or None, progress=step, language=lang)
         if as_json:
-            print_json(_result_json(res))
+            print_json(_result_json(res, ws.config))
         else:
             _print_written(res, "evaluation")
         sys.exit(0 if res.ok else 2)
 
 
-def _result_json(res) -> dict:
+def _result_json(res, cfg) -> dict:
     out = {"year": res.year, "quarter": res.quarter, "evaluation": res.evaluation, "ok": res.ok,
            "files": {k: str(p) for k, p in res.paths.items()}, "problems": res.problems}
     if res.data is not None and res.ok:
@@ -92,7 +92,29 @@ def _result_json(res) -> dict:
         out["warnings"] = d.warnings
         out["class_suggestions"] = d.classes
         out["support_allocated_known"] = d.with_allocation
+        out["share_of_wallet"] = _wallet_json(cfg, d)
     return out
+
+
+def _wallet_json(cfg, data) -> list[dict]:
+    """The Share of wallet sheet's rows of the VP's workbook (the evaluated quarter; none without account
+    plans): volumes in the product's unit, our revenue to the cent, share a fraction (null where the
+    customer's usage is 0), whitespace true where the customer uses the product and buys none of it from us."""
+    from kamplan.stages.evaluation import wallet_rows
+    rows = wallet_rows(cfg, data)
+    if rows is None:
+        return []
+    return [{"rep_id": r["rep_id"], "account_id": r["account_id"], "product_id": r["product_id"], "unit": r["unit"],
+             "usage": float(r["usage"]), "ours": float(r["ours"]), "revenue": _cents(r["revenue"]),
+             "share": None if r["share"] is None or r["share"] != r["share"] else float(r["share"]),
+             "elsewhere": float(r["elsewhere"]), "whitespace": bool(r["whitespace"])}
+            for r in rows.to_dict("records")]
+
+
+def _cents(amount) -> float:
+    """Money to the cent (half up)."""
+    from decimal import ROUND_HALF_UP, Decimal
+    return float(Decimal(repr(float(amount))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 @evaluate.command("annual")
@@ -109,7 +131,7 @@ def evaluate_annual(ctx, year, reps, lang, as_json):
         with progress_bar("cli.progress.annual-evaluation", 6 + len(reps or ws.config.staff)) as step:
             res = annual_evaluation(ws, year, list(reps) or None, progress=step, language=lang)
         if as_json:
-            print_json(_result_json(res))
+            print_json(_result_json(res, ws.config))
         else:
             _print_written(res, "annual")
         sys.exit(0 if res.ok else 2)

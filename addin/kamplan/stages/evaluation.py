@@ -409,6 +409,11 @@ def _wallet_rows(cfg, data: EvaluationData, mine) -> pd.DataFrame | None:
     return w if len(w) else None
 
 
+def wallet_rows(cfg, data: EvaluationData) -> pd.DataFrame | None:
+    """The VP's Share of wallet sheet's rows (every salesperson's accounts): what ``evaluate --json`` lists."""
+    return _wallet_rows(cfg, data, lambda frame: frame.reset_index(drop=True))
+
+
 def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None, reps: list[str] | None = None,
              progress: Progress = no_progress, now: dt.datetime | None = None, language: str | None = None,
              write: bool = True) -> EvaluateResult:
