@@ -26,6 +26,12 @@ class StoreError(Exception):
 
 
 # -- plain values ---------------------------------------------------------------------------------------
+# ``whole`` and ``require_datetime`` are programmer guards, so their words stay English (not the catalogue):
+# they fire only when code passes a wrong type.  No value a user gives reaches them unconverted: the CLI's
+# options are click ints (IntRange, type=int), a workbook's year and round pass its reader's identity checks
+# (said in the user's language there), imported actuals get int64 years and quarters from the engine
+# (``engine.actuals``), the add-in's functions take ``int(_number(...))``, and the times are kamplan's own
+# clock.  If one ever shows, kamplan has a bug: the words are for the developer reading the report.
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
