@@ -102,8 +102,13 @@ READ_ONLY = (["targets", "status", "--json"], ["targets", "versions", "--json"],
 
 def workspace_rows(folder: Path, accounts: int, env: dict, runs: int, baseline_env: dict | None = None) -> list[dict]:
     root = folder / f"ws-{accounts}"
-    text = _make_workspace(root, accounts)
-    rows = _parse_rows(text, accounts)
+    # The workspace is made (and the YAML parsed) in a child process: a child's peak memory (ru_maxrss) starts
+    # from this process's high-water mark at fork, so this process must stay small.
+    made = subprocess.run([sys.executable, __file__, "--setup", str(root), str(accounts)], env=env, check=True,
+                          stdout=subprocess.PIPE, text=True)
+    *said, last = made.stdout.splitlines()
+    print("\n".join(said), flush=True)
+    rows = json.loads(last)
     sides = [("", root, env)]
     if baseline_env is not None:
         copy = folder / f"ws-{accounts}-baseline"
@@ -123,6 +128,12 @@ def workspace_rows(folder: Path, accounts: int, env: dict, runs: int, baseline_e
                                    [*args, "-w", str(ws)], side_env, None) for tag, ws, side_env in sides],
                                  KAMPLAN, runs)
     return rows
+
+
+def setup(root: Path, accounts: int) -> None:
+    """``--setup``: make the workspace, then print the in-process parse rows as the last line (JSON)."""
+    text = _make_workspace(root, accounts)
+    print(json.dumps(_parse_rows(text, accounts)))
 
 
 def _make_workspace(root: Path, accounts: int) -> str:
@@ -183,6 +194,10 @@ def render(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--setup"]:
+        setup(Path(argv[1]), int(argv[2]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[20000, 40000])
     parser.add_argument("--runs", type=int, default=5)
