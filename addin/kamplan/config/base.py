@@ -56,6 +56,11 @@ class Names(Strict):
             return {"en": text, "zh": text} if text else {"en": ""}  # blank: min_length names the key
         if not isinstance(value, dict):
             return value
+        if len(value) == 2 and "en" in value:  # the usual {en, zh-CN}, both given: what the general case makes
+            zh = value.get("zh-CN", value.get("zh"))
+            en = value["en"]
+            if isinstance(en, str) and isinstance(zh, str) and en.strip() and zh.strip():
+                return {"en": en.strip(), "zh": zh.strip()}
         given = {k: (v.strip() if isinstance(v, str) else v) for k, v in value.items()}
         zh_key = "zh" if "zh" in given else "zh-CN"
         en, zh = given.get("en"), given.get(zh_key)

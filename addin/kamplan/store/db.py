@@ -184,11 +184,18 @@ class Store(MasterData, History, Rounds, Submissions, Review, Actuals, Plan, Aud
         """Create the schema in an empty database, migrate an older one, refuse a newer or a foreign one."""
         latest = s.schema_version()
         try:
-            with (self.reading() if self.readonly else self.writing()) as conn:
+            # A store already at this version is only read: opening it neither waits for nor takes the write
+            # lock (a read-only command while another one collects); anything else is decided again below,
+            # under the write lock, since another command may have created or migrated it in between.
+            with self.reading() as conn:
                 version = self._stored_version(conn, latest)
-                if self.readonly:
-                    self._require_current(version, latest)
-                elif version is None and not create:
+            if self.readonly:
+                self._require_current(version, latest)
+            if self.readonly or version == latest:
+                return
+            with self.writing() as conn:
+                version = self._stored_version(conn, latest)
+                if version is None and not create:
                     raise StoreError(Message("store.db.empty-database", where=self.where))
                 elif version is None:
                     _create_schema(conn, latest)
