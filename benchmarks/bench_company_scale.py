@@ -22,6 +22,11 @@ its own copy of that workspace, so its peak memory (``ru_maxrss``) is its own:
 
 Wall seconds (``perf_counter``), CPU seconds (``process_time``: this process, all threads) and peak
 resident memory of the step's process.  ``--profile`` prints each step's top cProfile entries.
+
+With ``--out DIR`` the prepared workspace is kept as ``DIR/<size>-prepared`` (its setup figures in
+``DIR/<size>-prepared.json``) and a later run with the same ``--out`` measures the steps on it without
+building it again (``--rebuild`` builds it anew); ``--steps`` measures only some steps.  The large
+company takes several minutes to build, so build it once and re-measure on a quiet machine.
 """
 from __future__ import annotations
 
@@ -110,15 +115,32 @@ def run_step(step: str, root: Path, profile: bool) -> dict:
     return out
 
 
-def measure(size: str, base: Path, profile: bool) -> dict:
-    n_reps, n_accounts, aim = SIZES[size]
-    prepared = base / f"{size}-prepared"
+def prepared_workspace(size: str, base: Path, rebuild: bool) -> tuple[Path, dict]:
+    """The workspace the steps run on, built in ``base`` unless a finished build is already there (its
+    setup figures are written next to it last, so a build that was stopped is not taken for one)."""
+    n_reps, n_accounts, _ = SIZES[size]
+    prepared, info_file = base / f"{size}-prepared", base / f"{size}-prepared.json"
+    if info_file.exists() and prepared.exists() and not rebuild:
+        info = json.loads(info_file.read_text())
+        print(f"[{size}] reusing the workspace built {info['built']} in {prepared}", file=sys.stderr)
+        return prepared, info
+    info_file.unlink(missing_ok=True)
+    shutil.rmtree(prepared, ignore_errors=True)
     print(f"[{size}] building {n_reps} salespeople, {n_accounts:,} accounts ...", file=sys.stderr)
     info = build(prepared, n_reps, n_accounts)
+    info["built"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     print(f"[{size}] setup {info['setup_s']}", file=sys.stderr)
+    info_file.write_text(json.dumps(info, indent=2))
+    return prepared, info
+
+
+def measure(size: str, base: Path, profile: bool, steps_wanted=STEPS, rebuild: bool = False) -> dict:
+    n_reps, n_accounts, aim = SIZES[size]
+    prepared, info = prepared_workspace(size, base, rebuild)
     steps = {}
-    for step in STEPS:
+    for step in steps_wanted:
         copy = base / f"{size}-{step}"
+        shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(prepared, copy)
         cmd = [sys.executable, __file__, "--step", step, "--ws", str(copy)] + (["--profile"] if profile else [])
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -138,6 +160,8 @@ def main(argv=None) -> int:
     ap.add_argument("--size", choices=("small", "large", "both"), default="both")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated, of {', '.join(STEPS)}")
+    ap.add_argument("--rebuild", action="store_true", help="build the company anew even if --out has it")
     ap.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     ap.add_argument("--ws", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -145,20 +169,25 @@ def main(argv=None) -> int:
         out = run_step(args.step, args.ws, args.profile)
         print(json.dumps(out))
         return 0
-    base = Path(tempfile.mkdtemp(prefix="kamplan-bench-scale-"))
+    wanted = tuple(s.strip() for s in args.steps.split(",") if s.strip())
+    if not wanted or set(wanted) - set(STEPS):
+        ap.error(f"--steps: give some of {', '.join(STEPS)}")
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    base = args.out.resolve() if args.out else Path(tempfile.mkdtemp(prefix="kamplan-bench-scale-"))
     load = os.getloadavg()[0]
     results = []
     try:
         for size in (("small", "large") if args.size == "both" else (args.size,)):
-            results.append(measure(size, base, args.profile))
+            results.append(measure(size, base, args.profile, wanted, args.rebuild))
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if not args.out:
+            shutil.rmtree(base, ignore_errors=True)
     load_after = os.getloadavg()[0]
     print("\n| company | step | wall s | CPU s | peak MiB | aim |\n| --- | --- | ---: | ---: | ---: | --- |")
     missed = 0
     for r in results:
-        for step in STEPS:
-            m = r["steps"][step]
+        for step, m in r["steps"].items():
             verdict = "" if step == "limit" else ("met" if m["wall_s"] <= r["aim_s"] else "MISSED")
             missed += verdict == "MISSED"
             print(f"| {r['salespeople']} reps / {r['accounts']:,} accounts | {LABELS[step]} | {m['wall_s']:.2f} | "
@@ -167,7 +196,6 @@ def main(argv=None) -> int:
                "load_1min_before": load, "load_1min_after": load_after}
     print(f"\nmachine: {machine}")
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps({"results": results, "machine": machine}, indent=2))
     return 0
 

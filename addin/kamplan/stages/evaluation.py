@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -305,12 +307,15 @@ class EvaluateResult(WithProblems):
         return not has_errors(self.problems)
 
 
-def new_name(path: Path) -> Path:
-    """``path``, or the first free ``stem-2.xlsx``, ``stem-3.xlsx`` ... beside it: nothing is overwritten."""
-    if not path.exists():
+def new_name(path: Path, taken=frozenset()) -> Path:
+    """``path``, or the first free ``stem-2.xlsx``, ``stem-3.xlsx`` ... beside it: nothing is overwritten
+    (``taken``: names already given to workbooks not yet written)."""
+    def free(p: Path) -> bool:
+        return not p.exists() and p not in taken
+    if free(path):
         return path
     n = 2
-    while (path.with_name(f"{path.stem}-{n}{path.suffix}")).exists():
+    while not free(path.with_name(f"{path.stem}-{n}{path.suffix}")):
         n += 1
     return path.with_name(f"{path.stem}-{n}{path.suffix}")
 
@@ -434,6 +439,9 @@ def evaluate(ws: Workspace, quarter: int | None = None, year: int | None = None,
     return res
 
 
+PARALLEL_FROM = 8  # workbooks; fewer are written one after another (a worker process takes time to start)
+
+
 def _write_all(ws, res: EvaluateResult, data: EvaluationData, evaluation: str, stem: str, reps, progress, now,
                language, history=None):
     lang = language or ws.config.language
@@ -445,18 +453,47 @@ def _write_all(ws, res: EvaluateResult, data: EvaluationData, evaluation: str, s
                                     year=data.year, known=", ".join(map(str, data.reps))))
         return
     suffix = "summary" if evaluation == "annual" else "VP"
-    progress(suffix)
-    content = build_content(ws, data, "vp", "", evaluation, stamp, lang, history)
-    path = write_evaluation_workbook(new_name(ws.reports / f"{stem}_{suffix}.xlsx"), content)
-    record_written(ws.store, content.identity, data.year, path)
-    res.paths["VP"] = path
-    for rep in (reps or data.reps):
-        progress(rep)
-        content = build_content(ws, data, "rep", rep, evaluation, stamp, lang, history)
-        res.paths[rep] = write_evaluation_workbook(new_name(ws.reports / f"{stem}_{rep}.xlsx"), content)
-        record_written(ws.store, content.identity, data.year, res.paths[rep], rep)
+    rep_ids, books, taken = [""] + list(reps or data.reps), [], set()
+    for rep in rep_ids:
+        content = build_content(ws, data, "rep" if rep else "vp", rep, evaluation, stamp, lang, history)
+        path = new_name(ws.reports / f"{stem}_{rep or suffix}.xlsx", taken)
+        taken.add(path)
+        books.append((rep or suffix, content, path))
+    for rep, (_, content, _), path in zip(rep_ids, books, _write_books(books, progress)):
+        record_written(ws.store, content.identity, data.year, path, rep)  # each as soon as it is written
+        res.paths[rep or "VP"] = path
     ws.store.log_event(f"evaluation.{evaluation}-written", {
         "year": data.year, "quarter": data.quarter, "files": {k: p.name for k, p in res.paths.items()}})
+
+
+def _write_books(books: list, progress: Progress):
+    """Write each (progress label, content, path) of ``books``; yield the paths in order, each once written.
+
+    The workbooks are independent: from ``PARALLEL_FROM`` on they are written by one process per core
+    (the VP's, the largest, first).  Should one fail, the error is raised as in a serial run, and the
+    workbooks after it that a worker had already written are removed again: what is left in ``reports/``
+    is what a serial run would have left, and nothing unrecorded."""
+    workers = min(os.cpu_count() or 1, 4) if len(books) >= PARALLEL_FROM else 1
+    if workers == 1:
+        for label, content, path in books:
+            progress(label)
+            yield write_evaluation_workbook(path, content)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(books))) as pool:
+        futures = [pool.submit(write_evaluation_workbook, path, content) for _, content, path in books]
+        done = 0
+        try:
+            for (label, _, _), future in zip(books, futures):
+                progress(label)
+                path = future.result()
+                done += 1
+                yield path
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for (_, _, path), future in zip(books[done + 1:], futures[done + 1:]):
+                if not future.cancelled() and future.exception() is None:
+                    Path(path).unlink(missing_ok=True)
+            raise
 
 
 def annual_evaluation(ws: Workspace, year: int | None = None, reps: list[str] | None = None,

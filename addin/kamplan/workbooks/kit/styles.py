@@ -14,7 +14,7 @@ import xlsxwriter
 from kamplan.workbooks.kit.printing import finish_printing, page_setup  # noqa: F401  (page_setup: writers import it here)
 from kamplan.workbooks.kit.formulas import FastFormulaWorksheet
 from kamplan.workbooks.kit.results import cache_results
-from kamplan.workbooks.kit.xlsxio import atomic_path, lock_structure
+from kamplan.workbooks.kit.xlsxio import LockedWorkbook, atomic_path
 
 INPUT_FILL = "#FFF2CC"  # pale yellow: "yours to fill in"
 HEADER_FILL = "#1F4E78"
@@ -33,12 +33,12 @@ def new_workbook(path: Path, *, title: str, company: str, created: dt.datetime, 
     ``created`` (the issue time), so the same content gives the same bytes.
     """
     with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
-        wb.worksheet_class = FastFormulaWorksheet  # same XML, without XlsxWriter's ~30 passes per formula
         # the parts are zipped from memory, not from one temporary file each (same XML; only the zip
-        # entries' dates differ, 1 Jan instead of 31 Jan 1980); the cells are in memory anyway
-        wb.in_memory = True
+        # entries' dates differ, 1 Jan instead of 31 Jan 1980); the cells are in memory anyway; the
+        # structure is locked as the parts are zipped
+        wb = LockedWorkbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                       "strings_to_numbers": False}, sheet_password)
+        wb.worksheet_class = FastFormulaWorksheet  # same XML, without XlsxWriter's ~30 passes per formula
         # the workbook's default font is the cells' font: column widths are counted in its character
         # width, and a program without Calibri (LibreOffice on Linux) would otherwise count them in a
         # wider substitute, making every sheet print about 30 % wider than designed (measured)
@@ -50,7 +50,6 @@ def new_workbook(path: Path, *, title: str, company: str, created: dt.datetime, 
         finish_printing(wb)
         cache_results(wb)
         wb.close()
-        lock_structure(tmp, sheet_password)
 
 
 class Styles:

@@ -35,6 +35,16 @@ def write_value(ws, r: int, c: int, value, fmt) -> None:
     """One value into one cell with the right type: blank for None/NaN/NaT/infinity, numpy scalars as
     Python values, dates as dates (time zone dropped), lists joined with "; ", anything else as text
     (never a formula or a number)."""
+    kind = type(value)  # the common cases first: a table writes hundreds of thousands of cells
+    if kind is float:
+        if value != value or value in _INFINITE:
+            ws.write_blank(r, c, None, fmt)
+        else:
+            ws.write_number(r, c, value, fmt)
+        return
+    if kind is str:
+        ws.write_string(r, c, value, fmt)
+        return
     if hasattr(value, "item") and not isinstance(value, (str, bytes, dt.date)):  # numpy scalar
         value = value.item()
     if _blank(value):
@@ -51,6 +61,9 @@ def write_value(ws, r: int, c: int, value, fmt) -> None:
         ws.write_string(r, c, "; ".join(str(v) for v in value), fmt)
     else:
         ws.write_string(r, c, str(value), fmt)
+
+
+_INFINITE = (math.inf, -math.inf)
 
 
 def _blank(value) -> bool:
@@ -162,11 +175,20 @@ class WorkbookWriter:
 
     def row(self, ws, table: Table, r: int, values: dict) -> None:
         """One table row: formulas from the layout, values (or blank input cells) from ``values``."""
-        for i, col, fmt in self._columns_with_formats(table):
-            if col.role == "formula":
-                ws.write_formula(r, i, col.formula(r), fmt)
+        put, get, write_formula = self.put, values.get, ws.write_formula
+        for i, key, formula, fmt in self._row_plan(table):
+            if formula is not None:
+                write_formula(r, i, formula(r), fmt)
             else:
-                self.put(ws, r, i, values.get(col.key), fmt)
+                put(ws, r, i, get(key), fmt)
+
+    def _row_plan(self, table: Table) -> list[tuple[int, str, object, object]]:
+        """(index, key, formula of a formula column or None, cell format) of ``table``'s columns."""
+        plans = self.__dict__.setdefault("_row_plans", {})
+        if id(table) not in plans:
+            plans[id(table)] = (table, [(i, col.key, col.formula if col.role == "formula" else None, fmt)
+                                        for i, col, fmt in self._columns_with_formats(table)])
+        return plans[id(table)][1]
 
     def _columns_with_formats(self, table: Table) -> list[tuple[int, object, object]]:
         """(index, column, cell format) of ``table``'s columns, worked out once per table, not per cell."""
