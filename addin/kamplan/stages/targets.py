@@ -21,8 +21,6 @@ from kamplan.messages import Message
 from kamplan.problems import Problem, WithProblems, has_errors, problem
 from kamplan.stages.feedback import write_feedback
 from kamplan.stages.inputs import Progress, expand_inputs, modified_time, no_progress
-from kamplan.stages.plan import PROPOSAL_COLUMNS, latest_submission, proposals
-from kamplan.stages.review import effective_classes
 from kamplan.workbooks.kit.safety import check_workbook_file, content_hash
 from kamplan.workbooks.targets.content import (
     TeamView, last_year_map, rep_from_file_name, target_content, target_file_name,
@@ -73,6 +71,7 @@ def issue_targets(ws: Workspace, round_no: int | None = None, reps: list[str] | 
     round_no = _round_to_issue(cfg, current, round_no, reps)
     proposal_of: dict[str, pd.DataFrame] = {}
     if round_no > 1:  # a top-down round: each salesperson gets the current plan version as a proposal
+        from kamplan.stages.plan import proposals  # here: collect (and its start-up) never needs the plan stage
         _, proposal_of = proposals(ws)
     if current is None or round_no > current:
         store.open_round(cfg.plan_year, round_no, "bottom-up" if round_no == 1 else "top-down",
@@ -114,6 +113,8 @@ def _workbooks_to_write(ws: Workspace, result: IssueResult, reps: list[str] | No
                         progress: Progress) -> list[tuple[Path, object]]:
     """(path, content) of every workbook to write; existing files are kept (``result.kept``) or, with
     ``force``, moved aside to ``replaced/STAMP/``."""
+    from kamplan.stages.plan import PROPOSAL_COLUMNS, latest_submission  # as in issue_targets
+    from kamplan.stages.review import effective_classes
     cfg, store = ws.config, ws.store
     round_no, folder = result.round, result.folder
     classes = {a: c for a, (c, _) in effective_classes(ws).items()}
@@ -269,7 +270,7 @@ def _read_one(args) -> tuple[str, str | None, object, list[Problem]]:
     if problems:
         return str(path), None, None, problems
     digest = content_hash(path)
-    sub, problems = read_target_workbook(path, ctx, content_hash=digest)
+    sub, problems = read_target_workbook(path, ctx, content_hash=digest, gate_passed=True)
     if sub is None or has_errors(problems):
         return str(path), digest, sub, problems
     try:
@@ -293,7 +294,7 @@ def check_workbook(ws: Workspace, path: Path) -> list[Problem]:
     problems = check_workbook_file(path)
     if problems:
         return problems
-    _, problems = read_target_workbook(path, read_context(ws), content_hash=content_hash(path))
+    _, problems = read_target_workbook(path, read_context(ws), content_hash=content_hash(path), gate_passed=True)
     return problems
 
 

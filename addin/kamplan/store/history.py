@@ -90,9 +90,12 @@ class History:
                 .where(h.c.year == whole(year, "year"))
                 .group_by(h.c.year, h.c.account_id, h.c.product_id)
                 .order_by(h.c.account_id, h.c.product_id))
+        names = ["year", "account_id", "product_id", "volume", "revenue"]
         with self.reading() as conn:
             rows = conn.execute(stmt).all()
-        frame = pd.DataFrame(rows, columns=["year", "account_id", "product_id", "volume", "revenue"])
+        # column by column: pandas given the Row objects themselves asks each one for namedtuple fields, which
+        # SQLAlchemy answers by raising and catching an error per row (most of the time of a collect's start)
+        frame = pd.DataFrame(dict(zip(names, zip(*rows))), columns=names) if rows else pd.DataFrame([], columns=names)
         return frame.astype({"year": "int64", "volume": "float64", "revenue": "float64"})
 
     def history_imports(self) -> pd.DataFrame:

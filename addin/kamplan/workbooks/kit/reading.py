@@ -45,6 +45,9 @@ class FileReader:
 
     # catalogue keys, so that a reader's own words are said in the person's language too
     more_fix = "fix.kit.more-collect"  # what to do when the list was cut
+    # True when the caller put the file through ``check_workbook_file`` just before (collect does, to hash
+    # only files that passed): then ``open_sheets`` does not check it a second time
+    gate_passed = False
     again = "kit.again.send"  # how the person gets the file back to kamplan
 
     def __init__(self, path: Path, config=None, content_hash: str = ""):
@@ -78,7 +81,7 @@ class FileReader:
         """``read_sheets`` of this file, or None with the problem said: the safety gate's (a CSV or .ods
         renamed .xlsx, an empty file, a zip bomb ...; every reader says it in the same words), a password,
         a broken file."""
-        gate = check_workbook_file(self.path)
+        gate = [] if self.gate_passed else check_workbook_file(self.path)
         if gate:
             self.problems += gate
             return None

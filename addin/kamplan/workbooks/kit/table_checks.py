@@ -49,8 +49,12 @@ def row_key_problems(tb: Table, sheet: SheetValues, file: str, fresh: str = FRES
     """Fixed tables: the key cells of every row must read exactly as issued, in order."""
     key_idx = [tb.col(c.key) for c in tb.key_columns()]
     n = len(tb.row_keys)
-    actual = [tuple(key_text(sheet.get(r, i)) for i in key_idx)
-              for r in range(tb.first_row, max(len(sheet.rows), tb.first_row + n))]
+    rows = range(tb.first_row, max(len(sheet.rows), tb.first_row + n))
+    # column by column (a text key, the usual one, needs only its spaces stripped): the same texts as
+    # key_text of each cell, for tables of tens of thousands of rows
+    columns = [[v.strip() if type(v) is str else key_text(v) for v in (sheet.get(r, i) for r in rows)]
+               for i in key_idx]
+    actual = list(zip(*columns)) if columns else [() for _ in rows]
     while actual and all(k == "" for k in actual[-1]):
         actual.pop()
     expected = list(tb.row_keys)

@@ -97,15 +97,17 @@ def identity_rep(path: Path) -> str | None:
     return ident.get("rep_id") if ident.get("kind") == IDENTITY.kind else None
 
 
-def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "") -> tuple[Submission | None,
-                                                                                          list[Problem]]:
-    return read_file(_Reader, path, ctx, content_hash)
+def read_target_workbook(path: Path, ctx: ReadContext, content_hash: str = "", gate_passed: bool = False
+                         ) -> tuple[Submission | None, list[Problem]]:
+    """The Submission of the target workbook at ``path`` and its problems; ``gate_passed``: the caller has
+    just put the file through ``check_workbook_file`` (with no problem)."""
+    return read_file(_Reader, path, ctx, content_hash, gate_passed)
 
 
 class _Reader(FileReader):
-    def __init__(self, path: Path, ctx: ReadContext, content_hash: str):
+    def __init__(self, path: Path, ctx: ReadContext, content_hash: str, gate_passed: bool = False):
         super().__init__(path)
-        self.ctx, self.hash = ctx, content_hash
+        self.ctx, self.hash, self.gate_passed = ctx, content_hash, gate_passed
         self.proposal_digest = ""  # from the identity block of a proposal workbook
 
     def say(self, pid: str, sheet=None, cell=None, **fields) -> None:
@@ -236,41 +238,63 @@ class _Reader(FileReader):
     # -- tables --------------------------------------------------------------------------------------
     def _table(self, tb: Table, sheet: SheetValues, layout: TargetLayout) -> list[dict] | None:
         """The rows of one table sheet as dicts (None if its structure is broken): a fixed table's every
-        row, a free list's used rows, each cell parsed and checked against its column."""
+        row, a free list's used rows, each cell parsed and checked against its column.
+
+        Each input column is checked whole first (``_plain_column``): an empty cell or a plain number
+        within the column's bounds is taken as it is, and only the other cells go through ``_cell``,
+        which parses them and words the problem of each one that fails.  Those cells are visited row by
+        row, left to right, as before, so the problems (and where the budget stops them) keep their order."""
         if not self._headers_ok(tb, sheet):
             return None
         if tb.row_keys and not self._keys_ok(tb, sheet):
             return None
         if not tb.row_keys:
             self._stray_rows(tb, sheet)
-        out = []
         budget = [MAX_PROBLEMS_PER_TABLE]
-        key_pos = {c.key: j for j, c in enumerate(tb.key_columns())}
-        locked = [tb.column(k) for k in layout.locked_figures] if tb.key == "targets" else []
         inputs = tb.input_columns()  # once per sheet: a fixed table may have tens of thousands of rows
-        for i in range(tb.n_rows):
-            r = tb.first_row + i
-            if not tb.row_keys and self._unused(tb, sheet, r, inputs):
+        n, first = tb.n_rows, tb.first_row
+        raw = {c.key: _column_values(sheet, tb.col(c.key), first, n) for c in inputs}
+        flagged = _flagged_rows(sheet, tb, inputs, first, n)
+        values = {c.key: self._plain_column(c, raw[c.key], flagged.get(c.key, ())) for c in inputs}
+        for pos, c in enumerate(tb.key_columns()):
+            values[c.key] = [keys[pos] for keys in tb.row_keys]
+        order = [c.key for c in tb.columns if c.key in values]
+        for k in layout.locked_figures if tb.key == "targets" else ():  # a proposal's figures, checked whole
+            values[k] = [_locked_figure(v) for v in _column_values(sheet, tb.col(k), first, n)]
+            order.append(k)
+        unused = _unused_rows(raw, flagged, n) if not tb.row_keys else ()
+        out = []
+        for i, row_values in enumerate(zip(*(values[k] for k in order))):
+            if i in unused:
                 continue
-            row = {"_row": r}
-            for c in tb.columns:
-                if c.role == "key":
-                    row[c.key] = tb.row_keys[i][key_pos[c.key]]
-                elif c.role == "input":
-                    row[c.key] = self._cell(tb, sheet, r, c, layout, budget)
-            for c in locked:  # a proposal's figures: checked as a whole against the digest
-                value, why = cells.parse_number(sheet.get(r, tb.col(c.key)))
-                row[c.key] = math.nan if why else value
+            row = {"_row": first + i, **dict(zip(order, row_values))}
+            if _SUSPECT in row_values:
+                for c in inputs:
+                    if row[c.key] is _SUSPECT:
+                        row[c.key] = self._cell(tb, sheet, first + i, c, layout, budget)
             if not tb.row_keys:
                 self._required(tb, sheet, row, inputs, budget)
             out.append(row)
         return out
 
-    @staticmethod
-    def _unused(tb: Table, sheet: SheetValues, r: int, inputs: list[Column]) -> bool:
-        """A free list's row with every input cell empty (and no error value in one)."""
-        return all(cells.is_blank(sheet.get(r, tb.col(c.key))) for c in inputs) and \
-            not (sheet.errors and any(tb.ref(r, c.key) in sheet.errors for c in inputs))
+    def _plain_column(self, c: Column, raw: list, flagged) -> list:
+        """The cells of input column ``c`` that need no parsing, as values: None for an empty cell, the
+        number for a plain number within the column's bounds; ``_SUSPECT`` for every other cell (text,
+        a number out of bounds, an error value or a formula with no saved result: ``flagged``), which
+        ``_cell`` parses and, if it fails, says."""
+        out = [None if v == "" or v is None else _SUSPECT for v in raw] if c.dtype not in ("number", "integer") \
+            else _plain_numbers(raw, c.minimum, self._top(c), c.dtype == "integer")
+        for i in flagged:
+            out[i] = _SUSPECT
+        return out
+
+    def _top(self, c: Column) -> float | None:
+        """The largest value column ``c`` takes (the same bound ``_cell`` says a larger value is over)."""
+        if c.key.startswith("volume_q"):
+            return self.ctx.config.targets.max_volume_per_line
+        if c.key.startswith("price_q"):  # a hard limit, not a "typo?" warning (issue 18)
+            return LIMITS["price"].high if c.maximum is None else min(c.maximum, LIMITS["price"].high)
+        return c.maximum
 
     def _required(self, tb: Table, sheet: SheetValues, row: dict, inputs: list[Column], budget) -> None:
         """A used free-list row must fill every required column (unless that cell was said already)."""
@@ -303,13 +327,6 @@ class _Reader(FileReader):
 
     def _cell(self, tb: Table, sheet: SheetValues, r: int, c: Column, layout: TargetLayout, budget):
         raw = sheet.get(r, tb.col(c.key))
-        if not sheet.errors:
-            # fast path for the usual cell: empty, or a plain number inside its bounds
-            if raw == "" or raw is None:
-                return None
-            if type(raw) is float and c.dtype == "number" and raw >= (c.minimum or 0) and \
-                    raw <= (c.maximum or self.ctx.config.targets.max_volume_per_line):
-                return raw
         ref = tb.ref(r, c.key)
         if ref in sheet.errors:
             code, message = not_an_entry(sheet.errors[ref])
@@ -326,11 +343,7 @@ class _Reader(FileReader):
                 self._complain(budget, "targets.negative", tb.sheet, ref, value=cells.show(raw),
                                minimum=f"{c.minimum:g}", fix=_fix(c, layout))
                 return None
-            top = c.maximum
-            if c.key.startswith("volume_q"):
-                top = self.ctx.config.targets.max_volume_per_line
-            elif c.key.startswith("price_q"):  # a hard limit, not a "typo?" warning (issue 18)
-                top = LIMITS["price"].high if top is None else min(top, LIMITS["price"].high)
+            top = self._top(c)
             if top is not None and value > top:
                 self._complain(budget, "targets.too-large", tb.sheet, ref, value=cells.show(raw), top=top,
                                low=f"{c.minimum or 0:g}", typed=_fix(c, layout))
@@ -529,6 +542,68 @@ class _Reader(FileReader):
     @staticmethod
     def _src(tb: Table, row: dict) -> str:
         return f"{tb.sheet}!A{row['_row'] + 1}"
+
+
+# -- whole-column checks ---------------------------------------------------------------------------------
+_SUSPECT = object()  # a cell the whole-column check leaves to ``_Reader._cell``
+
+
+def _column_values(sheet: SheetValues, j: int, first: int, n: int) -> list:
+    """The raw values of column ``j`` in rows ``first`` .. ``first + n - 1`` ("" past the sheet's end)."""
+    rows = sheet.rows[first:first + n]
+    out = [row[j] if j < len(row) else "" for row in rows]
+    return out + [""] * (n - len(out))
+
+
+def _flagged_rows(sheet: SheetValues, tb: Table, inputs: list[Column], first: int, n: int) -> dict[str, list[int]]:
+    """Input column key -> the row indexes (0 = the table's first row) whose cell is in ``sheet.errors``
+    (an error value, or a formula with no saved result)."""
+    if not sheet.errors:
+        return {}
+    by_letter = {tb.letter(c.key): c.key for c in inputs}
+    out: dict[str, list[int]] = {}
+    for ref in sheet.errors:
+        letters = ref.rstrip("0123456789")
+        key = by_letter.get(letters)
+        if key is not None:
+            i = int(ref[len(letters):]) - 1 - first
+            if 0 <= i < n:
+                out.setdefault(key, []).append(i)
+    return out
+
+
+def _plain_numbers(raw: list, low: float | None, top: float | None, whole: bool) -> list:
+    """``_Reader._plain_column`` for a number column: a float (or int, not bool) within [low, top], and for
+    an integer column whole, is its value; empty is None; anything else ``_SUSPECT``."""
+    lo = -math.inf if low is None else low
+    hi = math.inf if top is None else top
+    out = []
+    for v in raw:
+        kind = type(v)
+        if (kind is float or kind is int) and lo <= v <= hi and v - v == 0:  # v - v: not inf or nan
+            out.append((int(v) if float(v).is_integer() else _SUSPECT) if whole else float(v))
+        elif v == "" or v is None:
+            out.append(None)
+        else:
+            out.append(_SUSPECT)
+    return out
+
+
+def _locked_figure(v):
+    """A proposal's locked figure as ``_Reader._check_proposal`` compares it: the number, None when empty,
+    NaN when it is not a number."""
+    if type(v) is float and v - v == 0:
+        return v
+    value, why = cells.parse_number(v)
+    return math.nan if why else value
+
+
+def _unused_rows(raw: dict[str, list], flagged: dict[str, list[int]], n: int) -> set[int]:
+    """A free list's rows with every input cell empty (and no error value in one)."""
+    used = set(i for rows in flagged.values() for i in rows)
+    for values in raw.values():
+        used.update(i for i, v in enumerate(values) if not cells.is_blank(v))
+    return set(range(n)) - used
 
 
 # -- parsing helpers -------------------------------------------------------------------------------------
