@@ -2,6 +2,7 @@
 delete, refuse foreign workbooks, take an older resent file back, forget a contact's personal data."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -63,6 +64,23 @@ def test_issue_gives_every_owner_and_team_member_their_accounts_and_records_each
     assert carried == {"r1": ["A1"], "r2": ["A1", "A2"], "r3": ["A2", "A3"], "r4": ["A1"]}
     again = issue_plans(ws)
     assert again.written == [] and len(again.kept) == 4
+
+
+def test_plans_written_on_two_cores_are_the_plans_written_one_by_one(ws, tmp_path):
+    from kamplan.stages.account_plan import _write_plans, carried, plan_content
+    stamp = dt.datetime(2026, 11, 1, 8)
+    by_rep = carried(ws)
+    jobs = {mode: [(tmp_path / mode / f"{rep}.xlsx", plan_content(ws, rep, by_rep[rep], stamp)) for rep in sorted(by_rep)]
+            for mode in ("serial", "parallel")}
+    (tmp_path / "serial").mkdir(), (tmp_path / "parallel").mkdir()
+    serial, parallel = _write_plans(jobs["serial"], workers=1), _write_plans(jobs["parallel"], workers=2)
+    assert [p.name for p in serial] == [p.name for p in parallel] == [f"{r}.xlsx" for r in sorted(by_rep)]
+    for a, b in zip(serial, parallel):
+        got_a, got_b = read_account_plan_workbook(a, YEAR), read_account_plan_workbook(b, YEAR)
+        assert got_a[1] == got_b[1] == []
+        # each content has its own workbook id; everything else is the same
+        same_id = dataclasses.replace(got_b[0].identity, workbook_id=got_a[0].identity.workbook_id)
+        assert (got_a[0].rows, got_a[0].business, got_a[0].identity) == (got_b[0].rows, got_b[0].business, same_id)
 
 
 def test_every_version_is_kept_with_what_changed_and_nothing_is_deleted(ws, tmp_path):

@@ -120,3 +120,22 @@ def test_parse_month():
     for bad in ("2027-13", "27-03", "2027/03", "x"):
         with pytest.raises(ValueError):
             parse_month(bad)
+
+
+def test_reviews_of_several_months_read_the_store_once_and_show_what_each_review_alone_shows(ws):
+    from pandas.testing import assert_frame_equal
+
+    from kamplan.stages.month_review import PlanReads, review_months
+    months = [dt.date(YEAR, 4, 1), dt.date(YEAR, 5, 1), dt.date(YEAR, 8, 1)]
+    reads = PlanReads(ws)
+    for m in months:
+        alone, shared = review_content(ws, m), review_content(ws, m, reads=reads)
+        for table in ("changes", "overdue", "freshness", "coverage", "pipeline", "wallet"):
+            assert_frame_equal(getattr(alone, table), getattr(shared, table))
+    together = review_months(ws, [(m, dt.datetime(YEAR, m.month, 28, 18)) for m in months])
+    assert [r.month for r in together] == [f"{YEAR}-04", f"{YEAR}-05", f"{YEAR}-08"]
+    may = review_content(ws, months[1])
+    assert (together[1].changes, together[1].overdue, together[1].uncovered) == (len(may.changes), 1, 3)
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(together[1].path)["Summary"].iter_rows(
+        min_row=6, max_col=7)]
+    assert next(r for r in rows if r[0] == "Rep 2")[1:] == [2, len(may.changes), 1, 0, 1, 300000]

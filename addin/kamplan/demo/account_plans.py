@@ -21,9 +21,9 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
+from kamplan.demo.keyboard import TypedWorkbook
 from kamplan.stages.account_plan import collect_plans, issue_plans
 from kamplan.workbooks.account_plan.layout import ID_COLUMN, IDENTITY, LIST_SHEETS, AccountPlanLayout
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
@@ -44,10 +44,9 @@ def _layout(path: Path) -> AccountPlanLayout:
 class _Sheet:
     """New rows of one list sheet, typed after the rows kamplan pre-filled."""
 
-    def __init__(self, wb, layout: AccountPlanLayout, key: str):
-        self.tb, self.ws = layout.table(key), wb[layout.table(key).sheet]
-        id_col = self.tb.col(ID_COLUMN) + 1
-        self.ids = [self.ws.cell(self.tb.first_row + i + 1, id_col).value for i in range(self.tb.n_rows)]
+    def __init__(self, wb: TypedWorkbook, layout: AccountPlanLayout, key: str):
+        self.tb, self.wb = layout.table(key), wb
+        self.ids = [wb.value(self.tb.sheet, self.tb.ref(self.tb.first_row + i, ID_COLUMN)) for i in range(self.tb.n_rows)]
         self.next = sum(1 for i in self.ids if i)  # the pre-filled rows come first
 
     def offset(self, row_id: str) -> int | None:
@@ -57,7 +56,7 @@ class _Sheet:
         for col, value in values.items():
             if self.tb.column(col).role != "input":
                 raise AssertionError(f"{self.tb.key}.{col} is not an input cell")
-            self.ws.cell(self.tb.first_row + offset + 1, self.tb.col(col) + 1).value = value
+            self.wb.type(self.tb.sheet, self.tb.ref(self.tb.first_row + offset, col), value)
 
     def add(self, values: dict) -> None:
         if self.next >= self.tb.n_rows:
@@ -112,7 +111,7 @@ def _fill(ws: Workspace, src: Path, dst: Path, rep: str, quarter: int, months, t
           drifting: list[str], rng) -> None:
     layout = _layout(src)
     have = ws.store.account_plan_rows(ws.config.plan_year, rep_id=rep)
-    wb = openpyxl.load_workbook(src)
+    wb = TypedWorkbook(src)
     sheets = {k: _Sheet(wb, layout, k) for k in LIST_SHEETS}
     accounts = layout.accounts
     if quarter == 1 and not len(have):
@@ -123,7 +122,6 @@ def _fill(ws: Workspace, src: Path, dst: Path, rep: str, quarter: int, months, t
 
 def _first_plan(wb, layout, sheets, rep, accounts, targets, months, rng) -> None:
     business = layout.table("business")
-    bws = wb[business.sheet]
     annual = targets.groupby(["account_id", "product_id"])["volume"].sum()
     for i, acc in enumerate(accounts):
         sheets["contacts"].add({"account": acc, "name": f"{acc}-总经理", "title": "总经理", "role": "decision_maker",
@@ -135,7 +133,7 @@ def _first_plan(wb, layout, sheets, rep, accounts, targets, months, rng) -> None
             ours = float(annual.get((acc, p), 0.0))
             if ours > 0:
                 usage = round(ours / float(rng.uniform(0.55, 0.85)), 0)
-                bws.cell(business.first_row + i + 1, business.col(f"usage_{p}") + 1).value = usage
+                wb.type(business.sheet, business.ref(business.first_row + i, f"usage_{p}"), usage)
         sheets["projects"].add({"account": acc, "project": f"{acc} 新产线轧辊", "value": float(rng.integers(5, 40)) * 10000,
                                 "stage": str(rng.choice(["qualified", "proposal", "negotiation"])),
                                 "decision_maker": f"{acc}-总经理", "next_step": "技术交流",

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import openpyxl
+from xlsxwriter.utility import xl_rowcol_to_cell
 
+from kamplan.demo.keyboard import TypedWorkbook
 from kamplan.workbooks.evaluation.layout import IDENTITY, REVIEWER_CELL, EvaluationLayout, GoalSpec, et
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET, read_identity
 from kamplan.workbooks.kit.xlsxio import read_sheets
@@ -36,10 +37,9 @@ def fill_vp_evaluation(src: Path, dst: Path, rng: np.random.Generator, reviewer:
     """Rate every judgement goal of every salesperson, comment on some, and give each service commitment a
     status. Returns the number of ratings typed."""
     lay = evaluation_layout_of(src)
-    wb = openpyxl.load_workbook(src)
+    wb = TypedWorkbook(src)
     sc, sv = lay.scorecard, lay.services
-    sheet = wb[sc.sheet]
-    sheet.cell(REVIEWER_CELL[0] + 1, REVIEWER_CELL[1] + 1).value = reviewer
+    wb.type(sc.sheet, xl_rowcol_to_cell(*REVIEWER_CELL), reviewer)
     kinds = {g.id: g.kind for g in lay.goals}
     lo, hi = lay.scale
     n = 0
@@ -48,15 +48,13 @@ def fill_vp_evaluation(src: Path, dst: Path, rng: np.random.Generator, reviewer:
         if kinds[goal] != "judgement":
             continue
         r = sc.first_row + i
-        sheet[sc.ref(r, "rating")] = int(rng.integers(max(lo, hi - 3), hi + 1))
+        wb.type(sc.sheet, sc.ref(r, "rating"), int(rng.integers(max(lo, hi - 3), hi + 1)))
         if rng.random() < 0.3:
-            sheet[sc.ref(r, "comment")] = comments[int(rng.integers(0, len(comments)))]
+            wb.type(sc.sheet, sc.ref(r, "comment"), comments[int(rng.integers(0, len(comments)))])
         n += 1
     statuses = ["delivered", "in_progress", "open", "late"]
-    services = wb[sv.sheet]
     for i in range(sv.n_rows):
         status = statuses[int(rng.integers(0, len(statuses)))]
-        services[sv.ref(sv.first_row + i, "status")] = et(f"status.{status}", lay.language)
-    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        wb.type(sv.sheet, sv.ref(sv.first_row + i, "status"), et(f"status.{status}", lay.language))
     wb.save(dst)
     return n

@@ -36,7 +36,7 @@ from kamplan.demo.actuals import drifting_accounts, simulate_actuals, write_actu
 from kamplan.demo.evaluation import fill_vp_evaluation
 from kamplan.stages.actuals import import_activities, import_actuals
 from kamplan.stages.evaluation import annual_evaluation, collect_evaluations, evaluate, warning_list
-from kamplan.stages.month_review import review_month
+from kamplan.stages.month_review import review_months
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.messages import current_language, render, t
 from kamplan.workspace import Workspace
@@ -241,8 +241,8 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
         progress(f"actuals Q{q}")
         keep_plans(ws, q, plan.targets, drifting, seed)  # the salespeople update their account plans
         progress(f"account plans Q{q}")
-        reviews += [review_month(ws, dt.date(y, m, 1), now=dt.datetime(y, m, 28, 18)).path
-                    for y, m in calendar_months(cfg, year, q)]
+        reviews += [r.path for r in review_months(ws, [(dt.date(y, m, 1), dt.datetime(y, m, 28, 18))
+                                                       for y, m in calendar_months(cfg, year, q)])]
         res = evaluate(ws, q, progress=progress)
         # not in inbox/: a newcomer's first `targets collect` there would reject these as the wrong kind
         rated = ws.root / "evaluations-rated" / f"evaluation_{year}_Q{q}_VP_rated.xlsx"

@@ -16,16 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 
+from kamplan.demo.keyboard import LockedCellError, TypedWorkbook
 from kamplan.model import QUARTERS
 from kamplan.workbooks.kit.i18n import t
 from kamplan.workbooks.kit.identity import IDENTITY_SHEET
 from kamplan.workbooks.targets.layout import PROPOSAL_VARIANT, AccountRow, ProductRow, TargetLayout
-
-
-class LockedCellError(Exception):
-    """The simulated person tried to type into a protected cell."""
 
 
 @dataclass
@@ -41,20 +37,26 @@ class Filled:
 
 
 class _Person:
-    def __init__(self, wb):
-        self.wb = wb
+    """Types into a ``TypedWorkbook`` and remembers where."""
+
+    def __init__(self, book: TypedWorkbook):
+        self.book = book
         self.typed: set[tuple[str, str]] = set()
 
     def type(self, sheet: str, ref: str, value):
-        cell = self.wb[sheet][ref]
-        if cell.protection.locked:
-            raise LockedCellError(f"{sheet}!{ref} is locked")
-        cell.value = value
+        self.book.type(sheet, ref, value)  # LockedCellError for a locked cell
         self.typed.add((sheet, ref))
 
 
 def layout_of(wb) -> TargetLayout:
-    ident = {r[0].value: r[1].value for r in wb[IDENTITY_SHEET].iter_rows(max_col=2) if r[0].value}
+    """The layout of a target workbook from its identity block; ``wb`` an openpyxl workbook or a
+    ``TypedWorkbook``."""
+    if isinstance(wb, TypedWorkbook):
+        pairs = [(wb.value(IDENTITY_SHEET, f"A{r}"), wb.value(IDENTITY_SHEET, f"B{r}"))
+                 for r in wb.used_rows(IDENTITY_SHEET)]
+    else:
+        pairs = [(r[0].value, r[1].value) for r in wb[IDENTITY_SHEET].iter_rows(max_col=2)]
+    ident = {k: v for k, v in pairs if k}
     accounts = [AccountRow(a, "", "") for a in ident["accounts"].split(",") if a]
     products = [ProductRow(p, "", "") for p in ident["products"].split(",") if p]
     return TargetLayout(ident["language"], int(ident["year"]), accounts, products,
@@ -79,17 +81,16 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
     some prices move a little; visits are adjusted; a few trainings, service
     commitments and support requests are added for the biggest accounts.
     """
-    wb = openpyxl.load_workbook(src)
+    wb = TypedWorkbook(src)
     lay = layout_of(wb)
     person = _Person(wb)
     out = Filled()
     tg = lay.targets
-    ws = wb[tg.sheet]
     year = lay.year
     big: list[tuple[float, str]] = []
     for i, (acc, prod) in enumerate(tg.row_keys):
         r = tg.first_row + i
-        ly = ws[tg.ref(r, "ly_volume")].value or 0.0
+        ly = wb.value(tg.sheet, tg.ref(r, "ly_volume")) or 0.0
         if isinstance(ly, str):
             ly = 0.0
         growth = rng.normal(ambition, 0.08)
@@ -100,7 +101,7 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
         shares = rng.dirichlet(np.full(4, 8.0))
         # a line another member of the account team plans is locked: the salesperson leaves it (the
         # random draws still happen, so the other lines get the figures they always got)
-        theirs = ws[tg.ref(r, "volume_q1")].protection.locked
+        theirs = wb.locked(tg.sheet, tg.ref(r, "volume_q1"))
         for q in QUARTERS:
             vol = float(round(base * (1 + growth) * shares[q - 1], 1))
             if vol <= 0:
@@ -110,7 +111,7 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
                 continue
             person.type(tg.sheet, tg.ref(r, f"volume_q{q}"), vol)
             out.volumes[(acc, prod, q)] = vol
-            price = ws[tg.ref(r, f"price_q{q}")].value
+            price = wb.value(tg.sheet, tg.ref(r, f"price_q{q}"))
             if rng.random() < 0.15:
                 price = float(round(price * (1 + rng.normal(0.0, 0.03))))
                 person.type(tg.sheet, tg.ref(r, f"price_q{q}"), price)
@@ -121,12 +122,11 @@ def fill_target_workbook(src: Path, dst: Path, rng: np.random.Generator, *, ambi
         if growth > 0.15 and rng.random() < 0.5:
             person.type(tg.sheet, tg.ref(r, "comment"), "New line at the customer's hot strip mill")
     vi = lay.visits
-    wv = wb[vi.sheet]
     for i, (acc,) in enumerate(vi.row_keys):
         r = vi.first_row + i
         for q in QUARTERS:
-            rep = int(wv[vi.ref(r, f"rep_visits_q{q}")].value or 0)
-            exe = int(wv[vi.ref(r, f"exec_visits_q{q}")].value or 0)
+            rep = int(wb.value(vi.sheet, vi.ref(r, f"rep_visits_q{q}")) or 0)
+            exe = int(wb.value(vi.sheet, vi.ref(r, f"exec_visits_q{q}")) or 0)
             if rng.random() < 0.2:
                 rep = max(0, rep + int(rng.integers(-1, 3)))
                 person.type(vi.sheet, vi.ref(r, f"rep_visits_q{q}"), rep)
@@ -170,19 +170,18 @@ def respond_to_proposal(src: Path, dst: Path, rng: np.random.Generator | int, *,
     proposal; on some of them (``accept_label_share``) the person picks Accept explicitly.
     """
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    wb = openpyxl.load_workbook(src)
+    wb = TypedWorkbook(src)
     lay = layout_of(wb)
     if not lay.proposal:
         raise ValueError(f"{src} is not a top-down proposal workbook")
     person = _Person(wb)
     out = Responded()
     tg = lay.targets
-    ws = wb[tg.sheet]
     lang = lay.language
     label = {r: t(f"response.{r}", lang) for r in ("accept", "counter")}
 
     def number(ref):
-        v = ws[ref].value
+        v = wb.value(tg.sheet, ref)
         return float(v) if isinstance(v, (int, float)) else 0.0
     for i, (acc, prod) in enumerate(tg.row_keys):
         r = tg.first_row + i
@@ -213,7 +212,7 @@ def respond_to_proposal(src: Path, dst: Path, rng: np.random.Generator | int, *,
             person.type(tg.sheet, tg.ref(r, "comment"), reason)
             out.counters[(acc, prod)] = reason
         else:
-            if ws[tg.ref(r, "response")].protection.locked:  # planned by another member of the account team
+            if wb.locked(tg.sheet, tg.ref(r, "response")):  # planned by another member of the account team
                 rng.random()
                 continue
             if rng.random() < accept_label_share:
@@ -281,7 +280,7 @@ def _date_in(lay: TargetLayout, rng: np.random.Generator, day: int) -> dt.date:
 
 def make_mistake(path: Path, sheet_key: str, ref_key: str, value, row_index: int = 0) -> str:
     """Type a wrong value into one input cell (for the demo's 'bad workbook'); returns the A1 ref."""
-    wb = openpyxl.load_workbook(path)
+    wb = TypedWorkbook(path)
     lay = layout_of(wb)
     tb = getattr(lay, sheet_key)
     ref = tb.ref(tb.first_row + row_index, ref_key)

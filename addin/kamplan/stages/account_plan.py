@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -93,6 +95,7 @@ def issue_plans(ws: Workspace, reps: list[str] | None = None, force: bool = Fals
     stamp = (now or dt.datetime.now()).replace(microsecond=0)
     res.folder.mkdir(parents=True, exist_ok=True)
     by_rep = carried(ws)
+    jobs = []
     for s in cfg.staff:
         if reps is not None and s.id not in reps:
             continue
@@ -112,10 +115,26 @@ def issue_plans(ws: Workspace, reps: list[str] | None = None, force: bool = Fals
         content.identity.layout_hash = content.layout().signature()
         # Recorded before it is written: every file on disk is one the store knows.
         store.record_issued(content.identity.workbook_identity(), path.name)
-        res.written.append(write_account_plan_workbook(path, content))
+        jobs.append((path, content))
+    res.written += _write_plans(jobs)
     store.log_event("account-plan.issue", {"year": cfg.plan_year, "written": [p.name for p in res.written],
                                            "kept": [p.name for p in res.kept]})
     return res
+
+
+def _write_plans(jobs: list[tuple[Path, AccountPlanContent]], workers: int | None = None) -> list[Path]:
+    """The plans are independent: written on every core when there are many (as ``issue_targets`` does),
+    in the jobs' order either way; each file atomically by whichever process writes it."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 8 else 1
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            return list(pool.map(_write_plan, jobs))
+    return [_write_plan(job) for job in jobs]
+
+
+def _write_plan(job: tuple[Path, AccountPlanContent]) -> Path:
+    return write_account_plan_workbook(*job)
 
 
 def plan_content(ws: Workspace, rep_id: str, accounts: list[str], stamp: dt.datetime,

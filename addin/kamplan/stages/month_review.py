@@ -58,27 +58,41 @@ def parse_month(text: str | None, today: dt.date | None = None) -> dt.date:
     return dt.date(int(year), int(month), 1)
 
 
+class PlanReads:
+    """What a review reads from the store and the config, read once for the reviews of several months (the
+    three months of a quarter read the same plans, changes, usage and sales; reading them once per month
+    was a third of the demo's monthly reviews, measured)."""
+
+    def __init__(self, ws: Workspace):
+        cfg, store = ws.config, ws.store
+        self.year = year = cfg.plan_year
+        self.versions = store.account_plan_versions(year)
+        self.changes = store.account_plan_changes(year=year)
+        # the VP side: personal fields are left out
+        self.rows = {sheet: store.account_plan_rows(year, sheet) for sheet in ("actions", "contacts", "projects")}
+        self.carried = carried(ws)
+        self.usage = business_usage(ws, [year])
+        self.wallet = share_of_wallet(store.history([year]), self.usage)
+
+
 def review_content(ws: Workspace, month: dt.date, *, note: str = "", language: str | None = None,
-                   now: dt.datetime | None = None) -> MonthReviewContent:
-    """The review of ``month`` (any day in it)."""
-    cfg, store = ws.config, ws.store
+                   now: dt.datetime | None = None, reads: PlanReads | None = None) -> MonthReviewContent:
+    """The review of ``month`` (any day in it); ``reads``: the store's tables read already."""
+    cfg = ws.config
+    got = reads or PlanReads(ws)
     lang = language or cfg.language
     start, end = month_span(month)
-    year = cfg.plan_year
-    versions = store.account_plan_versions(year)
+    year = got.year
+    versions = got.versions
     upto = versions[versions["collected_at"].map(lambda d: pd.Timestamp(d).date() <= end)] if len(versions) else versions
-    mine = carried(ws)
+    mine = got.carried
     reps = [s.id for s in cfg.staff if s.id in mine]
-
-    def rows(sheet: str) -> pd.DataFrame:
-        return store.account_plan_rows(year, sheet)  # the VP side: personal fields are left out
-
-    changes = month_changes(store.account_plan_changes(year=year), versions, start, end)
-    overdue = overdue_actions(rows("actions"), end)
+    changes = month_changes(got.changes, versions, start, end)
+    overdue = overdue_actions(got.rows["actions"], end)
     freshness = plan_freshness({r: mine[r] for r in reps}, upto, end, cfg.account_plan.stale_days)
-    coverage = decision_coverage({r: mine[r] for r in reps}, rows("contacts"))
-    projects = pipeline(rows("projects"))
-    wallet = _wallet(ws, year, end, mine, reps)
+    coverage = decision_coverage({r: mine[r] for r in reps}, got.rows["contacts"])
+    projects = pipeline(got.rows["projects"])
+    wallet = _wallet(ws, got, end, reps)
     names = {"account": {a.id: a.name.get(lang) for a in cfg.accounts},
              "product": {p.id: p.name.get(lang) for p in cfg.products},
              "rep": {s.id: s.name.get(lang) for s in cfg.staff}, "person": dict(our_people(cfg))}
@@ -90,14 +104,14 @@ def review_content(ws: Workspace, month: dt.date, *, note: str = "", language: s
         units={p.id: p.unit for p in cfg.products})
 
 
-def _wallet(ws: Workspace, year: int, end: dt.date, mine: dict[str, list[str]], reps: list[str]) -> pd.DataFrame:
+def _wallet(ws: Workspace, got: PlanReads, end: dt.date, reps: list[str]) -> pd.DataFrame:
     """Share of wallet per salesperson, account and product, the fiscal year to date through the quarter of
-    ``end`` (a month outside ``year`` reviews the whole year)."""
+    ``end`` (a month outside the plan year reviews the whole year)."""
+    year, mine, usage = got.year, got.carried, got.usage
     found = period_map(pd.Series([pd.Timestamp(end)]), ws.config.calendar)
     fy, fq = int(found.year[0]), int(found.quarter[0])
     last = fq if fy == year and bool(found.mapped[0]) else 4
-    usage = business_usage(ws, [year])
-    w = annual_wallet(share_of_wallet(ws.store.history([year]), usage), year, last)
+    w = annual_wallet(got.wallet, year, last)
     if not len(w):
         return w.assign(rep_id=pd.Series(dtype=object), usage_year=pd.Series(dtype=float))
     annual = usage.groupby(["account_id", "product_id"])["usage"].sum()
@@ -107,12 +121,19 @@ def _wallet(ws: Workspace, year: int, end: dt.date, mine: dict[str, list[str]], 
 
 
 def review_month(ws: Workspace, month: dt.date, *, note: str = "", language: str | None = None,
-                 now: dt.datetime | None = None) -> MonthReviewResult:
+                 now: dt.datetime | None = None, reads: PlanReads | None = None) -> MonthReviewResult:
     """Write the review workbook of ``month``; see the module docstring."""
-    content = review_content(ws, month, note=note, language=language, now=now)
+    content = review_content(ws, month, note=note, language=language, now=now, reads=reads)
     folder = ws.reports / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = write_month_review_workbook(new_name(folder / f"account_plan_review_{content.month}.xlsx"), content)
     return MonthReviewResult(month=content.month, path=path, reps=len(content.reps), changes=len(content.changes),
                              overdue=len(content.overdue), stale=int(content.freshness["stale"].sum()),
                              uncovered=int((~content.coverage["covered"].astype(bool)).sum()))
+
+
+def review_months(ws: Workspace, months: list[tuple[dt.date, dt.datetime | None]], *, note: str = "",
+                  language: str | None = None) -> list[MonthReviewResult]:
+    """The review workbooks of several (month, now) in order, the store read once for all of them."""
+    reads = PlanReads(ws)
+    return [review_month(ws, month, note=note, language=language, now=now, reads=reads) for month, now in months]
