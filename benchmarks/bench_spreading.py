@@ -2,6 +2,7 @@
 """Benchmark: top-down spreading of a VP's figure over 1,000,000 plan lines, against plain pandas.
 
     python benchmarks/bench_spreading.py [--lines 1000000] [--repeat 3] [--out DIR]
+    python benchmarks/bench_spreading.py --scale 5 [--lines 1000000] [--no-pandas]   # 5 M against 1 M, same run
 
 Builds in memory: 10 regions x 50 salespeople x 100 accounts x 20 lines (5 products x 4 quarters)
 = 1,000,000 account x product x quarter lines, heavy-tailed bottom-up targets in cents, last
@@ -19,6 +20,10 @@ Measured, wall clock (``time.perf_counter``), best of ``--repeat`` runs, in one 
 * ``baseline pandas``: the same two spreads written the plain way: a water-filling loop of
   ``groupby(...).transform("sum")`` passes, then largest-remainder rounding level by level with
   ``groupby().sum()``, ``groupby().rank()`` and ``merge``.
+
+``--scale K``: kamplan (and the pandas baseline unless ``--no-pandas``) at ``--lines`` and at K x
+``--lines`` in the same process, best of ``--repeat``, wall and CPU seconds (``time.process_time``),
+and how many times longer the bigger run takes (the aim: 5 M lines <= 6x the 1 M time).
 
 Both must give the same company and region totals (to the cent) and every account total within
 one cent of the other; the script exits 1 otherwise.  Prints a markdown table and the machine;
@@ -143,6 +148,53 @@ def best_of(fn, repeat: int):
     return min(times), out
 
 
+def timed(fn, repeat: int) -> tuple[float, float]:
+    """Best wall and best CPU seconds (this process) of ``repeat`` runs."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return min(wall), min(cpu)
+
+
+def figures(df: pd.DataFrame) -> tuple[float, pd.Series]:
+    """The company figure (bottom-up + 8 %) and one figure per region (+2 % ... +12 %)."""
+    figure = round(df["current"].sum() * 1.08, 2)
+    regions = sorted(df["region"].unique())
+    return figure, pd.Series({r: round(df.loc[df["region"] == r, "current"].sum() * (1.02 + 0.01 * (i % 11)), 2)
+                              for i, r in enumerate(regions)})
+
+
+def scale(lines: int, factor: int, repeat: int, with_pandas: bool) -> dict:
+    """Each spread at ``lines`` and ``factor`` x ``lines``, in this process: how much longer the bigger takes."""
+    measured = {}
+    for n in (lines, lines * factor):
+        df = build(n)
+        figure, reg_figs = figures(df)
+        runs = {"kamplan company": lambda: kamplan_company(df, figure),
+                "kamplan regions": lambda: kamplan_regions(df, reg_figs.to_dict())}
+        if with_pandas:
+            runs["pandas company"] = lambda: pandas_spread(df.assign(all="company"), pd.Series({"company": figure}),
+                                                           "all", "current", ["region", "rep", "account"])
+            runs["pandas regions"] = lambda: pandas_spread(df, reg_figs, "region", "last_year", ["rep", "account"])
+        for name, fn in runs.items():
+            measured[(name, n)] = timed(fn, repeat)
+            print(f"{name}, {n:,} lines: {measured[(name, n)][0]:.3f} s wall, {measured[(name, n)][1]:.3f} s CPU",
+                  flush=True)
+        del df
+    print(f"\n| spread | {lines:,} lines wall / CPU s | {lines * factor:,} lines wall / CPU s | x wall | x CPU |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    rows = []
+    for name in dict.fromkeys(k for k, _ in measured):
+        (w1, c1), (w2, c2) = measured[(name, lines)], measured[(name, lines * factor)]
+        rows.append({"spread": name, "small": [w1, c1], "big": [w2, c2], "x_wall": w2 / w1, "x_cpu": c2 / c1})
+        print(f"| {name} | {w1:.3f} / {c1:.3f} | {w2:.3f} / {c2:.3f} | {w2 / w1:.1f} | {c2 / c1:.1f} |")
+    print(f"\naim: {factor}x the lines in <= 6x the time; load average at the end {os.getloadavg()[0]:.1f}")
+    return {"lines": lines, "factor": factor, "repeat": repeat, "rows": rows}
+
+
 def compare(df: pd.DataFrame, units_a: np.ndarray, units_b: np.ndarray) -> dict:
     a = pd.Series(units_a, index=df.index)
     b = pd.Series(units_b, index=df.index)
@@ -157,15 +209,20 @@ def main(argv=None) -> int:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--scale", type=int, help="also run at this many times --lines and give the ratio")
+    ap.add_argument("--no-pandas", action="store_true", help="with --scale: kamplan only")
     args = ap.parse_args(argv)
+    if args.scale:
+        found = scale(args.lines, args.scale, args.repeat, not args.no_pandas)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "scale.json").write_text(json.dumps(found, indent=2))
+        return 0
 
     t0 = time.perf_counter()
     df = build(args.lines)
-    free_total = df["current"].sum()
-    figure = round(free_total * 1.08, 2)
-    regions = sorted(df["region"].unique())
-    reg_figs = pd.Series({r: round(df.loc[df["region"] == r, "current"].sum() * (1.02 + 0.01 * (i % 11)), 2)
-                          for i, r in enumerate(regions)})
+    figure, reg_figs = figures(df)
+    regions = list(reg_figs.index)
     setup = time.perf_counter() - t0
     print(f"setup: {len(df):,} lines, {df['account'].nunique():,} accounts, {df['rep'].nunique():,} salespeople, "
           f"{len(regions)} regions in {setup:.2f}s", flush=True)

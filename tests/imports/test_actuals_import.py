@@ -180,6 +180,17 @@ def test_same_file_twice_is_read_once_and_dry_run_stores_nothing(tmp_path):
         assert len(ws.store.history()) == 0 and not res.stored
 
 
+def test_files_of_the_same_size_but_other_content_are_both_read(tmp_path):
+    # only files of equal size are hashed: equal size alone must not make two files "the same"
+    with _workspace(tmp_path) as ws:
+        f = _csv(tmp_path / "a.csv", "date,customer,product,quantity,amount\n2027-01-05,C001,CCR,10,1000\n")
+        g = _csv(tmp_path / "b.csv", "date,customer,product,quantity,amount\n2027-01-05,C002,CCR,20,2000\n")
+        assert f.stat().st_size == g.stat().st_size
+        res = import_actuals(ws, [f, g], dry_run=True)
+        assert [x.outcome for x in res.files] == ["read", "read"]
+        assert sorted(res.history["volume"].tolist()) == [10.0, 20.0]
+
+
 def test_aliases_map_erp_codes(tmp_path):
     with _workspace(tmp_path, aliases={"customers": {"K-0001": "C003"}, "products": {"10020": "SGR"}}) as ws:
         f = _csv(tmp_path / "a.csv", "date,customer,product,quantity,amount\n2027-01-05,k-0001,10020,1,10\n")

@@ -5,8 +5,8 @@ to plan units and currency and summed per fiscal quarter x account x product.
 ``BATCH_LINES`` lines: each is parsed (vectorised) and summed per month x raw customer x raw product
 (x unit x currency) right away, and only its lines that fail a check are kept, with their text, for the
 problems; so memory stays flat however long the export is.  Matching, units, currency and fiscal quarters
-work on those few sums, not on millions of lines; the lines of values not in the plan are read once more
-for the unmatched-lines report.  polars does the work
+work on those few sums, not on millions of lines; the lines of values not in the plan (each distinct value
+looked up once) are kept from the same read for the unmatched-lines report.  polars does the work
 (multi-threaded CSV reader, vectorised parsing, group-by), see ``benchmarks/bench_actuals_import.py``.
 """
 from __future__ import annotations
@@ -39,6 +39,7 @@ _NOT_IN_PLAN = {"customer": "actuals.unmatched.customer", "product": "actuals.un
 _UNMAPPED = -1  # "yqp" of a date in no fiscal period of the calendar
 BATCH_LINES = 400_000  # lines parsed and summed at a time: peak 864 MiB at 10 M lines (1 M a batch: 1,091 MiB)
 _MERGE_EVERY = 8  # partial sums merged after this many batches (each has up to months x keys rows)
+_DATE_CACHE = 200_000  # distinct date texts kept from batch to batch (timestamps would grow it to every line)
 _SUMMED = ("lines", "quantity", "amount", "cost", "amount_no_cost", "lines_no_cost")
 
 
@@ -116,6 +117,12 @@ class _ErpFile(TableFile):
         self.first_dates = pl.DataFrame()  # first row and its date of every sum, to name the first of a wrong quarter
         self.products = {pr.id: pr for pr in config.products}
         self.out = ErpLines()
+        self.period_of: dict[str, int] = {}  # date text -> "yqp", each distinct text parsed once per file
+        self.unreadable: set[str] = set()  # date texts no format reads
+        self.plan_lookups = {"customer": account_lookup(config), "product": product_lookup(config),
+                             "salesperson": salesperson_lookup(config)}
+        self.in_plan: dict[str, dict[str, bool]] = {}  # field -> raw value -> whether it names a plan id
+        self.kept = pl.DataFrame()  # the lines of values not in the plan, for the unmatched-lines report
 
     def read(self) -> None:
         lines = self.header_match()
@@ -147,20 +154,22 @@ class _ErpFile(TableFile):
         self.sum_limit_problems(converted)
         if self.failed():
             return
-        self.sum_up(lines, converted)
+        self.sum_up(converted)
 
     def read_batches(self, lines: pl.LazyFrame) -> pl.DataFrame | None:
         """Every line parsed and summed per month and raw key, batch by batch; the lines that fail a check
         are kept and checked together at the end (the problems are those of all lines at once)."""
-        partial, failing, count = [], [], 0
+        partial, failing, kept, count = [], [], [], 0
         fails = self.failing()
+        self.period_of, self.unreadable, self.in_plan = {}, set(), {}
         for batch in lines.collect_batches(chunk_size=BATCH_LINES):
             if not batch.height:
                 continue
             count += batch.height
             parsed = self.parse(batch)
-            failing.append(parsed.filter(fails))
+            failing.append(parsed.lazy().filter(fails).collect())  # lazily: a tenth of the eager filter's time
             partial.append(self.partial_sums(parsed))
+            kept.append(self.not_in_plan(parsed, partial[-1]))
             if len(partial) >= _MERGE_EVERY:
                 partial = [merge_sums(partial)]
         self.out.lines = count
@@ -168,7 +177,27 @@ class _ErpFile(TableFile):
             self.problems.append(problem("actuals.empty-file", file=self.name, sheet=self.sheet))
             return None
         self.validate(pl.concat(failing))
+        self.kept = pl.concat(kept)
         return merge_sums(partial)
+
+    def not_in_plan(self, parsed: pl.DataFrame, sums: pl.DataFrame) -> pl.DataFrame:
+        """The batch's lines whose customer, product or salesperson names no plan id (none or several),
+        kept with their text now so that the unmatched-lines report needs no second read of the file.
+        Each distinct value is looked up once per file (``sums`` has the batch's distinct values)."""
+        bad = []
+        for what, known in self.plan_lookups.items():
+            if what not in self.cols:
+                continue
+            seen = self.in_plan.setdefault(what, {})
+            for value in sums[f"raw_{what}"].unique().drop_nulls().to_list():
+                if value not in seen:  # the lookup ``match`` does on the stripped value: ``normal`` ignores spaces
+                    seen[value] = bool(value.strip()) and known.get(normal(value)) is not None
+            out = [v for v in sums[f"raw_{what}"].unique().drop_nulls().to_list() if not seen[v]]
+            if out:
+                bad.append(pl.col(f"raw_{what}").is_in(pl.Series(out, dtype=pl.String).implode()))
+        optional = [f"raw_{f}" for f in _OPTIONAL_KEYS if f in self.cols]
+        keep = parsed.select(ROW, "raw_customer", "raw_product", "raw_date", "quantity", "amount", *optional)
+        return keep.lazy().filter(pl.any_horizontal(bad)).collect() if bad else keep.clear()
 
     def failing(self) -> pl.Expr:
         """The lines ``validate`` finds a problem in (a value that cannot be read, out of its limit, a date
@@ -184,12 +213,17 @@ class _ErpFile(TableFile):
         """One batch's lines summed per month and raw key (as read), with the first line's row and date."""
         keys = ["yqp", "raw_customer", "raw_product"] + [f"raw_{f}" for f in _OPTIONAL_KEYS if f in self.cols]
         no_cost = pl.col("cost").is_null()
-        return frame.group_by(keys).agg(
-            pl.len().cast(pl.Int64).alias("lines"), pl.col(ROW).min().alias("first_row"),
-            pl.col("raw_date").sort_by(ROW).first().alias("first_date"), pl.col("quantity").sum(),
+        # polars' streaming engine groups a batch in half the CPU time of the eager group-by
+        sums = frame.lazy().group_by(keys).agg(
+            pl.len().cast(pl.Int64).alias("lines"), pl.col(ROW).min().alias("first_row"), pl.col("quantity").sum(),
             pl.col("amount").sum(), pl.col("cost").sum(),
             pl.col("amount").filter(no_cost).sum().alias("amount_no_cost"),
-            no_cost.sum().cast(pl.Int64).alias("lines_no_cost"))
+            no_cost.sum().cast(pl.Int64).alias("lines_no_cost")).collect(engine="streaming")
+        # the first line's date looked up by its row (a batch is in row order): taking the first text of
+        # each group in the group-by costs twice the rest of it
+        at = frame[ROW].search_sorted(sums["first_row"])
+        return sums.with_columns(frame["raw_date"].gather(at).alias("first_date")).select(
+            *keys, "lines", "first_row", "first_date", "quantity", "amount", "cost", "amount_no_cost", "lines_no_cost")
 
     # -- header match and parse -------------------------------------------------------------------------
     def header_match(self, recoded: bool = False) -> pl.LazyFrame | None:
@@ -209,16 +243,34 @@ class _ErpFile(TableFile):
         """The fiscal period of each date as year * 1000 + quarter * 100 + part (``kamplan.periods``, on
         the distinct dates only), and the numbers."""
         rules = self.rules
-        dates = {k: v for k, v in parse_dates(frame["raw_date"], rules.date_formats).items() if v is not None}
-        found = period_map(list(dates.values()), self.config.calendar)
-        codes = np.where(found.mapped, found.year * 1000 + found.quarter * 100 + found.part, _UNMAPPED)
-        period_of = dict(zip(dates, codes.tolist()))
         return frame.with_columns(
-            pl.col("raw_date").replace_strict(period_of, default=None, return_dtype=pl.Int32).alias("yqp"),
+            self.periods(frame["raw_date"]).alias("yqp"),
             number_series(frame["raw_quantity"], rules).alias("quantity"),
             number_series(frame["raw_amount"], rules).alias("amount"),
             (number_series(frame["raw_cost"], rules) if "cost" in self.cols else pl.lit(None, dtype=pl.Float64))
             .alias("cost"))
+
+    def periods(self, raw: pl.Series) -> pl.Series:
+        """The "yqp" of each line's date (null: unreadable).  The texts parsed in earlier batches are looked
+        up; only new ones are parsed (an export of days has a few hundred; of timestamps the memory is
+        bounded by ``_DATE_CACHE``)."""
+        cache = self.period_of
+        if len(cache) > _DATE_CACHE:
+            cache.clear()
+        yqp = raw.replace_strict(cache, default=None, return_dtype=pl.Int32) if cache else None
+        todo = raw if yqp is None else raw.filter(yqp.is_null())
+        texts = [t for t in todo.drop_nulls().unique().to_list() if t not in self.unreadable]
+        if not texts:
+            return yqp if yqp is not None else pl.Series(raw.name, [None] * len(raw), dtype=pl.Int32)
+        dates = parse_dates(pl.Series(texts, dtype=pl.String), self.rules.date_formats)
+        self.unreadable.update(t for t, d in dates.items() if d is None)
+        dates = {t: d for t, d in dates.items() if d is not None}
+        found = period_map(list(dates.values()), self.config.calendar)
+        codes = np.where(found.mapped, found.year * 1000 + found.quarter * 100 + found.part, _UNMAPPED)
+        new = dict(zip(dates, codes.tolist()))
+        cache.update(new)
+        fresh = raw.replace_strict(new, default=None, return_dtype=pl.Int32)
+        return fresh if yqp is None else yqp.fill_null(fresh)
 
     def validate(self, frame: pl.DataFrame) -> None:
         """Values that cannot be read, and required fields left empty."""
@@ -273,6 +325,8 @@ class _ErpFile(TableFile):
         for year, quarter, acc, prod, volume, revenue, row in sums.iter_rows():
             price = revenue / volume if volume > 0 and revenue > 0 else None  # returns can make either negative
             for field, value in (("volume", abs(volume)), ("revenue", revenue), ("price", price)):
+                if LIMITS[field].why_not(value) is None:
+                    continue  # the header's words only for a sum out of its limit: thousands of sums are fine
                 found = limit_problem(field, value, code="actuals-limit",
                                         header=Message("actuals.quarter-sum", year=year, quarter=quarter,
                                                        account=acc, product=prod, field=field), file=self.name,
@@ -394,7 +448,7 @@ class _ErpFile(TableFile):
         return str(lines["first_date"][0]).strip() if lines.height else "?"
 
     # -- sum ---------------------------------------------------------------------------------------------
-    def sum_up(self, lines: pl.LazyFrame, g: pl.DataFrame) -> None:
+    def sum_up(self, g: pl.DataFrame) -> None:
         """The file's totals, its sums per quarter x account x product and its unmatched lines."""
         is_matched = _is_matched()
         self.count(g, is_matched)
@@ -408,7 +462,7 @@ class _ErpFile(TableFile):
                                .agg(pl.col("first_row").min()).iter_rows()}
         self.out.months = matched_sums.select("year", "quarter", "month").unique()
         if unmatched.height:
-            self.out.unmatched_lines = self.unmatched_lines(lines, unmatched)
+            self.out.unmatched_lines = self.unmatched_lines(unmatched)
 
     def count(self, g: pl.DataFrame, is_matched: pl.Expr) -> None:
         totals = g.select(
@@ -430,9 +484,9 @@ class _ErpFile(TableFile):
         """Per field, the normalised names that name several plan ids."""
         return {what: candidates(self.config, what) for what in ("customer", "product", "salesperson")}
 
-    def unmatched_lines(self, lines: pl.LazyFrame, unmatched: pl.DataFrame) -> pl.DataFrame:
+    def unmatched_lines(self, unmatched: pl.DataFrame) -> pl.DataFrame:
         """The file's lines whose customer, product or salesperson is not in the plan (or names several of
-        it), with the reason, for the report: the file read once more, keeping only those lines."""
+        it), with the reason, for the report (from the lines ``not_in_plan`` kept while reading)."""
         shared = self.candidates()
         reasons, bad = [], None
         for what, id_col in (("customer", "account_id"), ("product", "product_id"),
@@ -448,14 +502,13 @@ class _ErpFile(TableFile):
         reason = pl.concat_str(reasons, separator="; ", ignore_nulls=True).replace(
             "customer not in the plan; product not in the plan", "customer and product not in the plan")
         optional = [pl.col(f"raw_{f}").alias(f) for f in _OPTIONAL_KEYS if f in self.cols]
-        parts = []
-        for batch in lines.filter(bad).collect_batches(chunk_size=BATCH_LINES):
-            parts.append(batch.select(
-                pl.lit(self.name).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row"),
-                pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
-                pl.col("raw_date").alias("date"), number_series(batch["raw_quantity"], self.rules).alias("quantity"),
-                number_series(batch["raw_amount"], self.rules).alias("amount"), *optional, reason.alias("reason")))
-        return pl.concat(parts) if parts else pl.DataFrame()
+        found = self.kept.filter(bad)
+        if not found.height:
+            return pl.DataFrame()
+        return found.select(
+            pl.lit(self.name).alias("file"), pl.col(ROW).cast(pl.Int64).alias("row"),
+            pl.col("raw_customer").alias("customer"), pl.col("raw_product").alias("product"),
+            pl.col("raw_date").alias("date"), "quantity", "amount", *optional, reason.alias("reason"))
 
 
 def merge_sums(partial: list[pl.DataFrame]) -> pl.DataFrame:
