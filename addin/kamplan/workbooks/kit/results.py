@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from xlsxwriter.utility import xl_cell_to_rowcol
-from xlsxwriter.worksheet import CellFormulaTuple
+from xlsxwriter.worksheet import (CellBlankTuple, CellBooleanTuple, CellDatetimeTuple, CellFormulaTuple,
+                                  CellNumberTuple, CellRichStringTuple, CellStringTuple)
 
 
 class UnsupportedFormula(ValueError):
@@ -63,6 +64,12 @@ class Grid(list):
     """A 2-D array of values (list of rows), the value of a range or of an operation on one."""
 
 
+# the kind of each cell class XlsxWriter keeps (by class: ``type(cell).__name__`` was a tenth of the time)
+_CELL_KINDS = {CellNumberTuple: "Number", CellDatetimeTuple: "Number", CellStringTuple: "String",
+               CellRichStringTuple: "RichString", CellBooleanTuple: "Boolean", CellBlankTuple: "Blank",
+               CellFormulaTuple: "Formula"}
+
+
 # -- reading what the writer put into the sheets ------------------------------------------------------------
 class Book:
     """The cells of every worksheet of an XlsxWriter workbook, and the formula results computed on them."""
@@ -74,16 +81,26 @@ class Book:
         self.busy: set[tuple[str, int, int]] = set()
         self.grids: dict[Ref, Grid] = {}
         self.indexes: dict[Ref, dict] = {}
+        self.criteria_indexes: dict[tuple[Ref, ...], dict] = {}
+        self.columns: dict[tuple[str, int], list] = {}
+        self.flats: dict[Ref, list] = {}
+        self.number_lists: dict[Ref, list | XlError] = {}
+        self.sums: dict[Ref, float | XlError] = {}
+        self.refs: dict[tuple[str, str], Ref] = {}
+        self.evaluator = Evaluator(self, "", "")
 
     def value(self, sheet: str, r: int, c: int):
         table = self.tables.get(sheet)
         if table is None:
             raise UnsupportedFormula(f"reference to a sheet that does not exist: {sheet!r}")
-        cell = table.get(r, {}).get(c)
+        row = table.get(r)
+        cell = row.get(c) if row is not None else None
         if cell is None:
             return None
-        kind = type(cell).__name__
-        if kind in ("Number", "Datetime"):
+        kind = _CELL_KINDS.get(type(cell)) or type(cell).__name__
+        if kind == "Formula":
+            return self.result(sheet, r, c, cell.formula)
+        if kind == "Number" or kind == "Datetime":
             return float(cell.number)
         if kind == "String":
             return self.strings[cell.string] if isinstance(cell.string, int) else cell.string
@@ -93,19 +110,18 @@ class Book:
             return bool(cell.boolean)
         if kind == "Blank":
             return None
-        if kind == "Formula":
-            return self.result(sheet, r, c, cell.formula)
         raise UnsupportedFormula(f"'{sheet}'!R{r + 1}C{c + 1}: cell of kind {kind} is not evaluated")
 
     def result(self, sheet: str, r: int, c: int, formula: str):
         key = (sheet, r, c)
-        if key in self.done:
-            return self.done[key]
+        done = self.done.get(key, _MISSING)
+        if done is not _MISSING:
+            return done
         if key in self.busy:
             raise UnsupportedFormula(f"circular reference at '{sheet}'!R{r + 1}C{c + 1}")
         self.busy.add(key)
         try:
-            value = Evaluator(self, sheet, formula).run()
+            value = self.compute(sheet, formula)
         except UnsupportedFormula as exc:
             raise UnsupportedFormula(f"'{sheet}'!R{r + 1}C{c + 1} ={formula}: {exc}") from None
         finally:
@@ -113,21 +129,91 @@ class Book:
         self.done[key] = value
         return value
 
+    def compute(self, sheet: str, formula: str):
+        """The value of ``formula`` on ``sheet``: its shape's compiled form run on its references, or
+        (for a shape that does not compile) the formula parsed and computed on its own."""
+        text = formula.lstrip("=")
+        parts = _SHAPE.split(text)
+        shape = (tuple(parts[0::3]), tuple(parts[1::3]))
+        run = _COMPILED.get(shape)
+        if run is None:
+            run = _COMPILED[shape] = _compile_shape(text, parts)
+        if run is False:
+            return Evaluator(self, sheet, formula).run()
+        refs = self.refs
+        found = []
+        for part in parts[2::3]:
+            if part is not None:
+                ref = refs.get((sheet, part))
+                if ref is None:
+                    other, r1, c1, r2, c2 = _quick_reference(part)
+                    ref = refs[(sheet, part)] = Ref(other if other is not None else sheet, r1, c1, r2, c2)
+                found.append(ref)
+        return _one(run(self.evaluator, found))
+
     def grid(self, ref: Ref) -> Grid:
-        if ref not in self.grids:
-            self.grids[ref] = Grid([[self.value(ref.sheet, r, c) for c in range(ref.c1, ref.c2 + 1)]
-                                    for r in range(ref.r1, ref.r2 + 1)])
-        return self.grids[ref]
+        grid = self.grids.get(ref)
+        if grid is None:
+            if ref.c1 == ref.c2:
+                grid = Grid([v] for v in self.flat(ref))
+            else:
+                grid = Grid([[self.value(ref.sheet, r, c) for c in range(ref.c1, ref.c2 + 1)]
+                             for r in range(ref.r1, ref.r2 + 1)])
+            self.grids[ref] = grid
+        return grid
+
+    def column(self, ref: Ref) -> list:
+        """The values of a one-column range, top to bottom, read once per cell of the sheet's column
+        (running totals ask for every top part of a column)."""
+        key = (ref.sheet, ref.c1)
+        known = self.columns.get(key)
+        if known is None:
+            known = self.columns[key] = []
+        if len(known) <= ref.r2:
+            known.extend([_MISSING] * (ref.r2 + 1 - len(known)))
+        part = known[ref.r1:ref.r2 + 1]
+        if any(v is _MISSING for v in part):
+            for i, v in enumerate(part):
+                if v is _MISSING:
+                    part[i] = known[ref.r1 + i] = self.value(ref.sheet, ref.r1 + i, ref.c1)
+        return part
+
+    def flat(self, ref: Ref) -> list:
+        """A range's values in reading order (row by row)."""
+        flat = self.flats.get(ref)
+        if flat is None:
+            flat = self.flats[ref] = self.column(ref) if ref.c1 == ref.c2 else _flat(self.grid(ref))
+        return flat
+
+    def numbers(self, ref: Ref):
+        """The numbers of a range (texts, truth values and blanks left out), or its first error."""
+        found = self.number_lists.get(ref)
+        if found is None:
+            found = self.number_lists[ref] = _range_numbers(self.flat(ref))
+        return found
 
     def index(self, ref: Ref) -> dict:
         """Position lists of a range by matching key (``_key``): SUMIFS with a plain equality criterion
         then looks its rows up instead of scanning the range once per formula."""
         if ref not in self.indexes:
             positions: dict = {}
-            for i, v in enumerate(_flat(self.grid(ref))):
+            for i, v in enumerate(self.flat(ref)):
                 positions.setdefault(_key(v), []).append(i)
             self.indexes[ref] = positions
         return self.indexes[ref]
+
+    def criteria_index(self, refs: tuple[Ref, ...]) -> dict:
+        """Position lists of equally sized ranges by the tuple of their matching keys, position by
+        position: the rows where every range matches its plain equality criterion, in one look-up."""
+        positions = self.criteria_indexes.get(refs)
+        if positions is None:
+            positions = self.criteria_indexes[refs] = {}
+            for i, keys in enumerate(zip(*(map(_key, self.flat(ref)) for ref in refs))):
+                positions.setdefault(keys, []).append(i)
+        return positions
+
+
+_MISSING = object()
 
 
 def cache_results(wb) -> int:
@@ -165,6 +251,14 @@ def saved(value):
 # -- value helpers ------------------------------------------------------------------------------------------
 def _flat(grid) -> list:
     return [v for row in grid for v in row] if isinstance(grid, list) else [grid]
+
+
+def _range_numbers(values: list):
+    """The numbers among a range's values (a truth value is no number here), or the first error."""
+    errors = [v for v in values if isinstance(v, XlError)]
+    if errors:
+        return errors[0]
+    return [v for v in values if isinstance(v, float) and not isinstance(v, bool)]
 
 
 def _key(v):
@@ -292,7 +386,21 @@ def _negate(v):
 _CRITERION = re.compile(r"^(<=|>=|<>|<|>|=)?(.*)$", re.S)
 
 
+_CRITERIA: dict = {}
+
+
 def _criterion(c):
+    """``_make_criterion``, once per criterion value (by type too: 1.0, True and "1" differ)."""
+    key = (type(c), c)
+    test = _CRITERIA.get(key)
+    if test is None:
+        if len(_CRITERIA) > 100_000:
+            _CRITERIA.clear()
+        test = _CRITERIA[key] = _make_criterion(c)
+    return test
+
+
+def _make_criterion(c):
     """A criterion as a test of one value, or ("eq", key) for a plain equality (looked up by index)."""
     if isinstance(c, XlError):
         return c
@@ -374,6 +482,34 @@ def _reference(text: str) -> tuple[str | None, int, int, int, int]:
     return sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
+_A1 = re.compile(r"(?:(?:'((?:[^']|'')+)'|([^'!]+))!)?\$?([A-Za-z]{1,3})\$?([0-9]+)"
+                 r"(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_number(letters: str) -> int:
+    number = _COLUMNS.get(letters)
+    if number is None:
+        number = 0
+        for ch in letters.upper():
+            number = number * 26 + ord(ch) - ord("A") + 1
+        number = _COLUMNS[letters] = number - 1
+    return number
+
+
+def _quick_reference(text: str) -> tuple[str | None, int, int, int, int]:
+    """``_reference`` without XlsxWriter's general cell parser (a tenth of the time: every row's
+    references differ, so they are not found in a cache)."""
+    m = _A1.fullmatch(text)
+    if m is None:
+        return _reference(text)
+    quoted, plain, col1, row1, col2, row2 = m.groups()
+    sheet = quoted.replace("''", "'") if quoted else plain
+    r1, c1 = int(row1) - 1, _column_number(col1)
+    r2, c2 = (int(row2) - 1, _column_number(col2)) if col2 is not None else (r1, c1)
+    return sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
 @functools.lru_cache(maxsize=65536)
 def parsed(sheet: str, formula: str):
     """The parse tree of ``formula`` on ``sheet``.  Cached: the same formula text comes back in every
@@ -386,6 +522,136 @@ def parsed(sheet: str, formula: str):
     return node
 
 
+# -- formulas compiled once per shape ------------------------------------------------------------------------
+# Why: a sheet's formulas repeat one shape down a column (=IF(N(F7)>0,H7/F7-1,"") on every row, only the
+# references differ), and parsing each formula was half of the time.  A shape is the formula's text with
+# its references taken out; it is parsed once into closures that take the formula's references.
+_REF_TEXT = (r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?\$?[A-Za-z]{1,3}\$?[0-9]+"
+             r"(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?")
+# texts (skipped whole) and references; a reference is only taken where no name, number or reference
+# goes on either side of it (where the tokens below could see it differently, the shape is checked
+# against them once and, if they differ, computed the old way)
+_SHAPE = re.compile(r'("(?:[^"]|"")*")|(?<![A-Za-z0-9_.$:!\'"])(' + _REF_TEXT + r")(?![A-Za-z0-9_(!.:$'])")
+_COMPILED: dict = {}
+
+
+class _NotCompiled(Exception):
+    """A shape the closures do not cover: its formulas are computed by ``Evaluator`` one by one."""
+
+
+def _compile_shape(text: str, parts: list):
+    """The closure computing the formulas of ``text``'s shape, or False where they are computed one
+    by one (the tokens see the references differently, the formula does not parse, a rare form)."""
+    found = [(m.start(2), m.group(2)) for m in _SHAPE.finditer(text) if m.group(2) is not None]
+    try:
+        tokens = [(m.start(m.lastgroup), m.group(m.lastgroup)) for m in _TOKEN.finditer(text)
+                  if m.lastgroup == "ref"]
+        if tokens != found or any(m.lastgroup == "other" for m in _TOKEN.finditer(text)):
+            return False
+        parser = Evaluator(None, "", text)
+        parser.tokens = tokens_of(text)
+        parser.slots = 0
+        node = parser.expression(0)
+        if parser.i != len(parser.tokens):
+            return False
+        return _compile_value(node)
+    except (UnsupportedFormula, _NotCompiled):
+        return False
+
+
+def _one(v):
+    if isinstance(v, Grid):
+        raise UnsupportedFormula("a range where one value is expected")
+    return v
+
+
+def _compile_value(node):
+    """A closure giving the node's value with references read (Evaluator.array of Evaluator.compute)."""
+    if node[0] == "slot":
+        k = node[1]
+
+        def read(ev, refs):
+            ref = refs[k]
+            if ref.r1 == ref.r2 and ref.c1 == ref.c2:
+                return ev.book.value(ref.sheet, ref.r1, ref.c1)
+            return ev.book.grid(ref)
+        return read
+    return _compile(node)  # only references stay references: no other node gives one
+
+
+_FAST_ARITH = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__}
+
+
+def _compile(node):
+    """A closure ``f(evaluator, refs)`` computing the node as ``Evaluator.compute`` does."""
+    kind = node[0]
+    if kind == "num":
+        constant = node[1]
+        return lambda ev, refs: constant
+    if kind == "slot":
+        k = node[1]
+        return lambda ev, refs: refs[k]
+    if kind == "neg":
+        operand = _compile_value(node[1])
+        return lambda ev, refs: _negate(operand(ev, refs))
+    if kind == "op":
+        return _compile_operation(node[1], _compile_value(node[2]), _compile_value(node[3]))
+    if kind == "call":
+        return _compile_call(node[1], node[2])
+    raise _NotCompiled(kind)
+
+
+def _compile_operation(op, left, right):
+    fast = _FAST_ARITH.get(op)
+    if fast is not None:
+        def arithmetic(ev, refs):
+            a, b = left(ev, refs), right(ev, refs)
+            if type(a) is float and type(b) is float:
+                return fast(a, b)
+            return _binary(op, a, b)
+        return arithmetic
+    if op == "/":
+        def divide(ev, refs):
+            a, b = left(ev, refs), right(ev, refs)
+            if type(a) is float and type(b) is float and b != 0:
+                return a / b
+            return _binary(op, a, b)
+        return divide
+    return lambda ev, refs: _binary(op, left(ev, refs), right(ev, refs))
+
+
+def _compile_call(name: str, args):
+    if name == "IF":
+        if not 1 <= len(args) <= 3:
+            raise _NotCompiled(name)
+        return _compile_if(*[_compile_value(a) if a is not None else None for a in (list(args) + [None, None])[:3]])
+    if name == "IFERROR":
+        if len(args) != 2:
+            raise _NotCompiled(name)
+        first, fallback = _compile_value(args[0]), _compile_value(args[1])
+
+        def if_error(ev, refs):
+            v = _one(first(ev, refs))
+            return _one(fallback(ev, refs)) if isinstance(v, XlError) else v
+        return if_error
+    handler = getattr(Evaluator, "fn_" + name.replace(".", "_"), None)
+    if handler is None or name in _LAZY:
+        raise _NotCompiled(name)  # computed one by one: the old path raises at the call, when reached
+    computed = [_compile(a) for a in args]
+    return lambda ev, refs: handler(ev, [f(ev, refs) for f in computed])
+
+
+def _compile_if(test, then, otherwise):
+    def if_(ev, refs):
+        cond = _truth(_one(test(ev, refs)))
+        if isinstance(cond, XlError):
+            return cond
+        if cond:
+            return _one(then(ev, refs)) if then is not None else True
+        return _one(otherwise(ev, refs)) if otherwise is not None else False
+    return if_
+
+
 class Evaluator:
     """One formula of one sheet: parsed by precedence climbing over its tokens (``parsed``), then
     computed on ``book``'s cells."""
@@ -394,6 +660,7 @@ class Evaluator:
         self.book, self.sheet, self.formula = book, sheet, formula
         self.tokens: tuple[tuple[str, str], ...] = ()  # while parsing (``parsed``)
         self.i = 0
+        self.slots: int | None = None  # while parsing a shape: the references numbered in order
 
     def run(self):
         return self.scalar(self.compute(parsed(self.sheet, self.formula)))
@@ -429,7 +696,7 @@ class Evaluator:
         if kind == "bool":
             return ("num", text == "TRUE")
         if kind == "ref":
-            return ("ref", self.reference(text))
+            return self.reference_node(text)
         if kind == "func":
             return self.call(text.upper())
         if text == "(":
@@ -455,6 +722,12 @@ class Evaluator:
                 continue
             self.expect(")")
             return ("call", name, args)
+
+    def reference_node(self, text: str):
+        if self.slots is not None:  # parsing a shape (``_compile_shape``): the k-th reference
+            self.slots += 1
+            return ("slot", self.slots - 1)
+        return ("ref", self.reference(text))
 
     def reference(self, text: str) -> Ref:
         sheet, r1, c1, r2, c2 = _reference(text)
@@ -508,14 +781,16 @@ class Evaluator:
 
     # aggregates
     def _numbers(self, args):
-        """Numbers of the arguments as SUM sees them (in ranges: numbers only; direct: coerced)."""
+        """Numbers of the arguments as SUM sees them (in ranges: numbers only; direct: coerced), or
+        the first error among them.  Every range is read first (as a spreadsheet program does)."""
+        parts = [(True, self.book.numbers(v)) if isinstance(v, Ref)
+                 else (True, _range_numbers(_flat(v))) if isinstance(v, Grid) else (False, v) for v in args]
         out = []
-        for v, ranged in self.values_of(args):
+        for ranged, v in parts:
             if isinstance(v, XlError):
                 return v
             if ranged:
-                if isinstance(v, float) and not isinstance(v, bool):
-                    out.append(v)
+                out += v
             else:
                 n = _number(v)
                 if isinstance(n, XlError):
@@ -533,6 +808,12 @@ class Evaluator:
         return out
 
     def fn_SUM(self, args):
+        if len(args) == 1 and isinstance(args[0], Ref):  # a column's total is asked for again and again
+            total = self.book.sums.get(args[0])
+            if total is None:
+                nums = self._numbers(args)
+                total = self.book.sums[args[0]] = nums if isinstance(nums, XlError) else float(math.fsum(nums))
+            return total
         nums = self._numbers(args)
         return nums if isinstance(nums, XlError) else float(math.fsum(nums))
 
@@ -595,6 +876,7 @@ class Evaluator:
             raise UnsupportedFormula("SUMIFS/SUMIF over something that is not a range")
         size = (sum_ref.r2 - sum_ref.r1, sum_ref.c2 - sum_ref.c1)
         rows = None
+        plain_refs, plain_keys = [], []
         for ref, crit in pairs:
             if (ref.r2 - ref.r1, ref.c2 - ref.c1) != size:
                 return VALUE
@@ -602,13 +884,20 @@ class Evaluator:
             if isinstance(test, XlError):
                 return test
             if isinstance(test, tuple):
-                hits = set(self.book.index(ref).get(test[1], ()))
+                self.book.grid(ref)  # read here, in the order of the pairs
+                plain_refs.append(ref)
+                plain_keys.append(test[1])
             else:
-                hits = {i for i, v in enumerate(_flat(self.book.grid(ref))) if test(v)}
-            rows = hits if rows is None else rows & hits
-        summed = _flat(self.book.grid(sum_ref))
+                hits = {i for i, v in enumerate(self.book.flat(ref)) if test(v)}
+                rows = hits if rows is None else rows & hits
+        if plain_refs:
+            found = self.book.criteria_index(tuple(plain_refs)).get(tuple(plain_keys), ())
+            rows = found if rows is None else [i for i in found if i in rows]  # found is in order
+        else:
+            rows = sorted(rows)
+        summed = self.book.flat(sum_ref)
         nums = []
-        for i in sorted(rows):
+        for i in rows:
             v = summed[i]
             if isinstance(v, XlError):
                 return v
