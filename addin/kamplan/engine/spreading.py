@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kamplan.engine.memory import reused_memory
 from kamplan.problems import Message, Problem, problem  # Message: the engine's ground floor is kamplan.problems
 
 METHODS = ("proportional", "reference", "weights", "equal", "growth")
@@ -635,6 +636,13 @@ def spread(target, current, method: str = "proportional", *, weights=None, refer
     Series group -> figure; ``None`` only for ``growth``.  ``hierarchy``: group keys per line, top
     down, at whose every level the rounded totals stay exact.
     """
+    with reused_memory():  # millions of lines: the temporaries' memory reused, not faulted in anew
+        return _spread(target, current, method, weights=weights, reference=reference, growth=growth, held=held,
+                       floors=floors, caps=caps, unit=unit, hierarchy=hierarchy, by=by, zero_weights=zero_weights)
+
+
+def _spread(target, current, method: str, *, weights, reference, growth, held, floors, caps, unit: float | None,
+            hierarchy: Sequence | None, by, zero_weights: str) -> SpreadResult:
     method = _check_options(method, zero_weights, unit)
     cur, index, name = _current_lines(current)
     n = cur.size
