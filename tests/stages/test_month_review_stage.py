@@ -139,3 +139,12 @@ def test_reviews_of_several_months_read_the_store_once_and_show_what_each_review
     rows = [[c.value for c in r] for r in openpyxl.load_workbook(together[1].path)["Summary"].iter_rows(
         min_row=6, max_col=7)]
     assert next(r for r in rows if r[0] == "Rep 2")[1:] == [2, len(may.changes), 1, 0, 1, 300000]
+
+
+def test_one_month_twice_in_a_batch_is_refused_before_anything_is_written(ws):
+    from kamplan.stages.month_review import review_month_jobs
+    before = sorted((ws.reports / "month-review").glob("*.xlsx")) if (ws.reports / "month-review").exists() else []
+    with pytest.raises(ValueError, match="each month once"):
+        review_month_jobs(ws, [(dt.date(YEAR, 5, 1), None), (dt.date(YEAR, 5, 20), None)])
+    after = sorted((ws.reports / "month-review").glob("*.xlsx")) if (ws.reports / "month-review").exists() else []
+    assert before == after

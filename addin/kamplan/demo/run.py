@@ -13,8 +13,11 @@ warnings.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shutil
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +39,8 @@ from kamplan.demo.actuals import drifting_accounts, simulate_actuals, write_actu
 from kamplan.demo.evaluation import fill_vp_evaluation
 from kamplan.stages.actuals import import_activities, import_actuals
 from kamplan.stages.evaluation import annual_evaluation, collect_evaluations, evaluate, warning_list
-from kamplan.stages.month_review import review_months
+from kamplan.stages.month_review import review_month_jobs
+from kamplan.workbooks.month_review.writer import write_month_review_workbook
 from kamplan.stages.targets import CollectResult, collect_targets, issue_targets
 from kamplan.messages import current_language, render, t
 from kamplan.workspace import Workspace
@@ -225,7 +229,25 @@ def top_down_rounds(ws: Workspace, summary: DemoSummary, rng, silent_rep: str, p
 
 def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str, progress) -> None:
     """Four quarters of simulated ERP actuals and activity logs; after each, the evaluation and the VP's
-    ratings; then the annual evaluation and the early warnings (two accounts drift away)."""
+    ratings; then the annual evaluation and the early warnings (two accounts drift away).
+
+    The month reviews are read from the store in order, and their workbooks written on the second core while
+    the quarter's evaluation runs (nothing later reads them)."""
+    cores = os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=1) if cores > 1 else contextlib.nullcontext() as background:
+        _quarters(ws, summary, rng, seed, language, progress, background)
+
+
+def _later(pool: ProcessPoolExecutor | None, fn, *args) -> Future:
+    """``fn(*args)`` in ``pool`` (its result when asked for), or here and now without one."""
+    if pool is not None:
+        return pool.submit(fn, *args)
+    done: Future = Future()
+    done.set_result(fn(*args))
+    return done
+
+
+def _quarters(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str, progress, background) -> None:
     cfg = ws.config
     year = cfg.plan_year
     plan = plan_view(ws.store, year)
@@ -241,8 +263,9 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
         progress(f"actuals Q{q}")
         keep_plans(ws, q, plan.targets, drifting, seed)  # the salespeople update their account plans
         progress(f"account plans Q{q}")
-        reviews += [r.path for r in review_months(ws, [(dt.date(y, m, 1), dt.datetime(y, m, 28, 18))
-                                                       for y, m in calendar_months(cfg, year, q)])]
+        reviews += [_later(background, write_month_review_workbook, path, content)
+                    for path, content in review_month_jobs(ws, [(dt.date(y, m, 1), dt.datetime(y, m, 28, 18))
+                                                                for y, m in calendar_months(cfg, year, q)])]
         res = evaluate(ws, q, progress=progress)
         # not in inbox/: a newcomer's first `targets collect` there would reject these as the wrong kind
         rated = ws.root / "evaluations-rated" / f"evaluation_{year}_Q{q}_VP_rated.xlsx"
@@ -256,6 +279,7 @@ def the_year(ws: Workspace, summary: DemoSummary, rng, seed: int, language: str,
         summary.lines.append((t("demo.line.evaluation", year=year, quarter=q, reps=len(res.paths) - 1),
                               str(res.paths["VP"])))
     summary.lines.append((t("demo.line.account-plans"), str(ws.root / "account-plans-returned")))
+    reviews = [f.result() for f in reviews]  # written by now, or the error of the one that failed
     summary.lines.append((t("demo.line.month-reviews", n=len(reviews)), str(reviews[0].parent)))
     annual = annual_evaluation(ws, progress=progress)
     summary.lines.append((t("demo.line.annual"), str(annual.paths["VP"])))

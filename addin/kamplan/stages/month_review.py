@@ -127,13 +127,33 @@ def review_month(ws: Workspace, month: dt.date, *, note: str = "", language: str
     folder = ws.reports / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = write_month_review_workbook(new_name(folder / f"account_plan_review_{content.month}.xlsx"), content)
+    return _result(path, content)
+
+
+def _result(path: Path, content: MonthReviewContent) -> MonthReviewResult:
     return MonthReviewResult(month=content.month, path=path, reps=len(content.reps), changes=len(content.changes),
                              overdue=len(content.overdue), stale=int(content.freshness["stale"].sum()),
                              uncovered=int((~content.coverage["covered"].astype(bool)).sum()))
 
 
+def review_month_jobs(ws: Workspace, months: list[tuple[dt.date, dt.datetime | None]], *, note: str = "",
+                      language: str | None = None) -> list[tuple[Path, MonthReviewContent]]:
+    """(path, content) of the review of each (month, now), the store read once for all of them: for
+    ``write_month_review_workbook``, here or in another process (the demo writes them on its second core)."""
+    if len({m.replace(day=1) for m, _ in months}) < len(months):
+        raise ValueError("each month once: two reviews of one month would take the same file name")
+    reads = PlanReads(ws)
+    folder = ws.reports / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for month, now in months:
+        content = review_content(ws, month, note=note, language=language, now=now, reads=reads)
+        out.append((new_name(folder / f"account_plan_review_{content.month}.xlsx"), content))
+    return out
+
+
 def review_months(ws: Workspace, months: list[tuple[dt.date, dt.datetime | None]], *, note: str = "",
                   language: str | None = None) -> list[MonthReviewResult]:
     """The review workbooks of several (month, now) in order, the store read once for all of them."""
-    reads = PlanReads(ws)
-    return [review_month(ws, month, note=note, language=language, now=now, reads=reads) for month, now in months]
+    return [_result(write_month_review_workbook(path, content), content)
+            for path, content in review_month_jobs(ws, months, note=note, language=language)]
