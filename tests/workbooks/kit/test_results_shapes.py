@@ -9,6 +9,7 @@ import math
 
 import pytest
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kamplan.workbooks.kit import results, styles
 from kamplan.workbooks.kit.results import Book, Evaluator, Grid, UnsupportedFormula, cache_results
@@ -92,10 +93,9 @@ def _results(tmp_path, fill) -> dict:
     cache_results(wb)
     got = _saved(wb)
     wb.close()
-    assert {k: v for k, v in got.items()} == expected
+    assert got == expected
     assert all(type(got[k]) is type(expected[k]) for k in got)
-    return {xlsxwriter.utility.xl_rowcol_to_cell(r, c) if s == "S" else f"{s}!{xlsxwriter.utility.xl_rowcol_to_cell(r, c)}": v
-            for (s, r, c), v in got.items()}
+    return {xl_rowcol_to_cell(r, c) if s == "S" else f"{s}!{xl_rowcol_to_cell(r, c)}": v for (s, r, c), v in got.items()}
 
 
 def _column(ws, col: int, values, first_row: int = 0):
