@@ -137,6 +137,8 @@ class Book:
         shape = (tuple(parts[0::3]), tuple(parts[1::3]))
         run = _COMPILED.get(shape)
         if run is None:
+            if len(_COMPILED) > 50_000:  # a process writing many kinds of books: keep memory bounded
+                _COMPILED.clear()
             run = _COMPILED[shape] = _compile_shape(text, parts)
         if run is False:
             return Evaluator(self, sheet, formula).run()
