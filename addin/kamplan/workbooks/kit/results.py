@@ -16,6 +16,13 @@ OR, MIN, MAX, ROUND, ABS, INDEX, MATCH (exact), TRIM.  What a spreadsheet progra
 this saves are compared in the tests (LibreOffice recalculates every workbook kind); a formula using
 anything else raises ``UnsupportedFormula``, a programming error the tests catch, never a silent 0.
 
+How, fast enough for a company (90,000 formulas in one consolidation): a formula is computed through
+its *shape*, its text with the references taken out, parsed once into closures (``_compile_shape``);
+ranges are read once (one-column ranges once per cell of the column), SUMIFS finds its rows through
+one index over its equality criteria, a range's numbers are kept.  The results are those of parsing
+and computing each formula on its own (tests/workbooks/kit/test_results_shapes.py), which is still
+how a formula of a shape that does not compile is computed.
+
 What is read back from a returned workbook stays the typed inputs: readers never read a formula
 cell's saved result as a figure (a user may have changed the formula or its inputs since).
 """
