@@ -247,10 +247,16 @@ class _Writer(WorkbookWriter):
         unit_of = {p.id: p.unit for p in self.c.config.products}
         lines = self.v.lines.assign(_unit=self.v.lines["product_id"].map(unit_of))
         column = {"region": "region_id", "rep": "rep_id", "class": "cls", "product": "product_id"}
+        units: dict[str, pd.Series] = {}  # level -> units per id, counted once per level (not once per row)
         out = []
         for off, (level, ident) in enumerate(tb.row_keys):
-            mine = lines if level == "company" else lines[lines[column[level]].astype(str) == str(ident)]
-            if mine["_unit"].nunique() > 1:
+            if level == "company":
+                n = lines["_unit"].nunique()
+            else:
+                if level not in units:
+                    units[level] = lines.groupby(lines[column[level]].astype(str))["_unit"].nunique()
+                n = units[level].get(str(ident), 0)
+            if n > 1:
                 out.append(off)
         return out
 

@@ -144,10 +144,13 @@ def fit_width(ws, wish: dict, strings: dict[int, str] | None = None) -> float:
 
 
 def _row_top(ws, row: int, cache: dict) -> float:
-    """Points from the top of the sheet to the top of ``row``."""
-    if row not in cache:
-        cache[row] = sum(ws._size_row(r) for r in range(row)) * PIXELS_TO_POINTS
-    return cache[row]
+    """Points from the top of the sheet to the top of ``row``.  The rows' heights (whole pixels) are added
+    up once, row after row, into ``cache`` (a sum from the top for each row asked about made a long
+    table's page breaks quadratic: hours at 80,000 rows)."""
+    tops = cache.setdefault("pixels_above", [0])
+    while len(tops) <= row:
+        tops.append(tops[-1] + ws._size_row(len(tops) - 1))
+    return tops[row] * PIXELS_TO_POINTS
 
 
 def keep_charts_whole(ws, scale: float, landscape: bool) -> None:
