@@ -52,6 +52,7 @@ from kamplan.workbooks.kit.xlsxio import not_an_entry, read_sheets
 from kamplan.workbooks.kit.reading import FileReader, read_file
 
 MAX_PROBLEMS_PER_TABLE = 200  # a wholly wrong sheet should not print 10,000 lines
+_QUARTER_KEYS = tuple((q, f"volume_q{q}", f"price_q{q}") for q in QUARTERS)  # a Targets row's cells per quarter
 
 
 @dataclass
@@ -414,7 +415,7 @@ class _Reader(FileReader):
         else the row is said (once per moved account) and skipped."""
         plan_accounts = self.ctx.account_rep
         r, acc, prod = row["_row"], row["account_id"], row["product_id"]
-        used = any(row.get(f"volume_q{q}") for q in QUARTERS)
+        used = any(row.get(k) for _, k, _ in _QUARTER_KEYS)
         if acc not in plan_accounts or prod not in self.ctx.product_ids:
             if used:
                 self.say("targets.account-not-in-plan" if acc not in plan_accounts else "targets.product-not-in-plan",
@@ -440,19 +441,19 @@ class _Reader(FileReader):
 
     def _quarter_lines(self, row: dict, tg: Table) -> list[dict]:
         r, acc, prod = row["_row"], row["account_id"], row["product_id"]
+        comment, response = row.get("comment"), row.get("_response")
         lines = []
-        for q in QUARTERS:
-            vol = row.get(f"volume_q{q}") or 0.0
-            price = row.get(f"price_q{q}")
+        for q, volume_key, price_key in _QUARTER_KEYS:
+            vol = row.get(volume_key) or 0.0
+            price = row.get(price_key)
             if vol > 0 and not price:
-                self.say("targets.price-missing", sheet=tg.sheet, cell=tg.ref(r, f"price_q{q}"), volume=f"{vol:g}",
+                self.say("targets.price-missing", sheet=tg.sheet, cell=tg.ref(r, price_key), volume=f"{vol:g}",
                          q=q)
                 continue
             price = price or 0.0
             lines.append({"account_id": acc, "product_id": prod, "quarter": q, "volume": vol,
-                          "price": price, "revenue": vol * price, "comment": row.get("comment"),
-                          "src": f"{tg.sheet}!{tg.ref(r, f'volume_q{q}')}",
-                          "response": row.get("_response")})
+                          "price": price, "revenue": vol * price, "comment": comment,
+                          "src": f"{tg.sheet}!{tg.ref(r, volume_key)}", "response": response})
         return lines
 
     def _visit_lines(self, identity: WorkbookIdentity, frames: dict, layout: TargetLayout) -> list[dict]:
@@ -558,7 +559,7 @@ def _column_values(sheet: SheetValues, j: int, first: int, n: int) -> list:
 def _flagged_rows(sheet: SheetValues, tb: Table, inputs: list[Column], first: int, n: int) -> dict[str, list[int]]:
     """Input column key -> the row indexes (0 = the table's first row) whose cell is in ``sheet.errors``
     (an error value, or a formula with no saved result)."""
-    if not sheet.errors:
+    if not sheet.errors or not inputs:
         return {}
     by_letter = {tb.letter(c.key): c.key for c in inputs}
     out: dict[str, list[int]] = {}
