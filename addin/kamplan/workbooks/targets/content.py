@@ -96,7 +96,11 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
     accounts = [AccountRow(a.id, a.name.get(lang) + team.share_label(a.id, lang), (classes or {}).get(a.id, a.cls))
                 for a in mine]
     products = [ProductRow(p.id, p.name.get(lang), p.unit) for p in config.products]
-    last_year = history if isinstance(history, dict) else last_year_map(config, history)
+    company_last_year = history if isinstance(history, dict) else last_year_map(config, history)
+    # Only this salesperson's lines travel with the content: issue hands every content to a worker
+    # process, and the whole company's map in each made issuing 500 workbooks grow with the square.
+    last_year = {(a.id, p.id): company_last_year[(a.id, p.id)] for a in accounts for p in config.products
+                 if (a.id, p.id) in company_last_year}
     prices = {}
     for a in accounts:
         for p in config.products:
