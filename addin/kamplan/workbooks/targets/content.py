@@ -69,6 +69,14 @@ def last_year_map(config: PlanConfig, history: pd.DataFrame) -> dict[tuple[str, 
     return out
 
 
+def _own_lines(company_last_year: dict, accounts, products) -> dict:
+    """The last-year lines of the accounts this workbook shows.  Only they travel with the content: issue
+    hands every content to a worker process, and the whole company's map in each made issuing 500
+    workbooks grow with the square of the salesforce."""
+    return {(a.id, p.id): company_last_year[(a.id, p.id)] for a in accounts for p in products
+            if (a.id, p.id) in company_last_year}
+
+
 def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str, round_no: int,
                    generated_at: dt.datetime | None = None, workbook_id: str | None = None,
                    language: str | None = None, accounts_of_rep: list | None = None,
@@ -96,11 +104,8 @@ def target_content(config: PlanConfig, history: pd.DataFrame | dict, rep_id: str
     accounts = [AccountRow(a.id, a.name.get(lang) + team.share_label(a.id, lang), (classes or {}).get(a.id, a.cls))
                 for a in mine]
     products = [ProductRow(p.id, p.name.get(lang), p.unit) for p in config.products]
-    company_last_year = history if isinstance(history, dict) else last_year_map(config, history)
-    # Only this salesperson's lines travel with the content: issue hands every content to a worker
-    # process, and the whole company's map in each made issuing 500 workbooks grow with the square.
-    last_year = {(a.id, p.id): company_last_year[(a.id, p.id)] for a in accounts for p in config.products
-                 if (a.id, p.id) in company_last_year}
+    last_year = _own_lines(history if isinstance(history, dict) else last_year_map(config, history),
+                           accounts, config.products)
     prices = {}
     for a in accounts:
         for p in config.products:
