@@ -356,22 +356,10 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
                 if audience == "vp" else q[q["rep_id"] == rep_id][["quarter", "target_revenue", "actual_revenue"]])
     names = {a.id: a.name.get(lang) for a in cfg.accounts}
     rep_names = {s.id: s.name.get(lang) for s in cfg.staff}
-    warns = data.warnings.copy()
-    warns["account"] = warns["account_id"].map(lambda a: names.get(a, a))
-    warns["rep"] = warns["rep_id"].map(lambda r: rep_names.get(r, r))
-    warns["at_risk"] = warns["revenue_at_risk"]
-    warns["flags"] = warns["flags"].map(lambda fl: ", ".join(et(f"flag.{f}", lang) for f in fl))
-    warns["evidence"] = [
-        "; ".join(say_evidence(c, e, f, lang) for c, e, f in zip(codes, ev, facts))
-        for codes, ev, facts in zip(data.warnings["flags"], data.warnings["evidence"], data.warnings["facts"])]
-    cls = data.classes.copy()
-    cls["account"] = cls["account_id"].map(lambda a: names.get(a, a))
-    cls["rep"] = cls["rep_id"].map(lambda r: rep_names.get(r, r))
-    for c in ("cls", "suggested"):
-        cls[c] = cls[c].map(lambda x: et(f"class.{x}", lang))
-    if "reason_parts" in cls:
-        cls["reason"] = [say_reason(parts, lang) if isinstance(parts, list) and parts else why
-                         for parts, why in zip(cls["reason_parts"], cls["reason"])]
+    # Only the VP's workbook lists warnings and class suggestions: a salesperson's gets their empty
+    # slice, so their texts are said once, not once per salesperson (500 times over the company).
+    warns = _said_warnings(data.warnings if audience == "vp" else data.warnings.iloc[0:0], names, rep_names, lang)
+    cls = _said_classes(data.classes if audience == "vp" else data.classes.iloc[0:0], names, rep_names, lang)
     sc = cfg.evaluation.scorecard
     units = sorted({p.unit for p in cfg.products})
     content = EvaluationContent(
@@ -383,12 +371,38 @@ def build_content(ws: Workspace, data: EvaluationData, audience: str, rep_id: st
         accounts=mine(data.accounts), activity=mine(data.activity), services=mine(data.services),
         goals=goal_specs(ws, lang, data.numbers), reps=reps,
         ratings={k: v for k, v in data.ratings.items() if k[0] in reps}, quarters=quarters.reset_index(drop=True),
-        warnings=warns if audience == "vp" else warns.iloc[0:0], classes=cls if audience == "vp" else cls.iloc[0:0],
+        warnings=warns, classes=cls,
         history=history or {}, with_allocation=data.with_allocation, scale=(sc.scale.min, sc.scale.max),
         cap=sc.attainment_cap, sheet_password=cfg.workbook.sheet_password, entries_seen=entries_seen(ws, data.year),
         wallet=_wallet_rows(cfg, data, mine))
     content.identity.layout_hash = content.layout().signature()
     return content
+
+
+def _said_warnings(warnings: pd.DataFrame, names: dict, rep_names: dict, lang: str) -> pd.DataFrame:
+    """The early warnings as the workbook lists them: names, flags and evidence in ``lang``."""
+    warns = warnings.copy()
+    warns["account"] = warns["account_id"].map(lambda a: names.get(a, a))
+    warns["rep"] = warns["rep_id"].map(lambda r: rep_names.get(r, r))
+    warns["at_risk"] = warns["revenue_at_risk"]
+    warns["flags"] = warns["flags"].map(lambda fl: ", ".join(et(f"flag.{f}", lang) for f in fl))
+    warns["evidence"] = [
+        "; ".join(say_evidence(c, e, f, lang) for c, e, f in zip(codes, ev, facts))
+        for codes, ev, facts in zip(warnings["flags"], warnings["evidence"], warnings["facts"])]
+    return warns
+
+
+def _said_classes(classes: pd.DataFrame, names: dict, rep_names: dict, lang: str) -> pd.DataFrame:
+    """The class suggestions as the workbook lists them: names, classes and reasons in ``lang``."""
+    cls = classes.copy()
+    cls["account"] = cls["account_id"].map(lambda a: names.get(a, a))
+    cls["rep"] = cls["rep_id"].map(lambda r: rep_names.get(r, r))
+    for c in ("cls", "suggested"):
+        cls[c] = cls[c].map(lambda x: et(f"class.{x}", lang))
+    if "reason_parts" in cls:
+        cls["reason"] = [say_reason(parts, lang) if isinstance(parts, list) and parts else why
+                         for parts, why in zip(cls["reason_parts"], cls["reason"])]
+    return cls
 
 
 def say_reason(parts: list, language: str) -> str:
