@@ -3,7 +3,10 @@
 language and test session, ``support.workspaces.demo_workspace``)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
+
+from kamplan.demo.salesforce import fill_target_workbook
 
 from support.workspaces import demo_workspace
 
@@ -18,3 +21,11 @@ def demo_workspace_fixture(language: str):
         yield w
         w.close()
     return copied_demo
+
+
+def filled_return(ws, index: int = 0, seed: int = 5):
+    """The ``index``-th issued round-1 workbook filled like a salesperson (``seed``), saved in the inbox."""
+    src = sorted(ws.round_outbox(1).glob("*.xlsx"))[index]
+    dst = ws.inbox / src.name
+    fill_target_workbook(src, dst, np.random.default_rng(seed))
+    return dst

@@ -10,16 +10,13 @@ import pytest
 
 from kamplan.demo.salesforce import fill_target_workbook, layout_of, make_mistake
 from kamplan.stages.targets import collect_targets
-from support.demo_fixture import demo_workspace_fixture
+from support.demo_fixture import demo_workspace_fixture, filled_return
 
 ws = demo_workspace_fixture("en")
 
 
 def _filled(ws, index=0, seed=5):
-    src = sorted(ws.round_outbox(1).glob("*.xlsx"))[index]
-    dst = ws.inbox / src.name
-    fill_target_workbook(src, dst, np.random.default_rng(seed))
-    return dst
+    return filled_return(ws, index, seed)
 
 
 def _collect_one(ws, path):

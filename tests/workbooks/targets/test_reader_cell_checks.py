@@ -10,34 +10,19 @@ import re
 import shutil
 import zipfile
 
-import numpy as np
 import openpyxl
-import pytest
 
-from kamplan.demo.salesforce import fill_target_workbook, layout_of
+from kamplan.demo.salesforce import layout_of
 from kamplan.stages.plan import latest_submission
 from kamplan.stages.targets import collect_targets
 from kamplan.workbooks.targets.reader import MAX_PROBLEMS_PER_TABLE
-from support.workspaces import demo_workspace
+from support.demo_fixture import demo_workspace_fixture, filled_return
 
-
-@pytest.fixture(scope="module")
-def cache_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("ws-cache")
-
-
-@pytest.fixture
-def ws(cache_root, tmp_path):
-    w = demo_workspace(cache_root, "en", tmp_path / "ws")
-    yield w
-    w.close()
+ws = demo_workspace_fixture("en")
 
 
 def _filled(ws, index=0, seed=11):
-    src = sorted(ws.round_outbox(1).glob("*.xlsx"))[index]
-    dst = ws.inbox / src.name
-    fill_target_workbook(src, dst, np.random.default_rng(seed))
-    return dst
+    return filled_return(ws, index, seed)
 
 
 def _type(path, entries):
