@@ -310,7 +310,7 @@ def _write_language(root: Path, folder: Path, lang: str) -> dict[str, Path]:
             "consolidation": write_consolidation(ws, version, now=STAMP),
             "resource_plan": allocate(ws, by="golden", now=STAMP).path,
         }
-        agree(ws, by="golden")
+        agree(ws, by="golden", now=STAMP)  # the locked date is printed on every sheet
         exported = export_agreed(ws)
         found["agreed_targets"] = exported.folder / f"{rep}_{year}_targets.xlsx"
         found["management_summary"] = exported.management

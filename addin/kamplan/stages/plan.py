@@ -418,15 +418,16 @@ def latest_submission(ws: Workspace, rep_id: str):
 
 
 # -- agreement ----------------------------------------------------------------------------------------
-def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "") -> int:
+def agree(ws: Workspace, version_id: int | None = None, by: str | None = None, note: str = "",
+          now: dt.datetime | None = None) -> int:
     """Lock the current version (or ``version_id``, which must be current) as the year's plan, without
-    writing the export (``agree_and_export`` does both)."""
+    writing the export (``agree_and_export`` does both); ``now``: when it was agreed (default: now)."""
     ws.require_vp("agree the company plan")
     cfg, store = ws.config, ws.store
     vid = version_id or store.current_plan_version(cfg.plan_year)
     if vid is None:
         raise StoreError(f"there is no {cfg.plan_year} plan to agree yet: collect and consolidate first")
-    store.agree_plan(cfg.plan_year, vid, by or who(), note)
+    store.agree_plan(cfg.plan_year, vid, by or who(), note, at=now)
     return vid
 
 
