@@ -21,7 +21,7 @@ class ConsolidationContent:
     year: int
     generated_at: dt.datetime
     version: dict  # id, kind ("bottom-up"/"top-down"/"undo"/"agreed"), created_at, by, description (and round,
-    # instruction, summary: what the zh-CN workbook says the version is from, consolidation/wording.py)
+    # instruction, summary: what the zh-CN workbook says the version is from, messages/versions.py)
     lines: pd.DataFrame  # one row per rep x account x product x quarter of the version shown (LINE_COLUMNS)
     status: pd.DataFrame  # rep_id, state ("submitted"/"missing"/"rejected"), file_name, at, reasons, last_good_file
     warnings: list[Problem]
