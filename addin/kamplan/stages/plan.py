@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -693,10 +694,9 @@ def _remove_stale_exports(ws: Workspace, year: int) -> None:
 
 def _being_written(folder: Path) -> bool:
     """Whether the process named in a temporary folder's name (``-p<pid>-``) still runs."""
-    try:
-        pid = int(folder.name.split("-p")[-1].split("-")[0])
-    except ValueError:
-        pid = None
+    # the pid is the digits after "-p"; the random part mkdtemp adds may itself begin with "p"
+    m = re.search(r"-p(\d+)-", folder.name)
+    pid = int(m.group(1)) if m else None
     if pid is None or os.name != "posix":
         return time.time() - folder.stat().st_mtime < STALE_EXPORT_SECONDS
     if pid == os.getpid():
