@@ -3,6 +3,10 @@
 language and test session, ``support.workspaces.demo_workspace``)."""
 from __future__ import annotations
 
+import re
+import shutil
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -29,3 +33,19 @@ def filled_return(ws, index: int = 0, seed: int = 5):
     dst = ws.inbox / src.name
     fill_target_workbook(src, dst, np.random.default_rng(seed))
     return dst
+
+
+def with_error_value(path, sheet_index, ref, tmp_path):
+    """Put the error value #REF! into cell ``ref`` of the ``sheet_index``-th sheet part, as a spreadsheet
+    program saves it."""
+    tmp = tmp_path / "err.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == f"xl/worksheets/sheet{sheet_index}.xml":
+                data, n = re.subn(rf'<c r="{ref}"([^>]*?)(/>|>.*?</c>)'.encode(),
+                                  f'<c r="{ref}" t="e"><f>#REF!*2</f><v>#REF!</v></c>'.encode(), data, count=1,
+                                  flags=re.S)
+                assert n == 1
+            zout.writestr(info, data)
+    shutil.move(tmp, path)

@@ -1,8 +1,6 @@
 """Every kind of bad returned workbook gives a precise message; nothing is lost, nothing stops the rest."""
 from __future__ import annotations
 
-import shutil
-import zipfile
 
 import numpy as np
 import openpyxl
@@ -10,7 +8,7 @@ import pytest
 
 from kamplan.demo.salesforce import fill_target_workbook, layout_of, make_mistake
 from kamplan.stages.targets import collect_targets
-from support.demo_fixture import demo_workspace_fixture, filled_return
+from support.demo_fixture import demo_workspace_fixture, filled_return, with_error_value
 
 ws = demo_workspace_fixture("en")
 
@@ -61,19 +59,7 @@ def test_error_value_in_an_input_cell(ws, tmp_path):
     lay = layout_of(wb)
     ref = lay.targets.ref(lay.targets.first_row, "volume_q1")
     wb.close()
-    # A cell holding #REF! as saved by a spreadsheet program: <c t="e"><f>..</f><v>#REF!</v></c>
-    tmp = tmp_path / "x.xlsx"
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "xl/worksheets/sheet2.xml":
-                import re
-                data, n = re.subn(rf'<c r="{ref}"([^>]*?)(/>|>.*?</c>)'.encode(),
-                                  f'<c r="{ref}" t="e"><f>#REF!*2</f><v>#REF!</v></c>'.encode(), data, count=1,
-                                  flags=re.S)
-                assert n == 1
-            zout.writestr(info, data)
-    shutil.move(tmp, path)
+    with_error_value(path, 2, ref, tmp_path)  # #REF! as a spreadsheet program saves it
     f = _collect_one(ws, path)
     [p] = f.errors
     assert p.cell == ref and "#REF!" in p.message

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import zipfile
 
 import openpyxl
 
@@ -16,7 +14,7 @@ from kamplan.demo.salesforce import layout_of
 from kamplan.stages.plan import latest_submission
 from kamplan.stages.targets import collect_targets
 from kamplan.workbooks.targets.reader import MAX_PROBLEMS_PER_TABLE
-from support.demo_fixture import demo_workspace_fixture, filled_return
+from support.demo_fixture import demo_workspace_fixture, filled_return, with_error_value
 
 ws = demo_workspace_fixture("en")
 
@@ -38,22 +36,6 @@ def _type(path, entries):
         typed[(tb.sheet, ref)] = value
     wb.save(path)
     return typed, lay
-
-
-def _with_error_value(path, sheet_index, ref, tmp_path):
-    """Put the error value #REF! into cell ``ref`` of the ``sheet_index``-th sheet part, as a spreadsheet
-    program saves it."""
-    tmp = tmp_path / "err.xlsx"
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == f"xl/worksheets/sheet{sheet_index}.xml":
-                data, n = re.subn(rf'<c r="{ref}"([^>]*?)(/>|>.*?</c>)'.encode(),
-                                  f'<c r="{ref}" t="e"><f>#REF!*2</f><v>#REF!</v></c>'.encode(), data, count=1,
-                                  flags=re.S)
-                assert n == 1
-            zout.writestr(info, data)
-    shutil.move(tmp, path)
 
 
 def _position(ref):
@@ -89,7 +71,7 @@ def test_every_failing_cell_of_the_fixed_tables_is_named_with_what_and_what_to_d
     typed, lay = _type(path, [b[:4] for b in bad] + [g[:4] for g in good])
     tg = lay.targets
     error_ref = tg.ref(tg.first_row + 6, "price_q3")
-    _with_error_value(path, 2, error_ref, tmp_path)  # Targets is the second sheet
+    with_error_value(path, 2, error_ref, tmp_path)  # Targets is the second sheet
     [f] = collect_targets(ws, [path]).files
     assert f.outcome == "rejected"
     expected = {(getattr(lay, b[0]).sheet, getattr(lay, b[0]).ref(getattr(lay, b[0]).first_row + b[2], b[1])): b
