@@ -13,13 +13,13 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from kamplan.messages.versions import VERSION_KINDS  # the one list of how a version came about
 from kamplan.store import schema as s
 from kamplan.store.frames import FrameError, to_frame, to_tuples
 from kamplan.store.sql import (
     StoreError, frame_from_dicts, insert_event, insert_tuples, now, table_frame, to_json, whole,
 )
 
-VERSION_KINDS = ("bottom-up", "top-down", "undo")
 _VERSION_KINDS = {"id": "int", "kind": "str", "round": "Int64", "parent_id": "Int64", "created_at": "datetime",
                   "by": "str", "description": "str", "instruction": "json", "summary": "json",
                   "volume": "float", "revenue": "float", "n_lines": "int"}
